@@ -1,0 +1,82 @@
+import type { SymbolSpec } from "./engine/types.ts";
+
+/** The traffic classes the capacity model knows (design.md "Vocabulary"). `other` = ping, time, control. */
+export type ServiceClass = "order" | "position" | "depth" | "other";
+
+/**
+ * Every tunable of the mock exchange, declared once with its unit. The CLI and the control
+ * plane validate overrides at the edge; the core trusts what it is given.
+ *
+ * Sizing (design.md "Two clocks, two sizes"): a drill on this 2-core machine uses a normal load
+ * of ~20 req/s, so the model is sized to the same demand/capacity ratios as a production venue
+ * provisioned for normal load: ~15% utilisation at normal, ~15x overloaded at 100x.
+ */
+export interface ExchangeConfig {
+  /**
+   * Natural seconds per wall second for the slow loops (rate-limit windows; later autoscaling).
+   * 1 for a venue in real time; a drill sets its profile's scale (design.md "Two clocks").
+   */
+  timeScale: number;
+  /** Seed of the service-time sampler; same seed, same sequence of service times. */
+  seed: number;
+  /** Accounts created at reset (account 0 is the house market maker, never handed out). */
+  accounts: number;
+  symbols: SymbolSpec[];
+  /** House market maker ladder at reset: levels per side and lots per level. */
+  makerLevels: number;
+  makerLotsPerLevel: number;
+  limits: {
+    /** Request weight per client IP per minute, fixed windows aligned to the minute (reference.md). */
+    weightPerMinute: number;
+  };
+  /** Take the client IP from the first X-Forwarded-For entry (one k6 process stands for many clients). */
+  trustProxy: boolean;
+  capacity: {
+    /** Gateway workers: requests served at once (fixed strategy). */
+    workers: number;
+    /** Mean service time per class, ms. */
+    serviceTimeMs: Record<ServiceClass, number>;
+    /**
+     * Shortest service time per class, ms: a service time is this plus an exponential tail
+     * with mean (serviceTimeMs - minimum). 0 gives a pure exponential (M/M/c).
+     */
+    serviceTimeMinMs: Record<ServiceClass, number>;
+    /** A request whose wait in the queue would exceed this gets 503 -1007 after waiting it, ms. */
+    queueTimeoutMs: number;
+    /** Waiting requests beyond this are shed at once with 503 -1008. */
+    maxQueue: number;
+  };
+  replica: {
+    /** Minimum replication delay, ms, even when idle (Aurora: well under 100 ms). */
+    baseLagMs: number;
+    /** Position changes the read replica applies per second; lag grows when writes exceed it. */
+    applyPerS: number;
+  };
+  /** Largest request body accepted, bytes. */
+  maxBodyBytes: number;
+}
+
+export const DEFAULT_SYMBOLS: SymbolSpec[] = [
+  { symbol: "BTCUSDT", tickSize: "0.10", stepSize: "0.001", referencePriceTicks: 600_000 },
+  { symbol: "ETHUSDT", tickSize: "0.01", stepSize: "0.001", referencePriceTicks: 300_000 },
+];
+
+export const EXCHANGE_DEFAULTS: ExchangeConfig = {
+  timeScale: 1,
+  seed: 1,
+  accounts: 64,
+  symbols: DEFAULT_SYMBOLS,
+  makerLevels: 200,
+  makerLotsPerLevel: 5_000,
+  limits: { weightPerMinute: 2_400 },
+  trustProxy: false,
+  capacity: {
+    workers: 2,
+    serviceTimeMs: { order: 10, position: 16, depth: 5, other: 0.5 },
+    serviceTimeMinMs: { order: 4, position: 10, depth: 2, other: 0.2 },
+    queueTimeoutMs: 300,
+    maxQueue: 48,
+  },
+  replica: { baseLagMs: 5, applyPerS: 150 },
+  maxBodyBytes: 16 * 1024,
+};

@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import { WorkerPool } from "../../mock-exchange/capacity/workerPool.ts";
+import type { ServiceClass } from "../../mock-exchange/defaults.ts";
+import { seededRandom } from "../../mock-exchange/random.ts";
+
+const constant = (ms: number): Record<ServiceClass, number> => ({
+  order: ms,
+  position: ms,
+  depth: ms,
+  other: ms,
+});
+
+function pool(workers: number, serviceMs: number, queueTimeoutMs = 1_000, maxQueue = 100) {
+  // Minimum = mean: the exponential tail is 0, so service times are exactly serviceMs.
+  return new WorkerPool({
+    workers,
+    serviceTimeMs: constant(serviceMs),
+    serviceTimeMinMs: constant(serviceMs),
+    queueTimeoutMs,
+    maxQueue,
+    random: seededRandom(1),
+    originMs: 0,
+  });
+}
+
+describe("WorkerPool (FIFO queue in front of c workers)", () => {
+  it("serves at once while a worker is free, then queues in arrival order", () => {
+    const p = pool(2, 10);
+    const due = [0, 0, 0, 0].map(() => ({ ...p.admit(0, "order") }));
+    expect(due.map((a) => a.outcome)).toEqual(["admitted", "admitted", "admitted", "admitted"]);
+    expect(due.map((a) => a.startMs)).toEqual([0, 0, 10, 10]);
+    expect(due.map((a) => a.dueMs)).toEqual([10, 10, 20, 20]);
+    expect(p.queueDepth(0)).toBe(2);
+    expect(p.queueDepth(10)).toBe(0);
+    expect(p.busyWorkers(15)).toBe(2);
+    expect(p.busyWorkers(20)).toBe(0);
+  });
+
+  it("answers a timeout when the wait would exceed the queue timeout, without using a worker", () => {
+    const p = pool(1, 100, 150);
+    expect(p.admit(0, "order").outcome).toBe("admitted"); // 0-100
+    expect(p.admit(0, "order").outcome).toBe("admitted"); // waits 100: 100-200
+    const third = p.admit(0, "order"); // would wait 200 > 150
+    expect(third.outcome).toBe("timeout");
+    expect(third.dueMs).toBe(150);
+    expect(p.admit(60, "order").startMs).toBe(200); // the timed-out request took no capacity
+  });
+
+  it("sheds at once when the queue is full", () => {
+    const p = pool(1, 10, 10_000, 2);
+    p.admit(0, "order");
+    p.admit(0, "order");
+    p.admit(0, "order");
+    const shed = p.admit(0, "order");
+    expect(shed.outcome).toBe("overloaded");
+    expect(shed.dueMs).toBe(0);
+  });
+
+  it("accounts busy worker-time per second, split across second boundaries", () => {
+    const p = pool(1, 400);
+    p.admit(800, "order"); // 800-1200: 200 ms in second 0, 200 ms in second 1
+    expect(p.takeBusyMs(0)).toBe(200);
+    expect(p.takeBusyMs(1)).toBe(200);
+    expect(p.takeBusyMs(1)).toBe(0);
+  });
+
+  it("draws service times as minimum + exponential tail with the configured mean", () => {
+    const p = new WorkerPool({
+      workers: 1_000_000,
+      serviceTimeMs: constant(10),
+      serviceTimeMinMs: constant(4),
+      queueTimeoutMs: 1,
+      maxQueue: 1,
+      random: seededRandom(7),
+      originMs: 0,
+    });
+    let sum = 0;
+    let min = Number.POSITIVE_INFINITY;
+    const n = 50_000;
+    for (let i = 0; i < n; i++) {
+      const a = p.admit(0, "position");
+      sum += a.dueMs - a.startMs;
+      min = Math.min(min, a.dueMs - a.startMs);
+    }
+    expect(min).toBeGreaterThanOrEqual(4);
+    expect(sum / n).toBeGreaterThan(9.8);
+    expect(sum / n).toBeLessThan(10.2);
+  });
+});
