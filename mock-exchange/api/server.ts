@@ -1,0 +1,296 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { rejectReason } from "../../loadtests/lib/reasons.ts";
+import type { TrafficClass } from "../../reports/model.ts";
+import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../defaults.ts";
+import { type ParsedRequest, Venue } from "../venue.ts";
+import { DeferredQueue } from "./deferred.ts";
+import { ApiError, ERR, type ExchangeErrorSpec, errorBody } from "./errors.ts";
+import { Params } from "./params.ts";
+import { depthWeight, findRoute, type Route } from "./routes.ts";
+
+/**
+ * The mock exchange over HTTP: the Binance USDⓈ-M dialect under /fapi, the control plane under
+ * /__stampede (never mixed, design.md "Interfaces"). Order of checks per request, as a venue's
+ * gateway does it: route -> request weight (429) -> API key -> parameters (400) -> capacity
+ * (503 shed now, 503 timeout later, or served when the modelled service ends).
+ */
+
+interface Pending {
+  dueMs: number;
+  arrivalMs: number;
+  res: ServerResponse;
+  request: ParsedRequest | undefined;
+  accountId: number;
+  trafficClass: TrafficClass | undefined;
+  usedWeight: number;
+  /** A refusal decided at arrival but answered at dueMs (queue timeout). */
+  error: ExchangeErrorSpec | undefined;
+}
+
+export interface MockExchange {
+  readonly url: string;
+  readonly venue: Venue;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  port?: number;
+  host?: string;
+  config?: ExchangeConfig;
+  now?: () => number;
+}
+
+const JSON_HEADERS = { "Content-Type": "application/json" } as const;
+
+export async function startMockExchange(options: StartOptions = {}): Promise<MockExchange> {
+  const config = options.config ?? EXCHANGE_DEFAULTS;
+  const now = options.now ?? Date.now;
+  let venue = new Venue(config, now);
+  let closedSeconds = 0;
+
+  const deferred = new DeferredQueue<Pending>(now, (p) => respondPending(p));
+
+  function respondPending(p: Pending): void {
+    if (p.error !== undefined) {
+      venue.timeline.rejectedOne(p.trafficClass, "timeout", now() - p.arrivalMs);
+      send(p.res, p.error.status, errorBody(p.error), p.usedWeight);
+      return;
+    }
+    let status: number;
+    let body: string;
+    try {
+      const outcome = venue.execute(p.request as ParsedRequest, p.accountId);
+      status = outcome.status;
+      body = outcome.body;
+    } catch (err) {
+      // An engine bug must be visible as such, not as a modelled rejection.
+      console.error("mock exchange: handler failed", err);
+      status = ERR.UNKNOWN.status;
+      body = errorBody(ERR.UNKNOWN);
+    }
+    if (status < 400) venue.timeline.servedOne(p.trafficClass, now() - p.arrivalMs);
+    else
+      venue.timeline.rejectedOne(
+        p.trafficClass,
+        rejectReason(status, undefined, p.trafficClass) ?? "error",
+        now() - p.arrivalMs,
+      );
+    send(p.res, status, body, p.usedWeight);
+  }
+
+  function send(res: ServerResponse, status: number, body: string, usedWeight: number): void {
+    if (res.destroyed) return;
+    res.writeHead(status, {
+      ...JSON_HEADERS,
+      "Content-Length": Buffer.byteLength(body),
+      "X-MBX-USED-WEIGHT-1M": String(usedWeight),
+    });
+    res.end(body);
+  }
+
+  function refuse(
+    res: ServerResponse,
+    spec: ExchangeErrorSpec,
+    fields?: Record<string, string | number>,
+    usedWeight = 0,
+  ) {
+    send(res, spec.status, errorBody(spec, fields), usedWeight);
+  }
+
+  function clientKey(req: IncomingMessage): string {
+    if (config.trustProxy) {
+      const forwarded = req.headers["x-forwarded-for"];
+      const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim();
+      if (first) return first;
+    }
+    return req.socket.remoteAddress ?? "unknown";
+  }
+
+  function handleExchange(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: Route,
+    query: string,
+    body: string,
+  ) {
+    const arrivalMs = now();
+    const cls = route.trafficClass;
+    venue.timeline.arrival(cls);
+    const reject = (spec: ExchangeErrorSpec, fields?: Record<string, string | number>, usedWeight = 0) => {
+      venue.timeline.rejectedOne(cls, rejectReason(spec.status, spec.code, cls) ?? "error", 0);
+      refuse(res, spec, fields, usedWeight);
+    };
+    let params: Params;
+    try {
+      params = new Params(query, body);
+    } catch (err) {
+      if (err instanceof ApiError) return reject(err.spec, err.fields);
+      throw err;
+    }
+    let weight = route.weight;
+    if (route.name === "depth") {
+      const limit = Number(params.get("limit") ?? 500);
+      weight = depthWeight(Number.isFinite(limit) ? limit : 500);
+    }
+    const decision = venue.limiter.consume(clientKey(req), weight, arrivalMs);
+    const usedWeight = decision.usedWeight;
+    if (!decision.allowed) {
+      res.setHeader("Retry-After", String(decision.retryAfterS));
+      return reject(ERR.TOO_MANY_REQUESTS, { limit: venue.limiter.limit }, usedWeight);
+    }
+    let accountId = 0;
+    if (route.keyed) {
+      const key = req.headers["x-mbx-apikey"];
+      const found = venue.accountForKey(Array.isArray(key) ? key[0] : key);
+      if (found === undefined) return reject(ERR.INVALID_API_KEY, undefined, usedWeight);
+      accountId = found;
+    }
+    let request: ParsedRequest;
+    try {
+      request = venue.parse(route.name, params, accountId);
+    } catch (err) {
+      if (err instanceof ApiError) return reject(err.spec, err.fields, usedWeight);
+      throw err;
+    }
+    const admission = venue.pool.admit(arrivalMs, route.serviceClass);
+    if (admission.outcome === "overloaded") {
+      venue.timeline.rejectedOne(cls, "overloaded", 0);
+      return refuse(res, ERR.OVERLOADED, undefined, usedWeight);
+    }
+    const timedOut = admission.outcome === "timeout";
+    if (!timedOut) venue.timeline.admittedOne(venue.pool.queueDepth(arrivalMs));
+    deferred.push({
+      dueMs: admission.dueMs,
+      arrivalMs,
+      res,
+      request: timedOut ? undefined : request,
+      accountId,
+      trafficClass: cls,
+      usedWeight,
+      error: timedOut ? ERR.TIMEOUT : undefined,
+    });
+  }
+
+  function handleControl(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams) {
+    const json = (status: number, value: unknown) => {
+      const body = JSON.stringify(value);
+      res.writeHead(status, { ...JSON_HEADERS, "Content-Length": Buffer.byteLength(body) });
+      res.end(body);
+    };
+    if (path === "/__stampede/timeline" && req.method === "GET") {
+      const since = Number(query.get("since") ?? 0);
+      if (!Number.isFinite(since)) return refuse(res, ERR.INVALID_PARAMETER, { name: "since" });
+      const lines = venue.timeline.since(since).map((p) => JSON.stringify(p));
+      const body = lines.length > 0 ? `${lines.join("\n")}\n` : "";
+      res.writeHead(200, {
+        "Content-Type": "application/x-ndjson",
+        "Content-Length": Buffer.byteLength(body),
+      });
+      return res.end(body);
+    }
+    if (path === "/__stampede/accounts" && req.method === "GET")
+      return json(200, { accounts: venue.accounts });
+    if (path === "/__stampede/config" && req.method === "GET") {
+      return json(200, { config, originMs: venue.originMs });
+    }
+    if (path === "/__stampede/reset" && req.method === "POST") {
+      for (const p of deferred.clear()) p.res.destroy();
+      venue = new Venue(config, now);
+      closedSeconds = 0;
+      return json(200, { originMs: venue.originMs });
+    }
+    return refuse(res, ERR.NOT_FOUND, { path });
+  }
+
+  const server = createServer((req, res) => {
+    const rawUrl = req.url ?? "/";
+    const q = rawUrl.indexOf("?");
+    const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
+    const query = q < 0 ? "" : rawUrl.slice(q + 1);
+    const method = req.method ?? "GET";
+    if (path.startsWith("/__stampede/")) {
+      readBody(req, config.maxBodyBytes, (tooLarge) => {
+        if (tooLarge) return refuse(res, ERR.PAYLOAD_TOO_LARGE, { max: config.maxBodyBytes });
+        handleControl(req, res, path, new URLSearchParams(query));
+      });
+      return;
+    }
+    const route = findRoute(method, path);
+    if (route === undefined) return refuse(res, ERR.NOT_FOUND, { path });
+    if (route === "method") return refuse(res, ERR.METHOD_NOT_ALLOWED, { method, path });
+    if (method === "GET") return handleExchange(req, res, route, query, "");
+    readBody(req, config.maxBodyBytes, (tooLarge, body) => {
+      if (tooLarge) return refuse(res, ERR.PAYLOAD_TOO_LARGE, { max: config.maxBodyBytes });
+      handleExchange(req, res, route, query, body);
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+
+  // One shared tick closes each wall second of the timeline (no per-request timers).
+  const tick = setInterval(() => {
+    const t = now();
+    while (venue.originMs + (closedSeconds + 1) * 1000 <= t) {
+      venue.replica.advance(t);
+      venue.timeline.closeSecond(closedSeconds, {
+        queueDepth: venue.pool.queueDepth(t),
+        busyWorkers: venue.pool.busyWorkers(t),
+        workers: venue.pool.workers,
+        busyMs: venue.pool.takeBusyMs(closedSeconds),
+        replicaLagMs: venue.replica.lagMs(t),
+        replicaBacklog: venue.replica.backlog,
+      });
+      closedSeconds++;
+    }
+  }, 100);
+  tick.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.address}:${address.port}`;
+
+  return {
+    url,
+    get venue() {
+      return venue;
+    },
+    server,
+    close: async () => {
+      clearInterval(tick);
+      for (const p of deferred.clear()) p.res.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Collects a request body up to maxBytes; past that, answers once with tooLarge and drops the rest. */
+function readBody(
+  req: IncomingMessage,
+  maxBytes: number,
+  done: (tooLarge: boolean, body: string) => void,
+): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let finished = false;
+  req.on("data", (chunk: Buffer) => {
+    if (finished) return;
+    size += chunk.length;
+    if (size > maxBytes) {
+      finished = true;
+      done(true, "");
+      req.resume();
+      return;
+    }
+    chunks.push(chunk);
+  });
+  req.on("end", () => {
+    if (finished) return;
+    finished = true;
+    done(false, Buffer.concat(chunks).toString("utf8"));
+  });
+}
