@@ -1,0 +1,205 @@
+/**
+ * The drill: one open-model scenario per traffic class, driven by a burst profile.
+ * Run natively by k6 (TypeScript, relative imports with extensions). Plain k6 reproduces a run:
+ *   k6 run -e STAMPEDE_BASE_URL=http://127.0.0.1:PORT -e STAMPEDE_PROFILE=smoke loadtests/drill.ts
+ *
+ * Each iteration sends on schedule (ramping-arrival-rate); when no VU is free k6 drops the
+ * iteration and counts it in dropped_iterations instead of sending late, so latencies are not
+ * hidden by coordinated omission (reference.md "Latency measurement").
+ */
+import exec from "k6/execution";
+import http, { type RefinedParams, type RefinedResponse, type ResponseType } from "k6/http";
+import { Counter, Rate, Trend } from "k6/metrics";
+import { seededRandom } from "../mock-exchange/random.ts";
+import { planDrill } from "./lib/plan.ts";
+import { rejectReason } from "./lib/reasons.ts";
+import { PROFILES } from "./profiles/index.ts";
+
+const baseUrl = __ENV.STAMPEDE_BASE_URL ?? "http://127.0.0.1:8080";
+const profileName = __ENV.STAMPEDE_PROFILE ?? "smoke";
+const profile = PROFILES[profileName];
+if (profile === undefined) throw new Error(`unknown profile "${profileName}"`);
+const timeScale = Number(__ENV.STAMPEDE_TIME_SCALE ?? profile.defaultTimeScale);
+const iterationBudgetS = Number(__ENV.STAMPEDE_ITERATION_BUDGET_S ?? 0.8);
+const seed = Number(__ENV.STAMPEDE_SEED ?? 1);
+const plan = planDrill(profile, { timeScale, iterationBudgetS });
+
+function scenario(cls: "order" | "position" | "depth") {
+  const p = plan.classes[cls];
+  return {
+    executor: "ramping-arrival-rate",
+    exec: cls,
+    startRate: p.startRatePerMin,
+    timeUnit: "1m",
+    preAllocatedVUs: p.preAllocatedVUs,
+    maxVUs: p.maxVUs,
+    stages: p.stages,
+    tags: { class: cls },
+  };
+}
+
+export const options = {
+  scenarios: { order: scenario("order"), position: scenario("position"), depth: scenario("depth") },
+  setupTimeout: "60s",
+};
+
+// 429/418/503 are modelled outcomes of the drill, not failures of the generator.
+http.setResponseCallback(http.expectedStatuses({ min: 200, max: 399 }, 400, 418, 429, 503));
+
+const rejects = new Counter("stampede_rejects");
+const staleRead = new Rate("stampede_stale_read");
+const staleReadAgeMs = new Trend("stampede_stale_read_age_ms", true);
+const setupDone = new Counter("stampede_setup_done");
+
+interface SetupData {
+  accounts: Array<{ accountId: number; apiKey: string }>;
+  midPrice: Record<string, number>;
+}
+
+const SYMBOLS = [
+  { symbol: "BTCUSDT", tick: 0.1, priceDecimals: 1 },
+  { symbol: "ETHUSDT", tick: 0.01, priceDecimals: 2 },
+];
+
+export function setup(): SetupData {
+  const res = http.get(`${baseUrl}/__stampede/accounts`, { tags: { name: "setup" } });
+  if (res.status !== 200)
+    throw new Error(`control plane answered ${res.status}: is ${baseUrl} the mock exchange?`);
+  const accounts = (res.json() as { accounts: SetupData["accounts"] }).accounts.slice(0, profile?.clients);
+  const midPrice: Record<string, number> = {};
+  for (const s of SYMBOLS) {
+    const depth = http.get(`${baseUrl}/fapi/v1/depth?symbol=${s.symbol}&limit=5`, {
+      tags: { name: "setup" },
+    });
+    const book = depth.json() as { bids: string[][]; asks: string[][] };
+    midPrice[s.symbol] = (Number(book.bids[0]?.[0]) + Number(book.asks[0]?.[0])) / 2;
+  }
+  setupDone.add(1);
+  return { accounts, midPrice };
+}
+
+// Per-VU state: a VU is one client session (its key and its IP), so read-your-writes is per VU.
+let myRestingOrder: { symbol: string; orderId: number } | undefined;
+const lastAckedFill: Record<string, number> = {};
+
+function client(data: SetupData): { apiKey: string; ip: string } {
+  const index = (exec.vu.idInTest - 1) % data.accounts.length;
+  const account = data.accounts[index] as SetupData["accounts"][number];
+  // Client IPs stay in loopback: they only key the per-IP limits (trust-proxy), nothing is sent there.
+  return { apiKey: account.apiKey, ip: `127.77.${Math.floor(index / 250)}.${(index % 250) + 1}` };
+}
+
+function params(
+  cls: string,
+  endpoint: string,
+  c: { apiKey: string; ip: string },
+): RefinedParams<ResponseType> {
+  return {
+    headers: {
+      "X-MBX-APIKEY": c.apiKey,
+      "X-Forwarded-For": c.ip,
+      "Content-Type": "application/x-www-form-urlencoded",
+    },
+    tags: { class: cls, name: endpoint },
+    timeout: "10s",
+  };
+}
+
+/** Records a refusal by reason; returns true when the response was served. */
+function served(res: RefinedResponse<ResponseType>, cls: string): boolean {
+  let code: number | undefined;
+  if (res.status >= 400) {
+    try {
+      code = (res.json() as { code?: number }).code;
+    } catch {
+      code = undefined;
+    }
+  }
+  let reason = rejectReason(res.status, code, cls);
+  if (res.status === 0 && res.error_code === 1050) reason = "timeout";
+  if (reason === undefined) return true;
+  rejects.add(1, { class: cls, reason });
+  return false;
+}
+
+// k6 has no seed option for Math.random; each VU draws from its own seeded stream instead.
+// Which VU runs which iteration is up to k6, so a re-run repeats the mix, not every request.
+let random: (() => number) | undefined;
+function rand(): number {
+  random ??= seededRandom(seed * 1_000_003 + exec.vu.idInTest);
+  return random();
+}
+
+function pick<T>(items: readonly T[]): T {
+  return items[Math.floor(rand() * items.length)] as T;
+}
+
+/** Traders: market and limit orders, and cancels of their own resting orders. */
+export function order(data: SetupData): void {
+  const c = client(data);
+  if (myRestingOrder !== undefined && rand() < 0.3) {
+    const { symbol, orderId } = myRestingOrder;
+    myRestingOrder = undefined;
+    const res = http.del(
+      `${baseUrl}/fapi/v1/order?symbol=${symbol}&orderId=${orderId}`,
+      null,
+      params("order", "DELETE /fapi/v1/order", c),
+    );
+    served(res, "order");
+    return;
+  }
+  const s = pick(SYMBOLS);
+  const side = rand() < 0.5 ? "BUY" : "SELL";
+  const qty = (0.001 * (1 + Math.floor(rand() * 10))).toFixed(3);
+  let body = `symbol=${s.symbol}&side=${side}&quantity=${qty}`;
+  if (rand() < 0.5) {
+    body += "&type=MARKET";
+  } else {
+    // Mostly passive quotes inside the house ladder, sometimes aggressive enough to cross.
+    const mid = data.midPrice[s.symbol] as number;
+    const offsetTicks = rand() < 0.2 ? -5 : 1 + Math.floor(rand() * 20);
+    const price = side === "BUY" ? mid - offsetTicks * s.tick : mid + offsetTicks * s.tick;
+    body += `&type=LIMIT&timeInForce=GTC&price=${price.toFixed(s.priceDecimals)}`;
+  }
+  const res = http.post(`${baseUrl}/fapi/v1/order`, body, params("order", "POST /fapi/v1/order", c));
+  if (!served(res, "order")) return;
+  const ack = res.json() as { orderId: number; status: string; executedQty: string; updateTime: number };
+  if (ack.status === "NEW" || ack.status === "PARTIALLY_FILLED")
+    myRestingOrder = { symbol: s.symbol, orderId: ack.orderId };
+  if (Number(ack.executedQty) > 0) {
+    lastAckedFill[s.symbol] = ack.updateTime;
+    readPosition(c, s.symbol);
+  }
+}
+
+/** Panicked position checkers: read positions again and again. */
+export function position(data: SetupData): void {
+  readPosition(client(data), pick(SYMBOLS).symbol);
+}
+
+/** Read-your-writes check: a position older than a fill this client already saw acknowledged is stale. */
+function readPosition(c: { apiKey: string; ip: string }, symbol: string): void {
+  const res = http.get(
+    `${baseUrl}/fapi/v2/positionRisk?symbol=${symbol}`,
+    params("position", "GET /fapi/v2/positionRisk", c),
+  );
+  if (!served(res, "position")) return;
+  const acked = lastAckedFill[symbol];
+  if (acked === undefined) return;
+  const rows = res.json() as Array<{ symbol: string; updateTime: number }>;
+  const row = rows.find((r) => r.symbol === symbol);
+  const seen = row?.updateTime ?? 0;
+  const stale = seen < acked;
+  staleRead.add(stale, { class: "position" });
+  if (stale) staleReadAgeMs.add(Date.now() - acked, { class: "position" });
+}
+
+/** Order-book watchers. */
+export function depth(data: SetupData): void {
+  const c = client(data);
+  const res = http.get(
+    `${baseUrl}/fapi/v1/depth?symbol=${pick(SYMBOLS).symbol}&limit=5`,
+    params("depth", "GET /fapi/v1/depth", c),
+  );
+  served(res, "depth");
+}

@@ -1,0 +1,5 @@
+import { smoke } from "./smoke.ts";
+import type { Profile } from "./types.ts";
+
+/** Every profile by name: the CLI and the k6 script look them up here. */
+export const PROFILES: Readonly<Record<string, Profile>> = { smoke };
