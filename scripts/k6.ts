@@ -1,0 +1,107 @@
+import { execFile, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { StampedeError } from "./errors.ts";
+import { ROOT } from "./paths.ts";
+
+/** The one place the k6 version is pinned (reference.md "k6": v1.x flags, go >= 1.25). */
+export const K6_VERSION = "v1.8.1";
+export const K6_MODULE = "go.k6.io/k6";
+const GO_MIN_MINOR = 25;
+
+const run = promisify(execFile);
+
+export interface K6Binary {
+  path: string;
+  version: string;
+  source: "K6_BIN" | "PATH" | ".tools" | "built";
+  buildSeconds?: number;
+}
+
+export function toolsDir(): string {
+  return join(ROOT, ".tools", "k6", K6_VERSION);
+}
+
+async function versionOf(bin: string): Promise<string | undefined> {
+  try {
+    const { stdout } = await run(bin, ["version"], { timeout: 20_000 });
+    return /k6 (v\d+\.\d+\.\d+)/.exec(stdout)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+async function onPath(name: string): Promise<string | undefined> {
+  for (const dir of (process.env.PATH ?? "").split(":")) {
+    if (dir !== "" && existsSync(join(dir, name))) return join(dir, name);
+  }
+  return undefined;
+}
+
+/**
+ * Finds k6: K6_BIN, then PATH (only the pinned version), then .tools/, else builds the pinned
+ * version with `go install` into .tools/ once. No k6 and no Go: E_K6_MISSING (exit 2).
+ */
+export async function ensureK6(log: (line: string) => void = () => {}): Promise<K6Binary> {
+  const fromEnv = process.env.K6_BIN;
+  if (fromEnv !== undefined && fromEnv !== "") {
+    const version = await versionOf(fromEnv);
+    if (version === undefined)
+      throw new StampedeError(
+        "E_K6_MISSING",
+        `K6_BIN=${fromEnv} does not run as k6 ("${fromEnv} version" failed).`,
+      );
+    if (version !== K6_VERSION)
+      log(`warning: K6_BIN is k6 ${version}; stampede is tested with ${K6_VERSION}`);
+    return { path: fromEnv, version, source: "K6_BIN" };
+  }
+  const pathK6 = await onPath("k6");
+  if (pathK6 !== undefined && (await versionOf(pathK6)) === K6_VERSION)
+    return { path: pathK6, version: K6_VERSION, source: "PATH" };
+  const cached = join(toolsDir(), "k6");
+  if (existsSync(cached) && (await versionOf(cached)) === K6_VERSION)
+    return { path: cached, version: K6_VERSION, source: ".tools" };
+  return buildK6(log);
+}
+
+async function buildK6(log: (line: string) => void): Promise<K6Binary> {
+  const go = await onPath("go");
+  if (go === undefined) {
+    throw new StampedeError(
+      "E_K6_MISSING",
+      `k6 ${K6_VERSION} was not found and Go is not installed to build it. Either install k6 ${K6_VERSION} ` +
+        `(https://grafana.com/docs/k6/latest/set-up/install-k6/) and put it on PATH or set K6_BIN=/path/to/k6, ` +
+        `or install Go >= 1.${GO_MIN_MINOR} (https://go.dev/doc/install) and run this again.`,
+    );
+  }
+  const { stdout } = await run(go, ["version"]);
+  const minor = Number(/go1\.(\d+)/.exec(stdout)?.[1] ?? 0);
+  if (minor < GO_MIN_MINOR) {
+    throw new StampedeError(
+      "E_GO_TOO_OLD",
+      `k6 ${K6_VERSION} needs Go >= 1.${GO_MIN_MINOR}; found: ${stdout.trim()}.`,
+    );
+  }
+  const dir = toolsDir();
+  log(`building k6 ${K6_VERSION} with ${stdout.trim()} into ${dir} (once; about 1-3 minutes)...`);
+  const started = Date.now();
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(go, ["install", `${K6_MODULE}@${K6_VERSION}`], {
+      env: { ...process.env, GOBIN: dir, CGO_ENABLED: "0" },
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    child.on("exit", (c) => resolve(c ?? 1));
+    child.on("error", () => resolve(1));
+  });
+  const path = join(dir, "k6");
+  if (code !== 0 || (await versionOf(path)) !== K6_VERSION) {
+    throw new StampedeError(
+      "E_K6_BUILD_FAILED",
+      `go install ${K6_MODULE}@${K6_VERSION} failed (exit ${code}); see the output above.`,
+    );
+  }
+  const buildSeconds = Math.round((Date.now() - started) / 100) / 10;
+  log(`built k6 ${K6_VERSION} in ${buildSeconds} s`);
+  return { path, version: K6_VERSION, source: "built", buildSeconds };
+}
