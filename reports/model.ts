@@ -1,0 +1,138 @@
+/**
+ * The data the reporter works on. Everything here is derived from the files in
+ * `runs/<id>/` (k6.csv.gz, timeline.jsonl, generator.jsonl, run.json) and nothing else,
+ * so a report can be re-rendered, merged or compared later.
+ */
+
+/** Traffic classes, see design.md "Vocabulary". */
+export const TRAFFIC_CLASSES = ["order", "position", "depth"] as const;
+export type TrafficClass = (typeof TRAFFIC_CLASSES)[number];
+
+/** Reject reasons, see design.md "Vocabulary". */
+export const REJECT_REASONS = [
+  "rate_limited", // 429
+  "banned", // 418
+  "overloaded", // 503 -1008
+  "timeout", // 503 -1007, 408, or the client's own timeout
+  "order_rejected", // 400 from the engine (unknown order, would-immediately-trigger, ...)
+  "error", // anything else: other 5xx, connection errors
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+export interface LatencyPercentilesMs {
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+export interface ClassSummary {
+  requests: number;
+  latencyMs: LatencyPercentilesMs;
+  rejected: { total: number; byReason: Partial<Record<RejectReason, number>> };
+}
+
+export interface PhaseSummary extends ClassSummary {
+  name: string;
+  /** Seconds since the test's t0 (wall clock). */
+  startS: number;
+  endS: number;
+  /** Load multiple of normal at the phase's end (profiles speak in multiples). */
+  multiple: number;
+}
+
+export interface Summary {
+  requests: number;
+  latencyMs: LatencyPercentilesMs;
+  byClass: Partial<Record<TrafficClass, ClassSummary>>;
+  byPhase: PhaseSummary[];
+  rejected: { total: number; rate: number; byReason: Partial<Record<RejectReason, number>> };
+  staleReads: {
+    /** Reads whose returned position was older than a change the client already had acknowledged. */
+    count: number;
+    /** Reads that had an acknowledged change to check against. */
+    checked: number;
+    rate: number;
+    ageMs: { p50: number; p99: number; max: number };
+  };
+  droppedIterations: number;
+  generator: {
+    /** Mean CPU use of the k6 process over the run, in cores (1.0 = one core busy). */
+    k6CpuCores: number;
+    /** Highest per-second CPU use of k6, in cores. */
+    k6CpuCoresMax: number;
+    /** True when k6 itself was probably the bottleneck (dropped iterations, or a saturated core). */
+    bottleneck: boolean;
+    warnings: string[];
+  };
+  durationS: number;
+}
+
+/** One wall-clock second of client-side (k6) data, t = seconds since t0. */
+export interface SecondPoint {
+  t: number;
+  requests: number;
+  /** null when no request completed in that second. */
+  latencyMs: LatencyPercentilesMs | null;
+  byClass: Partial<Record<TrafficClass, { requests: number; p99Ms: number | null }>>;
+  rejectedByReason: Partial<Record<RejectReason, number>>;
+  staleReads: number;
+  staleChecked: number;
+  /** Highest stale age seen in that second, ms; null when none. */
+  staleAgeMaxMs: number | null;
+  droppedIterations: number;
+}
+
+/** One line of the server's timeline.jsonl (one per wall second). */
+export interface TimelinePoint {
+  /** Unix ms at the end of the second. */
+  tsMs: number;
+  /** Seconds since the exchange started (wall). */
+  tWallS: number;
+  offered: number;
+  admitted: number;
+  served: number;
+  rejected: Partial<Record<RejectReason, number>>;
+  byClass: Partial<Record<TrafficClass, { offered: number; served: number; rejected: number }>>;
+  queueDepth: number;
+  queueDepthMax: number;
+  busyWorkers: number;
+  workers: number;
+  /** Fraction of worker-time busy during the second (0..1). */
+  utilisation: number;
+  replicaLagMs: number;
+  replicaBacklog: number;
+  staleReadsServed: number;
+  /** Server-side time in the system (queue + service), ms, p99 over the second; null when idle. */
+  serverP99Ms: number | null;
+}
+
+export interface GeneratorPoint {
+  tsMs: number;
+  /** CPU used by k6 during the second, in cores. */
+  k6CpuCores: number;
+  /** CPU used by the stampede process (mock exchange + orchestrator), in cores. */
+  exchangeCpuCores: number;
+}
+
+export interface PhaseSpan {
+  name: string;
+  startS: number;
+  endS: number;
+  /** Multiple of normal load at phase start and end (linear ramp between). */
+  fromMultiple: number;
+  toMultiple: number;
+}
+
+/** Everything `report.html` shows. Built by reports/ from the run folder only. */
+export interface ReportModel {
+  runId: string;
+  run: Record<string, unknown>;
+  summary: Summary;
+  seconds: SecondPoint[];
+  /** Server timeline re-based to t0, with t = seconds since t0. */
+  timeline: Array<TimelinePoint & { t: number }>;
+  generator: Array<GeneratorPoint & { t: number }>;
+  phases: PhaseSpan[];
+}

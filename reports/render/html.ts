@@ -1,0 +1,885 @@
+/**
+ * report.html: one self-contained document (inline CSS and SVG, no script, no external
+ * resource) so a drill's report can be mailed, archived or opened from CI offline.
+ */
+
+import type {
+  ClassSummary,
+  LatencyPercentilesMs,
+  PhaseSpan,
+  RejectReason,
+  ReportModel,
+  TrafficClass,
+} from "../model.ts";
+import { REJECT_REASONS, TRAFFIC_CLASSES } from "../model.ts";
+import type { Band, BarSeries, HoverColumn, LineSeries, Point } from "./svg.ts";
+import { escapeXml, timeChart } from "./svg.ts";
+
+/**
+ * Colours are distinct within each chart, and the series that recur (percentiles, reject
+ * reasons, classes) keep theirs in every chart and table.
+ */
+export const COLORS = {
+  p50: "#2563eb",
+  p90: "#0d9488",
+  p99: "#ea580c",
+  p999: "#c026d3",
+  max: "#dc2626",
+  serverP99: "#475569",
+  served: "#94c5ae",
+  total: "#0f172a",
+  offered: "#64748b",
+  stale: "#0ea5e9",
+  replicaLag: "#334155",
+  staleAge: "#be185d",
+  queueMax: "#1e293b",
+  queueEnd: "#94a3b8",
+  busy: "#0f766e",
+  workers: "#64748b",
+  utilisation: "#c2410c",
+  dropped: "#e11d48",
+  k6Cpu: "#4338ca",
+  exchangeCpu: "#0891b2",
+} as const;
+
+export const REASON_COLORS: Record<RejectReason, string> = {
+  rate_limited: "#f59e0b",
+  banned: "#7f1d1d",
+  overloaded: "#7c3aed",
+  timeout: "#ef4444",
+  order_rejected: "#9ca3af",
+  error: "#111827",
+};
+
+export const CLASS_COLORS: Record<TrafficClass, string> = {
+  order: "#7c3aed",
+  position: "#16a34a",
+  depth: "#db2777",
+};
+
+const CHART_WIDTH = 1100;
+const DASH = "—";
+
+// ---------------------------------------------------------------------------------------------
+// Formatting
+
+function isNum(v: unknown): v is number {
+  return typeof v === "number" && Number.isFinite(v);
+}
+
+/** Thousands separators without locale data, so the output is byte-identical everywhere. */
+export function formatCount(n: number): string {
+  if (!isNum(n)) return DASH;
+  const s = String(Math.round(Math.abs(n)));
+  return (n < 0 ? "-" : "") + s.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
+/**
+ * 3 significant digits, the precision the HDR histograms were recorded with; more digits
+ * would be noise. Values >= 1000 keep their integer digits rounded to 3 significant ones.
+ */
+export function formatMs(v: number | null | undefined): string {
+  return formatSig3(v);
+}
+
+export function formatSig3(v: number | null | undefined): string {
+  if (!isNum(v)) return DASH;
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  if (a >= 1000) return formatCount(Number(v.toPrecision(3)));
+  return String(Number(v.toPrecision(3)));
+}
+
+/** Percentage of a fraction, 3 significant digits; "0" only for an exact zero. */
+export function formatPct(fraction: number): string {
+  if (!isNum(fraction)) return DASH;
+  if (fraction === 0) return "0 %";
+  return `${Number((fraction * 100).toPrecision(3))} %`;
+}
+
+function formatSeconds(s: number): string {
+  return isNum(s) ? String(Math.round(s * 10) / 10) : DASH;
+}
+
+function ratio(num: number, den: number): number {
+  return isNum(num) && isNum(den) && den > 0 ? num / den : Number.NaN;
+}
+
+function formatDuration(s: number): string {
+  if (!isNum(s)) return DASH;
+  const total = Math.round(s);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const sec = total % 60;
+  if (h > 0) return `${h} h ${String(m).padStart(2, "0")} min ${String(sec).padStart(2, "0")} s`;
+  if (m > 0) return `${m} min ${String(sec).padStart(2, "0")} s`;
+  return `${sec} s`;
+}
+
+function formatUtc(ms: number): string {
+  const d = new Date(ms);
+  if (!isNum(d.getTime())) return DASH;
+  return `${d.toISOString().slice(0, 19).replace("T", " ")} UTC`;
+}
+
+const esc = escapeXml;
+
+// ---------------------------------------------------------------------------------------------
+// run.json is free-form: look fields up under the names the drill runner is likely to use.
+
+function lookup(run: Record<string, unknown>, paths: string[][]): unknown {
+  for (const path of paths) {
+    let cur: unknown = run;
+    for (const key of path) {
+      cur = cur !== null && typeof cur === "object" ? (cur as Record<string, unknown>)[key] : undefined;
+    }
+    if (cur !== undefined && cur !== null && cur !== "") return cur;
+  }
+  return undefined;
+}
+
+function asText(v: unknown): string | null {
+  if (typeof v === "string") return v;
+  if (typeof v === "number" && Number.isFinite(v)) return String(v);
+  if (typeof v === "boolean") return String(v);
+  return null;
+}
+
+function runStartMs(model: ReportModel): number | null {
+  const v = lookup(model.run, [
+    ["startedAt"],
+    ["startedAtMs"],
+    ["startTime"],
+    ["start"],
+    ["t0Ms"],
+    ["t0"],
+    ["date"],
+    ["createdAt"],
+  ]);
+  if (typeof v === "number" && Number.isFinite(v)) return v > 1e11 ? v : v * 1000;
+  if (typeof v === "string") {
+    const p = Date.parse(v);
+    if (Number.isFinite(p)) return p;
+  }
+  // timeline tsMs marks the end of second t, so t0 = tsMs - (t + 1) s.
+  const first = model.timeline.find((p) => isNum(p.tsMs) && isNum(p.t));
+  if (first) return first.tsMs - (first.t + 1) * 1000;
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model helpers
+
+function sumReasons(r: Partial<Record<RejectReason, number>> | undefined): number {
+  let s = 0;
+  for (const k of REJECT_REASONS) {
+    const v = r?.[k];
+    if (isNum(v)) s += v;
+  }
+  return s;
+}
+
+/** Offered load multiple at time t: linear within a phase, as the profile defines it. */
+export function offeredMultipleAt(phases: readonly PhaseSpan[], t: number): number | null {
+  for (const p of phases) {
+    if (t >= p.startS && t < p.endS) {
+      const f = p.endS > p.startS ? (t - p.startS) / (p.endS - p.startS) : 0;
+      return p.fromMultiple + f * (p.toMultiple - p.fromMultiple);
+    }
+  }
+  return null;
+}
+
+/** The piecewise-linear offered-load line, exact at phase boundaries. */
+function offeredPoints(phases: readonly PhaseSpan[]): Point[] {
+  const out: Point[] = [];
+  const sorted = [...phases]
+    .filter((p) => isNum(p.startS) && isNum(p.endS))
+    .sort((a, b) => a.startS - b.startS);
+  let prevEnd: number | null = null;
+  for (const p of sorted) {
+    // A hole between phases is unknown load, not a ramp.
+    if (prevEnd !== null && p.startS > prevEnd) out.push([prevEnd, null]);
+    out.push([p.startS, p.fromMultiple], [p.endS, p.toMultiple]);
+    prevEnd = p.endS;
+  }
+  return out;
+}
+
+function xDomain(model: ReportModel): [number, number] {
+  let hi = isNum(model.summary.durationS) ? model.summary.durationS : 0;
+  let lo = 0;
+  for (const s of model.seconds) if (isNum(s.t)) hi = Math.max(hi, s.t + 1);
+  for (const s of model.timeline) if (isNum(s.t)) hi = Math.max(hi, s.t + 1);
+  for (const s of model.generator) if (isNum(s.t)) hi = Math.max(hi, s.t + 1);
+  for (const p of model.phases) {
+    if (isNum(p.endS)) hi = Math.max(hi, p.endS);
+    if (isNum(p.startS)) lo = Math.min(lo, p.startS);
+  }
+  return [lo, hi > lo ? hi : lo + 1];
+}
+
+// A per-second bucket [t, t+1) is drawn at its middle, so lines sit over their bars.
+const mid = (t: number) => t + 0.5;
+
+function hoverColumns<T extends { t: number }>(
+  rows: readonly T[],
+  lines: (row: T) => string[],
+): HoverColumn[] {
+  return rows
+    .filter((row) => isNum(row.t))
+    .map((row) => ({
+      start: row.t,
+      end: row.t + 1,
+      text: [`t = ${row.t}–${row.t + 1} s`, ...lines(row)].join("\n"),
+    }));
+}
+
+interface ChartContext {
+  domain: [number, number];
+  bands: Band[];
+}
+
+function figure(id: string, heading: string, svgs: string[], caption: string): string {
+  return `<figure data-chart="${esc(id)}"><h3>${esc(heading)}</h3>${svgs.join("")}<figcaption>${caption}</figcaption></figure>`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Charts
+
+function latencyChart(model: ReportModel, ctx: ChartContext): string {
+  const secs = model.seconds;
+  const pick = (k: keyof LatencyPercentilesMs) =>
+    secs.map((s): Point => [mid(s.t), s.latencyMs?.[k] ?? null]);
+  const lines: LineSeries[] = [
+    { id: "p50", name: "p50", color: COLORS.p50, points: pick("p50"), maxGap: 1.5 },
+    { id: "p90", name: "p90", color: COLORS.p90, points: pick("p90"), maxGap: 1.5 },
+    { id: "p99", name: "p99", color: COLORS.p99, points: pick("p99"), maxGap: 1.5, width: 2 },
+    { id: "max", name: "max", color: COLORS.max, points: pick("max"), maxGap: 1.5, width: 1.25 },
+  ];
+  const classes = TRAFFIC_CLASSES.filter((c) => secs.some((s) => isNum(s.byClass[c]?.p99Ms)));
+  for (const c of classes) {
+    lines.push({
+      id: `p99-${c}`,
+      name: `${c} p99`,
+      color: CLASS_COLORS[c],
+      points: secs.map((s): Point => [mid(s.t), s.byClass[c]?.p99Ms ?? null]),
+      dash: "dashed",
+      width: 1.25,
+      maxGap: 1.5,
+    });
+  }
+  const server = model.timeline.filter((p) => isNum(p.serverP99Ms));
+  if (server.length > 0) {
+    lines.push({
+      id: "server-p99",
+      name: "server p99 (queue + service)",
+      color: COLORS.serverP99,
+      points: model.timeline.map((p): Point => [mid(p.t), p.serverP99Ms]),
+      dash: "dotted",
+      width: 1.5,
+      maxGap: 1.5,
+    });
+  }
+  const hover = hoverColumns(secs, (s) => {
+    if (!s.latencyMs) return ["no request completed"];
+    const l = s.latencyMs;
+    const out = [
+      `p50 ${formatMs(l.p50)} ms`,
+      `p90 ${formatMs(l.p90)} ms`,
+      `p99 ${formatMs(l.p99)} ms`,
+      `max ${formatMs(l.max)} ms`,
+    ];
+    for (const c of classes) out.push(`${c} p99 ${formatMs(s.byClass[c]?.p99Ms)} ms`);
+    return out;
+  });
+  const svg = timeChart({
+    id: "chart-latency",
+    title: "Client latency per second: p50, p90, p99 and max, log scale",
+    width: CHART_WIDTH,
+    height: 340,
+    x: { label: "time since start", domain: ctx.domain },
+    y: { label: "latency (ms)", scale: "log" },
+    lines,
+    bands: ctx.bands,
+    hover,
+  });
+  const extra: string[] = [];
+  if (classes.length > 0)
+    extra.push("Dashed: p99 of each traffic class, from that class's own per-second histogram.");
+  if (server.length > 0)
+    extra.push(
+      "Dotted: the exchange's own p99 time in system (queue + service) from timeline.jsonl; the distance to the client p99 is time spent outside the server's queue (network, accept backlog, k6 scheduling).",
+    );
+  const caption = [
+    "Per-second HDR histograms of k6 <code>http_req_duration</code>; each percentile is read from that second's histogram, percentiles are never averaged.",
+    ...extra,
+    "Gaps are seconds in which no request completed. Log scale; shaded bands are the profile's phases.",
+  ].join(" ");
+  return figure("latency", "Latency per second", [svg], caption);
+}
+
+function throughputChart(model: ReportModel, ctx: ChartContext): string {
+  const secs = model.seconds;
+  const reasons = REJECT_REASONS.filter((r) => secs.some((s) => (s.rejectedByReason[r] ?? 0) > 0));
+  const bars: BarSeries[] = [
+    {
+      id: "served",
+      name: "served OK",
+      color: COLORS.served,
+      points: secs.map((s): Point => [s.t, Math.max(0, s.requests - sumReasons(s.rejectedByReason))]),
+    },
+    ...reasons.map(
+      (r): BarSeries => ({
+        id: `rejected-${r}`,
+        name: r,
+        color: REASON_COLORS[r],
+        points: secs.map((s): Point => [s.t, s.rejectedByReason[r] ?? 0]),
+      }),
+    ),
+  ];
+  const lines: LineSeries[] = [
+    {
+      id: "requests",
+      name: "all requests",
+      color: COLORS.total,
+      points: secs.map((s): Point => [mid(s.t), s.requests]),
+      width: 1.25,
+      maxGap: 1.5,
+    },
+  ];
+  const offered = offeredPoints(model.phases);
+  if (offered.length > 0)
+    lines.push({
+      id: "offered",
+      name: "offered load, × normal",
+      color: COLORS.offered,
+      points: offered,
+      axis: "right",
+      dash: "dashed",
+      width: 1.25,
+    });
+  const hover = hoverColumns(secs, (s) => {
+    const out = [
+      `requests ${formatCount(s.requests)}/s`,
+      `served OK ${formatCount(s.requests - sumReasons(s.rejectedByReason))}`,
+    ];
+    for (const r of REJECT_REASONS)
+      if ((s.rejectedByReason[r] ?? 0) > 0) out.push(`${r} ${formatCount(s.rejectedByReason[r] ?? 0)}`);
+    const m = offeredMultipleAt(model.phases, mid(s.t));
+    if (m !== null) out.push(`offered ×${Number(m.toPrecision(3))}`);
+    return out;
+  });
+  const svg = timeChart({
+    id: "chart-throughput",
+    title: "Requests per second: served and rejected by reason, with the offered load multiple",
+    width: CHART_WIDTH,
+    height: 320,
+    x: { label: "time since start", domain: ctx.domain },
+    y: { label: "requests / s" },
+    ...(offered.length > 0 ? { y2: { label: "offered load (× normal)" } } : {}),
+    bars,
+    lines,
+    bands: ctx.bands,
+    hover,
+  });
+  const caption = [
+    "Requests completed per second as seen by k6, stacked: served OK (all requests minus rejects) at the bottom, then rejects by reason.",
+    "Solid line: all requests per second.",
+    offered.length > 0
+      ? "Dashed line (right axis): the load the profile offered, as a multiple of normal, linear within each phase."
+      : "",
+    reasons.length === 0 ? "No request was rejected." : "",
+  ]
+    .filter((s) => s !== "")
+    .join(" ");
+  return figure("throughput", "Throughput and rejects", [svg], caption);
+}
+
+function staleSummary(st: ReportModel["summary"]["staleReads"]): string {
+  if (!(st.checked > 0)) return "No read had an acknowledged change to check against.";
+  const share = `of ${formatCount(st.checked)} checked reads (${formatPct(ratio(st.count, st.checked))})`;
+  if (!(st.count > 0)) return `Over the run: no stale read ${share}.`;
+  return `Over the run: <strong>${formatCount(st.count)}</strong> stale ${share}; stale age p50 ${formatMs(st.ageMs.p50)} ms, p99 ${formatMs(st.ageMs.p99)} ms, <strong>max ${formatMs(st.ageMs.max)} ms</strong>.`;
+}
+
+function staleChart(model: ReportModel, ctx: ChartContext): string {
+  const secs = model.seconds;
+  const st = model.summary.staleReads;
+  const lines: LineSeries[] = [];
+  if (model.timeline.length > 0)
+    lines.push({
+      id: "replica-lag",
+      name: "replica lag, ms",
+      color: COLORS.replicaLag,
+      points: model.timeline.map((p): Point => [mid(p.t), p.replicaLagMs]),
+      axis: "right",
+      maxGap: 1.5,
+      width: 1.5,
+    });
+  if (secs.some((s) => isNum(s.staleAgeMaxMs)))
+    lines.push({
+      id: "stale-age-max",
+      name: "oldest stale read, ms",
+      color: COLORS.staleAge,
+      points: secs.filter((s) => isNum(s.staleAgeMaxMs)).map((s): Point => [mid(s.t), s.staleAgeMaxMs]),
+      axis: "right",
+      markers: true,
+      width: 0,
+      legend: true,
+    });
+  const lagByT = new Map(model.timeline.map((p) => [p.t, p.replicaLagMs]));
+  const hover = hoverColumns(secs, (s) => [
+    `stale ${formatCount(s.staleReads)} of ${formatCount(s.staleChecked)} checked`,
+    `oldest stale ${formatMs(s.staleAgeMaxMs)} ms`,
+    `replica lag ${formatMs(lagByT.get(s.t))} ms`,
+  ]);
+  const svg = timeChart({
+    id: "chart-stale",
+    title: "Stale reads per second and replica lag",
+    width: CHART_WIDTH,
+    height: 280,
+    x: { label: "time since start", domain: ctx.domain },
+    y: { label: "stale reads / s" },
+    ...(lines.length > 0 ? { y2: { label: "age / lag (ms)" } } : {}),
+    bars: [
+      {
+        id: "stale",
+        name: "stale reads / s",
+        color: COLORS.stale,
+        points: secs.map((s): Point => [s.t, s.staleReads]),
+      },
+    ],
+    lines,
+    bands: ctx.bands,
+    hover,
+  });
+  const caption = [
+    "Bars: reads per second whose returned position was older than a change the client had already seen acknowledged.",
+    "Line (right axis): the exchange's replica lag from timeline.jsonl; dots: the oldest stale read in that second.",
+    staleSummary(st),
+  ].join(" ");
+  return figure("stale", "Stale reads", [svg], caption);
+}
+
+function capacityChart(model: ReportModel, ctx: ChartContext): string {
+  const tl = model.timeline;
+  const queue = timeChart({
+    id: "chart-capacity-queue",
+    title: "Exchange queue depth per second",
+    width: CHART_WIDTH,
+    height: 216,
+    // The panel below carries the time axis title for both.
+    x: { label: "", domain: ctx.domain },
+    y: { label: "queued requests" },
+    lines: [
+      {
+        id: "queue-max",
+        name: "queue depth, max in second",
+        color: COLORS.queueMax,
+        points: tl.map((p): Point => [mid(p.t), p.queueDepthMax]),
+        maxGap: 1.5,
+        width: 2,
+      },
+      {
+        id: "queue-end",
+        name: "queue depth at end of second",
+        color: COLORS.queueEnd,
+        points: tl.map((p): Point => [mid(p.t), p.queueDepth]),
+        maxGap: 1.5,
+        width: 1,
+      },
+    ],
+    bands: ctx.bands,
+    hover: hoverColumns(tl, (p) => [
+      `queue max ${formatCount(p.queueDepthMax)}`,
+      `queue at end ${formatCount(p.queueDepth)}`,
+    ]),
+  });
+  const workers = timeChart({
+    id: "chart-capacity-workers",
+    title: "Exchange workers: busy, pool size and utilisation",
+    width: CHART_WIDTH,
+    height: 230,
+    x: { label: "time since start", domain: ctx.domain },
+    y: { label: "workers", min: 0 },
+    y2: { label: "utilisation (%)", min: 0, max: 100 },
+    lines: [
+      {
+        id: "workers",
+        name: "worker pool",
+        color: COLORS.workers,
+        points: tl.map((p): Point => [mid(p.t), p.workers]),
+        maxGap: 1.5,
+        dash: "dashed",
+        width: 1.25,
+      },
+      {
+        id: "busy",
+        name: "busy workers",
+        color: COLORS.busy,
+        points: tl.map((p): Point => [mid(p.t), p.busyWorkers]),
+        maxGap: 1.5,
+        width: 1.75,
+      },
+      {
+        id: "utilisation",
+        name: "utilisation, %",
+        color: COLORS.utilisation,
+        points: tl.map((p): Point => [mid(p.t), isNum(p.utilisation) ? p.utilisation * 100 : null]),
+        axis: "right",
+        maxGap: 1.5,
+        width: 1.25,
+      },
+    ],
+    bands: ctx.bands,
+    bandLabels: false,
+    hover: hoverColumns(tl, (p) => [
+      `busy ${formatCount(p.busyWorkers)} of ${formatCount(p.workers)} workers`,
+      `utilisation ${formatPct(p.utilisation)}`,
+    ]),
+  });
+  const caption =
+    "Server side, from the exchange's timeline.jsonl, one sample per wall second. Top: the deepest the request queue got within each second, and its depth at the end of the second. Bottom: busy workers and pool size, and utilisation = fraction of worker-time busy during the second (right axis).";
+  return figure("capacity", "Exchange capacity", [queue, workers], caption);
+}
+
+function generatorChart(model: ReportModel, ctx: ChartContext): string {
+  const secs = model.seconds;
+  const gen = model.generator;
+  const dropped = model.summary.droppedIterations;
+  const lines: LineSeries[] = [];
+  if (gen.length > 0) {
+    lines.push(
+      {
+        id: "k6-cpu",
+        name: "k6 CPU, cores",
+        color: COLORS.k6Cpu,
+        points: gen.map((g): Point => [mid(g.t), g.k6CpuCores]),
+        axis: "right",
+        maxGap: 1.5,
+      },
+      {
+        id: "exchange-cpu",
+        name: "exchange CPU, cores",
+        color: COLORS.exchangeCpu,
+        points: gen.map((g): Point => [mid(g.t), g.exchangeCpuCores]),
+        axis: "right",
+        maxGap: 1.5,
+      },
+    );
+  }
+  const cpuByT = new Map(gen.map((g) => [g.t, g]));
+  const svg = timeChart({
+    id: "chart-generator",
+    title: "Load generator health: dropped iterations and CPU",
+    width: CHART_WIDTH,
+    height: 260,
+    x: { label: "time since start", domain: ctx.domain },
+    y: { label: "dropped iterations / s" },
+    ...(lines.length > 0 ? { y2: { label: "CPU (cores)", min: 0 } } : {}),
+    bars: [
+      {
+        id: "dropped",
+        name: "dropped iterations / s",
+        color: COLORS.dropped,
+        points: secs.map((s): Point => [s.t, s.droppedIterations]),
+      },
+    ],
+    lines,
+    bands: ctx.bands,
+    hover: hoverColumns(secs, (s) => {
+      const g = cpuByT.get(s.t);
+      return [
+        `dropped ${formatCount(s.droppedIterations)}`,
+        `k6 CPU ${g ? formatSig3(g.k6CpuCores) : DASH} cores`,
+        `exchange CPU ${g ? formatSig3(g.exchangeCpuCores) : DASH} cores`,
+      ];
+    }),
+  });
+  const caption = [
+    "Bars: k6 <code>dropped_iterations</code> per second, iterations the arrival-rate executor could not start on time; those requests were never sent, so latency for that second is understated.",
+    isNum(dropped) && dropped === 0 ? "<strong>No iteration was dropped.</strong>" : "",
+    "Lines (right axis): CPU used by the k6 process and by the stampede process (mock exchange + orchestrator), in cores, from generator.jsonl. Both run on the same host, so they compete for cores.",
+  ]
+    .filter((s) => s !== "")
+    .join(" ");
+  return figure("generator", "Load generator", [svg], caption);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tables
+
+function latencyCells(requests: number, l: LatencyPercentilesMs | undefined): string {
+  // Percentiles of zero requests are not zero, they do not exist.
+  const has = isNum(requests) && requests > 0 && l !== undefined;
+  const cell = (v: number | undefined) => `<td class="num">${has ? formatMs(v) : DASH}</td>`;
+  return `<td class="num">${formatCount(requests)}</td>${cell(l?.p50)}${cell(l?.p90)}${cell(l?.p99)}${cell(l?.p999)}${cell(l?.max)}`;
+}
+
+function rejectCells(total: number, requests: number): string {
+  const cls = isNum(total) && total > 0 ? "num warn" : "num";
+  return `<td class="${cls}">${formatPct(ratio(total, requests))}</td><td class="${cls}">${formatCount(total)}</td>`;
+}
+
+function classRow(label: string, sub: string, c: ClassSummary | undefined, rowClass = ""): string {
+  const head = `<th scope="row">${esc(label)}${sub ? `<span class="sub">${esc(sub)}</span>` : ""}</th>`;
+  if (!c) return `<tr class="missing ${rowClass}">${head}<td colspan="8" class="nodata">no data</td></tr>`;
+  return `<tr class="${rowClass}">${head}${latencyCells(c.requests, c.latencyMs)}${rejectCells(c.rejected.total, c.requests)}</tr>`;
+}
+
+function multiple(v: number): string {
+  return isNum(v) ? `×${Number(v.toPrecision(3))}` : DASH;
+}
+
+function summaryTable(model: ReportModel): string {
+  const s = model.summary;
+  const spans = new Map(model.phases.map((p) => [p.name, p]));
+  const th = (label: string, color?: string) =>
+    `<th scope="col" class="num"${color ? ` style="box-shadow: inset 0 -2px 0 ${color}"` : ""}>${label}</th>`;
+  const rows: string[] = [];
+  rows.push(
+    "<tbody>",
+    classRow(
+      "overall",
+      "",
+      { requests: s.requests, latencyMs: s.latencyMs, rejected: s.rejected },
+      "overall",
+    ),
+    "</tbody>",
+  );
+  rows.push('<tbody><tr class="group"><th colspan="9">by traffic class</th></tr>');
+  for (const c of TRAFFIC_CLASSES) rows.push(classRow(c, "", s.byClass[c]));
+  rows.push("</tbody>");
+  rows.push('<tbody><tr class="group"><th colspan="9">by phase</th></tr>');
+  if (s.byPhase.length === 0)
+    rows.push(
+      '<tr class="missing"><th scope="row">phases</th><td colspan="8" class="nodata">no data</td></tr>',
+    );
+  for (const p of s.byPhase) {
+    const span = spans.get(p.name);
+    const load =
+      span && span.fromMultiple !== span.toMultiple
+        ? `${multiple(span.fromMultiple)} → ${multiple(span.toMultiple)}`
+        : multiple(span ? span.toMultiple : p.multiple);
+    rows.push(classRow(p.name, `${formatSeconds(p.startS)}–${formatSeconds(p.endS)} s · ${load}`, p));
+  }
+  rows.push("</tbody>");
+  return [
+    '<table class="summary">',
+    "<thead><tr>",
+    '<th scope="col"></th>',
+    th("requests"),
+    th("p50 ms", COLORS.p50),
+    th("p90 ms", COLORS.p90),
+    th("p99 ms", COLORS.p99),
+    th("p99.9 ms", COLORS.p999),
+    th("max ms", COLORS.max),
+    th("rejected %"),
+    th("rejected"),
+    "</tr></thead>",
+    ...rows,
+    "</table>",
+  ].join("");
+}
+
+function rejectsTable(model: ReportModel): string {
+  const s = model.summary;
+  const total = s.rejected.total;
+  const rows = REJECT_REASONS.map((r) => {
+    const n = s.rejected.byReason[r] ?? 0;
+    const cls = n > 0 ? "" : ' class="zero"';
+    return `<tr${cls}><th scope="row"><span class="swatch" style="background:${REASON_COLORS[r]}"></span>${r}</th><td class="num">${formatCount(n)}</td><td class="num">${formatPct(ratio(n, s.requests))}</td><td class="num">${formatPct(ratio(n, total))}</td></tr>`;
+  });
+  return [
+    '<table class="mini"><caption>Rejects by reason</caption>',
+    '<thead><tr><th scope="col">reason</th><th scope="col" class="num">count</th><th scope="col" class="num">of requests</th><th scope="col" class="num">of rejects</th></tr></thead>',
+    `<tbody>${rows.join("")}</tbody>`,
+    `<tfoot><tr><th scope="row">total</th><td class="num">${formatCount(total)}</td><td class="num">${formatPct(ratio(total, s.requests))}</td><td class="num"></td></tr></tfoot>`,
+    "</table>",
+  ].join("");
+}
+
+function kvTable(caption: string, rows: [string, string, boolean?][]): string {
+  const body = rows
+    .map(
+      ([k, v, warn]) =>
+        `<tr><th scope="row">${esc(k)}</th><td class="num${warn ? " warn" : ""}">${v}</td></tr>`,
+    )
+    .join("");
+  return `<table class="mini kv"><caption>${esc(caption)}</caption><tbody>${body}</tbody></table>`;
+}
+
+function detailTables(model: ReportModel): string {
+  const s = model.summary;
+  const st = s.staleReads;
+  const g = s.generator;
+  const stale = kvTable("Stale reads", [
+    ["stale / checked", `${formatCount(st.count)} / ${formatCount(st.checked)}`, st.count > 0],
+    ["rate", formatPct(ratio(st.count, st.checked)), st.count > 0],
+    ["age p50", `${st.count > 0 ? formatMs(st.ageMs.p50) : DASH} ms`],
+    ["age p99", `${st.count > 0 ? formatMs(st.ageMs.p99) : DASH} ms`],
+    ["age max", `${st.count > 0 ? formatMs(st.ageMs.max) : DASH} ms`],
+  ]);
+  const gen = kvTable("Load generator", [
+    ["dropped iterations", formatCount(s.droppedIterations), s.droppedIterations > 0],
+    ["k6 CPU mean", `${formatSig3(g.k6CpuCores)} cores`],
+    ["k6 CPU max (1 s)", `${formatSig3(g.k6CpuCoresMax)} cores`],
+    ["generator bottleneck", g.bottleneck ? "yes" : "no", g.bottleneck],
+  ]);
+  return `<div class="details">${rejectsTable(model)}${stale}${gen}</div>`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page
+
+function header(model: ReportModel): string {
+  const run = model.run;
+  const text = (paths: string[][]) => {
+    const v = asText(lookup(run, paths));
+    return v === null ? DASH : esc(v);
+  };
+  const start = runStartMs(model);
+  const meta: [string, string][] = [
+    ["profile", text([["profile", "name"], ["profileName"], ["profile"]])],
+    ["strategy", text([["strategy", "name"], ["strategy"], ["exchange", "strategy"], ["overloadStrategy"]])],
+    ["time scale", text([["scales", "timeScale"], ["timeScale"]])],
+    ["started", start === null ? DASH : formatUtc(start)],
+    ["duration", formatDuration(model.summary.durationS)],
+    ["requests", formatCount(model.summary.requests)],
+  ];
+  const g = model.summary.generator;
+  const warnings = g.warnings.filter((w) => typeof w === "string" && w !== "");
+  let banner = "";
+  if (warnings.length > 0 || g.bottleneck) {
+    const items = warnings.length > 0 ? `<ul>${warnings.map((w) => `<li>${esc(w)}</li>`).join("")}</ul>` : "";
+    banner = `<div class="banner" role="alert"><strong>The load generator was a bottleneck in this run.</strong> Requests k6 could not send on time were never measured, so the latencies below are understated (coordinated omission) and the offered load was not fully delivered.${items}</div>`;
+  }
+  return [
+    "<header>",
+    `<h1><span class="brand">stampede drill</span> <span class="sep">—</span> <span class="run-id">${esc(model.runId)}</span></h1>`,
+    `<dl class="meta">${meta.map(([k, v]) => `<div><dt>${k}</dt><dd>${v}</dd></div>`).join("")}</dl>`,
+    banner,
+    "</header>",
+  ].join("");
+}
+
+function configSection(model: ReportModel): string {
+  let json: string;
+  try {
+    json = JSON.stringify(model.run, null, 2) ?? "{}";
+  } catch {
+    json = "(run.json could not be serialised)";
+  }
+  return `<section id="config"><h2>Run configuration</h2><p class="hint">run.json as recorded by the drill.</p><pre>${esc(json)}</pre></section>`;
+}
+
+const CSS = `
+:root {
+  color-scheme: light;
+  --ink: #0f172a; --ink-2: #334155; --muted: #64748b; --line: #e2e8f0; --bg: #f8fafc;
+  --warn-bg: #fffbeb; --warn-line: #f59e0b; --warn-ink: #78350f;
+}
+* { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; }
+body {
+  margin: 0; background: var(--bg); color: var(--ink);
+  font: 14px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+}
+main { max-width: 1160px; margin: 0 auto; padding: 28px 24px 48px; }
+code, pre, .run-id { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; }
+h1 { font-size: 22px; font-weight: 600; margin: 0 0 14px; letter-spacing: -0.01em; }
+h1 .brand { color: var(--muted); font-weight: 500; }
+h1 .sep { color: #cbd5e1; }
+h1 .run-id { font-size: 20px; }
+h2 { font-size: 16px; font-weight: 600; margin: 36px 0 12px; padding-bottom: 6px; border-bottom: 1px solid var(--line); }
+h3 { font-size: 14px; font-weight: 600; margin: 0 0 4px; }
+.meta { display: flex; flex-wrap: wrap; gap: 8px 32px; margin: 0; }
+.meta div { min-width: 90px; }
+.meta dt { font-size: 11px; text-transform: uppercase; letter-spacing: 0.06em; color: var(--muted); }
+.meta dd { margin: 0; font-weight: 500; font-variant-numeric: tabular-nums; }
+.banner {
+  margin-top: 18px; padding: 12px 16px; background: var(--warn-bg); color: var(--warn-ink);
+  border: 1px solid #fde68a; border-left: 4px solid var(--warn-line); border-radius: 6px;
+}
+.banner ul { margin: 6px 0 0; padding-left: 20px; }
+.card { background: #fff; border: 1px solid var(--line); border-radius: 8px; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
+th, td { padding: 5px 10px; text-align: left; white-space: nowrap; }
+.num { text-align: right; }
+table.summary { width: 100%; background: #fff; border: 1px solid var(--line); border-radius: 8px; overflow: hidden; }
+table.summary thead th { font-size: 12px; font-weight: 600; color: var(--ink-2); background: #f1f5f9; padding-top: 8px; padding-bottom: 7px; }
+table.summary tbody th[scope="row"] { font-weight: 500; }
+table.summary tbody tr + tr td, table.summary tbody tr + tr th { border-top: 1px solid #f1f5f9; }
+table.summary tr.overall th, table.summary tr.overall td { font-weight: 600; }
+table.summary tr.group th {
+  font-size: 11px; text-transform: uppercase; letter-spacing: 0.06em; color: var(--muted);
+  font-weight: 600; padding-top: 12px; border-top: 1px solid var(--line);
+}
+.sub { display: inline-block; margin-left: 10px; font-size: 12px; color: var(--muted); font-weight: 400; }
+td.warn { color: #b45309; }
+.nodata, tr.zero td, tr.zero th { color: #94a3b8; }
+td.nodata { text-align: left; font-style: italic; }
+.details { display: grid; grid-template-columns: 1.45fr 1fr 1fr; gap: 16px; margin-top: 20px; align-items: start; }
+@media (max-width: 900px) { .details { grid-template-columns: 1fr; } }
+table.mini { width: 100%; background: #fff; border: 1px solid var(--line); border-radius: 8px; font-size: 13px; }
+table.mini caption { text-align: left; font-weight: 600; font-size: 13px; padding: 0 0 6px; }
+table.mini thead th { font-size: 12px; font-weight: 600; color: var(--ink-2); background: #f1f5f9; }
+table.mini tbody tr + tr > * { border-top: 1px solid #f1f5f9; }
+table.mini tbody th { font-weight: 400; }
+table.mini tfoot > * > * { border-top: 1px solid var(--line); font-weight: 600; }
+table.kv tbody th { color: var(--ink-2); }
+.swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 8px; vertical-align: -1px; }
+figure { margin: 0 0 20px; padding: 16px 18px 14px; background: #fff; border: 1px solid var(--line); border-radius: 8px; break-inside: avoid; }
+figure svg.chart { display: block; width: 100%; height: auto; }
+figure svg.chart + svg.chart { margin-top: 4px; }
+figcaption { margin-top: 8px; font-size: 12.5px; line-height: 1.55; color: var(--ink-2); max-width: 980px; }
+figcaption code { font-size: 12px; background: #f1f5f9; padding: 0 4px; border-radius: 3px; }
+svg .hover rect:hover { fill: rgba(15, 23, 42, 0.06); }
+.hint { color: var(--muted); margin: 0 0 8px; font-size: 13px; }
+pre {
+  margin: 0; padding: 14px 16px; background: #fff; border: 1px solid var(--line); border-radius: 8px;
+  font-size: 12px; line-height: 1.5; overflow: auto; max-height: 560px;
+}
+footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
+@media print {
+  body { background: #fff; }
+  main { max-width: none; padding: 0; }
+  figure, table, .banner { break-inside: avoid; }
+  pre { max-height: none; }
+}
+`;
+
+export function renderReportHtml(model: ReportModel): string {
+  const ctx: ChartContext = {
+    domain: xDomain(model),
+    bands: model.phases.map((p) => ({ name: p.name, start: p.startS, end: p.endS })),
+  };
+  const title = `stampede drill — ${model.runId}`;
+  return [
+    "<!doctype html>",
+    '<html lang="en"><head><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    '<meta name="generator" content="stampede reporter">',
+    `<title>${esc(title)}</title>`,
+    `<style>${CSS}</style>`,
+    "</head><body><main>",
+    header(model),
+    '<section id="summary"><h2>Summary</h2>',
+    '<p class="hint">Latency in ms from the run\'s merged HDR histograms (3 significant digits); rejected % is rejects / requests.</p>',
+    summaryTable(model),
+    detailTables(model),
+    "</section>",
+    '<section id="charts"><h2>Charts</h2>',
+    latencyChart(model, ctx),
+    throughputChart(model, ctx),
+    staleChart(model, ctx),
+    capacityChart(model, ctx),
+    generatorChart(model, ctx),
+    "</section>",
+    configSection(model),
+    `<footer>Generated by stampede from runs/${esc(model.runId)}/ (k6.csv.gz, timeline.jsonl, generator.jsonl, run.json). Self-contained: no scripts, no external resources. Hover a chart for per-second values.</footer>`,
+    "</main></body></html>",
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,64 @@
+import { existsSync } from "node:fs";
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { WallPhase } from "../loadtests/lib/plan.ts";
+import { StampedeError } from "../scripts/errors.ts";
+import { ingestK6Csv } from "./ingest.ts";
+import type { GeneratorPoint, ReportModel, Summary, TimelinePoint } from "./model.ts";
+import { renderReportHtml } from "./render/html.ts";
+import { buildSummary, secondPoints } from "./summary.ts";
+
+/**
+ * The reporter's entry: reads only the files of `runs/<id>/` and writes summary.json and
+ * report.html next to them, so any run can be re-rendered later (`stampede report <dir>`).
+ */
+
+async function readJsonLines<T>(path: string): Promise<T[]> {
+  if (!existsSync(path)) return [];
+  const text = await readFile(path, "utf8");
+  return text
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as T);
+}
+
+export async function renderRun(runDir: string): Promise<Summary> {
+  const runPath = join(runDir, "run.json");
+  if (!existsSync(runPath))
+    throw new StampedeError("E_RUN_NOT_FOUND", `${runDir} is not a run folder (no run.json).`);
+  const run = JSON.parse(await readFile(runPath, "utf8")) as Record<string, unknown> & {
+    id: string;
+    plan: { phases: WallPhase[]; durationS: number };
+  };
+  const csvFiles = (await readdir(runDir))
+    .filter((f) => /^k6.*\.csv(\.gz)?$/.test(f))
+    .map((f) => join(runDir, f));
+  if (csvFiles.length === 0)
+    throw new StampedeError("E_REPORT_FAILED", `${runDir} has no k6 samples (k6*.csv.gz).`);
+  const phases = run.plan.phases;
+  const ingested = await ingestK6Csv(csvFiles, phases);
+  const t0Ms = (ingested.t0Us ?? 0) / 1000;
+  const timeline = (await readJsonLines<TimelinePoint>(join(runDir, "timeline.jsonl"))).map((p) => ({
+    ...p,
+    t: (p.tsMs - 1000 - t0Ms) / 1000,
+  }));
+  const generator = (await readJsonLines<GeneratorPoint>(join(runDir, "generator.jsonl"))).map((g) => ({
+    ...g,
+    t: (g.tsMs - 1000 - t0Ms) / 1000,
+  }));
+  const seconds = secondPoints(ingested);
+  const duringDrill = generator.filter((g) => g.t >= 0 && g.t < run.plan.durationS);
+  const summary = buildSummary(ingested, phases, duringDrill, seconds.length);
+  const model: ReportModel = {
+    runId: run.id,
+    run,
+    summary,
+    seconds,
+    timeline: timeline.filter((p) => p.t >= -1),
+    generator: generator.filter((g) => g.t >= -1),
+    phases: phases.map((p) => ({ ...p })),
+  };
+  await writeFile(join(runDir, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
+  await writeFile(join(runDir, "report.html"), renderReportHtml(model));
+  return summary;
+}
