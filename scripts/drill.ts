@@ -1,0 +1,341 @@
+import { spawn } from "node:child_process";
+import { createWriteStream, existsSync } from "node:fs";
+import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join, relative, resolve } from "node:path";
+import { naturalDurationS, planDrill, validateProfile } from "../loadtests/lib/plan.ts";
+import { PROFILES } from "../loadtests/profiles/index.ts";
+import { startMockExchange } from "../mock-exchange/api/server.ts";
+import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../mock-exchange/defaults.ts";
+import type { Summary, TimelinePoint } from "../reports/model.ts";
+import { renderRun } from "../reports/report.ts";
+import { EXIT, StampedeError } from "./errors.ts";
+import type { K6Binary } from "./k6.ts";
+import { ROOT } from "./paths.ts";
+
+/**
+ * One drill: start the mock exchange on a free port, run k6 with the profile (open model),
+ * stream the server timeline and the processes' CPU into runs/<id>/ while it runs, then call the
+ * reporter on the folder. Ctrl-C stops k6 gracefully and still reports what was collected.
+ */
+
+export interface DrillOptions {
+  profileName: string;
+  timeScale?: number | undefined;
+  durationS?: number | undefined;
+  seed: number;
+  outDir: string;
+  workers: number;
+  k6: K6Binary;
+  log: (line: string) => void;
+  progress: "tty" | "plain" | "none";
+}
+
+export interface DrillResult {
+  runDir: string;
+  summary: Summary;
+  exitCode: number;
+}
+
+/** Only these k6 system tags go into the CSV: enough to attribute a sample, far fewer bytes. */
+export const K6_SYSTEM_TAGS = "status,method,name,scenario,expected_response,error_code";
+/** Linux reports process CPU in clock ticks; 100 per second on every mainstream kernel config. */
+const CLOCK_TICKS_PER_S = 100;
+/** k6's default gracefulStop for arrival-rate executors, plus setup and slack: the hard stop. */
+const K6_OVERRUN_S = 90;
+
+function runId(profile: string, outDir: string): string {
+  const stamp = new Date().toISOString().slice(0, 19).replace(/:/g, "-");
+  let id = `${stamp}-${profile}`;
+  for (let n = 2; existsSync(join(outDir, id)); n++) id = `${stamp}-${profile}-${n}`;
+  return id;
+}
+
+async function cpuTicks(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
+  const profile = PROFILES[opts.profileName];
+  if (profile === undefined) {
+    throw new StampedeError(
+      "E_UNKNOWN_PROFILE",
+      `unknown profile "${opts.profileName}"; known: ${Object.keys(PROFILES).join(", ")}`,
+    );
+  }
+  const problems = validateProfile(profile);
+  if (problems.length > 0)
+    throw new StampedeError("E_BAD_PROFILE", `profile ${profile.name} is invalid: ${problems.join("; ")}`);
+  const natural = naturalDurationS(profile);
+  if (opts.durationS !== undefined && !(opts.durationS >= 5))
+    throw new StampedeError("E_USAGE", "--duration must be at least 5 seconds");
+  if (opts.timeScale !== undefined && !(opts.timeScale > 0))
+    throw new StampedeError("E_USAGE", "--time-scale must be > 0");
+  if (!(Number.isInteger(opts.workers) && opts.workers >= 1))
+    throw new StampedeError("E_USAGE", "--workers must be an integer >= 1");
+  if (!Number.isInteger(opts.seed)) throw new StampedeError("E_USAGE", "--seed must be an integer");
+  const timeScale =
+    opts.durationS !== undefined ? natural / opts.durationS : (opts.timeScale ?? profile.defaultTimeScale);
+
+  const config: ExchangeConfig = {
+    ...EXCHANGE_DEFAULTS,
+    timeScale,
+    seed: opts.seed,
+    trustProxy: true,
+    accounts: Math.max(EXCHANGE_DEFAULTS.accounts, profile.clients),
+    capacity: { ...EXCHANGE_DEFAULTS.capacity, workers: opts.workers },
+  };
+  // An order iteration is an order plus a read-back; each may wait the full queue timeout.
+  const slowestServiceMs = Math.max(...Object.values(config.capacity.serviceTimeMs));
+  const iterationBudgetS = (2 * (config.capacity.queueTimeoutMs + 3 * slowestServiceMs)) / 1000;
+  const plan = planDrill(profile, { timeScale, iterationBudgetS });
+
+  const outDir = resolve(opts.outDir);
+  await mkdir(outDir, { recursive: true });
+  const id = runId(profile.name, outDir);
+  const runDir = join(outDir, id);
+  await mkdir(runDir);
+
+  const exchange = await startMockExchange({ config }).catch((err: Error) => {
+    throw new StampedeError("E_EXCHANGE_FAILED", `mock exchange did not start: ${err.message}`);
+  });
+  const script = join(ROOT, "loadtests", "drill.ts");
+  const k6Args = [
+    "run",
+    "--no-thresholds",
+    "--summary-mode=disabled",
+    "--address",
+    "",
+    "--out",
+    `csv=${join(runDir, "k6.csv.gz")}`,
+    `--system-tags=${K6_SYSTEM_TAGS}`,
+    "-e",
+    `STAMPEDE_BASE_URL=${exchange.url}`,
+    "-e",
+    `STAMPEDE_PROFILE=${profile.name}`,
+    "-e",
+    `STAMPEDE_TIME_SCALE=${timeScale}`,
+    "-e",
+    `STAMPEDE_SEED=${opts.seed}`,
+    "-e",
+    `STAMPEDE_ITERATION_BUDGET_S=${iterationBudgetS}`,
+    script,
+  ];
+  const startedAt = new Date();
+  const run = {
+    id,
+    command: `stampede ${process.argv.slice(2).join(" ")}`,
+    startedAt: startedAt.toISOString(),
+    mode: "drill",
+    seed: opts.seed,
+    profile,
+    strategy: { name: "fixed", workers: config.capacity.workers },
+    scales: {
+      timeScale,
+      naturalDurationS: natural,
+      wallDurationS: plan.durationS,
+      normalRatePerS: profile.normalRatePerS,
+      peakRatePerS: Object.fromEntries(Object.entries(plan.classes).map(([c, p]) => [c, p.peakRatePerS])),
+    },
+    plan,
+    exchange: { url: exchange.url, config },
+    versions: { stampede: await packageVersion(), node: process.version, k6: opts.k6.version },
+    k6: {
+      path: opts.k6.path,
+      source: opts.k6.source,
+      args: k6Args,
+      env: K6_ENV,
+      exitCode: null as number | null,
+    },
+    interrupted: false,
+    endedAt: null as string | null,
+  };
+  await writeRunJson(runDir, run);
+
+  const k6Log = createWriteStream(join(runDir, "k6.log"));
+  const child = spawn(opts.k6.path, k6Args, {
+    env: { ...process.env, ...K6_ENV },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout.pipe(k6Log, { end: false });
+  child.stderr.pipe(k6Log, { end: false });
+  const exited = new Promise<number>((res) => {
+    child.on("exit", (code, signal) => res(code ?? (signal !== null ? 128 : 1)));
+    child.on("error", () => res(127));
+  });
+
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    run.interrupted = true;
+    opts.log(interrupts === 1 ? "\ninterrupted: stopping k6 (Ctrl-C again to kill it)..." : "\nkilling k6");
+    child.kill(interrupts === 1 ? "SIGINT" : "SIGKILL");
+  };
+  process.on("SIGINT", onSigint);
+  const hardStop = setTimeout(
+    () => {
+      opts.log(`k6 overran the plan by ${K6_OVERRUN_S} s: killing it`);
+      child.kill("SIGKILL");
+    },
+    (plan.durationS + K6_OVERRUN_S) * 1000,
+  );
+
+  const timelinePath = join(runDir, "timeline.jsonl");
+  const generatorPath = join(runDir, "generator.jsonl");
+  let lastTimelineS = 0;
+  const pullTimeline = async (): Promise<TimelinePoint[]> => {
+    const res = await fetch(`${exchange.url}/__stampede/timeline?since=${lastTimelineS}`);
+    const text = await res.text();
+    const points = text
+      .split("\n")
+      .filter((l) => l !== "")
+      .map((l) => JSON.parse(l) as TimelinePoint);
+    if (points.length > 0) {
+      lastTimelineS = (points[points.length - 1] as TimelinePoint).tWallS;
+      await appendFile(timelinePath, text);
+    }
+    return points;
+  };
+
+  const progress = new Progress(opts.progress, plan.durationS, opts.log);
+  let k6Ticks = (await cpuTicks(child.pid ?? -1)) ?? 0;
+  let selfCpu = process.cpuUsage();
+  let lastSampleMs = Date.now();
+  let k6CpuSeconds = 0;
+  let running = true;
+  let loadStartMs: number | undefined;
+  void exited.then(() => {
+    running = false;
+  });
+  const sampler = (async () => {
+    while (running) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const now = Date.now();
+      const sampleS = (now - lastSampleMs) / 1000;
+      lastSampleMs = now;
+      const ticks = await cpuTicks(child.pid ?? -1);
+      const cpu = process.cpuUsage(selfCpu);
+      selfCpu = process.cpuUsage();
+      let k6CpuCores = 0;
+      if (ticks !== undefined) {
+        k6CpuCores = (ticks - k6Ticks) / CLOCK_TICKS_PER_S / sampleS;
+        k6CpuSeconds += (ticks - k6Ticks) / CLOCK_TICKS_PER_S;
+        k6Ticks = ticks;
+      }
+      const exchangeCpuCores = (cpu.user + cpu.system) / 1e6 / sampleS;
+      await appendFile(
+        generatorPath,
+        `${JSON.stringify({ tsMs: now, k6CpuCores: round2(k6CpuCores), exchangeCpuCores: round2(exchangeCpuCores) })}\n`,
+      );
+      const points = await pullTimeline().catch(() => []);
+      // The profile's clock starts with the first arrivals, after k6 has initialised its VUs.
+      const first = points.find((p) => p.offered > 0);
+      if (loadStartMs === undefined && first !== undefined) loadStartMs = first.tsMs - 1000;
+      const elapsedS = loadStartMs === undefined ? undefined : (now - loadStartMs) / 1000;
+      progress.update(elapsedS, points[points.length - 1], k6CpuCores, plan.phases);
+    }
+  })();
+
+  const k6Exit = await exited;
+  clearTimeout(hardStop);
+  await sampler;
+  progress.done();
+  process.off("SIGINT", onSigint);
+  // Let the exchange close the second in flight so the timeline covers the whole run.
+  await new Promise((r) => setTimeout(r, 1100));
+  await pullTimeline().catch(() => []);
+  await exchange.close();
+  await new Promise<void>((r) => k6Log.end(() => r()));
+
+  run.k6.exitCode = k6Exit;
+  run.endedAt = new Date().toISOString();
+  (run.k6 as Record<string, unknown>).cpuSeconds = Math.round(k6CpuSeconds * 100) / 100;
+  await writeRunJson(runDir, run);
+
+  const summary = await renderRun(runDir).catch((err: unknown) => {
+    throw err instanceof StampedeError
+      ? err
+      : new StampedeError(
+          "E_REPORT_FAILED",
+          `report of ${runDir} failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
+  });
+  const rel = relative(process.cwd(), runDir) || runDir;
+  const exitCode = k6Exit === 0 || run.interrupted ? EXIT.ok : EXIT.harness;
+  if (exitCode !== EXIT.ok) opts.log(`k6 exited with code ${k6Exit}; see ${join(rel, "k6.log")}`);
+  for (const w of summary.generator.warnings) opts.log(`warning: ${w}`);
+  opts.log(
+    `done: ${summary.requests} requests, p99 ${summary.latencyMs.p99} ms, rejected ${(summary.rejected.rate * 100).toFixed(1)}%, ` +
+      `stale reads ${summary.staleReads.count}/${summary.staleReads.checked}, dropped iterations ${summary.droppedIterations}`,
+  );
+  return { runDir: rel.endsWith("/") ? rel : `${rel}/`, summary, exitCode };
+}
+
+/** k6 runs offline and writes microsecond timestamps (reference.md "k6"). */
+const K6_ENV = {
+  K6_CSV_TIME_FORMAT: "unix_micro",
+  K6_NO_USAGE_REPORT: "true",
+  K6_AUTO_EXTENSION_RESOLUTION: "false",
+} as const;
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+async function writeRunJson(runDir: string, run: object): Promise<void> {
+  await writeFile(join(runDir, "run.json"), `${JSON.stringify(run, null, 2)}\n`);
+}
+
+async function packageVersion(): Promise<string> {
+  const pkg = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+/** The live line on a terminal; a plain line every few seconds elsewhere (CI logs). */
+class Progress {
+  private lastPlainS = -Infinity;
+  constructor(
+    private readonly mode: DrillOptions["progress"],
+    private readonly totalS: number,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  update(
+    elapsedS: number | undefined,
+    point: TimelinePoint | undefined,
+    k6CpuCores: number,
+    phases: Array<{ name: string; startS: number; endS: number }>,
+  ): void {
+    if (this.mode === "none") return;
+    if (elapsedS === undefined) {
+      if (this.mode === "tty")
+        process.stderr.write(`\rstarting k6 (initialising VUs; k6 cpu ${k6CpuCores.toFixed(2)})\x1b[K`);
+      return;
+    }
+    const phase = phases.find((p) => elapsedS >= p.startS && elapsedS < p.endS)?.name ?? "finishing";
+    const rejected =
+      point === undefined ? 0 : Object.values(point.rejected).reduce((a, b) => a + (b ?? 0), 0);
+    const line =
+      `[${fmt(elapsedS, 4)}s/${Math.round(this.totalS)}s] ${phase.padEnd(9)} offered ${fmt(point?.offered ?? 0, 5)}/s  ` +
+      `server p99 ${point?.serverP99Ms == null ? "    -" : fmt(point.serverP99Ms, 5)} ms  rejects ${fmt(rejected, 5)}/s  ` +
+      `queue ${fmt(point?.queueDepthMax ?? 0, 3)}  replica lag ${fmt(point?.replicaLagMs ?? 0, 6)} ms  k6 cpu ${k6CpuCores.toFixed(2)}`;
+    if (this.mode === "tty") {
+      process.stderr.write(`\r${line}\x1b[K`);
+    } else if (elapsedS - this.lastPlainS >= 5) {
+      this.lastPlainS = elapsedS;
+      this.log(line);
+    }
+  }
+
+  done(): void {
+    if (this.mode === "tty") process.stderr.write("\n");
+  }
+}
+
+function fmt(x: number, width: number): string {
+  return String(Math.round(x)).padStart(width);
+}

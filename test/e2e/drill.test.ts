@@ -1,0 +1,112 @@
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { gunzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import type { Summary } from "../../reports/model.ts";
+
+const run = promisify(execFile);
+const CLI = join(import.meta.dirname, "..", "..", "bin", "stampede.js");
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function stampede(args: string[], timeoutMs: number): Promise<CliResult> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
+      timeout: timeoutMs,
+      env: { ...process.env, CI: "true" },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+  }
+}
+
+describe("stampede drill end to end (real k6 against the mock exchange)", () => {
+  it("runs a shortened smoke drill and writes a run folder whose summary matches the raw samples", {
+    timeout: 180_000,
+  }, async () => {
+    const out = mkdtempSync(join(tmpdir(), "stampede-e2e-"));
+    const result = await stampede(
+      ["drill", "--profile", "smoke", "--duration", "20", "--out", out, "--json"],
+      170_000,
+    );
+    expect(result.stderr).not.toMatch(/internal error/);
+    expect(result.code).toBe(0);
+    const runDir = result.stdout.trim().split("\n").pop() as string;
+    expect(runDir).toMatch(/smoke\/$/);
+    for (const file of [
+      "run.json",
+      "k6.csv.gz",
+      "timeline.jsonl",
+      "generator.jsonl",
+      "summary.json",
+      "report.html",
+      "k6.log",
+    ]) {
+      expect(existsSync(join(runDir, file)), file).toBe(true);
+    }
+
+    const summary = JSON.parse(readFileSync(join(runDir, "summary.json"), "utf8")) as Summary;
+    // The same numbers as the raw file: one http_req_duration row per drill request (setup() excluded).
+    const rows = gunzipSync(readFileSync(join(runDir, "k6.csv.gz")))
+      .toString("utf8")
+      .split("\n");
+    const header = (rows[0] as string).split(",");
+    const nameCol = header.indexOf("name");
+    const durations = rows.filter(
+      (r) => r.startsWith("http_req_duration,") && r.split(",")[nameCol] !== "setup",
+    );
+    expect(summary.requests).toBe(durations.length);
+    const rejectRows = rows.filter((r) => r.startsWith("stampede_rejects,")).length;
+    expect(summary.rejected.total).toBe(rejectRows);
+    expect(Object.values(summary.rejected.byReason).reduce((a, b) => a + (b ?? 0), 0)).toBe(
+      summary.rejected.total,
+    );
+    const byClassRequests = Object.values(summary.byClass).reduce((a, c) => a + (c?.requests ?? 0), 0);
+    expect(byClassRequests).toBe(summary.requests);
+
+    // The burst saturates the fixed capacity: rejects and stale reads happen there, not at normal load.
+    const normal = summary.byPhase.find((p) => p.name === "normal");
+    const burst = summary.byPhase.find((p) => p.name === "burst");
+    expect(normal?.rejected.total).toBe(0);
+    expect(burst?.rejected.total).toBeGreaterThan(0);
+    expect(
+      (burst?.rejected.byReason.overloaded ?? 0) + (burst?.rejected.byReason.timeout ?? 0),
+    ).toBeGreaterThan(0);
+    expect(burst?.latencyMs.p99).toBeGreaterThan(normal?.latencyMs.p99 ?? Number.POSITIVE_INFINITY);
+    expect(summary.staleReads.count).toBeGreaterThan(0);
+    expect(summary.staleReads.checked).toBeGreaterThanOrEqual(summary.staleReads.count);
+    expect(summary.droppedIterations).toBeGreaterThanOrEqual(0);
+
+    const runJson = JSON.parse(readFileSync(join(runDir, "run.json"), "utf8"));
+    expect(runJson.k6.exitCode).toBe(0);
+    expect(runJson.versions.k6).toBe("v1.8.1");
+    expect(runJson.scales.timeScale).toBe(180);
+    const html = readFileSync(join(runDir, "report.html"), "utf8");
+    for (const chart of ["latency", "throughput", "stale"]) expect(html).toContain(`data-chart="${chart}"`);
+
+    // Re-rendering from the folder alone gives the same summary.
+    const again = await stampede(["report", runDir, "--json"], 60_000);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toEqual(summary);
+  });
+
+  it("exits 2 with a coded message on usage errors", { timeout: 60_000 }, async () => {
+    const unknown = await stampede(["drill", "--profile", "nope"], 30_000);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/\[E_UNKNOWN_PROFILE\]/);
+    const badFlag = await stampede(["drill", "--no-such-flag"], 30_000);
+    expect(badFlag.code).toBe(2);
+    const missing = await stampede(["report", "/nonexistent/run"], 30_000);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/\[E_RUN_NOT_FOUND\]/);
+  });
+});
