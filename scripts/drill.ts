@@ -266,7 +266,9 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
           `report of ${runDir} failed: ${err instanceof Error ? err.message : String(err)}`,
         );
   });
-  const rel = relative(process.cwd(), runDir) || runDir;
+  // Relative when inside the working directory (runs/<id>/), absolute otherwise.
+  const fromCwd = relative(process.cwd(), runDir);
+  const rel = fromCwd === "" || fromCwd.startsWith("..") ? runDir : fromCwd;
   const exitCode = k6Exit === 0 || run.interrupted ? EXIT.ok : EXIT.harness;
   if (exitCode !== EXIT.ok) opts.log(`k6 exited with code ${k6Exit}; see ${join(rel, "k6.log")}`);
   for (const w of summary.generator.warnings) opts.log(`warning: ${w}`);
