@@ -62,6 +62,10 @@ export interface Summary {
     k6CpuCores: number;
     /** Highest per-second CPU use of k6, in cores. */
     k6CpuCoresMax: number;
+    /** Highest per-second CPU use of the exchange (stampede) process, in cores; 1.0 saturates its event loop. */
+    exchangeCpuCoresMax: number;
+    /** Highest resident memory of k6, MB. */
+    k6RssMbMax: number;
     /** True when k6 itself was probably the bottleneck (dropped iterations, or a saturated core). */
     bottleneck: boolean;
     warnings: string[];
@@ -114,6 +118,8 @@ export interface GeneratorPoint {
   k6CpuCores: number;
   /** CPU used by the stampede process (mock exchange + orchestrator), in cores. */
   exchangeCpuCores: number;
+  /** Resident memory of k6, MB (VUs cost memory; sized from the plan's VU counts). */
+  k6RssMb?: number;
 }
 
 export interface PhaseSpan {

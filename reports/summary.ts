@@ -26,7 +26,8 @@ export function percentilesMs(h: Histogram): LatencyPercentilesMs {
     p90: round3(h.getValueAtPercentile(90) / 1000),
     p99: round3(h.getValueAtPercentile(99) / 1000),
     p999: round3(h.getValueAtPercentile(99.9) / 1000),
-    max: round3(h.maxValue / 1000),
+    // The top bucket's highest equivalent value, as HdrHistogram reports max, so max >= p99.9 always.
+    max: round3(h.getValueAtPercentile(100) / 1000),
   };
 }
 
@@ -101,13 +102,15 @@ export function buildSummary(
       ageMs: {
         p50: staleAge.totalCount > 0 ? staleAge.getValueAtPercentile(50) : 0,
         p99: staleAge.totalCount > 0 ? staleAge.getValueAtPercentile(99) : 0,
-        max: staleAge.totalCount > 0 ? staleAge.maxValue : 0,
+        max: staleAge.totalCount > 0 ? staleAge.getValueAtPercentile(100) : 0,
       },
     },
     droppedIterations: ingested.droppedIterations,
     generator: {
       k6CpuCores: round3(k6CpuCores),
       k6CpuCoresMax: round3(k6CpuCoresMax),
+      exchangeCpuCoresMax: round3(exchangeMax),
+      k6RssMbMax: generator.reduce((m, g) => Math.max(m, g.k6RssMb ?? 0), 0),
       bottleneck: warnings.length > 0,
       warnings,
     },

@@ -40,6 +40,8 @@ export interface DrillResult {
 export const K6_SYSTEM_TAGS = "status,method,name,scenario,expected_response,error_code";
 /** Linux reports process CPU in clock ticks; 100 per second on every mainstream kernel config. */
 const CLOCK_TICKS_PER_S = 100;
+/** Page size of x86-64 and arm64 Linux defaults, for /proc's rss in pages. */
+const PAGE_BYTES = 4096;
 /** k6's default gracefulStop for arrival-rate executors, plus setup and slack: the hard stop. */
 const K6_OVERRUN_S = 90;
 
@@ -50,12 +52,16 @@ function runId(profile: string, outDir: string): string {
   return id;
 }
 
-async function cpuTicks(pid: number): Promise<number | undefined> {
+/** CPU ticks used so far and resident memory of a process, from /proc; undefined once it has exited. */
+async function processUsage(pid: number): Promise<{ ticks: number; rssMb: number } | undefined> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    // Fields after the parenthesised command name: utime, stime are fields 14, 15; rss (pages) is 24.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(fields[11]) + Number(fields[12]);
+    return {
+      ticks: Number(fields[11]) + Number(fields[12]),
+      rssMb: (Number(fields[21]) * PAGE_BYTES) / 2 ** 20,
+    };
   } catch {
     return undefined;
   }
@@ -204,7 +210,8 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
   };
 
   const progress = new Progress(opts.progress, plan.durationS, opts.log);
-  let k6Ticks = (await cpuTicks(child.pid ?? -1)) ?? 0;
+  let k6Ticks = (await processUsage(child.pid ?? -1))?.ticks ?? 0;
+  let k6RssMbMax = 0;
   let selfCpu = process.cpuUsage();
   let lastSampleMs = Date.now();
   let k6CpuSeconds = 0;
@@ -219,7 +226,10 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
       const now = Date.now();
       const sampleS = (now - lastSampleMs) / 1000;
       lastSampleMs = now;
-      const ticks = await cpuTicks(child.pid ?? -1);
+      const usage = await processUsage(child.pid ?? -1);
+      const ticks = usage?.ticks;
+      const k6RssMb = Math.round(usage?.rssMb ?? 0);
+      k6RssMbMax = Math.max(k6RssMbMax, k6RssMb);
       const cpu = process.cpuUsage(selfCpu);
       selfCpu = process.cpuUsage();
       let k6CpuCores = 0;
@@ -231,7 +241,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
       const exchangeCpuCores = (cpu.user + cpu.system) / 1e6 / sampleS;
       await appendFile(
         generatorPath,
-        `${JSON.stringify({ tsMs: now, k6CpuCores: round2(k6CpuCores), exchangeCpuCores: round2(exchangeCpuCores) })}\n`,
+        `${JSON.stringify({ tsMs: now, k6CpuCores: round2(k6CpuCores), exchangeCpuCores: round2(exchangeCpuCores), k6RssMb })}\n`,
       );
       const points = await pullTimeline().catch(() => []);
       // The profile's clock starts with the first arrivals, after k6 has initialised its VUs.
@@ -256,6 +266,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
   run.k6.exitCode = k6Exit;
   run.endedAt = new Date().toISOString();
   (run.k6 as Record<string, unknown>).cpuSeconds = Math.round(k6CpuSeconds * 100) / 100;
+  (run.k6 as Record<string, unknown>).rssMbMax = k6RssMbMax;
   await writeRunJson(runDir, run);
 
   const summary = await renderRun(runDir).catch((err: unknown) => {

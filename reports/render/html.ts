@@ -725,6 +725,8 @@ function detailTables(model: ReportModel): string {
     ["dropped iterations", formatCount(s.droppedIterations), s.droppedIterations > 0],
     ["k6 CPU mean", `${formatSig3(g.k6CpuCores)} cores`],
     ["k6 CPU max (1 s)", `${formatSig3(g.k6CpuCoresMax)} cores`],
+    ["exchange CPU max (1 s)", `${formatSig3(g.exchangeCpuCoresMax)} cores`],
+    ["k6 memory max", `${formatCount(g.k6RssMbMax)} MB`],
     ["generator bottleneck", g.bottleneck ? "yes" : "no", g.bottleneck],
   ]);
   return `<div class="details">${rejectsTable(model)}${stale}${gen}</div>`;

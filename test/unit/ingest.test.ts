@@ -39,7 +39,7 @@ describe("ingest of k6 csv.gz into HDR histograms", () => {
   const latenciesMs = Array.from({ length: 400 }, (_, i) => 1 + ((i * 37) % 250));
   const lines = [
     row("http_req_duration", -50_000, 3, "setup", ""), // setup traffic is not drill traffic
-    "stampede_setup_done," + T0 + ",1.000000,,,,,,,,",
+    `stampede_setup_done,${T0},1.000000,,,,,,,,`,
     ...latenciesMs.map((ms, i) =>
       row(
         "http_req_duration",
@@ -56,7 +56,7 @@ describe("ingest of k6 csv.gz into HDR histograms", () => {
     row("stampede_stale_read", 2_800_000, 1, "", "class=position"),
     row("stampede_stale_read", 2_900_000, 0, "", "class=position"),
     row("stampede_stale_read_age_ms", 2_800_000, 1234, "", "class=position"),
-    "dropped_iterations," + (T0 + 3_100_000) + ",1.000000,,,,,position,,,",
+    `dropped_iterations,${T0 + 3_100_000},1.000000,,,,,position,,,`,
   ];
 
   it("counts every drill request once and matches an HDR histogram of the same values", async () => {
@@ -78,8 +78,21 @@ describe("ingest of k6 csv.gz into HDR histograms", () => {
 
   it("summarises per class, per phase, per second; merges per-second histograms into the totals exactly", async () => {
     const ingested = await ingestK6Csv([writeCsv(lines)], phases);
-    const summary = buildSummary(ingested, phases, [{ tsMs: 0, k6CpuCores: 0.5, exchangeCpuCores: 0.2 }], 4);
+    const summary = buildSummary(
+      ingested,
+      phases,
+      [
+        { tsMs: 0, k6CpuCores: 0.5, exchangeCpuCores: 0.2, k6RssMb: 300 },
+        { tsMs: 1_000, k6CpuCores: 1.5, exchangeCpuCores: 0.4, k6RssMb: 350 },
+      ],
+      4,
+    );
     expect(summary.requests).toBe(400);
+    for (const l of [summary.latencyMs, ...summary.byPhase.map((p) => p.latencyMs)]) {
+      expect(l.p50).toBeLessThanOrEqual(l.p90);
+      expect(l.p99).toBeLessThanOrEqual(l.p999);
+      expect(l.p999).toBeLessThanOrEqual(l.max);
+    }
     expect(summary.rejected).toEqual({ total: 3, rate: 0.008, byReason: { rate_limited: 1, overloaded: 2 } });
     expect(summary.byClass.order?.rejected.byReason).toEqual({ overloaded: 2 });
     expect(summary.byPhase.map((p) => [p.name, p.requests])).toEqual([
@@ -93,8 +106,17 @@ describe("ingest of k6 csv.gz into HDR histograms", () => {
       ageMs: { p50: 1234, p99: 1234, max: 1234 },
     });
     expect(summary.droppedIterations).toBe(1);
+    expect(summary.generator).toMatchObject({
+      k6CpuCores: 1,
+      k6CpuCoresMax: 1.5,
+      exchangeCpuCoresMax: 0.4,
+      k6RssMbMax: 350,
+    });
     expect(summary.generator.bottleneck).toBe(true);
     expect(summary.generator.warnings[0]).toMatch(/dropped 1 iterations/);
+    // 1.5 + 0.4 cores is 95% of the two cores: the machine, so maybe the generator, was saturated.
+    expect(summary.generator.warnings[1]).toMatch(/CPU was saturated/);
+    expect(summary.generator.warnings).toHaveLength(2);
 
     const seconds = secondPoints(ingested);
     expect(seconds.map((s) => s.requests)).toEqual([100, 100, 100, 100]);

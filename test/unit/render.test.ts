@@ -155,6 +155,8 @@ function syntheticModel(runId = "2025-11-23T16-45-00Z-burst"): ReportModel {
       generator: {
         k6CpuCores: 0.9,
         k6CpuCoresMax: 2,
+        exchangeCpuCoresMax: 0.7,
+        k6RssMbMax: 1_234,
         bottleneck: true,
         warnings: [
           "252 iterations dropped: k6 could not keep up with the arrival rate (preAllocatedVUs 200)",
@@ -181,7 +183,14 @@ function emptyModel(): ReportModel {
       rejected: { total: 0, rate: 0, byReason: {} },
       staleReads: { count: 0, checked: 0, rate: 0, ageMs: { p50: 0, p99: 0, max: 0 } },
       droppedIterations: 0,
-      generator: { k6CpuCores: 0, k6CpuCoresMax: 0, bottleneck: false, warnings: [] },
+      generator: {
+        k6CpuCores: 0,
+        k6CpuCoresMax: 0,
+        exchangeCpuCoresMax: 0,
+        k6RssMbMax: 0,
+        bottleneck: false,
+        warnings: [],
+      },
       durationS: 0,
     },
     seconds: [],
@@ -298,6 +307,7 @@ describe("renderReportHtml", () => {
     expect(table).toContain(">312<");
     expect(table).toContain(">12,300<");
     expect(html).toContain("412 / 25,000");
+    expect(html).toContain("1,234 MB");
   });
 
   it("escapes the run id and the config", () => {
