@@ -32,8 +32,8 @@ async function versionOf(bin: string): Promise<string | undefined> {
   }
 }
 
-async function onPath(name: string): Promise<string | undefined> {
-  for (const dir of (process.env.PATH ?? "").split(":")) {
+async function onPath(name: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  for (const dir of (env.PATH ?? "").split(":")) {
     if (dir !== "" && existsSync(join(dir, name))) return join(dir, name);
   }
   return undefined;
@@ -43,8 +43,20 @@ async function onPath(name: string): Promise<string | undefined> {
  * Finds k6: K6_BIN, then PATH (only the pinned version), then .tools/, else builds the pinned
  * version with `go install` into .tools/ once. No k6 and no Go: E_K6_MISSING (exit 2).
  */
-export async function ensureK6(log: (line: string) => void = () => {}): Promise<K6Binary> {
-  const fromEnv = process.env.K6_BIN;
+export interface EnsureOptions {
+  /** Where K6_BIN and PATH are read (tests pass their own). */
+  env?: NodeJS.ProcessEnv;
+  /** Folder of the cached build; default .tools/k6/<version> in the repository. */
+  dir?: string;
+}
+
+export async function ensureK6(
+  log: (line: string) => void = () => {},
+  options: EnsureOptions = {},
+): Promise<K6Binary> {
+  const env = options.env ?? process.env;
+  const dir = options.dir ?? toolsDir();
+  const fromEnv = env.K6_BIN;
   if (fromEnv !== undefined && fromEnv !== "") {
     const version = await versionOf(fromEnv);
     if (version === undefined)
@@ -56,17 +68,17 @@ export async function ensureK6(log: (line: string) => void = () => {}): Promise<
       log(`warning: K6_BIN is k6 ${version}; stampede is tested with ${K6_VERSION}`);
     return { path: fromEnv, version, source: "K6_BIN" };
   }
-  const pathK6 = await onPath("k6");
+  const pathK6 = await onPath("k6", env);
   if (pathK6 !== undefined && (await versionOf(pathK6)) === K6_VERSION)
     return { path: pathK6, version: K6_VERSION, source: "PATH" };
-  const cached = join(toolsDir(), "k6");
+  const cached = join(dir, "k6");
   if (existsSync(cached) && (await versionOf(cached)) === K6_VERSION)
     return { path: cached, version: K6_VERSION, source: ".tools" };
-  return buildK6(log);
+  return buildK6(log, env, dir);
 }
 
-async function buildK6(log: (line: string) => void): Promise<K6Binary> {
-  const go = await onPath("go");
+async function buildK6(log: (line: string) => void, env: NodeJS.ProcessEnv, dir: string): Promise<K6Binary> {
+  const go = await onPath("go", env);
   if (go === undefined) {
     throw new StampedeError(
       "E_K6_MISSING",
@@ -83,12 +95,11 @@ async function buildK6(log: (line: string) => void): Promise<K6Binary> {
       `k6 ${K6_VERSION} needs Go >= 1.${GO_MIN_MINOR}; found: ${stdout.trim()}.`,
     );
   }
-  const dir = toolsDir();
   log(`building k6 ${K6_VERSION} with ${stdout.trim()} into ${dir} (once; about 1-3 minutes)...`);
   const started = Date.now();
   const code = await new Promise<number>((resolve) => {
     const child = spawn(go, ["install", `${K6_MODULE}@${K6_VERSION}`], {
-      env: { ...process.env, GOBIN: dir, CGO_ENABLED: "0" },
+      env: { ...env, GOBIN: dir, CGO_ENABLED: "0" },
       stdio: ["ignore", "inherit", "inherit"],
     });
     child.on("exit", (c) => resolve(c ?? 1));
