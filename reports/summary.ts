@@ -31,9 +31,10 @@ export function percentilesMs(h: Histogram): LatencyPercentilesMs {
   };
 }
 
-function sumCounts(counts: Partial<Record<RejectReason, number>>): number {
+/** Total of per-reason counts (absent reasons count 0). */
+export function sumCounts(counts: Partial<Record<RejectReason, number>> | undefined): number {
   let total = 0;
-  for (const n of Object.values(counts)) total += n ?? 0;
+  for (const n of Object.values(counts ?? {})) total += n ?? 0;
   return total;
 }
 

@@ -1,12 +1,11 @@
-import type { Profile, ProfileClass } from "../profiles/types.ts";
+import { TRAFFIC_CLASSES, type TrafficClass } from "../../reports/model.ts";
+import type { Profile } from "../profiles/types.ts";
 
 /**
  * Turns a profile (natural time, multiples of normal) into what k6 runs (wall time, absolute
  * arrival rates). Pure and free of k6 imports: the orchestrator, the reporter and the tests
  * use the same function, so run.json, the report's phase bands and k6's stages agree.
  */
-
-export const PROFILE_CLASSES: readonly ProfileClass[] = ["order", "position", "depth"];
 
 export interface WallPhase {
   name: string;
@@ -30,7 +29,7 @@ export interface DrillPlan {
   timeScale: number;
   durationS: number;
   phases: WallPhase[];
-  classes: Record<ProfileClass, ClassPlan>;
+  classes: Record<TrafficClass, ClassPlan>;
 }
 
 export interface PlanOptions {
@@ -48,10 +47,10 @@ export function validateProfile(profile: Profile): string[] {
   if (!/^[a-z0-9][a-z0-9-]*$/.test(profile.name))
     problems.push(`name "${profile.name}" must be lower-case words joined by -`);
   for (const cls of Object.keys(profile.normalRatePerS)) {
-    if (!(PROFILE_CLASSES as readonly string[]).includes(cls))
+    if (!(TRAFFIC_CLASSES as readonly string[]).includes(cls))
       problems.push(`normalRatePerS: unknown class "${cls}"`);
   }
-  for (const cls of PROFILE_CLASSES) {
+  for (const cls of TRAFFIC_CLASSES) {
     const rate = profile.normalRatePerS[cls];
     if (!(typeof rate === "number" && Number.isFinite(rate) && rate >= 0))
       problems.push(`normalRatePerS.${cls} must be a number >= 0`);
@@ -81,8 +80,8 @@ export function planDrill(profile: Profile, options: PlanOptions): DrillPlan {
     phases.push({ name: p.name, startS: t, endS: t + wallS, fromMultiple: p.from, toMultiple: p.to });
     t += wallS;
   }
-  const classes = {} as Record<ProfileClass, ClassPlan>;
-  for (const cls of PROFILE_CLASSES) {
+  const classes = {} as Record<TrafficClass, ClassPlan>;
+  for (const cls of TRAFFIC_CLASSES) {
     const normalPerMin = profile.normalRatePerS[cls] * 60;
     const first = profile.phases[0];
     const stages: ClassPlan["stages"] = [];

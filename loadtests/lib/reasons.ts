@@ -1,10 +1,10 @@
+import type { RejectReason } from "../../reports/model.ts";
+
 /**
  * How a response is counted: served, or rejected for one reason (design.md "Vocabulary").
  * Pure and k6-free: the k6 script tags its samples with it, the mock exchange's timeline uses it,
  * so client and server count rejects the same way.
  */
-
-export type Reason = "rate_limited" | "banned" | "overloaded" | "timeout" | "order_rejected" | "error";
 
 /**
  * @param status HTTP status; 0 when the request never got a response (k6 network error/timeout).
@@ -15,7 +15,7 @@ export function rejectReason(
   status: number,
   code: number | undefined,
   trafficClass: string | undefined,
-): Reason | undefined {
+): RejectReason | undefined {
   if (status >= 200 && status < 400) return undefined;
   if (status === 429) return "rate_limited";
   if (status === 418) return "banned";

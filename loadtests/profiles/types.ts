@@ -4,7 +4,7 @@
  * compresses them by its time scale. Load is a multiple of each class's normal rate.
  */
 
-export type ProfileClass = "order" | "position" | "depth";
+import type { TrafficClass } from "../../reports/model.ts";
 
 export interface ProfilePhase {
   name: string;
@@ -20,7 +20,7 @@ export interface Profile {
   /** What the profile models, and where its shape comes from. */
   description: string;
   /** Normal load per traffic class, requests per wall second, sized to what a drill can drive here. */
-  normalRatePerS: Record<ProfileClass, number>;
+  normalRatePerS: Record<TrafficClass, number>;
   /** Simulated clients (each with its own API key and client IP). */
   clients: number;
   /** Time scale the profile is meant to run at (natural seconds per wall second). */

@@ -108,6 +108,18 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
     return req.socket.remoteAddress ?? "unknown";
   }
 
+  /** A refusal decided at the edge, answered at once and counted in the timeline. */
+  function reject(
+    res: ServerResponse,
+    cls: TrafficClass | undefined,
+    spec: ExchangeErrorSpec,
+    fields?: Record<string, string | number>,
+    usedWeight = 0,
+  ): void {
+    venue.timeline.rejectedOne(cls, rejectReason(spec.status, spec.code, cls) ?? "error", 0);
+    refuse(res, spec, fields, usedWeight);
+  }
+
   function handleExchange(
     req: IncomingMessage,
     res: ServerResponse,
@@ -118,15 +130,11 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
     const arrivalMs = now();
     const cls = route.trafficClass;
     venue.timeline.arrival(cls);
-    const reject = (spec: ExchangeErrorSpec, fields?: Record<string, string | number>, usedWeight = 0) => {
-      venue.timeline.rejectedOne(cls, rejectReason(spec.status, spec.code, cls) ?? "error", 0);
-      refuse(res, spec, fields, usedWeight);
-    };
     let params: Params;
     try {
       params = new Params(query, body);
     } catch (err) {
-      if (err instanceof ApiError) return reject(err.spec, err.fields);
+      if (err instanceof ApiError) return reject(res, cls, err.spec, err.fields);
       throw err;
     }
     let weight = route.weight;
@@ -138,26 +146,25 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
     const usedWeight = decision.usedWeight;
     if (!decision.allowed) {
       res.setHeader("Retry-After", String(decision.retryAfterS));
-      return reject(ERR.TOO_MANY_REQUESTS, { limit: venue.limiter.limit }, usedWeight);
+      return reject(res, cls, ERR.TOO_MANY_REQUESTS, { limit: venue.limiter.limit }, usedWeight);
     }
     let accountId = 0;
     if (route.keyed) {
       const key = req.headers["x-mbx-apikey"];
       const found = venue.accountForKey(Array.isArray(key) ? key[0] : key);
-      if (found === undefined) return reject(ERR.INVALID_API_KEY, undefined, usedWeight);
+      if (found === undefined) return reject(res, cls, ERR.INVALID_API_KEY, undefined, usedWeight);
       accountId = found;
     }
     let request: ParsedRequest;
     try {
       request = venue.parse(route.name, params, accountId);
     } catch (err) {
-      if (err instanceof ApiError) return reject(err.spec, err.fields, usedWeight);
+      if (err instanceof ApiError) return reject(res, cls, err.spec, err.fields, usedWeight);
       throw err;
     }
     const admission = venue.pool.admit(arrivalMs, route.serviceClass);
     if (admission.outcome === "overloaded") {
-      venue.timeline.rejectedOne(cls, "overloaded", 0);
-      return refuse(res, ERR.OVERLOADED, undefined, usedWeight);
+      return reject(res, cls, ERR.OVERLOADED, undefined, usedWeight);
     }
     const timedOut = admission.outcome === "timeout";
     if (!timedOut) venue.timeline.admittedOne(venue.pool.queueDepth(arrivalMs));

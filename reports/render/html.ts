@@ -12,6 +12,7 @@ import type {
   TrafficClass,
 } from "../model.ts";
 import { REJECT_REASONS, TRAFFIC_CLASSES } from "../model.ts";
+import { sumCounts } from "../summary.ts";
 import type { Band, BarSeries, HoverColumn, LineSeries, Point } from "./svg.ts";
 import { escapeXml, timeChart } from "./svg.ts";
 
@@ -170,15 +171,6 @@ function runStartMs(model: ReportModel): number | null {
 // ---------------------------------------------------------------------------------------------
 // Model helpers
 
-function sumReasons(r: Partial<Record<RejectReason, number>> | undefined): number {
-  let s = 0;
-  for (const k of REJECT_REASONS) {
-    const v = r?.[k];
-    if (isNum(v)) s += v;
-  }
-  return s;
-}
-
 /** Offered load multiple at time t: linear within a phase, as the profile defines it. */
 export function offeredMultipleAt(phases: readonly PhaseSpan[], t: number): number | null {
   for (const p of phases) {
@@ -327,7 +319,7 @@ function throughputChart(model: ReportModel, ctx: ChartContext): string {
       id: "served",
       name: "served OK",
       color: COLORS.served,
-      points: secs.map((s): Point => [s.t, Math.max(0, s.requests - sumReasons(s.rejectedByReason))]),
+      points: secs.map((s): Point => [s.t, Math.max(0, s.requests - sumCounts(s.rejectedByReason))]),
     },
     ...reasons.map(
       (r): BarSeries => ({
@@ -362,7 +354,7 @@ function throughputChart(model: ReportModel, ctx: ChartContext): string {
   const hover = hoverColumns(secs, (s) => {
     const out = [
       `requests ${formatCount(s.requests)}/s`,
-      `served OK ${formatCount(s.requests - sumReasons(s.rejectedByReason))}`,
+      `served OK ${formatCount(s.requests - sumCounts(s.rejectedByReason))}`,
     ];
     for (const r of REJECT_REASONS)
       if ((s.rejectedByReason[r] ?? 0) > 0) out.push(`${r} ${formatCount(s.rejectedByReason[r] ?? 0)}`);
