@@ -1,3 +1,5 @@
+import type { CapacityEvent, TierName, TierState } from "../mock-exchange/capacity/types.ts";
+
 /**
  * The data the reporter works on. Everything here is derived from the files in
  * `runs/<id>/` (k6.csv.gz, timeline.jsonl, generator.jsonl, run.json) and nothing else,
@@ -110,6 +112,16 @@ export interface TimelinePoint {
   staleReadsServed: number;
   /** Server-side time in the system (queue + service), ms, p99 over the second; null when idle. */
   serverP99Ms: number | null;
+  /** Natural seconds since the start at the end of this second (tWallS x time scale). */
+  tNaturalS: number;
+  /** Refusals by class and reason (the `rejected` map split per class). */
+  rejectedByClass: Partial<Record<TrafficClass, Partial<Record<RejectReason, number>>>>;
+  /** Each provisioned tier at the end of the second (queueDepth/utilisation above are the gateway's). */
+  tiers: Record<TierName, TierState & { utilisation: number; queueDepth: number }>;
+  /** Instance-minutes (natural) billed so far, ready + booting, per tier; cumulative. */
+  costInstanceMinutes: Record<TierName, number>;
+  /** Scale decisions, instances becoming ready, faults: what happened during this second. */
+  events: CapacityEvent[];
 }
 
 export interface GeneratorPoint {
