@@ -1,0 +1,275 @@
+/**
+ * The named provisioning strategies (design.md "Vocabulary": strategy) as presets of the
+ * policies in `types.ts`. Every number below comes from reference.md "Scaling lag" (AWS EC2
+ * Auto Scaling / CloudWatch and Kubernetes HPA docs) unless it says it is a parameter.
+ *
+ * A strategy name is `<base>[+priority-shedding]`: one base (how instances are provisioned)
+ * and optionally priority shedding on top. `priority-shedding` alone means fixed + shedding.
+ * Both tiers use the same policy kind, each sized from its own baseline.
+ */
+import type {
+  ResolvedStrategy,
+  ScalingPolicy,
+  SheddingPolicy,
+  TargetTrackingPolicy,
+  TierName,
+  TierSizing,
+} from "./types.ts";
+import { TIERS } from "./types.ts";
+
+export const STRATEGY_NAMES = [
+  "fixed",
+  "overprovisioned",
+  "reactive",
+  "reactive-hpa",
+  "scheduled",
+  "priority-shedding",
+] as const;
+export type StrategyName = (typeof STRATEGY_NAMES)[number];
+
+/** The tunables of the presets; every field has a default (`DEFAULT_STRATEGY_PARAMS`). */
+export interface StrategyParams {
+  /** `overprovisioned`: each tier runs ceil(k x baseline) instances. */
+  overprovisionFactor: number;
+  /**
+   * `scheduled`: natural time the pre-scale is launched. Instances boot + warm up for
+   * SCHEDULED_BOOT_S + SCHEDULED_WARMUP_S (210 s) first, so schedule it that far ahead of the burst.
+   */
+  scheduledAtS: number;
+  /** `scheduled`: each tier is pre-scaled to ceil(multiple x baseline) instances. */
+  scheduledMultiple: number;
+  /** `scheduled`: natural time it scales back to baseline; null keeps the pre-scaled fleet. */
+  scheduledUntilS: number | null;
+}
+
+export const DEFAULT_STRATEGY_PARAMS: Readonly<StrategyParams> = {
+  overprovisionFactor: 10,
+  scheduledAtS: 0,
+  scheduledMultiple: 20,
+  scheduledUntilS: null,
+};
+
+/** Ceiling of target-tracking fleets, in multiples of baseline (enough for a 100x burst at 15% normal utilisation). */
+const MAX_MULTIPLE = 40;
+/** VM launch to running (reference.md: about 25-30 s to SSH). */
+const VM_BOOT_S = 30;
+/** Running to serving: application bootstrap "often adds minutes" (reference.md); 3 min here. */
+const APP_WARMUP_S = 180;
+const SCHEDULED_BOOT_S = VM_BOOT_S;
+const SCHEDULED_WARMUP_S = APP_WARMUP_S;
+
+/** Priority shedding: 20% of workers kept for cancels / reduce-only / liquidations; shed new orders at half a queue. */
+const SHEDDING: Readonly<SheddingPolicy> = { reservedFraction: 0.2, newOrderQueueFraction: 0.5 };
+const SHEDDING_DESCRIPTION =
+  "priority shedding: 20% of workers reserved for cancels/reduce-only/liquidations, " +
+  "new orders shed (503 -1008) once the queue is half full";
+
+interface Preset {
+  description: string;
+  tier(sizing: TierSizing, params: StrategyParams): ScalingPolicy;
+}
+
+/**
+ * `fixed`: every tier at its baselineInstances, never changes. The venue provisioned for
+ * normal load with headroom and no autoscaling.
+ */
+function fixedTier(sizing: TierSizing): ScalingPolicy {
+  return { kind: "fixed", instances: sizing.baselineInstances };
+}
+
+/**
+ * `reactive`: AWS EC2 Auto Scaling target tracking on request count per target (ALB
+ * RequestCountPerTarget analogue: offered work over ready capacity, uncapped). Numbers from
+ * reference.md "Scaling lag": CloudWatch detailed metrics every 60 s, scale out after 3
+ * datapoints above target, in after 15 below; a VM boots in ~30 s and application bootstrap
+ * adds minutes (180 s warm-up); cooldown 300 s. Target tracking has no step limit (desired =
+ * ceil(current x metric / target), clamped to max): minStepInstances = maxInstances lets one
+ * decision cover the whole range. Scale-in looks back 900 s (the 15 datapoints).
+ */
+function reactiveTier(sizing: TierSizing): TargetTrackingPolicy {
+  const min = sizing.baselineInstances;
+  const max = MAX_MULTIPLE * min;
+  return {
+    kind: "target-tracking",
+    metric: "demand",
+    targetUtilisation: 0.6,
+    tolerance: 0,
+    metricPeriodS: 60,
+    datapointsToScaleOut: 3,
+    datapointsToScaleIn: 15,
+    bootS: VM_BOOT_S,
+    warmupS: APP_WARMUP_S,
+    cooldownS: 300,
+    maxStepPercent: 100,
+    minStepInstances: max,
+    minInstances: min,
+    maxInstances: max,
+    scaleInStabilisationS: 900,
+  };
+}
+
+/**
+ * `reactive-hpa`: Kubernetes Horizontal Pod Autoscaler on CPU-like utilisation (busy
+ * fraction, capped at 1: an overloaded fleet reads 100%, so one sync multiplies the fleet by at
+ * most 1/target). reference.md "Scaling lag": sync every 15 s, tolerance 10%, scale up by at
+ * most max(100%, 4 pods) per sync, scale-down stabilisation 300 s, pod start <= 5 s (image
+ * cached); readiness (application warm-up) 25 s here. No cooldown.
+ */
+function hpaTier(sizing: TierSizing): TargetTrackingPolicy {
+  const min = sizing.baselineInstances;
+  return {
+    kind: "target-tracking",
+    metric: "utilisation",
+    targetUtilisation: 0.6,
+    tolerance: 0.1,
+    metricPeriodS: 15,
+    datapointsToScaleOut: 1,
+    datapointsToScaleIn: 1,
+    bootS: 5,
+    warmupS: 25,
+    cooldownS: 0,
+    maxStepPercent: 100,
+    minStepInstances: 4,
+    minInstances: min,
+    maxInstances: MAX_MULTIPLE * min,
+    scaleInStabilisationS: 300,
+  };
+}
+
+/**
+ * `overprovisioned`: fixed at ceil(k x baseline), k = `overprovisionFactor` (default 10). Pays
+ * for the burst all the time; the cost baseline the other strategies are compared with.
+ */
+function overprovisionedTier(sizing: TierSizing, params: StrategyParams): ScalingPolicy {
+  return { kind: "fixed", instances: Math.ceil(params.overprovisionFactor * sizing.baselineInstances) };
+}
+
+/**
+ * `scheduled`: a planned event. Each tier runs baseline, and at `scheduledAtS` launches up to
+ * ceil(scheduledMultiple x baseline) (default 20x) instances, which boot (30 s VM) and warm up
+ * (180 s application bootstrap) like reactive ones: reference.md "Scaling lag". The caller
+ * schedules it that far before the expected burst; optionally back to baseline at
+ * `scheduledUntilS`.
+ */
+function scheduledTier(sizing: TierSizing, params: StrategyParams): ScalingPolicy {
+  const base = sizing.baselineInstances;
+  const steps = [{ atS: params.scheduledAtS, instances: Math.ceil(params.scheduledMultiple * base) }];
+  if (params.scheduledUntilS !== null) steps.push({ atS: params.scheduledUntilS, instances: base });
+  return { kind: "scheduled", instances: base, steps, bootS: SCHEDULED_BOOT_S, warmupS: SCHEDULED_WARMUP_S };
+}
+
+const PRESETS: Record<StrategyName, Preset> = {
+  fixed: {
+    description: "every tier at its baseline instances, no autoscaling",
+    tier: fixedTier,
+  },
+  overprovisioned: {
+    description: "fixed at ceil(k x baseline) instances (k = overprovisionFactor, default 10)",
+    tier: overprovisionedTier,
+  },
+  reactive: {
+    description:
+      "AWS-like target tracking on demand per instance: target 0.6, 60 s datapoints, out after 3, in after 15, " +
+      "boot 30 s + warm-up 180 s, cooldown 300 s, max 40x baseline",
+    tier: reactiveTier,
+  },
+  "reactive-hpa": {
+    description:
+      "Kubernetes HPA-like on utilisation (capped at 1): target 0.6 +-10%, 15 s sync, step max(100%, 4), " +
+      "pod start 5 s + readiness 25 s, scale-down stabilisation 300 s, max 40x baseline",
+    tier: hpaTier,
+  },
+  scheduled: {
+    description:
+      "baseline, pre-scaled to 20x baseline at scheduledAtS (boot 30 s + warm-up 180 s: schedule it ahead of the burst)",
+    tier: scheduledTier,
+  },
+  "priority-shedding": {
+    description: `fixed capacity plus ${SHEDDING_DESCRIPTION}; combine as <base>+priority-shedding`,
+    tier: fixedTier,
+  },
+};
+
+function isStrategyName(s: string): s is StrategyName {
+  return (STRATEGY_NAMES as readonly string[]).includes(s);
+}
+
+/** One line per strategy, for `--help`. */
+export function describeStrategies(): Array<{ name: StrategyName; description: string }> {
+  return STRATEGY_NAMES.map((name) => ({ name, description: PRESETS[name].description }));
+}
+
+function usage(detail: string): Error {
+  return new Error(
+    `${detail}; a strategy is one of ${STRATEGY_NAMES.join(", ")}, optionally <base>+priority-shedding ` +
+      "(e.g. reactive+priority-shedding)",
+  );
+}
+
+function checkParams(p: StrategyParams): void {
+  const finite = (v: number, what: string, min: number) => {
+    if (!Number.isFinite(v) || v < min)
+      throw new Error(`strategy parameter ${what} must be a number >= ${min}, got ${v}`);
+  };
+  finite(p.overprovisionFactor, "overprovisionFactor", 1);
+  finite(p.scheduledAtS, "scheduledAtS", 0);
+  finite(p.scheduledMultiple, "scheduledMultiple", 0);
+  if (p.scheduledUntilS !== null) {
+    finite(p.scheduledUntilS, "scheduledUntilS", 0);
+    if (p.scheduledUntilS < p.scheduledAtS) {
+      throw new Error(
+        `strategy parameter scheduledUntilS (${p.scheduledUntilS}) is before scheduledAtS (${p.scheduledAtS})`,
+      );
+    }
+  }
+}
+
+/**
+ * Resolves `fixed`, `reactive+priority-shedding`, ... into per-tier policies and shedding.
+ * Throws a plain Error naming the valid strategies for an unknown name or two bases (the CLI
+ * edge maps it to a usage error).
+ */
+export function resolveStrategy(
+  name: string,
+  sizing: Record<TierName, TierSizing>,
+  params?: Partial<StrategyParams>,
+): ResolvedStrategy {
+  const full: StrategyParams = { ...DEFAULT_STRATEGY_PARAMS, ...stripUndefined(params) };
+  checkParams(full);
+  const trimmed = name.trim();
+  const parts = trimmed.split("+").map((s) => s.trim());
+  let base: StrategyName | null = null;
+  let shedding = false;
+  for (const part of parts) {
+    if (!isStrategyName(part))
+      throw usage(`unknown strategy ${JSON.stringify(part)} in ${JSON.stringify(name)}`);
+    if (part === "priority-shedding") {
+      if (shedding) throw usage(`priority-shedding given twice in ${JSON.stringify(name)}`);
+      shedding = true;
+    } else {
+      if (base !== null) throw usage(`two base strategies (${base}, ${part}) in ${JSON.stringify(name)}`);
+      base = part;
+    }
+  }
+  // Only `priority-shedding` given: its preset is fixed capacity plus shedding.
+  const preset = PRESETS[base ?? "priority-shedding"];
+  const tiers = {} as Record<TierName, ScalingPolicy>;
+  for (const tier of TIERS) tiers[tier] = preset.tier(sizing[tier], full);
+  return {
+    name: trimmed,
+    description:
+      base !== null && shedding ? `${preset.description}; plus ${SHEDDING_DESCRIPTION}` : preset.description,
+    tiers,
+    shedding: shedding ? { ...SHEDDING } : null,
+  };
+}
+
+function stripUndefined(p: Partial<StrategyParams> | undefined): Partial<StrategyParams> {
+  const out: Partial<StrategyParams> = {};
+  if (p === undefined) return out;
+  if (p.overprovisionFactor !== undefined) out.overprovisionFactor = p.overprovisionFactor;
+  if (p.scheduledAtS !== undefined) out.scheduledAtS = p.scheduledAtS;
+  if (p.scheduledMultiple !== undefined) out.scheduledMultiple = p.scheduledMultiple;
+  if (p.scheduledUntilS !== undefined) out.scheduledUntilS = p.scheduledUntilS;
+  return out;
+}
