@@ -86,4 +86,87 @@ describe("WorkerPool (FIFO queue in front of c workers)", () => {
     expect(sum / n).toBeGreaterThan(9.8);
     expect(sum / n).toBeLessThan(10.2);
   });
+
+  it("grows: new workers are free at the time of the change", () => {
+    const p = pool(1, 10);
+    p.admit(0, "order"); // 0-10
+    expect(p.admit(0, "order").startMs).toBe(10); // queued behind the only worker: 10-20
+    p.setWorkers(3, 5);
+    expect(p.workers).toBe(3);
+    const a = { ...p.admit(5, "order") };
+    expect(a).toEqual({ outcome: "admitted", startMs: 5, dueMs: 15 });
+    expect(p.admit(6, "order").startMs).toBe(6);
+    // All three busy now (till 20, 15, 16): the next goes to the one free first.
+    expect(p.admit(7, "order").startMs).toBe(15);
+  });
+
+  it("shrinks by removing the workers that free up last; admitted requests keep their times", () => {
+    const p = pool(3, 10);
+    p.admit(0, "order"); // worker A 0-10
+    p.admit(2, "order"); // worker B 2-12
+    p.admit(4, "order"); // worker C 4-14
+    p.setWorkers(1, 5); // C and B go: A (free at 10) stays
+    expect(p.workers).toBe(1);
+    expect(p.busyWorkers(5)).toBe(1);
+    expect(p.admit(5, "order").startMs).toBe(10);
+    // The removed workers' work still counts as busy time.
+    expect(p.takeBusyMs(0)).toBe(40);
+  });
+
+  it("answers unavailable with no workers, keeps the queue of admitted requests, recovers on growth", () => {
+    const p = pool(1, 10);
+    p.admit(0, "order");
+    p.admit(0, "order"); // waits till 10
+    p.setWorkers(0, 1);
+    expect(p.workers).toBe(0);
+    const u = p.admit(2, "order");
+    expect(u.outcome).toBe("unavailable");
+    expect(u.dueMs).toBe(2);
+    expect(p.queueDepth(3)).toBe(1); // the admitted one still starts at 10
+    expect(p.busyWorkers(3)).toBe(0);
+    p.setWorkers(2, 4);
+    expect({ ...p.admit(4, "order") }).toEqual({ outcome: "admitted", startMs: 4, dueMs: 14 });
+  });
+
+  it("grows past the pre-sized maximum and rejects a bad worker count", () => {
+    const p = new WorkerPool({
+      workers: 1,
+      maxWorkers: 2,
+      serviceTimeMs: constant(10),
+      serviceTimeMinMs: constant(10),
+      queueTimeoutMs: 100,
+      maxQueue: 10,
+      random: seededRandom(1),
+      originMs: 0,
+    });
+    p.setWorkers(5, 0);
+    for (let i = 0; i < 5; i++) expect(p.admit(0, "order").startMs).toBe(0);
+    expect(p.admit(0, "order").startMs).toBe(10);
+    expect(() => p.setWorkers(-1, 0)).toThrow(RangeError);
+    expect(() => p.setWorkers(1.5, 0)).toThrow(RangeError);
+  });
+
+  it("supports an unbounded queue without a timeout (the heap grows on demand)", () => {
+    const p = pool(1, 1, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY);
+    const n = 5_000;
+    let last = 0;
+    for (let i = 0; i < n; i++) {
+      const a = p.admit(0, "order");
+      expect(a.outcome).toBe("admitted");
+      last = a.startMs;
+    }
+    expect(last).toBe(n - 1);
+    expect(p.queueDepth(0)).toBe(n - 1);
+    expect(p.queueDepth(2_500)).toBe(n - 1 - 2_500);
+  });
+
+  it("keeps busy time per second over the current workers after a change", () => {
+    const p = pool(2, 500);
+    p.admit(0, "order"); // 0-500
+    p.admit(0, "order"); // 0-500
+    p.setWorkers(4, 600);
+    for (let i = 0; i < 4; i++) p.admit(600, "order"); // 4 x 600-1100: 400 ms each in second 0
+    expect(p.takeBusyMs(0)).toBe(1_000 + 1_600);
+    expect(p.takeBusyMs(1)).toBe(400);
+  });
 });
