@@ -73,6 +73,17 @@ export interface Summary {
     warnings: string[];
   };
   durationS: number;
+  /** Provisioning strategy (run.json `strategy`, a name or `{name}`); null when the run does not say. */
+  strategy: string | null;
+  /** True for a `stampede simulate` run (run.json `simulated: true`): virtual time, no k6 samples. */
+  simulated: boolean;
+  /**
+   * What the capacity cost, in natural instance-minutes (ready + booting), from the last
+   * timeline line that has `costInstanceMinutes`; zeros when the timeline has none.
+   */
+  cost: { instanceMinutes: { gateway: number; read: number; total: number } };
+  /** Every capacity event of the timeline (scale decisions, instances ready, faults), in order. */
+  events: CapacityEvent[];
 }
 
 /** One wall-clock second of client-side (k6) data, t = seconds since t0. */

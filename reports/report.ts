@@ -3,7 +3,8 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { WallPhase } from "../loadtests/lib/plan.ts";
 import { StampedeError } from "../scripts/errors.ts";
-import { ingestK6Csv } from "./ingest.ts";
+import { HLOG_FILE, readIngested, writeIngested } from "./hlog.ts";
+import { type Ingested, ingestK6Csv } from "./ingest.ts";
 import type { GeneratorPoint, ReportModel, Summary, TimelinePoint } from "./model.ts";
 import { renderReportHtml } from "./render/html.ts";
 import { buildSummary, secondPoints } from "./summary.ts";
@@ -29,15 +30,38 @@ export async function renderRun(runDir: string): Promise<Summary> {
   const run = JSON.parse(await readFile(runPath, "utf8")) as Record<string, unknown> & {
     id: string;
     plan: { phases: WallPhase[]; durationS: number };
+    /** Simulated runs: t0 (unix ms), the same instant as latency.hlog's StartTime. */
+    t0Ms?: unknown;
   };
   const csvFiles = (await readdir(runDir))
     .filter((f) => /^k6.*\.csv(\.gz)?$/.test(f))
     .map((f) => join(runDir, f));
-  if (csvFiles.length === 0)
-    throw new StampedeError("E_REPORT_FAILED", `${runDir} has no k6 samples (k6*.csv.gz).`);
   const phases = run.plan.phases;
-  const ingested = await ingestK6Csv(csvFiles, phases);
-  const t0Ms = (ingested.t0Us ?? 0) / 1000;
+  let ingested: Ingested;
+  let t0Ms: number;
+  if (csvFiles.length > 0) {
+    // A drill: k6's raw samples are the source; keep the per-second form next to them.
+    ingested = await ingestK6Csv(csvFiles, phases);
+    await writeIngested(runDir, ingested);
+    t0Ms = (ingested.t0Us ?? 0) / 1000;
+  } else if (existsSync(join(runDir, HLOG_FILE))) {
+    // A simulated run (or a drill whose csv was pruned): latency.hlog + client.jsonl.
+    try {
+      ingested = await readIngested(runDir, phases);
+    } catch (err) {
+      throw new StampedeError(
+        "E_REPORT_FAILED",
+        `${runDir}: cannot read ${HLOG_FILE} / client.jsonl: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+    const given = run.t0Ms;
+    t0Ms = typeof given === "number" && Number.isFinite(given) ? given : (ingested.t0Us ?? 0) / 1000;
+  } else {
+    throw new StampedeError(
+      "E_REPORT_FAILED",
+      `${runDir} has no client data: neither k6 samples (k6*.csv.gz) nor ${HLOG_FILE}.`,
+    );
+  }
   const timeline = (await readJsonLines<TimelinePoint>(join(runDir, "timeline.jsonl"))).map((p) => ({
     ...p,
     t: (p.tsMs - 1000 - t0Ms) / 1000,
@@ -48,7 +72,7 @@ export async function renderRun(runDir: string): Promise<Summary> {
   }));
   const seconds = secondPoints(ingested);
   const duringDrill = generator.filter((g) => g.t >= 0 && g.t < run.plan.durationS);
-  const summary = buildSummary(ingested, phases, duringDrill, seconds.length);
+  const summary = buildSummary(ingested, phases, duringDrill, seconds.length, { run, timeline });
   const model: ReportModel = {
     runId: run.id,
     run,

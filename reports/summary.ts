@@ -1,5 +1,6 @@
 import type { WallPhase } from "../loadtests/lib/plan.ts";
-import type { Histogram, Ingested, Tally } from "./ingest.ts";
+import type { CapacityEvent } from "../mock-exchange/capacity/types.ts";
+import type { Ingested, Tally } from "./ingest.ts";
 import type {
   ClassSummary,
   GeneratorPoint,
@@ -7,8 +8,10 @@ import type {
   RejectReason,
   SecondPoint,
   Summary,
+  TimelinePoint,
   TrafficClass,
 } from "./model.ts";
+import type { Percentiles, SparseHistogram } from "./sparse.ts";
 
 /** Turns ingested histograms and the server/generator files into summary.json and chart series. */
 
@@ -19,7 +22,7 @@ const SATURATED = 0.95;
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
-export function percentilesMs(h: Histogram): LatencyPercentilesMs {
+export function percentilesMs(h: Percentiles): LatencyPercentilesMs {
   if (h.totalCount === 0) return { p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
   return {
     p50: round3(h.getValueAtPercentile(50) / 1000),
@@ -46,11 +49,52 @@ function classSummary(t: Tally): ClassSummary {
   };
 }
 
+/** What the summary takes from run.json and the server timeline besides the client data. */
+export interface SummaryContext {
+  run?: Record<string, unknown>;
+  /** timeline.jsonl lines; old lines without the capacity fields are fine. */
+  timeline?: ReadonlyArray<Partial<TimelinePoint>>;
+}
+
+/** run.json `strategy`: a name, or an object with a `name`. */
+export function strategyName(run: Record<string, unknown> | undefined): string | null {
+  const v = run?.strategy;
+  if (typeof v === "string" && v !== "") return v;
+  if (v !== null && typeof v === "object") {
+    const name = (v as Record<string, unknown>).name;
+    if (typeof name === "string" && name !== "") return name;
+  }
+  return null;
+}
+
+const finite = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+
+/** Cost from the last timeline line that carries the cumulative instance-minutes. */
+export function costOf(timeline: ReadonlyArray<Partial<TimelinePoint>>): Summary["cost"] {
+  for (let i = timeline.length - 1; i >= 0; i--) {
+    const c = timeline[i]?.costInstanceMinutes;
+    if (c !== null && typeof c === "object") {
+      const gateway = round3(finite(c.gateway));
+      const read = round3(finite(c.read));
+      return { instanceMinutes: { gateway, read, total: round3(gateway + read) } };
+    }
+  }
+  return { instanceMinutes: { gateway: 0, read: 0, total: 0 } };
+}
+
+/** All capacity events of the timeline, in timeline order (old lines without events add none). */
+export function eventsOf(timeline: ReadonlyArray<Partial<TimelinePoint>>): CapacityEvent[] {
+  const out: CapacityEvent[] = [];
+  for (const p of timeline) if (Array.isArray(p.events)) out.push(...p.events);
+  return out;
+}
+
 export function buildSummary(
   ingested: Ingested,
   phases: readonly WallPhase[],
   generator: readonly GeneratorPoint[],
   durationS: number,
+  context: SummaryContext = {},
 ): Summary {
   const requests = ingested.overall.latencyUs.totalCount;
   const rejectedTotal = sumCounts(ingested.overall.rejected);
@@ -116,6 +160,10 @@ export function buildSummary(
       warnings,
     },
     durationS: round3(durationS),
+    strategy: strategyName(context.run),
+    simulated: context.run?.simulated === true,
+    cost: costOf(context.timeline ?? []),
+    events: eventsOf(context.timeline ?? []),
   };
 }
 
@@ -139,7 +187,7 @@ export function secondPoints(ingested: Ingested): SecondPoint[] {
       continue;
     }
     const byClass: SecondPoint["byClass"] = {};
-    for (const [cls, h] of Object.entries(s.byClass) as Array<[TrafficClass, Histogram]>) {
+    for (const [cls, h] of Object.entries(s.byClass) as Array<[TrafficClass, SparseHistogram]>) {
       byClass[cls] = {
         requests: h.totalCount,
         p99Ms: h.totalCount > 0 ? round3(h.getValueAtPercentile(99) / 1000) : null,

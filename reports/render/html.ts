@@ -3,17 +3,19 @@
  * resource) so a drill's report can be mailed, archived or opened from CI offline.
  */
 
+import type { CapacityEvent, CapacityEventKind, TierName } from "../../mock-exchange/capacity/types.ts";
 import type {
   ClassSummary,
   LatencyPercentilesMs,
   PhaseSpan,
   RejectReason,
   ReportModel,
+  TimelinePoint,
   TrafficClass,
 } from "../model.ts";
 import { REJECT_REASONS, TRAFFIC_CLASSES } from "../model.ts";
 import { sumCounts } from "../summary.ts";
-import type { Band, BarSeries, HoverColumn, LineSeries, Point } from "./svg.ts";
+import type { Band, BarSeries, EventMarker, HoverColumn, LineSeries, Point } from "./svg.ts";
 import { escapeXml, timeChart } from "./svg.ts";
 
 /**
@@ -41,7 +43,27 @@ export const COLORS = {
   dropped: "#e11d48",
   k6Cpu: "#4338ca",
   exchangeCpu: "#0891b2",
+  readQueue: "#a16207", // = TIER_COLORS.read
 } as const;
+
+/** Each provisioned tier keeps its colour: solid = ready instances, dashed = booting. */
+export const TIER_COLORS: Record<TierName, string> = {
+  gateway: "#0369a1",
+  read: "#a16207",
+};
+
+/** Event markers: decisions dashed, capacity arriving solid, faults red. */
+export const EVENT_STYLES: Record<
+  CapacityEventKind,
+  { name: string; color: string; dash?: "dashed" | "dotted"; width: number }
+> = {
+  "scale-out": { name: "scale-out decision", color: "#2563eb", dash: "dashed", width: 1.5 },
+  "scale-in": { name: "scale-in decision", color: "#94a3b8", dash: "dashed", width: 1.5 },
+  "instances-ready": { name: "instances ready", color: "#16a34a", width: 1.75 },
+  "fault-start": { name: "fault start", color: "#dc2626", width: 2.25 },
+  "fault-end": { name: "fault end", color: "#dc2626", dash: "dotted", width: 2.25 },
+  failover: { name: "failover", color: "#9333ea", width: 2 },
+};
 
 export const REASON_COLORS: Record<RejectReason, string> = {
   rate_limited: "#f59e0b",
@@ -211,6 +233,90 @@ function xDomain(model: ReportModel): [number, number] {
   return [lo, hi > lo ? hi : lo + 1];
 }
 
+// ---------------------------------------------------------------------------------------------
+// Capacity fields of the timeline. Lines written before they existed lack them: read them
+// through these helpers, which treat anything missing or malformed as absent.
+
+type TimelineRow = ReportModel["timeline"][number];
+
+function tierOf(p: TimelineRow, tier: TierName): Partial<TimelinePoint["tiers"][TierName]> | undefined {
+  const tiers = (p as Partial<TimelinePoint>).tiers;
+  const t = tiers !== null && typeof tiers === "object" ? tiers[tier] : undefined;
+  return t !== null && typeof t === "object" ? t : undefined;
+}
+
+function eventsOf(p: TimelineRow): CapacityEvent[] {
+  const ev = (p as Partial<TimelinePoint>).events;
+  return Array.isArray(ev) ? ev.filter((e) => e !== null && typeof e === "object") : [];
+}
+
+function hasTiers(model: ReportModel): boolean {
+  return model.timeline.some((p) => tierOf(p, "gateway") !== undefined || tierOf(p, "read") !== undefined);
+}
+
+export interface PlacedEvent {
+  event: CapacityEvent;
+  /** Report time (seconds since t0, wall) at which the event happened. */
+  t: number;
+}
+
+/**
+ * Every timeline event with its report time. An event's `atS` is natural time; the timeline
+ * line that carries it covers wall second [t, t+1) ending at natural `tNaturalS`, so the event
+ * sits (tNaturalS - atS) / (natural seconds per wall second) before t + 1.
+ */
+export function placeEvents(model: ReportModel): PlacedEvent[] {
+  const out: PlacedEvent[] = [];
+  let prev: TimelineRow | undefined;
+  for (const p of model.timeline) {
+    const events = eventsOf(p);
+    if (events.length > 0 && isNum(p.t)) {
+      const natural = (p as Partial<TimelinePoint>).tNaturalS;
+      const prevNatural = prev ? (prev as Partial<TimelinePoint>).tNaturalS : undefined;
+      let rate: number | null = null;
+      if (prev && isNum(natural) && isNum(prevNatural) && isNum(prev.t) && p.t > prev.t)
+        rate = (natural - prevNatural) / (p.t - prev.t);
+      else if (isNum(natural) && isNum(p.tWallS) && p.tWallS > 0) rate = natural / p.tWallS;
+      for (const event of events) {
+        let t = p.t + 0.5;
+        if (rate !== null && rate > 0 && isNum(natural) && isNum(event.atS))
+          t = Math.min(p.t + 1, Math.max(p.t, p.t + 1 - (natural - event.atS) / rate));
+        out.push({ event, t });
+      }
+    }
+    prev = p;
+  }
+  return out;
+}
+
+function eventMarkers(placed: readonly PlacedEvent[]): EventMarker[] {
+  return placed.map(({ event, t }) => {
+    const style = EVENT_STYLES[event.kind] ?? { name: String(event.kind), color: "#334155", width: 1.5 };
+    const what = [event.kind, event.tier, isNum(event.instances) ? `→ ${event.instances} instances` : ""]
+      .filter((x) => typeof x === "string" && x !== "")
+      .join(" ");
+    return {
+      x: t,
+      kind: String(event.kind),
+      name: style.name,
+      color: style.color,
+      ...(style.dash ? { dash: style.dash } : {}),
+      width: style.width,
+      title: `${what}\nnatural ${formatHms(event.atS)}, t = ${formatSeconds(t)} s\n${typeof event.detail === "string" ? event.detail : ""}`,
+    };
+  });
+}
+
+/** Natural time as h:mm:ss. */
+export function formatHms(s: number): string {
+  if (!isNum(s)) return DASH;
+  const sign = s < 0 ? "-" : "";
+  const a = Math.round(Math.abs(s));
+  const h = Math.floor(a / 3600);
+  const m = Math.floor((a % 3600) / 60);
+  return `${sign}${h}:${String(m).padStart(2, "0")}:${String(a % 60).padStart(2, "0")}`;
+}
+
 // A per-second bucket [t, t+1) is drawn at its middle, so lines sit over their bars.
 const mid = (t: number) => t + 0.5;
 
@@ -230,6 +336,8 @@ function hoverColumns<T extends { t: number }>(
 interface ChartContext {
   domain: [number, number];
   bands: Band[];
+  /** Capacity events as chart markers (empty when the timeline has none). */
+  events: EventMarker[];
 }
 
 function figure(id: string, heading: string, svgs: string[], caption: string): string {
@@ -295,6 +403,7 @@ function latencyChart(model: ReportModel, ctx: ChartContext): string {
     lines,
     bands: ctx.bands,
     hover,
+    events: ctx.events,
   });
   const extra: string[] = [];
   if (classes.length > 0)
@@ -303,6 +412,7 @@ function latencyChart(model: ReportModel, ctx: ChartContext): string {
     extra.push(
       "Dotted: the exchange's own p99 time in system (queue + service) from timeline.jsonl; the distance to the client p99 is time spent outside the server's queue (network, accept backlog, k6 scheduling).",
     );
+  if (ctx.events.length > 0) extra.push(EVENTS_CAPTION);
   const caption = [
     "Per-second HDR histograms of k6 <code>http_req_duration</code>; each percentile is read from that second's histogram, percentiles are never averaged.",
     ...extra,
@@ -454,86 +564,224 @@ function staleChart(model: ReportModel, ctx: ChartContext): string {
   return figure("stale", "Stale reads", [svg], caption);
 }
 
-function capacityChart(model: ReportModel, ctx: ChartContext): string {
+const EVENTS_CAPTION =
+  "Vertical lines: capacity events from the timeline: dashed blue a scale-out decision, solid green the launched instances becoming ready, red a fault starting (solid) and ending (dotted), purple a failover; hover a line for its detail, and see the table of events below.";
+
+function instancesPanel(model: ReportModel, ctx: ChartContext): string {
   const tl = model.timeline;
-  const queue = timeChart({
-    id: "chart-capacity-queue",
-    title: "Exchange queue depth per second",
-    width: CHART_WIDTH,
-    height: 216,
-    // The panel below carries the time axis title for both.
-    x: { label: "", domain: ctx.domain },
-    y: { label: "queued requests" },
-    lines: [
+  const lines: LineSeries[] = [];
+  for (const tier of ["gateway", "read"] as const) {
+    if (!tl.some((p) => tierOf(p, tier) !== undefined)) continue;
+    // The state at the end of second t, held until the next line changes it.
+    const at = (k: "ready" | "booting") => {
+      const value = (p: TimelineRow) => {
+        const v = tierOf(p, tier)?.[k];
+        return isNum(v) ? v : null;
+      };
+      const first = tl[0];
+      const points = tl.map((p): Point => [p.t + 1, value(p)]);
+      return first ? [[first.t, value(first)] as Point, ...points] : points;
+    };
+    lines.push(
       {
-        id: "queue-max",
-        name: "queue depth, max in second",
-        color: COLORS.queueMax,
-        points: tl.map((p): Point => [mid(p.t), p.queueDepthMax]),
+        id: `${tier}-ready`,
+        name: `${tier} ready`,
+        color: TIER_COLORS[tier],
+        points: at("ready"),
+        step: true,
         maxGap: 1.5,
         width: 2,
       },
       {
-        id: "queue-end",
-        name: "queue depth at end of second",
-        color: COLORS.queueEnd,
-        points: tl.map((p): Point => [mid(p.t), p.queueDepth]),
-        maxGap: 1.5,
-        width: 1,
-      },
-    ],
-    bands: ctx.bands,
-    hover: hoverColumns(tl, (p) => [
-      `queue max ${formatCount(p.queueDepthMax)}`,
-      `queue at end ${formatCount(p.queueDepth)}`,
-    ]),
-  });
-  const workers = timeChart({
-    id: "chart-capacity-workers",
-    title: "Exchange workers: busy, pool size and utilisation",
-    width: CHART_WIDTH,
-    height: 230,
-    x: { label: "time since start", domain: ctx.domain },
-    y: { label: "workers", min: 0 },
-    y2: { label: "utilisation (%)", min: 0, max: 100 },
-    lines: [
-      {
-        id: "workers",
-        name: "worker pool",
-        color: COLORS.workers,
-        points: tl.map((p): Point => [mid(p.t), p.workers]),
+        id: `${tier}-booting`,
+        name: `${tier} booting`,
+        color: TIER_COLORS[tier],
+        points: at("booting"),
+        step: true,
         maxGap: 1.5,
         dash: "dashed",
         width: 1.25,
       },
-      {
-        id: "busy",
-        name: "busy workers",
-        color: COLORS.busy,
-        points: tl.map((p): Point => [mid(p.t), p.busyWorkers]),
-        maxGap: 1.5,
-        width: 1.75,
-      },
-      {
-        id: "utilisation",
-        name: "utilisation, %",
-        color: COLORS.utilisation,
-        points: tl.map((p): Point => [mid(p.t), isNum(p.utilisation) ? p.utilisation * 100 : null]),
-        axis: "right",
-        maxGap: 1.5,
-        width: 1.25,
-      },
-    ],
+    );
+  }
+  return timeChart({
+    id: "chart-capacity-instances",
+    title: "Provisioned instances per tier: ready and booting, with scale and fault events",
+    width: CHART_WIDTH,
+    height: 250,
+    x: { label: "", domain: ctx.domain },
+    y: { label: "instances", min: 0 },
+    lines,
     bands: ctx.bands,
-    bandLabels: false,
-    hover: hoverColumns(tl, (p) => [
-      `busy ${formatCount(p.busyWorkers)} of ${formatCount(p.workers)} workers`,
-      `utilisation ${formatPct(p.utilisation)}`,
-    ]),
+    events: ctx.events,
+    hover: hoverColumns(tl, (p) => {
+      const out: string[] = [];
+      for (const tier of ["gateway", "read"] as const) {
+        const s = tierOf(p, tier);
+        if (s === undefined) continue;
+        out.push(
+          `${tier}: ${formatCount(s.ready ?? Number.NaN)} ready + ${formatCount(s.booting ?? Number.NaN)} booting, ${formatCount(s.workers ?? Number.NaN)} workers, ${formatPct(s.utilisation ?? Number.NaN)} busy, queue ${formatCount(s.queueDepth ?? Number.NaN)}`,
+        );
+      }
+      const natural = (p as Partial<TimelinePoint>).tNaturalS;
+      if (isNum(natural)) out.push(`natural time ${formatHms(natural)}`);
+      const cost = (p as Partial<TimelinePoint>).costInstanceMinutes;
+      if (cost !== null && typeof cost === "object")
+        out.push(
+          `cost so far: gateway ${formatSig3(cost.gateway)}, read ${formatSig3(cost.read)} instance-min`,
+        );
+      return out;
+    }),
   });
-  const caption =
-    "Server side, from the exchange's timeline.jsonl, one sample per wall second. Top: the deepest the request queue got within each second, and its depth at the end of the second. Bottom: busy workers and pool size, and utilisation = fraction of worker-time busy during the second (right axis).";
-  return figure("capacity", "Exchange capacity", [queue, workers], caption);
+}
+
+function capacityChart(model: ReportModel, ctx: ChartContext): string {
+  const tl = model.timeline;
+  const tiers = hasTiers(model);
+  const queueLines: LineSeries[] = [
+    {
+      id: "queue-max",
+      name: tiers ? "gateway queue, max in second" : "queue depth, max in second",
+      color: COLORS.queueMax,
+      points: tl.map((p): Point => [mid(p.t), p.queueDepthMax]),
+      maxGap: 1.5,
+      width: 2,
+    },
+    {
+      id: "queue-end",
+      name: tiers ? "gateway queue at end of second" : "queue depth at end of second",
+      color: COLORS.queueEnd,
+      points: tl.map((p): Point => [mid(p.t), p.queueDepth]),
+      maxGap: 1.5,
+      width: 1,
+    },
+  ];
+  if (tl.some((p) => isNum(tierOf(p, "read")?.queueDepth)))
+    queueLines.push({
+      id: "read-queue",
+      name: "read tier queue at end of second",
+      color: COLORS.readQueue,
+      points: tl.map((p): Point => [mid(p.t), tierOf(p, "read")?.queueDepth ?? null]),
+      maxGap: 1.5,
+      width: 1.25,
+    });
+  const lag = tl.some((p) => isNum(p.replicaLagMs));
+  if (lag)
+    queueLines.push({
+      id: "capacity-replica-lag",
+      name: "replica lag, ms",
+      color: COLORS.replicaLag,
+      points: tl.map((p): Point => [mid(p.t), p.replicaLagMs]),
+      axis: "right",
+      dash: "dotted",
+      maxGap: 1.5,
+      width: 1.5,
+    });
+  const panels: string[] = [];
+  if (tiers) panels.push(instancesPanel(model, ctx));
+  panels.push(
+    timeChart({
+      id: "chart-capacity-queue",
+      title: "Exchange queue depth per second, and replica lag",
+      width: CHART_WIDTH,
+      height: 216,
+      // The panel below carries the time axis title for all.
+      x: { label: "", domain: ctx.domain },
+      y: { label: "queued requests" },
+      ...(lag ? { y2: { label: "replica lag (ms)", min: 0 } } : {}),
+      lines: queueLines,
+      bands: ctx.bands,
+      bandLabels: !tiers,
+      events: ctx.events,
+      eventLegend: !tiers,
+      hover: hoverColumns(tl, (p) => [
+        `queue max ${formatCount(p.queueDepthMax)}`,
+        `queue at end ${formatCount(p.queueDepth)}`,
+        ...(isNum(tierOf(p, "read")?.queueDepth)
+          ? [`read queue at end ${formatCount(tierOf(p, "read")?.queueDepth as number)}`]
+          : []),
+        `replica lag ${formatMs(p.replicaLagMs)} ms`,
+      ]),
+    }),
+  );
+  panels.push(
+    timeChart({
+      id: "chart-capacity-workers",
+      title: "Exchange workers: busy, pool size and utilisation",
+      width: CHART_WIDTH,
+      height: 230,
+      x: { label: "time since start", domain: ctx.domain },
+      y: { label: "workers", min: 0 },
+      y2: { label: "utilisation (%)", min: 0, max: 100 },
+      lines: [
+        {
+          id: "workers",
+          name: "worker pool",
+          color: COLORS.workers,
+          points: tl.map((p): Point => [mid(p.t), p.workers]),
+          maxGap: 1.5,
+          dash: "dashed",
+          width: 1.25,
+        },
+        {
+          id: "busy",
+          name: "busy workers",
+          color: COLORS.busy,
+          points: tl.map((p): Point => [mid(p.t), p.busyWorkers]),
+          maxGap: 1.5,
+          width: 1.75,
+        },
+        {
+          id: "utilisation",
+          name: "utilisation, %",
+          color: COLORS.utilisation,
+          points: tl.map((p): Point => [mid(p.t), isNum(p.utilisation) ? p.utilisation * 100 : null]),
+          axis: "right",
+          maxGap: 1.5,
+          width: 1.25,
+        },
+      ],
+      bands: ctx.bands,
+      bandLabels: false,
+      events: ctx.events,
+      eventLegend: false,
+      hover: hoverColumns(tl, (p) => [
+        `busy ${formatCount(p.busyWorkers)} of ${formatCount(p.workers)} workers`,
+        `utilisation ${formatPct(p.utilisation)}`,
+      ]),
+    }),
+  );
+  const caption = [
+    "Server side, from the exchange's timeline.jsonl, one sample per wall second.",
+    tiers
+      ? "Top: instances of each tier, ready (solid) and booting (dashed), as step lines: a scale-out decision adds booting instances at once, and they turn ready only after boot and warm-up, so the gap between a dashed blue and the next solid green line is the scaling lag."
+      : "",
+    `${tiers ? "Middle" : "Top"}: the deepest the request queue got within each second and its depth at the end of the second${lag ? "; dotted (right axis): replica lag" : ""}.`,
+    `Bottom: busy workers and pool size${tiers ? " (gateway)" : ""}, and utilisation = fraction of worker-time busy during the second (right axis).`,
+    ctx.events.length > 0 ? EVENTS_CAPTION : "",
+  ]
+    .filter((x) => x !== "")
+    .join(" ");
+  return figure("capacity", "Exchange capacity", panels, caption);
+}
+
+function eventsSection(model: ReportModel, placed: readonly PlacedEvent[]): string {
+  if (placed.length === 0 && !hasTiers(model)) return "";
+  const head =
+    '<section id="events"><h2>Capacity events</h2><p class="hint">Scale decisions, instances becoming ready and faults from timeline.jsonl. Natural time is the profile\'s clock (h:mm:ss since the start); t is wall seconds since t0, as on the charts.</p>';
+  if (placed.length === 0) return `${head}<p class="nodata">No capacity event in this run.</p></section>`;
+  const rows = placed.map(({ event, t }) => {
+    const style = EVENT_STYLES[event.kind];
+    const swatch = style
+      ? `<span class="swatch" style="background:${style.color}"></span>`
+      : '<span class="swatch"></span>';
+    return `<tr data-event-kind="${esc(String(event.kind))}"><td class="num">${formatHms(event.atS)}</td><td class="num">${formatSeconds(t)}</td><th scope="row">${swatch}${esc(String(event.kind))}</th><td>${event.tier ? esc(String(event.tier)) : DASH}</td><td class="num">${isNum(event.instances) ? formatCount(event.instances) : DASH}</td><td class="detail">${esc(typeof event.detail === "string" ? event.detail : "")}</td></tr>`;
+  });
+  return [
+    head,
+    '<table class="mini events"><thead><tr><th scope="col" class="num">natural</th><th scope="col" class="num">t (s)</th><th scope="col">event</th><th scope="col">tier</th><th scope="col" class="num">instances</th><th scope="col">detail</th></tr></thead>',
+    `<tbody>${rows.join("")}</tbody></table></section>`,
+  ].join("");
 }
 
 function generatorChart(model: ReportModel, ctx: ChartContext): string {
@@ -702,6 +950,27 @@ function kvTable(caption: string, rows: [string, string, boolean?][]): string {
   return `<table class="mini kv"><caption>${esc(caption)}</caption><tbody>${body}</tbody></table>`;
 }
 
+function instanceMinutes(v: number | undefined): string {
+  return isNum(v) ? `${formatSig3(v)} instance-min` : DASH;
+}
+
+function capacityTable(model: ReportModel): string {
+  const s = model.summary;
+  // summary.json written before these fields existed has none of them.
+  const cost = s.cost?.instanceMinutes;
+  const events = Array.isArray(s.events) ? s.events : [];
+  const count = (kinds: string[]) => events.filter((e) => kinds.includes(e.kind)).length;
+  return kvTable("Capacity", [
+    ["strategy", s.strategy ? esc(s.strategy) : DASH],
+    ["cost, gateway", instanceMinutes(cost?.gateway)],
+    ["cost, read tier", instanceMinutes(cost?.read)],
+    ["cost, total", `<strong>${instanceMinutes(cost?.total)}</strong>`],
+    ["scale-outs / scale-ins", `${formatCount(count(["scale-out"]))} / ${formatCount(count(["scale-in"]))}`],
+    ["faults", formatCount(count(["fault-start"])), count(["fault-start"]) > 0],
+    ["run", s.simulated ? "simulated (virtual time)" : "drill"],
+  ]);
+}
+
 function detailTables(model: ReportModel): string {
   const s = model.summary;
   const st = s.staleReads;
@@ -721,11 +990,15 @@ function detailTables(model: ReportModel): string {
     ["k6 memory max", `${formatCount(g.k6RssMbMax)} MB`],
     ["generator bottleneck", g.bottleneck ? "yes" : "no", g.bottleneck],
   ]);
-  return `<div class="details">${rejectsTable(model)}${stale}${gen}</div>`;
+  return `<div class="details">${rejectsTable(model)}${stale}${gen}${capacityTable(model)}</div>`;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Page
+
+function simulated(model: ReportModel): boolean {
+  return model.summary.simulated === true || model.run.simulated === true;
+}
 
 function header(model: ReportModel): string {
   const run = model.run;
@@ -734,14 +1007,22 @@ function header(model: ReportModel): string {
     return v === null ? DASH : esc(v);
   };
   const start = runStartMs(model);
+  const strategy = model.summary.strategy;
+  const cost = model.summary.cost?.instanceMinutes;
   const meta: [string, string][] = [
     ["profile", text([["profile", "name"], ["profileName"], ["profile"]])],
-    ["strategy", text([["strategy", "name"], ["strategy"], ["exchange", "strategy"], ["overloadStrategy"]])],
+    [
+      "strategy",
+      typeof strategy === "string" && strategy !== ""
+        ? esc(strategy)
+        : text([["strategy", "name"], ["strategy"], ["exchange", "strategy"], ["overloadStrategy"]]),
+    ],
     ["time scale", text([["scales", "timeScale"], ["timeScale"]])],
     ["started", start === null ? DASH : formatUtc(start)],
     ["duration", formatDuration(model.summary.durationS)],
     ["requests", formatCount(model.summary.requests)],
   ];
+  if (cost && isNum(cost.total) && cost.total > 0) meta.push(["cost", instanceMinutes(cost.total)]);
   const g = model.summary.generator;
   const warnings = g.warnings.filter((w) => typeof w === "string" && w !== "");
   let banner = "";
@@ -751,7 +1032,7 @@ function header(model: ReportModel): string {
   }
   return [
     "<header>",
-    `<h1><span class="brand">stampede drill</span> <span class="sep">—</span> <span class="run-id">${esc(model.runId)}</span></h1>`,
+    `<h1><span class="brand">stampede ${simulated(model) ? "simulation" : "drill"}</span> <span class="sep">—</span> <span class="run-id">${esc(model.runId)}</span>${simulated(model) ? ' <span class="badge simulated" title="stampede simulate: virtual time, no k6 samples">simulated</span>' : ""}</h1>`,
     `<dl class="meta">${meta.map(([k, v]) => `<div><dt>${k}</dt><dd>${v}</dd></div>`).join("")}</dl>`,
     banner,
     "</header>",
@@ -786,6 +1067,12 @@ h1 { font-size: 22px; font-weight: 600; margin: 0 0 14px; letter-spacing: -0.01e
 h1 .brand { color: var(--muted); font-weight: 500; }
 h1 .sep { color: #cbd5e1; }
 h1 .run-id { font-size: 20px; }
+.badge {
+  display: inline-block; margin-left: 8px; padding: 1px 8px; border-radius: 999px; vertical-align: 3px;
+  font-size: 12px; font-weight: 600; letter-spacing: 0.04em; text-transform: uppercase;
+}
+.badge.simulated { background: #ede9fe; color: #5b21b6; border: 1px solid #c4b5fd; }
+table.events td.detail { white-space: normal; min-width: 280px; }
 h2 { font-size: 16px; font-weight: 600; margin: 36px 0 12px; padding-bottom: 6px; border-bottom: 1px solid var(--line); }
 h3 { font-size: 14px; font-weight: 600; margin: 0 0 4px; }
 .meta { display: flex; flex-wrap: wrap; gap: 8px 32px; margin: 0; }
@@ -845,11 +1132,13 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
 `;
 
 export function renderReportHtml(model: ReportModel): string {
+  const placed = placeEvents(model);
   const ctx: ChartContext = {
     domain: xDomain(model),
     bands: model.phases.map((p) => ({ name: p.name, start: p.startS, end: p.endS })),
+    events: eventMarkers(placed),
   };
-  const title = `stampede drill — ${model.runId}`;
+  const title = `stampede ${simulated(model) ? "simulation" : "drill"} — ${model.runId}`;
   return [
     "<!doctype html>",
     '<html lang="en"><head><meta charset="utf-8">',
@@ -871,8 +1160,9 @@ export function renderReportHtml(model: ReportModel): string {
     capacityChart(model, ctx),
     generatorChart(model, ctx),
     "</section>",
+    eventsSection(model, placed),
     configSection(model),
-    `<footer>Generated by stampede from runs/${esc(model.runId)}/ (k6.csv.gz, timeline.jsonl, generator.jsonl, run.json). Self-contained: no scripts, no external resources. Hover a chart for per-second values.</footer>`,
+    `<footer>Generated by stampede from runs/${esc(model.runId)}/ (${simulated(model) ? "latency.hlog, client.jsonl" : "k6.csv.gz"}, timeline.jsonl, generator.jsonl, run.json). Self-contained: no scripts, no external resources. Hover a chart for per-second values.</footer>`,
     "</main></body></html>",
     "",
   ].join("\n");

@@ -27,6 +27,11 @@ export interface LineSeries {
   /** Draw a small marker at every point (sparse series such as "oldest stale read"). */
   markers?: boolean;
   legend?: boolean;
+  /**
+   * Step line (step-after): a value holds until the next point, then jumps. For states such as
+   * instance counts, which change at an instant rather than ramp.
+   */
+  step?: boolean;
 }
 
 /** Bars are stacked per x in array order (first series at the bottom). */
@@ -38,6 +43,20 @@ export interface BarSeries {
   points: readonly Point[];
   axis?: AxisSide;
   legend?: boolean;
+}
+
+/**
+ * A vertical line at one x across the plot: an event (scale decision, fault...). Markers of one
+ * `kind` share a legend entry (`name`) and style; `title` is the hover tooltip.
+ */
+export interface EventMarker {
+  x: number;
+  kind: string;
+  name: string;
+  color: string;
+  dash?: "dashed" | "dotted";
+  width?: number;
+  title: string;
 }
 
 export interface Band {
@@ -82,6 +101,10 @@ export interface TimeChartOptions {
   bandLabels?: boolean;
   hover?: readonly HoverColumn[];
   noDataText?: string;
+  /** Vertical event markers, drawn over the data. */
+  events?: readonly EventMarker[];
+  /** Legend entries for the event kinds (off for a second panel under the first). */
+  eventLegend?: boolean;
 }
 
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
@@ -338,7 +361,7 @@ function buildScale(
 interface LegendItem {
   label: string;
   color: string;
-  kind: "line" | "bar" | "dot";
+  kind: "line" | "bar" | "dot" | "vline";
   dash?: "dashed" | "dotted";
 }
 
@@ -365,6 +388,7 @@ function linePath(
   sx: (x: number) => number,
   sy: (v: number) => number,
   maxGap: number,
+  step = false,
 ) {
   const sorted = points.filter((p) => isNum(p[0])).sort((a, b) => a[0] - b[0]);
   let d = "";
@@ -385,7 +409,9 @@ function linePath(
     if (prevX !== null && x - prevX > maxGap) closeRun();
     const px = sx(x);
     const py = sy(v);
-    d += `${runLen === 0 ? "M" : "L"}${r(px)} ${r(py)}`;
+    if (runLen === 0) d += `M${r(px)} ${r(py)}`;
+    else if (step) d += `H${r(px)}V${r(py)}`;
+    else d += `L${r(px)} ${r(py)}`;
     runLen++;
     last = [px, py];
     prevX = x;
@@ -402,6 +428,7 @@ export function timeChart(o: TimeChartOptions): string {
   const barWidth = o.barWidth ?? 1;
   const bands = (o.bands ?? []).filter((b) => isNum(b.start) && isNum(b.end) && b.end > b.start);
   const uid = slug(o.id);
+  const events = (o.events ?? []).filter((e) => isNum(e.x));
 
   const legend: LegendItem[] = [];
   for (const b of bars)
@@ -419,6 +446,14 @@ export function timeChart(o: TimeChartOptions): string {
         kind: s.width === 0 ? "dot" : "line",
         ...(s.dash ? { dash: s.dash } : {}),
       });
+  if (o.eventLegend !== false) {
+    const seen = new Set<string>();
+    for (const e of events) {
+      if (seen.has(e.kind)) continue;
+      seen.add(e.kind);
+      legend.push({ label: e.name, color: e.color, kind: "vline", ...(e.dash ? { dash: e.dash } : {}) });
+    }
+  }
 
   const left = MARGIN.left;
   const right = width - MARGIN.right;
@@ -486,7 +521,12 @@ export function timeChart(o: TimeChartOptions): string {
       const pos = legendPos[i];
       if (!pos) return;
       const cy = 8 + pos.row * LEGEND_ROW + 10;
-      if (it.kind === "dot") {
+      if (it.kind === "vline") {
+        const dash = it.dash ? ` stroke-dasharray="${it.dash === "dotted" ? "1.5 2" : "3 2"}"` : "";
+        parts.push(
+          `<line x1="${r(pos.x + 8)}" x2="${r(pos.x + 8)}" y1="${r(cy - 7)}" y2="${r(cy + 7)}" stroke="${escapeXml(it.color)}" stroke-width="2"${dash}/>`,
+        );
+      } else if (it.kind === "dot") {
         parts.push(`<circle cx="${r(pos.x + 8)}" cy="${r(cy)}" r="3" fill="${escapeXml(it.color)}"/>`);
       } else if (it.kind === "bar") {
         parts.push(
@@ -593,7 +633,13 @@ export function timeChart(o: TimeChartOptions): string {
 
   for (const s of lines) {
     const sc = scaleOf(s.axis);
-    const { d, isolated } = linePath(s.points, sx, sc.y, s.maxGap ?? Number.POSITIVE_INFINITY);
+    const { d, isolated } = linePath(
+      s.points,
+      sx,
+      sc.y,
+      s.maxGap ?? Number.POSITIVE_INFINITY,
+      s.step === true,
+    );
     if (d === "") continue;
     const w = s.width ?? 1.75;
     const dash = s.dash ? ` stroke-dasharray="${DASHES[s.dash]}"` : "";
@@ -625,6 +671,20 @@ export function timeChart(o: TimeChartOptions): string {
       if (hx1 <= hx0) continue;
       parts.push(
         `<rect x="${r(hx0)}" y="${r(top)}" width="${r(hx1 - hx0)}" height="${r(bottom - top)}" fill="transparent"><title>${escapeXml(h.text)}</title></rect>`,
+      );
+    }
+    parts.push("</g>");
+  }
+
+  // Event markers last, so their tooltips win over the hover columns under them.
+  if (events.length > 0) {
+    parts.push('<g class="events">');
+    for (const e of events) {
+      if (e.x < x0 || e.x > x1) continue;
+      const px = r(sx(e.x));
+      const dash = e.dash ? ` stroke-dasharray="${DASHES[e.dash]}"` : "";
+      parts.push(
+        `<line data-event="${escapeXml(e.kind)}" x1="${px}" x2="${px}" y1="${r(top)}" y2="${r(bottom)}" stroke="${escapeXml(e.color)}" stroke-width="${e.width ?? 1.5}"${dash}><title>${escapeXml(e.title)}</title></line>`,
       );
     }
     parts.push("</g>");

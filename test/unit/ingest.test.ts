@@ -125,7 +125,7 @@ describe("ingest of k6 csv.gz into HDR histograms", () => {
       highestTrackableValue: 3_600_000_000,
       numberOfSignificantValueDigits: 3,
     });
-    for (const s of ingested.seconds.values()) merged.add(s.latencyUs);
+    for (const s of ingested.seconds.values()) s.latencyUs.addInto(merged);
     expect(merged.getValueAtPercentile(99)).toBe(ingested.overall.latencyUs.getValueAtPercentile(99));
     expect(seconds[2]?.rejectedByReason).toEqual({ rate_limited: 1, overloaded: 2 });
     expect(seconds[2]?.staleAgeMaxMs).toBe(1234);

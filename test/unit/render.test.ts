@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import type { CapacityEvent } from "../../mock-exchange/capacity/types.ts";
 import type {
   ClassSummary,
   LatencyPercentilesMs,
@@ -9,7 +10,13 @@ import type {
   SecondPoint,
   TimelinePoint,
 } from "../../reports/model.ts";
-import { formatMs, offeredMultipleAt, renderReportHtml } from "../../reports/render/html.ts";
+import {
+  formatHms,
+  formatMs,
+  offeredMultipleAt,
+  placeEvents,
+  renderReportHtml,
+} from "../../reports/render/html.ts";
 import type { Point } from "../../reports/render/svg.ts";
 import { alignedTicks, escapeXml, linearTicks, logTicks, timeChart } from "../../reports/render/svg.ts";
 
@@ -79,6 +86,7 @@ function syntheticModel(runId = "2025-11-23T16-45-00Z-burst"): ReportModel {
     });
     const workers = 8;
     const util = Math.min(1, offered / 1500);
+    // An old-style line: written before the capacity fields (tiers, cost, events) existed.
     timeline.push({
       t,
       tsMs: t0Ms + (t + 1) * 1000,
@@ -97,7 +105,7 @@ function syntheticModel(runId = "2025-11-23T16-45-00Z-burst"): ReportModel {
       replicaBacklog: stale * 10,
       staleReadsServed: stale,
       serverP99Ms: silent ? null : p50 * 3,
-    });
+    } as TimelinePoint & { t: number });
     generator.push({
       t,
       tsMs: t0Ms + (t + 1) * 1000,
@@ -163,6 +171,10 @@ function syntheticModel(runId = "2025-11-23T16-45-00Z-burst"): ReportModel {
         ],
       },
       durationS: 60,
+      strategy: "shed-oldest",
+      simulated: false,
+      cost: { instanceMinutes: { gateway: 0, read: 0, total: 0 } },
+      events: [],
     },
     seconds,
     timeline,
@@ -192,6 +204,10 @@ function emptyModel(): ReportModel {
         warnings: [],
       },
       durationS: 0,
+      strategy: null,
+      simulated: false,
+      cost: { instanceMinutes: { gateway: 0, read: 0, total: 0 } },
+      events: [],
     },
     seconds: [],
     timeline: [],
@@ -352,6 +368,168 @@ describe("renderReportHtml", () => {
     assertClean(out);
     expect(out).toContain("no data");
     expect(figure(out, "capacity")).toContain("no data");
+  });
+});
+
+/**
+ * The synthetic drill with the capacity fields on every timeline line: time scale 60 (one wall
+ * second = one natural minute), a reactive gateway that decides at t 20.5 and has capacity at
+ * t 24.5, a read tier that loses a replica to a zone outage at t 30.25 and gets it back at 40.
+ */
+function capacityModel(): ReportModel {
+  const m = syntheticModel("sim-reactive");
+  const at: Record<number, CapacityEvent[]> = {
+    20: [
+      {
+        atS: 1230,
+        kind: "scale-out",
+        tier: "gateway",
+        instances: 6,
+        detail: "utilisation 0.97 > target 0.6",
+      },
+    ],
+    24: [{ atS: 1470, kind: "instances-ready", tier: "gateway", instances: 6, detail: "2 instances ready" }],
+    30: [{ atS: 1815, kind: "fault-start", tier: "read", detail: "zone-outage: 33% of instances <lost>" }],
+    40: [{ atS: 2400, kind: "fault-end", tier: "read", detail: "zone-outage over" }],
+  };
+  let gatewayMin = 0;
+  let readMin = 0;
+  m.timeline = m.timeline.map((p) => {
+    const gw =
+      p.t < 20 ? { ready: 4, booting: 0 } : p.t < 24 ? { ready: 4, booting: 2 } : { ready: 6, booting: 0 };
+    const rd = p.t >= 30 && p.t < 40 ? { ready: 2, booting: 0 } : { ready: 3, booting: 0 };
+    gatewayMin += gw.ready + gw.booting;
+    readMin += rd.ready;
+    return {
+      ...p,
+      tNaturalS: (p.t + 1) * 60,
+      rejectedByClass: {},
+      tiers: {
+        gateway: { ...gw, workers: gw.ready * 8, utilisation: p.utilisation, queueDepth: p.queueDepth },
+        read: { ...rd, workers: rd.ready * 4, utilisation: 0.4, queueDepth: p.t >= 30 && p.t < 40 ? 90 : 0 },
+      },
+      costInstanceMinutes: { gateway: gatewayMin, read: readMin },
+      events: at[p.t] ?? [],
+    };
+  });
+  m.run = { ...m.run, simulated: true, strategy: { name: "reactive" } };
+  m.summary = {
+    ...m.summary,
+    strategy: "reactive",
+    simulated: true,
+    cost: { instanceMinutes: { gateway: gatewayMin, read: readMin, total: gatewayMin + readMin } },
+    events: Object.values(at).flat(),
+  };
+  return m;
+}
+
+describe("capacity: instances, events, cost", () => {
+  const model = capacityModel();
+  const html = renderReportHtml(model);
+  if (process.env.RENDER_PREVIEW_CAPACITY) writeFileSync(process.env.RENDER_PREVIEW_CAPACITY, html);
+
+  it("places natural-time events on the wall axis", () => {
+    const placed = placeEvents(model);
+    expect(placed.map((p) => [p.event.kind, p.t])).toEqual([
+      ["scale-out", 20.5],
+      ["instances-ready", 24.5],
+      ["fault-start", 30.25],
+      ["fault-end", 40],
+    ]);
+    expect(formatHms(1230)).toBe("0:20:30");
+    expect(formatHms(7384)).toBe("2:03:04");
+  });
+
+  it("draws ready and booting instances per tier as step lines", () => {
+    const fig = figure(html, "capacity");
+    for (const s of ["gateway-ready", "gateway-booting", "read-ready", "read-booting"])
+      expect(seriesPath(fig, s), s).not.toBe("");
+    // Steps, not ramps: horizontal then vertical moves only.
+    expect(seriesPath(fig, "gateway-ready")).toMatch(/^M[\d.]+ [\d.]+(H[\d.]+V[\d.]+)+$/);
+    for (const s of ["queue-max", "read-queue", "capacity-replica-lag", "busy", "workers", "utilisation"])
+      expect(seriesPath(fig, s), s).not.toBe("");
+    expect(fig).toContain(">gateway ready<");
+    expect(fig).toContain(">read booting<");
+  });
+
+  it("marks scale decisions, capacity arriving and faults on the capacity and latency charts, with a legend", () => {
+    for (const id of ["capacity", "latency"]) {
+      const fig = figure(html, id);
+      for (const kind of ["scale-out", "instances-ready", "fault-start", "fault-end"])
+        expect(fig, `${id} ${kind}`).toMatch(new RegExp(`<line data-event="${kind}"[^>]*><title>`));
+      for (const label of ["scale-out decision", "instances ready", "fault start", "fault end"])
+        expect(fig, `${id} ${label}`).toContain(`>${label}</text>`);
+    }
+    const cap = figure(html, "capacity");
+    // Three panels, one marker per event in each; the legend only once.
+    expect(cap.match(/<line data-event="scale-out"/g)).toHaveLength(3);
+    expect(cap.match(/>scale-out decision<\/text>/g)).toHaveLength(1);
+    // Distinct styles: the decision dashed, capacity arriving solid, the fault's end dotted.
+    const style = (kind: string) => cap.match(new RegExp(`<line data-event="${kind}"[^>]*>`))?.[0] ?? "";
+    expect(style("scale-out")).toContain('stroke-dasharray="6 4"');
+    expect(style("instances-ready")).not.toContain("stroke-dasharray");
+    expect(style("fault-end")).toContain('stroke-dasharray="1.5 3"');
+    // Tooltip: natural time and the escaped detail.
+    expect(cap).toContain("natural 0:30:15, t = 30.3 s");
+    expect(cap).toContain("33% of instances &lt;lost&gt;");
+    assertClean(html);
+  });
+
+  it("lists the events in a table with natural and wall time", () => {
+    const section = html.match(/<section id="events">[\s\S]*?<\/section>/)?.[0] ?? "";
+    const rows = section.match(/<tr data-event-kind="[^"]+">[\s\S]*?<\/tr>/g) ?? [];
+    expect(rows).toHaveLength(4);
+    expect(rows[0]).toMatch(
+      />0:20:30<\/td><td class="num">20.5<\/td>.*>scale-out<\/th><td>gateway<\/td><td class="num">6<\/td>/,
+    );
+    expect(rows[1]).toContain(">0:24:30<");
+    expect(rows[2]).toContain("zone-outage: 33% of instances &lt;lost&gt;");
+    const order = ['id="charts"', 'id="events"', 'id="config"'].map((x) => html.indexOf(x));
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+  });
+
+  it("shows strategy, cost and the simulated badge at the top", () => {
+    const head = html.match(/<header>[\s\S]*?<\/header>/)?.[0] ?? "";
+    expect(head).toContain('<span class="badge simulated"');
+    expect(head).toContain("stampede simulation");
+    expect(head).toContain("<dd>reactive</dd>");
+    const total = model.summary.cost.instanceMinutes.total;
+    expect(head).toContain(`<dd>${total} instance-min</dd>`);
+    const table =
+      html.match(/<table class="mini kv"><caption>Capacity<\/caption>[\s\S]*?<\/table>/)?.[0] ?? "";
+    expect(table).toContain(">reactive<");
+    expect(table).toContain(`${model.summary.cost.instanceMinutes.gateway} instance-min`);
+    expect(table).toMatch(/faults<\/th><td class="num warn">1</);
+    expect(table).toContain("simulated (virtual time)");
+  });
+
+  it("a drill without capacity fields has no badge, no markers and no events section", () => {
+    const plain = renderReportHtml(syntheticModel());
+    expect(plain).not.toContain("badge simulated");
+    expect(plain).not.toContain("data-event=");
+    expect(plain).not.toContain('id="events"');
+    expect(seriesPath(figure(plain, "capacity"), "gateway-ready")).toBe("");
+  });
+
+  it("survives timelines mixing old and new lines, and malformed capacity fields", () => {
+    const m = capacityModel();
+    m.timeline = m.timeline.map((p, i) => {
+      if (i % 3 === 0) {
+        const { tiers: _t, events: _e, costInstanceMinutes: _c, tNaturalS: _n, ...old } = p;
+        return old as typeof p;
+      }
+      if (i === 31) return { ...p, tiers: null, events: "nope" } as unknown as typeof p;
+      return p;
+    });
+    const out = renderReportHtml(m);
+    assertClean(out);
+    expect(figure(out, "capacity")).toContain("data-event=");
+    // An old summary.json without the new fields renders too.
+    const old = capacityModel();
+    const { cost: _c, events: _e, strategy: _s, simulated: _m, ...summary } = old.summary;
+    old.summary = summary as typeof old.summary;
+    old.run = {};
+    assertClean(renderReportHtml(old));
   });
 });
 

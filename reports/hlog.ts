@@ -1,0 +1,263 @@
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import * as hdr from "hdr-histogram-js";
+import type { WallPhase } from "../loadtests/lib/plan.ts";
+import {
+  type Ingested,
+  newSecondTally,
+  type ReasonCounts,
+  recordReject,
+  rollUp,
+  type SecondTally,
+  secondTally,
+} from "./ingest.ts";
+import { REJECT_REASONS, type RejectReason, TRAFFIC_CLASSES, type TrafficClass } from "./model.ts";
+import { latencyHistogram, SparseHistogram } from "./sparse.ts";
+
+/**
+ * The reporter's intermediate form of client-side data, written into `runs/<id>/` next to (or,
+ * for a simulated run, instead of) k6's csv:
+ *
+ * - `latency.hlog`: a standard HdrHistogram interval log (format 1.3, what HdrHistogram's
+ *   HistogramLogWriter writes and HistogramLogProcessor reads). Header: `#[StartTime: <t0 s since
+ *   epoch> ...]` and `#[BaseTime: <t0> ...]`, so interval timestamps are seconds since t0. One
+ *   interval of 1 s per (second, traffic class) with requests, tagged `Tag=order`,
+ *   `Tag=position`, `Tag=depth` (`Tag=unclassified` for requests without a class tag, if any);
+ *   values are latencies in µs (the Interval_Max column is in ms). Intervals tagged
+ *   `Tag=stale_age` hold the ages of that second's stale reads in ms. Read one class with
+ *   e.g. `HistogramLogProcessor -i latency.hlog -tag order -outputValueUnitRatio 1000`.
+ * - `client.jsonl`: one JSON line per second, t = 0 .. last second, with what the histograms
+ *   do not hold (schema `ClientSecond` below).
+ * - `latency.hgrm`: the whole run's latency percentile distribution (all classes), ms, as
+ *   `outputPercentileDistribution` prints it; for people, never read back.
+ *
+ * Summaries are rebuilt from these per-second records with `add` (see `rollUp`), so a report
+ * from the csv and one from these files are the same.
+ */
+
+export const HLOG_FILE = "latency.hlog";
+export const CLIENT_FILE = "client.jsonl";
+export const HGRM_FILE = "latency.hgrm";
+
+/** Tag of the intervals holding stale-read ages (ms). */
+export const STALE_AGE_TAG = "stale_age";
+/** Tag of the intervals holding requests that had no known class tag. */
+export const UNCLASSIFIED_TAG = "unclassified";
+
+/**
+ * One line of client.jsonl.
+ * ```
+ * {
+ *   "t": 12,                                  // seconds since t0; the second [t, t+1)
+ *   "rejected": {"order": {"rate_limited": 3}},  // rejects by class, then reason (classes/reasons with 0 left out)
+ *   "rejectedUnclassified": {"error": 1},     // optional: rejects without a class tag
+ *   "staleReads": 2,                          // position reads older than an acknowledged change
+ *   "staleChecked": 40,                       // position reads that had a change to check against
+ *   "staleAgeMaxMs": 812.5,                   // oldest stale read in the second, ms; null when none
+ *   "droppedIterations": 0                    // iterations the load generator could not start
+ * }
+ * ```
+ */
+export interface ClientSecond {
+  t: number;
+  rejected: Partial<Record<TrafficClass, ReasonCounts>>;
+  rejectedUnclassified?: ReasonCounts;
+  staleReads: number;
+  staleChecked: number;
+  staleAgeMaxMs: number | null;
+  droppedIterations: number;
+}
+
+/** "1800000000.123456": seconds since the epoch at µs precision (Java parses it as a double). */
+function epochSeconds(us: number): string {
+  const whole = Math.floor(us / 1e6);
+  const frac = Math.round(us - whole * 1e6);
+  return `${whole}.${String(frac).padStart(6, "0")}`;
+}
+
+/** The interval log text for the per-second data of `ingested`. */
+export function formatHlog(ingested: Ingested): string {
+  const out: string[] = [];
+  const writer = new hdr.HistogramLogWriter((text) => {
+    out.push(text);
+  });
+  const t0Us = ingested.t0Us ?? 0;
+  writer.outputLogFormatVersion();
+  writer.outputComment(
+    `[StartTime: ${epochSeconds(t0Us)} (seconds since epoch), ${new Date(t0Us / 1000).toISOString()}]`,
+  );
+  writer.outputComment(`[BaseTime: ${epochSeconds(t0Us)} (seconds since epoch)]`);
+  writer.outputComment(
+    "stampede client latency: one interval per second and traffic class (Tag=<class>), values in µs; Tag=stale_age: stale-read ages in ms",
+  );
+  writer.outputLegend();
+  const scratch = latencyHistogram();
+  const put = (sparse: SparseHistogram, tag: string, t: number) => {
+    if (sparse.totalCount === 0) return;
+    const h = sparse.toHistogram(scratch);
+    h.tag = tag;
+    // Interval_Max in ms for latencies (µs / 1000); stale ages are already ms.
+    writer.outputIntervalHistogram(h, t, t + 1, tag === STALE_AGE_TAG ? 1 : 1000);
+  };
+  for (const t of [...ingested.seconds.keys()].sort((a, b) => a - b)) {
+    const sec = ingested.seconds.get(t) as SecondTally;
+    for (const cls of TRAFFIC_CLASSES) {
+      const h = sec.byClass[cls];
+      if (h !== undefined) put(h, cls, t);
+    }
+    if (sec.unclassifiedUs !== null) put(sec.unclassifiedUs, UNCLASSIFIED_TAG, t);
+    if (sec.staleAgeMs !== null) put(sec.staleAgeMs, STALE_AGE_TAG, t);
+  }
+  return out.join("");
+}
+
+function nonEmpty(counts: ReasonCounts): boolean {
+  return Object.values(counts).some((n) => (n ?? 0) !== 0);
+}
+
+/** client.jsonl text: a line for every second from 0 to the last one with data. */
+export function formatClientJsonl(ingested: Ingested): string {
+  const last = Math.max(-1, ...ingested.seconds.keys());
+  const lines: string[] = [];
+  for (let t = 0; t <= last; t++) {
+    const sec = ingested.seconds.get(t) ?? newSecondTally();
+    const rejected: ClientSecond["rejected"] = {};
+    for (const cls of TRAFFIC_CLASSES) {
+      const counts = sec.rejectedByClass[cls];
+      if (counts !== undefined && nonEmpty(counts)) rejected[cls] = counts;
+    }
+    const line: ClientSecond = {
+      t,
+      rejected,
+      ...(nonEmpty(sec.rejectedUnclassified) ? { rejectedUnclassified: sec.rejectedUnclassified } : {}),
+      staleReads: sec.staleReads,
+      staleChecked: sec.staleChecked,
+      staleAgeMaxMs: sec.staleAgeMaxMs,
+      droppedIterations: sec.droppedIterations,
+    };
+    lines.push(JSON.stringify(line));
+  }
+  return lines.length > 0 ? `${lines.join("\n")}\n` : "";
+}
+
+/** Writes latency.hlog, client.jsonl and latency.hgrm for `ingested` into the run folder. */
+export async function writeIngested(runDir: string, ingested: Ingested): Promise<void> {
+  await writeFile(join(runDir, HLOG_FILE), formatHlog(ingested));
+  await writeFile(join(runDir, CLIENT_FILE), formatClientJsonl(ingested));
+  await writeFile(
+    join(runDir, HGRM_FILE),
+    ingested.overall.latencyUs.totalCount > 0
+      ? ingested.overall.latencyUs.outputPercentileDistribution(5, 1000)
+      : "# no request completed\n",
+  );
+}
+
+function isReasonCounts(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+function addReasonCounts(
+  sec: SecondTally,
+  cls: TrafficClass | undefined,
+  counts: unknown,
+  where: string,
+): void {
+  if (counts === undefined) return;
+  if (!isReasonCounts(counts)) throw new Error(`${where}: expected {reason: count}`);
+  for (const [reason, n] of Object.entries(counts)) {
+    if (!(REJECT_REASONS as readonly string[]).includes(reason))
+      throw new Error(`${where}: unknown reject reason "${reason}"`);
+    if (typeof n !== "number" || !Number.isFinite(n)) throw new Error(`${where}.${reason}: not a number`);
+    recordReject(sec, cls, reason as RejectReason, n);
+  }
+}
+
+/** Parses an interval log into per-second tallies; t0 from its StartTime (else BaseTime). */
+export function parseHlog(
+  text: string,
+  seconds: Map<number, SecondTally> = new Map(),
+): { t0Us: number | null; seconds: Map<number, SecondTally> } {
+  const reader = new hdr.HistogramLogReader(text, 32);
+  let t0Sec: number | null = null;
+  for (;;) {
+    const h = reader.nextIntervalHistogram();
+    if (h === null) break;
+    if (t0Sec === null) {
+      // Set by the header lines the reader has passed by now; NaN/undefined when absent.
+      const start = reader.startTimeSec as number | undefined;
+      const base = reader.baseTimeSec as number | undefined;
+      t0Sec = Number.isFinite(start) ? (start as number) : Number.isFinite(base) ? (base as number) : 0;
+    }
+    const t = Math.round(h.startTimeStampMsec / 1000 - t0Sec);
+    if (h.totalCount === 0) continue;
+    const sec = secondTally(seconds, Math.max(0, t));
+    const tag = h.tag;
+    const sparse = new SparseHistogram();
+    sparse.addHistogram(h);
+    if (tag === STALE_AGE_TAG) {
+      if (sec.staleAgeMs === null) sec.staleAgeMs = sparse;
+      else sec.staleAgeMs.add(sparse);
+      continue;
+    }
+    sec.latencyUs.add(sparse);
+    if ((TRAFFIC_CLASSES as readonly string[]).includes(tag)) {
+      const cls = tag as TrafficClass;
+      const into = sec.byClass[cls];
+      if (into === undefined) sec.byClass[cls] = sparse;
+      else into.add(sparse);
+    } else {
+      // Untagged or unknown tags: counted in the total, under no class.
+      if (sec.unclassifiedUs === null) sec.unclassifiedUs = sparse;
+      else sec.unclassifiedUs.add(sparse);
+    }
+  }
+  if (t0Sec === null) {
+    const m = /^#\[StartTime:\s*([0-9.eE+-]+)/m.exec(text);
+    t0Sec = m ? Number(m[1]) : null;
+  }
+  return { t0Us: t0Sec === null || !Number.isFinite(t0Sec) ? null : Math.round(t0Sec * 1e6), seconds };
+}
+
+/** Adds client.jsonl lines into per-second tallies. Throws on a malformed line (names it). */
+export function parseClientJsonl(text: string, seconds: Map<number, SecondTally> = new Map()): void {
+  const lines = text.split("\n");
+  lines.forEach((raw, i) => {
+    if (raw.trim() === "") return;
+    const where = `${CLIENT_FILE} line ${i + 1}`;
+    let line: Partial<ClientSecond>;
+    try {
+      line = JSON.parse(raw) as Partial<ClientSecond>;
+    } catch {
+      throw new Error(`${where}: not JSON`);
+    }
+    if (typeof line.t !== "number" || !Number.isInteger(line.t) || line.t < 0)
+      throw new Error(`${where}: t must be an integer >= 0`);
+    const sec = secondTally(seconds, line.t);
+    const rejected = line.rejected ?? {};
+    if (!isReasonCounts(rejected)) throw new Error(`${where}: rejected must be {class: {reason: count}}`);
+    for (const [cls, counts] of Object.entries(rejected)) {
+      const known = (TRAFFIC_CLASSES as readonly string[]).includes(cls) ? (cls as TrafficClass) : undefined;
+      addReasonCounts(sec, known, counts, `${where}: rejected.${cls}`);
+    }
+    addReasonCounts(sec, undefined, line.rejectedUnclassified, `${where}: rejectedUnclassified`);
+    const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+    sec.staleReads += num(line.staleReads);
+    sec.staleChecked += num(line.staleChecked);
+    sec.droppedIterations += num(line.droppedIterations);
+    if (typeof line.staleAgeMaxMs === "number" && Number.isFinite(line.staleAgeMaxMs))
+      sec.staleAgeMaxMs = Math.max(sec.staleAgeMaxMs ?? 0, line.staleAgeMaxMs);
+  });
+}
+
+/**
+ * Reads latency.hlog (+ client.jsonl when present) of a run folder back into an `Ingested`,
+ * rolled up exactly as `ingestK6Csv` does. t0 comes from the log's StartTime.
+ */
+export async function readIngested(runDir: string, phases: readonly WallPhase[]): Promise<Ingested> {
+  const hlogPath = join(runDir, HLOG_FILE);
+  const { t0Us, seconds } = parseHlog(await readFile(hlogPath, "utf8"));
+  const clientPath = join(runDir, CLIENT_FILE);
+  if (existsSync(clientPath)) parseClientJsonl(await readFile(clientPath, "utf8"), seconds);
+  return rollUp(t0Us, seconds, phases);
+}
