@@ -1,3 +1,5 @@
+import type { StrategyParams } from "./capacity/strategies.ts";
+import type { FaultSpec, TierName, TierSizing } from "./capacity/types.ts";
 import type { SymbolSpec } from "./engine/types.ts";
 
 /** The traffic classes the capacity model knows (design.md "Vocabulary"). `other` = ping, time, control. */
@@ -32,8 +34,20 @@ export interface ExchangeConfig {
   /** Take the client IP from the first X-Forwarded-For entry (one k6 process stands for many clients). */
   trustProxy: boolean;
   capacity: {
-    /** Gateway workers: requests served at once (fixed strategy). */
-    workers: number;
+    /**
+     * Provisioning strategy (capacity/strategies.ts), e.g. `fixed`, `reactive`,
+     * `reactive+priority-shedding`. Validated at the edge (CLI, control plane).
+     */
+    strategy: string;
+    /** Tunables of the strategy presets (overprovision factor, schedule); defaults in strategies.ts. */
+    strategyParams: Partial<StrategyParams>;
+    /**
+     * Each tier sized for normal load. `gateway` serves orders and depth, `read` (the read
+     * replicas) serves position reads; orders then pass the sequencer.
+     */
+    tiers: Record<TierName, TierSizing>;
+    /** The matching engine is one sequencer: orders it can sequence per second (deterministic service). */
+    sequencerOrdersPerS: number;
     /** Mean service time per class, ms. */
     serviceTimeMs: Record<ServiceClass, number>;
     /**
@@ -52,6 +66,8 @@ export interface ExchangeConfig {
     /** Position changes the read replica applies per second; lag grows when writes exceed it. */
     applyPerS: number;
   };
+  /** Scripted faults, natural seconds from the start (a drill takes them from its profile). */
+  faults: FaultSpec[];
   /** Largest request body accepted, bytes. */
   maxBodyBytes: number;
 }
@@ -71,12 +87,21 @@ export const EXCHANGE_DEFAULTS: ExchangeConfig = {
   limits: { weightPerMinute: 2_400 },
   trustProxy: false,
   capacity: {
-    workers: 2,
-    serviceTimeMs: { order: 10, position: 16, depth: 5, other: 0.5 },
-    serviceTimeMinMs: { order: 4, position: 10, depth: 2, other: 0.2 },
+    strategy: "fixed",
+    strategyParams: {},
+    // Sized so the smoke profile's normal load uses ~10-20% of each tier, as a venue provisioned
+    // for normal load with headroom; 100x is then 8-20x what `fixed` can serve.
+    tiers: {
+      gateway: { baselineInstances: 3, concurrencyPerInstance: 1 },
+      read: { baselineInstances: 2, concurrencyPerInstance: 1 },
+    },
+    sequencerOrdersPerS: 1_500,
+    serviceTimeMs: { order: 30, position: 40, depth: 15, other: 1 },
+    serviceTimeMinMs: { order: 10, position: 15, depth: 5, other: 0.3 },
     queueTimeoutMs: 300,
     maxQueue: 48,
   },
   replica: { baseLagMs: 5, applyPerS: 150 },
+  faults: [],
   maxBodyBytes: 16 * 1024,
 };

@@ -1,5 +1,7 @@
 import * as hdr from "hdr-histogram-js";
 import type { RejectReason, TimelinePoint, TrafficClass } from "../reports/model.ts";
+import type { CapacitySnapshotTier } from "./capacity/model.ts";
+import type { CapacityEvent, TierName } from "./capacity/types.ts";
 
 /**
  * The server's own account of each wall second: what arrived, what it admitted, served and
@@ -14,10 +16,12 @@ interface ClassCounters {
 }
 
 export interface CapacitySnapshot {
-  queueDepth: number;
+  tNaturalS: number;
+  /** Gateway workers busy at the end of the second. */
   busyWorkers: number;
-  workers: number;
-  busyMs: number;
+  tiers: Record<TierName, CapacitySnapshotTier>;
+  costInstanceMinutes: Record<TierName, number>;
+  events: CapacityEvent[];
   replicaLagMs: number;
   replicaBacklog: number;
 }
@@ -33,6 +37,7 @@ export class Timeline {
   private staleReadsServed = 0;
   private readonly rejected: Partial<Record<RejectReason, number>> = {};
   private readonly byClass: Partial<Record<TrafficClass, ClassCounters>> = {};
+  private readonly rejectedByClass: Partial<Record<TrafficClass, Partial<Record<RejectReason, number>>>> = {};
   // Time in the system (queue + service) of responses sent this second, in microseconds.
   private readonly residenceUs = hdr.build({
     lowestDiscernibleValue: 1,
@@ -61,7 +66,15 @@ export class Timeline {
 
   rejectedOne(cls: TrafficClass | undefined, reason: RejectReason, residenceMs: number): void {
     this.rejected[reason] = (this.rejected[reason] ?? 0) + 1;
-    if (cls !== undefined) this.classCounters(cls).rejected++;
+    if (cls !== undefined) {
+      this.classCounters(cls).rejected++;
+      let byReason = this.rejectedByClass[cls];
+      if (byReason === undefined) {
+        byReason = {};
+        this.rejectedByClass[cls] = byReason;
+      }
+      byReason[reason] = (byReason[reason] ?? 0) + 1;
+    }
     this.residenceUs.recordValue(Math.max(1, Math.round(residenceMs * 1000)));
   }
 
@@ -71,6 +84,7 @@ export class Timeline {
 
   /** Closes wall second `second` (counted from the origin) and starts the next. */
   closeSecond(second: number, capacity: CapacitySnapshot): TimelinePoint {
+    const gateway = capacity.tiers.gateway;
     const point: TimelinePoint = {
       tsMs: this.originMs + (second + 1) * 1000,
       tWallS: second + 1,
@@ -79,15 +93,23 @@ export class Timeline {
       served: this.served,
       rejected: { ...this.rejected },
       byClass: structuredClone(this.byClass),
-      queueDepth: capacity.queueDepth,
-      queueDepthMax: Math.max(this.queueDepthMax, capacity.queueDepth),
+      queueDepth: gateway.queueDepth,
+      queueDepthMax: Math.max(this.queueDepthMax, gateway.queueDepth),
       busyWorkers: capacity.busyWorkers,
-      workers: capacity.workers,
-      utilisation: capacity.workers > 0 ? Math.min(1, capacity.busyMs / (capacity.workers * 1000)) : 0,
+      workers: gateway.workers,
+      utilisation: gateway.utilisation,
       replicaLagMs: Math.round(capacity.replicaLagMs),
       replicaBacklog: capacity.replicaBacklog,
       staleReadsServed: this.staleReadsServed,
       serverP99Ms: this.residenceUs.totalCount > 0 ? this.residenceUs.getValueAtPercentile(99) / 1000 : null,
+      tNaturalS: Math.round(capacity.tNaturalS * 1000) / 1000,
+      rejectedByClass: structuredClone(this.rejectedByClass),
+      tiers: capacity.tiers,
+      costInstanceMinutes: {
+        gateway: round3(capacity.costInstanceMinutes.gateway),
+        read: round3(capacity.costInstanceMinutes.read),
+      },
+      events: capacity.events,
     };
     this.points.push(point);
     if (this.points.length > MAX_SECONDS_KEPT) this.points.shift();
@@ -98,6 +120,7 @@ export class Timeline {
     this.staleReadsServed = 0;
     for (const key of Object.keys(this.rejected)) delete this.rejected[key as RejectReason];
     for (const key of Object.keys(this.byClass)) delete this.byClass[key as TrafficClass];
+    for (const key of Object.keys(this.rejectedByClass)) delete this.rejectedByClass[key as TrafficClass];
     this.residenceUs.reset();
     return point;
   }
@@ -115,4 +138,8 @@ export class Timeline {
     }
     return c;
   }
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
 }

@@ -1,8 +1,8 @@
 import { ApiError, ERR, type ExchangeErrorSpec } from "./api/errors.ts";
 import { formatUnits, type Params } from "./api/params.ts";
 import { DEPTH_LIMITS, type RouteName } from "./api/routes.ts";
+import { CapacityModel } from "./capacity/model.ts";
 import { ReadReplica } from "./capacity/readReplica.ts";
-import { WorkerPool } from "./capacity/workerPool.ts";
 import type { ExchangeConfig } from "./defaults.ts";
 import { Exchange } from "./engine/exchange.ts";
 import type {
@@ -72,7 +72,7 @@ export class Venue {
   readonly originMs: number;
   readonly engine: Exchange;
   readonly limiter: WeightLimiter;
-  readonly pool: WorkerPool;
+  readonly capacity: CapacityModel;
   readonly replica: ReadReplica;
   readonly timeline: Timeline;
   readonly accounts: AccountKey[];
@@ -91,7 +91,7 @@ export class Venue {
     });
     this.engine = new Exchange({ symbols: config.symbols, now });
     this.limiter = new WeightLimiter(config.limits.weightPerMinute, config.timeScale, this.originMs);
-    this.pool = new WorkerPool({ ...config.capacity, random: this.random, originMs: this.originMs });
+    this.capacity = new CapacityModel(config, this.random, this.originMs);
     this.replica = new ReadReplica({ ...config.replica, symbolCount: config.symbols.length });
     this.timeline = new Timeline(this.originMs);
     this.accounts = deriveAccountKeys(config.seed, config.accounts);

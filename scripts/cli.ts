@@ -2,11 +2,15 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { PROFILES } from "../loadtests/profiles/index.ts";
 import { startMockExchange } from "../mock-exchange/api/server.ts";
+import { mmcMeanWaitMs, mmcWaitPercentileMs } from "../mock-exchange/capacity/erlang.ts";
+import { simulateMmc } from "../mock-exchange/capacity/mmc.ts";
+import { STRATEGY_NAMES } from "../mock-exchange/capacity/strategies.ts";
 import { EXCHANGE_DEFAULTS } from "../mock-exchange/defaults.ts";
 import { renderRun } from "../reports/report.ts";
 import { runDrill } from "./drill.ts";
 import { EXIT, StampedeError } from "./errors.ts";
 import { ensureK6 } from "./k6.ts";
+import { PER_REQUEST_LIMIT, runSimulation } from "./simulate/run.ts";
 
 /**
  * `stampede <command>`: every command has --help; figures go to stdout (--json for machines),
@@ -54,10 +58,10 @@ await yargs(hideBin(process.argv))
           describe: "Seed of the exchange's service times and of k6's Math.random",
         })
         .option("out", { type: "string", default: "runs", describe: "Folder that receives runs/<id>/" })
-        .option("workers", {
-          type: "number",
-          default: EXCHANGE_DEFAULTS.capacity.workers,
-          describe: "Gateway workers of the fixed-capacity model",
+        .option("strategy", {
+          type: "string",
+          default: EXCHANGE_DEFAULTS.capacity.strategy,
+          describe: `Provisioning strategy: ${STRATEGY_NAMES.join(", ")}; add +priority-shedding to combine`,
         })
         .option("json", {
           type: "boolean",
@@ -74,7 +78,7 @@ await yargs(hideBin(process.argv))
           durationS: argv.duration,
           seed: argv.seed,
           outDir: argv.out,
-          workers: argv.workers,
+          strategy: argv.strategy,
           k6,
           log,
           progress: process.stderr.isTTY && process.env.CI === undefined ? "tty" : "plain",
@@ -82,6 +86,113 @@ await yargs(hideBin(process.argv))
         if (argv.json) process.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`);
         process.stdout.write(`${result.runDir}\n`);
         process.exit(result.exitCode);
+      } catch (err) {
+        fail(err);
+      }
+    },
+  )
+  .command(
+    "simulate",
+    "Run a profile and strategy through the capacity model in virtual time (same run folder as a drill), or check the queue against M/M/c theory (--model mmc)",
+    (y) =>
+      y
+        .option("profile", {
+          type: "string",
+          default: "smoke",
+          describe: `Profile: ${Object.keys(PROFILES).join(", ")}`,
+        })
+        .option("strategy", {
+          type: "string",
+          default: EXCHANGE_DEFAULTS.capacity.strategy,
+          describe: `Provisioning strategy: ${STRATEGY_NAMES.join(", ")}; add +priority-shedding to combine`,
+        })
+        .option("scale", {
+          choices: ["drill", "production"] as const,
+          default: "drill" as const,
+          describe: "Rates and fleet: the drill-sized ones, or the profile's production size",
+        })
+        .option("time-scale", {
+          type: "number",
+          describe: "Natural seconds per virtual second (default 1; a drill's scale to compare with it)",
+        })
+        .option("method", {
+          choices: ["auto", "requests", "aggregate"] as const,
+          default: "auto" as const,
+          describe: `Per-request events, or the aggregate approximation (auto: aggregate above ${PER_REQUEST_LIMIT.toLocaleString("en")} requests)`,
+        })
+        .option("seed", { type: "number", default: 1 })
+        .option("out", { type: "string", default: "runs", describe: "Folder that receives runs/<id>/" })
+        .option("model", {
+          choices: ["mmc"] as const,
+          describe: "Validate the queue alone: M/M/c with the options below",
+        })
+        .option("servers", { type: "number", describe: "--model mmc: servers c" })
+        .option("arrival-rate", { type: "number", describe: "--model mmc: arrivals per second (Poisson)" })
+        .option("service-rate", {
+          type: "number",
+          describe: "--model mmc: services per second per server (exponential)",
+        })
+        .option("duration", { type: "number", describe: "--model mmc: simulated seconds" })
+        .option("json", { type: "boolean", default: false, describe: "Print the figures as JSON" }),
+    async (argv) => {
+      try {
+        if (argv.model === "mmc") {
+          const servers = argv.servers;
+          const arrivalRatePerS = argv["arrival-rate"];
+          const serviceRatePerS = argv["service-rate"];
+          const durationS = argv.duration;
+          if (!(Number.isInteger(servers) && (servers as number) >= 1))
+            throw new StampedeError("E_USAGE", "--servers must be an integer >= 1");
+          if (!(arrivalRatePerS !== undefined && arrivalRatePerS > 0))
+            throw new StampedeError("E_USAGE", "--arrival-rate must be > 0");
+          if (!(serviceRatePerS !== undefined && serviceRatePerS > 0))
+            throw new StampedeError("E_USAGE", "--service-rate must be > 0");
+          if (!(durationS !== undefined && durationS > 0))
+            throw new StampedeError("E_USAGE", "--duration must be > 0");
+          if (arrivalRatePerS >= (servers as number) * serviceRatePerS)
+            throw new StampedeError(
+              "E_USAGE",
+              "utilisation must be < 1 (arrival rate < servers x service rate)",
+            );
+          if (!Number.isInteger(argv.seed)) throw new StampedeError("E_USAGE", "--seed must be an integer");
+          const result = simulateMmc({
+            servers: servers as number,
+            arrivalRatePerS,
+            serviceRatePerS,
+            durationS,
+            seed: argv.seed,
+          });
+          const figures = {
+            meanWaitMs: result.meanWaitMs,
+            p50WaitMs: result.p50WaitMs,
+            p99WaitMs: result.p99WaitMs,
+            arrivals: result.arrivals,
+          };
+          if (argv.json) process.stdout.write(`${JSON.stringify(figures)}\n`);
+          else {
+            const c = servers as number;
+            process.stdout.write(
+              `M/M/${c}: ${result.arrivals} arrivals, mean wait ${result.meanWaitMs.toFixed(3)} ms (Erlang C ${mmcMeanWaitMs(c, arrivalRatePerS, serviceRatePerS).toFixed(3)}), p50 ${result.p50WaitMs.toFixed(3)} ms (${mmcWaitPercentileMs(c, arrivalRatePerS, serviceRatePerS, 0.5).toFixed(3)}), p99 ${result.p99WaitMs.toFixed(3)} ms (${mmcWaitPercentileMs(c, arrivalRatePerS, serviceRatePerS, 0.99).toFixed(3)})\n`,
+            );
+          }
+          return;
+        }
+        const result = await runSimulation({
+          profileName: argv.profile,
+          strategy: argv.strategy,
+          scale: argv.scale,
+          timeScale: argv["time-scale"],
+          seed: argv.seed,
+          method: argv.method,
+          outDir: argv.out,
+          log,
+        });
+        if (argv.json) process.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`);
+        else
+          log(
+            `simulated ${result.requests.toLocaleString("en")} requests in ${result.elapsedS.toFixed(1)} s (${result.method})`,
+          );
+        process.stdout.write(`${result.runDir}\n`);
       } catch (err) {
         fail(err);
       }

@@ -5,10 +5,11 @@ import { join, relative, resolve } from "node:path";
 import { naturalDurationS, planDrill, validateProfile } from "../loadtests/lib/plan.ts";
 import { PROFILES } from "../loadtests/profiles/index.ts";
 import { startMockExchange } from "../mock-exchange/api/server.ts";
-import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../mock-exchange/defaults.ts";
+import type { ExchangeConfig } from "../mock-exchange/defaults.ts";
 import type { Summary, TimelinePoint } from "../reports/model.ts";
 import { renderRun } from "../reports/report.ts";
 import { EXIT, StampedeError } from "./errors.ts";
+import { exchangeConfigFor } from "./exchangeConfig.ts";
 import type { K6Binary } from "./k6.ts";
 import { ROOT } from "./paths.ts";
 
@@ -24,7 +25,8 @@ export interface DrillOptions {
   durationS?: number | undefined;
   seed: number;
   outDir: string;
-  workers: number;
+  /** Provisioning strategy of the capacity model (capacity/strategies.ts). */
+  strategy: string;
   k6: K6Binary;
   log: (line: string) => void;
   progress: "tty" | "plain" | "none";
@@ -83,20 +85,16 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
     throw new StampedeError("E_USAGE", "--duration must be at least 5 seconds");
   if (opts.timeScale !== undefined && !(opts.timeScale > 0))
     throw new StampedeError("E_USAGE", "--time-scale must be > 0");
-  if (!(Number.isInteger(opts.workers) && opts.workers >= 1))
-    throw new StampedeError("E_USAGE", "--workers must be an integer >= 1");
   if (!Number.isInteger(opts.seed)) throw new StampedeError("E_USAGE", "--seed must be an integer");
   const timeScale =
     opts.durationS !== undefined ? natural / opts.durationS : (opts.timeScale ?? profile.defaultTimeScale);
 
-  const config: ExchangeConfig = {
-    ...EXCHANGE_DEFAULTS,
+  const config: ExchangeConfig = exchangeConfigFor(profile, {
     timeScale,
     seed: opts.seed,
-    trustProxy: true,
-    accounts: Math.max(EXCHANGE_DEFAULTS.accounts, profile.clients),
-    capacity: { ...EXCHANGE_DEFAULTS.capacity, workers: opts.workers },
-  };
+    strategy: opts.strategy,
+    scale: "drill",
+  });
   // An order iteration is an order plus a read-back; each may wait the full queue timeout.
   const slowestServiceMs = Math.max(...Object.values(config.capacity.serviceTimeMs));
   const iterationBudgetS = (2 * (config.capacity.queueTimeoutMs + 3 * slowestServiceMs)) / 1000;
@@ -141,7 +139,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
     mode: "drill",
     seed: opts.seed,
     profile,
-    strategy: { name: "fixed", workers: config.capacity.workers },
+    strategy: config.capacity.strategy,
     scales: {
       timeScale,
       naturalDurationS: natural,

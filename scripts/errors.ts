@@ -10,6 +10,7 @@ const CATALOG = {
   E_USAGE: EXIT.usage,
   E_UNKNOWN_PROFILE: EXIT.usage,
   E_BAD_PROFILE: EXIT.usage,
+  E_UNKNOWN_STRATEGY: EXIT.usage,
   E_RUN_NOT_FOUND: EXIT.usage,
   E_K6_MISSING: EXIT.usage,
   E_GO_TOO_OLD: EXIT.usage,
@@ -17,6 +18,7 @@ const CATALOG = {
   E_K6_FAILED: EXIT.harness,
   E_EXCHANGE_FAILED: EXIT.harness,
   E_REPORT_FAILED: EXIT.harness,
+  E_SIMULATION_FAILED: EXIT.harness,
 } as const;
 
 export type ErrorCode = keyof typeof CATALOG;

@@ -1,5 +1,6 @@
+import { FAULT_KINDS } from "../../mock-exchange/capacity/types.ts";
 import { TRAFFIC_CLASSES, type TrafficClass } from "../../reports/model.ts";
-import type { Profile } from "../profiles/types.ts";
+import type { Profile, ProfilePhase } from "../profiles/types.ts";
 
 /**
  * Turns a profile (natural time, multiples of normal) into what k6 runs (wall time, absolute
@@ -63,6 +64,40 @@ export function validateProfile(profile: Profile): string[] {
     const where = `phases[${i}] (${p.name})`;
     if (!(p.durationS > 0)) problems.push(`${where}: durationS must be > 0`);
     if (!(p.from >= 0) || !(p.to >= 0)) problems.push(`${where}: from and to must be multiples >= 0`);
+    for (const [cls, m] of Object.entries(p.byClass ?? {})) {
+      if (!(TRAFFIC_CLASSES as readonly string[]).includes(cls))
+        problems.push(`${where}: byClass has unknown class "${cls}"`);
+      else if (!(m !== undefined && m.from >= 0 && m.to >= 0))
+        problems.push(`${where}: byClass.${cls} from and to must be multiples >= 0`);
+    }
+  });
+  const naturalS = profile.phases.reduce((sum, p) => sum + (p.durationS > 0 ? p.durationS : 0), 0);
+  (profile.faults ?? []).forEach((f, i) => {
+    const where = `faults[${i}]`;
+    if (!(FAULT_KINDS as readonly string[]).includes(f.kind)) {
+      problems.push(`${where}: unknown fault kind "${f.kind}"; known: ${FAULT_KINDS.join(", ")}`);
+      return;
+    }
+    if (!(f.atS >= 0 && f.atS <= naturalS))
+      problems.push(`${where}: atS must be within the profile (0..${naturalS})`);
+    switch (f.kind) {
+      case "zone-outage":
+        if (!(f.fraction > 0 && f.fraction <= 1)) problems.push(`${where}: fraction must be in (0, 1]`);
+        if (!(f.durationS > 0)) problems.push(`${where}: durationS must be > 0`);
+        break;
+      case "dependency-errors":
+        if (!(f.errorRate > 0 && f.errorRate <= 1)) problems.push(`${where}: errorRate must be in (0, 1]`);
+        if (!(f.durationS > 0)) problems.push(`${where}: durationS must be > 0`);
+        break;
+      case "replica-loss":
+        if (!(Number.isInteger(f.replicas) && f.replicas >= 1))
+          problems.push(`${where}: replicas must be an integer >= 1`);
+        break;
+      case "region-failover":
+        if (!(f.detectionDelayS >= 0 && f.failoverS >= 0))
+          problems.push(`${where}: detectionDelayS and failoverS must be >= 0`);
+        break;
+    }
   });
   return problems;
 }
@@ -85,22 +120,21 @@ export function planDrill(profile: Profile, options: PlanOptions): DrillPlan {
     const normalPerMin = profile.normalRatePerS[cls] * 60;
     const first = profile.phases[0];
     const stages: ClassPlan["stages"] = [];
-    let current = first === undefined ? 0 : first.from;
+    let current = first === undefined ? 0 : classMultiple(first, cls).from;
+    const startMultiple = current;
     let peak = current;
-    for (const wp of phases) {
-      if (wp.fromMultiple !== current)
-        stages.push({ target: Math.round(normalPerMin * wp.fromMultiple), duration: "0s" });
-      stages.push({
-        target: Math.round(normalPerMin * wp.toMultiple),
-        duration: `${msString(wp.endS - wp.startS)}`,
-      });
-      current = wp.toMultiple;
-      peak = Math.max(peak, wp.fromMultiple, wp.toMultiple);
-    }
+    profile.phases.forEach((p, i) => {
+      const wp = phases[i] as WallPhase;
+      const m = classMultiple(p, cls);
+      if (m.from !== current) stages.push({ target: Math.round(normalPerMin * m.from), duration: "0s" });
+      stages.push({ target: Math.round(normalPerMin * m.to), duration: `${msString(wp.endS - wp.startS)}` });
+      current = m.to;
+      peak = Math.max(peak, m.from, m.to);
+    });
     const peakRatePerS = profile.normalRatePerS[cls] * peak;
     const preAllocatedVUs = Math.max(2, Math.ceil(peakRatePerS * iterationBudgetS * 1.25));
     classes[cls] = {
-      startRatePerMin: Math.round(normalPerMin * (first?.from ?? 0)),
+      startRatePerMin: Math.round(normalPerMin * startMultiple),
       stages,
       peakRatePerS,
       preAllocatedVUs,
@@ -108,6 +142,11 @@ export function planDrill(profile: Profile, options: PlanOptions): DrillPlan {
     };
   }
   return { profile: profile.name, timeScale, durationS: t, phases, classes };
+}
+
+/** A phase's multiple for one class: its own override, or the phase's. */
+export function classMultiple(phase: ProfilePhase, cls: TrafficClass): { from: number; to: number } {
+  return phase.byClass?.[cls] ?? { from: phase.from, to: phase.to };
 }
 
 /** k6 duration string in whole milliseconds ("1500ms"), exact for compressed phases. */

@@ -4,6 +4,7 @@
  * compresses them by its time scale. Load is a multiple of each class's normal rate.
  */
 
+import type { FaultSpec, TierName, TierSizing } from "../../mock-exchange/capacity/types.ts";
 import type { TrafficClass } from "../../reports/model.ts";
 
 export interface ProfilePhase {
@@ -13,6 +14,26 @@ export interface ProfilePhase {
   /** Multiple of normal load at the start of the phase; the rate ramps linearly to `to`. */
   from: number;
   to: number;
+  /**
+   * Classes whose multiple differs from `from`/`to` in this phase (the Oct-10 cascade: orders
+   * 100x, position reads 1000x normal).
+   */
+  byClass?: Partial<Record<TrafficClass, { from: number; to: number }>>;
+}
+
+/**
+ * The same profile at production size, for the simulator (design.md "Two clocks, two sizes"):
+ * absolute normal rates and the fleet a venue provisions for them.
+ */
+export interface ProductionScale {
+  normalRatePerS: Record<TrafficClass, number>;
+  clients: number;
+  tiers: Record<TierName, TierSizing>;
+  sequencerOrdersPerS: number;
+  /** Waiting requests per tier before shedding. */
+  maxQueue: number;
+  /** Position changes a read replica applies per second (the drill's is sized for drill rates). */
+  replicaApplyPerS: number;
 }
 
 export interface Profile {
@@ -26,4 +47,8 @@ export interface Profile {
   /** Time scale the profile is meant to run at (natural seconds per wall second). */
   defaultTimeScale: number;
   phases: ProfilePhase[];
+  /** Faults the capacity model plays, natural seconds from the start. */
+  faults?: FaultSpec[];
+  /** When set, `stampede simulate --scale production` runs at these rates. */
+  production?: ProductionScale;
 }

@@ -33,6 +33,10 @@ export const ERR = {
     -1008,
     "Server is currently overloaded with other requests. Please try again in a few minutes.",
   ),
+  /** A dependency fault (capacity model): the backend failed; not a modelled queueing refusal. */
+  INTERNAL: e(500, -1001, "Internal error; unable to process your request. Please try again."),
+  /** No capacity at all (region down, failover not yet done): what a load balancer answers. */
+  UNAVAILABLE: e(502, -1001, "Service unavailable: no backend instance is serving."),
   NOT_FOUND: e(404, -1000, "Unknown endpoint {path}."),
   METHOD_NOT_ALLOWED: e(405, -1000, "Method {method} not allowed on {path}."),
   PAYLOAD_TOO_LARGE: e(413, -1000, "Request body larger than {max} bytes."),

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { rejectReason } from "../../loadtests/lib/reasons.ts";
 import type { TrafficClass } from "../../reports/model.ts";
+import { CAPACITY_TICK_MS } from "../capacity/model.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../defaults.ts";
 import { type ParsedRequest, Venue } from "../venue.ts";
 import { DeferredQueue } from "./deferred.ts";
@@ -162,12 +163,17 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
       if (err instanceof ApiError) return reject(res, cls, err.spec, err.fields, usedWeight);
       throw err;
     }
-    const admission = venue.pool.admit(arrivalMs, route.serviceClass);
-    if (admission.outcome === "overloaded") {
-      return reject(res, cls, ERR.OVERLOADED, undefined, usedWeight);
+    const admission = venue.capacity.admit(arrivalMs, route.serviceClass, request.route === "cancelOrder");
+    switch (admission.outcome) {
+      case "overloaded":
+        return reject(res, cls, ERR.OVERLOADED, undefined, usedWeight);
+      case "unavailable":
+        return reject(res, cls, ERR.UNAVAILABLE, undefined, usedWeight);
+      case "error":
+        return reject(res, cls, ERR.INTERNAL, undefined, usedWeight);
     }
     const timedOut = admission.outcome === "timeout";
-    if (!timedOut) venue.timeline.admittedOne(venue.pool.queueDepth(arrivalMs));
+    if (!timedOut) venue.timeline.admittedOne(venue.capacity.queueDepth(route.serviceClass, arrivalMs));
     deferred.push({
       dueMs: admission.dueMs,
       arrivalMs,
@@ -235,22 +241,31 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
   });
   server.keepAliveTimeout = 65_000;
 
-  // One shared tick closes each wall second of the timeline (no per-request timers).
+  // One shared tick moves the provisioning loop and closes each wall second of the timeline
+  // (no per-request timers).
   const tick = setInterval(() => {
     const t = now();
+    const capacity = venue.capacity;
     while (venue.originMs + (closedSeconds + 1) * 1000 <= t) {
-      venue.replica.advance(t);
+      const endMs = venue.originMs + (closedSeconds + 1) * 1000;
+      capacity.tick(endMs);
+      venue.replica.advance(endMs);
       venue.timeline.closeSecond(closedSeconds, {
-        queueDepth: venue.pool.queueDepth(t),
-        busyWorkers: venue.pool.busyWorkers(t),
-        workers: venue.pool.workers,
-        busyMs: venue.pool.takeBusyMs(closedSeconds),
-        replicaLagMs: venue.replica.lagMs(t),
+        tNaturalS: capacity.naturalS(endMs),
+        busyWorkers: capacity.busyWorkers("gateway", endMs),
+        tiers: {
+          gateway: capacity.snapshotTier("gateway", endMs, closedSeconds),
+          read: capacity.snapshotTier("read", endMs, closedSeconds),
+        },
+        costInstanceMinutes: capacity.cost(),
+        events: capacity.takeEvents(),
+        replicaLagMs: venue.replica.lagMs(endMs),
         replicaBacklog: venue.replica.backlog,
       });
       closedSeconds++;
     }
-  }, 100);
+    capacity.tick(t);
+  }, CAPACITY_TICK_MS);
   tick.unref();
 
   await new Promise<void>((resolve, reject) => {

@@ -11,7 +11,15 @@ function config(overrides: Partial<ExchangeConfig> = {}): ExchangeConfig {
     makerLevels: 5,
     makerLotsPerLevel: 10,
     trustProxy: true,
-    capacity: { ...EXCHANGE_DEFAULTS.capacity, workers: 8, serviceTimeMs: fast, serviceTimeMinMs: fast },
+    capacity: {
+      ...EXCHANGE_DEFAULTS.capacity,
+      tiers: {
+        gateway: { baselineInstances: 8, concurrencyPerInstance: 1 },
+        read: { baselineInstances: 8, concurrencyPerInstance: 1 },
+      },
+      serviceTimeMs: fast,
+      serviceTimeMinMs: fast,
+    },
     replica: { baseLagMs: 0, applyPerS: 1_000_000 },
     ...overrides,
   };
@@ -196,7 +204,11 @@ describe("limits and capacity", () => {
     // One worker, room for two waiting: 1 served at once, 2 served after waiting, 3 shed.
     await start({
       capacity: {
-        workers: 1,
+        ...EXCHANGE_DEFAULTS.capacity,
+        tiers: {
+          gateway: { baselineInstances: 1, concurrencyPerInstance: 1 },
+          read: { baselineInstances: 1, concurrencyPerInstance: 1 },
+        },
         serviceTimeMs: slow,
         serviceTimeMinMs: slow,
         queueTimeoutMs: 10_000,
@@ -208,7 +220,11 @@ describe("limits and capacity", () => {
     // A queue timeout of 150 ms: the third would wait 200 ms, so it and the rest time out.
     await start({
       capacity: {
-        workers: 1,
+        ...EXCHANGE_DEFAULTS.capacity,
+        tiers: {
+          gateway: { baselineInstances: 1, concurrencyPerInstance: 1 },
+          read: { baselineInstances: 1, concurrencyPerInstance: 1 },
+        },
         serviceTimeMs: slow,
         serviceTimeMinMs: slow,
         queueTimeoutMs: 150,

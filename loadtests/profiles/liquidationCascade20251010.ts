@@ -1,0 +1,59 @@
+import type { Profile } from "./types.ts";
+
+/**
+ * liquidation-cascade-2025-10-10: the shape of the 10-11 Oct 2025 crash (reference.md
+ * "Incident shapes"; design.md "Why it exists").
+ *
+ * - 20:00-21:00, the heaviest hour (about 31% of the liquidations): order flow steps to 100x
+ *   normal within five minutes and position queries to 1000x, as every user checks at once.
+ * - 21:00-22:00, lighter (about 22%), the hour API rate limiting began: orders 60x, reads 600x.
+ * - 22:00-04:00, six hours of grinding (the remaining 47%): load decays from 40x to 5x.
+ *
+ * Only the shape is taken from the write-up, not totals. As a drill (time scale 120) it lasts
+ * about 4.3 wall minutes at drill-sized rates; `stampede simulate --scale production` runs it at
+ * a production venue's size: 1,000 orders/s normal (100k/s at the peak) and 100 position reads/s
+ * normal (100k/s at 1000x), on a fleet sized for normal load.
+ */
+export const liquidationCascade20251010: Profile = {
+  name: "liquidation-cascade-2025-10-10",
+  description:
+    "Oct 10 2025 cascade: 30 min normal, 1 h at 100x orders / 1000x position reads, 1 h at 60x / 600x, 6 h grinding down from 40x to 5x.",
+  normalRatePerS: { order: 5, position: 1, depth: 3 },
+  clients: 64,
+  defaultTimeScale: 120,
+  phases: [
+    { name: "before", durationS: 1_800, from: 1, to: 1 },
+    { name: "crash", durationS: 300, from: 1, to: 100, byClass: { position: { from: 1, to: 1_000 } } },
+    {
+      name: "first-hour",
+      durationS: 3_300,
+      from: 100,
+      to: 100,
+      byClass: { position: { from: 1_000, to: 1_000 } },
+    },
+    {
+      name: "second-hour",
+      durationS: 3_600,
+      from: 60,
+      to: 60,
+      byClass: { position: { from: 600, to: 600 } },
+    },
+    { name: "grind", durationS: 21_600, from: 40, to: 5, byClass: { position: { from: 400, to: 20 } } },
+  ],
+  production: {
+    normalRatePerS: { order: 1_000, position: 100, depth: 500 },
+    clients: 400_000,
+    tiers: {
+      // Gateway: normal demand 1,000 x 30 ms + 500 x 15 ms = 37.5 busy workers; 4 x 64 = 256 workers (15%).
+      gateway: { baselineInstances: 4, concurrencyPerInstance: 64 },
+      // Read replicas: 100 x 40 ms = 4 busy workers; 2 x 16 = 32 workers (12.5%).
+      read: { baselineInstances: 2, concurrencyPerInstance: 16 },
+    },
+    // One matching sequencer, well above the 100k/s peak (exchange-core: millions per second).
+    sequencerOrdersPerS: 250_000,
+    maxQueue: 4_096,
+    // About 50x the normal fill rate (1,000 orders/s x ~0.5 filled), like the drill's 150/s for ~3/s:
+    // replicas keep up with normal load and with a 50x burst, and fall behind at 100x.
+    replicaApplyPerS: 25_000,
+  },
+};

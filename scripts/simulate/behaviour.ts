@@ -1,0 +1,32 @@
+import type { TrafficClass } from "../../reports/model.ts";
+
+/**
+ * What the k6 drill script (loadtests/drill.ts) does per iteration, reduced to the numbers the
+ * simulator needs, so a simulated run offers the venue the same mix as a drill. Kept next to
+ * the simulator and checked against the script's constants in test/unit/simulate.test.ts.
+ */
+
+/** IP request weight per request (mock-exchange/api/routes.ts; depth at limit=5). */
+export const WEIGHT: Record<TrafficClass, number> & { cancel: number } = {
+  order: 0, // a new order counts on the order limits, not the IP weight
+  cancel: 1,
+  position: 5,
+  depth: 2,
+};
+
+/**
+ * Share of order iterations that cancel a resting order. The script cancels with probability
+ * 0.3 when its VU has a resting order; about 40% of new orders rest (passive LIMIT), so in
+ * steady state roughly 0.3 x 0.4 / (1 + 0.3 x 0.4) of iterations are cancels.
+ */
+export const CANCEL_SHARE = (0.3 * 0.4) / (1 + 0.3 * 0.4);
+
+/**
+ * Share of new orders that fill at once: half are MARKET, and a fifth of the LIMIT ones are
+ * priced through the touch. Each fill is followed by a read-back of the position (checked for
+ * read-your-writes), a position-class request on top of the profile's position rate.
+ */
+export const FILL_SHARE = 0.5 + 0.5 * 0.2;
+
+/** Between an order's acknowledgement and its read-back leaving the client, ms (loopback k6). */
+export const READBACK_DELAY_MS = 0.5;

@@ -1,0 +1,55 @@
+import type { WallPhase } from "../../loadtests/lib/plan.ts";
+import {
+  type Ingested,
+  recordLatency,
+  recordReject,
+  recordStaleAge,
+  rollUp,
+  type SecondTally,
+  secondTally,
+} from "../../reports/ingest.ts";
+import type { RejectReason, TimelinePoint, TrafficClass } from "../../reports/model.ts";
+import type { SimulationSink } from "./types.ts";
+
+/**
+ * Collects a simulation into the reporter's own per-second form (the same SecondTally a k6 csv
+ * is ingested into), so `writeIngested` stores it as latency.hlog + client.jsonl and the report
+ * is built exactly as for a drill. Latency is what the client would have seen: the simulator has
+ * no network, so it is the server's time in the system.
+ */
+export class SimulationRecorder implements SimulationSink {
+  readonly seconds = new Map<number, SecondTally>();
+  readonly timelinePoints: TimelinePoint[] = [];
+
+  /** @param t0Ms the virtual start, as a Unix time, so files carry real-looking timestamps. */
+  constructor(private readonly t0Ms: number) {}
+
+  record(
+    tMs: number,
+    cls: TrafficClass,
+    latencyMs: number,
+    n: number,
+    reason: RejectReason | undefined,
+  ): void {
+    if (n <= 0) return;
+    const sec = secondTally(this.seconds, Math.floor(tMs / 1000));
+    recordLatency(sec, cls, latencyMs * 1000, n);
+    if (reason !== undefined) recordReject(sec, cls, reason, n);
+  }
+
+  stale(tMs: number, checked: number, stale: number, ageMs: number): void {
+    if (checked <= 0) return;
+    const sec = secondTally(this.seconds, Math.floor(tMs / 1000));
+    sec.staleChecked += checked;
+    sec.staleReads += stale;
+    if (stale > 0) recordStaleAge(sec, ageMs, stale);
+  }
+
+  timeline(point: TimelinePoint): void {
+    this.timelinePoints.push({ ...point, tsMs: point.tsMs + this.t0Ms });
+  }
+
+  ingested(phases: readonly WallPhase[]): Ingested {
+    return rollUp(this.t0Ms * 1000, this.seconds, phases);
+  }
+}

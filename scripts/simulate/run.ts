@@ -1,0 +1,169 @@
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { naturalDurationS, planDrill, validateProfile } from "../../loadtests/lib/plan.ts";
+import { PROFILES } from "../../loadtests/profiles/index.ts";
+import { writeIngested } from "../../reports/hlog.ts";
+import type { Summary } from "../../reports/model.ts";
+import { renderRun } from "../../reports/report.ts";
+import { StampedeError } from "../errors.ts";
+import { exchangeConfigFor, normalRatesFor, type Scale } from "../exchangeConfig.ts";
+import { ROOT } from "../paths.ts";
+import { simulateAggregate } from "./aggregate.ts";
+import { simulatePerRequest } from "./perRequest.ts";
+import { SimulationRecorder } from "./recorder.ts";
+import type { SimulationInput } from "./types.ts";
+
+/**
+ * `stampede simulate --profile P --strategy S`: the same profile and capacity model as a drill,
+ * in virtual time, written as the same run folder (timeline.jsonl, latency.hlog, client.jsonl,
+ * summary.json, report.html) with `simulated: true` in run.json.
+ */
+
+export type SimulationMethod = "auto" | "requests" | "aggregate";
+
+export interface SimulateOptions {
+  profileName: string;
+  strategy: string;
+  scale: Scale;
+  /** Natural seconds per virtual wall second; default 1 (the profile's own clock). */
+  timeScale?: number | undefined;
+  seed: number;
+  method: SimulationMethod;
+  outDir: string;
+  log: (line: string) => void;
+}
+
+export interface SimulateResult {
+  runDir: string;
+  summary: Summary;
+  method: "requests" | "aggregate";
+  /** Wall-clock seconds the simulation itself took (not the report). */
+  elapsedS: number;
+  requests: number;
+}
+
+/** Above this many expected requests, `auto` uses the aggregate approximation. */
+export const PER_REQUEST_LIMIT = 5_000_000;
+
+export async function runSimulation(opts: SimulateOptions): Promise<SimulateResult> {
+  const profile = PROFILES[opts.profileName];
+  if (profile === undefined)
+    throw new StampedeError(
+      "E_UNKNOWN_PROFILE",
+      `unknown profile "${opts.profileName}"; known: ${Object.keys(PROFILES).join(", ")}`,
+    );
+  const problems = validateProfile(profile);
+  if (problems.length > 0)
+    throw new StampedeError("E_BAD_PROFILE", `profile ${profile.name} is invalid: ${problems.join("; ")}`);
+  if (opts.timeScale !== undefined && !(opts.timeScale > 0))
+    throw new StampedeError("E_USAGE", "--time-scale must be > 0");
+  if (!Number.isInteger(opts.seed)) throw new StampedeError("E_USAGE", "--seed must be an integer");
+  const timeScale = opts.timeScale ?? 1;
+  const config = exchangeConfigFor(profile, {
+    timeScale,
+    seed: opts.seed,
+    strategy: opts.strategy,
+    scale: opts.scale,
+  });
+  const normalRatePerS = normalRatesFor(profile, opts.scale);
+  const plan = planDrill({ ...profile, normalRatePerS }, { timeScale, iterationBudgetS: 0 });
+  const expectedRequests = expectedRequestCount(plan.classes);
+  const method =
+    opts.method === "auto" ? (expectedRequests > PER_REQUEST_LIMIT ? "aggregate" : "requests") : opts.method;
+
+  const outDir = resolve(opts.outDir);
+  await mkdir(outDir, { recursive: true });
+  const id = runId(`sim-${profile.name}-${opts.strategy.replace(/\+/g, "_")}`, outDir);
+  const runDir = join(outDir, id);
+  await mkdir(runDir);
+
+  const startedAt = new Date();
+  // Virtual time starts at the real start, so timestamps in the files look like a drill's.
+  const t0Ms = startedAt.getTime();
+  const input: SimulationInput = {
+    profile,
+    config,
+    normalRatePerS,
+    timeScale,
+    durationS: plan.durationS,
+    seed: opts.seed,
+  };
+  const recorder = new SimulationRecorder(t0Ms);
+  opts.log(
+    `simulating ${profile.name} with ${opts.strategy} at ${opts.scale} size, ${method === "requests" ? "per request" : "aggregate"}, ~${formatCount(expectedRequests)} requests...`,
+  );
+  const began = process.hrtime.bigint();
+  try {
+    if (method === "requests") simulatePerRequest(input, recorder);
+    else simulateAggregate(input, recorder);
+  } catch (err) {
+    throw new StampedeError("E_SIMULATION_FAILED", `simulation failed: ${(err as Error).stack ?? err}`);
+  }
+  const elapsedS = Number(process.hrtime.bigint() - began) / 1e9;
+
+  const run = {
+    id,
+    command: `stampede ${process.argv.slice(2).join(" ")}`,
+    startedAt: startedAt.toISOString(),
+    mode: "simulate",
+    simulated: true,
+    method,
+    t0Ms,
+    seed: opts.seed,
+    profile,
+    strategy: config.capacity.strategy,
+    scale: opts.scale,
+    scales: {
+      timeScale,
+      naturalDurationS: naturalDurationS(profile),
+      wallDurationS: plan.durationS,
+      normalRatePerS,
+      peakRatePerS: Object.fromEntries(Object.entries(plan.classes).map(([c, p]) => [c, p.peakRatePerS])),
+    },
+    plan: { phases: plan.phases, durationS: plan.durationS },
+    exchange: { config },
+    versions: { stampede: await packageVersion(), node: process.version },
+    simulation: { elapsedS: Math.round(elapsedS * 1000) / 1000, expectedRequests },
+    endedAt: new Date().toISOString(),
+  };
+  await writeFile(join(runDir, "run.json"), `${JSON.stringify(run, null, 2)}\n`);
+  await writeFile(
+    join(runDir, "timeline.jsonl"),
+    recorder.timelinePoints.map((p) => JSON.stringify(p)).join("\n") +
+      (recorder.timelinePoints.length > 0 ? "\n" : ""),
+  );
+  await writeIngested(runDir, recorder.ingested(plan.phases));
+  const summary = await renderRun(runDir);
+  return { runDir, summary, method, elapsedS, requests: summary.requests };
+}
+
+function expectedRequestCount(classes: ReturnType<typeof planDrill>["classes"]): number {
+  let total = 0;
+  for (const c of Object.values(classes)) {
+    // Stages are in per-minute targets, linear within each stage.
+    let rate = c.startRatePerMin;
+    for (const s of c.stages) {
+      const durS = Number.parseInt(s.duration, 10) / 1000;
+      total += ((rate + s.target) / 2 / 60) * durS;
+      rate = s.target;
+    }
+  }
+  return Math.round(total);
+}
+
+function formatCount(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
+}
+
+function runId(name: string, outDir: string): string {
+  const stamp = new Date().toISOString().slice(0, 19).replace(/:/g, "-");
+  let id = `${stamp}-${name}`;
+  for (let n = 2; existsSync(join(outDir, id)); n++) id = `${stamp}-${name}-${n}`;
+  return id;
+}
+
+async function packageVersion(): Promise<string> {
+  const pkg = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")) as { version: string };
+  return pkg.version;
+}
