@@ -87,7 +87,8 @@ export const EXCHANGE_DEFAULTS: ExchangeConfig = {
   limits: { weightPerMinute: 2_400 },
   trustProxy: false,
   capacity: {
-    strategy: "fixed",
+    // The default drill shows the autoscaler's capacity arriving minutes after the burst.
+    strategy: "reactive",
     strategyParams: {},
     // Sized so the smoke profile's normal load uses ~10-20% of each tier, as a venue provisioned
     // for normal load with headroom; 100x is then 8-20x what `fixed` can serve.

@@ -7,6 +7,7 @@ import { simulateMmc } from "../mock-exchange/capacity/mmc.ts";
 import { STRATEGY_NAMES } from "../mock-exchange/capacity/strategies.ts";
 import { EXCHANGE_DEFAULTS } from "../mock-exchange/defaults.ts";
 import { renderRun } from "../reports/report.ts";
+import { benchmarkNames, runBenchmarks } from "./bench.ts";
 import { runDrill } from "./drill.ts";
 import { EXIT, StampedeError } from "./errors.ts";
 import { ensureK6 } from "./k6.ts";
@@ -193,6 +194,36 @@ await yargs(hideBin(process.argv))
             `simulated ${result.requests.toLocaleString("en")} requests in ${result.elapsedS.toFixed(1)} s (${result.method})`,
           );
         process.stdout.write(`${result.runDir}\n`);
+      } catch (err) {
+        fail(err);
+      }
+    },
+  )
+  .command(
+    "bench [names..]",
+    "Measure and print figures (one JSON object per line with --json); names pick benchmarks",
+    (y) =>
+      y
+        .positional("names", {
+          type: "string",
+          array: true,
+          describe: `Benchmarks: ${benchmarkNames().join(", ")}`,
+        })
+        .option("json", {
+          type: "boolean",
+          default: false,
+          describe: "One {name,value,unit} JSON object per line",
+        }),
+    async (argv) => {
+      try {
+        await runBenchmarks(
+          (argv.names ?? []) as string[],
+          (r) =>
+            process.stdout.write(
+              argv.json ? `${JSON.stringify(r)}\n` : `${r.name.padEnd(36)} ${r.value} ${r.unit}\n`,
+            ),
+          log,
+        );
       } catch (err) {
         fail(err);
       }

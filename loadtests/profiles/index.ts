@@ -1,4 +1,5 @@
 import { liquidationCascade20251010 } from "./liquidationCascade20251010.ts";
+import { regionOutage } from "./regionOutage.ts";
 import { smoke } from "./smoke.ts";
 import type { Profile } from "./types.ts";
 
@@ -6,4 +7,5 @@ import type { Profile } from "./types.ts";
 export const PROFILES: Readonly<Record<string, Profile>> = {
   [smoke.name]: smoke,
   [liquidationCascade20251010.name]: liquidationCascade20251010,
+  [regionOutage.name]: regionOutage,
 };

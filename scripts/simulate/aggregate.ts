@@ -115,7 +115,7 @@ export function simulateAggregate(input: SimulationInput, sink: SimulationSink):
   const rates = { order: 0, position: 0, depth: 0 } as Record<TrafficClass, number>;
   const windowS = 60 / timeScale;
   const budgetPerWindow = config.limits.weightPerMinute / timeScale;
-  const clients = config.accounts;
+  const clients = input.clients;
   const sequencerPerStep = (cap.sequencerOrdersPerS * STEP_MS) / 1000;
   let replicaBacklog = 0;
   let pendingEvents = provisioner.takeEvents();

@@ -15,11 +15,12 @@ export const WEIGHT: Record<TrafficClass, number> & { cancel: number } = {
 };
 
 /**
- * Share of order iterations that cancel a resting order. The script cancels with probability
- * 0.3 when its VU has a resting order; about 40% of new orders rest (passive LIMIT), so in
- * steady state roughly 0.3 x 0.4 / (1 + 0.3 x 0.4) of iterations are cancels.
+ * Share of order iterations that cancel a resting order. A VU keeps its resting order until it
+ * cancels it (probability 0.3 per iteration when it has one); a VU without one gets one from a
+ * new order with probability 0.4 (passive LIMIT). The chance r of having one solves
+ * r = 0.7 r + 0.4 (1 - r), so r = 0.4 / 0.7 and cancels are 0.3 r of the iterations.
  */
-export const CANCEL_SHARE = (0.3 * 0.4) / (1 + 0.3 * 0.4);
+export const CANCEL_SHARE = 0.3 * (0.4 / 0.7);
 
 /**
  * Share of new orders that fill at once: half are MARKET, and a fifth of the LIMIT ones are

@@ -152,7 +152,7 @@ export function simulatePerRequest(input: SimulationInput, sink: SimulationSink)
   const limiter = new WeightLimiter(config.limits.weightPerMinute, timeScale, 0);
   const replica = new ReadReplica({ ...config.replica, symbolCount: 1 });
   const timeline = new Timeline(0);
-  const clients = config.accounts;
+  const clients = input.clients;
   const clientKeys = Array.from({ length: clients }, (_, i) => `client-${i}`);
   const heap = new EventHeap();
   const rates = { order: 0, position: 0, depth: 0 } as Record<TrafficClass, number>;

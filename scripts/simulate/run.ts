@@ -85,6 +85,10 @@ export async function runSimulation(opts: SimulateOptions): Promise<SimulateResu
     profile,
     config,
     normalRatePerS,
+    clients:
+      opts.scale === "production" && profile.production !== undefined
+        ? profile.production.clients
+        : profile.clients,
     timeScale,
     durationS: plan.durationS,
     seed: opts.seed,

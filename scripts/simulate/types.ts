@@ -8,6 +8,8 @@ export interface SimulationInput {
   config: ExchangeConfig;
   /** Normal rate per class at the chosen size, requests per (virtual) wall second. */
   normalRatePerS: Record<TrafficClass, number>;
+  /** Simulated clients, each with its own key and IP (the k6 script uses the profile's `clients`). */
+  clients: number;
   /** Natural seconds per virtual wall second (1 = the profile's own clock). */
   timeScale: number;
   /** Virtual wall seconds the profile lasts at this time scale. */

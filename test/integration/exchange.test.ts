@@ -13,6 +13,7 @@ function config(overrides: Partial<ExchangeConfig> = {}): ExchangeConfig {
     trustProxy: true,
     capacity: {
       ...EXCHANGE_DEFAULTS.capacity,
+      strategy: "fixed",
       tiers: {
         gateway: { baselineInstances: 8, concurrencyPerInstance: 1 },
         read: { baselineInstances: 8, concurrencyPerInstance: 1 },
@@ -205,6 +206,7 @@ describe("limits and capacity", () => {
     await start({
       capacity: {
         ...EXCHANGE_DEFAULTS.capacity,
+        strategy: "fixed",
         tiers: {
           gateway: { baselineInstances: 1, concurrencyPerInstance: 1 },
           read: { baselineInstances: 1, concurrencyPerInstance: 1 },
@@ -221,6 +223,7 @@ describe("limits and capacity", () => {
     await start({
       capacity: {
         ...EXCHANGE_DEFAULTS.capacity,
+        strategy: "fixed",
         tiers: {
           gateway: { baselineInstances: 1, concurrencyPerInstance: 1 },
           read: { baselineInstances: 1, concurrencyPerInstance: 1 },
