@@ -1,4 +1,4 @@
-import { FAULT_KINDS } from "../../mock-exchange/capacity/types.ts";
+import { FAULT_KINDS, type FaultSpec } from "../../mock-exchange/capacity/types.ts";
 import { TRAFFIC_CLASSES, type TrafficClass } from "../../reports/model.ts";
 import type { Profile, ProfilePhase } from "../profiles/types.ts";
 
@@ -72,34 +72,58 @@ export function validateProfile(profile: Profile): string[] {
     }
   });
   const naturalS = profile.phases.reduce((sum, p) => sum + (p.durationS > 0 ? p.durationS : 0), 0);
-  (profile.faults ?? []).forEach((f, i) => {
+  problems.push(...faultProblems(profile.faults ?? [], naturalS));
+  return problems;
+}
+
+/**
+ * Problems with a list of faults (from a profile, or posted to the control plane), empty when
+ * valid. `naturalS`: the profile's length, when the faults must fall inside it.
+ */
+export function faultProblems(faults: readonly FaultSpec[], naturalS?: number): string[] {
+  const problems: string[] = [];
+  faults.forEach((f, i) => {
     const where = `faults[${i}]`;
     if (!(FAULT_KINDS as readonly string[]).includes(f.kind)) {
       problems.push(`${where}: unknown fault kind "${f.kind}"; known: ${FAULT_KINDS.join(", ")}`);
       return;
     }
-    if (!(f.atS >= 0 && f.atS <= naturalS))
+    if (!(typeof f.atS === "number" && f.atS >= 0)) problems.push(`${where}: atS must be a number >= 0`);
+    else if (naturalS !== undefined && f.atS > naturalS)
       problems.push(`${where}: atS must be within the profile (0..${naturalS})`);
     switch (f.kind) {
       case "zone-outage":
-        if (!(f.fraction > 0 && f.fraction <= 1)) problems.push(`${where}: fraction must be in (0, 1]`);
-        if (!(f.durationS > 0)) problems.push(`${where}: durationS must be > 0`);
+        if (!(isNumber(f.fraction) && f.fraction > 0 && f.fraction <= 1))
+          problems.push(`${where}: fraction must be in (0, 1]`);
+        if (!(isNumber(f.durationS) && f.durationS > 0)) problems.push(`${where}: durationS must be > 0`);
         break;
       case "dependency-errors":
-        if (!(f.errorRate > 0 && f.errorRate <= 1)) problems.push(`${where}: errorRate must be in (0, 1]`);
-        if (!(f.durationS > 0)) problems.push(`${where}: durationS must be > 0`);
+        if (!(isNumber(f.errorRate) && f.errorRate > 0 && f.errorRate <= 1))
+          problems.push(`${where}: errorRate must be in (0, 1]`);
+        if (!(isNumber(f.durationS) && f.durationS > 0)) problems.push(`${where}: durationS must be > 0`);
         break;
       case "replica-loss":
         if (!(Number.isInteger(f.replicas) && f.replicas >= 1))
           problems.push(`${where}: replicas must be an integer >= 1`);
         break;
       case "region-failover":
-        if (!(f.detectionDelayS >= 0 && f.failoverS >= 0))
+        if (
+          !(
+            isNumber(f.detectionDelayS) &&
+            isNumber(f.failoverS) &&
+            f.detectionDelayS >= 0 &&
+            f.failoverS >= 0
+          )
+        )
           problems.push(`${where}: detectionDelayS and failoverS must be >= 0`);
         break;
     }
   });
   return problems;
+}
+
+function isNumber(x: unknown): x is number {
+  return typeof x === "number" && Number.isFinite(x);
 }
 
 export function naturalDurationS(profile: Profile): number {

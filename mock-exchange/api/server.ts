@@ -1,8 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { faultProblems } from "../../loadtests/lib/plan.ts";
 import { rejectReason } from "../../loadtests/lib/reasons.ts";
 import type { TrafficClass } from "../../reports/model.ts";
 import { CAPACITY_TICK_MS } from "../capacity/model.ts";
+import { resolveStrategy } from "../capacity/strategies.ts";
+import type { FaultSpec } from "../capacity/types.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../defaults.ts";
 import { type ParsedRequest, Venue } from "../venue.ts";
 import { DeferredQueue } from "./deferred.ts";
@@ -46,7 +49,7 @@ export interface StartOptions {
 const JSON_HEADERS = { "Content-Type": "application/json" } as const;
 
 export async function startMockExchange(options: StartOptions = {}): Promise<MockExchange> {
-  const config = options.config ?? EXCHANGE_DEFAULTS;
+  let config = options.config ?? EXCHANGE_DEFAULTS;
   const now = options.now ?? Date.now;
   let venue = new Venue(config, now);
   let closedSeconds = 0;
@@ -186,7 +189,13 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
     });
   }
 
-  function handleControl(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams) {
+  function handleControl(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    query: URLSearchParams,
+    body: string,
+  ) {
     const json = (status: number, value: unknown) => {
       const body = JSON.stringify(value);
       res.writeHead(status, { ...JSON_HEADERS, "Content-Length": Buffer.byteLength(body) });
@@ -209,10 +218,45 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
       return json(200, { config, originMs: venue.originMs });
     }
     if (path === "/__stampede/reset" && req.method === "POST") {
+      // Optional JSON body {strategy?, faults?}: start again with another provisioning strategy
+      // or scripted faults (natural seconds from the reset), validated here at the edge.
+      let next = config;
+      if (body.trim() !== "") {
+        let change: { strategy?: unknown; faults?: unknown };
+        try {
+          change = JSON.parse(body) as typeof change;
+        } catch {
+          return refuse(res, ERR.INVALID_PARAMETER, { name: "body (JSON)" });
+        }
+        if (change === null || typeof change !== "object")
+          return refuse(res, ERR.INVALID_PARAMETER, { name: "body (JSON object)" });
+        if (change.strategy !== undefined) {
+          if (typeof change.strategy !== "string")
+            return refuse(res, ERR.INVALID_PARAMETER, { name: "strategy" });
+          try {
+            resolveStrategy(change.strategy, config.capacity.tiers, config.capacity.strategyParams);
+          } catch (err) {
+            return json(400, { code: ERR.INVALID_PARAMETER.code, msg: (err as Error).message });
+          }
+          next = { ...next, capacity: { ...next.capacity, strategy: change.strategy } };
+        }
+        if (change.faults !== undefined) {
+          if (!Array.isArray(change.faults)) return refuse(res, ERR.INVALID_PARAMETER, { name: "faults" });
+          const problems = faultProblems(change.faults as FaultSpec[]);
+          if (problems.length > 0)
+            return json(400, { code: ERR.INVALID_PARAMETER.code, msg: problems.join("; ") });
+          next = { ...next, faults: change.faults as FaultSpec[] };
+        }
+      }
       for (const p of deferred.clear()) p.res.destroy();
+      config = next;
       venue = new Venue(config, now);
       closedSeconds = 0;
-      return json(200, { originMs: venue.originMs });
+      return json(200, {
+        originMs: venue.originMs,
+        strategy: config.capacity.strategy,
+        faults: config.faults,
+      });
     }
     return refuse(res, ERR.NOT_FOUND, { path });
   }
@@ -224,9 +268,9 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
     const query = q < 0 ? "" : rawUrl.slice(q + 1);
     const method = req.method ?? "GET";
     if (path.startsWith("/__stampede/")) {
-      readBody(req, config.maxBodyBytes, (tooLarge) => {
+      readBody(req, config.maxBodyBytes, (tooLarge, body) => {
         if (tooLarge) return refuse(res, ERR.PAYLOAD_TOO_LARGE, { max: config.maxBodyBytes });
-        handleControl(req, res, path, new URLSearchParams(query));
+        handleControl(req, res, path, new URLSearchParams(query), body);
       });
       return;
     }

@@ -79,6 +79,8 @@ export class CapacityModel {
     const cap = config.capacity;
     this.strategy = resolveStrategy(cap.strategy, cap.tiers, cap.strategyParams);
     this.provisioner = new Provisioner({ strategy: this.strategy, sizing: cap.tiers, faults: config.faults });
+    // Faults and schedule steps at natural time 0 apply before the first request.
+    this.provisioner.advance(0, this.samples);
     this.sequencerServiceMs = 1000 / cap.sequencerOrdersPerS;
     this.lastTickMs = originMs;
     const build = (name: TierName): Tier => {

@@ -118,6 +118,8 @@ export function simulateAggregate(input: SimulationInput, sink: SimulationSink):
   const clients = input.clients;
   const sequencerPerStep = (cap.sequencerOrdersPerS * STEP_MS) / 1000;
   let replicaBacklog = 0;
+  // Faults and schedule steps at natural time 0 apply before the first step.
+  provisioner.advance(0, samples);
   let pendingEvents = provisioner.takeEvents();
 
   const steps = Math.ceil((durationS * 1000) / STEP_MS);

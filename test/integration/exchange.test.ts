@@ -252,4 +252,32 @@ describe("limits and capacity", () => {
     const fresh = await call("GET", "/fapi/v2/positionRisk?symbol=ETHUSDT", { key });
     expect((fresh.json[0] as { positionAmt: string }).positionAmt).toBe("-0.002");
   });
+  it("resets to another strategy and scripted faults through the control plane, validated at the edge", async () => {
+    await start();
+    const post = async (body: string) => {
+      const res = await fetch(`${exchange.url}/__stampede/reset`, { method: "POST", body });
+      return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+    };
+    expect((await post('{"strategy":"no-such"}')).status).toBe(400);
+    expect((await post('{"strategy":"no-such"}')).json.code).toBe(-1130);
+    expect((await post("not json")).json.code).toBe(-1130);
+    const badFault = await post('{"faults":[{"kind":"meteor","atS":0}]}');
+    expect(badFault.status).toBe(400);
+    expect(String(badFault.json.msg)).toMatch(/unknown fault kind/);
+    // Every request fails with the dependency for the next natural hour.
+    const ok = await post(
+      '{"strategy":"reactive+priority-shedding","faults":[{"kind":"dependency-errors","atS":0,"durationS":3600,"errorRate":1}]}',
+    );
+    expect(ok.status).toBe(200);
+    expect(ok.json.strategy).toBe("reactive+priority-shedding");
+    const cfg = (await (await fetch(`${exchange.url}/__stampede/config`)).json()) as {
+      config: ExchangeConfig;
+    };
+    expect(cfg.config.capacity.strategy).toBe("reactive+priority-shedding");
+    const depth = await call("GET", "/fapi/v1/depth?symbol=BTCUSDT&limit=5");
+    expect(depth.status).toBe(500);
+    expect(depth.json.code).toBe(-1001);
+    // An empty body resets with the current settings.
+    expect((await post("")).status).toBe(200);
+  });
 });
