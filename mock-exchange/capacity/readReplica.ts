@@ -100,7 +100,8 @@ export class ReadReplica {
 
   /** Age of the oldest unapplied change, ms (0 when caught up). */
   lagMs(nowMs: number): number {
-    return this.size === 0 ? 0 : nowMs - (this.logEnqueuedMs[this.head] as number);
+    // A timeline second can be closed a little after writes stamped later than its end: never < 0.
+    return this.size === 0 ? 0 : Math.max(0, nowMs - (this.logEnqueuedMs[this.head] as number));
   }
 
   get backlog(): number {
