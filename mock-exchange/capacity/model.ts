@@ -1,6 +1,7 @@
 import type { ExchangeConfig, ServiceClass } from "../defaults.ts";
 import type { Random } from "../random.ts";
 import { Provisioner, type TierSample } from "./provisioner.ts";
+import { Sequencer } from "./sequencer.ts";
 import { resolveStrategy } from "./strategies.ts";
 import { type CapacityEvent, type ResolvedStrategy, TIERS, type TierName, type TierState } from "./types.ts";
 import { WorkerPool } from "./workerPool.ts";
@@ -61,8 +62,7 @@ export class CapacityModel {
   readonly strategy: ResolvedStrategy;
   readonly provisioner: Provisioner;
   private readonly tiers: Record<TierName, Tier>;
-  private readonly sequencerServiceMs: number;
-  private sequencerFreeAtMs = 0;
+  private readonly sequencer: Sequencer;
   private lastTickMs: number;
   private readonly samples: Record<TierName, TierSample> = {
     gateway: { busyFraction: 0, demandRatio: 0 },
@@ -81,7 +81,7 @@ export class CapacityModel {
     this.provisioner = new Provisioner({ strategy: this.strategy, sizing: cap.tiers, faults: config.faults });
     // Faults and schedule steps at natural time 0 apply before the first request.
     this.provisioner.advance(0, this.samples);
-    this.sequencerServiceMs = 1000 / cap.sequencerOrdersPerS;
+    this.sequencer = new Sequencer(cap.sequencerOrdersPerS, cap.queueTimeoutMs);
     this.lastTickMs = originMs;
     const build = (name: TierName): Tier => {
       const policy = this.strategy.tiers[name];
@@ -160,16 +160,13 @@ export class CapacityModel {
     a.serviceMs = decided.dueMs - decided.startMs;
     tier.admittedWorkMs += a.serviceMs;
     if (serviceClass === "order") {
-      // The sequencer takes orders in the order the gateway finishes them (one server, FIFO).
-      const readyMs = decided.dueMs;
-      const startMs = Math.max(readyMs, this.sequencerFreeAtMs);
-      if (startMs - readyMs > this.config.capacity.queueTimeoutMs) {
+      // The sequencer takes orders when the gateway has finished them (sequencer.ts).
+      if (this.sequencer.book(decided.dueMs) === "timeout") {
         a.outcome = "timeout";
-        a.dueMs = readyMs + this.config.capacity.queueTimeoutMs;
+        a.dueMs = decided.dueMs + this.config.capacity.queueTimeoutMs;
         return a;
       }
-      this.sequencerFreeAtMs = startMs + this.sequencerServiceMs;
-      a.dueMs = this.sequencerFreeAtMs;
+      a.dueMs = this.sequencer.doneMs;
     }
     return a;
   }

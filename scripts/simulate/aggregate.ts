@@ -22,12 +22,14 @@ import type { SimulationInput, SimulationSink } from "./types.ts";
 /**
  * The aggregate (fluid) simulation for production scale: the same profile, provisioner and
  * strategy as a drill, with each tier's queue replaced by FluidQueue (capacity/fluidQueue.ts),
- * one step per virtual second, so 100k requests/s for hours costs O(seconds), not O(requests).
+ * in steps of a second (a tenth of the rate-limit window when that is shorter, so the rush at each
+ * window's start is resolved), so 100k requests/s for hours costs O(seconds), not O(requests).
  *
  * Approximations on top of FluidQueue's own (each checked against the per-request simulation at
  * drill size in test/unit/simulate.test.ts):
- * - Per-IP weight limits: every client offers the same share of the weight, so a fraction
- *   min(1, budget / demand per client per window) of weighted requests passes.
+ * - Per-IP weight limits: every client offers the same share of the weight; within each fixed
+ *   window requests pass until that share reaches the budget, then none do until the next window
+ *   (so the passed load arrives as a rush at each window's start, as per request).
  * - Priority shedding: cancels use the reserved workers' queue only (per request they may also
  *   take a general worker); new requests use the general workers with the shedding queue limit.
  * - The sequencer serves at most sequencerOrdersPerS; orders beyond it in a step time out.
@@ -35,7 +37,6 @@ import type { SimulationInput, SimulationSink } from "./types.ts";
  *   replica's lag (backlog / apply rate + base lag) exceeds the read's time in the read tier.
  */
 
-const STEP_MS = 1000;
 const SERVICE_CLASSES: readonly ServiceClass[] = ["order", "position", "depth", "other"];
 
 type PerClass = Record<ServiceClass, number>;
@@ -113,148 +114,184 @@ export function simulateAggregate(input: SimulationInput, sink: SimulationSink):
     read: { busyFraction: 0, demandRatio: 0 },
   };
   const rates = { order: 0, position: 0, depth: 0 } as Record<TrafficClass, number>;
-  const windowS = 60 / timeScale;
+  const windowMs = 60_000 / timeScale;
   const budgetPerWindow = config.limits.weightPerMinute / timeScale;
   const clients = input.clients;
-  const sequencerPerStep = (cap.sequencerOrdersPerS * STEP_MS) / 1000;
+  // Steps resolve the rate-limit window: a tenth of it, at most a second (see the file comment).
+  const stepMs = Math.min(1000, windowMs / 10);
+  const stepsPerSecond = Math.max(1, Math.round(1000 / stepMs));
+  const dtMs = 1000 / stepsPerSecond;
+  const dtS = dtMs / 1000;
+  const sequencerPerStep = (cap.sequencerOrdersPerS * dtMs) / 1000;
   let replicaBacklog = 0;
+  /** Weight one (average) client has used in the current window, and which window that is. */
+  let usedInWindow = 0;
+  let window = -1;
   // Faults and schedule steps at natural time 0 apply before the first step.
   provisioner.advance(0, samples);
   let pendingEvents = provisioner.takeEvents();
 
-  const steps = Math.ceil((durationS * 1000) / STEP_MS);
-  for (let step = 0; step < steps; step++) {
-    const tMs = step * STEP_MS;
-    const recordAt = tMs + STEP_MS / 2;
-    for (const s of Object.values(latencySinks)) s.tMs = recordAt;
-    ratesAt(profile, normalRatePerS, timeScale, recordAt / 1000, rates);
-    const dtS = STEP_MS / 1000;
-    const orders = rates.order * dtS;
-    const cancels = orders * CANCEL_SHARE;
-    const newOrders = orders - cancels;
-    const depth = rates.depth * dtS;
-    const reads = rates.position * dtS;
-    const errorRate = provisioner.errorRate();
-
-    // Per-IP weight, evenly spread over the clients. Read-backs are added below, after the fills
-    // they follow; their weight is counted with an estimate from the gateway (fills of new orders).
-    const readbacksEstimate = newOrders * FILL_SHARE;
-    const weightPerS =
-      (cancels * WEIGHT.cancel + depth * WEIGHT.depth + (reads + readbacksEstimate) * WEIGHT.position) / dtS;
-    const demandPerClientPerWindow = (weightPerS * windowS) / clients;
-    const pass = demandPerClientPerWindow > budgetPerWindow ? budgetPerWindow / demandPerClientPerWindow : 1;
-
+  const seconds = Math.ceil(durationS);
+  for (let second = 0; second < seconds; second++) {
     const rejected: Record<TrafficClass, Partial<Record<RejectReason, number>>> = {
       order: {},
       position: {},
       depth: {},
     };
-    const reject = (cls: TrafficClass, reason: RejectReason, n: number, latencyMs: number) => {
-      if (!(n > 0)) return;
-      rejected[cls][reason] = (rejected[cls][reason] ?? 0) + n;
-      const count = whole.take(`${cls}/${reason}`, n);
-      if (count > 0) sink.record(recordAt, cls, latencyMs, count, reason);
-    };
-    reject("order", "rate_limited", cancels * (1 - pass), 0);
-    reject("depth", "rate_limited", depth * (1 - pass), 0);
-
-    // Gateway: cancels (priority) and new orders, depth.
-    const g = tiers.gateway;
-    const gWorkers = provisioner.workers("gateway");
-    const reservedWorkers =
-      g.reserved === null || gWorkers < 2
-        ? 0
-        : Math.max(1, Math.round(gWorkers * (shedding?.reservedFraction ?? 0)));
-    const cancelsIn = cancels * pass * (1 - errorRate);
-    const newOrdersIn = newOrders * (1 - errorRate);
-    const depthIn = depth * pass * (1 - errorRate);
-    reject("order", "error", (cancels * pass + newOrders) * errorRate, 0);
-    reject("depth", "error", depth * pass * errorRate, 0);
-    const gArrivals = zeros();
-    if (g.reserved !== null && reservedWorkers > 0) {
-      const rArrivals = zeros();
-      rArrivals.order = cancelsIn;
-      g.reserved.step(STEP_MS, reservedWorkers, rArrivals, latencyByService, g.reservedOut);
-      gArrivals.order = newOrdersIn;
-    } else {
-      emptyInto(g.reservedOut);
-      gArrivals.order = cancelsIn + newOrdersIn;
-    }
-    gArrivals.depth = depthIn;
-    g.general.step(STEP_MS, gWorkers - reservedWorkers, gArrivals, latencyByService, g.generalOut);
-    let ordersAdmitted = g.generalOut.admitted.order + g.reservedOut.admitted.order;
-    for (const out of [g.generalOut, g.reservedOut]) {
-      reject("order", "timeout", out.timeout.order, cap.queueTimeoutMs);
-      reject("order", "overloaded", out.overloaded.order, 0);
-      reject("order", "error", out.unavailable.order, 0);
-      reject("depth", "timeout", out.timeout.depth, cap.queueTimeoutMs);
-      reject("depth", "overloaded", out.overloaded.depth, 0);
-      reject("depth", "error", out.unavailable.depth, 0);
-    }
-    // The sequencer: what it cannot take in a step waits past the timeout.
-    if (ordersAdmitted > sequencerPerStep) {
-      reject("order", "timeout", ordersAdmitted - sequencerPerStep, cap.queueTimeoutMs);
-      ordersAdmitted = sequencerPerStep;
-    }
-    const newShare = cancelsIn + newOrdersIn > 0 ? newOrdersIn / (cancelsIn + newOrdersIn) : 0;
-    const fills = ordersAdmitted * newShare * FILL_SHARE;
-
-    // Replica: fills are writes; lag = backlog / apply rate (+ base lag).
-    replicaBacklog = Math.max(0, replicaBacklog + fills - (config.replica.applyPerS * STEP_MS) / 1000);
-    const replicaLagMs =
-      replicaBacklog > 0 ? (replicaBacklog / config.replica.applyPerS) * 1000 + config.replica.baseLagMs : 0;
-
-    // Read tier: panicked readers and read-backs.
-    const readbacks = fills;
-    reject("position", "rate_limited", (reads + readbacks) * (1 - pass), 0);
-    reject("position", "error", (reads + readbacks) * pass * errorRate, 0);
-    const r = tiers.read;
-    const rWorkers = provisioner.workers("read");
-    const rArrivals = zeros();
-    rArrivals.position = (reads + readbacks) * pass * (1 - errorRate);
-    emptyInto(r.reservedOut);
-    r.general.step(STEP_MS, rWorkers, rArrivals, latencyByService, r.generalOut);
-    reject("position", "timeout", r.generalOut.timeout.position, cap.queueTimeoutMs);
-    reject("position", "overloaded", r.generalOut.overloaded.position, 0);
-    reject("position", "error", r.generalOut.unavailable.position, 0);
-    const readsServed = r.generalOut.admitted.position;
-    const readbackShare = reads + readbacks > 0 ? readbacks / (reads + readbacks) : 0;
-    const checked = whole.take("checked", readsServed * readbackShare);
-    // A read-back is stale when the replica is further behind than the read took to be served.
-    const readTimeMs =
-      cap.serviceTimeMs.position +
-      (r.generalOut.queueDepth * cap.serviceTimeMs.position) / Math.max(1, rWorkers);
-    const stale = replicaLagMs > readTimeMs ? checked : 0;
-    sink.stale(recordAt, checked, stale, replicaLagMs - readTimeMs);
-
-    // Provisioning loop, then the timeline line for this second.
-    const gWork = gArrivals.order * cap.serviceTimeMs.order + gArrivals.depth * cap.serviceTimeMs.depth;
-    samples.gateway.busyFraction = mergeBusy(g, gWorkers, reservedWorkers);
-    samples.gateway.demandRatio = ratio(
-      gWork + cancelsIn * (g.reserved !== null && reservedWorkers > 0 ? cap.serviceTimeMs.order : 0),
-      gWorkers * STEP_MS,
-    );
-    samples.read.busyFraction = r.generalOut.busyFraction;
-    samples.read.demandRatio = r.generalOut.demandRatio;
-    const endMs = tMs + STEP_MS;
-    provisioner.advance((endMs / 1000) * timeScale, samples);
-    const events = pendingEvents.concat(provisioner.takeEvents());
+    const offered: Record<TrafficClass, number> = { order: 0, position: 0, depth: 0 };
+    let admitted = 0;
+    let stale = 0;
+    let busyGateway = 0;
+    let busyRead = 0;
+    let replicaLagMs = 0;
+    let events = pendingEvents;
     pendingEvents = [];
+    const g = tiers.gateway;
+    const r = tiers.read;
+    let gWorkers = 0;
 
-    const offered: Record<TrafficClass, number> = { order: orders, position: reads + readbacks, depth };
+    for (let sub = 0; sub < stepsPerSecond; sub++) {
+      const tMs = second * 1000 + sub * dtMs;
+      const recordAt = tMs + dtMs / 2;
+      for (const sinkOfClass of Object.values(latencySinks)) sinkOfClass.tMs = recordAt;
+      ratesAt(profile, normalRatePerS, timeScale, recordAt / 1000, rates);
+      const orders = rates.order * dtS;
+      const cancels = orders * CANCEL_SHARE;
+      const newOrders = orders - cancels;
+      const depth = rates.depth * dtS;
+      const reads = rates.position * dtS;
+      const errorRate = provisioner.errorRate();
+
+      // Fixed-window weight limit per IP, every client offering the same share: within a window
+      // a client's requests pass until its weight (refused ones included, as the limiter counts
+      // them) reaches the budget. Read-backs are estimated from the fills they follow.
+      const thisWindow = Math.floor(tMs / windowMs);
+      if (thisWindow !== window) {
+        window = thisWindow;
+        usedInWindow = 0;
+      }
+      const readbacksEstimate = newOrders * FILL_SHARE;
+      const weightPerClient =
+        (cancels * WEIGHT.cancel + depth * WEIGHT.depth + (reads + readbacksEstimate) * WEIGHT.position) /
+        clients;
+      const room = Math.max(0, budgetPerWindow - usedInWindow);
+      const pass = weightPerClient <= room ? 1 : room / weightPerClient;
+      usedInWindow += weightPerClient;
+
+      const reject = (cls: TrafficClass, reason: RejectReason, n: number, latencyMs: number) => {
+        if (!(n > 0)) return;
+        rejected[cls][reason] = (rejected[cls][reason] ?? 0) + n;
+        const count = whole.take(`${cls}/${reason}`, n);
+        if (count > 0) sink.record(recordAt, cls, latencyMs, count, reason);
+      };
+      reject("order", "rate_limited", cancels * (1 - pass), 0);
+      reject("depth", "rate_limited", depth * (1 - pass), 0);
+
+      // Gateway: cancels (priority) and new orders, depth.
+      gWorkers = provisioner.workers("gateway");
+      const reservedWorkers =
+        g.reserved === null || gWorkers < 2
+          ? 0
+          : Math.max(1, Math.round(gWorkers * (shedding?.reservedFraction ?? 0)));
+      const cancelsIn = cancels * pass * (1 - errorRate);
+      const newOrdersIn = newOrders * (1 - errorRate);
+      const depthIn = depth * pass * (1 - errorRate);
+      reject("order", "error", (cancels * pass + newOrders) * errorRate, 0);
+      reject("depth", "error", depth * pass * errorRate, 0);
+      const gArrivals = zeros();
+      if (g.reserved !== null && reservedWorkers > 0) {
+        const rArrivals = zeros();
+        rArrivals.order = cancelsIn;
+        g.reserved.step(dtMs, reservedWorkers, rArrivals, latencyByService, g.reservedOut);
+        gArrivals.order = newOrdersIn;
+      } else {
+        emptyInto(g.reservedOut);
+        gArrivals.order = cancelsIn + newOrdersIn;
+      }
+      gArrivals.depth = depthIn;
+      g.general.step(dtMs, gWorkers - reservedWorkers, gArrivals, latencyByService, g.generalOut);
+      let ordersAdmitted = g.generalOut.admitted.order + g.reservedOut.admitted.order;
+      for (const out of [g.generalOut, g.reservedOut]) {
+        reject("order", "timeout", out.timeout.order, cap.queueTimeoutMs);
+        reject("order", "overloaded", out.overloaded.order, 0);
+        reject("order", "error", out.unavailable.order, 0);
+        reject("depth", "timeout", out.timeout.depth, cap.queueTimeoutMs);
+        reject("depth", "overloaded", out.overloaded.depth, 0);
+        reject("depth", "error", out.unavailable.depth, 0);
+      }
+      // The sequencer: what it cannot take in a step waits past the timeout.
+      if (ordersAdmitted > sequencerPerStep) {
+        reject("order", "timeout", ordersAdmitted - sequencerPerStep, cap.queueTimeoutMs);
+        ordersAdmitted = sequencerPerStep;
+      }
+      const newShare = cancelsIn + newOrdersIn > 0 ? newOrdersIn / (cancelsIn + newOrdersIn) : 0;
+      const fills = ordersAdmitted * newShare * FILL_SHARE;
+
+      // Replica: fills are writes; lag = backlog / apply rate (+ base lag).
+      replicaBacklog = Math.max(0, replicaBacklog + fills - config.replica.applyPerS * dtS);
+      replicaLagMs =
+        replicaBacklog > 0
+          ? (replicaBacklog / config.replica.applyPerS) * 1000 + config.replica.baseLagMs
+          : 0;
+
+      // Read tier: panicked readers and read-backs.
+      const readbacks = fills;
+      reject("position", "rate_limited", (reads + readbacks) * (1 - pass), 0);
+      reject("position", "error", (reads + readbacks) * pass * errorRate, 0);
+      const rWorkers = provisioner.workers("read");
+      const rArrivals = zeros();
+      rArrivals.position = (reads + readbacks) * pass * (1 - errorRate);
+      emptyInto(r.reservedOut);
+      r.general.step(dtMs, rWorkers, rArrivals, latencyByService, r.generalOut);
+      reject("position", "timeout", r.generalOut.timeout.position, cap.queueTimeoutMs);
+      reject("position", "overloaded", r.generalOut.overloaded.position, 0);
+      reject("position", "error", r.generalOut.unavailable.position, 0);
+      const readsServed = r.generalOut.admitted.position;
+      const readbackShare = reads + readbacks > 0 ? readbacks / (reads + readbacks) : 0;
+      const checked = whole.take("checked", readsServed * readbackShare);
+      // A read-back is stale when the replica is further behind than the read took to be served.
+      const readTimeMs =
+        cap.serviceTimeMs.position +
+        (r.generalOut.queueDepth * cap.serviceTimeMs.position) / Math.max(1, rWorkers);
+      const staleNow = replicaLagMs > readTimeMs ? checked : 0;
+      stale += staleNow;
+      sink.stale(recordAt, checked, staleNow, replicaLagMs - readTimeMs);
+
+      offered.order += orders;
+      offered.position += reads + readbacks;
+      offered.depth += depth;
+      admitted += ordersAdmitted + g.generalOut.admitted.depth + g.reservedOut.admitted.depth + readsServed;
+
+      // Provisioning loop.
+      const gWork = gArrivals.order * cap.serviceTimeMs.order + gArrivals.depth * cap.serviceTimeMs.depth;
+      const reservedWork =
+        g.reserved !== null && reservedWorkers > 0 ? cancelsIn * cap.serviceTimeMs.order : 0;
+      samples.gateway.busyFraction = mergeBusy(g, gWorkers, reservedWorkers);
+      samples.gateway.demandRatio = ratio(gWork + reservedWork, gWorkers * dtMs);
+      samples.read.busyFraction = r.generalOut.busyFraction;
+      samples.read.demandRatio = r.generalOut.demandRatio;
+      busyGateway += samples.gateway.busyFraction / stepsPerSecond;
+      busyRead += samples.read.busyFraction / stepsPerSecond;
+      provisioner.advance(((tMs + dtMs) / 1000) * timeScale, samples);
+      events = events.concat(provisioner.takeEvents());
+    }
+
+    // The timeline line for this second.
+    const endMs = (second + 1) * 1000;
+    const gQueue = Math.round(g.generalOut.queueDepth + g.reservedOut.queueDepth);
     const point: TimelinePoint = {
       tsMs: endMs,
-      tWallS: step + 1,
+      tWallS: second + 1,
       offered: 0,
-      admitted: 0,
+      admitted: Math.round(admitted),
       served: 0,
       rejected: {},
       byClass: {},
-      queueDepth: Math.round(g.generalOut.queueDepth + g.reservedOut.queueDepth),
-      queueDepthMax: Math.round(g.generalOut.queueDepth + g.reservedOut.queueDepth),
-      busyWorkers: Math.round(samples.gateway.busyFraction * gWorkers),
+      queueDepth: gQueue,
+      queueDepthMax: gQueue,
+      busyWorkers: Math.round(busyGateway * gWorkers),
       workers: gWorkers,
-      utilisation: round3(samples.gateway.busyFraction),
+      utilisation: round3(busyGateway),
       replicaLagMs: Math.round(replicaLagMs),
       replicaBacklog: Math.round(replicaBacklog),
       staleReadsServed: stale,
@@ -262,14 +299,10 @@ export function simulateAggregate(input: SimulationInput, sink: SimulationSink):
       tNaturalS: (endMs / 1000) * timeScale,
       rejectedByClass: {},
       tiers: {
-        gateway: {
-          ...provisioner.state("gateway"),
-          utilisation: round3(samples.gateway.busyFraction),
-          queueDepth: Math.round(g.generalOut.queueDepth + g.reservedOut.queueDepth),
-        },
+        gateway: { ...provisioner.state("gateway"), utilisation: round3(busyGateway), queueDepth: gQueue },
         read: {
           ...provisioner.state("read"),
-          utilisation: round3(samples.read.busyFraction),
+          utilisation: round3(busyRead),
           queueDepth: Math.round(r.generalOut.queueDepth),
         },
       },
@@ -278,13 +311,10 @@ export function simulateAggregate(input: SimulationInput, sink: SimulationSink):
     };
     for (const cls of TRAFFIC_CLASSES) {
       const refused = Object.values(rejected[cls]).reduce((a, b) => a + (b ?? 0), 0);
-      point.byClass[cls] = {
-        offered: Math.round(offered[cls]),
-        served: Math.round(Math.max(0, offered[cls] - refused)),
-        rejected: Math.round(refused),
-      };
+      const served = Math.round(Math.max(0, offered[cls] - refused));
+      point.byClass[cls] = { offered: Math.round(offered[cls]), served, rejected: Math.round(refused) };
       point.offered += Math.round(offered[cls]);
-      point.served += Math.round(Math.max(0, offered[cls] - refused));
+      point.served += served;
       const byReason: Partial<Record<RejectReason, number>> = {};
       for (const reason of REJECT_REASONS) {
         const n = rejected[cls][reason];
@@ -294,9 +324,6 @@ export function simulateAggregate(input: SimulationInput, sink: SimulationSink):
       }
       if (Object.keys(byReason).length > 0) point.rejectedByClass[cls] = byReason;
     }
-    point.admitted = Math.round(
-      ordersAdmitted + g.generalOut.admitted.depth + g.reservedOut.admitted.depth + readsServed,
-    );
     sink.timeline(point);
   }
 }
