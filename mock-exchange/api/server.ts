@@ -10,6 +10,7 @@ import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../defaults.ts";
 import { type ParsedRequest, Venue } from "../venue.ts";
 import { DeferredQueue } from "./deferred.ts";
 import { ApiError, ERR, type ExchangeErrorSpec, errorBody } from "./errors.ts";
+import { ExchangeMetrics, METRICS_CONTENT_TYPE } from "./metrics.ts";
 import { Params } from "./params.ts";
 import { depthWeight, findRoute, type Route } from "./routes.ts";
 
@@ -53,12 +54,17 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
   const now = options.now ?? Date.now;
   let venue = new Venue(config, now);
   let closedSeconds = 0;
+  // Prometheus metrics (GET /metrics): one object for the exchange's life, across resets.
+  const metrics = new ExchangeMetrics();
+  metrics.venueStarted(venue, false);
 
   const deferred = new DeferredQueue<Pending>(now, (p) => respondPending(p));
 
   function respondPending(p: Pending): void {
     if (p.error !== undefined) {
-      venue.timeline.rejectedOne(p.trafficClass, "timeout", now() - p.arrivalMs);
+      const residenceMs = now() - p.arrivalMs;
+      venue.timeline.rejectedOne(p.trafficClass, "timeout", residenceMs);
+      metrics.completed(p.trafficClass, "timeout", residenceMs);
       send(p.res, p.error.status, errorBody(p.error), p.usedWeight);
       return;
     }
@@ -74,13 +80,15 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
       status = ERR.UNKNOWN.status;
       body = errorBody(ERR.UNKNOWN);
     }
-    if (status < 400) venue.timeline.servedOne(p.trafficClass, now() - p.arrivalMs);
-    else
-      venue.timeline.rejectedOne(
-        p.trafficClass,
-        rejectReason(status, undefined, p.trafficClass) ?? "error",
-        now() - p.arrivalMs,
-      );
+    const residenceMs = now() - p.arrivalMs;
+    if (status < 400) {
+      venue.timeline.servedOne(p.trafficClass, residenceMs);
+      metrics.completed(p.trafficClass, "served", residenceMs);
+    } else {
+      const reason = rejectReason(status, undefined, p.trafficClass) ?? "error";
+      venue.timeline.rejectedOne(p.trafficClass, reason, residenceMs);
+      metrics.completed(p.trafficClass, reason, residenceMs);
+    }
     send(p.res, status, body, p.usedWeight);
   }
 
@@ -120,7 +128,9 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
     fields?: Record<string, string | number>,
     usedWeight = 0,
   ): void {
-    venue.timeline.rejectedOne(cls, rejectReason(spec.status, spec.code, cls) ?? "error", 0);
+    const reason = rejectReason(spec.status, spec.code, cls) ?? "error";
+    venue.timeline.rejectedOne(cls, reason, 0);
+    metrics.refused(cls, reason);
     refuse(res, spec, fields, usedWeight);
   }
 
@@ -134,6 +144,7 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
     const arrivalMs = now();
     const cls = route.trafficClass;
     venue.timeline.arrival(cls);
+    metrics.request(cls);
     let params: Params;
     try {
       params = new Params(query, body);
@@ -252,6 +263,7 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
       config = next;
       venue = new Venue(config, now);
       closedSeconds = 0;
+      metrics.venueStarted(venue, true);
       return json(200, {
         originMs: venue.originMs,
         strategy: config.capacity.strategy,
@@ -261,12 +273,30 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
     return refuse(res, ERR.NOT_FOUND, { path });
   }
 
+  function serveMetrics(res: ServerResponse): void {
+    metrics.scrape().then(
+      (text) => {
+        res.writeHead(200, {
+          "Content-Type": METRICS_CONTENT_TYPE,
+          "Content-Length": Buffer.byteLength(text),
+        });
+        res.end(text);
+      },
+      (err: unknown) => {
+        console.error("mock exchange: /metrics failed", err);
+        refuse(res, ERR.UNKNOWN);
+      },
+    );
+  }
+
   const server = createServer((req, res) => {
     const rawUrl = req.url ?? "/";
     const q = rawUrl.indexOf("?");
     const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
     const query = q < 0 ? "" : rawUrl.slice(q + 1);
     const method = req.method ?? "GET";
+    // Prometheus scrape, next to the control plane: not exchange traffic, no weight, no timeline.
+    if (path === "/metrics" && method === "GET") return serveMetrics(res);
     if (path.startsWith("/__stampede/")) {
       readBody(req, config.maxBodyBytes, (tooLarge, body) => {
         if (tooLarge) return refuse(res, ERR.PAYLOAD_TOO_LARGE, { max: config.maxBodyBytes });
@@ -294,7 +324,7 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
       const endMs = venue.originMs + (closedSeconds + 1) * 1000;
       capacity.tick(endMs);
       venue.replica.advance(endMs);
-      venue.timeline.closeSecond(closedSeconds, {
+      const point = venue.timeline.closeSecond(closedSeconds, {
         tNaturalS: capacity.naturalS(endMs),
         busyWorkers: capacity.busyWorkers("gateway", endMs),
         tiers: {
@@ -306,6 +336,7 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
         replicaLagMs: venue.replica.lagMs(endMs),
         replicaBacklog: venue.replica.backlog,
       });
+      metrics.second(point);
       closedSeconds++;
     }
     capacity.tick(t);
