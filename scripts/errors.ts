@@ -11,6 +11,7 @@ const CATALOG = {
   E_UNKNOWN_PROFILE: EXIT.usage,
   E_BAD_PROFILE: EXIT.usage,
   E_UNKNOWN_STRATEGY: EXIT.usage,
+  E_BAD_GATE_CONFIG: EXIT.usage,
   E_RUN_NOT_FOUND: EXIT.usage,
   E_K6_MISSING: EXIT.usage,
   E_GO_TOO_OLD: EXIT.usage,
