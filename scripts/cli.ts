@@ -8,8 +8,10 @@ import { STRATEGY_NAMES } from "../mock-exchange/capacity/strategies.ts";
 import { EXCHANGE_DEFAULTS } from "../mock-exchange/defaults.ts";
 import { renderRun } from "../reports/report.ts";
 import { benchmarkNames, runBenchmarks } from "./bench.ts";
+import { formatComparison, parseStrategies, runCompare } from "./compare.ts";
 import { runDrill } from "./drill.ts";
 import { EXIT, StampedeError } from "./errors.ts";
+import { runGate } from "./gate.ts";
 import { ensureK6 } from "./k6.ts";
 import { PER_REQUEST_LIMIT, runSimulation } from "./simulate/run.ts";
 
@@ -224,6 +226,101 @@ await yargs(hideBin(process.argv))
             ),
           log,
         );
+      } catch (err) {
+        fail(err);
+      }
+    },
+  )
+  .command(
+    "gate <run>",
+    "Check a run's summary.json against thresholds and a baseline run; exit 1 when a check fails",
+    (y) =>
+      y
+        .positional("run", { type: "string", demandOption: true, describe: "Run folder (runs/<id>/)" })
+        .option("config", {
+          type: "string",
+          demandOption: true,
+          describe: "gate.json, or a .ts module exporting the config as default",
+        })
+        .option("baseline", { type: "string", describe: "Run folder to compare with" })
+        .option("max-regression", {
+          type: "string",
+          describe: 'Largest allowed worsening against the baseline, e.g. "10%" (overrides the config)',
+        })
+        .option("junit", { type: "string", describe: "Write JUnit XML to this file" })
+        .option("markdown", { type: "string", describe: "Write a Markdown summary to this file" })
+        .option("json", {
+          type: "boolean",
+          default: false,
+          describe: "Print the verdicts as JSON instead of the table",
+        }),
+    async (argv) => {
+      try {
+        const result = await runGate({
+          run: argv.run,
+          config: argv.config,
+          baseline: argv.baseline,
+          maxRegression: argv["max-regression"],
+          junit: argv.junit,
+          markdown: argv.markdown,
+        });
+        process.stdout.write(argv.json ? `${JSON.stringify(result.json, null, 2)}\n` : result.table);
+        process.exit(result.exitCode);
+      } catch (err) {
+        fail(err);
+      }
+    },
+  )
+  .command(
+    "compare [runs..]",
+    "Compare runs, or run strategies (--profile --strategies) and compare them; writes <out>/compare-<stamp>/",
+    (y) =>
+      y
+        .positional("runs", { type: "string", array: true, describe: "Run folders" })
+        .option("profile", { type: "string", describe: `Profile: ${Object.keys(PROFILES).join(", ")}` })
+        .option("strategies", { type: "string", describe: "Comma-separated; the first is the baseline" })
+        .option("simulate", {
+          type: "boolean",
+          default: false,
+          describe: "Simulate instead of drilling with k6",
+        })
+        .option("repeat", {
+          type: "number",
+          default: 1,
+          describe: "Runs per strategy (seeds seed..seed+K-1)",
+        })
+        .option("time-scale", {
+          type: "number",
+          describe: "Natural seconds per wall second (default: the profile's)",
+        })
+        .option("seed", { type: "number", default: 1 })
+        .option("group-by", {
+          choices: ["run", "strategy"] as const,
+          default: "run" as const,
+          describe: "RUN... form: treat runs of one strategy as repeats",
+        })
+        .option("out", { type: "string", default: "runs" })
+        .option("json", { type: "boolean", default: false }),
+    async (argv) => {
+      try {
+        const result = await runCompare({
+          runs: (argv.runs ?? []) as string[],
+          groupBy: argv["group-by"],
+          profileName: argv.profile,
+          strategies: parseStrategies(argv.strategies),
+          simulate: argv.simulate,
+          repeat: argv.repeat,
+          timeScale: argv["time-scale"],
+          seed: argv.seed,
+          outDir: argv.out,
+          log,
+          progress: process.stderr.isTTY && process.env.CI === undefined ? "tty" : "plain",
+        });
+        process.stdout.write(
+          argv.json ? `${JSON.stringify(result.comparison, null, 2)}\n` : formatComparison(result.comparison),
+        );
+        process.stdout.write(`${result.dir}\n`);
+        process.exit(result.exitCode);
       } catch (err) {
         fail(err);
       }

@@ -1,0 +1,576 @@
+import { existsSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
+import type { WallPhase } from "../loadtests/lib/plan.ts";
+import { StampedeError } from "../scripts/errors.ts";
+import { HLOG_FILE, readIngested } from "./hlog.ts";
+import { type Histogram, type Ingested, ingestK6Csv, latencyHistogram } from "./ingest.ts";
+import type { Summary, TimelinePoint } from "./model.ts";
+import { renderRun } from "./report.ts";
+import { type Percentiles, SparseHistogram } from "./sparse.ts";
+import { sumCounts } from "./summary.ts";
+
+/**
+ * `stampede compare`: strategies (or runs) side by side. Reads run folders only (run.json,
+ * summary.json, latency.hlog + client.jsonl, timeline.jsonl), like the rest of reports/.
+ *
+ * Rules (the pure functions below carry them, and the unit tests pin them):
+ * - Burst phase: the phase named "burst", else the one with the highest load multiple (the
+ *   first of equals).
+ * - Pre-burst phase: among the phases that end by the burst's start, the last one at the lowest
+ *   multiple (the normal-load phase, not a ramp into the burst).
+ * - Time to recover: seconds from the burst's end to the start of the first second (at or after
+ *   the end) whose p99 is at or under the pre-burst phase's p99; null when that never happens.
+ * - Percentiles are never averaged: a strategy's repeats are merged with `add` (whole-run,
+ *   burst-phase and per-second histograms), and its p99 and spectrum are read from the merged
+ *   histogram. Rates are pooled (total rejects / total requests). Cost and time to recover,
+ *   which are not percentiles, are means.
+ * - Noise: with repeats (every strategy has >= 2 runs), each metric's spread is the min..max of
+ *   the per-run values; when the baseline's and a strategy's spreads overlap, the verdict is
+ *   "no difference", otherwise "better" or "worse" than the baseline (the first strategy).
+ *   Without repeats there is no noise estimate and values are compared plainly. Lower is better
+ *   for every metric.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Pure rules
+
+/** The burst phase: named "burst", else the highest multiple (first of equals); -1 when no phases. */
+export function burstPhaseIndex(phases: readonly WallPhase[]): number {
+  const named = phases.findIndex((p) => p.name === "burst");
+  if (named >= 0) return named;
+  let best = -1;
+  let bestMultiple = Number.NEGATIVE_INFINITY;
+  phases.forEach((p, i) => {
+    const m = Math.max(p.fromMultiple, p.toMultiple);
+    if (m > bestMultiple) {
+      best = i;
+      bestMultiple = m;
+    }
+  });
+  return best;
+}
+
+/** The pre-burst phase: the last phase ending by the burst's start at the lowest multiple; -1 if none. */
+export function preBurstPhaseIndex(phases: readonly WallPhase[], burst: number): number {
+  const b = phases[burst];
+  if (b === undefined) return -1;
+  let best = -1;
+  let bestMultiple = Number.POSITIVE_INFINITY;
+  phases.forEach((p, i) => {
+    if (i === burst || p.endS > b.startS + 1e-9) return;
+    const m = Math.max(p.fromMultiple, p.toMultiple);
+    if (m <= bestMultiple) {
+      best = i;
+      bestMultiple = m;
+    }
+  });
+  return best;
+}
+
+/** One second of a run: t = seconds since t0 (the second [t, t+1)); p99 null when no request completed. */
+export interface SecondP99 {
+  t: number;
+  p99Ms: number | null;
+}
+
+/**
+ * Seconds from the burst's end to the first second starting at or after it whose p99 is at or
+ * under `baselineP99Ms`; null when no such second (or no baseline). Seconds without requests do
+ * not count as recovered.
+ */
+export function timeToRecoverS(
+  seconds: readonly SecondP99[],
+  burstEndS: number,
+  baselineP99Ms: number | null,
+): number | null {
+  if (baselineP99Ms === null || !Number.isFinite(baselineP99Ms)) return null;
+  const after = seconds.filter((s) => s.t >= burstEndS - 1e-9).sort((a, b) => a.t - b.t);
+  for (const s of after) {
+    if (s.p99Ms !== null && s.p99Ms <= baselineP99Ms) return Math.max(0, s.t - burstEndS);
+  }
+  return null;
+}
+
+/** A new latency histogram holding every count of `hs` (HdrHistogram `add`; inputs untouched). */
+export function mergeHistograms(hs: readonly Histogram[]): Histogram {
+  const merged = latencyHistogram();
+  for (const h of hs) merged.add(h);
+  return merged;
+}
+
+/** The same for sparse (per-second) histograms. */
+export function mergeSparse(hs: readonly SparseHistogram[]): SparseHistogram {
+  const merged = new SparseHistogram();
+  for (const h of hs) merged.add(h);
+  return merged;
+}
+
+/** Highest x of a spectrum: 99.9999 %. */
+const SPECTRUM_MAX_X = 1e6;
+
+/**
+ * Percentile spectrum as HdrHistogram's plotter draws it: points [x, ms] with x = 1/(1-p)
+ * (p as a fraction), 5 points per halving of the distance to 100 %, up to the last
+ * percentile the histogram's count resolves (1/(1-p) <= totalCount), then the maximum.
+ * Values in the histogram are µs; y is ms.
+ */
+export function spectrum(h: Percentiles, ticksPerHalfDistance = 5): Array<[number, number]> {
+  if (h.totalCount === 0) return [];
+  const out: Array<[number, number]> = [];
+  const limit = Math.min(h.totalCount, SPECTRUM_MAX_X);
+  for (let i = 0; ; i++) {
+    const x = 2 ** (i / ticksPerHalfDistance);
+    if (x > limit) break;
+    const p = 100 * (1 - 1 / x);
+    out.push([x, h.getValueAtPercentile(p) / 1000]);
+  }
+  const last = out[out.length - 1];
+  const maxMs = h.getValueAtPercentile(100) / 1000;
+  if (last === undefined || last[0] < limit || last[1] < maxMs) out.push([Math.max(limit, 1), maxMs]);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metrics, spreads, verdicts
+
+export const METRICS = [
+  { key: "p99BurstMs", label: "p99 in the burst", unit: "ms" },
+  { key: "rejectedPct", label: "rejected", unit: "%" },
+  { key: "stalePct", label: "stale reads", unit: "%" },
+  { key: "timeToRecoverS", label: "time to recover", unit: "s" },
+  { key: "costInstanceMinutes", label: "cost", unit: "instance-min" },
+] as const;
+export type MetricKey = (typeof METRICS)[number]["key"];
+
+/** One run's figures; null where the run cannot say (no burst phase, never recovered...). */
+export type RunMetrics = Record<MetricKey, number | null>;
+
+export interface Spread {
+  /**
+   * The strategy's figure: p99 from the repeats' merged histogram, rates pooled over the
+   * repeats, cost and time to recover as the mean. null when unknown or (time to recover)
+   * when some repeat never recovered.
+   */
+  value: number | null;
+  /** How `value` was made. */
+  kind: "pooled" | "mean";
+  /** Per-run values (null: not available / never recovered). */
+  values: Array<number | null>;
+  /** Range of the per-run values (null values left out); null when there is none. */
+  min: number | null;
+  max: number | null;
+  n: number;
+  /** What a null per-run value means: "never" (time to recover: +infinity) or "unknown". */
+  nullMeans: "never" | "unknown";
+}
+
+/**
+ * Spread of per-run values; `pooled` overrides the mean (percentiles and rates). `nullMeans`
+ * "never" (time to recover) makes a null rank above every number; "unknown" makes the metric
+ * incomparable.
+ */
+export function spreadOf(
+  values: ReadonlyArray<number | null>,
+  pooled?: number | null,
+  nullMeans: "never" | "unknown" = "unknown",
+): Spread {
+  const known = values.filter((v): v is number => v !== null);
+  const complete = known.length === values.length && values.length > 0;
+  const mean = complete ? known.reduce((a, b) => a + b, 0) / known.length : null;
+  return {
+    value: pooled !== undefined ? pooled : mean,
+    kind: pooled !== undefined ? "pooled" : "mean",
+    values: [...values],
+    min: known.length > 0 ? Math.min(...known) : null,
+    max: known.length > 0 ? Math.max(...known) : null,
+    n: values.length,
+    nullMeans,
+  };
+}
+
+export type VerdictWord = "baseline" | "better" | "worse" | "no difference";
+
+export interface Verdict {
+  verdict: VerdictWord;
+  /** Why, in words (e.g. "spreads overlap", "single run: no noise estimate"). */
+  note: string;
+}
+
+export const SINGLE_RUN_NOTE = "single run: no noise estimate";
+
+const hasNull = (s: Spread) => s.values.some((v) => v === null);
+/** Lowest per-run value, +infinity for "never"; null when incomparable. */
+const lo = (s: Spread) => {
+  if (s.values.length === 0 || (hasNull(s) && s.nullMeans === "unknown")) return null;
+  return s.min ?? Number.POSITIVE_INFINITY;
+};
+const hi = (s: Spread) => {
+  if (s.values.length === 0 || (hasNull(s) && s.nullMeans === "unknown")) return null;
+  return hasNull(s) ? Number.POSITIVE_INFINITY : s.max;
+};
+const headline = (s: Spread) => {
+  if (s.values.length === 0) return null;
+  if (s.value !== null) return s.value;
+  // A mean that is null because a run never recovered: +infinity; otherwise unknown.
+  return hasNull(s) && s.nullMeans === "never" ? Number.POSITIVE_INFINITY : null;
+};
+
+/**
+ * `other` against `baseline` (lower is better). With a noise estimate (both have >= 2 runs)
+ * overlapping min..max ranges mean "no difference"; without one, the figures are compared as
+ * they are. Unknown figures (no runs, no burst phase) give "no difference".
+ */
+export function verdictOf(baseline: Spread, other: Spread): Verdict {
+  const noisy = baseline.n >= 2 && other.n >= 2;
+  if (noisy) {
+    const bLo = lo(baseline);
+    const bHi = hi(baseline);
+    const oLo = lo(other);
+    const oHi = hi(other);
+    if (bLo === null || bHi === null || oLo === null || oHi === null)
+      return { verdict: "no difference", note: "no figure to compare" };
+    if (bLo <= oHi && oLo <= bHi)
+      return {
+        verdict: "no difference",
+        note: `inside the spread over ${other.n} and ${baseline.n} repeats`,
+      };
+    return oHi < bLo
+      ? { verdict: "better", note: `outside the spread over ${other.n} and ${baseline.n} repeats` }
+      : { verdict: "worse", note: `outside the spread over ${other.n} and ${baseline.n} repeats` };
+  }
+  const b = headline(baseline);
+  const o = headline(other);
+  if (b === null || o === null) return { verdict: "no difference", note: "no figure to compare" };
+  if (o === b) return { verdict: "no difference", note: SINGLE_RUN_NOTE };
+  return { verdict: o < b ? "better" : "worse", note: SINGLE_RUN_NOTE };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Run folders
+
+export interface RunJson {
+  id?: string;
+  seed?: number;
+  strategy?: unknown;
+  simulated?: boolean;
+  t0Ms?: number;
+  profile?: { name?: string };
+  scales?: { timeScale?: number };
+  plan: { phases: WallPhase[]; durationS: number };
+}
+
+/** What compare needs from one run folder. */
+export interface LoadedRun {
+  runId: string;
+  runDir: string;
+  run: RunJson;
+  summary: Summary;
+  ingested: Ingested;
+  phases: WallPhase[];
+  /** Timeline re-based to t0 (t = seconds since t0, the second [t, t+1)). */
+  timeline: Array<Partial<TimelinePoint> & { t: number }>;
+  metrics: RunMetrics;
+  /** The burst and pre-burst phase indexes (-1 when none). */
+  burst: number;
+  preBurst: number;
+}
+
+async function readJsonLines<T>(path: string): Promise<T[]> {
+  if (!existsSync(path)) return [];
+  return (await readFile(path, "utf8"))
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as T);
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** Per-second p99 (ms) of a run's (or merged) per-second histograms, t = 0 .. last second. */
+export function secondsP99(seconds: ReadonlyMap<number, { latencyUs: Percentiles }>): SecondP99[] {
+  const last = Math.max(-1, ...seconds.keys());
+  const out: SecondP99[] = [];
+  for (let t = 0; t <= last; t++) {
+    const h = seconds.get(t)?.latencyUs;
+    out.push({ t, p99Ms: h !== undefined && h.totalCount > 0 ? h.getValueAtPercentile(99) / 1000 : null });
+  }
+  return out;
+}
+
+/** Reads a run folder (rendering summary.json first when it is missing). */
+export async function loadRun(dir: string): Promise<LoadedRun> {
+  const runDir = resolve(dir);
+  const runPath = join(runDir, "run.json");
+  if (!existsSync(runPath))
+    throw new StampedeError("E_RUN_NOT_FOUND", `${dir} is not a run folder (no run.json).`);
+  const run = JSON.parse(await readFile(runPath, "utf8")) as RunJson;
+  const summaryPath = join(runDir, "summary.json");
+  const summary = existsSync(summaryPath)
+    ? (JSON.parse(await readFile(summaryPath, "utf8")) as Summary)
+    : await renderRun(runDir);
+  const phases = run.plan?.phases ?? [];
+  let ingested: Ingested;
+  try {
+    // latency.hlog + client.jsonl when present; else (an older drill) k6's raw samples.
+    const csv = (await readdir(runDir))
+      .filter((f) => /^k6.*\.csv(\.gz)?$/.test(f))
+      .map((f) => join(runDir, f));
+    ingested =
+      existsSync(join(runDir, HLOG_FILE)) || csv.length === 0
+        ? await readIngested(runDir, phases)
+        : await ingestK6Csv(csv, phases);
+  } catch (err) {
+    throw new StampedeError(
+      "E_REPORT_FAILED",
+      `${dir}: cannot read its client data (latency.hlog / client.jsonl or k6*.csv.gz): ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  const t0Ms =
+    typeof run.t0Ms === "number" && Number.isFinite(run.t0Ms) ? run.t0Ms : (ingested.t0Us ?? 0) / 1000;
+  const timeline = (await readJsonLines<Partial<TimelinePoint>>(join(runDir, "timeline.jsonl")))
+    .filter((p) => typeof p.tsMs === "number")
+    .map((p) => ({ ...p, t: Math.round(((p.tsMs as number) - 1000 - t0Ms) / 1000) }));
+  return loadedRun({ runId: run.id ?? basename(runDir), runDir, run, summary, ingested, timeline });
+}
+
+/** A LoadedRun from its parts: picks the burst and pre-burst phases and computes the run's metrics. */
+export function loadedRun(parts: Omit<LoadedRun, "phases" | "metrics" | "burst" | "preBurst">): LoadedRun {
+  const { run, summary, ingested } = parts;
+  const phases = run.plan?.phases ?? [];
+  const burst = burstPhaseIndex(phases);
+  const preBurst = preBurstPhaseIndex(phases, burst);
+  const burstTally = burst >= 0 ? ingested.byPhase[burst] : undefined;
+  const preTally = preBurst >= 0 ? ingested.byPhase[preBurst] : undefined;
+  const p99 = (h: Histogram | undefined) =>
+    h !== undefined && h.totalCount > 0 ? h.getValueAtPercentile(99) / 1000 : null;
+  const burstPhase = phases[burst];
+  const requests = ingested.overall.latencyUs.totalCount;
+  const rejected = sumCounts(ingested.overall.rejected);
+  const metrics: RunMetrics = {
+    p99BurstMs: p99(burstTally?.latencyUs),
+    rejectedPct: requests > 0 ? round3((100 * rejected) / requests) : null,
+    stalePct: ingested.staleChecked > 0 ? round3((100 * ingested.staleReads) / ingested.staleChecked) : null,
+    timeToRecoverS:
+      burstPhase === undefined
+        ? null
+        : timeToRecoverS(secondsP99(ingested.seconds), burstPhase.endS, p99(preTally?.latencyUs)),
+    costInstanceMinutes: summary.cost?.instanceMinutes?.total ?? null,
+  };
+  return { ...parts, phases, metrics, burst, preBurst };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The comparison
+
+/** A strategy (or, comparing runs, one run): its runs are repeats of each other. */
+export interface Group {
+  label: string;
+  runs: LoadedRun[];
+}
+
+export interface ComparedRun {
+  runId: string;
+  runDir: string;
+  seed: number | null;
+  strategy: string | null;
+  simulated: boolean;
+  timeScale: number | null;
+  metrics: RunMetrics;
+}
+
+export interface ComparedGroup {
+  label: string;
+  strategy: string | null;
+  runs: ComparedRun[];
+  metrics: Record<MetricKey, Spread>;
+  /** Verdict of each metric against the baseline (the first group's is "baseline"). */
+  verdicts: Record<MetricKey, Verdict>;
+  /** Burst phase used (name), or null. */
+  burstPhase: string | null;
+  preBurstPhase: string | null;
+  requests: number;
+  /** Percentile spectra [1/(1-p), ms] of the merged histograms: whole run and burst phase. */
+  spectrum: { overall: Array<[number, number]>; burst: Array<[number, number]> };
+  /** Per-second series (repeats merged): p99 from the merged histograms; counts as means. */
+  series: {
+    t: number[];
+    p99Ms: Array<number | null>;
+    rejectedPerS: Array<number | null>;
+    instancesReady: Array<number | null>;
+  };
+}
+
+export interface Comparison {
+  kind: "stampede-comparison";
+  version: 1;
+  createdAt: string;
+  /** The first group: the one every verdict is relative to. */
+  baseline: string;
+  /** Runs per strategy when every strategy was repeated (>= 2), else null. */
+  repeats: number | null;
+  noise: string;
+  /** Profile name when every run shares it, else null. */
+  profile: string | null;
+  metrics: ReadonlyArray<{ key: MetricKey; label: string; unit: string }>;
+  groups: ComparedGroup[];
+}
+
+function strategyOf(r: LoadedRun): string | null {
+  if (typeof r.summary.strategy === "string") return r.summary.strategy;
+  const s = r.run.strategy;
+  if (typeof s === "string") return s;
+  if (s !== null && typeof s === "object" && typeof (s as { name?: unknown }).name === "string")
+    return (s as { name: string }).name;
+  return null;
+}
+
+/** Groups runs by strategy in first-seen order (runs without one are their own group). */
+export function groupByStrategy(runs: readonly LoadedRun[]): Group[] {
+  const groups: Group[] = [];
+  const byLabel = new Map<string, Group>();
+  for (const r of runs) {
+    const label = strategyOf(r) ?? r.runId;
+    let g = byLabel.get(label);
+    if (g === undefined) {
+      g = { label, runs: [] };
+      byLabel.set(label, g);
+      groups.push(g);
+    }
+    g.runs.push(r);
+  }
+  return groups;
+}
+
+/** One group per run, labelled by strategy (and run id when strategies repeat). */
+export function groupByRun(runs: readonly LoadedRun[]): Group[] {
+  const counts = new Map<string, number>();
+  for (const r of runs) {
+    const s = strategyOf(r) ?? r.runId;
+    counts.set(s, (counts.get(s) ?? 0) + 1);
+  }
+  return runs.map((r) => {
+    const s = strategyOf(r) ?? r.runId;
+    return { label: (counts.get(s) ?? 0) > 1 ? `${s} (${r.runId})` : s, runs: [r] };
+  });
+}
+
+function groupSeries(runs: readonly LoadedRun[]): ComparedGroup["series"] {
+  const last = Math.max(
+    -1,
+    ...runs.map((r) => Math.max(-1, ...r.ingested.seconds.keys())),
+    ...runs.map((r) => Math.max(-1, ...r.timeline.map((p) => p.t))),
+  );
+  const series: ComparedGroup["series"] = { t: [], p99Ms: [], rejectedPerS: [], instancesReady: [] };
+  const byT = runs.map((r) => new Map(r.timeline.map((p) => [p.t, p])));
+  for (let t = 0; t <= last; t++) {
+    const hs: SparseHistogram[] = [];
+    const rejects: number[] = [];
+    const ready: number[] = [];
+    runs.forEach((r, i) => {
+      const sec = r.ingested.seconds.get(t);
+      if (sec !== undefined && sec.latencyUs.totalCount > 0) hs.push(sec.latencyUs);
+      if (t <= Math.max(-1, ...r.ingested.seconds.keys())) rejects.push(sumCounts(sec?.rejected));
+      const tiers = byT[i]?.get(t)?.tiers;
+      if (tiers !== undefined) {
+        let n = 0;
+        for (const tier of Object.values(tiers)) n += tier?.ready ?? 0;
+        ready.push(n);
+      }
+    });
+    const merged = mergeSparse(hs);
+    const mean = (xs: number[]) => (xs.length > 0 ? round3(xs.reduce((a, b) => a + b, 0) / xs.length) : null);
+    series.t.push(t);
+    series.p99Ms.push(merged.totalCount > 0 ? merged.getValueAtPercentile(99) / 1000 : null);
+    series.rejectedPerS.push(mean(rejects));
+    series.instancesReady.push(mean(ready));
+  }
+  return series;
+}
+
+function compareGroup(g: Group): Omit<ComparedGroup, "verdicts"> {
+  const runs = g.runs;
+  const first = runs[0];
+  const burst = first?.burst ?? -1;
+  const preBurst = first?.preBurst ?? -1;
+  const overall = mergeHistograms(runs.map((r) => r.ingested.overall.latencyUs));
+  const burstHs = runs
+    .map((r) => (r.burst >= 0 ? r.ingested.byPhase[r.burst]?.latencyUs : undefined))
+    .filter((h): h is Histogram => h !== undefined);
+  const burstMerged = mergeHistograms(burstHs);
+  let requests = 0;
+  let rejected = 0;
+  let stale = 0;
+  let checked = 0;
+  for (const r of runs) {
+    requests += r.ingested.overall.latencyUs.totalCount;
+    rejected += sumCounts(r.ingested.overall.rejected);
+    stale += r.ingested.staleReads;
+    checked += r.ingested.staleChecked;
+  }
+  const values = (k: MetricKey) => runs.map((r) => r.metrics[k]);
+  const metrics: Record<MetricKey, Spread> = {
+    p99BurstMs: spreadOf(
+      values("p99BurstMs"),
+      burstMerged.totalCount > 0 ? burstMerged.getValueAtPercentile(99) / 1000 : null,
+    ),
+    rejectedPct: spreadOf(values("rejectedPct"), requests > 0 ? round3((100 * rejected) / requests) : null),
+    stalePct: spreadOf(values("stalePct"), checked > 0 ? round3((100 * stale) / checked) : null),
+    timeToRecoverS: spreadOf(values("timeToRecoverS"), undefined, "never"),
+    costInstanceMinutes: spreadOf(values("costInstanceMinutes")),
+  };
+  const strategies = new Set(runs.map(strategyOf));
+  return {
+    label: g.label,
+    strategy: strategies.size === 1 ? ([...strategies][0] ?? null) : null,
+    runs: runs.map((r) => ({
+      runId: r.runId,
+      runDir: r.runDir,
+      seed: typeof r.run.seed === "number" ? r.run.seed : null,
+      strategy: strategyOf(r),
+      simulated: r.summary.simulated === true || r.run.simulated === true,
+      timeScale: typeof r.run.scales?.timeScale === "number" ? r.run.scales.timeScale : null,
+      metrics: r.metrics,
+    })),
+    metrics,
+    burstPhase: first?.phases[burst]?.name ?? null,
+    preBurstPhase: first?.phases[preBurst]?.name ?? null,
+    requests,
+    spectrum: { overall: spectrum(overall), burst: spectrum(burstMerged) },
+    series: groupSeries(runs),
+  };
+}
+
+/** The comparison of groups; the first group is the baseline. */
+export function buildComparison(groups: readonly Group[], createdAt: Date = new Date()): Comparison {
+  if (groups.length === 0 || groups.some((g) => g.runs.length === 0))
+    throw new StampedeError("E_USAGE", "compare needs at least one run per strategy");
+  const compared = groups.map(compareGroup);
+  const base = compared[0] as Omit<ComparedGroup, "verdicts">;
+  const withVerdicts: ComparedGroup[] = compared.map((g, i) => {
+    const verdicts = {} as Record<MetricKey, Verdict>;
+    for (const m of METRICS)
+      verdicts[m.key] =
+        i === 0
+          ? { verdict: "baseline", note: "every verdict is relative to this one" }
+          : verdictOf(base.metrics[m.key], g.metrics[m.key]);
+    return { ...g, verdicts };
+  });
+  const minRuns = Math.min(...groups.map((g) => g.runs.length));
+  const maxRuns = Math.max(...groups.map((g) => g.runs.length));
+  const repeats = minRuns >= 2 ? minRuns : null;
+  const profiles = new Set(groups.flatMap((g) => g.runs.map((r) => r.run.profile?.name ?? null)));
+  return {
+    kind: "stampede-comparison",
+    version: 1,
+    createdAt: createdAt.toISOString(),
+    baseline: base.label,
+    repeats,
+    noise:
+      repeats !== null
+        ? `${minRuns === maxRuns ? minRuns : `${minRuns}-${maxRuns}`} repeats per strategy: a difference inside the min..max spread of the repeats is "no difference"`
+        : SINGLE_RUN_NOTE,
+    profile: profiles.size === 1 ? ([...profiles][0] ?? null) : null,
+    metrics: METRICS.map((m) => ({ key: m.key, label: m.label, unit: m.unit })),
+    groups: withVerdicts,
+  };
+}

@@ -1,0 +1,207 @@
+import { existsSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join, relative, resolve } from "node:path";
+import { PROFILES } from "../loadtests/profiles/index.ts";
+import {
+  buildComparison,
+  type Comparison,
+  type Group,
+  groupByRun,
+  groupByStrategy,
+  type LoadedRun,
+  loadRun,
+} from "../reports/compare.ts";
+import { renderComparisonHtml } from "../reports/render/compareHtml.ts";
+import { runDrill } from "./drill.ts";
+import { StampedeError } from "./errors.ts";
+import { exchangeConfigFor } from "./exchangeConfig.ts";
+import { ensureK6, type K6Binary } from "./k6.ts";
+import { runSimulation } from "./simulate/run.ts";
+
+/**
+ * `stampede compare RUN...` or `stampede compare --profile P --strategies a,b,c [--simulate]
+ * [--repeat K]`: runs (second form) and compares, writing `<out>/compare-<stamp>/` with
+ * comparison.json and comparison.html. The rules live in reports/compare.ts.
+ */
+
+export interface CompareOptions {
+  /** First form: run folders to compare. */
+  runs?: string[] | undefined;
+  /**
+   * First form: "run" (default) makes every run its own column; "strategy" treats runs of the
+   * same strategy as repeats of each other.
+   */
+  groupBy?: "run" | "strategy" | undefined;
+  /** Second form. */
+  profileName?: string | undefined;
+  strategies?: string[] | undefined;
+  simulate?: boolean | undefined;
+  /** Runs per strategy (seeds seed .. seed+repeat-1); default 1. */
+  repeat?: number | undefined;
+  /** Default: the profile's defaultTimeScale. */
+  timeScale?: number | undefined;
+  /** First seed; default 1. */
+  seed?: number | undefined;
+  /** Receives the runs and the comparison folder; default "runs". */
+  outDir?: string | undefined;
+  log?: ((line: string) => void) | undefined;
+  /** Drills only: the k6 to use (default: ensureK6). */
+  k6?: K6Binary | undefined;
+  progress?: "tty" | "plain" | "none" | undefined;
+}
+
+export interface CompareResult {
+  /** The comparison folder (absolute). */
+  dir: string;
+  comparison: Comparison;
+  /** 0, or 3 when a drill's k6 failed (its run is still compared). */
+  exitCode: number;
+}
+
+/** `a,b, c` -> ["a", "b", "c"]; accepts a repeated option too. */
+export function parseStrategies(value: string | readonly string[] | undefined): string[] {
+  const list = (Array.isArray(value) ? value : [value ?? ""]) as string[];
+  return list
+    .flatMap((v) => String(v).split(","))
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}
+
+function stampDir(outDir: string): string {
+  const stamp = new Date().toISOString().slice(0, 19).replace(/:/g, "-");
+  let dir = join(outDir, `compare-${stamp}`);
+  for (let n = 2; existsSync(dir); n++) dir = join(outDir, `compare-${stamp}-${n}`);
+  return dir;
+}
+
+export async function runCompare(opts: CompareOptions): Promise<CompareResult> {
+  const log = opts.log ?? (() => {});
+  const outDir = resolve(opts.outDir ?? "runs");
+  const given = opts.runs ?? [];
+  const strategies = opts.strategies ?? [];
+  let exitCode = 0;
+  let groups: Group[];
+  let command: string;
+
+  if (given.length > 0) {
+    if (opts.profileName !== undefined || strategies.length > 0)
+      throw new StampedeError("E_USAGE", "give either run folders or --profile with --strategies, not both");
+    const loaded: LoadedRun[] = [];
+    for (const dir of given) loaded.push(await loadRun(dir));
+    groups = opts.groupBy === "strategy" ? groupByStrategy(loaded) : groupByRun(loaded);
+    command = `compare ${given.join(" ")}`;
+  } else {
+    if (opts.profileName === undefined || strategies.length === 0)
+      throw new StampedeError(
+        "E_USAGE",
+        "compare needs run folders, or --profile P --strategies a,b (at least one strategy)",
+      );
+    const profile = PROFILES[opts.profileName];
+    if (profile === undefined)
+      throw new StampedeError(
+        "E_UNKNOWN_PROFILE",
+        `unknown profile "${opts.profileName}"; known: ${Object.keys(PROFILES).join(", ")}`,
+      );
+    const repeat = opts.repeat ?? 1;
+    if (!(Number.isInteger(repeat) && repeat >= 1))
+      throw new StampedeError("E_USAGE", "--repeat must be an integer >= 1");
+    const seed = opts.seed ?? 1;
+    if (!Number.isInteger(seed)) throw new StampedeError("E_USAGE", "--seed must be an integer");
+    if (opts.timeScale !== undefined && !(opts.timeScale > 0))
+      throw new StampedeError("E_USAGE", "--time-scale must be > 0");
+    if (new Set(strategies).size !== strategies.length)
+      throw new StampedeError("E_USAGE", `--strategies names a strategy twice: ${strategies.join(",")}`);
+    const timeScale = opts.timeScale ?? profile.defaultTimeScale;
+    // Fail on an unknown strategy before running anything.
+    for (const strategy of strategies)
+      exchangeConfigFor(profile, { timeScale, seed, strategy, scale: "drill" });
+    const k6 = opts.simulate ? undefined : (opts.k6 ?? (await ensureK6(log)));
+    groups = [];
+    for (const strategy of strategies) {
+      const runs: LoadedRun[] = [];
+      for (let i = 0; i < repeat; i++) {
+        const s = seed + i;
+        log(`compare: ${strategy}, run ${i + 1}/${repeat} (seed ${s})${opts.simulate ? ", simulated" : ""}`);
+        let runDir: string;
+        if (opts.simulate) {
+          const r = await runSimulation({
+            profileName: profile.name,
+            strategy,
+            scale: "drill",
+            timeScale,
+            seed: s,
+            method: "auto",
+            outDir,
+            log,
+          });
+          runDir = r.runDir;
+        } else {
+          const r = await runDrill({
+            profileName: profile.name,
+            timeScale: opts.timeScale,
+            seed: s,
+            outDir,
+            strategy,
+            k6: k6 as K6Binary,
+            log,
+            progress: opts.progress ?? "none",
+          });
+          if (r.exitCode !== 0) exitCode = r.exitCode;
+          runDir = r.runDir;
+        }
+        runs.push(await loadRun(runDir));
+      }
+      groups.push({ label: strategy, runs });
+    }
+    command = `compare --profile ${profile.name} --strategies ${strategies.join(",")}${opts.simulate ? " --simulate" : ""} --repeat ${repeat} --time-scale ${timeScale} --seed ${seed}`;
+  }
+
+  const comparison = buildComparison(groups);
+  await mkdir(outDir, { recursive: true });
+  const dir = stampDir(outDir);
+  await mkdir(dir);
+  // Run folders relative to the comparison folder, so the pair can be moved together.
+  for (const g of comparison.groups) for (const r of g.runs) r.runDir = relative(dir, r.runDir) || ".";
+  await writeFile(
+    join(dir, "comparison.json"),
+    `${JSON.stringify({ command: `stampede ${command}`, ...comparison }, null, 2)}\n`,
+  );
+  await writeFile(
+    join(dir, "comparison.html"),
+    renderComparisonHtml(
+      comparison,
+      `stampede comparison — ${comparison.groups.map((g) => g.label).join(" vs ")}`,
+    ),
+  );
+  const shown = relative(process.cwd(), dir);
+  log(`compare: wrote ${shown === "" || shown.startsWith("..") ? dir : shown}/comparison.{json,html}`);
+  return { dir, comparison, exitCode };
+}
+
+/** Plain-text table of a comparison (the CLI prints it without --json). */
+export function formatComparison(c: Comparison): string {
+  const cols = c.metrics.map((m) => `${m.label} (${m.unit})`);
+  const rows = c.groups.map((g) => [
+    g.label,
+    ...c.metrics.map((m) => {
+      const s = g.metrics[m.key];
+      const v =
+        s.value === null
+          ? m.key === "timeToRecoverS"
+            ? "never"
+            : "-"
+          : String(Number(s.value.toPrecision(3)));
+      const verdict = g.verdicts[m.key].verdict;
+      return `${v} ${verdict === "baseline" ? "" : `[${verdict}]`}`.trim();
+    }),
+  ]);
+  const table = [["strategy", ...cols], ...rows];
+  const widths = table[0]?.map((_, i) => Math.max(...table.map((r) => (r[i] ?? "").length))) ?? [];
+  const lines = table.map((r) =>
+    r
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd(),
+  );
+  return `${lines.join("\n")}\n(${c.noise}; baseline ${c.baseline}; lower is better)\n`;
+}
