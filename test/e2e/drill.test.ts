@@ -134,6 +134,13 @@ describe("stampede drill end to end (real k6 against the mock exchange)", () => 
     expect(sim.code).toBe(0);
     const simSummary = JSON.parse(sim.stdout.slice(0, sim.stdout.lastIndexOf("}") + 1)) as Summary;
     expect(simSummary.simulated).toBe(true);
+    expect(simSummary.requests / summary.requests).toBeGreaterThan(0.9);
+    if (summary.generator.bottleneck) {
+      // When k6 could not keep its schedule (other load on the machine), the drill measured the
+      // generator, not the venue: the report says so, and a calibration against it means nothing.
+      console.warn(`calibration not checked: ${summary.generator.warnings.join(" ")}`);
+      return;
+    }
     expect(Math.abs(simSummary.rejected.rate - summary.rejected.rate)).toBeLessThanOrEqual(0.03);
     expect(Math.abs(simSummary.latencyMs.p99 / summary.latencyMs.p99 - 1)).toBeLessThanOrEqual(0.08);
     expect(Math.abs(simSummary.staleReads.rate - summary.staleReads.rate)).toBeLessThanOrEqual(0.1);
