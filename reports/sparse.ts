@@ -29,6 +29,22 @@ export function latencyHistogram(): hdr.Histogram {
 /** Bucket arithmetic of the configuration (never recorded into). */
 const REF = latencyHistogram() as unknown as hdr.JsHistogram;
 
+/** log2 of the bucket-0 range: values whose top bit is above it lose that many low bits. */
+const SUB_BUCKET_SHIFT = REF.subBucketHalfCountMagnitude + REF.unitMagnitude;
+
+/**
+ * REF.lowestEquivalentValue(v) for an integer v >= 1, with a count-leading-zeros below 2^31
+ * (HdrHistogram's own formulation) instead of log2/pow; the same bucket, checked in
+ * test/unit/ingest.test.ts.
+ */
+export function bucketKey(v: number): number {
+  if (v < 2147483648 && REF.unitMagnitude === 0) {
+    const shift = 31 - Math.clz32(v) - SUB_BUCKET_SHIFT;
+    return shift > 0 ? (v >>> shift) << shift : v;
+  }
+  return REF.lowestEquivalentValue(v);
+}
+
 const ulp = (x: number) => 2 ** (Math.floor(Math.log2(x)) - 52);
 
 /** What percentile code needs from a histogram, sparse or HDR. */
@@ -49,7 +65,7 @@ export class SparseHistogram implements Percentiles {
   recordValueWithCount(value: number, count: number): void {
     if (!(count > 0) || !Number.isFinite(value)) return;
     const v = Math.min(HIGHEST_TRACKABLE, Math.max(1, Math.round(value)));
-    const key = REF.lowestEquivalentValue(v);
+    const key = bucketKey(v);
     this.counts.set(key, (this.counts.get(key) ?? 0) + count);
     this.totalCount += count;
     if (v > this.maxValue) this.maxValue = v;
