@@ -102,7 +102,7 @@ export const EXCHANGE_DEFAULTS: ExchangeConfig = {
     queueTimeoutMs: 300,
     maxQueue: 48,
   },
-  replica: { baseLagMs: 5, applyPerS: 150 },
+  replica: { baseLagMs: 5, applyPerS: 250 },
   faults: [],
   maxBodyBytes: 16 * 1024,
 };

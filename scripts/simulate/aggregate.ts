@@ -15,7 +15,7 @@ import {
   TRAFFIC_CLASSES,
   type TrafficClass,
 } from "../../reports/model.ts";
-import { CANCEL_SHARE, FILL_SHARE, WEIGHT } from "./behaviour.ts";
+import { CANCEL_SHARE, FILL_SHARE, WEIGHT, WRITES_PER_FILL } from "./behaviour.ts";
 import { ratesAt } from "./perRequest.ts";
 import type { SimulationInput, SimulationSink } from "./types.ts";
 
@@ -228,7 +228,7 @@ export function simulateAggregate(input: SimulationInput, sink: SimulationSink):
       const fills = ordersAdmitted * newShare * FILL_SHARE;
 
       // Replica: fills are writes; lag = backlog / apply rate (+ base lag).
-      replicaBacklog = Math.max(0, replicaBacklog + fills - config.replica.applyPerS * dtS);
+      replicaBacklog = Math.max(0, replicaBacklog + fills * WRITES_PER_FILL - config.replica.applyPerS * dtS);
       replicaLagMs =
         replicaBacklog > 0
           ? (replicaBacklog / config.replica.applyPerS) * 1000 + config.replica.baseLagMs

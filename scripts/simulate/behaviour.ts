@@ -31,3 +31,13 @@ export const FILL_SHARE = 0.5 + 0.5 * 0.2;
 
 /** Between an order's acknowledgement and its read-back leaving the client, ms (loopback k6). */
 export const READBACK_DELAY_MS = 0.5;
+
+/**
+ * Position changes a fill writes to the replica: the taker's and the maker's (the house ladder
+ * or another client's resting order). Orders of 1-10 lots rarely sweep more than one level of
+ * the house ladder (5,000 lots per level), so two.
+ */
+export const WRITES_PER_FILL = 2;
+
+/** Account id the simulator uses for the makers' side of fills (never a client's). */
+export const MAKER_ACCOUNT = -1;

@@ -6,7 +6,14 @@ import { WeightLimiter } from "../../mock-exchange/limits/weightLimiter.ts";
 import { type Random, seededRandom } from "../../mock-exchange/random.ts";
 import { Timeline } from "../../mock-exchange/timeline.ts";
 import { TRAFFIC_CLASSES, type TrafficClass } from "../../reports/model.ts";
-import { CANCEL_SHARE, FILL_SHARE, READBACK_DELAY_MS, WEIGHT } from "./behaviour.ts";
+import {
+  CANCEL_SHARE,
+  FILL_SHARE,
+  MAKER_ACCOUNT,
+  READBACK_DELAY_MS,
+  WEIGHT,
+  WRITES_PER_FILL,
+} from "./behaviour.ts";
 import type { SimulationInput, SimulationSink } from "./types.ts";
 
 /**
@@ -204,6 +211,7 @@ export function simulatePerRequest(input: SimulationInput, sink: SimulationSink)
       }
       if (e.filled) {
         replica.record(e.client, 0, 1, 1, e.atMs, e.atMs);
+        for (let w = 1; w < WRITES_PER_FILL; w++) replica.record(MAKER_ACCOUNT, 0, 1, 1, e.atMs, e.atMs);
         heap.push({
           atMs: e.atMs + READBACK_DELAY_MS,
           kind: Kind.Arrival,
