@@ -52,8 +52,8 @@ export const liquidationCascade20251010: Profile = {
     // One matching sequencer, well above the 100k/s peak (exchange-core: millions per second).
     sequencerOrdersPerS: 250_000,
     maxQueue: 4_096,
-    // About 50x the normal fill rate (1,000 orders/s x ~0.5 filled), like the drill's 150/s for ~3/s:
-    // replicas keep up with normal load and with a 50x burst, and fall behind at 100x.
-    replicaApplyPerS: 25_000,
+    // About 75x the normal write rate (1,000 orders/s, ~half fill, two positions per fill), the
+    // same ratio as the drill's 450/s: replicas keep up with a 60x hour and fall behind at 100x.
+    replicaApplyPerS: 75_000,
   },
 };

@@ -628,7 +628,7 @@ function instancesPanel(model: ReportModel, ctx: ChartContext): string {
       const cost = (p as Partial<TimelinePoint>).costInstanceMinutes;
       if (cost !== null && typeof cost === "object")
         out.push(
-          `cost so far: gateway ${formatSig3(cost.gateway)}, read ${formatSig3(cost.read)} instance-min`,
+          `cost so far: gateway ${formatCost(cost.gateway)}, read ${formatCost(cost.read)} instance-min`,
         );
       return out;
     }),
@@ -950,8 +950,13 @@ function kvTable(caption: string, rows: [string, string, boolean?][]): string {
   return `<table class="mini kv"><caption>${esc(caption)}</caption><tbody>${body}</tbody></table>`;
 }
 
+/** Cost is a sum, not an HDR reading: exact to the instance-minute (one decimal below 100). */
+function formatCost(v: number): string {
+  return Math.abs(v) >= 100 ? formatCount(v) : String(Math.round(v * 10) / 10);
+}
+
 function instanceMinutes(v: number | undefined): string {
-  return isNum(v) ? `${formatSig3(v)} instance-min` : DASH;
+  return isNum(v) ? `${formatCost(v)} instance-min` : DASH;
 }
 
 function capacityTable(model: ReportModel): string {
