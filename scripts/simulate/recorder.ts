@@ -9,13 +9,14 @@ import {
   secondTally,
 } from "../../reports/ingest.ts";
 import type { RejectReason, TimelinePoint, TrafficClass } from "../../reports/model.ts";
+import { CLIENT_OVERHEAD_MS } from "./behaviour.ts";
 import type { SimulationSink } from "./types.ts";
 
 /**
  * Collects a simulation into the reporter's own per-second form (the same SecondTally a k6 csv
  * is ingested into), so `writeIngested` stores it as latency.hlog + client.jsonl and the report
- * is built exactly as for a drill. Latency is what the client would have seen: the simulator has
- * no network, so it is the server's time in the system.
+ * is built exactly as for a drill. Latency is what the client would have seen: the server's time
+ * in the system plus the client overhead a drill measures (behaviour.ts CLIENT_OVERHEAD_MS).
  */
 export class SimulationRecorder implements SimulationSink {
   readonly seconds = new Map<number, SecondTally>();
@@ -33,7 +34,7 @@ export class SimulationRecorder implements SimulationSink {
   ): void {
     if (n <= 0) return;
     const sec = secondTally(this.seconds, Math.floor(tMs / 1000));
-    recordLatency(sec, cls, latencyMs * 1000, n);
+    recordLatency(sec, cls, (latencyMs + CLIENT_OVERHEAD_MS) * 1000, n);
     if (reason !== undefined) recordReject(sec, cls, reason, n);
   }
 
