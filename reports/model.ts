@@ -48,7 +48,39 @@ export interface Summary {
   requests: number;
   latencyMs: LatencyPercentilesMs;
   byClass: Partial<Record<TrafficClass, ClassSummary>>;
+  /**
+   * Per endpoint (k6's `name` tag, e.g. "POST /fapi/v1/order"), names sorted; empty when the
+   * samples carry no names (simulated runs). Rejects count here only when the reject sample
+   * carries the name too. Optional only because summaries written before it lack it.
+   */
+  byEndpoint?: Record<string, ClassSummary>;
   byPhase: PhaseSummary[];
+  /**
+   * Burst-scoped figures (docs/summary.md "burst"); null when the profile has no burst.
+   * Optional only because summaries written before it lack it.
+   */
+  burst?: {
+    /** The burst phase: named "burst", else the first phase reaching the highest multiple. */
+    phase: string;
+    startS: number;
+    endS: number;
+    /** The last phase before the burst at the lowest multiple; null when none. */
+    preBurstPhase: string | null;
+    /** Start of the rise: the first phase after the pre-burst one whose multiple grows. */
+    riseStartS: number;
+    /** p99 of the burst phase's merged histogram, ms; null when it had no requests. */
+    p99Ms: number | null;
+    /** p99 of the pre-burst phase's merged histogram, ms; null when none or no requests. */
+    preBurstP99Ms: number | null;
+    /** Seconds from the rise's start to the first second with a capacity reject; null if none. */
+    timeToFirstRejectS: number | null;
+    /** Seconds from the burst's end to the first second whose p99 <= the pre-burst p99; null if never. */
+    timeToRecoverS: number | null;
+    /** Seconds from the burst's end until queue depth is 0 and replica lag is back to its pre-burst max. */
+    backlogDrainS: number | null;
+    /** Highest replica lag from the rise on, ms; null without a timeline. */
+    peakReplicaLagMs: number | null;
+  } | null;
   rejected: { total: number; rate: number; byReason: Partial<Record<RejectReason, number>> };
   staleReads: {
     /** Reads whose returned position was older than a change the client already had acknowledged. */
@@ -164,4 +196,13 @@ export interface ReportModel {
   timeline: Array<TimelinePoint & { t: number }>;
   generator: Array<GeneratorPoint & { t: number }>;
   phases: PhaseSpan[];
+  /**
+   * Latency percentile spectrum of the whole run: points [x = 1/(1-p), latency ms], read from the
+   * run's merged histograms (overall, and each class's own), never from averaged percentiles.
+   * Absent from models built without the histograms (the spectrum chart then shows "no data").
+   */
+  spectrum?: {
+    overall: Array<[x: number, ms: number]>;
+    byClass: Partial<Record<TrafficClass, Array<[x: number, ms: number]>>>;
+  };
 }

@@ -4,15 +4,46 @@ import { join } from "node:path";
 import type { WallPhase } from "../loadtests/lib/plan.ts";
 import { StampedeError } from "../scripts/errors.ts";
 import { HLOG_FILE, readIngested, writeIngested } from "./hlog.ts";
-import { type Ingested, ingestK6Csv } from "./ingest.ts";
-import type { GeneratorPoint, ReportModel, Summary, TimelinePoint } from "./model.ts";
-import { renderReportHtml } from "./render/html.ts";
+import { type Histogram, type Ingested, ingestK6Csv } from "./ingest.ts";
+import {
+  type GeneratorPoint,
+  type ReportModel,
+  type Summary,
+  type TimelinePoint,
+  TRAFFIC_CLASSES,
+} from "./model.ts";
+import { percentileSpectrum } from "./render/charts.ts";
+import { renderReportHtml, reportCharts } from "./render/html.ts";
+import { writeChartFiles } from "./render/png.ts";
+import { SparseHistogram } from "./sparse.ts";
 import { buildSummary, secondPoints } from "./summary.ts";
 
 /**
- * The reporter's entry: reads only the files of `runs/<id>/` and writes summary.json and
- * report.html next to them, so any run can be re-rendered later (`stampede report <dir>`).
+ * The reporter's entry: reads only the files of `runs/<id>/` and writes summary.json,
+ * report.html and charts/<chart>.svg|png next to them, so any run can be re-rendered later
+ * (`stampede report <dir>`).
  */
+
+/**
+ * Spectrum of one rolled-up histogram. Its buckets are copied into a sparse histogram first:
+ * the same buckets and percentiles, but each of the ~100 percentile reads walks only the
+ * occupied buckets instead of all ~23,500 counts of an HdrHistogram.
+ */
+function spectrumOf(h: Histogram | undefined): Array<[number, number]> {
+  if (h === undefined || h.totalCount === 0) return [];
+  const sparse = new SparseHistogram();
+  sparse.addHistogram(h);
+  return percentileSpectrum(sparse);
+}
+
+function runSpectrum(ingested: Ingested): NonNullable<ReportModel["spectrum"]> {
+  const byClass: NonNullable<ReportModel["spectrum"]>["byClass"] = {};
+  for (const c of TRAFFIC_CLASSES) {
+    const points = spectrumOf(ingested.byClass[c]?.latencyUs);
+    if (points.length > 0) byClass[c] = points;
+  }
+  return { overall: spectrumOf(ingested.overall.latencyUs), byClass };
+}
 
 async function readJsonLines<T>(path: string): Promise<T[]> {
   if (!existsSync(path)) return [];
@@ -81,8 +112,12 @@ export async function renderRun(runDir: string): Promise<Summary> {
     timeline: timeline.filter((p) => p.t >= -1),
     generator: generator.filter((g) => g.t >= -1),
     phases: phases.map((p) => ({ ...p })),
+    spectrum: runSpectrum(ingested),
   };
   await writeFile(join(runDir, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
-  await writeFile(join(runDir, "report.html"), renderReportHtml(model));
+  // One set of figures for the page and for charts/*.svg|png: the same definitions, the same look.
+  const figures = reportCharts(model);
+  await writeFile(join(runDir, "report.html"), renderReportHtml(model, figures));
+  await writeChartFiles(runDir, run.id, figures);
   return summary;
 }

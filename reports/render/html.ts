@@ -15,8 +15,12 @@ import type {
 } from "../model.ts";
 import { REJECT_REASONS, TRAFFIC_CLASSES } from "../model.ts";
 import { sumCounts } from "../summary.ts";
+import type { ChartFigure, ChartId } from "./charts.ts";
+import { CHARTS, OPTIONAL_CHARTS } from "./charts.ts";
 import type { Band, BarSeries, EventMarker, HoverColumn, LineSeries, Point } from "./svg.ts";
-import { escapeXml, timeChart } from "./svg.ts";
+import { escapeXml, spectrumChart, timeChart } from "./svg.ts";
+
+export { CHARTS, OPTIONAL_CHARTS } from "./charts.ts";
 
 /**
  * Colours are distinct within each chart, and the series that recur (percentiles, reject
@@ -44,6 +48,8 @@ export const COLORS = {
   k6Cpu: "#4338ca",
   exchangeCpu: "#0891b2",
   readQueue: "#a16207", // = TIER_COLORS.read
+  liquidations: "#b91c1c",
+  liquidationsShown: "#0284c7",
 } as const;
 
 /** Each provisioned tier keeps its colour: solid = ready instances, dashed = booting. */
@@ -340,14 +346,21 @@ interface ChartContext {
   events: EventMarker[];
 }
 
-function figure(id: string, heading: string, svgs: string[], caption: string): string {
-  return `<figure data-chart="${esc(id)}"><h3>${esc(heading)}</h3>${svgs.join("")}<figcaption>${caption}</figcaption></figure>`;
+const CHART_TITLES = new Map<string, string>([...CHARTS, ...OPTIONAL_CHARTS].map((c) => [c.id, c.title]));
+
+/** A chart of the list (reports/render/charts.ts), titled as the list says. */
+function figure(id: ChartId, svgs: string[], caption: string): ChartFigure {
+  return { id, heading: CHART_TITLES.get(id) ?? id, panels: svgs, caption };
+}
+
+function figureHtml(f: ChartFigure): string {
+  return `<figure data-chart="${esc(f.id)}"><h3>${esc(f.heading)}</h3>${f.panels.join("")}<figcaption>${f.caption}</figcaption></figure>`;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Charts
 
-function latencyChart(model: ReportModel, ctx: ChartContext): string {
+function latencyChart(model: ReportModel, ctx: ChartContext): ChartFigure {
   const secs = model.seconds;
   const pick = (k: keyof LatencyPercentilesMs) =>
     secs.map((s): Point => [mid(s.t), s.latencyMs?.[k] ?? null]);
@@ -418,10 +431,10 @@ function latencyChart(model: ReportModel, ctx: ChartContext): string {
     ...extra,
     "Gaps are seconds in which no request completed. Log scale; shaded bands are the profile's phases.",
   ].join(" ");
-  return figure("latency", "Latency per second", [svg], caption);
+  return figure("latency", [svg], caption);
 }
 
-function throughputChart(model: ReportModel, ctx: ChartContext): string {
+function throughputChart(model: ReportModel, ctx: ChartContext): ChartFigure {
   const secs = model.seconds;
   const reasons = REJECT_REASONS.filter((r) => secs.some((s) => (s.rejectedByReason[r] ?? 0) > 0));
   const bars: BarSeries[] = [
@@ -495,7 +508,7 @@ function throughputChart(model: ReportModel, ctx: ChartContext): string {
   ]
     .filter((s) => s !== "")
     .join(" ");
-  return figure("throughput", "Throughput and rejects", [svg], caption);
+  return figure("throughput", [svg], caption);
 }
 
 function staleSummary(st: ReportModel["summary"]["staleReads"]): string {
@@ -505,7 +518,7 @@ function staleSummary(st: ReportModel["summary"]["staleReads"]): string {
   return `Over the run: <strong>${formatCount(st.count)}</strong> stale ${share}; stale age p50 ${formatMs(st.ageMs.p50)} ms, p99 ${formatMs(st.ageMs.p99)} ms, <strong>max ${formatMs(st.ageMs.max)} ms</strong>.`;
 }
 
-function staleChart(model: ReportModel, ctx: ChartContext): string {
+function staleChart(model: ReportModel, ctx: ChartContext): ChartFigure {
   const secs = model.seconds;
   const st = model.summary.staleReads;
   const lines: LineSeries[] = [];
@@ -543,7 +556,8 @@ function staleChart(model: ReportModel, ctx: ChartContext): string {
     height: 280,
     x: { label: "time since start", domain: ctx.domain },
     y: { label: "stale reads / s" },
-    ...(lines.length > 0 ? { y2: { label: "age / lag (ms)" } } : {}),
+    // Ages and lags are never negative: the right axis starts at 0 whatever the left one does.
+    ...(lines.length > 0 ? { y2: { label: "age / lag (ms)", min: 0 } } : {}),
     bars: [
       {
         id: "stale",
@@ -561,7 +575,7 @@ function staleChart(model: ReportModel, ctx: ChartContext): string {
     "Line (right axis): the exchange's replica lag from timeline.jsonl; dots: the oldest stale read in that second.",
     staleSummary(st),
   ].join(" ");
-  return figure("stale", "Stale reads", [svg], caption);
+  return figure("stale", [svg], caption);
 }
 
 const EVENTS_CAPTION =
@@ -635,7 +649,7 @@ function instancesPanel(model: ReportModel, ctx: ChartContext): string {
   });
 }
 
-function capacityChart(model: ReportModel, ctx: ChartContext): string {
+function capacityChart(model: ReportModel, ctx: ChartContext): ChartFigure {
   const tl = model.timeline;
   const tiers = hasTiers(model);
   const queueLines: LineSeries[] = [
@@ -762,7 +776,7 @@ function capacityChart(model: ReportModel, ctx: ChartContext): string {
   ]
     .filter((x) => x !== "")
     .join(" ");
-  return figure("capacity", "Exchange capacity", panels, caption);
+  return figure("capacity", panels, caption);
 }
 
 function eventsSection(model: ReportModel, placed: readonly PlacedEvent[]): string {
@@ -784,7 +798,7 @@ function eventsSection(model: ReportModel, placed: readonly PlacedEvent[]): stri
   ].join("");
 }
 
-function generatorChart(model: ReportModel, ctx: ChartContext): string {
+function generatorChart(model: ReportModel, ctx: ChartContext): ChartFigure {
   const secs = model.seconds;
   const gen = model.generator;
   const dropped = model.summary.droppedIterations;
@@ -844,7 +858,136 @@ function generatorChart(model: ReportModel, ctx: ChartContext): string {
   ]
     .filter((s) => s !== "")
     .join(" ");
-  return figure("generator", "Load generator", [svg], caption);
+  return figure("generator", [svg], caption);
+}
+
+function spectrumFigure(model: ReportModel): ChartFigure {
+  const sp = model.spectrum;
+  const lines: LineSeries[] = [];
+  if (sp && sp.overall.length > 0)
+    lines.push({
+      id: "spectrum-overall",
+      name: "all requests",
+      color: COLORS.total,
+      points: sp.overall,
+      width: 2.25,
+    });
+  for (const c of TRAFFIC_CLASSES) {
+    const points = sp?.byClass[c];
+    if (points && points.length > 0)
+      lines.push({
+        id: `spectrum-${c}`,
+        name: c,
+        color: CLASS_COLORS[c],
+        points,
+        width: 1.5,
+        dash: "dashed",
+      });
+  }
+  const svg = spectrumChart({
+    id: "chart-spectrum",
+    title: "Latency by percentile over the whole run, per traffic class and overall, log-log",
+    width: CHART_WIDTH,
+    height: 340,
+    lines,
+    y: { label: "latency (ms)", scale: "log" },
+    noDataText: "no data",
+  });
+  const caption = [
+    "Latency at each percentile over the whole run, from the run's merged HDR histograms (per-second histograms added with <code>add</code>; percentiles are never averaged).",
+    "x = 1/(1-p) on a log axis, as HdrHistogram's plotter draws it: each step right is one more nine (90%, 99%, 99.9%...); a line ends at the highest percentile its request count resolves, at the maximum.",
+    "Solid: all requests; dashed: each traffic class from its own histogram.",
+  ].join(" ");
+  return figure("spectrum", [svg], caption);
+}
+
+/** One second of liquidation data from timeline.jsonl (see OPTIONAL_CHARTS in charts.ts). */
+export interface LiquidationSecond {
+  t: number;
+  happened: number;
+  shown: number;
+}
+
+/** Timeline seconds that carry both `liquidations` and `liquidationsShown` numbers. */
+export function liquidationSeconds(model: ReportModel): LiquidationSecond[] {
+  const out: LiquidationSecond[] = [];
+  for (const p of model.timeline) {
+    const row = p as Partial<Record<"liquidations" | "liquidationsShown", unknown>>;
+    if (isNum(p.t) && isNum(row.liquidations) && isNum(row.liquidationsShown))
+      out.push({ t: p.t, happened: row.liquidations, shown: row.liquidationsShown });
+  }
+  return out;
+}
+
+function liquidationsChart(model: ReportModel, ctx: ChartContext): ChartFigure | null {
+  const rows = liquidationSeconds(model);
+  if (rows.length === 0) return null;
+  let happened = 0;
+  let shown = 0;
+  const cumulative = rows.map((row) => {
+    happened += row.happened;
+    shown += row.shown;
+    return { t: row.t, happened, shown };
+  });
+  const svg = timeChart({
+    id: "chart-liquidations",
+    title: "Liquidations per second: happened vs shown by the throttled notification stream",
+    width: CHART_WIDTH,
+    height: 280,
+    x: { label: "time since start", domain: ctx.domain },
+    y: { label: "liquidations / s", min: 0 },
+    y2: { label: "since start (count)", min: 0 },
+    bars: [
+      {
+        id: "liquidations",
+        name: "liquidated / s",
+        color: COLORS.liquidations,
+        points: rows.map((row): Point => [row.t, row.happened]),
+      },
+    ],
+    lines: [
+      {
+        id: "liquidations-shown",
+        name: "shown by the stream / s",
+        color: COLORS.liquidationsShown,
+        points: rows.map((row): Point => [mid(row.t), row.shown]),
+        maxGap: 1.5,
+        width: 2,
+      },
+      {
+        id: "liquidations-total",
+        name: "liquidated, total",
+        color: COLORS.liquidations,
+        points: cumulative.map((c): Point => [c.t + 1, c.happened]),
+        axis: "right",
+        dash: "dashed",
+        maxGap: 1.5,
+        width: 1.5,
+      },
+      {
+        id: "liquidations-shown-total",
+        name: "shown, total",
+        color: COLORS.liquidationsShown,
+        points: cumulative.map((c): Point => [c.t + 1, c.shown]),
+        axis: "right",
+        dash: "dashed",
+        maxGap: 1.5,
+        width: 1.5,
+      },
+    ],
+    bands: ctx.bands,
+    events: ctx.events,
+    hover: hoverColumns(rows, (row) => [
+      `liquidated ${formatCount(row.happened)}`,
+      `shown ${formatCount(row.shown)}`,
+    ]),
+  });
+  const caption = [
+    "From timeline.jsonl: bars, positions the margin system liquidated each second (<code>liquidations</code>); solid line, the liquidation notifications the throttled public stream delivered in that second (<code>liquidationsShown</code>).",
+    "Dashed (right axis): both since the start; the distance between them is the severity users could not see.",
+    `Over the run: <strong>${formatCount(happened)}</strong> liquidated, ${formatCount(shown)} shown (${formatPct(ratio(shown, happened))}).`,
+  ].join(" ");
+  return figure("liquidations", [svg], caption);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1136,13 +1279,34 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
 }
 `;
 
-export function renderReportHtml(model: ReportModel): string {
-  const placed = placeEvents(model);
+/**
+ * Every chart of the report, in page order: the CHARTS list, then the OPTIONAL_CHARTS the run has
+ * data for. report.html and charts/<id>.svg|png are drawn from these same figures.
+ */
+export function reportCharts(model: ReportModel): ChartFigure[] {
   const ctx: ChartContext = {
     domain: xDomain(model),
     bands: model.phases.map((p) => ({ name: p.name, start: p.startS, end: p.endS })),
-    events: eventMarkers(placed),
+    events: eventMarkers(placeEvents(model)),
   };
+  const figures = [
+    latencyChart(model, ctx),
+    spectrumFigure(model),
+    throughputChart(model, ctx),
+    staleChart(model, ctx),
+    capacityChart(model, ctx),
+    generatorChart(model, ctx),
+  ];
+  const liquidations = liquidationsChart(model, ctx);
+  if (liquidations) figures.push(liquidations);
+  return figures;
+}
+
+export function renderReportHtml(
+  model: ReportModel,
+  figures: readonly ChartFigure[] = reportCharts(model),
+): string {
+  const placed = placeEvents(model);
   const title = `stampede ${simulated(model) ? "simulation" : "drill"} — ${model.runId}`;
   return [
     "<!doctype html>",
@@ -1159,11 +1323,7 @@ export function renderReportHtml(model: ReportModel): string {
     detailTables(model),
     "</section>",
     '<section id="charts"><h2>Charts</h2>',
-    latencyChart(model, ctx),
-    throughputChart(model, ctx),
-    staleChart(model, ctx),
-    capacityChart(model, ctx),
-    generatorChart(model, ctx),
+    ...figures.map(figureHtml),
     "</section>",
     eventsSection(model, placed),
     configSection(model),

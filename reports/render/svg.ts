@@ -107,7 +107,13 @@ export interface TimeChartOptions {
   eventLegend?: boolean;
 }
 
-const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
+/**
+ * The charts' typeface. The PNGs are rendered with the bundled copy in assets/fonts/ (resvg, no
+ * system fonts), so they look the same on every machine; a browser uses DejaVu Sans when installed,
+ * else Verdana (the same proportions: DejaVu descends from Bitstream Vera), else its sans-serif.
+ */
+export const FONT_FAMILY = '"DejaVu Sans", Verdana, "Bitstream Vera Sans", sans-serif';
+const FONT = FONT_FAMILY;
 const INK = "#1e293b";
 const MUTED = "#64748b";
 const GRID = "#e2e8f0";
@@ -161,9 +167,9 @@ function maxOf(xs: readonly number[], empty = 0): number {
   return xs.length > 0 ? m : empty;
 }
 
-/** Rough text width for the system font stack; only used to avoid overlaps, not to align. */
-function textWidth(text: string, fontSize: number): number {
-  return text.length * fontSize * 0.58;
+/** Rough text width in DejaVu Sans (mean advance ~0.6 em); only used to avoid overlaps, not to align. */
+export function textWidth(text: string, fontSize: number): number {
+  return text.length * fontSize * 0.6;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -420,6 +426,69 @@ function linePath(
   return { d, isolated };
 }
 
+// ---------------------------------------------------------------------------------------------
+// Downsampling for drawing
+
+/**
+ * A line reduced to the lowest and the highest value of each pixel column (in x order), for
+ * drawing only: an hour of per-second points is ~3.7 points per column of a 1100 px chart, more
+ * than a screen or a PNG can show. Nothing is averaged (an averaged percentile is not a
+ * percentile): every drawn point is a real value, and each column keeps its extremes, so spikes
+ * and dips stay visible. Gaps (null values, or x steps wider than `maxGap`) become explicit null
+ * points, so the caller draws the result with no gap rule of its own.
+ */
+export function minMaxPerColumn(
+  points: readonly Point[],
+  column: (x: number) => number,
+  maxGap = Number.POSITIVE_INFINITY,
+): Point[] {
+  const sorted = points.filter((p) => isNum(p[0])).sort((a, b) => a[0] - b[0]);
+  const out: Point[] = [];
+  let col: number | null = null;
+  let lo: [number, number] | null = null;
+  let hi: [number, number] | null = null;
+  let prevX: number | null = null;
+  const flush = () => {
+    if (lo && hi) {
+      if (lo === hi) out.push(lo);
+      else if (lo[0] <= hi[0]) out.push(lo, hi);
+      else out.push(hi, lo);
+    }
+    lo = null;
+    hi = null;
+    col = null;
+  };
+  for (const [x, v] of sorted) {
+    if (!isNum(v)) {
+      flush();
+      out.push([x, null]);
+      prevX = null;
+      continue;
+    }
+    if (prevX !== null && x - prevX > maxGap) {
+      flush();
+      out.push([(x + prevX) / 2, null]);
+    }
+    const c = column(x);
+    if (c !== col) {
+      flush();
+      col = c;
+    }
+    const p: [number, number] = [x, v];
+    if (lo === null || v < lo[1]) lo = p;
+    if (hi === null || v > hi[1]) hi = p;
+    prevX = x;
+  }
+  flush();
+  return out;
+}
+
+function countValues(points: readonly Point[]): number {
+  let n = 0;
+  for (const [x, v] of points) if (isNum(x) && isNum(v)) n++;
+  return n;
+}
+
 export function timeChart(o: TimeChartOptions): string {
   const width = o.width ?? 1100;
   const height = o.height ?? 320;
@@ -606,6 +675,26 @@ export function timeChart(o: TimeChartOptions): string {
 
   const scaleOf = (axis: AxisSide | undefined) => (axis === "right" && yR ? yR : yL);
 
+  // Bars narrower than a pixel: per pixel column, only the x with the tallest stack is drawn,
+  // one column wide (what the overlapping sub-pixel bars would have shown as their envelope).
+  const columns = Math.max(1, Math.floor(right - left));
+  const column = (x: number) => Math.floor(sx(x) - left);
+  let drawnFrom = 0;
+  let barColumns: Map<string, number> | null = null;
+  if (bars.length > 0 && sx(x0 + barWidth) - sx(x0) < 1) {
+    barColumns = new Map();
+    for (const axis of ["left", "right"] as const) {
+      const best = new Map<number, { x: number; total: number }>();
+      for (const [x, total] of stackTotals(bars.filter((b) => (b.axis ?? "left") === axis))) {
+        const c = column(x);
+        const cur = best.get(c);
+        if (!cur || total > cur.total) best.set(c, { x, total });
+      }
+      for (const [c, { x }] of best) barColumns.set(`${axis}:${x}`, c);
+    }
+    for (const b of bars) drawnFrom = Math.max(drawnFrom, countValues(b.points));
+  }
+
   // Stacked bars: one path per series (one subpath per bar) keeps the markup small.
   parts.push(`<g class="marks" clip-path="url(#${uid}-clip)">`);
   const base = new Map<string, number>();
@@ -615,10 +704,12 @@ export function timeChart(o: TimeChartOptions): string {
     for (const [x, v] of b.points) {
       if (!isNum(x) || !isNum(v) || v <= 0) continue;
       const key = `${b.axis ?? "left"}:${x}`;
+      const col = barColumns?.get(key);
+      if (barColumns && col === undefined) continue;
       const below = base.get(key) ?? 0;
       base.set(key, below + v);
-      const px0 = sx(x);
-      const px1 = sx(x + barWidth);
+      const px0 = col === undefined ? sx(x) : left + col;
+      const px1 = col === undefined ? sx(x + barWidth) : left + col + 1;
       const gap = px1 - px0 > 4 ? 1 : 0;
       const y0 = sc.y(sc.kind === "log" ? Math.max(below, sc.domain[0]) : below);
       const y1 = sc.y(below + v);
@@ -633,11 +724,15 @@ export function timeChart(o: TimeChartOptions): string {
 
   for (const s of lines) {
     const sc = scaleOf(s.axis);
+    const n = countValues(s.points);
+    const reduce = n > columns;
+    if (reduce) drawnFrom = Math.max(drawnFrom, n);
+    const points = reduce ? minMaxPerColumn(s.points, column, s.maxGap) : s.points;
     const { d, isolated } = linePath(
-      s.points,
+      points,
       sx,
       sc.y,
-      s.maxGap ?? Number.POSITIVE_INFINITY,
+      reduce ? Number.POSITIVE_INFINITY : (s.maxGap ?? Number.POSITIVE_INFINITY),
       s.step === true,
     );
     if (d === "") continue;
@@ -650,7 +745,7 @@ export function timeChart(o: TimeChartOptions): string {
         `<path data-series="${escapeXml(s.id ?? slug(s.name))}" d="${d}" fill="none" stroke="${color}" stroke-width="${w}"${dash} stroke-linejoin="round" stroke-linecap="round"/>`,
       );
     // A value with no neighbour would be an invisible zero-length path: show it as a dot.
-    const dots = s.markers ? linePoints(s.points, sx, sc.y) : isolated;
+    const dots = s.markers ? linePoints(points, sx, sc.y) : isolated;
     if (dots.length > 0) {
       const rad = s.markers ? 2.5 : 2;
       parts.push(`<g data-series-markers="${escapeXml(s.id ?? slug(s.name))}" fill="${color}">`);
@@ -661,6 +756,11 @@ export function timeChart(o: TimeChartOptions): string {
   parts.push("</g>");
 
   parts.push(`<line x1="${left}" x2="${right}" y1="${r(bottom)}" y2="${r(bottom)}" stroke="${AXIS}"/>`);
+  // Said once per figure: under the panel that carries the time axis title.
+  if (drawnFrom > 0 && o.x.label !== "")
+    parts.push(
+      `<text class="downsampled" x="${right}" y="${r(height - 8)}" text-anchor="end" font-size="10" fill="${MUTED}">${escapeXml(`drawn as min/max per pixel column (${formatTick(drawnFrom)} points in ${columns} px)`)}</text>`,
+    );
 
   if (o.hover && o.hover.length > 0) {
     parts.push('<g class="hover">');
@@ -702,4 +802,152 @@ function linePoints(
   const out: [number, number][] = [];
   for (const [x, v] of points) if (isNum(x) && isNum(v)) out.push([sx(x), sy(v)]);
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Percentile spectrum
+
+/**
+ * x of a percentile on a spectrum chart, HdrHistogram plotter convention: x = 1/(1-p) with p a
+ * fraction, on a log axis, so 0% -> 1, 90% -> 10, 99% -> 100, 99.9% -> 1,000: every "nine"
+ * gets the same width. p >= 1 (the maximum) has no finite x: Infinity.
+ */
+export function spectrumX(p: number): number {
+  return p >= 1 ? Number.POSITIVE_INFINITY : 1 / (1 - Math.max(0, p));
+}
+
+/** The percentile at spectrum x, as a label: 1 -> "0%", 10 -> "90%", 1000 -> "99.9%". */
+export function percentLabel(x: number): string {
+  if (!(x > 1)) return "0%";
+  const p = 100 * (1 - 1 / x);
+  return `${Number(p.toPrecision(Math.max(2, Math.round(Math.log10(x)) + 1)))}%`;
+}
+
+export interface SpectrumChartOptions {
+  id: string;
+  title: string;
+  width?: number;
+  height?: number;
+  /** Points are [x = 1/(1-p), latency]; `axis`, `step`, `maxGap` are ignored. */
+  lines: readonly LineSeries[];
+  y: AxisOptions;
+  noDataText?: string;
+}
+
+/**
+ * Latency by percentile: x = 1/(1-p) on a log axis labelled in percent (one decade per "nine"),
+ * y on a log axis. Same frame, fonts and legend as `timeChart`.
+ */
+export function spectrumChart(o: SpectrumChartOptions): string {
+  const width = o.width ?? 1100;
+  const height = o.height ?? 340;
+  const uid = slug(o.id);
+  const left = MARGIN.left;
+  const right = width - MARGIN.right;
+  const lines = o.lines.filter((s) => s.points.some(([x, v]) => isNum(x) && x >= 1 && isNum(v) && v > 0));
+  const legend: LegendItem[] = lines
+    .filter((s) => s.legend !== false)
+    .map((s) => ({ label: s.name, color: s.color, kind: "line", ...(s.dash ? { dash: s.dash } : {}) }));
+  const legendPos = layoutLegend(legend, left, right);
+  const legendRows = legend.length > 0 ? Math.max(...legendPos.map((p) => p.row)) + 1 : 0;
+  const top = 8 + legendRows * LEGEND_ROW + 8;
+  const bottom = height - MARGIN.bottom;
+  const parts: string[] = [
+    `<svg class="chart spectrum" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-labelledby="${uid}-title" font-family="${escapeXml(FONT)}" data-chart-id="${escapeXml(uid)}">`,
+    `<title id="${uid}-title">${escapeXml(o.title)}</title>`,
+    `<defs><clipPath id="${uid}-clip"><rect x="${left}" y="${r(top - 2)}" width="${r(right - left + 2)}" height="${r(bottom - top + 4)}"/></clipPath></defs>`,
+  ];
+  // x: whole decades from 0% (x = 1) to the first decade past the data, at least 99.9%.
+  let xMaxData = 1;
+  const ys: number[] = [];
+  for (const s of lines)
+    for (const [x, v] of s.points)
+      if (isNum(x) && x >= 1 && isNum(v) && v > 0) {
+        if (x > xMaxData) xMaxData = x;
+        ys.push(v);
+      }
+  const decades = Math.max(3, Math.ceil(Math.log10(xMaxData) - 1e-9));
+  const sx = (x: number) => left + (Math.log10(Math.max(1, x)) / decades) * (right - left);
+  parts.push(`<g class="x-axis" font-size="11" fill="${MUTED}">`);
+  for (let k = 0; k <= decades; k++) {
+    const x = 10 ** k;
+    const px = r(sx(x));
+    parts.push(
+      `<line x1="${px}" x2="${px}" y1="${r(top)}" y2="${r(bottom)}" stroke="${GRID}"/>`,
+      `<line x1="${px}" x2="${px}" y1="${r(bottom)}" y2="${r(bottom + 4)}" stroke="${AXIS}"/>`,
+      `<text data-x="${x}" x="${px}" y="${r(bottom + 16)}" text-anchor="middle">${percentLabel(x)}</text>`,
+    );
+  }
+  parts.push(
+    `<text x="${r((left + right) / 2)}" y="${r(height - 8)}" text-anchor="middle" fill="#334155">percentile (x = 1/(1-p), log scale)</text>`,
+    "</g>",
+  );
+  if (lines.length === 0) {
+    parts.push(
+      `<line x1="${left}" x2="${right}" y1="${r(bottom)}" y2="${r(bottom)}" stroke="${AXIS}"/>`,
+      `<text class="no-data" x="${r((left + right) / 2)}" y="${r((top + bottom) / 2)}" text-anchor="middle" font-size="14" fill="${MUTED}">${escapeXml(o.noDataText ?? "no data")}</text>`,
+      "</svg>",
+    );
+    return parts.join("");
+  }
+  const y = buildScale({ ...o.y, scale: o.y.scale ?? "log" }, ys, top, bottom, null);
+  parts.push(`<g class="y-axis" font-size="11" fill="${MUTED}">`);
+  for (const v of y.minor)
+    parts.push(
+      `<line x1="${left}" x2="${right}" y1="${r(y.y(v))}" y2="${r(y.y(v))}" stroke="${GRID_MINOR}"/>`,
+    );
+  for (const v of y.major) {
+    const py = y.y(v);
+    parts.push(`<line x1="${left}" x2="${right}" y1="${r(py)}" y2="${r(py)}" stroke="${GRID}"/>`);
+    parts.push(`<text x="${left - 8}" y="${r(py + 4)}" text-anchor="end">${escapeXml(formatTick(v))}</text>`);
+  }
+  parts.push(
+    `<text transform="translate(16 ${r((top + bottom) / 2)}) rotate(-90)" text-anchor="middle" fill="#334155">${escapeXml(o.y.label + (y.kind === "log" ? ", log scale" : ""))}</text>`,
+    "</g>",
+  );
+  if (legend.length > 0) {
+    parts.push('<g class="legend" font-size="12">');
+    legend.forEach((it, i) => {
+      const pos = legendPos[i];
+      if (!pos) return;
+      const cy = 8 + pos.row * LEGEND_ROW + 10;
+      const dash = it.dash ? ` stroke-dasharray="${DASHES[it.dash]}"` : "";
+      parts.push(
+        `<line x1="${r(pos.x)}" x2="${r(pos.x + 16)}" y1="${r(cy)}" y2="${r(cy)}" stroke="${escapeXml(it.color)}" stroke-width="2"${dash} stroke-linecap="round"/>`,
+        `<text x="${r(pos.x + 22)}" y="${r(cy + 4)}" fill="${INK}">${escapeXml(it.label)}</text>`,
+      );
+    });
+    parts.push("</g>");
+  }
+  parts.push(`<g class="marks" clip-path="url(#${uid}-clip)">`);
+  for (const s of lines) {
+    const pts = s.points.filter(([x, v]) => isNum(x) && x >= 1 && isNum(v) && v > 0);
+    const { d, isolated } = linePath(pts, sx, y.y, Number.POSITIVE_INFINITY);
+    const id = escapeXml(s.id ?? slug(s.name));
+    const color = escapeXml(s.color);
+    const dash = s.dash ? ` stroke-dasharray="${DASHES[s.dash]}"` : "";
+    // Tooltip: the value at each labelled percentile the line reaches.
+    const tip = [1, 2, 10, 100, 1000, 1e4, 1e5, 1e6]
+      .map((m) => pts.find(([x]) => Math.abs(x / m - 1) < 1e-6))
+      .filter((p): p is Point => p !== undefined)
+      .map(
+        ([x, v]) =>
+          `${x === 2 ? "50%" : percentLabel(x)}: ${formatTick(Number((v as number).toPrecision(3)))}`,
+      )
+      .join(", ");
+    parts.push(
+      `<path data-series="${id}" d="${d}" fill="none" stroke="${color}" stroke-width="${s.width ?? 1.75}"${dash} stroke-linejoin="round" stroke-linecap="round"><title>${escapeXml(`${s.name}: ${tip}`)}</title></path>`,
+    );
+    if (isolated.length > 0) {
+      parts.push(`<g data-series-markers="${id}" fill="${color}">`);
+      for (const [px, py] of isolated) parts.push(`<circle cx="${r(px)}" cy="${r(py)}" r="2"/>`);
+      parts.push("</g>");
+    }
+  }
+  parts.push(
+    "</g>",
+    `<line x1="${left}" x2="${right}" y1="${r(bottom)}" y2="${r(bottom)}" stroke="${AXIS}"/>`,
+    "</svg>",
+  );
+  return parts.join("");
 }
