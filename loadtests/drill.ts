@@ -106,7 +106,7 @@ function params(
 }
 
 /** Records a refusal by reason; returns true when the response was served. */
-function served(res: RefinedResponse<ResponseType>, cls: string): boolean {
+function served(res: RefinedResponse<ResponseType>, cls: string, endpoint: string): boolean {
   let code: number | undefined;
   if (res.status >= 400) {
     try {
@@ -118,7 +118,8 @@ function served(res: RefinedResponse<ResponseType>, cls: string): boolean {
   let reason = rejectReason(res.status, code, cls);
   if (res.status === 0 && res.error_code === 1050) reason = "timeout";
   if (reason === undefined) return true;
-  rejects.add(1, { class: cls, reason });
+  // k6 tags custom metrics only with what is given here: the endpoint goes along explicitly.
+  rejects.add(1, { class: cls, reason, name: endpoint });
   return false;
 }
 
@@ -145,7 +146,7 @@ export function order(data: SetupData): void {
       null,
       params("order", "DELETE /fapi/v1/order", c),
     );
-    served(res, "order");
+    served(res, "order", "DELETE /fapi/v1/order");
     return;
   }
   const s = pick(SYMBOLS);
@@ -162,7 +163,7 @@ export function order(data: SetupData): void {
     body += `&type=LIMIT&timeInForce=GTC&price=${price.toFixed(s.priceDecimals)}`;
   }
   const res = http.post(`${baseUrl}/fapi/v1/order`, body, params("order", "POST /fapi/v1/order", c));
-  if (!served(res, "order")) return;
+  if (!served(res, "order", "POST /fapi/v1/order")) return;
   const ack = res.json() as { orderId: number; status: string; executedQty: string; updateTime: number };
   if (ack.status === "NEW" || ack.status === "PARTIALLY_FILLED")
     myRestingOrder = { symbol: s.symbol, orderId: ack.orderId };
@@ -183,7 +184,7 @@ function readPosition(c: { apiKey: string; ip: string }, symbol: string): void {
     `${baseUrl}/fapi/v2/positionRisk?symbol=${symbol}`,
     params("position", "GET /fapi/v2/positionRisk", c),
   );
-  if (!served(res, "position")) return;
+  if (!served(res, "position", "GET /fapi/v2/positionRisk")) return;
   const acked = lastAckedFill[symbol];
   if (acked === undefined) return;
   const rows = res.json() as Array<{ symbol: string; updateTime: number }>;
@@ -201,5 +202,5 @@ export function depth(data: SetupData): void {
     `${baseUrl}/fapi/v1/depth?symbol=${pick(SYMBOLS).symbol}&limit=5`,
     params("depth", "GET /fapi/v1/depth", c),
   );
-  served(res, "depth");
+  served(res, "depth", "GET /fapi/v1/depth");
 }

@@ -7,6 +7,7 @@ import {
   type Ingested,
   newSecondTally,
   type ReasonCounts,
+  recordEndpointReject,
   recordReject,
   rollUp,
   type SecondTally,
@@ -27,6 +28,11 @@ import { latencyHistogram, SparseHistogram } from "./sparse.ts";
  *   values are latencies in µs (the Interval_Max column is in ms). Intervals tagged
  *   `Tag=stale_age` hold the ages of that second's stale reads in ms. Read one class with
  *   e.g. `HistogramLogProcessor -i latency.hlog -tag order -outputValueUnitRatio 1000`.
+ *   Per endpoint (k6's `name` tag), one more interval per (second, endpoint), tagged
+ *   `Tag=endpoint=<name>` with the name percent-encoded (see `endpointTag`), e.g.
+ *   `Tag=endpoint=POST%20/fapi/v1/order`: the same requests as the class intervals again, so a
+ *   tool adding up every interval regardless of tag counts them twice (HistogramLogProcessor
+ *   without `-tag` reads untagged intervals only; there are none).
  * - `client.jsonl`: one JSON line per second, t = 0 .. last second, with what the histograms
  *   do not hold (schema `ClientSecond` below).
  * - `latency.hgrm`: the whole run's latency percentile distribution (all classes), ms, as
@@ -44,6 +50,36 @@ export const HGRM_FILE = "latency.hgrm";
 export const STALE_AGE_TAG = "stale_age";
 /** Tag of the intervals holding requests that had no known class tag. */
 export const UNCLASSIFIED_TAG = "unclassified";
+/** Prefix of the tags of per-endpoint intervals: `endpoint=<percent-encoded name>`. */
+export const ENDPOINT_TAG_PREFIX = "endpoint=";
+
+/**
+ * The interval tag of an endpoint. HdrHistogram's log readers split a line on commas (Java's on
+ * `[ ,\r\n]`, and its writer refuses tags holding commas, spaces or line breaks), so `%`,
+ * commas, whitespace, other control characters and non-ASCII are written as %XX (UTF-8 bytes).
+ * `/`, `=`, `:` and the rest of printable ASCII stay as they are.
+ */
+export function endpointTag(name: string): string {
+  return ENDPOINT_TAG_PREFIX + name.replace(/[^\x21-\x7e]|[%,]/gu, percentEncoded);
+}
+
+/** %XX for each UTF-8 byte of a character. */
+function percentEncoded(ch: string): string {
+  let out = "";
+  for (const byte of Buffer.from(ch, "utf8")) out += `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  return out;
+}
+
+/** The endpoint name of a tag written by `endpointTag`, or undefined for other tags. */
+export function endpointOfTag(tag: string): string | undefined {
+  if (!tag.startsWith(ENDPOINT_TAG_PREFIX)) return undefined;
+  const encoded = tag.slice(ENDPOINT_TAG_PREFIX.length);
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    return encoded; // not written by us: keep the text as it is
+  }
+}
 
 /**
  * One line of client.jsonl.
@@ -52,6 +88,7 @@ export const UNCLASSIFIED_TAG = "unclassified";
  *   "t": 12,                                  // seconds since t0; the second [t, t+1)
  *   "rejected": {"order": {"rate_limited": 3}},  // rejects by class, then reason (classes/reasons with 0 left out)
  *   "rejectedUnclassified": {"error": 1},     // optional: rejects without a class tag
+ *   "rejectedByEndpoint": {"POST /fapi/v1/order": {"rate_limited": 3}},  // optional: the same rejects by endpoint
  *   "staleReads": 2,                          // position reads older than an acknowledged change
  *   "staleChecked": 40,                       // position reads that had a change to check against
  *   "staleAgeMaxMs": 812.5,                   // oldest stale read in the second, ms; null when none
@@ -63,6 +100,8 @@ export interface ClientSecond {
   t: number;
   rejected: Partial<Record<TrafficClass, ReasonCounts>>;
   rejectedUnclassified?: ReasonCounts;
+  /** The rejects again, by endpoint (k6's `name` tag); rejects without a name are in none. */
+  rejectedByEndpoint?: Record<string, ReasonCounts>;
   staleReads: number;
   staleChecked: number;
   staleAgeMaxMs: number | null;
@@ -89,7 +128,7 @@ export function formatHlog(ingested: Ingested): string {
   );
   writer.outputComment(`[BaseTime: ${epochSeconds(t0Us)} (seconds since epoch)]`);
   writer.outputComment(
-    "stampede client latency: one interval per second and traffic class (Tag=<class>), values in µs; Tag=stale_age: stale-read ages in ms",
+    "stampede client latency: one interval per second and traffic class (Tag=<class>), values in µs; Tag=endpoint=<k6 name, percent-encoded>: the same requests by endpoint; Tag=stale_age: stale-read ages in ms",
   );
   writer.outputLegend();
   const scratch = latencyHistogram();
@@ -107,6 +146,8 @@ export function formatHlog(ingested: Ingested): string {
       if (h !== undefined) put(h, cls, t);
     }
     if (sec.unclassifiedUs !== null) put(sec.unclassifiedUs, UNCLASSIFIED_TAG, t);
+    for (const name of [...sec.byEndpoint.keys()].sort())
+      put(sec.byEndpoint.get(name) as SparseHistogram, endpointTag(name), t);
     if (sec.staleAgeMs !== null) put(sec.staleAgeMs, STALE_AGE_TAG, t);
   }
   return out.join("");
@@ -127,10 +168,16 @@ export function formatClientJsonl(ingested: Ingested): string {
       const counts = sec.rejectedByClass[cls];
       if (counts !== undefined && nonEmpty(counts)) rejected[cls] = counts;
     }
+    const byEndpoint: Record<string, ReasonCounts> = {};
+    for (const name of [...sec.rejectedByEndpoint.keys()].sort()) {
+      const counts = sec.rejectedByEndpoint.get(name) as ReasonCounts;
+      if (nonEmpty(counts)) byEndpoint[name] = counts;
+    }
     const line: ClientSecond = {
       t,
       rejected,
       ...(nonEmpty(sec.rejectedUnclassified) ? { rejectedUnclassified: sec.rejectedUnclassified } : {}),
+      ...(Object.keys(byEndpoint).length > 0 ? { rejectedByEndpoint: byEndpoint } : {}),
       staleReads: sec.staleReads,
       staleChecked: sec.staleChecked,
       staleAgeMaxMs: sec.staleAgeMaxMs,
@@ -157,6 +204,17 @@ function isReasonCounts(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
+/** The entries of a `{reason: count}` object; throws (naming `where`) when it is not one. */
+function checkedReasonCounts(counts: unknown, where: string): Array<[RejectReason, number]> {
+  if (!isReasonCounts(counts)) throw new Error(`${where}: expected {reason: count}`);
+  return Object.entries(counts).map(([reason, n]) => {
+    if (!(REJECT_REASONS as readonly string[]).includes(reason))
+      throw new Error(`${where}: unknown reject reason "${reason}"`);
+    if (typeof n !== "number" || !Number.isFinite(n)) throw new Error(`${where}.${reason}: not a number`);
+    return [reason as RejectReason, n];
+  });
+}
+
 function addReasonCounts(
   sec: SecondTally,
   cls: TrafficClass | undefined,
@@ -164,13 +222,7 @@ function addReasonCounts(
   where: string,
 ): void {
   if (counts === undefined) return;
-  if (!isReasonCounts(counts)) throw new Error(`${where}: expected {reason: count}`);
-  for (const [reason, n] of Object.entries(counts)) {
-    if (!(REJECT_REASONS as readonly string[]).includes(reason))
-      throw new Error(`${where}: unknown reject reason "${reason}"`);
-    if (typeof n !== "number" || !Number.isFinite(n)) throw new Error(`${where}.${reason}: not a number`);
-    recordReject(sec, cls, reason as RejectReason, n);
-  }
+  for (const [reason, n] of checkedReasonCounts(counts, where)) recordReject(sec, cls, reason, n);
 }
 
 /** Parses an interval log into per-second tallies; t0 from its StartTime (else BaseTime). */
@@ -195,6 +247,14 @@ export function parseHlog(
     const tag = h.tag;
     const sparse = new SparseHistogram();
     sparse.addHistogram(h);
+    const endpoint = endpointOfTag(tag);
+    if (endpoint !== undefined) {
+      // A breakdown of requests the class intervals already hold: not added to the total.
+      const into = sec.byEndpoint.get(endpoint);
+      if (into === undefined) sec.byEndpoint.set(endpoint, sparse);
+      else into.add(sparse);
+      continue;
+    }
     if (tag === STALE_AGE_TAG) {
       if (sec.staleAgeMs === null) sec.staleAgeMs = sparse;
       else sec.staleAgeMs.add(sparse);
@@ -241,6 +301,14 @@ export function parseClientJsonl(text: string, seconds: Map<number, SecondTally>
       addReasonCounts(sec, known, counts, `${where}: rejected.${cls}`);
     }
     addReasonCounts(sec, undefined, line.rejectedUnclassified, `${where}: rejectedUnclassified`);
+    const byEndpoint = line.rejectedByEndpoint ?? {};
+    if (!isReasonCounts(byEndpoint))
+      throw new Error(`${where}: rejectedByEndpoint must be {endpoint: {reason: count}}`);
+    for (const [name, counts] of Object.entries(byEndpoint)) {
+      const at = `${where}: rejectedByEndpoint.${name}`;
+      // Only the endpoint's breakdown: these rejects are already counted under `rejected`.
+      for (const [reason, n] of checkedReasonCounts(counts, at)) recordEndpointReject(sec, name, reason, n);
+    }
     const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
     sec.staleReads += num(line.staleReads);
     sec.staleChecked += num(line.staleChecked);

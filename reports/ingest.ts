@@ -38,6 +38,14 @@ export interface SecondTally {
   rejectedByClass: Partial<Record<TrafficClass, ReasonCounts>>;
   /** Rejects whose sample had no known class tag. */
   rejectedUnclassified: ReasonCounts;
+  /**
+   * Requests by endpoint (k6's `name` tag, e.g. "POST /fapi/v1/order"): a second breakdown of
+   * the same requests as `byClass`, so never added to `latencyUs` again. Requests without a name
+   * (simulated runs) are in no endpoint.
+   */
+  byEndpoint: Map<string, SparseHistogram>;
+  /** Rejects by endpoint, then reason (also counted in `rejected`); rejects without a name in none. */
+  rejectedByEndpoint: Map<string, ReasonCounts>;
   staleReads: number;
   staleChecked: number;
   /** Ages of the stale reads, ms (values < 1 recorded as 1); null when none. */
@@ -57,6 +65,8 @@ export interface Ingested {
   t0Us: number | null;
   overall: Tally;
   byClass: Partial<Record<TrafficClass, Tally>>;
+  /** Per endpoint (k6's `name` tag), from the seconds' `byEndpoint`; empty for simulated runs. */
+  byEndpoint: Map<string, Tally>;
   /** Per phase, from the seconds whose middle lies in the phase (see `phaseIndex`). */
   byPhase: Tally[];
   seconds: Map<number, SecondTally>;
@@ -76,6 +86,8 @@ export function newSecondTally(): SecondTally {
     rejected: {},
     rejectedByClass: {},
     rejectedUnclassified: {},
+    byEndpoint: new Map(),
+    rejectedByEndpoint: new Map(),
     staleReads: 0,
     staleChecked: 0,
     staleAgeMs: null,
@@ -94,10 +106,27 @@ export function secondTally(seconds: Map<number, SecondTally>, t: number): Secon
   return sec;
 }
 
-/** Records `count` requests of latency `us` (µs, >= 1) of a class (undefined: unclassified). */
-export function recordLatency(sec: SecondTally, cls: TrafficClass | undefined, us: number, count = 1): void {
+/**
+ * Records `count` requests of latency `us` (µs, >= 1) of a class (undefined: unclassified) and,
+ * when given, of an endpoint (k6's `name` tag).
+ */
+export function recordLatency(
+  sec: SecondTally,
+  cls: TrafficClass | undefined,
+  us: number,
+  count = 1,
+  endpoint?: string,
+): void {
   const v = Math.max(1, Math.round(us));
   sec.latencyUs.recordValueWithCount(v, count);
+  if (endpoint !== undefined) {
+    let e = sec.byEndpoint.get(endpoint);
+    if (e === undefined) {
+      e = new SparseHistogram();
+      sec.byEndpoint.set(endpoint, e);
+    }
+    e.recordValueWithCount(v, count);
+  }
   let h: SparseHistogram | null | undefined;
   if (cls === undefined) {
     h = sec.unclassifiedUs;
@@ -115,14 +144,16 @@ export function recordLatency(sec: SecondTally, cls: TrafficClass | undefined, u
   h.recordValueWithCount(v, count);
 }
 
-/** Records n rejects of a reason for a class (undefined: unclassified). */
+/** Records n rejects of a reason for a class (undefined: unclassified) and, when given, an endpoint. */
 export function recordReject(
   sec: SecondTally,
   cls: TrafficClass | undefined,
   reason: RejectReason,
   n = 1,
+  endpoint?: string,
 ): void {
   bump(sec.rejected, reason, n);
+  if (endpoint !== undefined) recordEndpointReject(sec, endpoint, reason, n);
   if (cls === undefined) bump(sec.rejectedUnclassified, reason, n);
   else {
     let counts = sec.rejectedByClass[cls];
@@ -132,6 +163,21 @@ export function recordReject(
     }
     bump(counts, reason, n);
   }
+}
+
+/** Adds n rejects to an endpoint's counts only (the totals are recorded by `recordReject`). */
+export function recordEndpointReject(
+  sec: SecondTally,
+  endpoint: string,
+  reason: RejectReason,
+  n: number,
+): void {
+  let counts = sec.rejectedByEndpoint.get(endpoint);
+  if (counts === undefined) {
+    counts = {};
+    sec.rejectedByEndpoint.set(endpoint, counts);
+  }
+  bump(counts, reason, n);
 }
 
 /** Records one stale read's age, ms. */
@@ -156,6 +202,7 @@ export function rollUp(
     t0Us,
     overall: newTally(),
     byClass: {},
+    byEndpoint: new Map(),
     byPhase: phases.map(() => newTally()),
     seconds,
     staleReads: 0,
@@ -181,6 +228,9 @@ export function rollUp(
       const counts = sec.rejectedByClass[cls];
       if (counts !== undefined) addCounts(classTally(result, cls).rejected, counts);
     }
+    for (const [name, h] of sec.byEndpoint) h.addInto(endpointTally(result, name).latencyUs);
+    for (const [name, counts] of sec.rejectedByEndpoint)
+      addCounts(endpointTally(result, name).rejected, counts);
     result.staleReads += sec.staleReads;
     result.staleChecked += sec.staleChecked;
     if (sec.staleAgeMs !== null) sec.staleAgeMs.addInto(result.staleAgeMs);
@@ -211,6 +261,15 @@ function classTally(result: Ingested, cls: TrafficClass): Tally {
   return t;
 }
 
+function endpointTally(result: Ingested, name: string): Tally {
+  let t = result.byEndpoint.get(name);
+  if (t === undefined) {
+    t = newTally();
+    result.byEndpoint.set(name, t);
+  }
+  return t;
+}
+
 /** Index of the phase containing t; samples after the last phase (graceful stop) go to the last. */
 export function phaseIndex(phases: readonly WallPhase[], t: number): number {
   for (let i = 0; i < phases.length; i++) if (t < (phases[i] as WallPhase).endS) return i;
@@ -231,6 +290,9 @@ export function phaseIndex(phases: readonly WallPhase[], t: number): number {
 //   rather than misread.
 // - Numbers are read as `Number(field)` would (exactly: see `parseNumber`); a missing field is
 //   NaN, an empty one 0. Tags come from `extra_tags` (`key=value&...`, first match wins).
+// - The endpoint of a request or reject is its `name` column (k6's `name` tag); empty: none.
+//   `setup` requests are not drill traffic. At most MAX_ENDPOINTS distinct names are kept (k6
+//   names un-named requests by URL, which could be unbounded); the rest go to OTHER_ENDPOINT.
 //
 // How it is fast: decompressed chunks are scanned as bytes. A record's metric name is hashed
 // while looking for its first comma and looked up in a small table; the ~86% of rows the
@@ -350,6 +412,39 @@ export function splitCsv(line: string): string[] {
   return out;
 }
 
+/** Distinct endpoints kept per run; further names are counted under OTHER_ENDPOINT. */
+export const MAX_ENDPOINTS = 200;
+export const OTHER_ENDPOINT = "(other)";
+/** Endpoints compared byte by byte (a drill has four); later ones are looked up by string. */
+const LINEAR_ENDPOINTS = 16;
+
+/** Endpoint names (k6's `name` tag) by id. */
+class EndpointTable {
+  private readonly bytes: Uint8Array[] = [];
+  readonly names: string[] = [];
+  private readonly byName = new Map<string, number>();
+
+  /** The id of the endpoint named bytes[a, b) (a < b), added when new. */
+  id(buf: Buffer, a: number, b: number): number {
+    const bytes = this.bytes;
+    const n = bytes.length < LINEAR_ENDPOINTS ? bytes.length : LINEAR_ENDPOINTS;
+    for (let i = 0; i < n; i++) if (bytesEqual(buf, a, b, bytes[i] as Uint8Array)) return i;
+    return this.idOf(buf.toString("utf8", a, b));
+  }
+
+  /** The id of an endpoint name, added when new (OTHER_ENDPOINT's once MAX_ENDPOINTS are known). */
+  idOf(name: string): number {
+    const known = this.byName.get(name);
+    if (known !== undefined) return known;
+    if (this.names.length >= MAX_ENDPOINTS && name !== OTHER_ENDPOINT) return this.idOf(OTHER_ENDPOINT);
+    const id = this.names.length;
+    this.names.push(name);
+    this.bytes.push(Buffer.from(name, "utf8"));
+    this.byName.set(name, id);
+    return id;
+  }
+}
+
 /** Metric names seen, by the bytes of the name: open addressing on a 31-multiplier hash. */
 class MetricTable {
   private slots = new Int32Array(64).fill(-1);
@@ -406,6 +501,7 @@ export class K6CsvIngest {
   private t0Us: number | null = null;
   private readonly seconds = new Map<number, SecondTally>();
   private readonly metrics = new MetricTable();
+  private readonly endpoints = new EndpointTable();
   /** Counts of records parsed on the string path (they hold quotes), by metric name. */
   private readonly slowCounts = new Map<string, number>();
 
@@ -420,12 +516,13 @@ export class K6CsvIngest {
   /** The unfinished record at the end of the previous chunk. */
   private carry: Buffer | null = null;
 
-  // Rows before the start marker: kind, timestamp, value, class, reason, setup name.
+  // Rows before the start marker: kind, timestamp, value, class, reason, endpoint.
   private heldKind: number[] = [];
   private heldTs: number[] = [];
   private heldValue: number[] = [];
   private heldClass: number[] = [];
   private heldReason: number[] = [];
+  private heldEndpoint: number[] = [];
 
   // Field offsets of the current wanted row.
   private fieldStart: Int32Array = new Int32Array(32);
@@ -567,7 +664,7 @@ export class K6CsvIngest {
     const ts =
       colTs >= 0 && colTs < n ? parseNumber(buf, fs[colTs] as number, fe[colTs] as number) : Number.NaN;
     if (kind === K_SETUP_DONE) {
-      this.row(kind, ts, 0, -1, -1);
+      this.row(kind, ts, 0, -1, -1, -1);
       return;
     }
     const colValue = this.colValue;
@@ -577,6 +674,7 @@ export class K6CsvIngest {
         : Number.NaN;
     let cls = -1;
     let reason = -1;
+    let endpoint = -1;
     if (kind === K_DURATION || kind === K_REJECTS) {
       const col = this.colName;
       const extra = this.colExtra;
@@ -610,8 +708,10 @@ export class K6CsvIngest {
           p = q + 1;
         }
       }
+      if (cls !== SETUP_CLASS && col >= 0 && col < n && (fe[col] as number) > (fs[col] as number))
+        endpoint = this.endpoints.id(buf, fs[col] as number, fe[col] as number);
     }
-    this.row(kind, ts, value, cls, reason);
+    this.row(kind, ts, value, cls, reason, endpoint);
   }
 
   /** A record holding quotes (or any record, for tests): the string path. */
@@ -630,18 +730,22 @@ export class K6CsvIngest {
     const value = Number(row[this.colValue]);
     let cls = -1;
     let reason = -1;
+    let endpoint = -1;
     if (kind === K_DURATION && row[this.colName] === "setup") cls = SETUP_CLASS;
     else {
       const extra = row[this.colExtra] ?? "";
       cls = (TRAFFIC_CLASSES as readonly string[]).indexOf(tagValue(extra, "class") as string);
       const r = tagValue(extra, "reason");
       reason = r === undefined ? -1 : (REJECT_REASONS as readonly string[]).indexOf(r);
+      const name = row[this.colName];
+      if ((kind === K_DURATION || kind === K_REJECTS) && name !== undefined && name !== "")
+        endpoint = this.endpoints.idOf(name);
     }
-    this.row(kind, ts, value, cls, reason);
+    this.row(kind, ts, value, cls, reason, endpoint);
   }
 
   /** A parsed wanted row: sets t0, is held back until t0 is known, or is recorded. */
-  private row(kind: number, ts: number, value: number, cls: number, reason: number): void {
+  private row(kind: number, ts: number, value: number, cls: number, reason: number, endpoint: number): void {
     if (kind === K_SETUP_DONE) {
       this.t0Us = ts;
       this.replayHeld();
@@ -651,7 +755,8 @@ export class K6CsvIngest {
       this.heldValue.push(value);
       this.heldClass.push(cls);
       this.heldReason.push(reason);
-    } else this.record(kind, ts, value, cls, reason);
+      this.heldEndpoint.push(endpoint);
+    } else this.record(kind, ts, value, cls, reason, endpoint);
   }
 
   private replayHeld(): void {
@@ -662,15 +767,24 @@ export class K6CsvIngest {
         this.heldValue[i] as number,
         this.heldClass[i] as number,
         this.heldReason[i] as number,
+        this.heldEndpoint[i] as number,
       );
     this.heldKind = [];
     this.heldTs = [];
     this.heldValue = [];
     this.heldClass = [];
     this.heldReason = [];
+    this.heldEndpoint = [];
   }
 
-  private record(kind: number, ts: number, value: number, cls: number, reason: number): void {
+  private record(
+    kind: number,
+    ts: number,
+    value: number,
+    cls: number,
+    reason: number,
+    endpoint: number,
+  ): void {
     const tRelS = (ts - (this.t0Us as number)) / 1e6;
     const key = Math.max(0, Math.floor(tRelS));
     let sec = this.lastSec;
@@ -682,11 +796,23 @@ export class K6CsvIngest {
     switch (kind) {
       case K_DURATION:
         if (cls === SETUP_CLASS) return; // setup() traffic is not drill traffic
-        recordLatency(sec, TRAFFIC_CLASSES[cls], value * 1000);
+        recordLatency(
+          sec,
+          TRAFFIC_CLASSES[cls],
+          value * 1000,
+          1,
+          endpoint >= 0 ? this.endpoints.names[endpoint] : undefined,
+        );
         return;
       case K_REJECTS:
         if (reason < 0) return;
-        recordReject(sec, TRAFFIC_CLASSES[cls], REJECT_REASONS[reason] as RejectReason, value);
+        recordReject(
+          sec,
+          TRAFFIC_CLASSES[cls],
+          REJECT_REASONS[reason] as RejectReason,
+          value,
+          endpoint >= 0 ? this.endpoints.names[endpoint] : undefined,
+        );
         return;
       case K_STALE:
         sec.staleChecked++;

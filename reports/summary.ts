@@ -1,15 +1,16 @@
 import type { WallPhase } from "../loadtests/lib/plan.ts";
 import type { CapacityEvent } from "../mock-exchange/capacity/types.ts";
 import type { Ingested, Tally } from "./ingest.ts";
-import type {
-  ClassSummary,
-  GeneratorPoint,
-  LatencyPercentilesMs,
-  RejectReason,
-  SecondPoint,
-  Summary,
-  TimelinePoint,
-  TrafficClass,
+import {
+  type ClassSummary,
+  type GeneratorPoint,
+  type LatencyPercentilesMs,
+  REJECT_REASONS,
+  type RejectReason,
+  type SecondPoint,
+  type Summary,
+  type TimelinePoint,
+  type TrafficClass,
 } from "./model.ts";
 import type { Percentiles, SparseHistogram } from "./sparse.ts";
 
@@ -52,8 +53,14 @@ function classSummary(t: Tally): ClassSummary {
 /** What the summary takes from run.json and the server timeline besides the client data. */
 export interface SummaryContext {
   run?: Record<string, unknown>;
-  /** timeline.jsonl lines; old lines without the capacity fields are fine. */
-  timeline?: ReadonlyArray<Partial<TimelinePoint>>;
+  /**
+   * timeline.jsonl lines; old lines without the capacity fields are fine. `t` (seconds since t0,
+   * the second [t, t+1), as reports/report.ts re-bases them) is used when present; otherwise it
+   * is derived from `tsMs` (the end of the second) and `t0Ms`.
+   */
+  timeline?: ReadonlyArray<Partial<TimelinePoint> & { t?: number }>;
+  /** Unix ms of t0 for lines without `t`; default the client data's t0. */
+  t0Ms?: number;
 }
 
 /** run.json `strategy`: a name, or an object with a `name`. */
@@ -89,6 +96,190 @@ export function eventsOf(timeline: ReadonlyArray<Partial<TimelinePoint>>): Capac
   return out;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Burst-scoped figures (docs/summary.md "burst"). The phase rules are those of reports/compare.ts
+// (burstPhaseIndex, preBurstPhaseIndex, timeToRecoverS), so a summary and a comparison agree.
+
+/** A phase's highest multiple of normal load. */
+const level = (p: WallPhase) => Math.max(p.fromMultiple, p.toMultiple);
+
+/** Tolerance for phase boundaries (seconds) that are not whole. */
+const EPS = 1e-9;
+
+/**
+ * The burst phase: the phase named "burst", else the first phase reaching the highest multiple;
+ * -1 when there are no phases or the load never rises above its lowest multiple.
+ */
+export function burstPhaseOf(phases: readonly WallPhase[]): number {
+  const named = phases.findIndex((p) => p.name === "burst");
+  if (named >= 0) return named;
+  if (phases.length === 0) return -1;
+  const peak = Math.max(...phases.map(level));
+  const low = Math.min(...phases.map((p) => Math.min(p.fromMultiple, p.toMultiple)));
+  if (!(peak > low)) return -1;
+  return phases.findIndex((p) => level(p) === peak);
+}
+
+/** The pre-burst phase: of the phases ending by the burst's start, the last at the lowest multiple; -1 if none. */
+export function preBurstPhaseOf(phases: readonly WallPhase[], burst: number): number {
+  const b = phases[burst];
+  if (b === undefined) return -1;
+  let best = -1;
+  let bestLevel = Number.POSITIVE_INFINITY;
+  phases.forEach((p, i) => {
+    if (i === burst || p.endS > b.startS + EPS) return;
+    if (level(p) <= bestLevel) {
+      best = i;
+      bestLevel = level(p);
+    }
+  });
+  return best;
+}
+
+/**
+ * Start of the rise: the first phase after the pre-burst one (up to the burst) whose multiple
+ * grows, over the phase (a ramp) or at its start (a step up from the previous phase's end);
+ * the burst's start when none does.
+ */
+export function riseStartOf(phases: readonly WallPhase[], preBurst: number, burst: number): number {
+  for (let i = preBurst + 1; i <= burst; i++) {
+    const p = phases[i] as WallPhase;
+    const before = i > 0 ? (phases[i - 1] as WallPhase).toMultiple : p.fromMultiple;
+    if (p.toMultiple > p.fromMultiple || p.fromMultiple > before) return p.startS;
+  }
+  return (phases[burst] as WallPhase).startS;
+}
+
+/**
+ * Reasons that count for the time to first reject: refusals of capacity (limits, bans, shed
+ * load, timeouts, errors), not the engine's own 400s (unknown order, ...) which normal load has.
+ */
+export const CAPACITY_REJECT_REASONS: readonly RejectReason[] = REJECT_REASONS.filter(
+  (r) => r !== "order_rejected",
+);
+
+/** What the burst figures need from one second of client data. */
+export interface BurstSecond {
+  t: number;
+  latencyUs: Percentiles;
+  rejected: Partial<Record<RejectReason, number>>;
+}
+
+/** One timeline second for the burst figures: t = seconds since t0, the second [t, t+1). */
+export interface BurstTimelineSecond {
+  t: number;
+  /** Gateway queue depth at the end of the second. */
+  queueDepth: number;
+  /** Replica lag at the end of the second, ms. */
+  replicaLagMs: number;
+}
+
+/** Seconds from `fromS` to the first second overlapping [fromS, ...) with a capacity reject; null if none. */
+export function timeToFirstRejectS(seconds: readonly BurstSecond[], fromS: number): number | null {
+  const sorted = [...seconds].sort((a, b) => a.t - b.t);
+  for (const s of sorted) {
+    if (s.t + 1 <= fromS + EPS) continue;
+    let n = 0;
+    for (const r of CAPACITY_REJECT_REASONS) n += s.rejected[r] ?? 0;
+    if (n > 0) return round3(Math.max(0, s.t - fromS));
+  }
+  return null;
+}
+
+/**
+ * Seconds from `burstEndS` to the first second starting at or after it whose p99 is at or under
+ * `baselineUs` (µs, from the pre-burst histogram); seconds without requests do not count; null
+ * when that never happens or there is no baseline.
+ */
+export function timeToRecoverS(
+  seconds: readonly BurstSecond[],
+  burstEndS: number,
+  baselineUs: number | null,
+): number | null {
+  if (baselineUs === null) return null;
+  const sorted = [...seconds].sort((a, b) => a.t - b.t);
+  for (const s of sorted) {
+    if (s.t < burstEndS - EPS || s.latencyUs.totalCount === 0) continue;
+    if (s.latencyUs.getValueAtPercentile(99) <= baselineUs) return round3(Math.max(0, s.t - burstEndS));
+  }
+  return null;
+}
+
+/**
+ * Seconds from `burstEndS` until the backlog is gone: the first timeline second ending at or
+ * after the burst's end with queue depth 0 and replica lag <= `lagLimitMs`, measured at that
+ * second's end (t + 1); null when the timeline is empty or it never drains.
+ */
+export function backlogDrainS(
+  timeline: readonly BurstTimelineSecond[],
+  burstEndS: number,
+  lagLimitMs: number,
+): number | null {
+  const sorted = [...timeline].sort((a, b) => a.t - b.t);
+  for (const p of sorted) {
+    if (p.t + 1 < burstEndS - EPS) continue;
+    if (p.queueDepth <= 0 && p.replicaLagMs <= lagLimitMs) return round3(Math.max(0, p.t + 1 - burstEndS));
+  }
+  return null;
+}
+
+/** Timeline lines with a queue depth, as seconds since t0 (old or foreign lines are skipped). */
+export function burstTimeline(
+  timeline: ReadonlyArray<Partial<TimelinePoint> & { t?: number }>,
+  t0Ms: number | null,
+): BurstTimelineSecond[] {
+  const out: BurstTimelineSecond[] = [];
+  for (const p of timeline) {
+    if (typeof p.queueDepth !== "number" || !Number.isFinite(p.queueDepth)) continue;
+    let t: number;
+    if (typeof p.t === "number" && Number.isFinite(p.t)) t = p.t;
+    else if (typeof p.tsMs === "number" && t0Ms !== null) t = (p.tsMs - 1000 - t0Ms) / 1000;
+    else continue;
+    out.push({ t, queueDepth: p.queueDepth, replicaLagMs: finite(p.replicaLagMs) });
+  }
+  return out;
+}
+
+/** The burst figures of a run; null when the profile has no burst. */
+export function burstSummary(
+  phases: readonly WallPhase[],
+  byPhase: readonly Tally[],
+  seconds: readonly BurstSecond[],
+  timeline: readonly BurstTimelineSecond[],
+): NonNullable<Summary["burst"]> | null {
+  const b = burstPhaseOf(phases);
+  if (b < 0) return null;
+  const burst = phases[b] as WallPhase;
+  const pre = preBurstPhaseOf(phases, b);
+  const prePhase = pre >= 0 ? (phases[pre] as WallPhase) : undefined;
+  const riseStartS = riseStartOf(phases, pre, b);
+  const p99Us = (h: Percentiles | undefined) =>
+    h !== undefined && h.totalCount > 0 ? h.getValueAtPercentile(99) : null;
+  const burstP99 = p99Us(byPhase[b]?.latencyUs);
+  const preP99 = pre >= 0 ? p99Us(byPhase[pre]?.latencyUs) : null;
+  const ms = (us: number | null) => (us === null ? null : round3(us / 1000));
+  // Replica lag the pre-burst phase already had (seconds whose middle lies in it); 0 without one.
+  let preLagMaxMs = 0;
+  if (prePhase !== undefined)
+    for (const p of timeline)
+      if (p.t + 0.5 >= prePhase.startS && p.t + 0.5 < prePhase.endS)
+        preLagMaxMs = Math.max(preLagMaxMs, p.replicaLagMs);
+  const fromRise = timeline.filter((p) => p.t + 1 > riseStartS + EPS);
+  return {
+    phase: burst.name,
+    startS: round3(burst.startS),
+    endS: round3(burst.endS),
+    preBurstPhase: prePhase?.name ?? null,
+    riseStartS: round3(riseStartS),
+    p99Ms: ms(burstP99),
+    preBurstP99Ms: ms(preP99),
+    timeToFirstRejectS: timeToFirstRejectS(seconds, riseStartS),
+    timeToRecoverS: timeToRecoverS(seconds, burst.endS, preP99),
+    backlogDrainS: timeline.length > 0 ? backlogDrainS(timeline, burst.endS, preLagMaxMs) : null,
+    peakReplicaLagMs: fromRise.length > 0 ? round3(Math.max(...fromRise.map((p) => p.replicaLagMs))) : null,
+  };
+}
+
 export function buildSummary(
   ingested: Ingested,
   phases: readonly WallPhase[],
@@ -101,6 +292,12 @@ export function buildSummary(
   const byClass: Summary["byClass"] = {};
   for (const [cls, tally] of Object.entries(ingested.byClass) as Array<[TrafficClass, Tally]>)
     byClass[cls] = classSummary(tally);
+  // fromEntries: own properties even for a name like "__proto__".
+  const byEndpoint: Record<string, ClassSummary> = Object.fromEntries(
+    [...ingested.byEndpoint.keys()]
+      .sort()
+      .map((name) => [name, classSummary(ingested.byEndpoint.get(name) as Tally)]),
+  );
   const cpu = generator.map((g) => g.k6CpuCores);
   const k6CpuCores = cpu.length > 0 ? cpu.reduce((a, b) => a + b, 0) / cpu.length : 0;
   const k6CpuCoresMax = cpu.length > 0 ? Math.max(...cpu) : 0;
@@ -128,6 +325,7 @@ export function buildSummary(
     requests,
     latencyMs: percentilesMs(ingested.overall.latencyUs),
     byClass,
+    byEndpoint,
     byPhase: phases.map((p, i) => ({
       name: p.name,
       startS: round3(p.startS),
@@ -135,6 +333,15 @@ export function buildSummary(
       multiple: p.toMultiple,
       ...classSummary(ingested.byPhase[i] as Tally),
     })),
+    burst: burstSummary(
+      phases,
+      ingested.byPhase,
+      [...ingested.seconds].map(([t, s]) => ({ t, latencyUs: s.latencyUs, rejected: s.rejected })),
+      burstTimeline(
+        context.timeline ?? [],
+        context.t0Ms ?? (ingested.t0Us === null ? null : ingested.t0Us / 1000),
+      ),
+    ),
     rejected: {
       total: rejectedTotal,
       rate: requests > 0 ? round3(rejectedTotal / requests) : 0,

@@ -8,6 +8,8 @@ import { describe, expect, it } from "vitest";
 import type { WallPhase } from "../../loadtests/lib/plan.ts";
 import {
   CLIENT_FILE,
+  endpointOfTag,
+  endpointTag,
   formatHlog,
   HGRM_FILE,
   HLOG_FILE,
@@ -16,18 +18,20 @@ import {
   readIngested,
   writeIngested,
 } from "../../reports/hlog.ts";
-import { ingestK6Csv, rollUp } from "../../reports/ingest.ts";
+import { ingestK6Csv, rollUp, type SecondTally } from "../../reports/ingest.ts";
 import type { Summary } from "../../reports/model.ts";
 import { renderRun } from "../../reports/report.ts";
 import { latencyHistogram, SparseHistogram } from "../../reports/sparse.ts";
 import { buildSummary, secondPoints } from "../../reports/summary.ts";
+import { validate } from "./summarySchema.ts";
 
 const HEADER =
   "metric_name,timestamp,metric_value,error_code,expected_response,method,name,scenario,status,extra_tags,metadata";
 const T0 = 1_800_000_000_123_456; // unix µs, deliberately not on a whole ms
 
 function row(metric: string, tUs: number, value: number, name: string, extra: string): string {
-  return `${metric},${T0 + tUs},${value.toFixed(6)},,true,GET,${name},order,200,${extra},`;
+  const field = /[",\n]/.test(name) ? `"${name.replace(/"/g, '""')}"` : name;
+  return `${metric},${T0 + tUs},${value.toFixed(6)},,true,GET,${field},order,200,${extra},`;
 }
 
 // Boundaries off the whole second: phases are attributed per second (by the second's middle).
@@ -38,15 +42,33 @@ const phases: WallPhase[] = [
 
 const latenciesMs = Array.from({ length: 600 }, (_, i) => 0.2 + ((i * 37) % 250) * 1.7);
 const CLASSES = ["class=position", "class=order", "class=depth", ""]; // "" = no class tag
+/**
+ * k6 `name` tags by request (loadtests/drill.ts); the unclassified requests' name holds a comma,
+ * a space, a percent sign and non-ASCII, which an HdrHistogram log tag cannot hold as they are.
+ */
+const ODD_ENDPOINT = "GET /x,y 100%é";
+function endpointOf(i: number): string {
+  switch (i % 4) {
+    case 0:
+      return "GET /fapi/v2/positionRisk";
+    case 1:
+      return i % 8 === 1 ? "POST /fapi/v1/order" : "DELETE /fapi/v1/order";
+    case 2:
+      return "GET /fapi/v1/depth";
+    default:
+      return ODD_ENDPOINT;
+  }
+}
 const LINES = [
   row("http_req_duration", -50_000, 3, "setup", ""),
   `stampede_setup_done,${T0},1.000000,,,,,,,,`,
   ...latenciesMs.map((ms, i) =>
-    row("http_req_duration", i * 6_000, ms, "GET /x", CLASSES[i % CLASSES.length] as string),
+    row("http_req_duration", i * 6_000, ms, endpointOf(i), CLASSES[i % CLASSES.length] as string),
   ),
   row("stampede_rejects", 1_500_000, 1, "", "class=position&reason=rate_limited"),
-  row("stampede_rejects", 2_600_000, 1, "", "class=order&reason=overloaded"),
-  row("stampede_rejects", 2_700_000, 1, "", "class=order&reason=overloaded"),
+  // Rejects tagged with their endpoint (k6 `name`) count per endpoint too.
+  row("stampede_rejects", 2_600_000, 1, "POST /fapi/v1/order", "class=order&reason=overloaded"),
+  row("stampede_rejects", 2_700_000, 1, "DELETE /fapi/v1/order", "class=order&reason=overloaded"),
   row("stampede_rejects", 3_200_000, 1, "", "reason=error"),
   row("stampede_stale_read", 2_800_000, 1, "", "class=position"),
   row("stampede_stale_read", 2_850_000, 1, "", "class=position"),
@@ -127,6 +149,26 @@ describe("latency.hlog + client.jsonl", () => {
     expect(a.byClass.depth?.requests).toBe(150); // a quarter of the requests had no class tag
     expect(a.rejected.byReason).toEqual({ rate_limited: 1, overloaded: 2, error: 1 });
     expect(a.byClass.order?.rejected.byReason).toEqual({ overloaded: 2 });
+    // Per endpoint (k6's name tag): the same requests again, split by name, names sorted.
+    expect(Object.keys(a.byEndpoint ?? {})).toEqual([
+      "DELETE /fapi/v1/order",
+      "GET /fapi/v1/depth",
+      "GET /fapi/v2/positionRisk",
+      ODD_ENDPOINT,
+      "POST /fapi/v1/order",
+    ]);
+    expect(Object.values(a.byEndpoint ?? {}).map((e) => e.requests)).toEqual([75, 150, 150, 150, 75]);
+    expect(a.byEndpoint?.["POST /fapi/v1/order"]?.rejected).toEqual({
+      total: 1,
+      byReason: { overloaded: 1 },
+    });
+    expect(a.byEndpoint?.["GET /fapi/v2/positionRisk"]?.rejected).toEqual({ total: 0, byReason: {} });
+    // Percentiles per endpoint come from the endpoint's merged histogram.
+    const positionRisk = fromCsv.byEndpoint.get("GET /fapi/v2/positionRisk")?.latencyUs;
+    expect(a.byEndpoint?.["GET /fapi/v2/positionRisk"]?.latencyMs.p99).toBe(
+      Math.round(positionRisk?.getValueAtPercentile(99) ?? 0) / 1000,
+    );
+    expect(a.byEndpoint?.["GET /fapi/v2/positionRisk"]?.latencyMs).toEqual(a.byClass.position?.latencyMs);
     // A second belongs to the phase holding its middle: second 0 | seconds 1, 2, 3.
     const perSecond = secondPoints(fromCsv).map((s) => s.requests);
     expect(a.byPhase.map((p) => p.requests)).toEqual([perSecond[0], 600 - (perSecond[0] as number)]);
@@ -161,8 +203,17 @@ describe("latency.hlog + client.jsonl", () => {
       '"StartTimestamp","Interval_Length","Interval_Max","Interval_Compressed_Histogram"\n',
     );
     const intervals = text.split("\n").filter((l) => l.startsWith("Tag="));
-    // 4 seconds x (3 classes + unclassified) + 1 stale_age interval.
-    expect(intervals).toHaveLength(17);
+    // 4 seconds x (3 classes + unclassified) + 1 stale_age interval + 4 seconds x 5 endpoints.
+    expect(intervals).toHaveLength(37);
+    expect(intervals.filter((l) => l.startsWith("Tag=endpoint=POST%20/fapi/v1/order,"))).toHaveLength(4);
+    expect(intervals.filter((l) => l.startsWith("Tag=endpoint=GET%20/x%2Cy%20100%25%C3%A9,"))).toHaveLength(
+      4,
+    );
+    // Every line splits into the same 5 fields, on commas as on Java's [ ,\r\n] delimiters.
+    for (const l of intervals) {
+      expect(l.split(",")).toHaveLength(5);
+      expect(l.split(/[ ,\r\n]/)).toHaveLength(5);
+    }
     expect(intervals.filter((l) => l.startsWith("Tag=order,"))).toHaveLength(4);
     expect(intervals.filter((l) => l.startsWith("Tag=stale_age,2.000,1.000,"))).toHaveLength(1);
     const first = intervals.find((l) => l.startsWith("Tag=position,0.000,1.000,")) ?? "";
@@ -182,14 +233,26 @@ describe("latency.hlog + client.jsonl", () => {
         3,
       );
     }
-    expect([...tags].sort()).toEqual(["depth", "order", "position", "stale_age", "unclassified"]);
-    expect(hdr.listTags(text).sort()).toEqual(["depth", "order", "position", "stale_age", "unclassified"]);
+    const endpointTags = [
+      "endpoint=DELETE%20/fapi/v1/order",
+      "endpoint=GET%20/fapi/v1/depth",
+      "endpoint=GET%20/fapi/v2/positionRisk",
+      "endpoint=GET%20/x%2Cy%20100%25%C3%A9",
+      "endpoint=POST%20/fapi/v1/order",
+    ];
+    const allTags = ["depth", ...endpointTags, "order", "position", "stale_age", "unclassified"];
+    expect([...tags].sort()).toEqual(allTags);
+    expect(hdr.listTags(text).sort()).toEqual(allTags);
 
     const client = readFileSync(join(dir, CLIENT_FILE), "utf8").trim().split("\n");
     expect(client).toHaveLength(4);
     expect(JSON.parse(client[2] as string)).toEqual({
       t: 2,
       rejected: { order: { overloaded: 2 } },
+      rejectedByEndpoint: {
+        "DELETE /fapi/v1/order": { overloaded: 1 },
+        "POST /fapi/v1/order": { overloaded: 1 },
+      },
       staleReads: 2,
       staleChecked: 3,
       staleAgeMaxMs: 1234.5,
@@ -200,6 +263,43 @@ describe("latency.hlog + client.jsonl", () => {
       droppedIterations: 2,
     });
     expect(readFileSync(join(dir, HGRM_FILE), "utf8")).toMatch(/#\[Mean\s+=/);
+  });
+
+  it("encodes endpoint names into tags HdrHistogram logs can hold, and decodes them back", () => {
+    const names = [
+      "POST /fapi/v1/order",
+      "GET /x,y 100%é",
+      "tab\there\r\nnewline",
+      "emoji 🚀 and %25 literal",
+      "a=b&c=d:e/f?g",
+      "",
+    ];
+    for (const name of names) {
+      const tag = endpointTag(name);
+      expect(tag).toMatch(/^endpoint=[\x21-\x7e]*$/);
+      expect(tag).not.toMatch(/[ ,\r\n\t]/);
+      expect(endpointOfTag(tag)).toBe(name);
+    }
+    expect(endpointTag("POST /fapi/v1/order")).toBe("endpoint=POST%20/fapi/v1/order");
+    expect(endpointOfTag("order")).toBeUndefined();
+    expect(endpointOfTag("endpoint=bad%zz")).toBe("bad%zz"); // not ours: kept as it is
+  });
+
+  it("reads rejects by endpoint from client.jsonl without counting them twice", () => {
+    const seconds = new Map<number, SecondTally>();
+    parseClientJsonl(
+      '{"t": 0, "rejected": {"order": {"rate_limited": 3}}, "rejectedByEndpoint": {"POST /fapi/v1/order": {"rate_limited": 3}}}\n',
+      seconds,
+    );
+    const sec = seconds.get(0);
+    expect(sec?.rejected).toEqual({ rate_limited: 3 });
+    expect(sec?.rejectedByEndpoint.get("POST /fapi/v1/order")).toEqual({ rate_limited: 3 });
+    expect(() => parseClientJsonl('{"t": 0, "rejectedByEndpoint": {"GET /x": {"nope": 1}}}')).toThrow(
+      /rejectedByEndpoint\.GET \/x: unknown reject reason "nope"/,
+    );
+    expect(() => parseClientJsonl('{"t": 0, "rejectedByEndpoint": [1]}')).toThrow(
+      /rejectedByEndpoint must be/,
+    );
   });
 
   it("reads logs with absolute timestamps and untagged intervals, and rejects malformed client lines", () => {
@@ -267,6 +367,10 @@ describe("renderRun on drill and simulated folders", () => {
     const b = await renderRun(sim);
     expect(clientPart({ ...b, cost: a.cost, events: a.events })).toEqual(clientPart(a));
     expect(b.simulated).toBe(true);
+    // Both summary.json files hold to docs/summary.schema.json.
+    expect(validate(a)).toEqual([]);
+    expect(validate(JSON.parse(readFileSync(join(sim, "summary.json"), "utf8")))).toEqual([]);
+    expect(a.byEndpoint).toEqual(b.byEndpoint);
     expect(b.strategy).toBe("reactive");
     expect(a.strategy).toBe("fixed");
     expect(b.cost).toEqual({ instanceMinutes: { gateway: 14.5, read: 6, total: 20.5 } });
@@ -328,5 +432,28 @@ describe("renderRun on drill and simulated folders", () => {
     expect(rows.map((r) => Number(r[0]))).toEqual([1, 2, 3, 4]);
     const total = Number(rows[3]?.[5]);
     expect(total).toBe(ingested.byClass.order?.latencyUs.totalCount);
+
+    // An endpoint's intervals, by their encoded tag (including the one whose name had a comma).
+    for (const name of ["POST /fapi/v1/order", ODD_ENDPOINT]) {
+      const out = join(dir, "endpoint");
+      execFileSync(
+        "java",
+        ["-cp", jar, "org.HdrHistogram.HistogramLogProcessor", "-i", join(dir, HLOG_FILE)].concat([
+          "-tag",
+          endpointTag(name),
+          "-csv",
+          "-o",
+          out,
+        ]),
+        { stdio: "ignore" },
+      );
+      const last = readFileSync(out, "utf8")
+        .trim()
+        .split("\n")
+        .filter((l) => /^\d/.test(l))
+        .at(-1)
+        ?.split(",");
+      expect(Number(last?.[5]), name).toBe(ingested.byEndpoint.get(name)?.latencyUs.totalCount);
+    }
   });
 });

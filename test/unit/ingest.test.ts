@@ -227,12 +227,14 @@ function referenceIngest(files: Uint8Array[], phases: readonly WallPhase[]): Ing
     const cls = (TRAFFIC_CLASSES as readonly string[]).includes(c as string)
       ? (c as TrafficClass)
       : undefined;
+    const name = field(row, "name");
+    const endpoint = name === undefined || name === "" ? undefined : name; // k6's `name` tag
     if (metric === "http_req_duration") {
-      if (field(row, "name") !== "setup") recordLatency(sec, cls, value * 1000);
+      if (name !== "setup") recordLatency(sec, cls, value * 1000, 1, endpoint);
     } else if (metric === "stampede_rejects") {
       const reason = refTag(extra, "reason");
       if ((REJECT_REASONS as readonly string[]).includes(reason as string))
-        recordReject(sec, cls, reason as RejectReason, value);
+        recordReject(sec, cls, reason as RejectReason, value, endpoint);
     } else if (metric === "stampede_stale_read") {
       sec.staleChecked++;
       if (value > 0) sec.staleReads++;
@@ -311,6 +313,7 @@ function canon(seconds: Map<number, SecondTally>): unknown {
       unclassifiedUs: h(s.unclassifiedUs),
       staleAgeMs: h(s.staleAgeMs),
       byClass: Object.fromEntries(Object.entries(s.byClass).map(([c, x]) => [c, h(x)])),
+      byEndpoint: Object.fromEntries([...s.byEndpoint].map(([e, x]) => [e, h(x)])),
     }));
 }
 
