@@ -198,6 +198,16 @@ export async function writeIngested(runDir: string, ingested: Ingested): Promise
       ? ingested.overall.latencyUs.outputPercentileDistribution(5, 1000)
       : "# no request completed\n",
   );
+  // One distribution per traffic class too (values in ms, as HdrHistogram's plotter expects).
+  for (const [cls, tally] of Object.entries(ingested.byClass)) {
+    if (tally === undefined || tally.latencyUs.totalCount === 0) continue;
+    await writeFile(join(runDir, classHgrmFile(cls)), tally.latencyUs.outputPercentileDistribution(5, 1000));
+  }
+}
+
+/** `latency-<class>.hgrm`: the percentile distribution of one traffic class. */
+export function classHgrmFile(cls: string): string {
+  return `latency-${cls}.hgrm`;
 }
 
 function isReasonCounts(v: unknown): v is Record<string, unknown> {

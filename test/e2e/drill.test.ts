@@ -4,8 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { gunzipSync } from "node:zlib";
+import { chromium } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import type { Summary } from "../../reports/model.ts";
+import { CHROMIUM, checkCharts, expectedCharts, openOffline, probeCharts } from "../browser/pageChecks.ts";
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, "..", "..", "bin", "stampede.js");
@@ -92,6 +94,29 @@ describe("stampede drill end to end (real k6 against the mock exchange)", () => 
     expect(runJson.scales.timeScale).toBe(180);
     const html = readFileSync(join(runDir, "report.html"), "utf8");
     for (const chart of ["latency", "throughput", "stale"]) expect(html).toContain(`data-chart="${chart}"`);
+
+    // The drill's own report, as a user opens it: offline in Chromium, every chart drawn
+    // (generator health included: a drill has k6 data), no console errors.
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
+    });
+    try {
+      const { page, problems } = await openOffline(browser, join(runDir, "report.html"));
+      const probes = await probeCharts(page);
+      expect(problems.pageErrors, "page errors").toEqual([]);
+      expect(problems.console, "console errors").toEqual([]);
+      expect(problems.requests, "requests other than file:// and data:").toEqual([]);
+      checkCharts(probes, (await expectedCharts()).report);
+      await page.screenshot({ path: join(out, "drill-report.png"), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+    for (const chart of (await expectedCharts()).report) {
+      expect(existsSync(join(runDir, "charts", `${chart}.svg`)), chart).toBe(true);
+      expect(existsSync(join(runDir, "charts", `${chart}.png`)), chart).toBe(true);
+    }
 
     // Re-rendering from the folder alone gives the same summary.
     const again = await stampede(["report", runDir, "--json"], 60_000);

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { WallPhase } from "../../loadtests/lib/plan.ts";
 import {
   CLIENT_FILE,
+  classHgrmFile,
   endpointOfTag,
   endpointTag,
   formatHlog,
@@ -263,6 +264,11 @@ describe("latency.hlog + client.jsonl", () => {
       droppedIterations: 2,
     });
     expect(readFileSync(join(dir, HGRM_FILE), "utf8")).toMatch(/#\[Mean\s+=/);
+    // One distribution per class with requests, whose total count is that class's.
+    for (const [cls, tally] of Object.entries(ingested.byClass)) {
+      const hgrm = readFileSync(join(dir, classHgrmFile(cls)), "utf8");
+      expect(hgrm).toMatch(new RegExp(`Total count\\s+=\\s+${tally?.latencyUs.totalCount}\\]`));
+    }
   });
 
   it("encodes endpoint names into tags HdrHistogram logs can hold, and decodes them back", () => {
