@@ -11,7 +11,7 @@ import exec from "k6/execution";
 import http, { type RefinedParams, type RefinedResponse, type ResponseType } from "k6/http";
 import { Counter, Rate, Trend } from "k6/metrics";
 import { seededRandom } from "../mock-exchange/random.ts";
-import { planDrill } from "./lib/plan.ts";
+import { planDrill, scaleRates } from "./lib/plan.ts";
 import { rejectReason } from "./lib/reasons.ts";
 import { PROFILES } from "./profiles/index.ts";
 
@@ -22,7 +22,8 @@ if (profile === undefined) throw new Error(`unknown profile "${profileName}"`);
 const timeScale = Number(__ENV.STAMPEDE_TIME_SCALE ?? profile.defaultTimeScale);
 const iterationBudgetS = Number(__ENV.STAMPEDE_ITERATION_BUDGET_S ?? 0.8);
 const seed = Number(__ENV.STAMPEDE_SEED ?? 1);
-const plan = planDrill(profile, { timeScale, iterationBudgetS });
+const rateScale = Number(__ENV.STAMPEDE_RATE_SCALE ?? 1);
+const plan = planDrill(scaleRates(profile, rateScale), { timeScale, iterationBudgetS });
 
 function scenario(cls: "order" | "position" | "depth") {
   const p = plan.classes[cls];

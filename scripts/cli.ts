@@ -55,6 +55,10 @@ await yargs(hideBin(process.argv))
           type: "number",
           describe: "Wall seconds to compress the whole profile into (sets the time scale)",
         })
+        .option("rate-scale", {
+          type: "number",
+          describe: "Multiply every class's normal rate (default 1): the same shape, lighter or heavier",
+        })
         .option("seed", {
           type: "number",
           default: 1,
@@ -79,6 +83,7 @@ await yargs(hideBin(process.argv))
           profileName: argv.profile,
           timeScale: argv["time-scale"],
           durationS: argv.duration,
+          rateScale: argv["rate-scale"],
           seed: argv.seed,
           outDir: argv.out,
           strategy: argv.strategy,
@@ -117,6 +122,10 @@ await yargs(hideBin(process.argv))
         .option("time-scale", {
           type: "number",
           describe: "Natural seconds per virtual second (default 1; a drill's scale to compare with it)",
+        })
+        .option("rate-scale", {
+          type: "number",
+          describe: "Multiply every class's normal rate (default 1), as drill --rate-scale",
         })
         .option("method", {
           choices: ["auto", "requests", "aggregate"] as const,
@@ -185,6 +194,7 @@ await yargs(hideBin(process.argv))
           strategy: argv.strategy,
           scale: argv.scale,
           timeScale: argv["time-scale"],
+          rateScale: argv["rate-scale"],
           seed: argv.seed,
           method: argv.method,
           outDir: argv.out,

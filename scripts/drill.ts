@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { createWriteStream, existsSync } from "node:fs";
 import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
-import { naturalDurationS, planDrill, validateProfile } from "../loadtests/lib/plan.ts";
+import { naturalDurationS, planDrill, scaleRates, validateProfile } from "../loadtests/lib/plan.ts";
 import { PROFILES } from "../loadtests/profiles/index.ts";
 import { startMockExchange } from "../mock-exchange/api/server.ts";
 import type { ExchangeConfig } from "../mock-exchange/defaults.ts";
@@ -23,6 +23,8 @@ export interface DrillOptions {
   profileName: string;
   timeScale?: number | undefined;
   durationS?: number | undefined;
+  /** Multiplies every class's normal rate (default 1). */
+  rateScale?: number | undefined;
   seed: number;
   outDir: string;
   /** Provisioning strategy of the capacity model (capacity/strategies.ts). */
@@ -77,6 +79,9 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
       `unknown profile "${opts.profileName}"; known: ${Object.keys(PROFILES).join(", ")}`,
     );
   }
+  if (opts.rateScale !== undefined && !(opts.rateScale > 0 && Number.isFinite(opts.rateScale)))
+    throw new StampedeError("E_USAGE", "--rate-scale must be a number > 0");
+  const rateScale = opts.rateScale ?? 1;
   const problems = validateProfile(profile);
   if (problems.length > 0)
     throw new StampedeError("E_BAD_PROFILE", `profile ${profile.name} is invalid: ${problems.join("; ")}`);
@@ -98,7 +103,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
   // An order iteration is an order plus a read-back; each may wait the full queue timeout.
   const slowestServiceMs = Math.max(...Object.values(config.capacity.serviceTimeMs));
   const iterationBudgetS = (2 * (config.capacity.queueTimeoutMs + 3 * slowestServiceMs)) / 1000;
-  const plan = planDrill(profile, { timeScale, iterationBudgetS });
+  const plan = planDrill(scaleRates(profile, rateScale), { timeScale, iterationBudgetS });
 
   const outDir = resolve(opts.outDir);
   await mkdir(outDir, { recursive: true });
@@ -126,6 +131,8 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
     "-e",
     `STAMPEDE_TIME_SCALE=${timeScale}`,
     "-e",
+    `STAMPEDE_RATE_SCALE=${rateScale}`,
+    "-e",
     `STAMPEDE_SEED=${opts.seed}`,
     "-e",
     `STAMPEDE_ITERATION_BUDGET_S=${iterationBudgetS}`,
@@ -144,7 +151,8 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
       timeScale,
       naturalDurationS: natural,
       wallDurationS: plan.durationS,
-      normalRatePerS: profile.normalRatePerS,
+      rateScale,
+      normalRatePerS: scaleRates(profile, rateScale).normalRatePerS,
       peakRatePerS: Object.fromEntries(Object.entries(plan.classes).map(([c, p]) => [c, p.peakRatePerS])),
     },
     plan,

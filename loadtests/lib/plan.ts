@@ -126,6 +126,17 @@ function isNumber(x: unknown): x is number {
   return typeof x === "number" && Number.isFinite(x);
 }
 
+/**
+ * The profile with every class's normal rate multiplied by `rateScale` (design.md: "the normal
+ * rate itself is a parameter"): the same shape at a size the machine drives without saturating.
+ */
+export function scaleRates(profile: Profile, rateScale: number): Profile {
+  if (rateScale === 1) return profile;
+  const normalRatePerS = { ...profile.normalRatePerS };
+  for (const cls of TRAFFIC_CLASSES) normalRatePerS[cls] = profile.normalRatePerS[cls] * rateScale;
+  return { ...profile, normalRatePerS };
+}
+
 export function naturalDurationS(profile: Profile): number {
   return profile.phases.reduce((sum, p) => sum + p.durationS, 0);
 }

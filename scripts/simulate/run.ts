@@ -28,6 +28,8 @@ export interface SimulateOptions {
   scale: Scale;
   /** Natural seconds per virtual wall second; default 1 (the profile's own clock). */
   timeScale?: number | undefined;
+  /** Multiplies every class's normal rate (default 1), as `drill --rate-scale`. */
+  rateScale?: number | undefined;
   seed: number;
   method: SimulationMethod;
   outDir: string;
@@ -59,6 +61,9 @@ export async function runSimulation(opts: SimulateOptions): Promise<SimulateResu
   if (opts.timeScale !== undefined && !(opts.timeScale > 0))
     throw new StampedeError("E_USAGE", "--time-scale must be > 0");
   if (!Number.isInteger(opts.seed)) throw new StampedeError("E_USAGE", "--seed must be an integer");
+  if (opts.rateScale !== undefined && !(opts.rateScale > 0 && Number.isFinite(opts.rateScale)))
+    throw new StampedeError("E_USAGE", "--rate-scale must be a number > 0");
+  const rateScale = opts.rateScale ?? 1;
   const timeScale = opts.timeScale ?? 1;
   const config = exchangeConfigFor(profile, {
     timeScale,
@@ -66,7 +71,10 @@ export async function runSimulation(opts: SimulateOptions): Promise<SimulateResu
     strategy: opts.strategy,
     scale: opts.scale,
   });
-  const normalRatePerS = normalRatesFor(profile, opts.scale);
+  const baseRates = normalRatesFor(profile, opts.scale);
+  const normalRatePerS = { ...baseRates };
+  for (const cls of Object.keys(baseRates) as Array<keyof typeof baseRates>)
+    normalRatePerS[cls] = baseRates[cls] * rateScale;
   const plan = planDrill({ ...profile, normalRatePerS }, { timeScale, iterationBudgetS: 0 });
   const expectedRequests = expectedRequestCount(plan.classes);
   const method =
@@ -121,6 +129,7 @@ export async function runSimulation(opts: SimulateOptions): Promise<SimulateResu
     scales: {
       timeScale,
       naturalDurationS: naturalDurationS(profile),
+      rateScale,
       wallDurationS: plan.durationS,
       normalRatePerS,
       peakRatePerS: Object.fromEntries(Object.entries(plan.classes).map(([c, p]) => [c, p.peakRatePerS])),

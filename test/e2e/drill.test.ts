@@ -133,12 +133,9 @@ describe("stampede drill end to end (real k6 against the mock exchange)", () => 
     expect((ready?.atS ?? 0) - (scaleOut?.atS ?? 0)).toBeGreaterThanOrEqual(210);
     expect(summary.cost.instanceMinutes.total).toBeGreaterThan(0);
 
-    // Calibration: the simulator, given the same profile, strategy, seed and time scale, agrees
-    // with the drill. Measured on this machine (2 seeds, 20 s drills at time scale 180): rejected
-    // 0.700 vs 0.705 and 0.699 vs 0.702; overall p99 310.8 vs 300.0 ms and 312.1 vs 303.9 ms
-    // (the simulator has no network or k6 overhead, so it reads 2-4% lower); stale-read rate
-    // 0.94 vs 0.92 and 0.89 vs 0.96. Tolerances: 0.03 absolute on the rejected fraction, 8% on
-    // p99, 0.1 on the stale rate.
+    // The simulator, given the same profile, strategy, seed and time scale, tells the same story
+    // at full rate too; the tight calibration is the lighter drill below, which k6 drives with
+    // room to spare (at 100x k6 alone can reach 1.6 of the 2 cores).
     const sim = await stampede(
       [
         "simulate",
@@ -161,14 +158,40 @@ describe("stampede drill end to end (real k6 against the mock exchange)", () => 
     expect(simSummary.simulated).toBe(true);
     expect(simSummary.requests / summary.requests).toBeGreaterThan(0.9);
     if (summary.generator.bottleneck) {
-      // When k6 could not keep its schedule (other load on the machine), the drill measured the
-      // generator, not the venue: the report says so, and a calibration against it means nothing.
-      console.warn(`calibration not checked: ${summary.generator.warnings.join(" ")}`);
+      // When k6 could not keep its schedule, the drill measured the generator, not the venue.
+      console.warn(`full-rate comparison not checked: ${summary.generator.warnings.join(" ")}`);
       return;
     }
     expect(Math.abs(simSummary.rejected.rate - summary.rejected.rate)).toBeLessThanOrEqual(0.03);
     expect(Math.abs(simSummary.latencyMs.p99 / summary.latencyMs.p99 - 1)).toBeLessThanOrEqual(0.08);
     expect(Math.abs(simSummary.staleReads.rate - summary.staleReads.rate)).toBeLessThanOrEqual(0.1);
+  });
+
+  it("calibration: a drill at half rate and its simulation agree on rejects, p99 and stale reads", {
+    timeout: 180_000,
+  }, async () => {
+    // Measured on this machine (3 seeds, 20 s drills at time scale 180, rate scale 0.5, k6 at
+    // most 0.92 cores): rejected 0.604 vs 0.609, 0.608 vs 0.606, 0.605 vs 0.607; p99 323.1 vs
+    // 322.0, 323.3 vs 323.1, 323.8 vs 323.3 ms; stale rate 0 vs 0.027, 0 vs 0.018, 0 vs 0.010.
+    // Tolerances: 0.03 on the rejected fraction, 8% on p99, 0.1 on the stale rate.
+    const out = mkdtempSync(join(tmpdir(), "stampede-calibration-"));
+    const common = ["--profile", "smoke", "--strategy", "reactive", "--rate-scale", "0.5", "--seed", "1"];
+    const drill = await stampede(["drill", ...common, "--duration", "20", "--out", out, "--json"], 170_000);
+    expect(drill.code).toBe(0);
+    const measured = JSON.parse(drill.stdout.slice(0, drill.stdout.lastIndexOf("}") + 1)) as Summary;
+    // At half rate k6 has room: a saturated generator here means the machine was busy, and the
+    // drill measured that rather than the venue.
+    expect(measured.generator.warnings, "the load generator must not be the bottleneck").toEqual([]);
+    const sim = await stampede(
+      ["simulate", ...common, "--time-scale", "180", "--out", out, "--json"],
+      120_000,
+    );
+    expect(sim.code).toBe(0);
+    const simulated = JSON.parse(sim.stdout.slice(0, sim.stdout.lastIndexOf("}") + 1)) as Summary;
+    expect(Math.abs(simulated.requests / measured.requests - 1)).toBeLessThan(0.05);
+    expect(Math.abs(simulated.rejected.rate - measured.rejected.rate)).toBeLessThanOrEqual(0.03);
+    expect(Math.abs(simulated.latencyMs.p99 / measured.latencyMs.p99 - 1)).toBeLessThanOrEqual(0.08);
+    expect(Math.abs(simulated.staleReads.rate - measured.staleReads.rate)).toBeLessThanOrEqual(0.1);
   });
 
   it("exits 2 with a coded message on usage errors", { timeout: 60_000 }, async () => {
