@@ -7,21 +7,62 @@
  * you keep. This avoids a copy per order and per fill on the hot path.
  *
  * The engine is pure and single-threaded: no I/O, no timers; time comes from `now`.
+ *
+ * Cash (balances, fees, insurance fund, PnL) is kept in integer units of 10^-cashDecimals
+ * USDT (`cashDecimals` = max(6, decimals(tickSize) + decimals(stepSize)) over the symbols),
+ * so that one tick x one lot is an integer number of cash units and conservation is exact:
+ * Σ (wallet + unrealized at the mark) + fees + insurance fund = Σ deposits + initial fund.
+ * Each position keeps an integer cost (Σ signed lots x price of its open lots, in ticks x
+ * lots); a reducing fill releases floor(cost x closed / |amount|) of it, so realised PnL is
+ * an integer too. `entryPriceTicks` / `realizedTicksLots` stay the exact averages for display.
+ *
+ * Accounts: any account that trades gets a wallet (0 unless created). Margin checks (-2019)
+ * and the liquidation engine apply only to accounts made with `createAccount` ("checked");
+ * others (the venue's house account, legacy callers) may go negative.
  */
 import { type Depth, marketLimit, OrderBook } from "./orderBook.ts";
-import type {
-  EngineError,
-  Fill,
-  Order,
-  PlaceOrderInput,
-  Position,
-  PositionListener,
-  SymbolSpec,
+import {
+  type AccountSummary,
+  type EngineError,
+  type Fill,
+  LEGACY_ERROR_CODES,
+  type LiquidationEvent,
+  type LiquidationListener,
+  type MarkMode,
+  type Order,
+  type OrderErrorCode,
+  type PlaceOrderInput,
+  type Position,
+  type PositionListener,
+  type Side,
+  type SymbolSpec,
+  type TimeInForce,
 } from "./types.ts";
 
 export interface ExchangeOptions {
   symbols: SymbolSpec[];
   now: () => number;
+  /** Parts per million of notional. Defaults 200 (0.02%) and 500 (0.05%). */
+  makerFeePpm?: number;
+  takerFeePpm?: number;
+  /** Maintenance margin, ppm of notional; default 4000 (0.4%). */
+  maintenancePpm?: number;
+  /** Default leverage per symbol; default 20. */
+  defaultLeverage?: number;
+  /** Insurance fund at start, in cash units; default 0. */
+  insuranceFund?: number;
+  /** "last" (default) or "median" (needs an index: indexFeed or setIndexPrice). */
+  markMode?: MarkMode;
+  /** Index price in ticks for a symbol now; undefined = use the last set one. */
+  indexFeed?: (symbol: string, now: number) => number | undefined;
+  /** Basis sampling interval (ms) and window (samples) for the median mark; 5000 ms, 12. */
+  basisSampleMs?: number;
+  basisWindow?: number;
+}
+
+export interface PlaceResult {
+  order: Readonly<Order>;
+  fills: readonly Fill[];
 }
 
 export interface OrderRef {
@@ -40,12 +81,36 @@ interface AccountSymbol {
    * order on the hot path.
    */
   byClientId: Map<string, Order>;
+  /** Σ signed lots x price of the open lots (ticks x lots), integer. */
+  cost: number;
+  /** Set when a reduce-only order rested; cleared by a trim that finds none. */
+  hasReduceOnly: boolean;
+  wallet: Wallet;
+}
+
+interface Wallet {
+  accountId: number;
+  cash: number;
+  checked: boolean;
+  leverage: Map<string, number>;
+  /** This account's per-symbol states (for cross-margin sums). */
+  symbols: Array<{ state: SymbolState; account: AccountSymbol }>;
 }
 
 interface SymbolState {
   spec: SymbolSpec;
   book: OrderBook;
   accounts: Map<number, AccountSymbol>;
+  /** Cash units per tick x lot. */
+  cashPerTickLot: number;
+  /** Minimum notional in ticks x lots; 0 = none. */
+  minNotional: number;
+  markTicks: number;
+  indexTicks: number | undefined;
+  basis: number[];
+  lastBasisSample: number;
+  /** Pending conditional orders, in orderId order. */
+  stops: Order[];
 }
 
 const GENERATED_PREFIX = "stp-";
@@ -55,8 +120,11 @@ const NO_SUCH_ORDER: EngineError = Object.freeze({ error: "NO_SUCH_ORDER" });
 const DUPLICATE_CLIENT_ORDER_ID: EngineError = Object.freeze({ error: "DUPLICATE_CLIENT_ORDER_ID" });
 const POST_ONLY_WOULD_TAKE: EngineError = Object.freeze({ error: "POST_ONLY_WOULD_TAKE" });
 const FOK_NOT_FILLABLE: EngineError = Object.freeze({ error: "FOK_NOT_FILLABLE" });
+type OrderError = EngineError<OrderErrorCode>;
+const err = (error: OrderErrorCode): OrderError => ({ error });
+const EMPTY_FILLS: readonly Fill[] = Object.freeze([]);
 
-export function isEngineError(value: unknown): value is EngineError {
+export function isEngineError(value: unknown): value is EngineError<OrderErrorCode> {
   return typeof value === "object" && value !== null && "error" in value;
 }
 
@@ -94,21 +162,94 @@ export function applyFillToPosition(
   pos.updateTime = now;
 }
 
+/** Digits after the point of a decimal string ("0.10" -> 2). */
+function decimals(v: string): number {
+  const i = v.indexOf(".");
+  return i < 0 ? 0 : v.length - i - 1;
+}
+
+/** A decimal string as an integer count of 10^-scale units (exact for scale >= its decimals). */
+function toUnits(v: string, scale: number): number {
+  const [int = "0", frac = ""] = v.split(".");
+  return Number(int + frac.padEnd(scale, "0").slice(0, scale));
+}
+
+function median3(a: number, b: number, c: number): number {
+  return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
+}
+
+function isConditional(type: string): boolean {
+  return type === "STOP_MARKET" || type === "TAKE_PROFIT_MARKET";
+}
+
+/** Whether a conditional order triggers at `mark`. */
+function triggers(o: Order, mark: number): boolean {
+  const stop = o.stopPriceTicks as number;
+  const up = (o.type === "STOP_MARKET") === (o.side === "BUY");
+  return up ? mark >= stop : mark <= stop;
+}
+
 export class Exchange {
+  /** Cash unit: 10^-cashDecimals USDT. */
+  readonly cashDecimals: number;
   private readonly now: () => number;
   private readonly symbols = new Map<string, SymbolState>();
   /** Every order ever accepted, at index orderId − 1: ids are dense, so an array beats a Map. */
   private readonly orders: Order[] = [];
   private readonly listeners: PositionListener[] = [];
+  private readonly liquidationListeners: LiquidationListener[] = [];
+  private readonly wallets = new Map<number, Wallet>();
   private nextOrderId = 1;
+  private readonly makerFeePpm: number;
+  private readonly takerFeePpm: number;
+  private readonly maintenancePpm: number;
+  private readonly defaultLeverage: number;
+  private readonly markMode: MarkMode;
+  private readonly indexFeed: ((symbol: string, now: number) => number | undefined) | undefined;
+  private readonly basisSampleMs: number;
+  private readonly basisWindow: number;
+  private checkedAccounts = 0;
+  private pendingStops = 0;
+  /** Fees collected, in cash units. */
+  private fees = 0;
+  private fund: number;
+  private deposits: number;
+  /** Re-entrancy guard of the mark/trigger/liquidation cascade. */
+  private cascading = false;
+  private readonly dirty: SymbolState[] = [];
 
   constructor(opts: ExchangeOptions) {
     this.now = opts.now;
+    this.makerFeePpm = opts.makerFeePpm ?? 200;
+    this.takerFeePpm = opts.takerFeePpm ?? 500;
+    this.maintenancePpm = opts.maintenancePpm ?? 4000;
+    this.defaultLeverage = opts.defaultLeverage ?? 20;
+    this.markMode = opts.markMode ?? "last";
+    this.indexFeed = opts.indexFeed;
+    this.basisSampleMs = opts.basisSampleMs ?? 5000;
+    this.basisWindow = opts.basisWindow ?? 12;
+    this.fund = opts.insuranceFund ?? 0;
+    this.deposits = this.fund;
+    let cd = 6;
+    for (const spec of opts.symbols) cd = Math.max(cd, decimals(spec.tickSize) + decimals(spec.stepSize));
+    this.cashDecimals = cd;
     for (const spec of opts.symbols) {
+      const tickLot =
+        toUnits(spec.tickSize, decimals(spec.tickSize)) * toUnits(spec.stepSize, decimals(spec.stepSize));
+      const cashPerTickLot = tickLot * 10 ** (cd - decimals(spec.tickSize) - decimals(spec.stepSize));
+      // Min notional in cash units, rounded up to whole ticks x lots.
+      const minCash = spec.minNotional === undefined ? 0 : toUnits(spec.minNotional, cd);
       this.symbols.set(spec.symbol, {
         spec,
         book: new OrderBook(spec.symbol, spec.referencePriceTicks),
         accounts: new Map(),
+        cashPerTickLot,
+        minNotional: Math.ceil(minCash / cashPerTickLot),
+        markTicks: spec.referencePriceTicks,
+        indexTicks: undefined,
+        basis: [],
+        lastBasisSample: Number.NEGATIVE_INFINITY,
+        stops: [],
       });
     }
   }
@@ -123,6 +264,11 @@ export class Exchange {
     this.listeners.push(listener);
   }
 
+  /** Liquidation and ADL closes, in the order they happen. Must not call back into the engine. */
+  onLiquidation(listener: LiquidationListener): void {
+    this.liquidationListeners.push(listener);
+  }
+
   hasSymbol(symbol: string): boolean {
     return this.symbols.has(symbol);
   }
@@ -131,18 +277,145 @@ export class Exchange {
     return this.symbols.get(symbol)?.spec;
   }
 
+  // ---- accounts -------------------------------------------------------------------------
+
   /**
-   * Places an order. The caller validated formats: lots > 0, priceTicks > 0 for LIMIT,
-   * known symbol (an unknown one throws, as a programming error).
+   * Creates a checked (margin-checked, liquidatable) account with `balance` cash units, or
+   * makes an existing wallet checked and adds the deposit.
+   */
+  createAccount(accountId: number, balance: number): void {
+    if (!Number.isSafeInteger(balance) || balance < 0) throw new Error(`bad balance ${balance}`);
+    const w = this.walletOf(accountId);
+    if (!w.checked) this.checkedAccounts++;
+    w.checked = true;
+    w.cash += balance;
+    this.deposits += balance;
+  }
+
+  /** Leverage per account and symbol, 1..125. */
+  setLeverage(accountId: number, symbol: string, leverage: number): void {
+    this.stateOf(symbol);
+    if (!Number.isInteger(leverage) || leverage < 1 || leverage > 125)
+      throw new Error(`bad leverage ${leverage}`);
+    this.walletOf(accountId).leverage.set(symbol, leverage);
+  }
+
+  leverage(accountId: number, symbol: string): number {
+    return this.wallets.get(accountId)?.leverage.get(symbol) ?? this.defaultLeverage;
+  }
+
+  account(accountId: number): AccountSummary {
+    const w = this.wallets.get(accountId);
+    if (w === undefined)
+      return {
+        accountId,
+        wallet: 0,
+        unrealized: 0,
+        marginBalance: 0,
+        initialMargin: 0,
+        maintenanceMargin: 0,
+        available: 0,
+        checked: false,
+      };
+    let unrealized = 0;
+    let im = 0;
+    let mm = 0;
+    for (const { state, account } of w.symbols) {
+      const c = state.cashPerTickLot;
+      const mark = state.markTicks;
+      unrealized += (account.position.amountLots * mark - account.cost) * c;
+      const lev = w.leverage.get(state.spec.symbol) ?? this.defaultLeverage;
+      const posNotional = Math.abs(account.position.amountLots) * mark * c;
+      let orderNotional = 0;
+      for (const o of account.open.values())
+        if (o.type === "LIMIT" && o.reduceOnly !== true)
+          orderNotional += (o.origLots - o.executedLots) * o.priceTicks;
+      im += Math.ceil((posNotional + orderNotional * c) / lev);
+      mm += Math.ceil((posNotional * this.maintenancePpm) / 1e6);
+    }
+    const marginBalance = w.cash + unrealized;
+    return {
+      accountId,
+      wallet: w.cash,
+      unrealized,
+      marginBalance,
+      initialMargin: im,
+      maintenanceMargin: mm,
+      available: marginBalance - im,
+      checked: w.checked,
+    };
+  }
+
+  /** Fees collected and the insurance fund, in cash units; deposits = Σ createAccount + initial fund. */
+  ledger(): { fees: number; insuranceFund: number; deposits: number; wallets: number; unrealized: number } {
+    let wallets = 0;
+    let unrealized = 0;
+    for (const w of this.wallets.values()) {
+      const a = this.account(w.accountId);
+      wallets += a.wallet;
+      unrealized += a.unrealized;
+    }
+    return { fees: this.fees, insuranceFund: this.fund, deposits: this.deposits, wallets, unrealized };
+  }
+
+  /** Integer cost (Σ signed lots x price of the open lots) of a position, ticks x lots. */
+  positionCost(accountId: number, symbol: string): number {
+    return this.symbols.get(symbol)?.accounts.get(accountId)?.cost ?? 0;
+  }
+
+  // ---- mark price -----------------------------------------------------------------------
+
+  markPriceTicks(symbol: string): number {
+    return this.stateOf(symbol).markTicks;
+  }
+
+  indexPriceTicks(symbol: string): number | undefined {
+    return this.stateOf(symbol).indexTicks;
+  }
+
+  /** Sets the index (for drills and tests) and recomputes the mark, triggering stops and liquidations. */
+  setIndexPrice(symbol: string, ticks: number): void {
+    const state = this.stateOf(symbol);
+    state.indexTicks = ticks;
+    this.afterChange(state);
+  }
+
+  /** Recomputes the mark now (e.g. after the index feed moved). */
+  refreshMark(symbol: string): void {
+    this.afterChange(this.stateOf(symbol));
+  }
+
+  // ---- orders -----------------------------------------------------------------------------
+
+  /**
+   * Places an order (the original entry point, kept for the HTTP layer). Same as submitOrder;
+   * the newer rejections can only happen when the caller uses the newer features
+   * (createAccount, minNotional, reduceOnly, conditional types), so they throw here.
+   */
+  placeOrder(input: PlaceOrderInput): PlaceResult | EngineError {
+    const res = this.submitOrder(input);
+    if ("error" in res && !LEGACY_ERROR_CODES.has(res.error))
+      throw new Error(`placeOrder got ${res.error}: use submitOrder for the newer order features`);
+    return res as PlaceResult | EngineError;
+  }
+
+  /**
+   * Places an order. The caller validated formats: lots > 0 (unless closePosition),
+   * priceTicks > 0 for LIMIT, stopPriceTicks > 0 for conditional types, known symbol (an
+   * unknown one throws, as a programming error).
    * MARKET orders never rest: their remainder expires whatever the time in force, except
    * that FOK still means all-or-nothing. GTX with MARKET is treated like IOC.
-   * Rejections (FOK_NOT_FILLABLE, POST_ONLY_WOULD_TAKE, DUPLICATE_CLIENT_ORDER_ID) change
-   * nothing and consume no orderId.
+   * Rejections change nothing and consume no orderId.
    */
-  placeOrder(input: PlaceOrderInput): { order: Readonly<Order>; fills: readonly Fill[] } | EngineError {
+  submitOrder(input: PlaceOrderInput): PlaceResult | EngineError<OrderErrorCode> {
     const state = this.stateOf(input.symbol);
     const book = state.book;
-    const isMarket = input.type === "MARKET";
+    const conditional = isConditional(input.type);
+    const closePosition = input.closePosition === true;
+    const reduceOnly = input.reduceOnly === true || closePosition;
+    if (closePosition && !conditional) return err("INVALID_ORDER");
+    if (conditional && !((input.stopPriceTicks ?? 0) > 0)) return err("INVALID_ORDER");
+    const isMarket = input.type !== "LIMIT";
     const limit = isMarket ? marketLimit(input.side) : input.priceTicks;
 
     let account = state.accounts.get(input.accountId);
@@ -150,11 +423,40 @@ export class Exchange {
       const previous = this.byClientId(account, input.accountId, input.symbol, input.clientOrderId);
       if (previous !== undefined && isOpen(previous)) return DUPLICATE_CLIENT_ORDER_ID;
     }
-    if (input.timeInForce === "FOK" && book.fillableLots(input.side, limit, input.lots) < input.lots) {
-      return FOK_NOT_FILLABLE;
+    let lots = input.lots;
+    if (conditional) {
+      const probe = { type: input.type, side: input.side, stopPriceTicks: input.stopPriceTicks } as Order;
+      if (triggers(probe, state.markTicks)) return err("WOULD_IMMEDIATELY_TRIGGER");
+      if (closePosition) lots = 0;
+      else if (
+        !reduceOnly &&
+        state.minNotional > 0 &&
+        lots * (input.stopPriceTicks as number) < state.minNotional
+      )
+        return err("MIN_NOTIONAL");
+    } else {
+      if (reduceOnly) {
+        const amount = account?.position.amountLots ?? 0;
+        if (amount === 0 || amount > 0 === (input.side === "BUY")) return err("REDUCE_ONLY_REJECTED");
+        lots = Math.min(lots, Math.abs(amount));
+      }
+      if (input.timeInForce === "FOK" && book.fillableLots(input.side, limit, lots) < lots)
+        return FOK_NOT_FILLABLE;
+      if (input.timeInForce === "GTX" && !isMarket && book.wouldTake(input.side, limit))
+        return POST_ONLY_WOULD_TAKE;
+      if (!reduceOnly && state.minNotional > 0) {
+        const px = isMarket ? state.markTicks : input.priceTicks;
+        if (lots * px < state.minNotional) return err("MIN_NOTIONAL");
+      }
+      if (!reduceOnly && this.checkedAccounts > 0) {
+        const w = this.wallets.get(input.accountId);
+        if (
+          w?.checked === true &&
+          !this.marginAllows(w, state, account, input.side, lots, isMarket ? state.markTicks : limit)
+        )
+          return err("MARGIN_INSUFFICIENT");
+      }
     }
-    const postOnly = input.timeInForce === "GTX" && !isMarket;
-    if (postOnly && book.wouldTake(input.side, limit)) return POST_ONLY_WOULD_TAKE;
 
     const now = this.now();
     const orderId = this.nextOrderId++;
@@ -167,48 +469,151 @@ export class Exchange {
       type: input.type,
       timeInForce: input.timeInForce,
       priceTicks: isMarket ? 0 : input.priceTicks,
-      origLots: input.lots,
+      origLots: lots,
       executedLots: 0,
       cumQuoteTicksLots: 0,
       status: "NEW",
+      reduceOnly,
+      closePosition,
+      stopPriceTicks: conditional ? (input.stopPriceTicks as number) : 0,
+      liquidation: false,
       time: now,
       updateTime: now,
     };
-    if (account === undefined) {
-      account = { position: flatPosition(input.symbol), open: new Map(), byClientId: new Map() };
-      state.accounts.set(input.accountId, account);
-    }
+    if (account === undefined) account = this.accountOf(state, input.accountId);
     this.orders.push(order);
     if (input.clientOrderId !== "") account.byClientId.set(input.clientOrderId, order);
 
+    if (conditional) {
+      state.stops.push(order);
+      this.pendingStops++;
+      account.open.set(orderId, order);
+      return { order, fills: EMPTY_FILLS };
+    }
+    return this.execute(state, account, order, limit, now);
+  }
+
+  /**
+   * Matches `order` (new, or re-priced by a modify) at `limit`, then rests or expires the
+   * remainder, settles the fills and runs the mark/trigger/liquidation cascade.
+   */
+  private execute(
+    state: SymbolState,
+    account: AccountSymbol,
+    order: Order,
+    limit: number,
+    now: number,
+  ): PlaceResult {
+    const book = state.book;
+    const isMarket = order.type !== "LIMIT";
+    const postOnly = order.timeInForce === "GTX" && !isMarket;
     const fills: Fill[] = [];
     if (!postOnly) book.match(order, limit, now, fills);
 
     if (order.executedLots === order.origLots) {
       order.status = "FILLED";
-    } else if (!isMarket && (input.timeInForce === "GTC" || postOnly)) {
+      account.open.delete(order.orderId);
+    } else if (!isMarket && (order.timeInForce === "GTC" || postOnly)) {
       order.status = order.executedLots > 0 ? "PARTIALLY_FILLED" : "NEW";
       book.rest(order);
-      account.open.set(orderId, order);
+      account.open.set(order.orderId, order);
+      if (order.reduceOnly === true) account.hasReduceOnly = true;
     } else {
       order.status = "EXPIRED";
+      account.open.delete(order.orderId);
     }
 
-    if (fills.length > 0) this.settle(state, input.side === "BUY" ? 1 : -1, fills, now);
+    if (fills.length > 0) {
+      this.settle(state, order.side === "BUY" ? 1 : -1, fills, now);
+      this.afterChange(state);
+    }
     return { order, fills };
   }
 
-  /** Cancels a resting order of that account; anything else is UNKNOWN_ORDER. */
+  /**
+   * PUT: new price and quantity for a resting LIMIT order of that account. Keeps time
+   * priority when the price is unchanged and the quantity does not grow; otherwise the
+   * order is re-priced: it may trade as a taker (GTC) and rests at the back of its level.
+   * lots is the new total quantity and must exceed what is already executed.
+   */
+  modifyOrder(
+    accountId: number,
+    symbol: string,
+    ref: OrderRef,
+    change: { priceTicks: number; lots: number },
+  ): PlaceResult | EngineError<OrderErrorCode> {
+    const state = this.symbols.get(symbol);
+    if (state === undefined) return UNKNOWN_ORDER;
+    const order = this.resolve(state, accountId, symbol, ref);
+    if (order === undefined || !isOpen(order)) return UNKNOWN_ORDER;
+    if (order.type !== "LIMIT" || !(change.lots > order.executedLots) || !(change.priceTicks > 0))
+      return err("MODIFY_NOT_ALLOWED");
+    const account = state.accounts.get(accountId) as AccountSymbol;
+    const remaining = change.lots - order.executedLots;
+    if (
+      order.reduceOnly !== true &&
+      state.minNotional > 0 &&
+      change.lots * change.priceTicks < state.minNotional
+    )
+      return err("MIN_NOTIONAL");
+    const samePrice = change.priceTicks === order.priceTicks;
+    if (order.timeInForce === "GTX" && !samePrice && state.book.wouldTake(order.side, change.priceTicks))
+      return POST_ONLY_WOULD_TAKE;
+    if (order.reduceOnly !== true && this.checkedAccounts > 0) {
+      const w = account.wallet;
+      const before = (order.origLots - order.executedLots) * order.priceTicks;
+      const extra = remaining * change.priceTicks - before;
+      if (w.checked && extra > 0 && !this.marginAllows(w, state, account, order.side, 0, 0, extra))
+        return err("MARGIN_INSUFFICIENT");
+    }
+    const now = this.now();
+    if (samePrice && change.lots <= order.origLots) {
+      if (change.lots !== order.origLots) state.book.resize(order.orderId, change.lots);
+      order.updateTime = now;
+      return { order, fills: EMPTY_FILLS };
+    }
+    state.book.remove(order.orderId);
+    order.priceTicks = change.priceTicks;
+    order.origLots = change.lots;
+    order.updateTime = now;
+    return this.execute(state, account, order, change.priceTicks, now);
+  }
+
+  /** Cancels a resting (or pending conditional) order of that account; anything else is UNKNOWN_ORDER. */
   cancelOrder(accountId: number, symbol: string, ref: OrderRef): Readonly<Order> | EngineError {
     const state = this.symbols.get(symbol);
     if (state === undefined) return UNKNOWN_ORDER;
     const order = this.resolve(state, accountId, symbol, ref);
     if (order === undefined || !isOpen(order)) return UNKNOWN_ORDER;
-    state.book.remove(order.orderId);
-    order.status = "CANCELED";
-    order.updateTime = this.now();
-    state.accounts.get(accountId)?.open.delete(order.orderId);
+    this.finish(state, order, "CANCELED", this.now());
     return order;
+  }
+
+  /** Cancels every open order (resting and conditional) of the account on the symbol. */
+  cancelAll(accountId: number, symbol: string): Readonly<Order>[] {
+    const state = this.symbols.get(symbol);
+    const account = state?.accounts.get(accountId);
+    if (state === undefined || account === undefined) return [];
+    const now = this.now();
+    const out = [...account.open.values()];
+    for (const o of out) this.finish(state, o, "CANCELED", now);
+    return out;
+  }
+
+  /** Takes an open order out of the book / stop list and gives it a final status. */
+  private finish(state: SymbolState, order: Order, status: "CANCELED" | "EXPIRED", now: number): void {
+    if (isConditional(order.type) && order.executedLots === 0) {
+      const i = state.stops.indexOf(order);
+      if (i >= 0) {
+        state.stops.splice(i, 1);
+        this.pendingStops--;
+      }
+    } else {
+      state.book.remove(order.orderId);
+    }
+    order.status = status;
+    order.updateTime = now;
+    state.accounts.get(order.accountId)?.open.delete(order.orderId);
   }
 
   /**
@@ -222,7 +627,7 @@ export class Exchange {
     return this.resolve(state, accountId, symbol, ref) ?? NO_SUCH_ORDER;
   }
 
-  /** Resting orders of the account, by symbol (in spec order) then orderId. */
+  /** Open orders of the account (resting and pending conditional), by symbol (in spec order) then orderId. */
   openOrders(accountId: number, symbol?: string): Readonly<Order>[] {
     const out: Order[] = [];
     for (const state of this.statesFor(symbol)) {
@@ -230,6 +635,7 @@ export class Exchange {
       if (account === undefined) continue;
       for (const order of account.open.values()) out.push(order);
     }
+    out.sort((a, b) => (a.symbol === b.symbol ? a.orderId - b.orderId : 0));
     return out;
   }
 
@@ -265,6 +671,56 @@ export class Exchange {
     if (symbol === undefined) return this.symbols.values();
     const state = this.symbols.get(symbol);
     return state === undefined ? [] : [state];
+  }
+
+  private walletOf(accountId: number): Wallet {
+    let w = this.wallets.get(accountId);
+    if (w === undefined) {
+      w = { accountId, cash: 0, checked: false, leverage: new Map(), symbols: [] };
+      this.wallets.set(accountId, w);
+    }
+    return w;
+  }
+
+  private accountOf(state: SymbolState, accountId: number): AccountSymbol {
+    let account = state.accounts.get(accountId);
+    if (account === undefined) {
+      const wallet = this.walletOf(accountId);
+      account = {
+        position: flatPosition(state.spec.symbol),
+        open: new Map(),
+        byClientId: new Map(),
+        cost: 0,
+        hasReduceOnly: false,
+        wallet,
+      };
+      state.accounts.set(accountId, account);
+      wallet.symbols.push({ state, account });
+    }
+    return account;
+  }
+
+  /**
+   * Whether a checked account can afford a new order of `lots` at `priceTicks` (or `extra`
+   * ticks x lots of order notional): the part of an order that only reduces the position is
+   * free; the rest needs notional / leverage of available margin (marginBalance − IM).
+   */
+  private marginAllows(
+    w: Wallet,
+    state: SymbolState,
+    account: AccountSymbol | undefined,
+    side: Side,
+    lots: number,
+    priceTicks: number,
+    extra = 0,
+  ): boolean {
+    const amount = account?.position.amountLots ?? 0;
+    const reducible = amount !== 0 && amount > 0 !== (side === "BUY") ? Math.abs(amount) : 0;
+    const charged = Math.max(0, lots - reducible) * priceTicks + extra;
+    if (charged === 0) return true;
+    const lev = w.leverage.get(state.spec.symbol) ?? this.defaultLeverage;
+    const need = Math.ceil((charged * state.cashPerTickLot) / lev);
+    return this.account(w.accountId).available >= need;
   }
 
   private resolve(state: SymbolState, accountId: number, symbol: string, ref: OrderRef): Order | undefined {
@@ -307,7 +763,7 @@ export class Exchange {
     return supplied === undefined || generated.orderId > supplied.orderId ? generated : supplied;
   }
 
-  /** Drops fully filled makers from their open sets, then applies the fills to positions. */
+  /** Drops fully filled makers from their open sets, then applies the fills to positions and cash. */
   private settle(state: SymbolState, takerSign: 1 | -1, fills: readonly Fill[], now: number): void {
     const accounts = state.accounts;
     // Before any listener runs: a listener that re-enters the engine would reuse filledMakers.
@@ -316,10 +772,20 @@ export class Exchange {
       const maker = done[i] as Order;
       accounts.get(maker.accountId)?.open.delete(maker.orderId);
     }
+    const c = state.cashPerTickLot;
+    let trim = false;
     for (let i = 0; i < fills.length; i++) {
       const fill = fills[i] as Fill;
-      const taker = (accounts.get(fill.takerAccountId) as AccountSymbol).position;
-      const maker = (accounts.get(fill.makerAccountId) as AccountSymbol).position;
+      const takerAcc = accounts.get(fill.takerAccountId) as AccountSymbol;
+      const makerAcc = accounts.get(fill.makerAccountId) as AccountSymbol;
+      const notional = fill.lots * fill.priceTicks * c;
+      const takerFee = Math.floor((notional * this.takerFeePpm) / 1e6);
+      const makerFee = Math.floor((notional * this.makerFeePpm) / 1e6);
+      takerAcc.wallet.cash -= takerFee;
+      makerAcc.wallet.cash -= makerFee;
+      this.fees += takerFee + makerFee;
+      const taker = takerAcc.position;
+      const maker = makerAcc.position;
       if (taker === maker) {
         // Self-trade: the account buys and sells the same lots at the same price, which nets
         // to nothing. Applying the sides one after the other would not: the intermediate
@@ -328,16 +794,267 @@ export class Exchange {
         this.notify(fill.takerAccountId, taker);
         this.notify(fill.makerAccountId, maker);
       } else {
+        this.applyCash(takerAcc, takerSign * fill.lots, fill.priceTicks, c);
         applyFillToPosition(taker, takerSign * fill.lots, fill.priceTicks, now);
         this.notify(fill.takerAccountId, taker);
+        this.applyCash(makerAcc, -takerSign * fill.lots, fill.priceTicks, c);
         applyFillToPosition(maker, -takerSign * fill.lots, fill.priceTicks, now);
         this.notify(fill.makerAccountId, maker);
+        if (takerAcc.hasReduceOnly || makerAcc.hasReduceOnly) trim = true;
       }
     }
+    if (trim)
+      for (const account of accounts.values())
+        if (account.hasReduceOnly) this.trimReduceOnly(state, account, now);
+  }
+
+  /** Integer cost accounting of one fill; realised PnL goes to the wallet. */
+  private applyCash(account: AccountSymbol, signedLots: number, priceTicks: number, c: number): void {
+    const amount = account.position.amountLots;
+    if (amount === 0 || amount > 0 === signedLots > 0) {
+      account.cost += signedLots * priceTicks;
+      return;
+    }
+    const closed = Math.min(Math.abs(amount), Math.abs(signedLots));
+    const share = Math.trunc((account.cost * closed) / Math.abs(amount));
+    const closedSigned = signedLots > 0 ? closed : -closed;
+    account.wallet.cash += (-closedSigned * priceTicks - share) * c;
+    account.cost -= share;
+    const rest = signedLots - closedSigned;
+    if (rest !== 0) account.cost += rest * priceTicks;
+  }
+
+  /** Shrinks or cancels resting reduce-only orders so that they never exceed the position. */
+  private trimReduceOnly(state: SymbolState, account: AccountSymbol, now: number): void {
+    const amount = account.position.amountLots;
+    let allowed = Math.abs(amount);
+    let found = false;
+    for (const o of [...account.open.values()]) {
+      if (o.reduceOnly !== true || o.type !== "LIMIT") continue;
+      found = true;
+      const reduces = amount !== 0 && amount > 0 !== (o.side === "BUY");
+      const rem = o.origLots - o.executedLots;
+      if (!reduces || allowed === 0) this.finish(state, o, "EXPIRED", now);
+      else if (rem > allowed) {
+        state.book.resize(o.orderId, o.executedLots + allowed);
+        allowed = 0;
+      } else allowed -= rem;
+    }
+    account.hasReduceOnly = found;
   }
 
   private notify(accountId: number, position: Position): void {
     const listeners = this.listeners;
     for (let i = 0; i < listeners.length; i++) (listeners[i] as PositionListener)(accountId, position);
+  }
+
+  // ---- mark, triggers, liquidation cascade ----------------------------------------------
+
+  /** Recomputes the mark of `state`; on a change, triggers stops and liquidates. Re-entrant safe. */
+  private afterChange(state: SymbolState): void {
+    if (this.cascading) {
+      if (!this.dirty.includes(state)) this.dirty.push(state);
+      return;
+    }
+    if (this.markMode === "last" && this.pendingStops === 0 && this.checkedAccounts === 0) {
+      state.markTicks = state.book.lastPriceTicks;
+      return;
+    }
+    this.cascading = true;
+    try {
+      this.dirty.push(state);
+      for (let guard = 0; this.dirty.length > 0 && guard < 100_000; guard++) {
+        const s = this.dirty.shift() as SymbolState;
+        const before = s.markTicks;
+        s.markTicks = this.computeMark(s);
+        if (s.markTicks === before) continue;
+        this.triggerStops(s);
+        if (this.checkedAccounts > 0) this.liquidateAll(s);
+      }
+    } finally {
+      this.cascading = false;
+      this.dirty.length = 0;
+    }
+  }
+
+  private computeMark(s: SymbolState): number {
+    const last = s.book.lastPriceTicks;
+    if (this.markMode === "last") return last;
+    const now = this.now();
+    const fed = this.indexFeed?.(s.spec.symbol, now);
+    if (fed !== undefined) s.indexTicks = fed;
+    const index = s.indexTicks;
+    if (index === undefined) return last;
+    if (now - s.lastBasisSample >= this.basisSampleMs) {
+      const bid = s.book.bestBid();
+      const ask = s.book.bestAsk();
+      const mid = bid !== undefined && ask !== undefined ? (bid + ask) / 2 : last;
+      s.basis.push(mid - index);
+      if (s.basis.length > this.basisWindow) s.basis.shift();
+      s.lastBasisSample = now;
+    }
+    let avg = 0;
+    for (const b of s.basis) avg += b;
+    if (s.basis.length > 0) avg /= s.basis.length;
+    return Math.round(median3(index, last, index + avg));
+  }
+
+  /** Triggered conditional orders run as MARKET, in price-time order (stop nearest the old mark first). */
+  private triggerStops(s: SymbolState): void {
+    if (s.stops.length === 0) return;
+    const mark = s.markTicks;
+    const fired = s.stops.filter((o) => triggers(o, mark));
+    if (fired.length === 0) return;
+    fired.sort((a, b) => {
+      const up = (a.type === "STOP_MARKET") === (a.side === "BUY");
+      const d = (a.stopPriceTicks as number) - (b.stopPriceTicks as number);
+      return d !== 0 ? (up ? d : -d) : a.orderId - b.orderId;
+    });
+    const now = this.now();
+    for (const o of fired) {
+      const i = s.stops.indexOf(o);
+      if (i < 0) continue;
+      s.stops.splice(i, 1);
+      this.pendingStops--;
+      const account = s.accounts.get(o.accountId) as AccountSymbol;
+      const amount = account.position.amountLots;
+      const reduces = amount !== 0 && amount > 0 !== (o.side === "BUY");
+      if (o.reduceOnly === true) {
+        if (!reduces) {
+          o.status = "EXPIRED";
+          o.updateTime = now;
+          account.open.delete(o.orderId);
+          continue;
+        }
+        o.origLots = o.closePosition === true ? Math.abs(amount) : Math.min(o.origLots, Math.abs(amount));
+      }
+      o.updateTime = now;
+      this.execute(s, account, o, marketLimit(o.side), now);
+    }
+  }
+
+  /** Closes every checked account whose maintenance margin reaches its margin balance. */
+  private liquidateAll(trigger: SymbolState): void {
+    for (const w of this.wallets.values()) {
+      if (!w.checked) continue;
+      const a = this.account(w.accountId);
+      if (a.maintenanceMargin === 0 || a.marginBalance > a.maintenanceMargin) continue;
+      this.liquidate(w, trigger);
+    }
+  }
+
+  private liquidate(w: Wallet, trigger: SymbolState): void {
+    const now = this.now();
+    for (const { state, account } of w.symbols)
+      for (const o of [...account.open.values()]) this.finish(state, o, "CANCELED", now);
+    for (const { state, account } of w.symbols) {
+      const amount = account.position.amountLots;
+      if (amount === 0) continue;
+      const side: Side = amount > 0 ? "SELL" : "BUY";
+      // Bankruptcy price: where this account's margin balance reaches zero.
+      const mb = this.account(w.accountId).marginBalance;
+      const raw = state.markTicks - mb / (amount * state.cashPerTickLot);
+      const bankrupt = Math.max(1, amount > 0 ? Math.ceil(raw) : Math.floor(raw));
+      const order: Order = {
+        orderId: this.nextOrderId++,
+        clientOrderId: "",
+        accountId: w.accountId,
+        symbol: state.spec.symbol,
+        side,
+        type: "LIMIT",
+        timeInForce: "IOC" as TimeInForce,
+        priceTicks: bankrupt,
+        origLots: Math.abs(amount),
+        executedLots: 0,
+        cumQuoteTicksLots: 0,
+        status: "NEW",
+        reduceOnly: true,
+        closePosition: false,
+        stopPriceTicks: 0,
+        liquidation: true,
+        time: now,
+        updateTime: now,
+      };
+      order.clientOrderId = `autoclose-${order.orderId}`;
+      this.orders.push(order);
+      this.execute(state, account, order, bankrupt, now);
+      if (order.executedLots > 0)
+        this.emit({
+          kind: "LIQUIDATION",
+          accountId: w.accountId,
+          symbol: state.spec.symbol,
+          side,
+          lots: order.executedLots,
+          avgPriceTicks: order.cumQuoteTicksLots / order.executedLots,
+          markPriceTicks: trigger.markTicks,
+          time: now,
+        });
+      const left = account.position.amountLots;
+      if (left !== 0) this.autoDeleverage(state, account, bankrupt, now);
+    }
+    // Surplus to the insurance fund, shortfall from it (as far as it goes).
+    if (w.cash > 0) {
+      this.fund += w.cash;
+      w.cash = 0;
+    } else if (w.cash < 0) {
+      const cover = Math.min(-w.cash, Math.max(0, this.fund));
+      this.fund -= cover;
+      w.cash += cover;
+    }
+  }
+
+  /**
+   * What the book could not take at the bankruptcy price is closed against the opposite
+   * positions with the highest ADL rank (profit% x leverage), at the bankruptcy price.
+   */
+  private autoDeleverage(state: SymbolState, loser: AccountSymbol, price: number, now: number): void {
+    const amount = loser.position.amountLots;
+    const ranked: Array<{ acc: AccountSymbol; rank: number }> = [];
+    for (const acc of state.accounts.values()) {
+      const p = acc.position.amountLots;
+      if (acc === loser || p === 0 || p > 0 === amount > 0) continue;
+      const pnl = p * state.markTicks - acc.cost;
+      const lev = acc.wallet.leverage.get(state.spec.symbol) ?? this.defaultLeverage;
+      ranked.push({ acc, rank: acc.cost === 0 ? 0 : (pnl / Math.abs(acc.cost)) * lev });
+    }
+    ranked.sort((a, b) => b.rank - a.rank || a.acc.wallet.accountId - b.acc.wallet.accountId);
+    const c = state.cashPerTickLot;
+    let left = Math.abs(amount);
+    const loserSign = amount > 0 ? -1 : 1;
+    for (const { acc } of ranked) {
+      if (left === 0) break;
+      const lots = Math.min(left, Math.abs(acc.position.amountLots));
+      left -= lots;
+      this.applyCash(loser, loserSign * lots, price, c);
+      applyFillToPosition(loser.position, loserSign * lots, price, now);
+      this.notify(loser.wallet.accountId, loser.position);
+      this.applyCash(acc, -loserSign * lots, price, c);
+      applyFillToPosition(acc.position, -loserSign * lots, price, now);
+      this.notify(acc.wallet.accountId, acc.position);
+      const common = {
+        symbol: state.spec.symbol,
+        lots,
+        avgPriceTicks: price,
+        markPriceTicks: state.markTicks,
+        time: now,
+      };
+      this.emit({
+        kind: "LIQUIDATION",
+        accountId: loser.wallet.accountId,
+        side: loserSign > 0 ? "BUY" : "SELL",
+        ...common,
+      });
+      this.emit({
+        kind: "ADL",
+        accountId: acc.wallet.accountId,
+        side: loserSign > 0 ? "SELL" : "BUY",
+        ...common,
+      });
+      if (acc.hasReduceOnly) this.trimReduceOnly(state, acc, now);
+    }
+  }
+
+  private emit(event: LiquidationEvent): void {
+    for (const l of this.liquidationListeners) l(event);
   }
 }

@@ -272,6 +272,20 @@ export class OrderBook {
     return order;
   }
 
+  /**
+   * Changes a resting order's origLots in place, keeping its time priority (a quantity
+   * decrease). The caller checked newOrigLots > executedLots. False if it is not resting.
+   */
+  resize(orderId: number, newOrigLots: number): boolean {
+    const node = this.nodes.get(orderId);
+    if (node === undefined) return false;
+    const order = node.order;
+    node.level.totalLots += newOrigLots - order.origLots;
+    order.origLots = newOrigLots;
+    this.lastUpdateId++;
+    return true;
+  }
+
   /** Aggregated levels, best first, at most `limit` per side: [priceTicks, totalLots]. */
   depth(limit: number): Depth {
     return {

@@ -4,7 +4,8 @@
  */
 
 export type Side = "BUY" | "SELL";
-export type OrderType = "LIMIT" | "MARKET";
+/** STOP_MARKET / TAKE_PROFIT_MARKET wait for the mark price to reach stopPriceTicks, then run as MARKET. */
+export type OrderType = "LIMIT" | "MARKET" | "STOP_MARKET" | "TAKE_PROFIT_MARKET";
 /** GTC rests, IOC fills what it can now, FOK all-or-nothing, GTX post-only. */
 export type TimeInForce = "GTC" | "IOC" | "FOK" | "GTX";
 export type OrderStatus = "NEW" | "PARTIALLY_FILLED" | "FILLED" | "CANCELED" | "EXPIRED";
@@ -17,6 +18,8 @@ export interface SymbolSpec {
   stepSize: string;
   /** Price (in ticks) around which the house market maker quotes at reset. */
   referencePriceTicks: number;
+  /** Decimal string in the quote asset, e.g. "5": orders below it are rejected (-4164). Default none. */
+  minNotional?: string;
 }
 
 export interface Order {
@@ -34,6 +37,13 @@ export interface Order {
   /** Sum of fill price x fill lots, in ticks x lots, for the average price. */
   cumQuoteTicksLots: number;
   status: OrderStatus;
+  /** Set by the engine on every order it creates; optional only so hand-built Orders stay valid. */
+  reduceOnly?: boolean;
+  closePosition?: boolean;
+  /** Trigger price in ticks for conditional orders; 0 otherwise. */
+  stopPriceTicks?: number;
+  /** True for the liquidation engine's own orders. */
+  liquidation?: boolean;
   /** Unix ms, from the injected clock. */
   time: number;
   updateTime: number;
@@ -58,8 +68,18 @@ export type EngineErrorCode =
   | "POST_ONLY_WOULD_TAKE" // -5022 GTX order would immediately match
   | "FOK_NOT_FILLABLE"; // -5021 FOK order could not be filled entirely
 
-export interface EngineError {
-  error: EngineErrorCode;
+/** Codes the richer entry points (submitOrder, modifyOrder, ...) may also return. */
+export type OrderErrorCode =
+  | EngineErrorCode
+  | "MIN_NOTIONAL" // -4164 order's notional must be no smaller than the minimum
+  | "REDUCE_ONLY_REJECTED" // -2022 reduce-only order rejected
+  | "MARGIN_INSUFFICIENT" // -2019 margin is insufficient
+  | "WOULD_IMMEDIATELY_TRIGGER" // -2021 order would immediately trigger
+  | "INVALID_ORDER" // -1106/-4xxx parameter combination not allowed (e.g. closePosition on LIMIT)
+  | "MODIFY_NOT_ALLOWED"; // -5026/-4xxx only open LIMIT orders can be modified, quantity > executed
+
+export interface EngineError<C extends string = EngineErrorCode> {
+  error: C;
 }
 
 export interface PlaceOrderInput {
@@ -73,6 +93,12 @@ export interface PlaceOrderInput {
   priceTicks: number;
   /** Optional; generated when empty. */
   clientOrderId: string;
+  /** Never increase the position: rejected (-2022) if it would, clamped to the position otherwise. */
+  reduceOnly?: boolean;
+  /** STOP_MARKET / TAKE_PROFIT_MARKET only: close the whole position when triggered (lots ignored). */
+  closePosition?: boolean;
+  /** Trigger price in ticks for STOP_MARKET / TAKE_PROFIT_MARKET (compared with the mark price). */
+  stopPriceTicks?: number;
 }
 
 export interface Fill {
@@ -86,3 +112,49 @@ export interface Fill {
 
 /** Called once per position change, in the order the changes happened (for replication). */
 export type PositionListener = (accountId: number, position: Readonly<Position>) => void;
+
+/** Whether a code is one of the original (legacy) `EngineErrorCode`s. */
+export const LEGACY_ERROR_CODES: ReadonlySet<string> = new Set([
+  "UNKNOWN_ORDER",
+  "NO_SUCH_ORDER",
+  "DUPLICATE_CLIENT_ORDER_ID",
+  "POST_ONLY_WOULD_TAKE",
+  "FOK_NOT_FILLABLE",
+]);
+
+/** Mark price source: last trade, or median(index, last, index + moving average basis). */
+export type MarkMode = "last" | "median";
+
+/** One forced close by the liquidation engine or by auto-deleveraging (for a forceOrder stream). */
+export interface LiquidationEvent {
+  kind: "LIQUIDATION" | "ADL";
+  accountId: number;
+  symbol: string;
+  /** Side of the closing order. */
+  side: Side;
+  lots: number;
+  /** Average execution price in ticks (fractional). */
+  avgPriceTicks: number;
+  /** Mark price that triggered it. */
+  markPriceTicks: number;
+  time: number;
+}
+
+export type LiquidationListener = (event: Readonly<LiquidationEvent>) => void;
+
+/** Cross-margin summary of one account; cash in integer units of 10^-cashDecimals USDT. */
+export interface AccountSummary {
+  accountId: number;
+  /** Deposits + realised PnL − fees. */
+  wallet: number;
+  unrealized: number;
+  /** wallet + unrealized. */
+  marginBalance: number;
+  /** Positions' notional / leverage + resting orders' notional / leverage. */
+  initialMargin: number;
+  maintenanceMargin: number;
+  /** marginBalance − initialMargin. */
+  available: number;
+  /** Whether the margin checks and the liquidation engine apply (accounts made by createAccount). */
+  checked: boolean;
+}

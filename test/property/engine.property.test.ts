@@ -388,3 +388,176 @@ describe("engine properties", () => {
     );
   });
 });
+
+// ---- Margin, conditional orders, modifies and mark moves --------------------------------
+
+type RichOp =
+  | {
+      kind: "place";
+      acc: number;
+      side: Side;
+      type: OrderType;
+      tif: TimeInForce;
+      lots: number;
+      price: number;
+      ro: boolean;
+    }
+  | { kind: "stop"; acc: number; side: Side; tp: boolean; stop: number; lots: number; close: boolean }
+  | { kind: "modify"; pick: number; price: number; lots: number }
+  | { kind: "cancel"; pick: number }
+  | { kind: "cancelAll"; acc: number }
+  | { kind: "index"; price: number };
+
+const RICH_ACCOUNTS = [1, 2, 3, 4];
+const richOp: fc.Arbitrary<RichOp> = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant("place" as const),
+      acc: fc.constantFrom(...RICH_ACCOUNTS),
+      side: fc.constantFrom<Side>("BUY", "SELL"),
+      type: fc.constantFrom<OrderType>("LIMIT", "LIMIT", "LIMIT", "MARKET"),
+      tif: fc.constantFrom<TimeInForce>("GTC", "GTC", "IOC", "FOK", "GTX"),
+      lots: fc.integer({ min: 1, max: 400 }),
+      price: fc.integer({ min: 90, max: 110 }),
+      ro: fc.boolean(),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("stop" as const),
+      acc: fc.constantFrom(...RICH_ACCOUNTS),
+      side: fc.constantFrom<Side>("BUY", "SELL"),
+      tp: fc.boolean(),
+      stop: fc.integer({ min: 85, max: 115 }),
+      lots: fc.integer({ min: 1, max: 400 }),
+      close: fc.boolean(),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("modify" as const),
+      pick: fc.nat(),
+      price: fc.integer({ min: 90, max: 110 }),
+      lots: fc.integer({ min: 1, max: 400 }),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("cancel" as const), pick: fc.nat() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("cancelAll" as const), acc: fc.constantFrom(...RICH_ACCOUNTS) }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant("index" as const), price: fc.integer({ min: 80, max: 120 }) }),
+  },
+);
+
+describe("engine with margin, stops, modifies and mark moves (property)", () => {
+  it("keeps the book uncrossed, positions balanced, cash conserved exactly and every order findable", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<"last" | "median">("last", "median"),
+        fc.array(richOp, { maxLength: 150 }),
+        (mode, ops) => {
+          let t = 0;
+          const spec = SPECS[0] as SymbolSpec;
+          const symbol = spec.symbol;
+          const ex = new Exchange({
+            symbols: [spec],
+            now: () => (t += 1000),
+            markMode: mode,
+            insuranceFund: 1_000_000,
+          });
+          // Small balances so that margin rejections and liquidations happen.
+          for (const a of RICH_ACCOUNTS) ex.createAccount(a, a === 4 ? 50_000_000 : 2_000_000);
+          ex.setIndexPrice(symbol, 100);
+          const acked: Order[] = [];
+          for (const op of ops) {
+            let res: unknown;
+            if (op.kind === "place") {
+              res = ex.submitOrder({
+                accountId: op.acc,
+                symbol,
+                side: op.side,
+                type: op.type,
+                timeInForce: op.tif,
+                lots: op.lots,
+                priceTicks: op.type === "MARKET" ? 0 : op.price,
+                clientOrderId: "",
+                reduceOnly: op.ro,
+              });
+            } else if (op.kind === "stop") {
+              res = ex.submitOrder({
+                accountId: op.acc,
+                symbol,
+                side: op.side,
+                type: op.tp ? "TAKE_PROFIT_MARKET" : "STOP_MARKET",
+                timeInForce: "GTC",
+                lots: op.lots,
+                priceTicks: 0,
+                clientOrderId: "",
+                stopPriceTicks: op.stop,
+                closePosition: op.close,
+              });
+            } else if (op.kind === "modify" && acked.length > 0) {
+              const o = acked[op.pick % acked.length] as Order;
+              res = ex.modifyOrder(
+                o.accountId,
+                symbol,
+                { orderId: o.orderId },
+                { priceTicks: op.price, lots: op.lots },
+              );
+            } else if (op.kind === "cancel" && acked.length > 0) {
+              const o = acked[op.pick % acked.length] as Order;
+              ex.cancelOrder(o.accountId, symbol, { orderId: o.orderId });
+            } else if (op.kind === "cancelAll") {
+              ex.cancelAll(op.acc, symbol);
+            } else if (op.kind === "index") {
+              ex.setIndexPrice(symbol, op.price);
+            }
+            if (res !== undefined && !isEngineError(res)) {
+              const o = (res as { order: Order }).order;
+              if (!acked.includes(o)) acked.push(o);
+            }
+
+            // Book never crossed.
+            const d = ex.depth(symbol, 1000);
+            const bid = d.bids[0]?.[0];
+            const ask = d.asks[0]?.[0];
+            if (bid !== undefined && ask !== undefined) ok(bid < ask, "book crossed");
+            // Positions sum to zero (the liquidation engine's counterparties are accounts too).
+            let sum = 0;
+            for (const a of RICH_ACCOUNTS) sum += ex.positions(a, symbol)[0]?.amountLots ?? 0;
+            ok(sum === 0, `positions sum to ${sum}`);
+            // Cash conserved exactly.
+            const l = ex.ledger();
+            ok(Number.isSafeInteger(l.wallets) && Number.isSafeInteger(l.fees), "integer cash");
+            ok(l.wallets + l.unrealized + l.fees + l.insuranceFund === l.deposits, "cash conserved");
+            // Every acknowledged order: one valid status, found by getOrder, open iff listed.
+            const open = new Set<number>();
+            for (const a of RICH_ACCOUNTS) for (const o of ex.openOrders(a, symbol)) open.add(o.orderId);
+            let restingLots = 0;
+            for (const o of acked) {
+              const found = ex.getOrder(o.accountId, symbol, { orderId: o.orderId });
+              ok(!isEngineError(found) && found === o, "order found by getOrder");
+              ok(STATUSES.has(o.status), "valid status");
+              ok(isOpenStatus(o.status) === open.has(o.orderId), "open iff in openOrders");
+              ok(
+                o.executedLots <= o.origLots && (o.status !== "FILLED" || o.executedLots === o.origLots),
+                "quantities",
+              );
+              if (isOpenStatus(o.status) && o.type === "LIMIT") restingLots += o.origLots - o.executedLots;
+            }
+            let depthLots = 0;
+            for (const [, lots] of [...d.bids, ...d.asks]) depthLots += lots;
+            ok(depthLots === restingLots, "depth = open LIMIT orders' remaining lots");
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
