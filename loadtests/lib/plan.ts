@@ -147,7 +147,16 @@ export function planDrill(profile: Profile, options: PlanOptions): DrillPlan {
   let t = 0;
   for (const p of profile.phases) {
     const wallS = p.durationS / timeScale;
-    phases.push({ name: p.name, startS: t, endS: t + wallS, fromMultiple: p.from, toMultiple: p.to });
+    // A phase's multiple is its highest over the classes: a profile whose surge is in one class
+    // (the airdrop herd's reads, the cascade's 1000x position reads) still shows where it is.
+    let fromMultiple = p.from;
+    let toMultiple = p.to;
+    for (const cls of TRAFFIC_CLASSES) {
+      const m = classMultiple(p, cls);
+      fromMultiple = Math.max(fromMultiple, m.from);
+      toMultiple = Math.max(toMultiple, m.to);
+    }
+    phases.push({ name: p.name, startS: t, endS: t + wallS, fromMultiple, toMultiple });
     t += wallS;
   }
   const classes = {} as Record<TrafficClass, ClassPlan>;

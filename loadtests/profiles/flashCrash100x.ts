@@ -1,0 +1,28 @@
+import type { Profile } from "./types.ts";
+
+/**
+ * flash-crash-100x: the generic crash shape behind every incident in reference.md "Incident
+ * shapes" (Oct 10 2025: trading volume up 100x or more). Normal load, then every class goes to
+ * 100x within one natural minute (no time for a reactive autoscaler: instances take minutes), a
+ * 20-minute plateau, a 30-minute decay back to normal, and a quiet tail to watch recovery (queues
+ * draining, replica lag catching up).
+ *
+ * Rates match smoke (20 req/s normal, so the 100x plateau is ~2,000 req/s, the most k6 and the
+ * mock drive together on this machine). At time scale 30 the natural 71 minutes last ~2.4 wall
+ * minutes; the one-minute ramp is 2 wall seconds.
+ */
+export const flashCrash100x: Profile = {
+  name: "flash-crash-100x",
+  description:
+    "10 min normal, every class to 100x within 1 min, 20 min plateau, 30 min decay, 10 min after: ~2.4 wall minutes at time scale 30.",
+  normalRatePerS: { order: 6, position: 10, depth: 4 },
+  clients: 64,
+  defaultTimeScale: 30,
+  phases: [
+    { name: "normal", durationS: 600, from: 1, to: 1 },
+    { name: "crash", durationS: 60, from: 1, to: 100 },
+    { name: "plateau", durationS: 1_200, from: 100, to: 100 },
+    { name: "decay", durationS: 1_800, from: 100, to: 1 },
+    { name: "after", durationS: 600, from: 1, to: 1 },
+  ],
+};
