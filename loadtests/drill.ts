@@ -7,6 +7,7 @@
  * iteration and counts it in dropped_iterations instead of sending late, so latencies are not
  * hidden by coordinated omission (reference.md "Latency measurement").
  */
+import { sleep } from "k6";
 import exec from "k6/execution";
 import http, { type RefinedParams, type RefinedResponse, type ResponseType } from "k6/http";
 import { Counter, Rate, Trend } from "k6/metrics";
@@ -23,6 +24,10 @@ const timeScale = Number(__ENV.STAMPEDE_TIME_SCALE ?? profile.defaultTimeScale);
 const iterationBudgetS = Number(__ENV.STAMPEDE_ITERATION_BUDGET_S ?? 0.8);
 const seed = Number(__ENV.STAMPEDE_SEED ?? 1);
 const rateScale = Number(__ENV.STAMPEDE_RATE_SCALE ?? 1);
+// `drill --generators N`: each k6 process numbers its VUs from 1, so VU v of generator g is
+// client v * N + g (the same client numbering as one process when N = 1).
+const generator = Number(__ENV.STAMPEDE_GENERATOR ?? 0);
+const generators = Number(__ENV.STAMPEDE_GENERATORS ?? 1);
 const plan = planDrill(scaleRates(profile, rateScale), { timeScale, iterationBudgetS });
 
 function scenario(cls: "order" | "position" | "depth") {
@@ -69,11 +74,22 @@ export function setup(): SetupData {
   const accounts = (res.json() as { accounts: SetupData["accounts"] }).accounts.slice(0, profile?.clients);
   const midPrice: Record<string, number> = {};
   for (const s of SYMBOLS) {
-    const depth = http.get(`${baseUrl}/fapi/v1/depth?symbol=${s.symbol}&limit=5`, {
-      tags: { name: "setup" },
-    });
-    const book = depth.json() as { bids: string[][]; asks: string[][] };
-    midPrice[s.symbol] = (Number(book.bids[0]?.[0]) + Number(book.asks[0]?.[0])) / 2;
+    // With several generators (execution segments) another process may already be bursting
+    // while this one sets up, so the book read can be shed (503) or limited: retry a while.
+    let mid = Number.NaN;
+    let status = 0;
+    for (let attempt = 0; attempt < 30 && !Number.isFinite(mid); attempt++) {
+      if (attempt > 0) sleep(0.2);
+      const depth = http.get(`${baseUrl}/fapi/v1/depth?symbol=${s.symbol}&limit=5`, {
+        tags: { name: "setup" },
+      });
+      status = depth.status;
+      if (status !== 200) continue;
+      const book = depth.json() as { bids?: string[][]; asks?: string[][] };
+      mid = (Number(book.bids?.[0]?.[0]) + Number(book.asks?.[0]?.[0])) / 2;
+    }
+    if (!Number.isFinite(mid)) throw new Error(`no order book for ${s.symbol} (last status ${status})`);
+    midPrice[s.symbol] = mid;
   }
   setupDone.add(1);
   return { accounts, midPrice };
@@ -83,8 +99,13 @@ export function setup(): SetupData {
 let myRestingOrder: { symbol: string; orderId: number } | undefined;
 const lastAckedFill: Record<string, number> = {};
 
+/** This VU's client number, distinct across generators. */
+function clientKey(): number {
+  return (exec.vu.idInTest - 1) * generators + generator;
+}
+
 function client(data: SetupData): { apiKey: string; ip: string } {
-  const index = (exec.vu.idInTest - 1) % data.accounts.length;
+  const index = clientKey() % data.accounts.length;
   const account = data.accounts[index] as SetupData["accounts"][number];
   // Client IPs stay in loopback: they only key the per-IP limits (trust-proxy), nothing is sent there.
   return { apiKey: account.apiKey, ip: `127.77.${Math.floor(index / 250)}.${(index % 250) + 1}` };
@@ -128,7 +149,7 @@ function served(res: RefinedResponse<ResponseType>, cls: string, endpoint: strin
 // Which VU runs which iteration is up to k6, so a re-run repeats the mix, not every request.
 let random: (() => number) | undefined;
 function rand(): number {
-  random ??= seededRandom(seed * 1_000_003 + exec.vu.idInTest);
+  random ??= seededRandom(seed * 1_000_003 + clientKey() + 1);
   return random();
 }
 

@@ -562,7 +562,8 @@ export class K6CsvIngest {
   endFile(): void {
     this.carry = null;
     if (this.heldKind.length > 0) {
-      // No marker: start at the first sample so a partial run still gets a report.
+      // No marker (rows are only held while t0 is unknown): start at the first sample so a
+      // partial run still gets a report.
       let first = Number.POSITIVE_INFINITY;
       for (const ts of this.heldTs) first = Math.min(first, ts);
       this.t0Us = first;
@@ -747,7 +748,11 @@ export class K6CsvIngest {
   /** A parsed wanted row: sets t0, is held back until t0 is known, or is recorded. */
   private row(kind: number, ts: number, value: number, cls: number, reason: number, endpoint: number): void {
     if (kind === K_SETUP_DONE) {
-      this.t0Us = ts;
+      // Several files (one per generator, `drill --generators N`, or k6-operator runners): each
+      // k6 process runs setup() and writes its own marker. The first marker of the first file
+      // (files in name order: k6-0 first) is the shared t0; later markers are ignored, so every
+      // sample is placed against one clock and the merge equals a single file's ingest.
+      if (this.t0Us === null) this.t0Us = ts;
       this.replayHeld();
     } else if (this.t0Us === null) {
       this.heldKind.push(kind);
@@ -864,7 +869,9 @@ export async function ingestK6Csv(
 ): Promise<Ingested> {
   const chunkBytes = options.chunkBytes ?? 1 << 18;
   const ingest = new K6CsvIngest();
-  for (const file of files) {
+  // Name order, so the shared t0 is the first generator's marker (k6-0.csv.gz) whatever order
+  // the directory listing gave.
+  for (const file of [...files].sort()) {
     ingest.beginFile();
     for await (const chunk of openCsv(file, chunkBytes)) ingest.push(chunk);
     ingest.endFile();

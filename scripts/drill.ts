@@ -30,6 +30,12 @@ export interface DrillOptions {
   /** Provisioning strategy of the capacity model (capacity/strategies.ts). */
   strategy: string;
   k6: K6Binary;
+  /**
+   * k6 processes on this machine (default 1). With N > 1 each runs an execution segment
+   * ("0:1/2", "1/2:1"; sequence "0,1/2,1") and writes its own k6-<i>.csv.gz; the reporter merges
+   * the files exactly (HDR add, counts summed).
+   */
+  generators?: number | undefined;
   log: (line: string) => void;
   progress: "tty" | "plain" | "none";
 }
@@ -48,6 +54,20 @@ const CLOCK_TICKS_PER_S = 100;
 const PAGE_BYTES = 4096;
 /** k6's default gracefulStop for arrival-rate executors, plus setup and slack: the hard stop. */
 const K6_OVERRUN_S = 90;
+
+/** One generator's share of the test: k6's --execution-segment and the shared sequence. */
+export interface ExecutionSegment {
+  segment: string;
+  sequence: string;
+}
+
+/** N equal execution segments covering 0..1 (none for one generator: it runs the whole test). */
+export function executionSegments(n: number): ExecutionSegment[] {
+  if (n <= 1) return [];
+  const at = (i: number) => (i === 0 ? "0" : i === n ? "1" : `${i}/${n}`);
+  const sequence = Array.from({ length: n + 1 }, (_, i) => at(i)).join(",");
+  return Array.from({ length: n }, (_, i) => ({ segment: `${at(i)}:${at(i + 1)}`, sequence }));
+}
 
 function runId(profile: string, outDir: string): string {
   const stamp = new Date().toISOString().slice(0, 19).replace(/:/g, "-");
@@ -91,6 +111,9 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
   if (opts.timeScale !== undefined && !(opts.timeScale > 0))
     throw new StampedeError("E_USAGE", "--time-scale must be > 0");
   if (!Number.isInteger(opts.seed)) throw new StampedeError("E_USAGE", "--seed must be an integer");
+  const generators = opts.generators ?? 1;
+  if (!(Number.isInteger(generators) && generators >= 1))
+    throw new StampedeError("E_USAGE", "--generators must be an integer >= 1");
   const timeScale =
     opts.durationS !== undefined ? natural / opts.durationS : (opts.timeScale ?? profile.defaultTimeScale);
 
@@ -115,14 +138,31 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
     throw new StampedeError("E_EXCHANGE_FAILED", `mock exchange did not start: ${err.message}`);
   });
   const script = join(ROOT, "loadtests", "drill.ts");
+  const segments = executionSegments(generators);
+  // One generator keeps the historical file names (k6.csv.gz, k6.log); N write k6-<i>.*.
+  const fileOf = (i: number, ext: string) => (generators === 1 ? `k6.${ext}` : `k6-${i}.${ext}`);
+  const argsOf = (i: number): string[] => {
+    const seg = segments[i];
+    return [
+      "run",
+      "--no-thresholds",
+      "--summary-mode=disabled",
+      "--address",
+      "",
+      "--out",
+      `csv=${join(runDir, fileOf(i, "csv.gz"))}`,
+      ...(seg === undefined
+        ? []
+        : ["--execution-segment", seg.segment, "--execution-segment-sequence", seg.sequence]),
+      ...k6Args.slice(1),
+      ...(seg === undefined
+        ? []
+        : ["-e", `STAMPEDE_GENERATOR=${i}`, "-e", `STAMPEDE_GENERATORS=${generators}`]),
+      script,
+    ];
+  };
   const k6Args = [
     "run",
-    "--no-thresholds",
-    "--summary-mode=disabled",
-    "--address",
-    "",
-    "--out",
-    `csv=${join(runDir, "k6.csv.gz")}`,
     `--system-tags=${K6_SYSTEM_TAGS}`,
     "-e",
     `STAMPEDE_BASE_URL=${exchange.url}`,
@@ -136,8 +176,17 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
     `STAMPEDE_SEED=${opts.seed}`,
     "-e",
     `STAMPEDE_ITERATION_BUDGET_S=${iterationBudgetS}`,
-    script,
   ];
+  const generatorRecords = Array.from({ length: generators }, (_, i) => ({
+    index: i,
+    segment: segments[i]?.segment ?? "0:1",
+    args: argsOf(i),
+    csv: fileOf(i, "csv.gz"),
+    log: fileOf(i, "log"),
+    exitCode: null as number | null,
+    cpuSeconds: 0,
+    rssMbMax: 0,
+  }));
   const startedAt = new Date();
   const run = {
     id,
@@ -161,39 +210,48 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
     k6: {
       path: opts.k6.path,
       source: opts.k6.source,
-      args: k6Args,
+      args: generatorRecords[0]?.args ?? [],
       env: K6_ENV,
       exitCode: null as number | null,
+      /** One entry per k6 process (`--generators`): its segment, arguments, exit code and CPU. */
+      generators: generatorRecords,
     },
     interrupted: false,
     endedAt: null as string | null,
   };
   await writeRunJson(runDir, run);
 
-  const k6Log = createWriteStream(join(runDir, "k6.log"));
-  const child = spawn(opts.k6.path, k6Args, {
-    env: { ...process.env, ...K6_ENV },
-    stdio: ["ignore", "pipe", "pipe"],
+  const procs = generatorRecords.map((g) => {
+    const log = createWriteStream(join(runDir, g.log));
+    const child = spawn(opts.k6.path, g.args, {
+      env: { ...process.env, ...K6_ENV },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
+    const exited = new Promise<number>((res) => {
+      child.on("exit", (code, signal) => res(code ?? (signal !== null ? 128 : 1)));
+      child.on("error", () => res(127));
+    });
+    return { g, child, log, exited, ticks: 0, running: true };
   });
-  child.stdout.pipe(k6Log, { end: false });
-  child.stderr.pipe(k6Log, { end: false });
-  const exited = new Promise<number>((res) => {
-    child.on("exit", (code, signal) => res(code ?? (signal !== null ? 128 : 1)));
-    child.on("error", () => res(127));
-  });
+  const killAll = (signal: NodeJS.Signals) => {
+    for (const p of procs) if (p.running) p.child.kill(signal);
+  };
+  const exited = Promise.all(procs.map((p) => p.exited));
 
   let interrupts = 0;
   const onSigint = () => {
     interrupts++;
     run.interrupted = true;
     opts.log(interrupts === 1 ? "\ninterrupted: stopping k6 (Ctrl-C again to kill it)..." : "\nkilling k6");
-    child.kill(interrupts === 1 ? "SIGINT" : "SIGKILL");
+    killAll(interrupts === 1 ? "SIGINT" : "SIGKILL");
   };
   process.on("SIGINT", onSigint);
   const hardStop = setTimeout(
     () => {
       opts.log(`k6 overran the plan by ${K6_OVERRUN_S} s: killing it`);
-      child.kill("SIGKILL");
+      killAll("SIGKILL");
     },
     (plan.durationS + K6_OVERRUN_S) * 1000,
   );
@@ -216,7 +274,12 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
   };
 
   const progress = new Progress(opts.progress, plan.durationS, opts.log);
-  let k6Ticks = (await processUsage(child.pid ?? -1))?.ticks ?? 0;
+  for (const p of procs) {
+    p.ticks = (await processUsage(p.child.pid ?? -1))?.ticks ?? 0;
+    void p.exited.then(() => {
+      p.running = false;
+    });
+  }
   let k6RssMbMax = 0;
   let selfCpu = process.cpuUsage();
   let lastSampleMs = Date.now();
@@ -232,22 +295,33 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
       const now = Date.now();
       const sampleS = (now - lastSampleMs) / 1000;
       lastSampleMs = now;
-      const usage = await processUsage(child.pid ?? -1);
-      const ticks = usage?.ticks;
-      const k6RssMb = Math.round(usage?.rssMb ?? 0);
+      // Every k6 process's CPU and memory, summed: the load generator is all of them.
+      let k6CpuCores = 0;
+      let rssMb = 0;
+      const byGenerator: number[] = [];
+      for (const p of procs) {
+        const usage = await processUsage(p.child.pid ?? -1);
+        let cores = 0;
+        if (usage !== undefined) {
+          const cpuS = (usage.ticks - p.ticks) / CLOCK_TICKS_PER_S;
+          cores = cpuS / sampleS;
+          p.g.cpuSeconds += cpuS;
+          k6CpuSeconds += cpuS;
+          p.ticks = usage.ticks;
+          rssMb += usage.rssMb;
+          p.g.rssMbMax = Math.max(p.g.rssMbMax, Math.round(usage.rssMb));
+        }
+        k6CpuCores += cores;
+        byGenerator.push(round2(cores));
+      }
+      const k6RssMb = Math.round(rssMb);
       k6RssMbMax = Math.max(k6RssMbMax, k6RssMb);
       const cpu = process.cpuUsage(selfCpu);
       selfCpu = process.cpuUsage();
-      let k6CpuCores = 0;
-      if (ticks !== undefined) {
-        k6CpuCores = (ticks - k6Ticks) / CLOCK_TICKS_PER_S / sampleS;
-        k6CpuSeconds += (ticks - k6Ticks) / CLOCK_TICKS_PER_S;
-        k6Ticks = ticks;
-      }
       const exchangeCpuCores = (cpu.user + cpu.system) / 1e6 / sampleS;
       await appendFile(
         generatorPath,
-        `${JSON.stringify({ tsMs: now, k6CpuCores: round2(k6CpuCores), exchangeCpuCores: round2(exchangeCpuCores), k6RssMb })}\n`,
+        `${JSON.stringify({ tsMs: now, k6CpuCores: round2(k6CpuCores), exchangeCpuCores: round2(exchangeCpuCores), k6RssMb, ...(procs.length > 1 ? { k6CpuCoresByGenerator: byGenerator } : {}) })}\n`,
       );
       const points = await pullTimeline().catch(() => []);
       // The profile's clock starts with the first arrivals, after k6 has initialised its VUs.
@@ -258,7 +332,9 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
     }
   })();
 
-  const k6Exit = await exited;
+  const exitCodes = await exited;
+  // The run's k6 exit code: the first failing generator's, else 0.
+  const k6Exit = exitCodes.find((c) => c !== 0) ?? 0;
   clearTimeout(hardStop);
   await sampler;
   progress.done();
@@ -267,9 +343,13 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
   await new Promise((r) => setTimeout(r, 1100));
   await pullTimeline().catch(() => []);
   await exchange.close();
-  await new Promise<void>((r) => k6Log.end(() => r()));
+  await Promise.all(procs.map((p) => new Promise<void>((r) => p.log.end(() => r()))));
 
   run.k6.exitCode = k6Exit;
+  generatorRecords.forEach((g, i) => {
+    g.exitCode = exitCodes[i] ?? null;
+    g.cpuSeconds = round2(g.cpuSeconds);
+  });
   run.endedAt = new Date().toISOString();
   (run.k6 as Record<string, unknown>).cpuSeconds = Math.round(k6CpuSeconds * 100) / 100;
   (run.k6 as Record<string, unknown>).rssMbMax = k6RssMbMax;
@@ -287,7 +367,10 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
   const fromCwd = relative(process.cwd(), runDir);
   const rel = fromCwd === "" || fromCwd.startsWith("..") ? runDir : fromCwd;
   const exitCode = k6Exit === 0 || run.interrupted ? EXIT.ok : EXIT.harness;
-  if (exitCode !== EXIT.ok) opts.log(`k6 exited with code ${k6Exit}; see ${join(rel, "k6.log")}`);
+  if (exitCode !== EXIT.ok) {
+    const failed = generatorRecords.find((g) => g.exitCode !== 0) ?? generatorRecords[0];
+    opts.log(`k6 exited with code ${k6Exit}; see ${join(rel, failed?.log ?? "k6.log")}`);
+  }
   for (const w of summary.generator.warnings) opts.log(`warning: ${w}`);
   opts.log(
     `done: ${summary.requests} requests, p99 ${summary.latencyMs.p99} ms, rejected ${(summary.rejected.rate * 100).toFixed(1)}%, ` +

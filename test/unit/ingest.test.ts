@@ -261,7 +261,7 @@ function referenceIngest(files: Uint8Array[], phases: readonly WallPhase[]): Ing
       const metric = row[0] as string;
       rowsByMetric.set(metric, (rowsByMetric.get(metric) ?? 0) + 1);
       if (metric === "stampede_setup_done") {
-        t0 = Number(field(row, "timestamp"));
+        t0 ??= Number(field(row, "timestamp"));
         for (const h of held) record(h);
         held = [];
       } else if (wanted.includes(metric)) {
