@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { PROFILES } from "../loadtests/profiles/index.ts";
@@ -13,6 +14,7 @@ import { runDrill } from "./drill.ts";
 import { EXIT, StampedeError } from "./errors.ts";
 import { runGate } from "./gate.ts";
 import { ensureK6 } from "./k6.ts";
+import { DEFAULT_TARGET, writeK8s } from "./k8s.ts";
 import { PER_REQUEST_LIMIT, runSimulation } from "./simulate/run.ts";
 
 /**
@@ -59,6 +61,12 @@ await yargs(hideBin(process.argv))
           type: "number",
           describe: "Multiply every class's normal rate (default 1): the same shape, lighter or heavier",
         })
+        .option("generators", {
+          type: "number",
+          default: 1,
+          describe:
+            "k6 processes on this machine, each an execution segment; their raw samples are merged exactly (HDR add)",
+        })
         .option("seed", {
           type: "number",
           default: 1,
@@ -84,6 +92,7 @@ await yargs(hideBin(process.argv))
           timeScale: argv["time-scale"],
           durationS: argv.duration,
           rateScale: argv["rate-scale"],
+          generators: argv.generators,
           seed: argv.seed,
           outDir: argv.out,
           strategy: argv.strategy,
@@ -331,6 +340,58 @@ await yargs(hideBin(process.argv))
         );
         process.stdout.write(`${result.dir}\n`);
         process.exit(result.exitCode);
+      } catch (err) {
+        fail(err);
+      }
+    },
+  )
+  .command(
+    "k8s",
+    "Write a k6-operator TestRun, its scripts ConfigMap and a results PVC for a distributed drill",
+    (y) =>
+      y
+        .option("profile", {
+          type: "string",
+          demandOption: true,
+          describe: `Profile: ${Object.keys(PROFILES).join(", ")}`,
+        })
+        .option("parallelism", {
+          type: "number",
+          default: 2,
+          describe: "Runner pods, one execution segment each",
+        })
+        .option("out", { type: "string", describe: "Folder for the manifests (default runs/k8s-<profile>)" })
+        .option("target", {
+          type: "string",
+          default: DEFAULT_TARGET,
+          describe: "Exchange URL as the runner pods reach it",
+        })
+        .option("time-scale", {
+          type: "number",
+          describe: "Natural seconds per wall second (default: the profile's)",
+        })
+        .option("rate-scale", { type: "number", describe: "Multiply every class's normal rate (default 1)" })
+        .option("seed", { type: "number", default: 1 })
+        .option("image", { type: "string", default: "grafana/k6:1.8.1", describe: "Runner image" })
+        .option("namespace", { type: "string", describe: "Kubernetes namespace" })
+        .option("json", { type: "boolean", default: false }),
+    async (argv) => {
+      try {
+        const dir = await writeK8s(
+          {
+            profileName: argv.profile,
+            parallelism: argv.parallelism,
+            outDir: argv.out ?? join("runs", `k8s-${argv.profile}`),
+            target: argv.target,
+            timeScale: argv["time-scale"],
+            rateScale: argv["rate-scale"],
+            seed: argv.seed,
+            image: argv.image,
+            namespace: argv.namespace,
+          },
+          log,
+        );
+        process.stdout.write(argv.json ? `${JSON.stringify({ dir })}\n` : `${dir}\n`);
       } catch (err) {
         fail(err);
       }

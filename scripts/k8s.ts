@@ -1,0 +1,249 @@
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join, posix, relative, resolve } from "node:path";
+import { naturalDurationS, planDrill, scaleRates, validateProfile } from "../loadtests/lib/plan.ts";
+import { PROFILES } from "../loadtests/profiles/index.ts";
+import { EXCHANGE_DEFAULTS } from "../mock-exchange/defaults.ts";
+import { K6_SYSTEM_TAGS } from "./drill.ts";
+import { StampedeError } from "./errors.ts";
+import { exchangeConfigFor } from "./exchangeConfig.ts";
+import { K6_VERSION } from "./k6.ts";
+import { ROOT } from "./paths.ts";
+
+/**
+ * `stampede k8s`: the drill as a k6-operator TestRun (docs/k8s.md). k6-operator splits the test
+ * into `parallelism` execution segments, one runner pod each, exactly like `drill --generators`.
+ * Each runner writes its raw samples to its own k6-<pod>.csv.gz on a shared volume; copied into
+ * the run folder written here, `stampede report <dir>` merges them exactly (HDR add). Summaries of
+ * separate runners cannot be merged into percentiles (k6-operator issue 812).
+ *
+ * The scripts travel in one ConfigMap. ConfigMap keys cannot hold "/", and k6-operator mounts the
+ * map flat at /test, so each file's repository path becomes its key with "/" turned into "."
+ * ("loadtests/lib/plan.ts" -> "loadtests.lib.plan.ts") and its relative import specifiers are
+ * rewritten to those keys ("./loadtests.lib.plan.ts"): the flat folder runs as it is.
+ */
+
+export interface K8sOptions {
+  profileName: string;
+  /** Runner pods (TestRun spec.parallelism), each one execution segment. */
+  parallelism: number;
+  outDir: string;
+  /** URL of the exchange as the runner pods reach it. */
+  target?: string | undefined;
+  timeScale?: number | undefined;
+  rateScale?: number | undefined;
+  seed?: number | undefined;
+  /** Runner image; default grafana/k6 at the pinned version. */
+  image?: string | undefined;
+  namespace?: string | undefined;
+}
+
+export const DEFAULT_TARGET = "http://stampede-mock-exchange:8080";
+/** Where the runners write their csv.gz (a shared PersistentVolumeClaim). */
+export const RESULTS_MOUNT = "/results";
+/** The entry script, relative to the repository. */
+export const ENTRY = "loadtests/drill.ts";
+
+/** ConfigMap key of a repository-relative path (keys may hold only [-._a-zA-Z0-9]). */
+export function configMapKey(repoPath: string): string {
+  return repoPath.split("/").join(".");
+}
+
+/** Relative module specifiers of a TypeScript source; type-only imports (erased by k6) excluded. */
+export function relativeImports(source: string): string[] {
+  const out: string[] = [];
+  const re =
+    /(?:^|\n)\s*(import|export)\s+(type\s+)?[^"';]*?\bfrom\s*["']([^"']+)["']|(?:^|\n)\s*import\s*["']([^"']+)["']/g;
+  for (const m of source.matchAll(re)) {
+    const spec = m[3] ?? m[4];
+    if (spec === undefined || m[2] !== undefined) continue;
+    if (spec.startsWith("./") || spec.startsWith("../")) out.push(spec);
+  }
+  return out;
+}
+
+/**
+ * The entry and every file it reaches through relative imports, by repository path (posix),
+ * with their contents.
+ */
+export async function collectScripts(entry = ENTRY, root = ROOT): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  const queue = [entry];
+  while (queue.length > 0) {
+    const path = queue.shift() as string;
+    if (files.has(path)) continue;
+    const source = await readFile(join(root, path), "utf8").catch(() => {
+      throw new StampedeError("E_USAGE", `${path} (imported by the drill script) is missing`);
+    });
+    files.set(path, source);
+    for (const spec of relativeImports(source))
+      queue.push(posix.normalize(posix.join(posix.dirname(path), spec)));
+  }
+  return files;
+}
+
+/** A file's source with its relative import specifiers pointing at the flat ConfigMap keys. */
+export function flattenImports(repoPath: string, source: string, known: ReadonlySet<string>): string {
+  return source.replace(
+    /(\bfrom\s*|\bimport\s*)(["'])(\.{1,2}\/[^"']+)\2/g,
+    (whole, lead: string, quote: string, spec: string) => {
+      const target = posix.normalize(posix.join(posix.dirname(repoPath), spec));
+      return known.has(target) ? `${lead}${quote}./${configMapKey(target)}${quote}` : whole;
+    },
+  );
+}
+
+export interface K8sManifests {
+  configMap: Record<string, unknown> & { data: Record<string, string> };
+  testRun: {
+    apiVersion: "k6.io/v1alpha1";
+    kind: "TestRun";
+    metadata: { name: string; namespace?: string };
+    spec: {
+      parallelism: number;
+      script: { configMap: { name: string; file: string } };
+      arguments: string;
+      runner: {
+        image: string;
+        env: Array<{ name: string; value?: string; valueFrom?: unknown }>;
+        volumes: unknown[];
+        volumeMounts: Array<{ name: string; mountPath: string }>;
+      };
+    };
+  };
+  pvc: Record<string, unknown>;
+  /** run.json of the run folder the runners' csv files are copied into. */
+  run: Record<string, unknown>;
+}
+
+export function buildK8sManifests(opts: K8sOptions, scripts: ReadonlyMap<string, string>): K8sManifests {
+  const profile = PROFILES[opts.profileName];
+  if (profile === undefined)
+    throw new StampedeError(
+      "E_UNKNOWN_PROFILE",
+      `unknown profile "${opts.profileName}"; known: ${Object.keys(PROFILES).join(", ")}`,
+    );
+  const problems = validateProfile(profile);
+  if (problems.length > 0)
+    throw new StampedeError("E_BAD_PROFILE", `profile ${profile.name} is invalid: ${problems.join("; ")}`);
+  if (!(Number.isInteger(opts.parallelism) && opts.parallelism >= 1))
+    throw new StampedeError("E_USAGE", "--parallelism must be an integer >= 1");
+  const rateScale = opts.rateScale ?? 1;
+  if (!(rateScale > 0 && Number.isFinite(rateScale)))
+    throw new StampedeError("E_USAGE", "--rate-scale must be > 0");
+  const timeScale = opts.timeScale ?? profile.defaultTimeScale;
+  if (!(timeScale > 0)) throw new StampedeError("E_USAGE", "--time-scale must be > 0");
+  const seed = opts.seed ?? 1;
+  const target = opts.target ?? DEFAULT_TARGET;
+
+  // The same iteration budget as a local drill (scripts/drill.ts): order + read-back, each may
+  // wait the full queue timeout.
+  const config = exchangeConfigFor(profile, {
+    timeScale,
+    seed,
+    strategy: EXCHANGE_DEFAULTS.capacity.strategy,
+    scale: "drill",
+  });
+  const slowestServiceMs = Math.max(...Object.values(config.capacity.serviceTimeMs));
+  const iterationBudgetS = (2 * (config.capacity.queueTimeoutMs + 3 * slowestServiceMs)) / 1000;
+  const plan = planDrill(scaleRates(profile, rateScale), { timeScale, iterationBudgetS });
+
+  const name = `stampede-${profile.name}`.slice(0, 52).replace(/-+$/, "");
+  const known = new Set(scripts.keys());
+  const data: Record<string, string> = {};
+  for (const [path, source] of scripts) data[configMapKey(path)] = flattenImports(path, source, known);
+  const meta = (n: string) => ({
+    name: n,
+    ...(opts.namespace === undefined ? {} : { namespace: opts.namespace }),
+  });
+
+  const configMap = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { ...meta(`${name}-scripts`), labels: { "app.kubernetes.io/part-of": "stampede" } },
+    data,
+  };
+  const pvc = {
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    metadata: meta(`${name}-results`),
+    spec: { accessModes: ["ReadWriteMany"], resources: { requests: { storage: "5Gi" } } },
+  };
+  const testRun: K8sManifests["testRun"] = {
+    apiVersion: "k6.io/v1alpha1",
+    kind: "TestRun",
+    metadata: meta(name),
+    spec: {
+      parallelism: opts.parallelism,
+      script: { configMap: { name: `${name}-scripts`, file: configMapKey(ENTRY) } },
+      // One file per runner: Kubernetes expands $(POD_NAME) (defined in runner.env) in the
+      // container's arguments, so runners never write the same path on the shared volume.
+      arguments: [
+        "--no-thresholds",
+        "--summary-mode=disabled",
+        `--system-tags=${K6_SYSTEM_TAGS}`,
+        "--out",
+        `csv=${RESULTS_MOUNT}/k6-$(POD_NAME).csv.gz`,
+      ].join(" "),
+      runner: {
+        image: opts.image ?? `grafana/k6:${K6_VERSION.replace(/^v/, "")}`,
+        env: [
+          { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+          { name: "K6_CSV_TIME_FORMAT", value: "unix_micro" },
+          { name: "K6_NO_USAGE_REPORT", value: "true" },
+          { name: "K6_AUTO_EXTENSION_RESOLUTION", value: "false" },
+          { name: "STAMPEDE_BASE_URL", value: target },
+          { name: "STAMPEDE_PROFILE", value: profile.name },
+          { name: "STAMPEDE_TIME_SCALE", value: String(timeScale) },
+          { name: "STAMPEDE_RATE_SCALE", value: String(rateScale) },
+          { name: "STAMPEDE_SEED", value: String(seed) },
+          { name: "STAMPEDE_ITERATION_BUDGET_S", value: String(iterationBudgetS) },
+        ],
+        volumes: [{ name: "results", persistentVolumeClaim: { claimName: `${name}-results` } }],
+        volumeMounts: [{ name: "results", mountPath: RESULTS_MOUNT }],
+      },
+    },
+  };
+  const run = {
+    id: name,
+    mode: "k8s",
+    command: `stampede ${process.argv.slice(2).join(" ")}`,
+    seed,
+    profile,
+    strategy: null,
+    scales: {
+      timeScale,
+      naturalDurationS: naturalDurationS(profile),
+      wallDurationS: plan.durationS,
+      rateScale,
+      normalRatePerS: scaleRates(profile, rateScale).normalRatePerS,
+      peakRatePerS: Object.fromEntries(Object.entries(plan.classes).map(([c, p]) => [c, p.peakRatePerS])),
+    },
+    plan,
+    k8s: { parallelism: opts.parallelism, target, testRun: testRun.metadata.name },
+    versions: { k6: K6_VERSION },
+  };
+  return { configMap, testRun, pvc, run };
+}
+
+/** Writes <out>/manifests/{configmap,pvc,testrun}.json and <out>/run.json; returns the folder. */
+export async function writeK8s(opts: K8sOptions, log: (line: string) => void = () => {}): Promise<string> {
+  const scripts = await collectScripts();
+  const m = buildK8sManifests(opts, scripts);
+  const out = resolve(opts.outDir);
+  await mkdir(join(out, "manifests"), { recursive: true });
+  const json = (x: unknown) => `${JSON.stringify(x, null, 2)}\n`;
+  const bytes = Buffer.byteLength(JSON.stringify(m.configMap.data));
+  // A ConfigMap holds at most 1 MiB (k6-operator docs); the drill's scripts are ~90 KB.
+  if (bytes > 1_000_000)
+    throw new StampedeError("E_USAGE", `the scripts (${bytes} bytes) exceed a ConfigMap's 1 MiB`);
+  await writeFile(join(out, "manifests", "configmap.json"), json(m.configMap));
+  await writeFile(join(out, "manifests", "pvc.json"), json(m.pvc));
+  await writeFile(join(out, "manifests", "testrun.json"), json(m.testRun));
+  await writeFile(join(out, "run.json"), json(m.run));
+  const rel = relative(process.cwd(), out) || ".";
+  log(
+    `wrote ${join(rel, "manifests")}/{configmap,pvc,testrun}.json (${scripts.size} scripts, parallelism ${opts.parallelism}) and ${join(rel, "run.json")}\n` +
+      `apply: kubectl apply -f ${join(rel, "manifests")}/   then copy the runners' k6-*.csv.gz into ${rel} and run: stampede report ${rel}`,
+  );
+  return out;
+}

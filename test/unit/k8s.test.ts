@@ -1,0 +1,179 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { PROFILES } from "../../loadtests/profiles/index.ts";
+import { toolsDir } from "../../scripts/k6.ts";
+import {
+  buildK8sManifests,
+  collectScripts,
+  configMapKey,
+  ENTRY,
+  RESULTS_MOUNT,
+  relativeImports,
+  writeK8s,
+} from "../../scripts/k8s.ts";
+
+/**
+ * Field names of k6-operator's TestRun CRD (k6.io/v1alpha1, grafana/k6-operator
+ * config/crd/bases/k6.io_testruns.yaml and docs/crd-generated.md): spec, spec.script and the
+ * runner Pod. A manifest using a name outside these would be rejected or silently ignored.
+ */
+const TESTRUN_SPEC_FIELDS = new Set([
+  "arguments",
+  "cleanup",
+  "initializer",
+  "parallelism",
+  "paused",
+  "ports",
+  "quiet",
+  "runner",
+  "script",
+  "scuttle",
+  "separate",
+  "starter",
+  "testRunId",
+  "token",
+]);
+const SCRIPT_FIELDS = new Set(["configMap", "volumeClaim", "localFile"]);
+const CONFIGMAP_SCRIPT_FIELDS = new Set(["name", "file"]);
+const RUNNER_POD_FIELDS = new Set([
+  "affinity",
+  "automountServiceAccountToken",
+  "containerSecurityContext",
+  "env",
+  "envFrom",
+  "image",
+  "imagePullPolicy",
+  "imagePullSecrets",
+  "initContainers",
+  "livenessProbe",
+  "metadata",
+  "nodeSelector",
+  "priorityClassName",
+  "readinessProbe",
+  "resources",
+  "securityContext",
+  "serviceAccountName",
+  "tolerations",
+  "topologySpreadConstraints",
+  "volumeMounts",
+  "volumes",
+]);
+
+describe("stampede k8s: k6-operator TestRun and the scripts' ConfigMap", () => {
+  it("writes a TestRun with the CRD's field names and types", async () => {
+    const scripts = await collectScripts();
+    const { testRun, configMap, run } = buildK8sManifests(
+      { profileName: "smoke", parallelism: 4, outDir: "unused", target: "http://venue:8080" },
+      scripts,
+    );
+    expect(testRun.apiVersion).toBe("k6.io/v1alpha1");
+    expect(testRun.kind).toBe("TestRun");
+    expect(testRun.metadata.name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+    for (const k of Object.keys(testRun.spec)) expect(TESTRUN_SPEC_FIELDS.has(k), `spec.${k}`).toBe(true);
+    expect(testRun.spec.parallelism).toBe(4);
+    for (const k of Object.keys(testRun.spec.script))
+      expect(SCRIPT_FIELDS.has(k), `spec.script.${k}`).toBe(true);
+    for (const k of Object.keys(testRun.spec.script.configMap))
+      expect(CONFIGMAP_SCRIPT_FIELDS.has(k), `spec.script.configMap.${k}`).toBe(true);
+    expect(testRun.spec.script.configMap.name).toBe((configMap.metadata as { name: string }).name);
+    expect(typeof testRun.spec.arguments).toBe("string");
+    for (const k of Object.keys(testRun.spec.runner))
+      expect(RUNNER_POD_FIELDS.has(k), `spec.runner.${k}`).toBe(true);
+
+    // One csv per runner on the shared volume: --out csv with the pod's name (downward API).
+    expect(testRun.spec.arguments).toMatch(/--out csv=\/results\/k6-\$\(POD_NAME\)\.csv\.gz/);
+    expect(testRun.spec.arguments).not.toMatch(/--address|--execution-segment/); // the operator's
+    const env = new Map(testRun.spec.runner.env.map((e) => [e.name, e]));
+    expect(env.get("POD_NAME")?.valueFrom).toEqual({ fieldRef: { fieldPath: "metadata.name" } });
+    expect(env.get("K6_CSV_TIME_FORMAT")?.value).toBe("unix_micro");
+    expect(env.get("STAMPEDE_BASE_URL")?.value).toBe("http://venue:8080");
+    expect(env.get("STAMPEDE_PROFILE")?.value).toBe("smoke");
+    for (const name of [
+      "STAMPEDE_TIME_SCALE",
+      "STAMPEDE_RATE_SCALE",
+      "STAMPEDE_SEED",
+      "STAMPEDE_ITERATION_BUDGET_S",
+    ])
+      expect(Number.isFinite(Number(env.get(name)?.value)), name).toBe(true);
+    for (const e of testRun.spec.runner.env) {
+      expect(e.name).toMatch(/^[A-Z_][A-Z0-9_]*$/);
+      expect((e.value === undefined) !== (e.valueFrom === undefined), e.name).toBe(true);
+      if (e.value !== undefined) expect(typeof e.value).toBe("string");
+    }
+    const volumes = (testRun.spec.runner.volumes as Array<{ name: string }>).map((v) => v.name);
+    for (const m of testRun.spec.runner.volumeMounts) expect(volumes).toContain(m.name);
+    expect(testRun.spec.runner.volumeMounts.map((m) => m.mountPath)).toContain(RESULTS_MOUNT);
+
+    // run.json of the collection folder: what `stampede report` needs to merge the runners' files.
+    expect((run.plan as { phases: unknown[] }).phases.length).toBeGreaterThan(0);
+    expect(run.mode).toBe("k8s");
+  });
+
+  it("puts every file the drill script needs into the ConfigMap, under valid keys, imports flattened", async () => {
+    const scripts = await collectScripts();
+    const { configMap, testRun } = buildK8sManifests(
+      { profileName: "smoke", parallelism: 2, outDir: "x" },
+      scripts,
+    );
+    const data = configMap.data;
+    expect(configMap.kind).toBe("ConfigMap");
+    expect(Object.keys(data)).toContain(testRun.spec.script.configMap.file);
+    expect(testRun.spec.script.configMap.file).toBe(configMapKey(ENTRY));
+    for (const key of Object.keys(data)) expect(key).toMatch(/^[-._a-zA-Z0-9]+$/);
+    // Every profile module is shipped (the script looks profiles up by name at run time).
+    expect(JSON.stringify(Object.keys(data))).toContain("loadtests.profiles.");
+    expect(
+      Object.keys(data).filter((k) => k.startsWith("loadtests.profiles.")).length,
+    ).toBeGreaterThanOrEqual(Object.keys(PROFILES).length + 1);
+    // Each value import of each shipped file resolves to a key of the same (flat) folder.
+    for (const [key, source] of Object.entries(data))
+      for (const spec of relativeImports(source)) {
+        expect(spec, `${key} imports ${spec}`).toMatch(/^\.\/[-._a-zA-Z0-9]+$/);
+        expect(data[spec.slice(2)], `${key} imports ${spec}`).toBeDefined();
+      }
+    // And from the repository side: the walk follows every relative value import.
+    for (const [path, source] of scripts)
+      for (const spec of relativeImports(source)) {
+        const target = join(path, "..", spec).split("\\").join("/");
+        expect(scripts.has(target), `${path} -> ${target}`).toBe(true);
+      }
+    expect(Buffer.byteLength(JSON.stringify(data))).toBeLessThan(1_000_000);
+  });
+
+  it("the ConfigMap's folder, as k6-operator mounts it, loads in k6 (every import resolves)", async () => {
+    const k6 = join(toolsDir(), "k6");
+    if (!existsSync(k6)) return; // k6 is ensured by `npm test` (pretest); nothing to run here without it
+    const out = mkdtempSync(join(tmpdir(), "stampede-k8s-"));
+    await writeK8s({ profileName: "airdrop-herd", parallelism: 2, outDir: out });
+    const cm = JSON.parse(readFileSync(join(out, "manifests", "configmap.json"), "utf8")) as {
+      data: Record<string, string>;
+    };
+    const mount = mkdtempSync(join(tmpdir(), "stampede-k8s-test-"));
+    for (const [key, text] of Object.entries(cm.data)) writeFileSync(join(mount, key), text);
+    const inspected = execFileSync(k6, ["inspect", join(mount, configMapKey(ENTRY))], {
+      env: { ...process.env, STAMPEDE_PROFILE: "airdrop-herd", K6_NO_USAGE_REPORT: "true" },
+      encoding: "utf8",
+    });
+    expect(Object.keys((JSON.parse(inspected) as { scenarios: object }).scenarios).sort()).toEqual([
+      "depth",
+      "order",
+      "position",
+    ]);
+    for (const f of ["configmap.json", "pvc.json", "testrun.json"])
+      expect(existsSync(join(out, "manifests", f))).toBe(true);
+    expect(existsSync(join(out, "run.json"))).toBe(true);
+  });
+
+  it("rejects a bad parallelism and an unknown profile", async () => {
+    const scripts = await collectScripts();
+    expect(() => buildK8sManifests({ profileName: "smoke", parallelism: 0, outDir: "x" }, scripts)).toThrow(
+      /--parallelism/,
+    );
+    expect(() => buildK8sManifests({ profileName: "nope", parallelism: 2, outDir: "x" }, scripts)).toThrow(
+      /unknown profile/,
+    );
+  });
+});
