@@ -5,7 +5,7 @@ import type { Profile } from "./types.ts";
  * starved the vote transactions (the priority traffic) and halted the chain for 4-5 hours. Here
  * the cheap spam is order flow: orders (new orders and cancels) at 50x normal for three natural
  * hours while position and depth reads stay at normal load. Under `fixed` or `reactive` the
- * gateway queue fills with spam and everything waiting behind it (cancels, reads) times out or is
+ * gateway queue fills with spam and everything waiting behind it (cancels, depth reads) times out or is
  * shed; with `+priority-shedding` the low-priority flood is shed first. Run it with and without
  * (`stampede compare`) to see whether priority shedding keeps the other classes served.
  *
