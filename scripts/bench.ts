@@ -7,6 +7,7 @@ import { createGunzip, createGzip, constants as zlibConstants } from "node:zlib"
 import { simulateMmc } from "../mock-exchange/capacity/mmc.ts";
 import { runEngineBench } from "../mock-exchange/engine/bench.ts";
 import { ingestK6Csv } from "../reports/ingest.ts";
+import { measureGenerator, STEP_DURATION_S } from "./benchGenerator.ts";
 import { StampedeError } from "./errors.ts";
 import { runSimulation } from "./simulate/run.ts";
 
@@ -136,6 +137,98 @@ const BENCHMARKS: Benchmark[] = [
         { name: "engine_p99_us", value: round(r.p99Us, 3), unit: "us" },
         { name: "engine_p999_us", value: round(r.p999Us, 3), unit: "us" },
       ];
+    },
+  },
+  {
+    name: "generator_max_rps",
+    description: `Highest GET /fapi/v1/ping rate k6 (loadtests/bench/ping.ts, constant-arrival-rate, csv.gz out as a drill) sustains here: doubling from 1000 req/s, then bisection to 8%, ${STEP_DURATION_S} s steps; sustained = 0 dropped iterations and >= 97% of the target answered 200. In-process mock exchange, overprovisioned x100, weight limit 1e12/min; k6 and exchange CPU (cores) over each step's load window. Shares one run with generator_vs_wrk (wrk first)`,
+    async run() {
+      const m = await measureGenerator((line) => process.stderr.write(`${line}\n`));
+      const out: BenchResult[] = [];
+      if (m.maxRps === undefined) {
+        process.stderr.write("generator_max_rps: no step was sustained\n");
+        return out;
+      }
+      const best = m.steps.find((s) => s.targetRps === m.maxRps);
+      out.push({ name: "generator_max_rps", value: m.maxRps, unit: "requests/s" });
+      if (best !== undefined) {
+        out.push({
+          name: "generator_max_rps_achieved",
+          value: Math.round(best.tally.ok / STEP_DURATION_S),
+          unit: "requests/s",
+        });
+        if (best.tally.durationCount > 0)
+          out.push({
+            name: "generator_max_rps_mean_latency_ms",
+            value: round(best.tally.durationMsSum / best.tally.durationCount, 3),
+            unit: "ms",
+          });
+        if (best.window !== undefined) {
+          out.push({
+            name: "generator_max_rps_k6_cpu_cores",
+            value: round(best.window.k6Cores, 2),
+            unit: "cores",
+          });
+          out.push({
+            name: "generator_max_rps_exchange_cpu_cores",
+            value: round(best.window.exchangeCores, 2),
+            unit: "cores",
+          });
+          out.push({
+            name: "generator_max_rps_machine_busy_cores",
+            value: round(best.window.hostCores, 2),
+            unit: "cores",
+          });
+        }
+      }
+      // The first failed step above it: which side was out of CPU when k6 stopped keeping up.
+      const failed = m.steps
+        .filter((s) => !s.sustained && s.targetRps > (m.maxRps as number))
+        .sort((a, b) => a.targetRps - b.targetRps)[0];
+      if (failed !== undefined) {
+        out.push({ name: "generator_failed_rps", value: failed.targetRps, unit: "requests/s" });
+        out.push({
+          name: "generator_failed_dropped_iterations",
+          value: failed.tally.dropped,
+          unit: "iterations",
+        });
+        if (failed.window !== undefined) {
+          out.push({
+            name: "generator_failed_k6_cpu_cores",
+            value: round(failed.window.k6Cores, 2),
+            unit: "cores",
+          });
+          out.push({
+            name: "generator_failed_exchange_cpu_cores",
+            value: round(failed.window.exchangeCores, 2),
+            unit: "cores",
+          });
+          out.push({
+            name: "generator_failed_machine_busy_cores",
+            value: round(failed.window.hostCores, 2),
+            unit: "cores",
+          });
+        }
+      }
+      out.push({ name: "generator_search_steps", value: m.steps.length, unit: "steps" });
+      out.push({ name: "generator_search_s", value: round(m.searchS, 1), unit: "s" });
+      return out;
+    },
+  },
+  {
+    name: "generator_vs_wrk",
+    description:
+      "generator_max_rps over wrk's rate (wrk -t1 -c256 -d5s: -c64 is latency-bound here) against the same in-process exchange endpoint in the same run (installs wrk with apt-get if missing); also wrk_rps and the exchange's CPU under wrk",
+    async run() {
+      const m = await measureGenerator((line) => process.stderr.write(`${line}\n`));
+      if (m.wrk === undefined) return [];
+      const out: BenchResult[] = [
+        { name: "wrk_rps", value: Math.round(m.wrk.rps), unit: "requests/s" },
+        { name: "wrk_exchange_cpu_cores", value: round(m.wrk.exchangeCores, 2), unit: "cores" },
+      ];
+      if (m.maxRps !== undefined)
+        out.push({ name: "generator_vs_wrk", value: round(m.maxRps / m.wrk.rps, 3), unit: "ratio" });
+      return out;
     },
   },
 ];
