@@ -8,6 +8,7 @@
  * hidden by coordinated omission (reference.md "Latency measurement").
  */
 import { sleep } from "k6";
+import { hmac } from "k6/crypto";
 import exec from "k6/execution";
 import http, { type RefinedParams, type RefinedResponse, type ResponseType } from "k6/http";
 import { Counter, Rate, Trend } from "k6/metrics";
@@ -58,7 +59,7 @@ const staleReadAgeMs = new Trend("stampede_stale_read_age_ms", true);
 const setupDone = new Counter("stampede_setup_done");
 
 interface SetupData {
-  accounts: Array<{ accountId: number; apiKey: string }>;
+  accounts: Array<{ accountId: number; apiKey: string; apiSecret: string }>;
   midPrice: Record<string, number>;
 }
 
@@ -104,18 +105,34 @@ function clientKey(): number {
   return (exec.vu.idInTest - 1) * generators + generator;
 }
 
-function client(data: SetupData): { apiKey: string; ip: string } {
+interface Client {
+  apiKey: string;
+  apiSecret: string;
+  ip: string;
+}
+
+function client(data: SetupData): Client {
   const index = clientKey() % data.accounts.length;
   const account = data.accounts[index] as SetupData["accounts"][number];
   // Client IPs stay in loopback: they only key the per-IP limits (trust-proxy), nothing is sent there.
-  return { apiKey: account.apiKey, ip: `127.77.${Math.floor(index / 250)}.${(index % 250) + 1}` };
+  return {
+    apiKey: account.apiKey,
+    apiSecret: account.apiSecret,
+    ip: `127.77.${Math.floor(index / 250)}.${(index % 250) + 1}`,
+  };
 }
 
-function params(
-  cls: string,
-  endpoint: string,
-  c: { apiKey: string; ip: string },
-): RefinedParams<ResponseType> {
+/**
+ * A SIGNED request's parameters: `timestamp` appended, then `signature` = hex HMAC-SHA256 of the
+ * parameters with the account's secret (each keyed request sends its parameters in one place:
+ * the query string for GET/DELETE, the body for POST, so totalParams is that string).
+ */
+function signed(c: Client, totalParams: string): string {
+  const withTime = `${totalParams}&timestamp=${Date.now()}`;
+  return `${withTime}&signature=${hmac("sha256", c.apiSecret, withTime, "hex")}`;
+}
+
+function params(cls: string, endpoint: string, c: Client): RefinedParams<ResponseType> {
   return {
     headers: {
       "X-MBX-APIKEY": c.apiKey,
@@ -164,7 +181,7 @@ export function order(data: SetupData): void {
     const { symbol, orderId } = myRestingOrder;
     myRestingOrder = undefined;
     const res = http.del(
-      `${baseUrl}/fapi/v1/order?symbol=${symbol}&orderId=${orderId}`,
+      `${baseUrl}/fapi/v1/order?${signed(c, `symbol=${symbol}&orderId=${orderId}`)}`,
       null,
       params("order", "DELETE /fapi/v1/order", c),
     );
@@ -184,7 +201,11 @@ export function order(data: SetupData): void {
     const price = side === "BUY" ? mid - offsetTicks * s.tick : mid + offsetTicks * s.tick;
     body += `&type=LIMIT&timeInForce=GTC&price=${price.toFixed(s.priceDecimals)}`;
   }
-  const res = http.post(`${baseUrl}/fapi/v1/order`, body, params("order", "POST /fapi/v1/order", c));
+  const res = http.post(
+    `${baseUrl}/fapi/v1/order`,
+    signed(c, body),
+    params("order", "POST /fapi/v1/order", c),
+  );
   if (!served(res, "order", "POST /fapi/v1/order")) return;
   const ack = res.json() as { orderId: number; status: string; executedQty: string; updateTime: number };
   if (ack.status === "NEW" || ack.status === "PARTIALLY_FILLED")
@@ -201,9 +222,9 @@ export function position(data: SetupData): void {
 }
 
 /** Read-your-writes check: a position older than a fill this client already saw acknowledged is stale. */
-function readPosition(c: { apiKey: string; ip: string }, symbol: string): void {
+function readPosition(c: Client, symbol: string): void {
   const res = http.get(
-    `${baseUrl}/fapi/v2/positionRisk?symbol=${symbol}`,
+    `${baseUrl}/fapi/v2/positionRisk?${signed(c, `symbol=${symbol}`)}`,
     params("position", "GET /fapi/v2/positionRisk", c),
   );
   if (!served(res, "position", "GET /fapi/v2/positionRisk")) return;

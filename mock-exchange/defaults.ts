@@ -23,6 +23,23 @@ export interface ExchangeConfig {
   seed: number;
   /** Accounts created at reset (account 0 is the house market maker, never handed out). */
   accounts: number;
+  /**
+   * Cash each account is created with at reset (engine createAccount), so margin checks (-2019)
+   * and the liquidation engine apply. USDT (whole or fractional), not cash units.
+   */
+  balances: {
+    /** Each trading account's USDT wallet at reset. */
+    initialBalanceUsdt: number;
+    /** The house market maker's (account 0) USDT wallet at reset: deep enough to never be margin-limited. */
+    houseBalanceUsdt: number;
+  };
+  auth: {
+    /**
+     * Keyed (USER_DATA/TRADE) endpoints require `timestamp` and an HMAC-SHA256 `signature` with the
+     * account's secret (reference.md "Signed requests"). false: the API key alone identifies the caller.
+     */
+    requireSignature: boolean;
+  };
   symbols: SymbolSpec[];
   /** House market maker ladder at reset: levels per side and lots per level. */
   makerLevels: number;
@@ -81,6 +98,8 @@ export const EXCHANGE_DEFAULTS: ExchangeConfig = {
   timeScale: 1,
   seed: 1,
   accounts: 64,
+  balances: { initialBalanceUsdt: 100_000, houseBalanceUsdt: 1_000_000_000 },
+  auth: { requireSignature: true },
   symbols: DEFAULT_SYMBOLS,
   makerLevels: 200,
   makerLotsPerLevel: 5_000,

@@ -1,22 +1,41 @@
 import type { TrafficClass } from "../../reports/model.ts";
 import type { ServiceClass } from "../defaults.ts";
+import type { Params } from "./params.ts";
 
 /**
  * The dialect's endpoints with their request weight and traffic class (reference.md "Weights").
  * A route's class decides its service time in the capacity model and its row in the timeline.
  */
 
-export type RouteName = "ping" | "time" | "depth" | "newOrder" | "cancelOrder" | "positionRisk";
+export type RouteName =
+  | "ping"
+  | "time"
+  | "depth"
+  | "exchangeInfo"
+  | "tickerPrice"
+  | "premiumIndex"
+  | "newOrder"
+  | "cancelOrder"
+  | "getOrder"
+  | "modifyOrder"
+  | "cancelAll"
+  | "openOrders"
+  | "positionRisk"
+  | "positionRiskV3"
+  | "balance"
+  | "account"
+  | "accountV3"
+  | "leverage";
 
 export interface Route {
   name: RouteName;
-  method: "GET" | "POST" | "DELETE";
+  method: "GET" | "POST" | "PUT" | "DELETE";
   path: string;
   serviceClass: ServiceClass;
   trafficClass: TrafficClass | undefined;
-  /** Needs an API key (X-MBX-APIKEY). */
+  /** Needs an API key (X-MBX-APIKEY) and, with auth.requireSignature, a signature (TRADE / USER_DATA). */
   keyed: boolean;
-  /** IP request weight; depth's depends on `limit`, see depthWeight. */
+  /** IP request weight; some depend on parameters, see routeWeight. */
   weight: number;
 }
 
@@ -76,6 +95,117 @@ export const ROUTES: readonly Route[] = [
     keyed: true,
     weight: 5,
   },
+  {
+    name: "exchangeInfo",
+    method: "GET",
+    path: "/fapi/v1/exchangeInfo",
+    serviceClass: "other",
+    trafficClass: undefined,
+    keyed: false,
+    weight: 1,
+  },
+  // 1 with a symbol, 2 without (routeWeight).
+  {
+    name: "tickerPrice",
+    method: "GET",
+    path: "/fapi/v1/ticker/price",
+    serviceClass: "other",
+    trafficClass: undefined,
+    keyed: false,
+    weight: 1,
+  },
+  // 1 with a symbol, 10 without (routeWeight).
+  {
+    name: "premiumIndex",
+    method: "GET",
+    path: "/fapi/v1/premiumIndex",
+    serviceClass: "other",
+    trafficClass: undefined,
+    keyed: false,
+    weight: 1,
+  },
+  {
+    name: "getOrder",
+    method: "GET",
+    path: "/fapi/v1/order",
+    serviceClass: "position",
+    trafficClass: undefined,
+    keyed: true,
+    weight: 1,
+  },
+  {
+    name: "modifyOrder",
+    method: "PUT",
+    path: "/fapi/v1/order",
+    serviceClass: "order",
+    trafficClass: "order",
+    keyed: true,
+    weight: 1,
+  },
+  {
+    name: "cancelAll",
+    method: "DELETE",
+    path: "/fapi/v1/allOpenOrders",
+    serviceClass: "order",
+    trafficClass: "order",
+    keyed: true,
+    weight: 1,
+  },
+  // 1 with a symbol, 40 without (routeWeight).
+  {
+    name: "openOrders",
+    method: "GET",
+    path: "/fapi/v1/openOrders",
+    serviceClass: "position",
+    trafficClass: undefined,
+    keyed: true,
+    weight: 1,
+  },
+  {
+    name: "positionRiskV3",
+    method: "GET",
+    path: "/fapi/v3/positionRisk",
+    serviceClass: "position",
+    trafficClass: "position",
+    keyed: true,
+    weight: 5,
+  },
+  {
+    name: "balance",
+    method: "GET",
+    path: "/fapi/v2/balance",
+    serviceClass: "position",
+    trafficClass: undefined,
+    keyed: true,
+    weight: 5,
+  },
+  {
+    name: "account",
+    method: "GET",
+    path: "/fapi/v2/account",
+    serviceClass: "position",
+    trafficClass: undefined,
+    keyed: true,
+    weight: 5,
+  },
+  {
+    name: "accountV3",
+    method: "GET",
+    path: "/fapi/v3/account",
+    serviceClass: "position",
+    trafficClass: undefined,
+    keyed: true,
+    weight: 5,
+  },
+  {
+    name: "leverage",
+    method: "POST",
+    path: "/fapi/v1/leverage",
+    serviceClass: "other",
+    trafficClass: undefined,
+    keyed: true,
+    weight: 1,
+  },
 ];
 
 const byPath = new Map<string, Route[]>();
@@ -100,4 +230,22 @@ export function depthWeight(limit: number): number {
   if (limit <= 100) return 5;
   if (limit <= 500) return 10;
   return 20;
+}
+
+/** A request's IP weight: the route's, or for the parameter-dependent ones, by their parameters. */
+export function routeWeight(route: Route, params: Params): number {
+  switch (route.name) {
+    case "depth": {
+      const limit = Number(params.get("limit") ?? 500);
+      return depthWeight(Number.isFinite(limit) ? limit : 500);
+    }
+    case "openOrders":
+      return params.get("symbol") === undefined ? 40 : 1;
+    case "tickerPrice":
+      return params.get("symbol") === undefined ? 2 : 1;
+    case "premiumIndex":
+      return params.get("symbol") === undefined ? 10 : 1;
+    default:
+      return route.weight;
+  }
 }

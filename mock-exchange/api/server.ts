@@ -7,17 +7,18 @@ import { CAPACITY_TICK_MS } from "../capacity/model.ts";
 import { resolveStrategy } from "../capacity/strategies.ts";
 import type { FaultSpec } from "../capacity/types.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../defaults.ts";
-import { type ParsedRequest, Venue } from "../venue.ts";
+import { isPriority, type ParsedRequest, Venue } from "../venue.ts";
+import { verifySigned } from "./auth.ts";
 import { DeferredQueue } from "./deferred.ts";
 import { ApiError, ERR, type ExchangeErrorSpec, errorBody } from "./errors.ts";
 import { ExchangeMetrics, METRICS_CONTENT_TYPE } from "./metrics.ts";
 import { Params } from "./params.ts";
-import { depthWeight, findRoute, type Route } from "./routes.ts";
+import { findRoute, type Route, routeWeight } from "./routes.ts";
 
 /**
  * The mock exchange over HTTP: the Binance USDⓈ-M dialect under /fapi, the control plane under
  * /__stampede (never mixed, design.md "Interfaces"). Order of checks per request, as a venue's
- * gateway does it: route -> request weight (429) -> API key -> parameters (400) -> capacity
+ * gateway does it: route -> request weight (429) -> API key (401) -> timestamp and signature (400 -1021/-1022) -> parameters (400) -> capacity
  * (503 shed now, 503 timeout later, or served when the modelled service ends).
  */
 
@@ -152,11 +153,7 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
       if (err instanceof ApiError) return reject(res, cls, err.spec, err.fields);
       throw err;
     }
-    let weight = route.weight;
-    if (route.name === "depth") {
-      const limit = Number(params.get("limit") ?? 500);
-      weight = depthWeight(Number.isFinite(limit) ? limit : 500);
-    }
+    const weight = routeWeight(route, params);
     const decision = venue.limiter.consume(clientKey(req), weight, arrivalMs);
     const usedWeight = decision.usedWeight;
     if (!decision.allowed) {
@@ -165,10 +162,20 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
     }
     let accountId = 0;
     if (route.keyed) {
-      const key = req.headers["x-mbx-apikey"];
-      const found = venue.accountForKey(Array.isArray(key) ? key[0] : key);
+      const header = req.headers["x-mbx-apikey"];
+      const key = Array.isArray(header) ? header[0] : header;
+      if (key === undefined || key === "") return reject(res, cls, ERR.API_KEY_FORMAT, undefined, usedWeight);
+      const found = venue.accountForKey(key);
       if (found === undefined) return reject(res, cls, ERR.INVALID_API_KEY, undefined, usedWeight);
       accountId = found;
+      if (config.auth.requireSignature) {
+        try {
+          verifySigned(params, query, body, venue.secretOf(found), arrivalMs);
+        } catch (err) {
+          if (err instanceof ApiError) return reject(res, cls, err.spec, err.fields, usedWeight);
+          throw err;
+        }
+      }
     }
     let request: ParsedRequest;
     try {
@@ -177,7 +184,7 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
       if (err instanceof ApiError) return reject(res, cls, err.spec, err.fields, usedWeight);
       throw err;
     }
-    const admission = venue.capacity.admit(arrivalMs, route.serviceClass, request.route === "cancelOrder");
+    const admission = venue.capacity.admit(arrivalMs, route.serviceClass, isPriority(request));
     switch (admission.outcome) {
       case "overloaded":
         return reject(res, cls, ERR.OVERLOADED, undefined, usedWeight);

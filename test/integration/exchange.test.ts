@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
@@ -28,16 +29,38 @@ function config(overrides: Partial<ExchangeConfig> = {}): ExchangeConfig {
 
 let exchange: MockExchange;
 let keys: string[];
+let secrets: Map<string, string>;
 
+/**
+ * Keyed requests are signed like a Binance client does: timestamp appended to the body (or to
+ * the query when there is no body), signature = HMAC-SHA256(query + body) with the key's secret.
+ */
 async function call(
   method: string,
   path: string,
   opts: { key?: string | undefined; body?: string; ip?: string } = {},
 ) {
   const headers: Record<string, string> = { "X-Forwarded-For": opts.ip ?? "127.9.0.1" };
-  if (opts.key !== undefined) headers["X-MBX-APIKEY"] = opts.key;
-  if (opts.body !== undefined) headers["Content-Type"] = "application/x-www-form-urlencoded";
-  const res = await fetch(`${exchange.url}${path}`, { method, headers, body: opts.body });
+  let body = opts.body;
+  if (opts.key !== undefined) {
+    headers["X-MBX-APIKEY"] = opts.key;
+    const secret = secrets.get(opts.key);
+    if (secret !== undefined) {
+      const q = path.indexOf("?");
+      let query = q < 0 ? "" : path.slice(q + 1);
+      const base = q < 0 ? path : path.slice(0, q);
+      if (body !== undefined) body = `${body}&timestamp=${Date.now()}`;
+      else query = query === "" ? `timestamp=${Date.now()}` : `${query}&timestamp=${Date.now()}`;
+      const signature = createHmac("sha256", secret)
+        .update(query + (body ?? ""))
+        .digest("hex");
+      if (body !== undefined) body = `${body}&signature=${signature}`;
+      else query = `${query}&signature=${signature}`;
+      path = `${base}?${query}`;
+    }
+  }
+  if (body !== undefined) headers["Content-Type"] = "application/x-www-form-urlencoded";
+  const res = await fetch(`${exchange.url}${path}`, { method, headers, body });
   return {
     status: res.status,
     headers: res.headers,
@@ -48,7 +71,10 @@ async function call(
 async function start(overrides: Partial<ExchangeConfig> = {}) {
   exchange = await startMockExchange({ config: config(overrides) });
   const res = await fetch(`${exchange.url}/__stampede/accounts`);
-  keys = ((await res.json()) as { accounts: Array<{ apiKey: string }> }).accounts.map((a) => a.apiKey);
+  const accounts = ((await res.json()) as { accounts: Array<{ apiKey: string; apiSecret: string }> })
+    .accounts;
+  keys = accounts.map((a) => a.apiKey);
+  secrets = new Map(accounts.map((a) => [a.apiKey, a.apiSecret]));
 }
 
 afterEach(async () => {
