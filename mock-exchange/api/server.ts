@@ -12,6 +12,7 @@ import { verifySigned } from "./auth.ts";
 import { DeferredQueue } from "./deferred.ts";
 import { ApiError, ERR, type ExchangeErrorSpec, errorBody } from "./errors.ts";
 import { ExchangeMetrics, METRICS_CONTENT_TYPE } from "./metrics.ts";
+import { openApiDocument } from "./openapi.ts";
 import { Params } from "./params.ts";
 import { findRoute, type Route, routeWeight } from "./routes.ts";
 
@@ -235,6 +236,7 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
     if (path === "/__stampede/config" && req.method === "GET") {
       return json(200, { config, originMs: venue.originMs });
     }
+    if (path === "/__stampede/openapi.json" && req.method === "GET") return json(200, openApiDocument());
     if (path === "/__stampede/reset" && req.method === "POST") {
       // Optional JSON body {strategy?, faults?}: start again with another provisioning strategy
       // or scripted faults (natural seconds from the reset), validated here at the edge.

@@ -1,0 +1,527 @@
+import { DEPTH_LIMITS, ROUTES, type Route, type RouteName } from "./routes.ts";
+
+/**
+ * OpenAPI 3.1 description of the dialect (/fapi) and the control plane (/__stampede, /metrics),
+ * served at GET /__stampede/openapi.json. Paths, methods and weights come from ROUTES; each
+ * route's parameters and 200 body are declared per RouteName below (a Record, so a new route
+ * without a schema does not compile). Binance sends decimals as strings: `Decimal` is a string
+ * with a decimal pattern. Errors share one `Error` schema `{code, msg}`.
+ */
+
+type Schema = Record<string, unknown>;
+
+const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+const str: Schema = { type: "string" };
+const int: Schema = { type: "integer" };
+const bool: Schema = { type: "boolean" };
+const dec = ref("Decimal");
+const arrayOf = (items: Schema): Schema => ({ type: "array", items });
+const oneOrAll = (name: string): Schema => ({ oneOf: [ref(name), arrayOf(ref(name))] });
+
+/** An object whose every listed property is required (the mock always sends them). */
+function obj(properties: Record<string, Schema>, optional: readonly string[] = []): Schema {
+  return {
+    type: "object",
+    properties,
+    required: Object.keys(properties).filter((k) => !optional.includes(k)),
+  };
+}
+
+const ORDER = obj(
+  {
+    orderId: int,
+    symbol: str,
+    status: { type: "string", enum: ["NEW", "PARTIALLY_FILLED", "FILLED", "CANCELED", "EXPIRED"] },
+    clientOrderId: str,
+    price: dec,
+    avgPrice: dec,
+    origQty: dec,
+    executedQty: dec,
+    cumQty: dec,
+    cumQuote: dec,
+    timeInForce: ref("TimeInForce"),
+    type: ref("OrderType"),
+    reduceOnly: bool,
+    closePosition: bool,
+    side: ref("Side"),
+    positionSide: str,
+    stopPrice: dec,
+    workingType: str,
+    priceProtect: bool,
+    origType: ref("OrderType"),
+    priceMatch: str,
+    selfTradePreventionMode: str,
+    goodTillDate: int,
+    time: int,
+    updateTime: int,
+  },
+  ["time"],
+);
+
+const POSITION_COMMON = {
+  symbol: str,
+  positionSide: str,
+  positionAmt: dec,
+  entryPrice: dec,
+  breakEvenPrice: dec,
+  markPrice: dec,
+  unRealizedProfit: dec,
+  liquidationPrice: dec,
+  isolatedMargin: dec,
+  notional: dec,
+  isolatedWallet: dec,
+  updateTime: int,
+};
+
+const ACCOUNT_TOTALS = {
+  totalInitialMargin: dec,
+  totalMaintMargin: dec,
+  totalWalletBalance: dec,
+  totalUnrealizedProfit: dec,
+  totalMarginBalance: dec,
+  totalCrossWalletBalance: dec,
+  totalCrossUnPnl: dec,
+  availableBalance: dec,
+  maxWithdrawAmount: dec,
+};
+
+const ACCOUNT_ASSET = obj({
+  asset: str,
+  walletBalance: dec,
+  unrealizedProfit: dec,
+  marginBalance: dec,
+  maintMargin: dec,
+  initialMargin: dec,
+  crossWalletBalance: dec,
+  crossUnPnl: dec,
+  availableBalance: dec,
+  maxWithdrawAmount: dec,
+  updateTime: int,
+});
+
+const ACCOUNT_POSITION_V3 = {
+  symbol: str,
+  positionSide: str,
+  positionAmt: dec,
+  unrealizedProfit: dec,
+  isolatedMargin: dec,
+  notional: dec,
+  isolatedWallet: dec,
+  initialMargin: dec,
+  maintMargin: dec,
+  updateTime: int,
+};
+
+const SCHEMAS: Record<string, Schema> = {
+  Error: {
+    ...obj({ code: int, msg: str }),
+    description: "Every refusal: a Binance error code (negative) and a message.",
+  },
+  Decimal: {
+    type: "string",
+    pattern: "^-?[0-9]+(\\.[0-9]+)?$",
+    description: "A decimal number sent as a string, as Binance does.",
+  },
+  Side: { type: "string", enum: ["BUY", "SELL"] },
+  OrderType: { type: "string", enum: ["LIMIT", "MARKET", "STOP_MARKET", "TAKE_PROFIT_MARKET"] },
+  TimeInForce: { type: "string", enum: ["GTC", "IOC", "FOK", "GTX"] },
+  Order: ORDER,
+  TickerPrice: obj({ symbol: str, price: dec, time: int }),
+  PremiumIndex: obj({
+    symbol: str,
+    markPrice: dec,
+    indexPrice: dec,
+    estimatedSettlePrice: dec,
+    lastFundingRate: dec,
+    interestRate: dec,
+    nextFundingTime: int,
+    time: int,
+  }),
+  DepthLevel: { type: "array", items: dec, minItems: 2, maxItems: 2, description: "[price, quantity]" },
+  Depth: obj({
+    lastUpdateId: int,
+    E: int,
+    T: int,
+    bids: arrayOf(ref("DepthLevel")),
+    asks: arrayOf(ref("DepthLevel")),
+  }),
+  ExchangeInfo: obj({
+    timezone: str,
+    serverTime: int,
+    futuresType: str,
+    rateLimits: arrayOf(obj({ rateLimitType: str, interval: str, intervalNum: int, limit: int })),
+    exchangeFilters: arrayOf({ type: "object" }),
+    assets: arrayOf(obj({ asset: str, marginAvailable: bool, autoAssetExchange: dec })),
+    symbols: arrayOf(
+      obj({
+        symbol: str,
+        pair: str,
+        contractType: str,
+        deliveryDate: int,
+        onboardDate: int,
+        status: str,
+        maintMarginPercent: dec,
+        requiredMarginPercent: dec,
+        baseAsset: str,
+        quoteAsset: str,
+        marginAsset: str,
+        pricePrecision: int,
+        quantityPrecision: int,
+        baseAssetPrecision: int,
+        quotePrecision: int,
+        underlyingType: str,
+        underlyingSubType: arrayOf(str),
+        settlePlan: int,
+        triggerProtect: dec,
+        liquidationFee: dec,
+        marketTakeBound: dec,
+        filters: arrayOf({ type: "object", properties: { filterType: str }, required: ["filterType"] }),
+        orderTypes: arrayOf(ref("OrderType")),
+        timeInForce: arrayOf(ref("TimeInForce")),
+      }),
+    ),
+  }),
+  PositionRiskV2: obj({
+    ...POSITION_COMMON,
+    leverage: dec,
+    maxNotionalValue: dec,
+    marginType: str,
+    isAutoAddMargin: str,
+  }),
+  PositionRiskV3: obj({
+    ...POSITION_COMMON,
+    marginAsset: str,
+    initialMargin: dec,
+    maintMargin: dec,
+    positionInitialMargin: dec,
+    openOrderInitialMargin: dec,
+    adl: int,
+    bidNotional: dec,
+    askNotional: dec,
+  }),
+  Balance: obj({
+    accountAlias: str,
+    asset: str,
+    balance: dec,
+    crossWalletBalance: dec,
+    crossUnPnl: dec,
+    availableBalance: dec,
+    maxWithdrawAmount: dec,
+    marginAvailable: bool,
+    updateTime: int,
+  }),
+  AccountV2: obj({
+    feeTier: int,
+    canTrade: bool,
+    canDeposit: bool,
+    canWithdraw: bool,
+    multiAssetsMargin: bool,
+    updateTime: int,
+    ...ACCOUNT_TOTALS,
+    assets: arrayOf(ACCOUNT_ASSET),
+    positions: arrayOf(obj({ ...ACCOUNT_POSITION_V3, leverage: dec, entryPrice: dec, isolated: bool })),
+  }),
+  AccountV3: obj({
+    ...ACCOUNT_TOTALS,
+    assets: arrayOf(ACCOUNT_ASSET),
+    positions: arrayOf(obj(ACCOUNT_POSITION_V3)),
+  }),
+  CodeMsg: obj({ code: int, msg: str }),
+  Leverage: obj({ leverage: int, maxNotionalValue: dec, symbol: str }),
+};
+
+interface Param {
+  name: string;
+  required?: boolean;
+  schema: Schema;
+  description?: string;
+}
+
+const symbol = (required: boolean): Param => ({
+  name: "symbol",
+  required,
+  schema: str,
+  ...(required ? {} : { description: "One symbol (an object); without it, every symbol (an array)." }),
+});
+const orderRefParams: Param[] = [
+  { name: "orderId", schema: int, description: "orderId or origClientOrderId is mandatory." },
+  { name: "origClientOrderId", schema: str },
+];
+
+interface RouteDoc {
+  summary: string;
+  params: Param[];
+  ok: Schema;
+  /** How the weight depends on parameters, when it does. */
+  weightNote?: string;
+}
+
+const ROUTE_DOCS: Record<RouteName, RouteDoc> = {
+  ping: { summary: "Test connectivity", params: [], ok: { type: "object", properties: {} } },
+  time: { summary: "Server time", params: [], ok: obj({ serverTime: int }) },
+  depth: {
+    summary: "Order book",
+    params: [symbol(true), { name: "limit", schema: { type: "integer", enum: [...DEPTH_LIMITS] } }],
+    ok: ref("Depth"),
+    weightNote: "limit 5-50: 2, 100: 5, 500 (default): 10, 1000: 20",
+  },
+  exchangeInfo: { summary: "Symbols, filters and rate limits", params: [], ok: ref("ExchangeInfo") },
+  tickerPrice: {
+    summary: "Last price",
+    params: [symbol(false)],
+    ok: oneOrAll("TickerPrice"),
+    weightNote: "1 with a symbol, 2 without",
+  },
+  premiumIndex: {
+    summary: "Mark price and funding",
+    params: [symbol(false)],
+    ok: oneOrAll("PremiumIndex"),
+    weightNote: "1 with a symbol, 10 without",
+  },
+  newOrder: {
+    summary: "New order",
+    params: [
+      symbol(true),
+      { name: "side", required: true, schema: ref("Side") },
+      { name: "type", required: true, schema: ref("OrderType") },
+      { name: "timeInForce", schema: ref("TimeInForce"), description: "Mandatory for LIMIT." },
+      { name: "quantity", schema: dec, description: "Mandatory unless closePosition=true." },
+      { name: "price", schema: dec, description: "Mandatory for LIMIT, refused otherwise." },
+      { name: "stopPrice", schema: dec, description: "Mandatory for STOP_MARKET / TAKE_PROFIT_MARKET." },
+      { name: "reduceOnly", schema: { type: "string", enum: ["true", "false"] } },
+      { name: "closePosition", schema: { type: "string", enum: ["true", "false"] } },
+      { name: "newClientOrderId", schema: { type: "string", pattern: "^[.A-Z:/a-z0-9_-]{1,36}$" } },
+    ],
+    ok: ref("Order"),
+    weightNote: "0 IP weight; counts on the order-rate limits",
+  },
+  cancelOrder: { summary: "Cancel an order", params: [symbol(true), ...orderRefParams], ok: ref("Order") },
+  getOrder: { summary: "Query an order", params: [symbol(true), ...orderRefParams], ok: ref("Order") },
+  modifyOrder: {
+    summary: "Modify a LIMIT order",
+    params: [
+      symbol(true),
+      ...orderRefParams,
+      { name: "side", required: true, schema: ref("Side") },
+      { name: "quantity", required: true, schema: dec },
+      { name: "price", required: true, schema: dec },
+    ],
+    ok: ref("Order"),
+  },
+  cancelAll: { summary: "Cancel all open orders of a symbol", params: [symbol(true)], ok: ref("CodeMsg") },
+  openOrders: {
+    summary: "Open orders",
+    params: [symbol(false)],
+    ok: arrayOf(ref("Order")),
+    weightNote: "1 with a symbol, 40 without",
+  },
+  positionRisk: { summary: "Positions (v2)", params: [symbol(false)], ok: arrayOf(ref("PositionRiskV2")) },
+  positionRiskV3: { summary: "Positions (v3)", params: [symbol(false)], ok: arrayOf(ref("PositionRiskV3")) },
+  balance: { summary: "Balances", params: [], ok: arrayOf(ref("Balance")) },
+  account: { summary: "Account (v2)", params: [], ok: ref("AccountV2") },
+  accountV3: { summary: "Account (v3)", params: [], ok: ref("AccountV3") },
+  leverage: {
+    summary: "Change initial leverage",
+    params: [
+      symbol(true),
+      { name: "leverage", required: true, schema: { type: "integer", minimum: 1, maximum: 125 } },
+    ],
+    ok: ref("Leverage"),
+  },
+};
+
+const SIGNED_PARAMS: Param[] = [
+  { name: "timestamp", required: true, schema: int, description: "Milliseconds since the epoch." },
+  {
+    name: "recvWindow",
+    schema: { type: "integer", minimum: 1, maximum: 60_000 },
+    description: "Default 5000.",
+  },
+  {
+    name: "signature",
+    required: true,
+    schema: { type: "string", pattern: "^[0-9a-fA-F]{64}$" },
+    description:
+      "Hex HMAC-SHA256 of the query string followed by the body (signature removed), keyed with the account's secret. Not checked when auth.requireSignature is off.",
+  },
+];
+
+const ERROR_STATUSES: Record<string, string> = {
+  "400": "Bad request: parameters, timestamp (-1021) or signature (-1022)",
+  "401": "Missing (-2014) or unknown (-2015) API key",
+  "404": "Unknown endpoint",
+  "405": "Method not allowed on this path",
+  "413": "Request body too large",
+  "418": "IP banned after repeated rate-limit violations",
+  "429": "Request weight limit exceeded (-1003); see Retry-After",
+  "500": "Unknown (-1000) or internal (-1001) error",
+  "502": "No backend instance serving (-1001)",
+  "503": "Overloaded (-1008) or timed out waiting for the backend (-1007)",
+};
+
+const errorResponse = (description: string) => ({
+  description,
+  content: { "application/json": { schema: ref("Error") } },
+});
+
+function errorResponses(statuses: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(statuses.map((s) => [s, errorResponse(ERROR_STATUSES[s] as string)]));
+}
+
+function jsonOk(description: string, schema: Schema) {
+  return { "200": { description, content: { "application/json": { schema } } } };
+}
+
+function toParameter(p: Param): Record<string, unknown> {
+  return {
+    name: p.name,
+    in: "query",
+    required: p.required === true,
+    schema: p.schema,
+    ...(p.description === undefined ? {} : { description: p.description }),
+  };
+}
+
+function operation(route: Route): Record<string, unknown> {
+  const doc = ROUTE_DOCS[route.name];
+  const params = route.keyed ? [...doc.params, ...SIGNED_PARAMS] : doc.params;
+  const statuses = [
+    "400",
+    ...(route.keyed ? ["401"] : []),
+    "404",
+    "405",
+    "413",
+    "418",
+    "429",
+    "500",
+    "502",
+    "503",
+  ];
+  return {
+    operationId: route.name,
+    summary: doc.summary,
+    ...(route.method === "GET"
+      ? {}
+      : {
+          description:
+            "Parameters may be sent in the query string or in an application/x-www-form-urlencoded body.",
+        }),
+    tags: [route.keyed ? "signed" : "public"],
+    parameters: params.map(toParameter),
+    ...(route.keyed ? { security: [{ ApiKey: [] }] } : { security: [] }),
+    "x-weight": route.weight,
+    ...(doc.weightNote === undefined ? {} : { "x-weight-note": doc.weightNote }),
+    responses: { ...jsonOk("OK", doc.ok), ...errorResponses(statuses) },
+  };
+}
+
+function controlPaths(): Record<string, Record<string, unknown>> {
+  const control = (summary: string, ok: Record<string, unknown>, errors: string[] = ["404"]) => ({
+    summary,
+    tags: ["control"],
+    security: [],
+    responses: { ...ok, ...errorResponses(errors) },
+  });
+  return {
+    "/__stampede/accounts": {
+      get: control(
+        "API keys and secrets of the provisioned accounts",
+        jsonOk("Accounts", obj({ accounts: arrayOf(obj({ accountId: int, apiKey: str, apiSecret: str })) })),
+      ),
+    },
+    "/__stampede/config": {
+      get: control(
+        "The exchange configuration in force",
+        jsonOk("Config", obj({ config: { type: "object" }, originMs: int })),
+      ),
+    },
+    "/__stampede/timeline": {
+      get: {
+        ...control(
+          "Closed timeline seconds as NDJSON (one JSON object a line)",
+          {
+            "200": {
+              description: "Timeline points",
+              content: { "application/x-ndjson": { schema: str } },
+            },
+          },
+          ["400", "404"],
+        ),
+        parameters: [
+          {
+            name: "since",
+            in: "query",
+            required: false,
+            schema: { type: "number" },
+            description: "Second to start from.",
+          },
+        ],
+      },
+    },
+    "/__stampede/reset": {
+      post: {
+        ...control(
+          "Start a fresh venue, optionally with another strategy or scripted faults",
+          jsonOk("Reset done", obj({ originMs: int, strategy: str, faults: arrayOf({ type: "object" }) })),
+          ["400", "404", "413"],
+        ),
+        requestBody: {
+          required: false,
+          content: {
+            "application/json": {
+              schema: { type: "object", properties: { strategy: str, faults: arrayOf({ type: "object" }) } },
+            },
+          },
+        },
+      },
+    },
+    "/__stampede/openapi.json": {
+      get: control("This document", jsonOk("OpenAPI 3.1 document", { type: "object" })),
+    },
+    "/metrics": {
+      get: {
+        summary: "Prometheus metrics",
+        tags: ["control"],
+        security: [],
+        responses: {
+          "200": {
+            description: "Prometheus text exposition format",
+            content: { "text/plain": { schema: str } },
+          },
+          ...errorResponses(["500"]),
+        },
+      },
+    },
+  };
+}
+
+/** The OpenAPI 3.1.0 document of the dialect and the control plane. */
+export function openApiDocument(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of ROUTES) {
+    const item = paths[route.path] ?? {};
+    item[route.method.toLowerCase()] = operation(route);
+    paths[route.path] = item;
+  }
+  Object.assign(paths, controlPaths());
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "stampede mock exchange",
+      version: "0.1.0",
+      description:
+        "A mock Binance USDⓈ-M futures exchange: the dialect under /fapi, the control plane under /__stampede, Prometheus metrics at /metrics.",
+    },
+    servers: [{ url: "/" }],
+    tags: [
+      { name: "public", description: "Market data; no API key" },
+      { name: "signed", description: "TRADE / USER_DATA: X-MBX-APIKEY plus timestamp and signature" },
+      { name: "control", description: "The mock's control plane (not part of the dialect)" },
+    ],
+    paths,
+    components: {
+      schemas: SCHEMAS,
+      securitySchemes: { ApiKey: { type: "apiKey", in: "header", name: "X-MBX-APIKEY" } },
+    },
+  };
+}

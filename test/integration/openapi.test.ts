@@ -1,0 +1,330 @@
+import { createHmac } from "node:crypto";
+import { afterEach, describe, expect, it } from "vitest";
+import { openApiDocument } from "../../mock-exchange/api/openapi.ts";
+import { ROUTES } from "../../mock-exchange/api/routes.ts";
+import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
+import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
+
+/**
+ * GET /__stampede/openapi.json on a real socket: it documents every ROUTES entry (method, path,
+ * weight, signed parameters), and real responses of the dialect and the control plane, success
+ * and refusals, validate against the schema it gives for their path, method and status.
+ */
+
+type Schema = Record<string, unknown>;
+type Doc = {
+  paths: Record<string, Record<string, Schema>>;
+  components: { schemas: Record<string, Schema> };
+};
+
+const ANNOTATIONS = new Set(["description", "title"]);
+const KEYWORDS = new Set([
+  "$ref",
+  "oneOf",
+  "type",
+  "properties",
+  "required",
+  "items",
+  "enum",
+  "minimum",
+  "maximum",
+  "minItems",
+  "maxItems",
+  "pattern",
+]);
+
+function typeOf(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "array";
+  if (typeof v === "number") return Number.isInteger(v) ? "integer" : "number";
+  return typeof v;
+}
+
+/**
+ * Problems of `value` against an OpenAPI 3.1 schema (the subset the document uses; any other
+ * keyword is itself a problem), refs resolved in `doc.components.schemas`.
+ */
+function validate(value: unknown, schema: Schema, doc: Doc, path = "$"): string[] {
+  const problems: string[] = [];
+  for (const key of Object.keys(schema))
+    if (!ANNOTATIONS.has(key) && !KEYWORDS.has(key)) problems.push(`${path}: keyword "${key}" not supported`);
+  if (typeof schema.$ref === "string") {
+    const m = /^#\/components\/schemas\/(.+)$/.exec(schema.$ref);
+    const target = m ? doc.components.schemas[m[1] as string] : undefined;
+    if (target === undefined) return [...problems, `${path}: unresolved $ref ${schema.$ref}`];
+    problems.push(...validate(value, target, doc, path));
+  }
+  if (Array.isArray(schema.oneOf)) {
+    const passing = (schema.oneOf as Schema[]).filter((s) => validate(value, s, doc, path).length === 0);
+    if (passing.length !== 1) problems.push(`${path}: matches ${passing.length} of oneOf, not exactly 1`);
+  }
+  if (typeof schema.type === "string") {
+    const t = typeOf(value);
+    if (!(t === schema.type || (schema.type === "number" && t === "integer")))
+      return [...problems, `${path}: expected ${schema.type}, got ${t}`];
+  }
+  if (Array.isArray(schema.enum) && !schema.enum.includes(value))
+    problems.push(`${path}: ${JSON.stringify(value)} not one of ${JSON.stringify(schema.enum)}`);
+  if (typeof value === "number") {
+    if (typeof schema.minimum === "number" && value < schema.minimum) problems.push(`${path}: below minimum`);
+    if (typeof schema.maximum === "number" && value > schema.maximum) problems.push(`${path}: above maximum`);
+  }
+  if (
+    typeof value === "string" &&
+    typeof schema.pattern === "string" &&
+    !new RegExp(schema.pattern).test(value)
+  )
+    problems.push(`${path}: ${JSON.stringify(value)} does not match ${schema.pattern}`);
+  if (Array.isArray(value)) {
+    if (typeof schema.minItems === "number" && value.length < schema.minItems)
+      problems.push(`${path}: too few items`);
+    if (typeof schema.maxItems === "number" && value.length > schema.maxItems)
+      problems.push(`${path}: too many items`);
+    if (schema.items !== undefined)
+      value.forEach((item, i) => {
+        problems.push(...validate(item, schema.items as Schema, doc, `${path}[${i}]`));
+      });
+  }
+  if (typeOf(value) === "object") {
+    const o = value as Record<string, unknown>;
+    for (const key of (schema.required ?? []) as string[])
+      if (!Object.hasOwn(o, key)) problems.push(`${path}: missing required "${key}"`);
+    const props = (schema.properties ?? {}) as Record<string, Schema>;
+    for (const [key, v] of Object.entries(o)) {
+      const own = props[key];
+      if (own !== undefined) problems.push(...validate(v, own, doc, `${path}.${key}`));
+    }
+  }
+  return problems;
+}
+
+/** ROUTES entries the document has no operation (or a wrong weight) for. */
+function undocumented(doc: Doc): string[] {
+  const missing: string[] = [];
+  for (const r of ROUTES) {
+    const op = doc.paths[r.path]?.[r.method.toLowerCase()];
+    if (op === undefined) missing.push(`${r.method} ${r.path}`);
+    else if (op["x-weight"] !== r.weight) missing.push(`${r.method} ${r.path}: x-weight`);
+  }
+  return missing;
+}
+
+/** The schema the document gives for a JSON response; throws when it has none. */
+function responseSchema(doc: Doc, method: string, path: string, status: number): Schema {
+  const op = doc.paths[path]?.[method.toLowerCase()];
+  const responses = op?.responses as
+    | Record<string, { content?: Record<string, { schema: Schema }> }>
+    | undefined;
+  const schema = responses?.[String(status)]?.content?.["application/json"]?.schema;
+  if (schema === undefined) throw new Error(`no documented JSON response for ${method} ${path} ${status}`);
+  return schema;
+}
+
+function config(overrides: Partial<ExchangeConfig> = {}): ExchangeConfig {
+  const fast = { order: 0.5, position: 0.5, depth: 0.5, other: 0.1 };
+  return {
+    ...EXCHANGE_DEFAULTS,
+    accounts: 2,
+    makerLevels: 5,
+    makerLotsPerLevel: 10,
+    capacity: {
+      ...EXCHANGE_DEFAULTS.capacity,
+      strategy: "fixed",
+      tiers: {
+        gateway: { baselineInstances: 8, concurrencyPerInstance: 1 },
+        read: { baselineInstances: 8, concurrencyPerInstance: 1 },
+      },
+      serviceTimeMs: fast,
+      serviceTimeMinMs: fast,
+    },
+    replica: { baseLagMs: 0, applyPerS: 1_000_000 },
+    ...overrides,
+  };
+}
+
+interface Account {
+  apiKey: string;
+  apiSecret: string;
+}
+
+let exchange: MockExchange | undefined;
+
+afterEach(async () => {
+  await exchange?.close();
+  exchange = undefined;
+});
+
+async function start(overrides: Partial<ExchangeConfig> = {}) {
+  exchange = await startMockExchange({ port: 0, config: config(overrides) });
+  const doc = (await (await fetch(`${exchange.url}/__stampede/openapi.json`)).json()) as Doc;
+  const accounts = (
+    (await (await fetch(`${exchange.url}/__stampede/accounts`)).json()) as { accounts: Account[] }
+  ).accounts;
+  return { doc, me: accounts[0] as Account };
+}
+
+interface Call {
+  as?: Account;
+  params?: string;
+  signature?: string;
+  apiKey?: string;
+}
+
+async function call(method: string, path: string, o: Call = {}) {
+  const headers: Record<string, string> = {};
+  let params = o.params ?? "";
+  if (o.as !== undefined) {
+    headers["X-MBX-APIKEY"] = o.as.apiKey;
+    params = params === "" ? `timestamp=${Date.now()}` : `${params}&timestamp=${Date.now()}`;
+    const sig = o.signature ?? createHmac("sha256", o.as.apiSecret).update(params).digest("hex");
+    params = `${params}&signature=${sig}`;
+  }
+  if (o.apiKey !== undefined) headers["X-MBX-APIKEY"] = o.apiKey;
+  const inQuery = method === "GET";
+  const url = `${(exchange as MockExchange).url}${path}${inQuery && params !== "" ? `?${params}` : ""}`;
+  if (!inQuery) headers["Content-Type"] = "application/x-www-form-urlencoded";
+  const res = await fetch(url, { method, headers, body: inQuery ? undefined : params });
+  return { status: res.status, body: (await res.json()) as unknown };
+}
+
+/** Calls, then validates the body against the documented schema for its path, method and status. */
+async function checked(doc: Doc, method: string, path: string, status: number, o: Call = {}) {
+  const res = await call(method, path, o);
+  expect(res.status, `${method} ${path} ${JSON.stringify(res.body)}`).toBe(status);
+  expect(validate(res.body, responseSchema(doc, method, path, status), doc), `${method} ${path}`).toEqual([]);
+  return res.body as Record<string, unknown>;
+}
+
+describe("OpenAPI document", () => {
+  it("is served at /__stampede/openapi.json and documents every route with its weight and signing", async () => {
+    const { doc } = await start();
+    expect(doc).toEqual(openApiDocument());
+    expect((doc as unknown as Schema).openapi).toBe("3.1.0");
+    expect(undocumented(doc)).toEqual([]);
+    for (const r of ROUTES) {
+      const op = doc.paths[r.path]?.[r.method.toLowerCase()] as Schema;
+      const params = op.parameters as Array<{ name: string; in: string; required: boolean }>;
+      const names = params.map((p) => p.name);
+      if (r.keyed) {
+        expect(op.security, r.name).toEqual([{ ApiKey: [] }]);
+        expect(params.find((p) => p.name === "timestamp")?.required, r.name).toBe(true);
+        expect(params.find((p) => p.name === "signature")?.required, r.name).toBe(true);
+        expect(names, r.name).toContain("recvWindow");
+      } else {
+        expect(names, r.name).not.toContain("signature");
+      }
+      for (const s of ["400", "404", "418", "429", "500", "502", "503", ...(r.keyed ? ["401"] : [])])
+        expect(responseSchema(doc, r.method, r.path, Number(s)), `${r.name} ${s}`).toEqual({
+          $ref: "#/components/schemas/Error",
+        });
+    }
+    for (const p of [
+      "/__stampede/accounts",
+      "/__stampede/config",
+      "/__stampede/timeline",
+      "/__stampede/reset",
+      "/__stampede/openapi.json",
+      "/metrics",
+    ])
+      expect(Object.keys(doc.paths), p).toContain(p);
+    const schemes = (doc.components as unknown as { securitySchemes: Schema }).securitySchemes;
+    expect(schemes.ApiKey).toEqual({ type: "apiKey", in: "header", name: "X-MBX-APIKEY" });
+  });
+
+  it("catches a route without a path item and a body that breaks its schema", async () => {
+    const doc = openApiDocument() as unknown as Doc;
+    const { "/fapi/v3/positionRisk": _dropped, ...rest } = doc.paths;
+    expect(undocumented({ ...doc, paths: rest })).toEqual(["GET /fapi/v3/positionRisk"]);
+
+    const time = responseSchema(doc, "GET", "/fapi/v1/time", 200);
+    expect(validate({ serverTime: 1 }, time, doc)).toEqual([]);
+    expect(validate({}, time, doc)).toEqual(['$: missing required "serverTime"']);
+    const ticker = responseSchema(doc, "GET", "/fapi/v1/ticker/price", 200);
+    const row = { symbol: "BTCUSDT", price: "60000.0", time: 1 };
+    expect(validate(row, ticker, doc)).toEqual([]);
+    expect(validate([row], ticker, doc)).toEqual([]);
+    expect(validate({ ...row, price: 60000 }, ticker, doc)).not.toEqual([]);
+    expect(validate({ ...row, price: "abc" }, ticker, doc)).not.toEqual([]);
+    const err = responseSchema(doc, "GET", "/fapi/v1/depth", 400);
+    expect(validate({ code: "-1121", msg: "x" }, err, doc)).not.toEqual([]);
+    expect(validate({ code: -1121 }, err, doc)).toEqual(['$: missing required "msg"']);
+    expect(() => responseSchema(doc, "GET", "/fapi/v1/nope", 200)).toThrow();
+  });
+
+  it("matches real responses of the dialect, public and signed, success and refusals", async () => {
+    const { doc, me } = await start();
+    await checked(doc, "GET", "/fapi/v1/ping", 200);
+    await checked(doc, "GET", "/fapi/v1/time", 200);
+    await checked(doc, "GET", "/fapi/v1/exchangeInfo", 200);
+    const depth = await checked(doc, "GET", "/fapi/v1/depth", 200, { params: "symbol=BTCUSDT&limit=5" });
+    expect((depth.bids as unknown[]).length).toBe(5);
+    await checked(doc, "GET", "/fapi/v1/ticker/price", 200, { params: "symbol=BTCUSDT" });
+    await checked(doc, "GET", "/fapi/v1/ticker/price", 200);
+    await checked(doc, "GET", "/fapi/v1/premiumIndex", 200, { params: "symbol=ETHUSDT" });
+    await checked(doc, "GET", "/fapi/v1/premiumIndex", 200);
+
+    // A position (MARKET against the house ladder) and a resting order.
+    await checked(doc, "POST", "/fapi/v1/order", 200, {
+      as: me,
+      params: "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.002",
+    });
+    const resting = await checked(doc, "POST", "/fapi/v1/order", 200, {
+      as: me,
+      params: "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.002&price=59000.0",
+    });
+    const ref = `symbol=BTCUSDT&orderId=${resting.orderId as number}`;
+    await checked(doc, "GET", "/fapi/v1/order", 200, { as: me, params: ref });
+    await checked(doc, "PUT", "/fapi/v1/order", 200, {
+      as: me,
+      params: `${ref}&side=BUY&quantity=0.003&price=59000.0`,
+    });
+    const open = await checked(doc, "GET", "/fapi/v1/openOrders", 200, { as: me, params: "symbol=BTCUSDT" });
+    expect((open as unknown as unknown[]).length).toBe(1);
+    await checked(doc, "DELETE", "/fapi/v1/order", 200, { as: me, params: ref });
+    await checked(doc, "DELETE", "/fapi/v1/allOpenOrders", 200, { as: me, params: "symbol=BTCUSDT" });
+    const v2 = await checked(doc, "GET", "/fapi/v2/positionRisk", 200, { as: me });
+    const v3 = await checked(doc, "GET", "/fapi/v3/positionRisk", 200, { as: me });
+    expect((v2 as unknown as unknown[]).length).toBe(2);
+    expect((v3 as unknown as unknown[]).length).toBe(1);
+    await checked(doc, "GET", "/fapi/v2/balance", 200, { as: me });
+    const account = await checked(doc, "GET", "/fapi/v2/account", 200, { as: me });
+    expect((account.positions as unknown[]).length).toBeGreaterThan(0);
+    await checked(doc, "GET", "/fapi/v3/account", 200, { as: me });
+    await checked(doc, "POST", "/fapi/v1/leverage", 200, { as: me, params: "symbol=BTCUSDT&leverage=10" });
+
+    const bad = await checked(doc, "GET", "/fapi/v1/depth", 400, { params: "symbol=NOPE" });
+    expect(bad.code).toBe(-1121);
+    const sig = await checked(doc, "GET", "/fapi/v2/balance", 400, { as: me, signature: "ab".repeat(32) });
+    expect(sig.code).toBe(-1022);
+    const noKey = await checked(doc, "GET", "/fapi/v2/account", 401);
+    expect(noKey.code).toBe(-2014);
+    const badKey = await checked(doc, "GET", "/fapi/v2/account", 401, { apiKey: "stpnope" });
+    expect(badKey.code).toBe(-2015);
+    const notOpen = await checked(doc, "GET", "/fapi/v1/order", 400, {
+      as: me,
+      params: "symbol=BTCUSDT&orderId=999999",
+    });
+    expect(notOpen.code).toBeLessThan(0);
+  });
+
+  it("matches a 429 and the control plane's JSON answers", async () => {
+    const { doc } = await start({ limits: { weightPerMinute: 20 } });
+    // limit=1000 weighs 20: the second one is over the budget.
+    await checked(doc, "GET", "/fapi/v1/depth", 200, { params: "symbol=BTCUSDT&limit=1000" });
+    const limited = await checked(doc, "GET", "/fapi/v1/depth", 429, { params: "symbol=BTCUSDT&limit=1000" });
+    expect(limited.code).toBe(-1003);
+
+    await checked(doc, "GET", "/__stampede/accounts", 200);
+    await checked(doc, "GET", "/__stampede/config", 200);
+    await checked(doc, "GET", "/__stampede/openapi.json", 200);
+    await checked(doc, "POST", "/__stampede/reset", 200);
+    const res = await fetch(`${(exchange as MockExchange).url}/__stampede/reset`, {
+      method: "POST",
+      body: "{not json",
+    });
+    expect(res.status).toBe(400);
+    expect(validate(await res.json(), responseSchema(doc, "POST", "/__stampede/reset", 400), doc)).toEqual(
+      [],
+    );
+  });
+});
