@@ -8,7 +8,7 @@ import { type Histogram, type Ingested, ingestK6Csv, latencyHistogram } from "./
 import type { Summary, TimelinePoint } from "./model.ts";
 import { renderRun } from "./report.ts";
 import { type Percentiles, SparseHistogram } from "./sparse.ts";
-import { sumCounts } from "./summary.ts";
+import { burstPhaseOf, preBurstPhaseOf, sumCounts, timeToRecoverS } from "./summary.ts";
 
 /**
  * `stampede compare`: strategies (or runs) side by side. Reads run folders only (run.json,
@@ -34,63 +34,6 @@ import { sumCounts } from "./summary.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Pure rules
-
-/** The burst phase: named "burst", else the highest multiple (first of equals); -1 when no phases. */
-export function burstPhaseIndex(phases: readonly WallPhase[]): number {
-  const named = phases.findIndex((p) => p.name === "burst");
-  if (named >= 0) return named;
-  let best = -1;
-  let bestMultiple = Number.NEGATIVE_INFINITY;
-  phases.forEach((p, i) => {
-    const m = Math.max(p.fromMultiple, p.toMultiple);
-    if (m > bestMultiple) {
-      best = i;
-      bestMultiple = m;
-    }
-  });
-  return best;
-}
-
-/** The pre-burst phase: the last phase ending by the burst's start at the lowest multiple; -1 if none. */
-export function preBurstPhaseIndex(phases: readonly WallPhase[], burst: number): number {
-  const b = phases[burst];
-  if (b === undefined) return -1;
-  let best = -1;
-  let bestMultiple = Number.POSITIVE_INFINITY;
-  phases.forEach((p, i) => {
-    if (i === burst || p.endS > b.startS + 1e-9) return;
-    const m = Math.max(p.fromMultiple, p.toMultiple);
-    if (m <= bestMultiple) {
-      best = i;
-      bestMultiple = m;
-    }
-  });
-  return best;
-}
-
-/** One second of a run: t = seconds since t0 (the second [t, t+1)); p99 null when no request completed. */
-export interface SecondP99 {
-  t: number;
-  p99Ms: number | null;
-}
-
-/**
- * Seconds from the burst's end to the first second starting at or after it whose p99 is at or
- * under `baselineP99Ms`; null when no such second (or no baseline). Seconds without requests do
- * not count as recovered.
- */
-export function timeToRecoverS(
-  seconds: readonly SecondP99[],
-  burstEndS: number,
-  baselineP99Ms: number | null,
-): number | null {
-  if (baselineP99Ms === null || !Number.isFinite(baselineP99Ms)) return null;
-  const after = seconds.filter((s) => s.t >= burstEndS - 1e-9).sort((a, b) => a.t - b.t);
-  for (const s of after) {
-    if (s.p99Ms !== null && s.p99Ms <= baselineP99Ms) return Math.max(0, s.t - burstEndS);
-  }
-  return null;
-}
 
 /** A new latency histogram holding every count of `hs` (HdrHistogram `add`; inputs untouched). */
 export function mergeHistograms(hs: readonly Histogram[]): Histogram {
@@ -286,17 +229,6 @@ async function readJsonLines<T>(path: string): Promise<T[]> {
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
-/** Per-second p99 (ms) of a run's (or merged) per-second histograms, t = 0 .. last second. */
-export function secondsP99(seconds: ReadonlyMap<number, { latencyUs: Percentiles }>): SecondP99[] {
-  const last = Math.max(-1, ...seconds.keys());
-  const out: SecondP99[] = [];
-  for (let t = 0; t <= last; t++) {
-    const h = seconds.get(t)?.latencyUs;
-    out.push({ t, p99Ms: h !== undefined && h.totalCount > 0 ? h.getValueAtPercentile(99) / 1000 : null });
-  }
-  return out;
-}
-
 /** Reads a run folder (rendering summary.json first when it is missing). */
 export async function loadRun(dir: string): Promise<LoadedRun> {
   const runDir = resolve(dir);
@@ -337,8 +269,9 @@ export async function loadRun(dir: string): Promise<LoadedRun> {
 export function loadedRun(parts: Omit<LoadedRun, "phases" | "metrics" | "burst" | "preBurst">): LoadedRun {
   const { run, summary, ingested } = parts;
   const phases = run.plan?.phases ?? [];
-  const burst = burstPhaseIndex(phases);
-  const preBurst = preBurstPhaseIndex(phases, burst);
+  // The same rules as summary.json's burst figures (reports/summary.ts), so the two agree.
+  const burst = burstPhaseOf(phases);
+  const preBurst = preBurstPhaseOf(phases, burst);
   const burstTally = burst >= 0 ? ingested.byPhase[burst] : undefined;
   const preTally = preBurst >= 0 ? ingested.byPhase[preBurst] : undefined;
   const p99 = (h: Histogram | undefined) =>
@@ -353,7 +286,17 @@ export function loadedRun(parts: Omit<LoadedRun, "phases" | "metrics" | "burst" 
     timeToRecoverS:
       burstPhase === undefined
         ? null
-        : timeToRecoverS(secondsP99(ingested.seconds), burstPhase.endS, p99(preTally?.latencyUs)),
+        : timeToRecoverS(
+            [...ingested.seconds].map(([t, sec]) => ({
+              t,
+              latencyUs: sec.latencyUs,
+              rejected: sec.rejected,
+            })),
+            burstPhase.endS,
+            preTally !== undefined && preTally.latencyUs.totalCount > 0
+              ? preTally.latencyUs.getValueAtPercentile(99)
+              : null,
+          ),
     costInstanceMinutes: summary.cost?.instanceMinutes?.total ?? null,
   };
   return { ...parts, phases, metrics, burst, preBurst };

@@ -97,8 +97,8 @@ export function eventsOf(timeline: ReadonlyArray<Partial<TimelinePoint>>): Capac
 }
 
 // ---------------------------------------------------------------------------------------------
-// Burst-scoped figures (docs/summary.md "burst"). The phase rules are those of reports/compare.ts
-// (burstPhaseIndex, preBurstPhaseIndex, timeToRecoverS), so a summary and a comparison agree.
+// Burst-scoped figures (docs/summary.md "burst"). reports/compare.ts uses the same rules
+// (burstPhaseOf, preBurstPhaseOf, timeToRecoverS), so a summary and a comparison agree.
 
 /** A phase's highest multiple of normal load. */
 const level = (p: WallPhase) => Math.max(p.fromMultiple, p.toMultiple);

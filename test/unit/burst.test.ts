@@ -2,12 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { WallPhase } from "../../loadtests/lib/plan.ts";
 import { planDrill } from "../../loadtests/lib/plan.ts";
 import { PROFILES } from "../../loadtests/profiles/index.ts";
-import {
-  burstPhaseIndex,
-  timeToRecoverS as compareTimeToRecoverS,
-  preBurstPhaseIndex,
-  secondsP99,
-} from "../../reports/compare.ts";
+import { loadedRun } from "../../reports/compare.ts";
 import {
   latencyHistogram,
   recordLatency,
@@ -17,12 +12,14 @@ import {
   secondTally,
 } from "../../reports/ingest.ts";
 import type { RejectReason, TimelinePoint } from "../../reports/model.ts";
+import type { Percentiles } from "../../reports/sparse.ts";
 import {
   buildSummary,
   burstPhaseOf,
   preBurstPhaseOf,
   riseStartOf,
   timeToFirstRejectS,
+  timeToRecoverS,
 } from "../../reports/summary.ts";
 
 /** Smoke at time scale 60: normal 0-10, ramp 10-15, burst 15-40, recover 40-45, after 45-60. */
@@ -219,17 +216,41 @@ describe("burst figures in summary.json", () => {
     expect(timeToFirstRejectS([s(9, 1)], 10)).toBeNull();
   });
 
-  it("picks the same burst and pre-burst phases and time to recover as `stampede compare`", () => {
-    for (const profile of Object.values(PROFILES)) {
-      const plan = planDrill(profile, { timeScale: 60, iterationBudgetS: 1 });
-      const b = burstPhaseOf(plan.phases);
-      expect(b, profile.name).toBe(burstPhaseIndex(plan.phases));
-      expect(preBurstPhaseOf(plan.phases, b), profile.name).toBe(preBurstPhaseIndex(plan.phases, b));
-    }
+  it("recovers at the first second at or after the burst's end back at or under the baseline", () => {
+    // One request per second with the given latency (ms); null: a second without requests.
+    const secs = (ms: Array<number | null>) =>
+      ms.map((v, t) => {
+        const h = latencyHistogram();
+        if (v !== null) h.recordValue(v * 1000);
+        return { t, latencyUs: h, rejected: {} };
+      });
+    // The baseline as a pre-burst histogram reports it (HDR's value for that latency), µs.
+    const baselineUs = (ms: number) =>
+      (secs([ms])[0] as { latencyUs: Percentiles }).latencyUs.getValueAtPercentile(99);
+    // Burst ends at 4: seconds 4 and 5 are still slow, 6 has no requests, 7 is back.
+    const s = secs([10, 500, 500, 9, 400, 300, null, 100, 50]);
+    expect(timeToRecoverS(s, 4, baselineUs(100))).toBe(3);
+    // A fast second before the burst's end does not count.
+    expect(timeToRecoverS(s, 4, baselineUs(10))).toBeNull();
+    expect(timeToRecoverS(secs([1, 1, 1]), 1, baselineUs(5))).toBe(0);
+    expect(timeToRecoverS(secs([1, 1]), 1, null)).toBeNull();
+  });
+
+  it("gives `stampede compare` the same burst phase, burst p99 and time to recover", () => {
     const ingested = rollUp(T0_MS * 1000, drillSeconds(), phases);
-    const pre = ingested.byPhase[0]?.latencyUs.getValueAtPercentile(99) as number;
-    expect(buildSummary(ingested, phases, [], 60).burst?.timeToRecoverS).toBe(
-      compareTimeToRecoverS(secondsP99(ingested.seconds), 40, pre / 1000),
-    );
+    const summary = buildSummary(ingested, phases, [], 60);
+    const run = loadedRun({
+      runId: "r",
+      runDir: "/nonexistent",
+      run: { plan: { phases, durationS: 60 } },
+      summary,
+      ingested,
+      timeline: [],
+    });
+    expect(phases[run.burst]?.name).toBe(summary.burst?.phase);
+    expect(phases[run.preBurst]?.name).toBe(summary.burst?.preBurstPhase);
+    expect(run.metrics.timeToRecoverS).toBe(summary.burst?.timeToRecoverS);
+    expect(run.metrics.p99BurstMs).toBeCloseTo(summary.burst?.p99Ms as number, 2);
+    expect(summary.burst?.timeToRecoverS).not.toBeNull();
   });
 });

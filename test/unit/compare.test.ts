@@ -2,16 +2,13 @@ import { describe, expect, it } from "vitest";
 import type { WallPhase } from "../../loadtests/lib/plan.ts";
 import {
   buildComparison,
-  burstPhaseIndex,
   type LoadedRun,
   loadedRun,
   mergeHistograms,
   mergeSparse,
-  preBurstPhaseIndex,
   SINGLE_RUN_NOTE,
   spectrum,
   spreadOf,
-  timeToRecoverS,
   verdictOf,
 } from "../../reports/compare.ts";
 import {
@@ -24,6 +21,7 @@ import {
 import type { Summary } from "../../reports/model.ts";
 import { renderComparisonHtml } from "../../reports/render/compareHtml.ts";
 import { SparseHistogram } from "../../reports/sparse.ts";
+import { burstPhaseOf, preBurstPhaseOf } from "../../reports/summary.ts";
 
 const phase = (name: string, startS: number, endS: number, from: number, to: number): WallPhase => ({
   name,
@@ -41,14 +39,14 @@ const SMOKE: WallPhase[] = [
   phase("after", 45, 60, 1, 1),
 ];
 
-describe("compare: burst and pre-burst phase", () => {
+describe("burst and pre-burst phase (summary.ts rules, used by compare)", () => {
   it("takes the phase named burst, even when another has a higher multiple", () => {
     const phases = [
       phase("normal", 0, 10, 1, 1),
       phase("spike", 10, 12, 1, 500),
       phase("burst", 12, 30, 100, 100),
     ];
-    expect(burstPhaseIndex(phases)).toBe(2);
+    expect(burstPhaseOf(phases)).toBe(2);
   });
 
   it("otherwise takes the highest multiple (from or to), the first of equals", () => {
@@ -59,35 +57,17 @@ describe("compare: burst and pre-burst phase", () => {
       phase("second-hour", 95, 155, 60, 100),
       phase("grind", 155, 515, 40, 5),
     ];
-    expect(burstPhaseIndex(cascade)).toBe(1);
-    expect(burstPhaseIndex([phase("a", 0, 1, 1, 2), phase("b", 1, 2, 9, 3)])).toBe(1);
-    expect(burstPhaseIndex([])).toBe(-1);
+    expect(burstPhaseOf(cascade)).toBe(1);
+    expect(burstPhaseOf([phase("a", 0, 1, 1, 2), phase("b", 1, 2, 9, 3)])).toBe(1);
+    expect(burstPhaseOf([])).toBe(-1);
   });
 
   it("pre-burst is the last lowest-multiple phase before the burst, not the ramp into it", () => {
-    expect(preBurstPhaseIndex(SMOKE, 2)).toBe(0);
+    expect(preBurstPhaseOf(SMOKE, 2)).toBe(0);
     const two = [phase("quiet", 0, 5, 1, 1), phase("normal", 5, 10, 1, 1), phase("burst", 10, 20, 50, 50)];
-    expect(preBurstPhaseIndex(two, 2)).toBe(1);
-    expect(preBurstPhaseIndex([phase("burst", 0, 10, 100, 100)], 0)).toBe(-1);
-    expect(preBurstPhaseIndex(SMOKE, -1)).toBe(-1);
-  });
-});
-
-describe("compare: time to recover", () => {
-  const secs = (p99s: Array<number | null>) => p99s.map((p99Ms, t) => ({ t, p99Ms }));
-
-  it("is the first second at or after the burst's end back at or under the baseline p99", () => {
-    // burst ends at 4; seconds 4, 5 still high, 6 has no requests, 7 is back (equal counts).
-    const s = secs([10, 500, 500, 9, 400, 300, null, 100, 50]);
-    expect(timeToRecoverS(s, 4, 100)).toBe(3);
-    // A low second before the burst's end does not count.
-    expect(timeToRecoverS(s, 4, 10)).toBeNull();
-  });
-
-  it("is 0 when the first second after the burst is already fine, null when it never recovers", () => {
-    expect(timeToRecoverS(secs([1, 1, 1]), 1, 5)).toBe(0);
-    expect(timeToRecoverS(secs([1, 900, 900, 900]), 1, 5)).toBeNull();
-    expect(timeToRecoverS(secs([1, 1]), 1, null)).toBeNull();
+    expect(preBurstPhaseOf(two, 2)).toBe(1);
+    expect(preBurstPhaseOf([phase("burst", 0, 10, 100, 100)], 0)).toBe(-1);
+    expect(preBurstPhaseOf(SMOKE, -1)).toBe(-1);
   });
 });
 
