@@ -1,7 +1,5 @@
 import { describe, expect, it } from "vitest";
 import type { WallPhase } from "../../loadtests/lib/plan.ts";
-import { planDrill } from "../../loadtests/lib/plan.ts";
-import { PROFILES } from "../../loadtests/profiles/index.ts";
 import { loadedRun } from "../../reports/compare.ts";
 import {
   latencyHistogram,
