@@ -1,7 +1,8 @@
 import { createHmac } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
-import { DEFAULT_SYMBOLS, EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
+import { DEFAULT_SYMBOLS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
+import { fastExchangeConfig } from "./fixture.ts";
 
 /**
  * The Binance USDⓈ-M dialect on a real socket (127.0.0.1:0): signed requests, the public
@@ -10,26 +11,7 @@ import { DEFAULT_SYMBOLS, EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../m
  */
 
 function config(overrides: Partial<ExchangeConfig> = {}): ExchangeConfig {
-  const fast = { order: 0.5, position: 0.5, depth: 0.5, other: 0.1 };
-  return {
-    ...EXCHANGE_DEFAULTS,
-    accounts: 3,
-    makerLevels: 5,
-    makerLotsPerLevel: 10,
-    trustProxy: true,
-    capacity: {
-      ...EXCHANGE_DEFAULTS.capacity,
-      strategy: "fixed",
-      tiers: {
-        gateway: { baselineInstances: 8, concurrencyPerInstance: 1 },
-        read: { baselineInstances: 8, concurrencyPerInstance: 1 },
-      },
-      serviceTimeMs: fast,
-      serviceTimeMinMs: fast,
-    },
-    replica: { baseLagMs: 0, applyPerS: 1_000_000 },
-    ...overrides,
-  };
+  return fastExchangeConfig({ accounts: 3, ...overrides });
 }
 
 interface Account {

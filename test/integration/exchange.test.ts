@@ -2,29 +2,11 @@ import { createHmac } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
+import { fastExchangeConfig } from "./fixture.ts";
 
 /** Real sockets on 127.0.0.1:0; a tiny capacity model so requests are served in ~1 ms. */
 function config(overrides: Partial<ExchangeConfig> = {}): ExchangeConfig {
-  const fast = { order: 0.5, position: 0.5, depth: 0.5, other: 0.1 };
-  return {
-    ...EXCHANGE_DEFAULTS,
-    accounts: 4,
-    makerLevels: 5,
-    makerLotsPerLevel: 10,
-    trustProxy: true,
-    capacity: {
-      ...EXCHANGE_DEFAULTS.capacity,
-      strategy: "fixed",
-      tiers: {
-        gateway: { baselineInstances: 8, concurrencyPerInstance: 1 },
-        read: { baselineInstances: 8, concurrencyPerInstance: 1 },
-      },
-      serviceTimeMs: fast,
-      serviceTimeMinMs: fast,
-    },
-    replica: { baseLagMs: 0, applyPerS: 1_000_000 },
-    ...overrides,
-  };
+  return fastExchangeConfig(overrides);
 }
 
 let exchange: MockExchange;

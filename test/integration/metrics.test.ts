@@ -12,32 +12,16 @@ import {
 } from "../../mock-exchange/api/metrics.ts";
 import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
+import { fastExchangeConfig } from "./fixture.ts";
 
 /** GET /metrics on a real socket: what the exchange counted is what the clients saw. */
 
 function config(overrides: Partial<ExchangeConfig> = {}): ExchangeConfig {
-  const fast = { order: 0.5, position: 0.5, depth: 0.5, other: 0.1 };
-  return {
-    ...EXCHANGE_DEFAULTS,
-    accounts: 4,
-    makerLevels: 5,
-    makerLotsPerLevel: 10,
-    trustProxy: true,
-    capacity: {
-      ...EXCHANGE_DEFAULTS.capacity,
-      strategy: "fixed",
-      tiers: {
-        gateway: { baselineInstances: 8, concurrencyPerInstance: 1 },
-        read: { baselineInstances: 8, concurrencyPerInstance: 1 },
-      },
-      serviceTimeMs: fast,
-      serviceTimeMinMs: fast,
-    },
-    replica: { baseLagMs: 0, applyPerS: 1_000_000 },
+  return fastExchangeConfig({
     // These requests count outcomes, not the dialect: keyed ones go unsigned.
     auth: { requireSignature: false },
     ...overrides,
-  };
+  });
 }
 
 let exchange: MockExchange | undefined;

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { openApiDocument } from "../../mock-exchange/api/openapi.ts";
 import { ROUTES } from "../../mock-exchange/api/routes.ts";
 import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
-import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
+import type { ExchangeConfig } from "../../mock-exchange/defaults.ts";
+import { fastExchangeConfig } from "./fixture.ts";
 
 /**
  * GET /__stampede/openapi.json on a real socket: it documents every ROUTES entry (method, path,
@@ -121,25 +122,7 @@ function responseSchema(doc: Doc, method: string, path: string, status: number):
 }
 
 function config(overrides: Partial<ExchangeConfig> = {}): ExchangeConfig {
-  const fast = { order: 0.5, position: 0.5, depth: 0.5, other: 0.1 };
-  return {
-    ...EXCHANGE_DEFAULTS,
-    accounts: 2,
-    makerLevels: 5,
-    makerLotsPerLevel: 10,
-    capacity: {
-      ...EXCHANGE_DEFAULTS.capacity,
-      strategy: "fixed",
-      tiers: {
-        gateway: { baselineInstances: 8, concurrencyPerInstance: 1 },
-        read: { baselineInstances: 8, concurrencyPerInstance: 1 },
-      },
-      serviceTimeMs: fast,
-      serviceTimeMinMs: fast,
-    },
-    replica: { baseLagMs: 0, applyPerS: 1_000_000 },
-    ...overrides,
-  };
+  return fastExchangeConfig({ accounts: 2, trustProxy: false, ...overrides });
 }
 
 interface Account {

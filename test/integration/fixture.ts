@@ -1,0 +1,29 @@
+import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
+
+/**
+ * The mock exchange the integration tests start on 127.0.0.1:0: a small book, a `fixed` fleet
+ * of 8 workers per tier with ~0.5 ms service times and an instant replica, so a request is
+ * answered in about a millisecond unless a test says otherwise (`overrides` replace whole keys).
+ */
+export function fastExchangeConfig(overrides: Partial<ExchangeConfig> = {}): ExchangeConfig {
+  const fast = { order: 0.5, position: 0.5, depth: 0.5, other: 0.1 };
+  return {
+    ...EXCHANGE_DEFAULTS,
+    accounts: 4,
+    makerLevels: 5,
+    makerLotsPerLevel: 10,
+    trustProxy: true,
+    capacity: {
+      ...EXCHANGE_DEFAULTS.capacity,
+      strategy: "fixed",
+      tiers: {
+        gateway: { baselineInstances: 8, concurrencyPerInstance: 1 },
+        read: { baselineInstances: 8, concurrencyPerInstance: 1 },
+      },
+      serviceTimeMs: fast,
+      serviceTimeMinMs: fast,
+    },
+    replica: { baseLagMs: 0, applyPerS: 1_000_000 },
+    ...overrides,
+  };
+}
