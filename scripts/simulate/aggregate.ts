@@ -153,7 +153,9 @@ export function simulateAggregate(input: SimulationInput, sink: SimulationSink):
     for (let sub = 0; sub < stepsPerSecond; sub++) {
       const tMs = second * 1000 + sub * dtMs;
       const recordAt = tMs + dtMs / 2;
-      for (const sinkOfClass of Object.values(latencySinks)) sinkOfClass.tMs = recordAt;
+      latencySinks.order.tMs = recordAt;
+      latencySinks.position.tMs = recordAt;
+      latencySinks.depth.tMs = recordAt;
       ratesAt(profile, normalRatePerS, timeScale, recordAt / 1000, rates);
       const orders = rates.order * dtS;
       const cancels = orders * CANCEL_SHARE;
@@ -273,7 +275,7 @@ export function simulateAggregate(input: SimulationInput, sink: SimulationSink):
       busyGateway += samples.gateway.busyFraction / stepsPerSecond;
       busyRead += samples.read.busyFraction / stepsPerSecond;
       provisioner.advance(((tMs + dtMs) / 1000) * timeScale, samples);
-      events = events.concat(provisioner.takeEvents());
+      for (const e of provisioner.takeEvents()) events.push(e);
     }
 
     // The timeline line for this second.
