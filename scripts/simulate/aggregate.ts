@@ -144,7 +144,7 @@ export function simulateAggregate(input: SimulationInput, sink: SimulationSink):
     let busyGateway = 0;
     let busyRead = 0;
     let replicaLagMs = 0;
-    let events = pendingEvents;
+    const events = pendingEvents;
     pendingEvents = [];
     const g = tiers.gateway;
     const r = tiers.read;
