@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { PROFILES } from "../loadtests/profiles/index.ts";
@@ -16,6 +15,7 @@ import { runDrill } from "./drill.ts";
 import { StampedeError } from "./errors.ts";
 import { exchangeConfigFor } from "./exchangeConfig.ts";
 import { ensureK6, type K6Binary } from "./k6.ts";
+import { folderStamp, freeName } from "./runFolder.ts";
 import { runSimulation } from "./simulate/run.ts";
 
 /**
@@ -68,10 +68,7 @@ export function parseStrategies(value: string | readonly string[] | undefined): 
 }
 
 function stampDir(outDir: string): string {
-  const stamp = new Date().toISOString().slice(0, 19).replace(/:/g, "-");
-  let dir = join(outDir, `compare-${stamp}`);
-  for (let n = 2; existsSync(dir); n++) dir = join(outDir, `compare-${stamp}-${n}`);
-  return dir;
+  return join(outDir, freeName(outDir, `compare-${folderStamp()}`));
 }
 
 export async function runCompare(opts: CompareOptions): Promise<CompareResult> {

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { createWriteStream, existsSync } from "node:fs";
+import { createWriteStream } from "node:fs";
 import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { naturalDurationS, planDrill, scaleRates, validateProfile } from "../loadtests/lib/plan.ts";
@@ -12,6 +12,7 @@ import { EXIT, StampedeError } from "./errors.ts";
 import { exchangeConfigFor } from "./exchangeConfig.ts";
 import type { K6Binary } from "./k6.ts";
 import { ROOT } from "./paths.ts";
+import { packageVersion, runId } from "./runFolder.ts";
 
 /**
  * One drill: start the mock exchange on a free port, run k6 with the profile (open model),
@@ -67,13 +68,6 @@ export function executionSegments(n: number): ExecutionSegment[] {
   const at = (i: number) => (i === 0 ? "0" : i === n ? "1" : `${i}/${n}`);
   const sequence = Array.from({ length: n + 1 }, (_, i) => at(i)).join(",");
   return Array.from({ length: n }, (_, i) => ({ segment: `${at(i)}:${at(i + 1)}`, sequence }));
-}
-
-function runId(profile: string, outDir: string): string {
-  const stamp = new Date().toISOString().slice(0, 19).replace(/:/g, "-");
-  let id = `${stamp}-${profile}`;
-  for (let n = 2; existsSync(join(outDir, id)); n++) id = `${stamp}-${profile}-${n}`;
-  return id;
 }
 
 /** CPU ticks used so far and resident memory of a process, from /proc; undefined once it has exited. */
@@ -390,11 +384,6 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 
 async function writeRunJson(runDir: string, run: object): Promise<void> {
   await writeFile(join(runDir, "run.json"), `${JSON.stringify(run, null, 2)}\n`);
-}
-
-async function packageVersion(): Promise<string> {
-  const pkg = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")) as { version: string };
-  return pkg.version;
 }
 
 /** The live line on a terminal; a plain line every few seconds elsewhere (CI logs). */

@@ -1,5 +1,4 @@
-import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { naturalDurationS, planDrill, validateProfile } from "../../loadtests/lib/plan.ts";
 import { PROFILES } from "../../loadtests/profiles/index.ts";
@@ -8,7 +7,7 @@ import type { Summary } from "../../reports/model.ts";
 import { renderRun } from "../../reports/report.ts";
 import { StampedeError } from "../errors.ts";
 import { exchangeConfigFor, normalRatesFor, type Scale } from "../exchangeConfig.ts";
-import { ROOT } from "../paths.ts";
+import { packageVersion, runId } from "../runFolder.ts";
 import { simulateAggregate } from "./aggregate.ts";
 import { simulatePerRequest } from "./perRequest.ts";
 import { SimulationRecorder } from "./recorder.ts";
@@ -167,16 +166,4 @@ function expectedRequestCount(classes: ReturnType<typeof planDrill>["classes"]):
 
 function formatCount(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
-}
-
-function runId(name: string, outDir: string): string {
-  const stamp = new Date().toISOString().slice(0, 19).replace(/:/g, "-");
-  let id = `${stamp}-${name}`;
-  for (let n = 2; existsSync(join(outDir, id)); n++) id = `${stamp}-${name}-${n}`;
-  return id;
-}
-
-async function packageVersion(): Promise<string> {
-  const pkg = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")) as { version: string };
-  return pkg.version;
 }
