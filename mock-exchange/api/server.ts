@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { faultProblems } from "../../loadtests/lib/plan.ts";
 import { rejectReason } from "../../loadtests/lib/reasons.ts";
 import type { TrafficClass } from "../../reports/model.ts";
-import { CAPACITY_TICK_MS } from "../capacity/model.ts";
+import { CAPACITY_TICK_MS, closeCapacitySecond } from "../capacity/model.ts";
 import { resolveStrategy } from "../capacity/strategies.ts";
 import type { FaultSpec } from "../capacity/types.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../defaults.ts";
@@ -331,20 +331,10 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
     const capacity = venue.capacity;
     while (venue.originMs + (closedSeconds + 1) * 1000 <= t) {
       const endMs = venue.originMs + (closedSeconds + 1) * 1000;
-      capacity.tick(endMs);
-      venue.replica.advance(endMs);
-      const point = venue.timeline.closeSecond(closedSeconds, {
-        tNaturalS: capacity.naturalS(endMs),
-        busyWorkers: capacity.busyWorkers("gateway", endMs),
-        tiers: {
-          gateway: capacity.snapshotTier("gateway", endMs, closedSeconds),
-          read: capacity.snapshotTier("read", endMs, closedSeconds),
-        },
-        costInstanceMinutes: capacity.cost(),
-        events: capacity.takeEvents(),
-        replicaLagMs: venue.replica.lagMs(endMs),
-        replicaBacklog: venue.replica.backlog,
-      });
+      const point = venue.timeline.closeSecond(
+        closedSeconds,
+        closeCapacitySecond(capacity, venue.replica, endMs, closedSeconds),
+      );
       metrics.second(point);
       closedSeconds++;
     }

@@ -1,6 +1,8 @@
 import type { ExchangeConfig, ServiceClass } from "../defaults.ts";
 import type { Random } from "../random.ts";
+import type { CapacitySnapshot } from "../timeline.ts";
 import { Provisioner, type TierSample } from "./provisioner.ts";
+import type { ReadReplica } from "./readReplica.ts";
 import { Sequencer } from "./sequencer.ts";
 import { resolveStrategy } from "./strategies.ts";
 import { type CapacityEvent, type ResolvedStrategy, TIERS, type TierName, type TierState } from "./types.ts";
@@ -256,4 +258,31 @@ export class CapacityModel {
   private collectEvents(): void {
     for (const e of this.provisioner.takeEvents()) this.events.push(e);
   }
+}
+
+/**
+ * The capacity side of timeline second `second` (wall, counted from the origin), ending at endMs:
+ * moves the provisioning loop and the replica to endMs, then reads tiers, cost and events. One
+ * function for the mock exchange's shared tick and the per-request simulator.
+ */
+export function closeCapacitySecond(
+  capacity: CapacityModel,
+  replica: ReadReplica,
+  endMs: number,
+  second: number,
+): CapacitySnapshot {
+  capacity.tick(endMs);
+  replica.advance(endMs);
+  return {
+    tNaturalS: capacity.naturalS(endMs),
+    busyWorkers: capacity.busyWorkers("gateway", endMs),
+    tiers: {
+      gateway: capacity.snapshotTier("gateway", endMs, second),
+      read: capacity.snapshotTier("read", endMs, second),
+    },
+    costInstanceMinutes: capacity.cost(),
+    events: capacity.takeEvents(),
+    replicaLagMs: replica.lagMs(endMs),
+    replicaBacklog: replica.backlog,
+  };
 }

@@ -1,6 +1,6 @@
 import { classMultiple } from "../../loadtests/lib/plan.ts";
 import type { Profile } from "../../loadtests/profiles/types.ts";
-import { CAPACITY_TICK_MS, CapacityModel } from "../../mock-exchange/capacity/model.ts";
+import { CAPACITY_TICK_MS, CapacityModel, closeCapacitySecond } from "../../mock-exchange/capacity/model.ts";
 import { ReadReplica } from "../../mock-exchange/capacity/readReplica.ts";
 import { WeightLimiter } from "../../mock-exchange/limits/weightLimiter.ts";
 import { type Random, seededRandom } from "../../mock-exchange/random.ts";
@@ -177,24 +177,12 @@ export function simulatePerRequest(input: SimulationInput, sink: SimulationSink)
     while ((ticks + 1) * CAPACITY_TICK_MS <= tMs) {
       ticks++;
       const t = ticks * CAPACITY_TICK_MS;
-      capacity.tick(t);
-      if (ticks % ticksPerSecond !== 0) continue;
+      if (ticks % ticksPerSecond !== 0) {
+        capacity.tick(t);
+        continue;
+      }
       const second = ticks / ticksPerSecond - 1;
-      replica.advance(t);
-      sink.timeline(
-        timeline.closeSecond(second, {
-          tNaturalS: capacity.naturalS(t),
-          busyWorkers: capacity.busyWorkers("gateway", t),
-          tiers: {
-            gateway: capacity.snapshotTier("gateway", t, second),
-            read: capacity.snapshotTier("read", t, second),
-          },
-          costInstanceMinutes: capacity.cost(),
-          events: capacity.takeEvents(),
-          replicaLagMs: replica.lagMs(t),
-          replicaBacklog: replica.backlog,
-        }),
-      );
+      sink.timeline(timeline.closeSecond(second, closeCapacitySecond(capacity, replica, t, second)));
     }
   };
 
