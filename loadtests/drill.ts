@@ -68,11 +68,33 @@ const SYMBOLS = [
   { symbol: "ETHUSDT", tick: 0.01, priceDecimals: 2 },
 ];
 
+/**
+ * `drill --target` at a venue without stampede's control plane: keys arrive in the environment
+ * (STAMPEDE_API_KEYS="key:secret,..."), set by the orchestrator, never on the command line.
+ */
+const controlPlane = __ENV.STAMPEDE_CONTROL_PLANE !== "0";
+
+function accountsFromEnv(): SetupData["accounts"] {
+  return (__ENV.STAMPEDE_API_KEYS ?? "")
+    .split(",")
+    .filter((pair) => pair.includes(":"))
+    .map((pair, i) => {
+      const at = pair.indexOf(":");
+      return { accountId: i + 1, apiKey: pair.slice(0, at), apiSecret: pair.slice(at + 1) };
+    });
+}
+
 export function setup(): SetupData {
-  const res = http.get(`${baseUrl}/__stampede/accounts`, { tags: { name: "setup" } });
-  if (res.status !== 200)
-    throw new Error(`control plane answered ${res.status}: is ${baseUrl} the mock exchange?`);
-  const accounts = (res.json() as { accounts: SetupData["accounts"] }).accounts.slice(0, profile?.clients);
+  let accounts: SetupData["accounts"];
+  if (controlPlane) {
+    const res = http.get(`${baseUrl}/__stampede/accounts`, { tags: { name: "setup" } });
+    if (res.status !== 200)
+      throw new Error(`control plane answered ${res.status}: is ${baseUrl} the mock exchange?`);
+    accounts = (res.json() as { accounts: SetupData["accounts"] }).accounts.slice(0, profile?.clients);
+  } else {
+    accounts = accountsFromEnv();
+    if (accounts.length === 0) throw new Error("no control plane and no keys in STAMPEDE_API_KEYS");
+  }
   const midPrice: Record<string, number> = {};
   for (const s of SYMBOLS) {
     // With several generators (execution segments) another process may already be bursting
@@ -132,13 +154,16 @@ function signed(c: Client, totalParams: string): string {
   return `${withTime}&signature=${hmac("sha256", c.apiSecret, withTime, "hex")}`;
 }
 
+// The client IP header keys the mock's per-IP limits (trust-proxy); a real venue gets no such header.
 function params(cls: string, endpoint: string, c: Client): RefinedParams<ResponseType> {
   return {
-    headers: {
-      "X-MBX-APIKEY": c.apiKey,
-      "X-Forwarded-For": c.ip,
-      "Content-Type": "application/x-www-form-urlencoded",
-    },
+    headers: controlPlane
+      ? {
+          "X-MBX-APIKEY": c.apiKey,
+          "X-Forwarded-For": c.ip,
+          "Content-Type": "application/x-www-form-urlencoded",
+        }
+      : { "X-MBX-APIKEY": c.apiKey, "Content-Type": "application/x-www-form-urlencoded" },
     tags: { class: cls, name: endpoint },
     timeout: "10s",
   };

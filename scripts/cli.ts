@@ -78,6 +78,21 @@ await yargs(hideBin(process.argv))
           default: EXCHANGE_DEFAULTS.capacity.strategy,
           describe: `Provisioning strategy: ${STRATEGY_NAMES.join(", ")}; add +priority-shedding to combine`,
         })
+        .option("target", {
+          type: "string",
+          describe:
+            "Base URL of a Binance-USDⓈ-M-compatible venue to load instead of the mock (keys from STAMPEDE_API_KEYS unless its stampede control plane answers)",
+        })
+        .option("i-own-this-target", {
+          type: "boolean",
+          default: false,
+          describe: "Required for a --target that is not loopback: you are allowed to load it",
+        })
+        .option("max-rps", {
+          type: "number",
+          describe:
+            "Rate cap, requests per second: the drill refuses to start if its plan peaks above it (required off loopback)",
+        })
         .option("json", {
           type: "boolean",
           default: false,
@@ -96,6 +111,10 @@ await yargs(hideBin(process.argv))
           seed: argv.seed,
           outDir: argv.out,
           strategy: argv.strategy,
+          target:
+            argv.target === undefined
+              ? undefined
+              : { url: argv.target, iOwnThisTarget: argv["i-own-this-target"], maxRps: argv["max-rps"] },
           k6,
           log,
           progress: process.stderr.isTTY && process.env.CI === undefined ? "tty" : "plain",

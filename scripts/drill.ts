@@ -4,6 +4,7 @@ import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { naturalDurationS, planDrill, scaleRates, validateProfile } from "../loadtests/lib/plan.ts";
 import { PROFILES } from "../loadtests/profiles/index.ts";
+import type { Profile } from "../loadtests/profiles/types.ts";
 import { startMockExchange } from "../mock-exchange/api/server.ts";
 import type { ExchangeConfig } from "../mock-exchange/defaults.ts";
 import type { Summary, TimelinePoint } from "../reports/model.ts";
@@ -13,6 +14,7 @@ import { exchangeConfigFor } from "./exchangeConfig.ts";
 import type { K6Binary } from "./k6.ts";
 import { ROOT } from "./paths.ts";
 import { packageVersion, runId } from "./runFolder.ts";
+import { apiKeysFromEnv, checkTarget, type TargetOptions } from "./target.ts";
 
 /**
  * One drill: start the mock exchange on a free port, run k6 with the profile (open model),
@@ -37,6 +39,12 @@ export interface DrillOptions {
    * the files exactly (HDR add, counts summed).
    */
   generators?: number | undefined;
+  /**
+   * Play the profile against this endpoint instead of a mock exchange started here (a staging
+   * venue, a testnet, or `stampede serve` elsewhere). Its control plane is used only when it
+   * answers; otherwise keys come from the environment (target.ts).
+   */
+  target?: TargetOptions | undefined;
   log: (line: string) => void;
   progress: "tty" | "plain" | "none";
 }
@@ -122,15 +130,35 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
   const iterationBudgetS = (2 * (config.capacity.queueTimeoutMs + 3 * slowestServiceMs)) / 1000;
   const plan = planDrill(scaleRates(profile, rateScale), { timeScale, iterationBudgetS });
 
+  // Checked before anything is sent: an order iteration may add a read-back, so it counts twice.
+  const peakTotalRps =
+    2 * plan.classes.order.peakRatePerS +
+    plan.classes.position.peakRatePerS +
+    plan.classes.depth.peakRatePerS;
+  const target = opts.target === undefined ? undefined : checkTarget(opts.target, peakTotalRps);
+
   const outDir = resolve(opts.outDir);
   await mkdir(outDir, { recursive: true });
   const id = runId(profile.name, outDir);
   const runDir = join(outDir, id);
   await mkdir(runDir);
 
-  const exchange = await startMockExchange({ config }).catch((err: Error) => {
-    throw new StampedeError("E_EXCHANGE_FAILED", `mock exchange did not start: ${err.message}`);
-  });
+  const exchange: Exchange =
+    target === undefined
+      ? await startMockExchange({ config }).then(
+          (mock) => ({ url: mock.url, config, controlPlane: true, keys: [], close: () => mock.close() }),
+          (err: Error) => {
+            throw new StampedeError("E_EXCHANGE_FAILED", `mock exchange did not start: ${err.message}`);
+          },
+        )
+      : await openTarget(target.baseUrl, profile, opts.strategy, timeScale, opts.log);
+  // Keys for a venue without the control plane travel in k6's environment, never in argv/run.json.
+  const targetEnv: Record<string, string> = exchange.controlPlane
+    ? {}
+    : {
+        STAMPEDE_CONTROL_PLANE: "0",
+        STAMPEDE_API_KEYS: exchange.keys.map((k) => `${k.apiKey}:${k.apiSecret}`).join(","),
+      };
   const script = join(ROOT, "loadtests", "drill.ts");
   const segments = executionSegments(generators);
   // One generator keeps the historical file names (k6.csv.gz, k6.log); N write k6-<i>.*.
@@ -199,7 +227,20 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
       peakRatePerS: Object.fromEntries(Object.entries(plan.classes).map(([c, p]) => [c, p.peakRatePerS])),
     },
     plan,
-    exchange: { url: exchange.url, config },
+    exchange: {
+      url: exchange.url,
+      config: exchange.config,
+      ...(target === undefined
+        ? {}
+        : {
+            target: {
+              loopback: target.loopback,
+              controlPlane: exchange.controlPlane,
+              maxRps: opts.target?.maxRps ?? null,
+              keysFromEnv: exchange.keys.length,
+            },
+          }),
+    },
     versions: { stampede: await packageVersion(), node: process.version, k6: opts.k6.version },
     k6: {
       path: opts.k6.path,
@@ -218,7 +259,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
   const procs = generatorRecords.map((g) => {
     const log = createWriteStream(join(runDir, g.log));
     const child = spawn(opts.k6.path, g.args, {
-      env: { ...process.env, ...K6_ENV },
+      env: { ...process.env, ...K6_ENV, ...targetEnv },
       stdio: ["ignore", "pipe", "pipe"],
     });
     child.stdout.pipe(log, { end: false });
@@ -254,6 +295,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
   const generatorPath = join(runDir, "generator.jsonl");
   let lastTimelineS = 0;
   const pullTimeline = async (): Promise<TimelinePoint[]> => {
+    if (!exchange.controlPlane) return [];
     const res = await fetch(`${exchange.url}/__stampede/timeline?since=${lastTimelineS}`);
     const text = await res.text();
     const points = text
@@ -312,7 +354,8 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
       k6RssMbMax = Math.max(k6RssMbMax, k6RssMb);
       const cpu = process.cpuUsage(selfCpu);
       selfCpu = process.cpuUsage();
-      const exchangeCpuCores = (cpu.user + cpu.system) / 1e6 / sampleS;
+      // This process's CPU is the exchange's only when the mock runs in it.
+      const exchangeCpuCores = target === undefined ? (cpu.user + cpu.system) / 1e6 / sampleS : 0;
       await appendFile(
         generatorPath,
         `${JSON.stringify({ tsMs: now, k6CpuCores: round2(k6CpuCores), exchangeCpuCores: round2(exchangeCpuCores), k6RssMb, ...(procs.length > 1 ? { k6CpuCoresByGenerator: byGenerator } : {}) })}\n`,
@@ -371,6 +414,65 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
       `stale reads ${summary.staleReads.count}/${summary.staleReads.checked}, dropped iterations ${summary.droppedIterations}`,
   );
   return { runDir: rel.endsWith("/") ? rel : `${rel}/`, summary, exitCode };
+}
+
+/** What a drill loads: the mock exchange started here, or an external target. */
+interface Exchange {
+  url: string;
+  /** The exchange's configuration when known (ours, or the target's control plane's). */
+  config: unknown;
+  controlPlane: boolean;
+  keys: Array<{ apiKey: string; apiSecret: string }>;
+  close(): Promise<void>;
+}
+
+/**
+ * An external target: when its control plane answers (a `stampede serve` elsewhere), reset it
+ * with the drill's strategy and faults and read accounts and the timeline from it; otherwise take
+ * keys from the environment and skip everything the venue does not offer.
+ */
+async function openTarget(
+  baseUrl: string,
+  profile: Profile,
+  strategy: string,
+  timeScale: number,
+  log: (line: string) => void,
+): Promise<Exchange> {
+  const probe = await fetch(`${baseUrl}/__stampede/config`, { signal: AbortSignal.timeout(3000) })
+    .then(async (res) => (res.ok ? ((await res.json()) as { config?: ExchangeConfig }) : undefined))
+    .catch(() => undefined);
+  const served = probe?.config;
+  if (served !== undefined) {
+    const reset = await fetch(`${baseUrl}/__stampede/reset`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ strategy, faults: profile.faults ?? [] }),
+      signal: AbortSignal.timeout(3000),
+    });
+    if (!reset.ok)
+      throw new StampedeError(
+        "E_USAGE",
+        `the target's control plane refused the reset (${reset.status}): ${await reset.text()}`,
+      );
+    if (served.timeScale !== timeScale)
+      log(
+        `warning: the target runs at time scale ${served.timeScale}, the drill at ${timeScale}: its limit windows and lags are compressed differently`,
+      );
+    log(
+      `target ${baseUrl}: control plane answers (strategy ${strategy}); timeline and accounts come from it`,
+    );
+    return { url: baseUrl, config: served, controlPlane: true, keys: [], close: async () => {} };
+  }
+  const keys = apiKeysFromEnv(process.env);
+  if (keys.length === 0)
+    throw new StampedeError(
+      "E_USAGE",
+      `target ${baseUrl} has no stampede control plane: give API keys in STAMPEDE_API_KEYS="key:secret,..." (or STAMPEDE_API_KEY and STAMPEDE_API_SECRET)`,
+    );
+  log(
+    `target ${baseUrl}: no control plane; ${keys.length} API key(s) from the environment, no server timeline`,
+  );
+  return { url: baseUrl, config: null, controlPlane: false, keys, close: async () => {} };
 }
 
 /** k6 runs offline and writes microsecond timestamps (reference.md "k6"). */
