@@ -1134,7 +1134,13 @@ function detailTables(model: ReportModel): string {
     ["dropped iterations", formatCount(s.droppedIterations), s.droppedIterations > 0],
     ["k6 CPU mean", `${formatSig3(g.k6CpuCores)} cores`],
     ["k6 CPU max (1 s)", `${formatSig3(g.k6CpuCoresMax)} cores`],
-    ["exchange CPU max (1 s)", `${formatSig3(g.exchangeCpuCoresMax)} cores`],
+    [
+      "exchange CPU max (1 s)",
+      // drill --target: the exchange runs elsewhere, its CPU is not ours to read.
+      (model.run as { exchange?: { target?: unknown } }).exchange?.target === undefined
+        ? `${formatSig3(g.exchangeCpuCoresMax)} cores`
+        : "not measured (external target)",
+    ],
     ["k6 memory max", `${formatCount(g.k6RssMbMax)} MB`],
     ["generator bottleneck", g.bottleneck ? "yes" : "no", g.bottleneck],
   ]);
