@@ -47,10 +47,32 @@ export interface ExchangeConfig {
   limits: {
     /** Request weight per client IP per minute, fixed windows aligned to the minute (reference.md). */
     weightPerMinute: number;
+    /** New and modified orders per account per 10 s, fixed windows (reference.md "Limits"; limits/orderCountLimiter.ts). */
+    ordersPer10s: number;
+    /** New and modified orders per account per minute, fixed windows aligned to the minute. */
+    ordersPerMinute: number;
+    /**
+     * Weight refusals (429) an IP may collect in one (natural) minute window; its next refused
+     * request is answered 418 and starts a ban. Compressed with the window like the weight budget
+     * (limits/banList.ts states the whole rule).
+     */
+    banAfterRefusalsPerMinute: number;
+    /** First ban of an IP, natural ms; each repeat doubles it (reference.md: "from 2 minutes to 3 days"). */
+    banBaseMs: number;
+    /** Longest ban, natural ms. */
+    banMaxMs: number;
+    /** An IP's offences are forgotten this long (natural ms) after its last ban ended. */
+    banForgetMs: number;
   };
   /** Take the client IP from the first X-Forwarded-For entry (one k6 process stands for many clients). */
   trustProxy: boolean;
   capacity: {
+    /**
+     * false: the capacity model is bypassed and every admitted request is executed at once
+     * (no modelled service time, queue, shedding or sequencer). For benchmarks of the HTTP stack
+     * itself (`npm run bench -- http_order_rps`), never for a drill. Honoured by api/server.ts.
+     */
+    enabled: boolean;
     /**
      * Provisioning strategy (capacity/strategies.ts), e.g. `fixed`, `reactive`,
      * `reactive+priority-shedding`. Validated at the edge (CLI, control plane).
@@ -83,10 +105,52 @@ export interface ExchangeConfig {
     /** Position changes the read replica applies per second; lag grows when writes exceed it. */
     applyPerS: number;
   };
+  /**
+   * Funding of the perpetuals (engine/funding.ts states the formula; Binance USDⓈ-M "Introduction
+   * to Binance Futures Funding Rates"). Both periods are natural time, compressed by timeScale.
+   */
+  funding: {
+    /** Natural ms between settlements (Binance: every 8 h for most contracts). */
+    intervalNaturalMs: number;
+    /** Natural ms between premium index samples (Binance: 5 s, 5,760 per 8 h); must divide the interval. */
+    samplePeriodNaturalMs: number;
+    /** Interest rate per interval, ppm of notional (Binance: 0.01% per 8 h = 100). */
+    interestPpm: number;
+    /** Half-width of the clamp on (interest − premium), ppm (Binance: 0.05% = 500). */
+    clampPpm: number;
+    /** Cap and floor of the funding rate, ppm (0.75% = 7,500; Binance sets one per contract). */
+    capPpm: number;
+    /**
+     * Impact Margin Notional, USDT: the book depth the impact bid/ask average over. Binance:
+     * 200 USDT / the initial margin rate at the maximum leverage (125x: 0.8%) = 25,000 USDT.
+     */
+    impactNotionalUsdt: number;
+  };
+  /** Own fills kept per account and symbol for GET /fapi/v1/userTrades (a ring: the newest ones; Binance's max limit is 1,000). */
+  userTradesPerSymbol: number;
   /** Scripted faults, natural seconds from the start (a drill takes them from its profile). */
   faults: FaultSpec[];
   /** Largest request body accepted, bytes. */
   maxBodyBytes: number;
+  /** WebSocket streams (api/streams.ts) and the feeds behind them. */
+  streams: {
+    /**
+     * forceOrder snapshot window, wall ms: one snapshot per symbol per window. Not compressed by the
+     * time scale: liquidations arrive at the drill's wall-clock rates (requests run in real time,
+     * design.md "Two clocks"), so a wall second hides as many of them as the venue's second does.
+     */
+    forceOrderThrottleMs: number;
+    /** `<symbol>@depth` and `<symbol>@depth<N>` push interval without a suffix, wall ms (Binance: 250). */
+    depthIntervalMs: number;
+    /** A listenKey lapses this long after its last POST/PUT, natural ms (Binance: 60 minutes); compressed by timeScale. */
+    listenKeyValidityMs: number;
+    /** MARGIN_CALL when an account's margin ratio (maintenance margin / margin balance) rises to this; liquidation is at 1. */
+    marginCallRatio: number;
+    /** Streams one connection may subscribe to (Binance USDⓈ-M: 1024). */
+    maxStreamsPerConnection: number;
+    /** Messages a client may send per wall second on one connection; beyond, it is disconnected (Binance: 10). */
+    maxIncomingMessagesPerS: number;
+  };
 }
 
 export const DEFAULT_SYMBOLS: SymbolSpec[] = [
@@ -103,9 +167,24 @@ export const EXCHANGE_DEFAULTS: ExchangeConfig = {
   symbols: DEFAULT_SYMBOLS,
   makerLevels: 200,
   makerLotsPerLevel: 5_000,
-  limits: { weightPerMinute: 2_400 },
+  // Binance USDⓈ-M: 2,400 weight per IP per minute; 300 orders per 10 s and 1,200 per minute per
+  // account; bans of 2 minutes to 3 days (reference.md "Limits"). The ban trigger and memory are
+  // ours (Binance does not publish them): 600 refusals per minute is a client that keeps sending
+  // ~10 requests/s after its 429. The smoke drill's clients, which ignore Retry-After, are refused
+  // ~60 times a second in the burst and would be banned (a client that merely touches the limit is
+  // not); drills keep the trigger out of reach for now (scripts/exchangeConfig.ts says why).
+  limits: {
+    weightPerMinute: 2_400,
+    ordersPer10s: 300,
+    ordersPerMinute: 1_200,
+    banAfterRefusalsPerMinute: 600,
+    banBaseMs: 120_000,
+    banMaxMs: 259_200_000,
+    banForgetMs: 86_400_000,
+  },
   trustProxy: false,
   capacity: {
+    enabled: true,
     // The default drill shows the autoscaler's capacity arriving minutes after the burst.
     strategy: "reactive",
     strategyParams: {},
@@ -124,6 +203,25 @@ export const EXCHANGE_DEFAULTS: ExchangeConfig = {
   // ~75x the smoke profile's normal write rate (6 orders/s, ~half fill, two positions per fill):
   // the replica keeps up with a busy day and falls behind in a 100x burst, then catches up.
   replica: { baseLagMs: 5, applyPerS: 450 },
+  funding: {
+    intervalNaturalMs: 8 * 3_600_000,
+    samplePeriodNaturalMs: 5_000,
+    interestPpm: 100,
+    clampPpm: 500,
+    capPpm: 7_500,
+    impactNotionalUsdt: 25_000,
+  },
+  userTradesPerSymbol: 1_000,
   faults: [],
   maxBodyBytes: 16 * 1024,
+  // Binance USDⓈ-M "Websocket Market Streams" and "User Data Streams"; the 80% margin call is ours
+  // (Binance pushes MARGIN_CALL "when the user's position risk ratio is too high", no figure given).
+  streams: {
+    forceOrderThrottleMs: 1_000,
+    depthIntervalMs: 250,
+    listenKeyValidityMs: 3_600_000,
+    marginCallRatio: 0.8,
+    maxStreamsPerConnection: 1_024,
+    maxIncomingMessagesPerS: 10,
+  },
 };

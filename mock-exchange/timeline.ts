@@ -35,6 +35,8 @@ export class Timeline {
   private served = 0;
   private queueDepthMax = 0;
   private staleReadsServed = 0;
+  private liquidations = 0;
+  private liquidationsShown = 0;
   private readonly rejected: Partial<Record<RejectReason, number>> = {};
   private readonly byClass: Partial<Record<TrafficClass, ClassCounters>> = {};
   private readonly rejectedByClass: Partial<Record<TrafficClass, Partial<Record<RejectReason, number>>>> = {};
@@ -82,6 +84,12 @@ export class Timeline {
     this.staleReadsServed++;
   }
 
+  /** A liquidation order; `shown` when the forceOrder feed's throttle will publish it (forceOrderThrottle.ts). */
+  liquidation(shown: boolean): void {
+    this.liquidations++;
+    if (shown) this.liquidationsShown++;
+  }
+
   /** Closes wall second `second` (counted from the origin) and starts the next. */
   closeSecond(second: number, capacity: CapacitySnapshot): TimelinePoint {
     const gateway = capacity.tiers.gateway;
@@ -110,6 +118,8 @@ export class Timeline {
         read: round3(capacity.costInstanceMinutes.read),
       },
       events: capacity.events,
+      liquidations: this.liquidations,
+      liquidationsShown: this.liquidationsShown,
     };
     this.points.push(point);
     if (this.points.length > MAX_SECONDS_KEPT) this.points.shift();
@@ -118,6 +128,8 @@ export class Timeline {
     this.served = 0;
     this.queueDepthMax = 0;
     this.staleReadsServed = 0;
+    this.liquidations = 0;
+    this.liquidationsShown = 0;
     for (const key of Object.keys(this.rejected)) delete this.rejected[key as RejectReason];
     for (const key of Object.keys(this.byClass)) delete this.byClass[key as TrafficClass];
     for (const key of Object.keys(this.rejectedByClass)) delete this.rejectedByClass[key as TrafficClass];

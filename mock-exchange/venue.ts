@@ -1,11 +1,14 @@
 import { ApiError, ERR, type ExchangeErrorSpec, errorBody } from "./api/errors.ts";
-import { formatUnits, type Params } from "./api/params.ts";
+import { formatUnits, Params } from "./api/params.ts";
 import { DEPTH_LIMITS, type RouteName } from "./api/routes.ts";
 import { CapacityModel } from "./capacity/model.ts";
 import { ReadReplica } from "./capacity/readReplica.ts";
 import type { ExchangeConfig } from "./defaults.ts";
 import { Exchange } from "./engine/exchange.ts";
+import { FundingClock, premiumIndex, RATE_UNITS_PER_ONE } from "./engine/funding.ts";
+import type { TradeQuery, TradeRecord } from "./engine/tradeLog.ts";
 import type {
+  LiquidationEvent,
   Order,
   OrderErrorCode,
   OrderType,
@@ -14,7 +17,10 @@ import type {
   SymbolSpec,
   TimeInForce,
 } from "./engine/types.ts";
-import { WeightLimiter } from "./limits/weightLimiter.ts";
+import { ForceOrderThrottle } from "./forceOrderThrottle.ts";
+import { IpLimiter } from "./limits/ipLimiter.ts";
+import { OrderCountLimiter } from "./limits/orderCountLimiter.ts";
+import { ListenKeys } from "./listenKeys.ts";
 import { type Random, seededRandom } from "./random.ts";
 import { Timeline } from "./timeline.ts";
 
@@ -41,25 +47,40 @@ type OrderRef = { orderId: number | undefined; clientOrderId: string | undefined
 export type ParsedRequest =
   | { route: "ping" | "time" | "exchangeInfo" | "balance" | "account" | "accountV3" }
   | { route: "depth"; symbol: string; limit: number }
-  | { route: "tickerPrice" | "premiumIndex" | "openOrders"; symbol: string | undefined }
+  | { route: "tickerPrice" | "premiumIndex" | "openOrders" | "leverageBracket"; symbol: string | undefined }
   | { route: "newOrder"; order: PlaceOrderInput }
+  /** Each order parsed on its own: valid ones as engine input, refused ones as their `{code,msg}` body. */
+  | { route: "batchOrders"; orders: Array<PlaceOrderInput | string> }
+  | { route: "cancelBatch"; symbol: string; refs: Array<{ orderId: number } | { clientOrderId: string }> }
+  | { route: "userTrades"; symbol: string; query: TradeQuery }
   | ({ route: "cancelOrder" | "getOrder"; symbol: string } & OrderRef)
   | ({ route: "modifyOrder"; symbol: string; side: Side; lots: number; priceTicks: number } & OrderRef)
   | { route: "cancelAll"; symbol: string }
   | { route: "positionRisk" | "positionRiskV3"; symbol: string | undefined }
-  | { route: "leverage"; symbol: string; leverage: number };
+  | { route: "leverage"; symbol: string; leverage: number }
+  | { route: "listenKeyStart" | "listenKeyKeepalive" | "listenKeyClose" };
 
 const SIDES = ["BUY", "SELL"] as const;
 const TYPES = ["LIMIT", "MARKET", "STOP_MARKET", "TAKE_PROFIT_MARKET"] as const;
 const TIFS = ["GTC", "IOC", "FOK", "GTX"] as const;
 const BOOLS = ["true", "false"] as const;
 const HOUSE_ACCOUNT = 0;
+/**
+ * The symbol filters exchangeInfo states (LOT_SIZE / MARKET_LOT_SIZE maxQty in lots, PRICE_FILTER
+ * maxPrice in ticks), enforced at the edge like Binance's: -4005, -4002, -4007 above them.
+ */
+const MAX_LOTS = 1_000_000_000;
+const maxPriceTicks = (spec: SymbolSpec) => spec.referencePriceTicks * 100;
+function atMost(value: number, max: number, refusal: ExchangeErrorSpec): number {
+  if (value > max) throw new ApiError(refusal);
+  return value;
+}
 
 /** The engine's rejections in the dialect (reference.md "Codes worth having"). */
 const ENGINE_ERRORS: Record<OrderErrorCode, ExchangeErrorSpec> = {
   UNKNOWN_ORDER: ERR.UNKNOWN_ORDER,
   NO_SUCH_ORDER: ERR.NO_SUCH_ORDER,
-  DUPLICATE_CLIENT_ORDER_ID: ERR.CLIENT_ORDER_ID_INVALID,
+  DUPLICATE_CLIENT_ORDER_ID: ERR.DUPLICATE_CLIENT_ORDER_ID,
   POST_ONLY_WOULD_TAKE: ERR.POST_ONLY_WOULD_TAKE,
   FOK_NOT_FILLABLE: ERR.FOK_NOT_FILLABLE,
   MIN_NOTIONAL: ERR.MIN_NOTIONAL,
@@ -75,11 +96,32 @@ export function isPriority(req: ParsedRequest): boolean {
   switch (req.route) {
     case "cancelOrder":
     case "cancelAll":
+    case "cancelBatch":
       return true;
     case "newOrder":
       return req.order.reduceOnly === true || req.order.closePosition === true;
+    // A batch is one request of new orders: Binance lists no exemption for it, even if every
+    // order in it is reduce-only.
     default:
       return false;
+  }
+}
+
+/**
+ * Orders a request places or changes, for the per-account order-count limits: 1 for a new or
+ * modified order, the number of orders in a batch (refused ones included: the request carried
+ * them), 0 otherwise. Binance USDⓈ-M documents a batch as 5 on the 10 s counter and 1 on the
+ * minute counter whatever its size ("Place Multiple Orders"); this is the count by order.
+ */
+export function ordersPlacedBy(req: ParsedRequest): number {
+  switch (req.route) {
+    case "newOrder":
+    case "modifyOrder":
+      return 1;
+    case "batchOrders":
+      return req.orders.length;
+    default:
+      return 0;
   }
 }
 
@@ -111,10 +153,17 @@ function usdtToCash(usdt: number, cashDecimals: number): number {
 export class Venue {
   readonly originMs: number;
   readonly engine: Exchange;
-  readonly limiter: WeightLimiter;
+  /** Per client IP: bans, request weight (limits/ipLimiter.ts). */
+  readonly limiter: IpLimiter;
+  /** Per account: order counts per 10 s and per minute. */
+  readonly orderLimiter: OrderCountLimiter;
   readonly capacity: CapacityModel;
   readonly replica: ReadReplica;
   readonly timeline: Timeline;
+  /** User data stream keys (listenKeys.ts): valid 60 natural minutes, compressed by the time scale. */
+  readonly listenKeys: ListenKeys;
+  /** The forceOrder feed's throttle: every liquidation order passes it, listened to or not. */
+  readonly forceOrders: ForceOrderThrottle<Readonly<LiquidationEvent>>;
   readonly accounts: AccountKey[];
   private readonly accountByKey = new Map<string, number>();
   /** Secret by accountId (index 0, the house account, has none). */
@@ -122,6 +171,11 @@ export class Venue {
   private exchangeInfoTail: string | undefined;
   private readonly symbolIndex = new Map<string, number>();
   private readonly random: Random;
+  /** One funding clock per symbol, in config order (engine/funding.ts). */
+  private readonly funding: FundingClock[];
+  /** Wall ms of the next premium sample: execute has no funding work before it. */
+  private fundingDueMs: number;
+  private readonly impactNotionalCash: number;
 
   constructor(
     readonly config: ExchangeConfig,
@@ -132,11 +186,43 @@ export class Venue {
     config.symbols.forEach((s, i) => {
       this.symbolIndex.set(s.symbol, i);
     });
-    this.engine = new Exchange({ symbols: config.symbols, now });
-    this.limiter = new WeightLimiter(config.limits.weightPerMinute, config.timeScale, this.originMs);
+    this.engine = new Exchange({
+      symbols: config.symbols,
+      now,
+      tradeHistoryPerSymbol: config.userTradesPerSymbol,
+    });
+    // Funding periods are natural time: compressed by the time scale like the limit windows and
+    // aligned to the clock origin, so a re-run meets the same funding times.
+    const f = config.funding;
+    const rule = { interestE8: f.interestPpm * 100, clampE8: f.clampPpm * 100, capE8: f.capPpm * 100 };
+    const samples = f.intervalNaturalMs / f.samplePeriodNaturalMs;
+    this.funding = config.symbols.map(
+      () => new FundingClock(this.originMs, f.samplePeriodNaturalMs, config.timeScale, samples, rule),
+    );
+    this.fundingDueMs = this.funding[0]?.nextSampleMs ?? Number.POSITIVE_INFINITY;
+    this.impactNotionalCash = usdtToCash(f.impactNotionalUsdt, this.engine.cashDecimals);
+    this.limiter = new IpLimiter(config.limits, config.timeScale, this.originMs);
+    this.orderLimiter = new OrderCountLimiter(
+      config.limits.ordersPer10s,
+      config.limits.ordersPerMinute,
+      config.timeScale,
+      this.originMs,
+    );
     this.capacity = new CapacityModel(config, this.random, this.originMs);
     this.replica = new ReadReplica({ ...config.replica, symbolCount: config.symbols.length });
     this.timeline = new Timeline(this.originMs);
+    // Keys from their own seeded stream: the capacity model's sequence stays what it was.
+    this.listenKeys = new ListenKeys(
+      config.streams.listenKeyValidityMs / config.timeScale,
+      seededRandom(config.seed ^ 0x115e4),
+    );
+    this.forceOrders = new ForceOrderThrottle(config.streams.forceOrderThrottleMs, this.originMs);
+    // Every liquidation order is counted, and whether the feed will show it (reference.md: "public
+    // liquidation counts are undercounts"). ADL events are the counterparties' forced reductions,
+    // not liquidation orders: the forceOrder feed does not carry them.
+    this.engine.onLiquidation((e) => {
+      if (e.kind === "LIQUIDATION") this.timeline.liquidation(this.forceOrders.offer(e.symbol, e, e.time));
+    });
     this.accounts = deriveAccountKeys(config.seed, config.accounts);
     for (const a of this.accounts) {
       this.accountByKey.set(a.apiKey, a.accountId);
@@ -195,6 +281,7 @@ export class Venue {
       case "tickerPrice":
       case "premiumIndex":
       case "openOrders":
+      case "leverageBracket":
       case "positionRisk":
       case "positionRiskV3": {
         const raw = params.get("symbol");
@@ -202,6 +289,14 @@ export class Venue {
       }
       case "newOrder":
         return { route, order: this.parseNewOrder(params, accountId) };
+      case "batchOrders":
+        return { route, orders: this.parseBatch(params, accountId) };
+      case "cancelBatch": {
+        const symbol = this.spec(params.required("symbol")).symbol;
+        return { route, symbol, refs: batchRefs(params) };
+      }
+      case "userTrades":
+        return { route, symbol: this.spec(params.required("symbol")).symbol, query: tradeQuery(params) };
       case "cancelOrder":
       case "getOrder": {
         const symbol = this.spec(params.required("symbol")).symbol;
@@ -211,22 +306,29 @@ export class Venue {
         const spec = this.spec(params.required("symbol"));
         const ref = orderRef(params);
         const side = params.oneOf<Side>("side", SIDES, ERR.INVALID_SIDE);
-        const lots = params.units(
-          "quantity",
-          spec.stepSize,
-          ERR.QTY_LESS_THAN_ZERO,
-          ERR.QTY_NOT_INCREASED_BY_STEP_SIZE,
+        const lots = atMost(
+          params.units("quantity", spec.stepSize, ERR.QTY_LESS_THAN_ZERO, ERR.QTY_NOT_INCREASED_BY_STEP_SIZE),
+          MAX_LOTS,
+          ERR.QTY_GREATER_THAN_MAX_QTY,
         );
-        const priceTicks = params.units(
-          "price",
-          spec.tickSize,
-          ERR.PRICE_LESS_THAN_ZERO,
-          ERR.PRICE_NOT_INCREASED_BY_TICK_SIZE,
+        const priceTicks = atMost(
+          params.units(
+            "price",
+            spec.tickSize,
+            ERR.PRICE_LESS_THAN_ZERO,
+            ERR.PRICE_NOT_INCREASED_BY_TICK_SIZE,
+          ),
+          maxPriceTicks(spec),
+          ERR.PRICE_GREATER_THAN_MAX_PRICE,
         );
         return { route, symbol: spec.symbol, side, lots, priceTicks, ...ref };
       }
       case "cancelAll":
         return { route, symbol: this.spec(params.required("symbol")).symbol };
+      case "listenKeyStart":
+      case "listenKeyKeepalive":
+      case "listenKeyClose":
+        return { route };
       case "leverage": {
         const symbol = this.spec(params.required("symbol")).symbol;
         const raw = params.required("leverage");
@@ -254,16 +356,19 @@ export class Venue {
     }
     const lots = closePosition
       ? 0
-      : params.units("quantity", spec.stepSize, ERR.QTY_LESS_THAN_ZERO, ERR.QTY_NOT_INCREASED_BY_STEP_SIZE);
+      : atMost(
+          params.units("quantity", spec.stepSize, ERR.QTY_LESS_THAN_ZERO, ERR.QTY_NOT_INCREASED_BY_STEP_SIZE),
+          MAX_LOTS,
+          ERR.QTY_GREATER_THAN_MAX_QTY,
+        );
     let priceTicks = 0;
     let timeInForce: TimeInForce = "GTC";
     if (type === "LIMIT") {
       timeInForce = params.oneOf<TimeInForce>("timeInForce", TIFS, ERR.INVALID_TIF);
-      priceTicks = params.units(
-        "price",
-        spec.tickSize,
-        ERR.PRICE_LESS_THAN_ZERO,
-        ERR.PRICE_NOT_INCREASED_BY_TICK_SIZE,
+      priceTicks = atMost(
+        params.units("price", spec.tickSize, ERR.PRICE_LESS_THAN_ZERO, ERR.PRICE_NOT_INCREASED_BY_TICK_SIZE),
+        maxPriceTicks(spec),
+        ERR.PRICE_GREATER_THAN_MAX_PRICE,
       );
     } else {
       if (params.get("price") !== undefined) throw new ApiError(ERR.UNREAD_PARAM, { name: "price" });
@@ -275,11 +380,15 @@ export class Venue {
     }
     let stopPriceTicks = 0;
     if (conditional) {
-      stopPriceTicks = params.units(
-        "stopPrice",
-        spec.tickSize,
-        ERR.PRICE_LESS_THAN_ZERO,
-        ERR.PRICE_NOT_INCREASED_BY_TICK_SIZE,
+      stopPriceTicks = atMost(
+        params.units(
+          "stopPrice",
+          spec.tickSize,
+          ERR.STOP_PRICE_LESS_THAN_ZERO,
+          ERR.PRICE_NOT_INCREASED_BY_TICK_SIZE,
+        ),
+        maxPriceTicks(spec),
+        ERR.STOP_PRICE_GREATER_THAN_MAX_PRICE,
       );
     } else if (params.get("stopPrice") !== undefined) {
       throw new ApiError(ERR.UNREAD_PARAM, { name: "stopPrice" });
@@ -304,8 +413,29 @@ export class Venue {
     return order;
   }
 
+  /**
+   * POST /fapi/v1/batchOrders: `batchOrders` is a JSON array of 1 to 5 objects with New Order's
+   * parameters (Binance USDⓈ-M "Place Multiple Orders"). A list that is not one is the whole
+   * request's -1130; each order is then validated on its own, and a refused one becomes its
+   * element's `{code,msg}` while the others go ahead.
+   */
+  private parseBatch(params: Params, accountId: number): Array<PlaceOrderInput | string> {
+    return jsonList(params, "batchOrders", MAX_BATCH_ORDERS).map((item) => {
+      if (item === null || typeof item !== "object" || Array.isArray(item))
+        throw new ApiError(ERR.INVALID_PARAMETER, { name: "batchOrders" });
+      try {
+        return this.parseNewOrder(orderParams(item as Record<string, unknown>), accountId);
+      } catch (err) {
+        if (err instanceof ApiError) return errorBody(err.spec, err.fields);
+        throw err;
+      }
+    });
+  }
+
   /** Runs an admitted request when its service completes (the capacity model decided when). */
   execute(req: ParsedRequest, accountId: number): Outcome {
+    // Premium samples and settlements due before this request see the state before it.
+    if (this.now() >= this.fundingDueMs) this.advanceFunding(this.now());
     switch (req.route) {
       case "ping":
         return { status: 200, body: "{}" };
@@ -329,6 +459,34 @@ export class Venue {
         const result = this.engine.submitOrder(req.order);
         if ("error" in result) return engineError(result.error);
         return { status: 200, body: this.orderJson(result.order) };
+      }
+      case "batchOrders": {
+        // In list order, each on its own ("Batch orders are processed concurrently, and the
+        // order of matching is not guaranteed"; one valid order); the answer keeps list order.
+        const rows = req.orders.map((order) => {
+          if (typeof order === "string") return order;
+          const result = this.engine.submitOrder(order);
+          return "error" in result ? engineError(result.error).body : this.orderJson(result.order);
+        });
+        return { status: 200, body: `[${rows.join(",")}]` };
+      }
+      case "cancelBatch": {
+        const rows = req.refs.map((ref) => {
+          const result = this.engine.cancelOrder(accountId, req.symbol, ref);
+          return "error" in result ? engineError(result.error).body : this.orderJson(result);
+        });
+        return { status: 200, body: `[${rows.join(",")}]` };
+      }
+      case "userTrades": {
+        const spec = this.spec(req.symbol);
+        const q = req.query;
+        // Neither a window nor fromId: the last 7 days (from now, at execution).
+        const query =
+          q.fromId === undefined && q.startTime === undefined && q.endTime === undefined
+            ? { ...q, startTime: this.now() - USER_TRADES_WINDOW_MS }
+            : q;
+        const trades = this.engine.userTrades(accountId, req.symbol, query);
+        return { status: 200, body: `[${trades.map((t) => this.tradeJson(spec, t)).join(",")}]` };
       }
       case "cancelOrder": {
         const result = this.engine.cancelOrder(accountId, req.symbol, engineRef(req));
@@ -377,6 +535,22 @@ export class Venue {
           status: 200,
           body: JSON.stringify({ leverage: req.leverage, maxNotionalValue: "1000000", symbol: req.symbol }),
         };
+      case "leverageBracket":
+        return this.perSymbol(req.symbol, (spec) => leverageBracketJson(spec.symbol));
+      case "listenKeyStart":
+        return {
+          status: 200,
+          body: JSON.stringify({ listenKey: this.listenKeys.start(accountId, this.now()) }),
+        };
+      case "listenKeyKeepalive": {
+        const listenKey = this.listenKeys.keepalive(accountId, this.now());
+        if (listenKey === undefined) return apiError(ERR.LISTEN_KEY_NOT_FOUND);
+        return { status: 200, body: JSON.stringify({ listenKey }) };
+      }
+      case "listenKeyClose":
+        // Closing a key that is already gone is not an error: the stream is closed either way.
+        this.listenKeys.close(accountId);
+        return { status: 200, body: "{}" };
     }
   }
 
@@ -387,22 +561,53 @@ export class Venue {
     return { status: 200, body: `[${this.config.symbols.map((s) => row(s, now)).join(",")}]` };
   }
 
+  /**
+   * `lastFundingRate` is the rate the next funding time would settle at from the premium samples
+   * taken so far in the interval (what Binance's premiumIndex shows as it moves, engine/funding.ts);
+   * `nextFundingTime` is in the venue's clock (wall ms; natural 8 h / time scale apart).
+   */
   private premiumIndexJson(spec: SymbolSpec, now: number): string {
     const mark = this.engine.markPriceTicks(spec.symbol);
     const index = this.engine.indexPriceTicks(spec.symbol) ?? mark;
     const tick = Number(spec.tickSize);
-    // Funding settles every 8 h at 00:00, 08:00, 16:00 UTC; no funding model yet: rate 0.
-    const period = 8 * 3_600_000;
+    const clock = this.funding[this.symbolIndex.get(spec.symbol) as number] as FundingClock;
+    const rate = clock.estimateE8(this.premiumNow(spec.symbol));
     return JSON.stringify({
       symbol: spec.symbol,
       markPrice: (mark * tick).toFixed(8),
       indexPrice: (index * tick).toFixed(8),
       estimatedSettlePrice: (index * tick).toFixed(8),
-      lastFundingRate: "0.00000000",
-      interestRate: "0.00010000",
-      nextFundingTime: (Math.floor(now / period) + 1) * period,
+      lastFundingRate: (rate / RATE_UNITS_PER_ONE).toFixed(8),
+      interestRate: (this.config.funding.interestPpm / 1e6).toFixed(8),
+      nextFundingTime: clock.nextFundingMs,
       time: now,
     });
+  }
+
+  /**
+   * Binance's premium index now: impact bid/ask for the Impact Margin Notional against the index.
+   * The venue has no spot index unless one is set (engine.setIndexPrice): the index is then the
+   * mark, as premiumIndex reports it, and only a book whose impact prices cross it has a premium.
+   */
+  private premiumNow(symbol: string): number {
+    const index = this.engine.indexPriceTicks(symbol) ?? this.engine.markPriceTicks(symbol);
+    const bid = this.engine.impactPriceTicks(symbol, "bids", this.impactNotionalCash);
+    const ask = this.engine.impactPriceTicks(symbol, "asks", this.impactNotionalCash);
+    return premiumIndex(bid, ask, index);
+  }
+
+  /** Takes the premium samples due and settles every funding time passed, each symbol in turn. */
+  private advanceFunding(now: number): void {
+    this.config.symbols.forEach((spec, i) => {
+      (this.funding[i] as FundingClock).advance(
+        now,
+        () => this.premiumNow(spec.symbol),
+        (rateE8) => {
+          this.engine.settleFunding(spec.symbol, rateE8);
+        },
+      );
+    });
+    this.fundingDueMs = (this.funding[0] as FundingClock).nextSampleMs;
   }
 
   /** Symbols with their filters and the limits in force; built once, serverTime added per request. */
@@ -438,19 +643,19 @@ export class Venue {
             {
               filterType: "PRICE_FILTER",
               minPrice: spec.tickSize,
-              maxPrice: formatUnits(spec.referencePriceTicks * 100, spec.tickSize),
+              maxPrice: formatUnits(maxPriceTicks(spec), spec.tickSize),
               tickSize: spec.tickSize,
             },
             {
               filterType: "LOT_SIZE",
               minQty: spec.stepSize,
-              maxQty: formatUnits(1_000_000_000, spec.stepSize),
+              maxQty: formatUnits(MAX_LOTS, spec.stepSize),
               stepSize: spec.stepSize,
             },
             {
               filterType: "MARKET_LOT_SIZE",
               minQty: spec.stepSize,
-              maxQty: formatUnits(1_000_000_000, spec.stepSize),
+              maxQty: formatUnits(MAX_LOTS, spec.stepSize),
               stepSize: spec.stepSize,
             },
             { filterType: "MAX_NUM_ORDERS", limit: 200 },
@@ -466,6 +671,19 @@ export class Venue {
           interval: "MINUTE",
           intervalNum: 1,
           limit: this.config.limits.weightPerMinute,
+        },
+        // Per account (limits/orderCountLimiter.ts), as Binance lists them.
+        {
+          rateLimitType: "ORDERS",
+          interval: "SECOND",
+          intervalNum: 10,
+          limit: this.config.limits.ordersPer10s,
+        },
+        {
+          rateLimitType: "ORDERS",
+          interval: "MINUTE",
+          intervalNum: 1,
+          limit: this.config.limits.ordersPerMinute,
         },
       ];
       this.exchangeInfoTail = JSON.stringify({
@@ -617,8 +835,12 @@ export class Venue {
         breakEvenPrice: (entryTicks * tick).toFixed(8),
         markPrice: (markTicks * tick).toFixed(8),
         unRealizedProfit: (amountLots === 0 ? 0 : unrealized).toFixed(8),
-        // Cross margin over the whole account: not computed per symbol yet.
-        liquidationPrice: "0",
+        // From the margin engine's current state (the replica keeps positions, not wallets):
+        // engine.liquidationPriceTicks states the cross-margin formula; "0" when flat.
+        liquidationPrice:
+          amountLots === 0
+            ? "0"
+            : (this.engine.liquidationPriceTicks(accountId, spec.symbol) * tick).toFixed(8),
         isolatedMargin: "0.00000000",
         notional: notional.toFixed(8),
         isolatedWallet: "0",
@@ -688,6 +910,26 @@ export class Venue {
     return JSON.stringify(row);
   }
 
+  /** One own fill as GET /fapi/v1/userTrades has it (one-way mode: positionSide BOTH). */
+  private tradeJson(spec: SymbolSpec, t: Readonly<TradeRecord>): string {
+    return JSON.stringify({
+      symbol: spec.symbol,
+      id: t.id,
+      orderId: t.orderId,
+      side: t.buyer ? "BUY" : "SELL",
+      price: formatUnits(t.priceTicks, spec.tickSize),
+      qty: formatUnits(t.lots, spec.stepSize),
+      realizedPnl: this.cash(t.realizedCash),
+      quoteQty: this.cash(t.quoteCash),
+      commission: this.cash(t.commissionCash),
+      commissionAsset: "USDT",
+      time: t.time,
+      positionSide: "BOTH",
+      buyer: t.buyer,
+      maker: t.maker,
+    });
+  }
+
   /** The house market maker quotes a ladder around each symbol's reference price. */
   private seedHouseLiquidity(): void {
     for (const spec of this.config.symbols) {
@@ -708,6 +950,28 @@ export class Venue {
       }
     }
   }
+}
+
+/**
+ * GET /fapi/v1/leverageBracket (Binance USDⓈ-M "Notional and Leverage Brackets"; numbers, not
+ * strings, as Binance sends them). The engine has one maintenance rate (engine/exchange.ts
+ * maintenancePpm, 0.4%) and leverage 1..125 at any size, so one bracket from 0 whose cap no
+ * account reaches; `cum` (the bracket's maintenance offset) is 0 for a first bracket.
+ */
+function leverageBracketJson(symbol: string): string {
+  return JSON.stringify({
+    symbol,
+    brackets: [
+      {
+        bracket: 1,
+        initialLeverage: 125,
+        notionalCap: 1_000_000_000_000,
+        notionalFloor: 0,
+        maintMarginRatio: 0.004,
+        cum: 0,
+      },
+    ],
+  });
 }
 
 function engineError(code: OrderErrorCode): Outcome {
@@ -733,6 +997,94 @@ function engineRef(ref: OrderRef): { orderId: number } | { clientOrderId: string
   return ref.orderId !== undefined
     ? { orderId: ref.orderId }
     : { clientOrderId: ref.clientOrderId as string };
+}
+
+/** Orders in one POST batchOrders, ids in one DELETE batchOrders (Binance USDⓈ-M). */
+const MAX_BATCH_ORDERS = 5;
+const MAX_BATCH_CANCELS = 10;
+/** userTrades' default and longest window ("Account Trade List": 7 days). */
+const USER_TRADES_WINDOW_MS = 7 * 24 * 3_600_000;
+
+/** A parameter holding a JSON array of 1..max items; anything else is -1130 for that parameter. */
+function jsonList(params: Params, name: string, max: number): unknown[] {
+  const raw = params.required(name);
+  let list: unknown;
+  try {
+    list = JSON.parse(raw);
+  } catch {
+    throw new ApiError(ERR.INVALID_PARAMETER, { name });
+  }
+  if (!Array.isArray(list) || list.length === 0 || list.length > max)
+    throw new ApiError(ERR.INVALID_PARAMETER, { name });
+  return list;
+}
+
+/**
+ * One batch order's JSON object as parameters. Binance sends and documents strings; numbers and
+ * booleans are taken as their JSON text (clients such as ccxt send numbers); anything else is
+ * -1130 for that parameter.
+ */
+function orderParams(item: Record<string, unknown>): Params {
+  const pairs: Array<[string, string]> = [];
+  for (const [name, value] of Object.entries(item)) {
+    if (typeof value === "string") pairs.push([name, value]);
+    else if ((typeof value === "number" && Number.isFinite(value)) || typeof value === "boolean")
+      pairs.push([name, String(value)]);
+    else throw new ApiError(ERR.INVALID_PARAMETER, { name });
+  }
+  return new Params(new URLSearchParams(pairs).toString());
+}
+
+/**
+ * DELETE /fapi/v1/batchOrders' references: `orderIdList` (JSON array of ids) or
+ * `origClientOrderIdList` (JSON array of strings), at most 10, exactly one of the two
+ * (Binance USDⓈ-M "Cancel Multiple Orders").
+ */
+function batchRefs(params: Params): Array<{ orderId: number } | { clientOrderId: string }> {
+  const hasIds = params.get("orderIdList") !== undefined;
+  const hasClientIds = params.get("origClientOrderIdList") !== undefined;
+  if (hasIds && hasClientIds) throw new ApiError(ERR.BAD_PARAM_COMBO);
+  if (hasIds)
+    return jsonList(params, "orderIdList", MAX_BATCH_CANCELS).map((id) => {
+      if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 1)
+        throw new ApiError(ERR.INVALID_PARAMETER, { name: "orderIdList" });
+      return { orderId: id };
+    });
+  if (!hasClientIds) throw new ApiError(ERR.MANDATORY_PARAM, { name: "orderIdList" });
+  return jsonList(params, "origClientOrderIdList", MAX_BATCH_CANCELS).map((id) => {
+    if (typeof id !== "string" || id === "")
+      throw new ApiError(ERR.INVALID_PARAMETER, { name: "origClientOrderIdList" });
+    return { clientOrderId: id };
+  });
+}
+
+/**
+ * GET /fapi/v1/userTrades' filters (Binance USDⓈ-M "Account Trade List"): limit 500 by default,
+ * at most 1000; startTime..endTime at most 7 days (-1127), one of them alone opens a 7-day
+ * window on its side; fromId (trades from that id on) not with a window (-1128); orderId
+ * narrows to one order. Neither a window nor fromId: the last 7 days, decided at execution.
+ */
+function tradeQuery(params: Params): TradeQuery {
+  const limit = params.optionalInt("limit", 1, 1000, 500);
+  const orderId = params.optionalId("orderId");
+  const fromId = params.optionalId("fromId");
+  let startTime = params.optionalId("startTime");
+  let endTime = params.optionalId("endTime");
+  const oldestFirst = startTime !== undefined;
+  if (fromId !== undefined && (startTime !== undefined || endTime !== undefined))
+    throw new ApiError(ERR.BAD_PARAM_COMBO);
+  if (startTime !== undefined && endTime !== undefined) {
+    if (endTime < startTime) throw new ApiError(ERR.INVALID_PARAMETER, { name: "startTime" });
+    if (endTime - startTime > USER_TRADES_WINDOW_MS)
+      throw new ApiError(ERR.INTERVAL_TOO_BIG, { hours: USER_TRADES_WINDOW_MS / 3_600_000 });
+  } else if (startTime !== undefined) endTime = startTime + USER_TRADES_WINDOW_MS;
+  else if (endTime !== undefined) startTime = endTime - USER_TRADES_WINDOW_MS;
+  const q: TradeQuery = { limit, oldestFirst };
+  if (orderId !== undefined) q.orderId = orderId;
+  if (fromId !== undefined) q.fromId = fromId;
+  if (startTime !== undefined) q.startTime = startTime;
+  if (endTime !== undefined) q.endTime = endTime;
+  return q;
 }
 
 /** "true" / "false" (absent = false); anything else is -1130. */

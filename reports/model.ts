@@ -165,6 +165,16 @@ export interface TimelinePoint {
   costInstanceMinutes: Record<TierName, number>;
   /** Scale decisions, instances becoming ready, faults: what happened during this second. */
   events: CapacityEvent[];
+  /**
+   * Liquidation orders the venue executed this second (forced closes, ADL counterparties not
+   * included). Absent from timelines written before the liquidation feed existed.
+   */
+  liquidations?: number;
+  /**
+   * Of those, how many the public `<symbol>@forceOrder` feed publishes: one snapshot per symbol
+   * per second (reference.md "Liquidation stream"), counted whether or not anybody listens.
+   */
+  liquidationsShown?: number;
 }
 
 export interface GeneratorPoint {

@@ -21,6 +21,14 @@ export const ERR = {
     -1003,
     "Too many requests; current limit is {limit} requests per minute. Please use the websocket for live updates to avoid polling the API.",
   ),
+  /** An IP banned for not backing off after 429s (limits/banList.ts); `until` in ms since the epoch. */
+  BANNED: e(
+    418,
+    -1003,
+    "Way too many requests; IP({ip}) banned until {until}. Please use the websocket for live updates to avoid bans.",
+  ),
+  /** Order-rate limit per account (limits/orderCountLimiter.ts), e.g. "300 orders per 10 SECOND". */
+  TOO_MANY_ORDERS: e(429, -1015, "Too many new orders; current limit is {limit} orders per {interval}."),
   /** Queue timeout: the gateway gave up; Binance: "execution status unknown". */
   TIMEOUT: e(
     503,
@@ -40,6 +48,14 @@ export const ERR = {
   INVALID_TIMESTAMP: e(400, -1021, "Timestamp for this request is outside of the recvWindow."),
   INVALID_SIGNATURE: e(400, -1022, "Signature for this request is not valid."),
   NOT_FOUND: e(404, -1000, "Unknown endpoint {path}."),
+  /**
+   * What Node's HTTP parser cannot read (server.ts "clientError"): a malformed request line or
+   * header, headers past the 16 KiB limit, a client too slow to send its request. Still a dialect
+   * body, never an empty 400.
+   */
+  MALFORMED_REQUEST: e(400, -1000, "Malformed HTTP request."),
+  HEADERS_TOO_LARGE: e(431, -1000, "Request line and headers larger than the server accepts."),
+  REQUEST_TIMEOUT: e(408, -1000, "Request not received in time."),
   METHOD_NOT_ALLOWED: e(405, -1000, "Method {method} not allowed on {path}."),
   PAYLOAD_TOO_LARGE: e(413, -1000, "Request body larger than {max} bytes."),
   ILLEGAL_CHARS: e(400, -1100, "Illegal characters found in parameter '{name}'."),
@@ -51,6 +67,8 @@ export const ERR = {
   INVALID_ORDER_TYPE: e(400, -1116, "Invalid orderType."),
   INVALID_SIDE: e(400, -1117, "Invalid side."),
   BAD_SYMBOL: e(400, -1121, "Invalid symbol."),
+  /** userTrades: startTime..endTime longer than 7 days (Binance USDⓈ-M "Account Trade List"). */
+  INTERVAL_TOO_BIG: e(400, -1127, "More than {hours} hours between startTime and endTime."),
   /** PUT on an order that cannot be modified (not an open LIMIT, or quantity not above executed). */
   MODIFY_NOT_ALLOWED: e(
     400,
@@ -67,10 +85,21 @@ export const ERR = {
   /** X-MBX-APIKEY missing (or empty) on a keyed endpoint. */
   API_KEY_FORMAT: e(401, -2014, "API-key format invalid."),
   INVALID_API_KEY: e(401, -2015, "Invalid API-key, IP, or permissions for action."),
+  /** PUT /fapi/v1/listenKey without an active key, or a stream connection with an unknown or lapsed one. */
+  LISTEN_KEY_NOT_FOUND: e(400, -1125, "This listenKey does not exist."),
+  /** A WebSocket path naming no stream the venue has (api/streams.ts). */
+  UNKNOWN_STREAM: e(400, -1130, "Data sent for parameter 'streams' is not valid: {stream}."),
   PRICE_LESS_THAN_ZERO: e(400, -4001, "Price less than 0."),
   QTY_LESS_THAN_ZERO: e(400, -4003, "Quantity less than or equal to zero."),
   PRICE_NOT_INCREASED_BY_TICK_SIZE: e(400, -4014, "Price not increased by tick size."),
   CLIENT_ORDER_ID_INVALID: e(400, -4015, "Client order id is not valid."),
+  /** newClientOrderId of one of the account's open orders (Binance: "A unique id among open orders"). */
+  DUPLICATE_CLIENT_ORDER_ID: e(400, -4116, "ClientOrderId is duplicated."),
+  /** Above the symbol's PRICE_FILTER maxPrice / LOT_SIZE maxQty (exchangeInfo). */
+  PRICE_GREATER_THAN_MAX_PRICE: e(400, -4002, "Price greater than max price."),
+  QTY_GREATER_THAN_MAX_QTY: e(400, -4005, "Quantity greater than max quantity."),
+  STOP_PRICE_LESS_THAN_ZERO: e(400, -4006, "Stop price less than zero."),
+  STOP_PRICE_GREATER_THAN_MAX_PRICE: e(400, -4007, "Stop price greater than max price."),
   INVALID_LEVERAGE: e(400, -4028, "Leverage {value} is not valid"),
   QTY_NOT_INCREASED_BY_STEP_SIZE: e(400, -4023, "Qty not increased by step size."),
   MIN_NOTIONAL: e(
@@ -89,6 +118,18 @@ export const ERR = {
     "Due to the order could not be executed as maker, the Post Only order will be rejected.",
   ),
 } as const satisfies Record<string, ExchangeErrorSpec>;
+
+/**
+ * Answers to bad WebSocket control messages (SUBSCRIBE, ...), with their own small codes
+ * (Binance "Live Subscribing/Unsubscribing to streams", "Error Messages"); sent as
+ * `{code, msg, id}` on the socket, no HTTP status.
+ */
+export const WS_ERR = {
+  UNKNOWN_PROPERTY: { code: 0, msg: "Unknown property" },
+  INVALID_VALUE_TYPE: { code: 1, msg: "Invalid value type: expected Boolean" },
+  INVALID_REQUEST: { code: 2, msg: "Invalid request: {detail}" },
+  INVALID_JSON: { code: 3, msg: "Invalid JSON: {detail}" },
+} as const satisfies Record<string, { code: number; msg: string }>;
 
 /** The JSON body of an error, with `{placeholders}` in the message filled in. */
 export function errorBody(spec: ExchangeErrorSpec, fields?: Record<string, string | number>): string {

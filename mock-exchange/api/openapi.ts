@@ -227,7 +227,40 @@ const SCHEMAS: Record<string, Schema> = {
     positions: arrayOf(obj(ACCOUNT_POSITION_V3)),
   }),
   CodeMsg: obj({ code: int, msg: str }),
+  OrderOrError: {
+    oneOf: [ref("Order"), ref("Error")],
+    description: "One element of a batch: the order, or why it was refused.",
+  },
+  UserTrade: obj({
+    symbol: str,
+    id: int,
+    orderId: int,
+    side: ref("Side"),
+    price: dec,
+    qty: dec,
+    realizedPnl: dec,
+    quoteQty: dec,
+    commission: dec,
+    commissionAsset: str,
+    time: int,
+    positionSide: str,
+    buyer: bool,
+    maker: bool,
+  }),
   Leverage: obj({ leverage: int, maxNotionalValue: dec, symbol: str }),
+  LeverageBracket: obj({
+    symbol: str,
+    brackets: arrayOf(
+      obj({
+        bracket: int,
+        initialLeverage: int,
+        notionalCap: { type: "number" },
+        notionalFloor: { type: "number" },
+        maintMarginRatio: { type: "number" },
+        cum: { type: "number" },
+      }),
+    ),
+  }),
 };
 
 interface Param {
@@ -295,6 +328,45 @@ const ROUTE_DOCS: Record<RouteName, RouteDoc> = {
     ok: ref("Order"),
     weightNote: "0 IP weight; counts on the order-rate limits",
   },
+  batchOrders: {
+    summary: "Place up to 5 orders",
+    params: [
+      {
+        name: "batchOrders",
+        required: true,
+        schema: str,
+        description:
+          "JSON array of 1 to 5 objects with New Order's parameters; a malformed or longer list is -1130. Each order is validated and executed on its own.",
+      },
+    ],
+    ok: arrayOf(ref("OrderOrError")),
+    weightNote: "5; on the order-rate limits 5 per 10 s and 1 per minute",
+  },
+  cancelBatch: {
+    summary: "Cancel up to 10 orders",
+    params: [
+      symbol(true),
+      { name: "orderIdList", schema: str, description: "JSON array of orderIds, e.g. [1,2]." },
+      {
+        name: "origClientOrderIdList",
+        schema: str,
+        description: 'JSON array of client order ids, e.g. ["a","b"]; exactly one of the two lists.',
+      },
+    ],
+    ok: arrayOf(ref("OrderOrError")),
+  },
+  userTrades: {
+    summary: "The account's own fills on a symbol",
+    params: [
+      symbol(true),
+      { name: "orderId", schema: int },
+      { name: "startTime", schema: int },
+      { name: "endTime", schema: int, description: "startTime..endTime at most 7 days (-1127)." },
+      { name: "fromId", schema: int, description: "Trades from this id on; not with a time window." },
+      { name: "limit", schema: { type: "integer", minimum: 1, maximum: 1000 }, description: "Default 500." },
+    ],
+    ok: arrayOf(ref("UserTrade")),
+  },
   cancelOrder: { summary: "Cancel an order", params: [symbol(true), ...orderRefParams], ok: ref("Order") },
   getOrder: { summary: "Query an order", params: [symbol(true), ...orderRefParams], ok: ref("Order") },
   modifyOrder: {
@@ -328,6 +400,27 @@ const ROUTE_DOCS: Record<RouteName, RouteDoc> = {
     ],
     ok: ref("Leverage"),
   },
+  leverageBracket: {
+    summary: "Notional and leverage brackets",
+    params: [symbol(false)],
+    ok: oneOrAll("LeverageBracket"),
+  },
+  listenKeyStart: {
+    summary:
+      "Start a user data stream: the account's active listenKey (validity extended) or a new one; connect at /ws/<listenKey>",
+    params: [],
+    ok: obj({ listenKey: str }),
+  },
+  listenKeyKeepalive: {
+    summary: "Keep the account's listenKey valid for another 60 minutes (-1125 when it has none)",
+    params: [],
+    ok: obj({ listenKey: str }),
+  },
+  listenKeyClose: {
+    summary: "Close the account's user data stream and invalidate its listenKey",
+    params: [],
+    ok: { type: "object", properties: {} },
+  },
 };
 
 const SIGNED_PARAMS: Param[] = [
@@ -352,8 +445,8 @@ const ERROR_STATUSES: Record<string, string> = {
   "404": "Unknown endpoint",
   "405": "Method not allowed on this path",
   "413": "Request body too large",
-  "418": "IP banned after repeated rate-limit violations",
-  "429": "Request weight limit exceeded (-1003); see Retry-After",
+  "418": "IP banned (-1003) for sending on after 429s; Retry-After: seconds until the ban ends",
+  "429": "Request weight limit exceeded (-1003); Retry-After: seconds until the window resets",
   "500": "Unknown (-1000) or internal (-1001) error",
   "502": "No backend instance serving (-1001)",
   "503": "Overloaded (-1008) or timed out waiting for the backend (-1007)",
@@ -372,6 +465,47 @@ function jsonOk(description: string, schema: Schema) {
   return { "200": { description, content: { "application/json": { schema } } } };
 }
 
+const intHeader = (description: string) => ({ description, schema: int });
+
+/** Response headers of the dialect (reference.md "Limits"). */
+const HEADERS = {
+  usedWeight: {
+    "X-MBX-USED-WEIGHT-1M": intHeader(
+      "Request weight the client IP used in the current minute window (windows compressed by the time scale).",
+    ),
+  },
+  orderCount: {
+    "X-MBX-ORDER-COUNT-10S": intHeader("Orders the account placed in the current 10 s window."),
+    "X-MBX-ORDER-COUNT-1M": intHeader("Orders the account placed in the current minute window."),
+  },
+  retryAfter: {
+    "Retry-After": intHeader(
+      "Whole seconds to wait: until the weight or order window resets (429), or until the ban ends (418).",
+    ),
+  },
+} as const;
+
+/**
+ * The route's responses with their headers: every one carries X-MBX-USED-WEIGHT-1M; 429 and 418
+ * Retry-After; an order-placing route's 200 and 429 the order counts (429 is then -1003 or -1015).
+ */
+function withHeaders(route: Route, responses: Record<string, unknown>): Record<string, unknown> {
+  const placesOrders = route.orders !== undefined;
+  const out: Record<string, unknown> = {};
+  for (const [status, response] of Object.entries(responses)) {
+    let headers: Record<string, unknown> = { ...HEADERS.usedWeight };
+    if (status === "418" || status === "429") headers = { ...headers, ...HEADERS.retryAfter };
+    if (placesOrders && (status === "200" || status === "429"))
+      headers = { ...headers, ...HEADERS.orderCount };
+    const r: Record<string, unknown> = { ...(response as Record<string, unknown>), headers };
+    if (placesOrders && status === "429")
+      r.description =
+        "Request weight limit (-1003) or the account's order-rate limit (-1015, 10 s or minute) exceeded; Retry-After: seconds until that window resets";
+    out[status] = r;
+  }
+  return out;
+}
+
 function toParameter(p: Param): Record<string, unknown> {
   return {
     name: p.name,
@@ -384,7 +518,8 @@ function toParameter(p: Param): Record<string, unknown> {
 
 function operation(route: Route): Record<string, unknown> {
   const doc = ROUTE_DOCS[route.name];
-  const params = route.keyed ? [...doc.params, ...SIGNED_PARAMS] : doc.params;
+  const signed = route.keyed && route.signed !== false;
+  const params = signed ? [...doc.params, ...SIGNED_PARAMS] : doc.params;
   const statuses = [
     "400",
     ...(route.keyed ? ["401"] : []),
@@ -406,12 +541,15 @@ function operation(route: Route): Record<string, unknown> {
           description:
             "Parameters may be sent in the query string or in an application/x-www-form-urlencoded body.",
         }),
-    tags: [route.keyed ? "signed" : "public"],
+    tags: [signed ? "signed" : route.keyed ? "user-stream" : "public"],
     parameters: params.map(toParameter),
     ...(route.keyed ? { security: [{ ApiKey: [] }] } : { security: [] }),
     "x-weight": route.weight,
     ...(doc.weightNote === undefined ? {} : { "x-weight-note": doc.weightNote }),
-    responses: { ...jsonOk("OK", doc.ok), ...errorResponses(statuses) },
+    ...(route.orders === undefined
+      ? {}
+      : { "x-order-count": { "10s": route.orders, "1m": route.orders1m ?? route.orders } }),
+    responses: withHeaders(route, { ...jsonOk("OK", doc.ok), ...errorResponses(statuses) }),
   };
 }
 
@@ -516,6 +654,11 @@ export function openApiDocument(): Record<string, unknown> {
     tags: [
       { name: "public", description: "Market data; no API key" },
       { name: "signed", description: "TRADE / USER_DATA: X-MBX-APIKEY plus timestamp and signature" },
+      {
+        name: "user-stream",
+        description:
+          "USER_STREAM: X-MBX-APIKEY only. The streams themselves are WebSocket (/ws/<stream>, /stream?streams=a/b), outside OpenAPI",
+      },
       { name: "control", description: "The mock's control plane (not part of the dialect)" },
     ],
     paths,

@@ -15,6 +15,9 @@ export type RouteName =
   | "tickerPrice"
   | "premiumIndex"
   | "newOrder"
+  | "batchOrders"
+  | "cancelBatch"
+  | "userTrades"
   | "cancelOrder"
   | "getOrder"
   | "modifyOrder"
@@ -25,7 +28,11 @@ export type RouteName =
   | "balance"
   | "account"
   | "accountV3"
-  | "leverage";
+  | "leverage"
+  | "leverageBracket"
+  | "listenKeyStart"
+  | "listenKeyKeepalive"
+  | "listenKeyClose";
 
 export interface Route {
   name: RouteName;
@@ -37,6 +44,15 @@ export interface Route {
   keyed: boolean;
   /** IP request weight; some depend on parameters, see routeWeight. */
   weight: number;
+  /**
+   * Orders it counts on the per-account order-rate limits (X-MBX-ORDER-COUNT-10S / -1M), when it
+   * places or changes orders (Binance USDⓈ-M "New Order", "Modify Order": 1 on each counter).
+   * `orders` is the 10 s count; `orders1m` the minute count when it differs.
+   */
+  orders?: number;
+  orders1m?: number;
+  /** false: USER_STREAM, the API key alone identifies the caller (no timestamp, no signature). */
+  signed?: false;
 }
 
 export const ROUTES: readonly Route[] = [
@@ -76,6 +92,7 @@ export const ROUTES: readonly Route[] = [
     trafficClass: "order",
     keyed: true,
     weight: 0,
+    orders: 1,
   },
   {
     name: "cancelOrder",
@@ -133,6 +150,7 @@ export const ROUTES: readonly Route[] = [
     keyed: true,
     weight: 1,
   },
+  // Like a new order: 0 IP weight, 1 on each order counter (Binance USDⓈ-M REST "Modify Order").
   {
     name: "modifyOrder",
     method: "PUT",
@@ -140,7 +158,8 @@ export const ROUTES: readonly Route[] = [
     serviceClass: "order",
     trafficClass: "order",
     keyed: true,
-    weight: 1,
+    weight: 0,
+    orders: 1,
   },
   {
     name: "cancelAll",
@@ -150,6 +169,40 @@ export const ROUTES: readonly Route[] = [
     trafficClass: "order",
     keyed: true,
     weight: 1,
+  },
+  // Up to 5 orders, one request in the capacity model (Binance USDⓈ-M "Place Multiple Orders":
+  // IP weight 5; 5 on the 10 s order counter, 1 on the minute one; venue.ts ordersPlacedBy
+  // gives the batch's own count).
+  {
+    name: "batchOrders",
+    method: "POST",
+    path: "/fapi/v1/batchOrders",
+    serviceClass: "order",
+    trafficClass: "order",
+    keyed: true,
+    weight: 5,
+    orders: 5,
+    orders1m: 1,
+  },
+  // Up to 10 cancels by orderIdList or origClientOrderIdList ("Cancel Multiple Orders": weight 1).
+  {
+    name: "cancelBatch",
+    method: "DELETE",
+    path: "/fapi/v1/batchOrders",
+    serviceClass: "order",
+    trafficClass: "order",
+    keyed: true,
+    weight: 1,
+  },
+  // The account's own fills ("Account Trade List", USER_DATA, weight 5), a read.
+  {
+    name: "userTrades",
+    method: "GET",
+    path: "/fapi/v1/userTrades",
+    serviceClass: "position",
+    trafficClass: undefined,
+    keyed: true,
+    weight: 5,
   },
   // 1 with a symbol, 40 without (routeWeight).
   {
@@ -204,6 +257,48 @@ export const ROUTES: readonly Route[] = [
     serviceClass: "other",
     trafficClass: undefined,
     keyed: true,
+    weight: 1,
+  },
+  // USER_DATA, weight 1 (Binance USDⓈ-M "Notional and Leverage Brackets"); ccxt's fetchPositions reads it.
+  {
+    name: "leverageBracket",
+    method: "GET",
+    path: "/fapi/v1/leverageBracket",
+    serviceClass: "other",
+    trafficClass: undefined,
+    keyed: true,
+    weight: 1,
+  },
+  // USER_STREAM, weight 1 each, API key only (Binance USDⓈ-M "Start / Keepalive / Close User Data
+  // Stream"): one key per account, no listenKey parameter.
+  {
+    name: "listenKeyStart",
+    method: "POST",
+    path: "/fapi/v1/listenKey",
+    serviceClass: "other",
+    trafficClass: undefined,
+    keyed: true,
+    signed: false,
+    weight: 1,
+  },
+  {
+    name: "listenKeyKeepalive",
+    method: "PUT",
+    path: "/fapi/v1/listenKey",
+    serviceClass: "other",
+    trafficClass: undefined,
+    keyed: true,
+    signed: false,
+    weight: 1,
+  },
+  {
+    name: "listenKeyClose",
+    method: "DELETE",
+    path: "/fapi/v1/listenKey",
+    serviceClass: "other",
+    trafficClass: undefined,
+    keyed: true,
+    signed: false,
     weight: 1,
   },
 ];

@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { faultProblems } from "../../loadtests/lib/plan.ts";
 import { rejectReason } from "../../loadtests/lib/reasons.ts";
@@ -15,12 +21,17 @@ import { ExchangeMetrics, METRICS_CONTENT_TYPE } from "./metrics.ts";
 import { openApiDocument } from "./openapi.ts";
 import { Params } from "./params.ts";
 import { findRoute, type Route, routeWeight } from "./routes.ts";
+import { attachStreams } from "./streams.ts";
 
 /**
  * The mock exchange over HTTP: the Binance USDⓈ-M dialect under /fapi, the control plane under
  * /__stampede (never mixed, design.md "Interfaces"). Order of checks per request, as a venue's
- * gateway does it: route -> request weight (429) -> API key (401) -> timestamp and signature (400 -1021/-1022) -> parameters (400) -> capacity
- * (503 shed now, 503 timeout later, or served when the modelled service ends).
+ * gateway does it: route -> IP ban (418) -> request weight (429 -1003; past the tolerated refusals a
+ * 418 that starts a ban) -> API key (401) -> timestamp and signature (400 -1021/-1022) -> parameters
+ * (400) -> order counts per account for order-placing routes (429 -1015) -> capacity (503 shed now,
+ * 503 timeout later, or served when the modelled service ends). Ban and weight are one call
+ * (limits/ipLimiter.ts), the one the per-request simulator makes. The raw query/body is split into
+ * parameters before the ban check only because a route's weight can depend on them (depth limit).
  */
 
 interface Pending {
@@ -31,6 +42,9 @@ interface Pending {
   accountId: number;
   trafficClass: TrafficClass | undefined;
   usedWeight: number;
+  /** Order counts for the X-MBX-ORDER-COUNT-10S / -1M headers; -1 when the route places no order. */
+  orders10s: number;
+  orders1m: number;
   /** A refusal decided at arrival but answered at dueMs (queue timeout). */
   error: ExchangeErrorSpec | undefined;
 }
@@ -67,7 +81,7 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
       const residenceMs = now() - p.arrivalMs;
       venue.timeline.rejectedOne(p.trafficClass, "timeout", residenceMs);
       metrics.completed(p.trafficClass, "timeout", residenceMs);
-      send(p.res, p.error.status, errorBody(p.error), p.usedWeight);
+      send(p.res, p.error.status, errorBody(p.error), p.usedWeight, p.orders10s, p.orders1m);
       return;
     }
     let status: number;
@@ -91,11 +105,23 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
       venue.timeline.rejectedOne(p.trafficClass, reason, residenceMs);
       metrics.completed(p.trafficClass, reason, residenceMs);
     }
-    send(p.res, status, body, p.usedWeight);
+    send(p.res, status, body, p.usedWeight, p.orders10s, p.orders1m);
   }
 
-  function send(res: ServerResponse, status: number, body: string, usedWeight: number): void {
+  /** orders10s / orders1m: the account's order counts, sent on order-placing routes only (-1: none). */
+  function send(
+    res: ServerResponse,
+    status: number,
+    body: string,
+    usedWeight: number,
+    orders10s = -1,
+    orders1m = -1,
+  ): void {
     if (res.destroyed) return;
+    if (orders10s >= 0) {
+      res.setHeader("X-MBX-ORDER-COUNT-10S", String(orders10s));
+      res.setHeader("X-MBX-ORDER-COUNT-1M", String(orders1m));
+    }
     res.writeHead(status, {
       ...JSON_HEADERS,
       "Content-Length": Buffer.byteLength(body),
@@ -109,8 +135,10 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
     spec: ExchangeErrorSpec,
     fields?: Record<string, string | number>,
     usedWeight = 0,
+    orders10s = -1,
+    orders1m = -1,
   ) {
-    send(res, spec.status, errorBody(spec, fields), usedWeight);
+    send(res, spec.status, errorBody(spec, fields), usedWeight, orders10s, orders1m);
   }
 
   function clientKey(req: IncomingMessage): string {
@@ -129,11 +157,13 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
     spec: ExchangeErrorSpec,
     fields?: Record<string, string | number>,
     usedWeight = 0,
+    orders10s = -1,
+    orders1m = -1,
   ): void {
     const reason = rejectReason(spec.status, spec.code, cls) ?? "error";
     venue.timeline.rejectedOne(cls, reason, 0);
     metrics.refused(cls, reason);
-    refuse(res, spec, fields, usedWeight);
+    refuse(res, spec, fields, usedWeight, orders10s, orders1m);
   }
 
   function handleExchange(
@@ -155,10 +185,13 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
       throw err;
     }
     const weight = routeWeight(route, params);
-    const decision = venue.limiter.consume(clientKey(req), weight, arrivalMs);
+    const ip = clientKey(req);
+    const decision = venue.limiter.admit(ip, weight, arrivalMs);
     const usedWeight = decision.usedWeight;
-    if (!decision.allowed) {
+    if (decision.outcome !== "allowed") {
       res.setHeader("Retry-After", String(decision.retryAfterS));
+      if (decision.outcome === "banned")
+        return reject(res, cls, ERR.BANNED, { ip, until: decision.bannedUntilMs }, usedWeight);
       return reject(res, cls, ERR.TOO_MANY_REQUESTS, { limit: venue.limiter.limit }, usedWeight);
     }
     let accountId = 0;
@@ -169,7 +202,7 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
       const found = venue.accountForKey(key);
       if (found === undefined) return reject(res, cls, ERR.INVALID_API_KEY, undefined, usedWeight);
       accountId = found;
-      if (config.auth.requireSignature) {
+      if (config.auth.requireSignature && route.signed !== false) {
         try {
           verifySigned(params, query, body, venue.secretOf(found), arrivalMs);
         } catch (err) {
@@ -185,14 +218,43 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
       if (err instanceof ApiError) return reject(res, cls, err.spec, err.fields, usedWeight);
       throw err;
     }
+    let orders10s = -1;
+    let orders1m = -1;
+    if (route.orders !== undefined) {
+      const o = venue.orderLimiter.consume(accountId, route.orders, arrivalMs, route.orders1m);
+      orders10s = o.count10s;
+      orders1m = o.count1m;
+      if (!o.allowed) {
+        res.setHeader("Retry-After", String(o.retryAfterS));
+        const fields = { limit: o.limit, interval: o.interval };
+        return reject(res, cls, ERR.TOO_MANY_ORDERS, fields, usedWeight, orders10s, orders1m);
+      }
+    }
+    if (!config.capacity.enabled) {
+      // Capacity model off (defaults.ts `capacity.enabled`; benchmarks of the HTTP stack only):
+      // no modelled service, executed and answered now, with no timer in between.
+      venue.timeline.admittedOne(0);
+      return respondPending({
+        dueMs: arrivalMs,
+        arrivalMs,
+        res,
+        request,
+        accountId,
+        trafficClass: cls,
+        usedWeight,
+        orders10s,
+        orders1m,
+        error: undefined,
+      });
+    }
     const admission = venue.capacity.admit(arrivalMs, route.serviceClass, isPriority(request));
     switch (admission.outcome) {
       case "overloaded":
-        return reject(res, cls, ERR.OVERLOADED, undefined, usedWeight);
+        return reject(res, cls, ERR.OVERLOADED, undefined, usedWeight, orders10s, orders1m);
       case "unavailable":
-        return reject(res, cls, ERR.UNAVAILABLE, undefined, usedWeight);
+        return reject(res, cls, ERR.UNAVAILABLE, undefined, usedWeight, orders10s, orders1m);
       case "error":
-        return reject(res, cls, ERR.INTERNAL, undefined, usedWeight);
+        return reject(res, cls, ERR.INTERNAL, undefined, usedWeight, orders10s, orders1m);
     }
     const timedOut = admission.outcome === "timeout";
     if (!timedOut) venue.timeline.admittedOne(venue.capacity.queueDepth(route.serviceClass, arrivalMs));
@@ -204,6 +266,8 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
       accountId,
       trafficClass: cls,
       usedWeight,
+      orders10s,
+      orders1m,
       error: timedOut ? ERR.TIMEOUT : undefined,
     });
   }
@@ -323,6 +387,29 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
     });
   });
   server.keepAliveTimeout = 65_000;
+  // What Node's parser refuses before a request exists (malformed request line or headers, headers
+  // over the 16 KiB limit, a request not received in time) gets a dialect body like every other
+  // refusal instead of Node's empty one; same statuses and the same rule as Node's default handler
+  // (lib/_http_server.js socketOnError): answer unless a response already started on this socket
+  // (keep-alive), then close it.
+  server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+    const inFlight = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (socket.writable && (inFlight == null || !inFlight.headersSent)) {
+      const spec =
+        err.code === "HPE_HEADER_OVERFLOW"
+          ? ERR.HEADERS_TOO_LARGE
+          : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+            ? ERR.REQUEST_TIMEOUT
+            : ERR.MALFORMED_REQUEST;
+      const body = errorBody(spec);
+      socket.end(
+        `HTTP/1.1 ${spec.status} ${STATUS_CODES[spec.status]}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    } else {
+      socket.destroy();
+    }
+  });
 
   // One shared tick moves the provisioning loop and closes each wall second of the timeline
   // (no per-request timers).
@@ -341,6 +428,8 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
     capacity.tick(t);
   }, CAPACITY_TICK_MS);
   tick.unref();
+  // WebSocket streams on the same port (/ws/<stream>, /stream?streams=...); they follow a reset venue.
+  const streams = attachStreams(server, () => venue, now);
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -357,6 +446,7 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
     server,
     close: async () => {
       clearInterval(tick);
+      streams.close();
       for (const p of deferred.clear()) p.res.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -21,9 +21,11 @@
  * others (the venue's house account, legacy callers) may go negative.
  */
 import { type Depth, marketLimit, OrderBook } from "./orderBook.ts";
+import { type TradeQuery, type TradeRecord, TradeRing } from "./tradeLog.ts";
 import {
   type AccountSummary,
   type EngineError,
+  type ExecutionType,
   type Fill,
   LEGACY_ERROR_CODES,
   type LiquidationEvent,
@@ -31,6 +33,8 @@ import {
   type MarkMode,
   type Order,
   type OrderErrorCode,
+  type OrderFillInfo,
+  type OrderUpdateListener,
   type PlaceOrderInput,
   type Position,
   type PositionListener,
@@ -58,6 +62,8 @@ export interface ExchangeOptions {
   /** Basis sampling interval (ms) and window (samples) for the median mark; 5000 ms, 12. */
   basisSampleMs?: number;
   basisWindow?: number;
+  /** Own fills kept per account and symbol for userTrades (a ring: the newest N); default 0, none. */
+  tradeHistoryPerSymbol?: number;
 }
 
 export interface PlaceResult {
@@ -86,6 +92,8 @@ interface AccountSymbol {
   /** Set when a reduce-only order rested; cleared by a trim that finds none. */
   hasReduceOnly: boolean;
   wallet: Wallet;
+  /** This account's last fills on the symbol; made on its first fill when history is kept. */
+  trades: TradeRing | undefined;
 }
 
 interface Wallet {
@@ -95,6 +103,10 @@ interface Wallet {
   leverage: Map<string, number>;
   /** This account's per-symbol states (for cross-margin sums). */
   symbols: Array<{ state: SymbolState; account: AccountSymbol }>;
+  /** Creation order (0, 1, ...): the order liquidateAll visits wallets in. */
+  seq: number;
+  /** Symbols on which this account holds a position (amountLots !== 0). */
+  openPositions: number;
 }
 
 interface SymbolState {
@@ -198,7 +210,29 @@ export class Exchange {
   private readonly orders: Order[] = [];
   private readonly listeners: PositionListener[] = [];
   private readonly liquidationListeners: LiquidationListener[] = [];
+  private readonly orderListeners: OrderUpdateListener[] = [];
+  /** Trade ids, one per fill, assigned whether or not anybody listens (deterministic). */
+  private nextTradeId = 1;
+  /** Reused for every TRADE update: no allocation per fill. */
+  private readonly fillInfo: OrderFillInfo = {
+    tradeId: 0,
+    lots: 0,
+    priceTicks: 0,
+    executedLots: 0,
+    cumQuoteTicksLots: 0,
+    maker: false,
+    feeCash: 0,
+    realizedCash: 0,
+  };
   private readonly wallets = new Map<number, Wallet>();
+  /** Every wallet at index seq (creation order, = the Map's iteration order). */
+  private readonly walletsBySeq: Wallet[] = [];
+  /**
+   * One bit per wallet seq, set for checked wallets holding a position: the only ones the
+   * liquidation engine can take (a flat account has no maintenance margin), so a mark move
+   * looks at those instead of every account.
+   */
+  private readonly atRisk: number[] = [];
   private nextOrderId = 1;
   private readonly makerFeePpm: number;
   private readonly takerFeePpm: number;
@@ -208,6 +242,7 @@ export class Exchange {
   private readonly indexFeed: ((symbol: string, now: number) => number | undefined) | undefined;
   private readonly basisSampleMs: number;
   private readonly basisWindow: number;
+  private readonly tradeHistory: number;
   private checkedAccounts = 0;
   private pendingStops = 0;
   /** Fees collected, in cash units. */
@@ -228,6 +263,7 @@ export class Exchange {
     this.indexFeed = opts.indexFeed;
     this.basisSampleMs = opts.basisSampleMs ?? 5000;
     this.basisWindow = opts.basisWindow ?? 12;
+    this.tradeHistory = opts.tradeHistoryPerSymbol ?? 0;
     this.fund = opts.insuranceFund ?? 0;
     this.deposits = this.fund;
     let cd = 6;
@@ -269,6 +305,11 @@ export class Exchange {
     this.liquidationListeners.push(listener);
   }
 
+  /** Every order's updates (for user data streams); see OrderUpdateListener. */
+  onOrderUpdate(listener: OrderUpdateListener): void {
+    this.orderListeners.push(listener);
+  }
+
   hasSymbol(symbol: string): boolean {
     return this.symbols.has(symbol);
   }
@@ -288,6 +329,7 @@ export class Exchange {
     const w = this.walletOf(accountId);
     if (!w.checked) this.checkedAccounts++;
     w.checked = true;
+    this.updateRisk(w);
     w.cash += balance;
     this.deposits += balance;
   }
@@ -361,6 +403,106 @@ export class Exchange {
   /** Integer cost (Σ signed lots x price of the open lots) of a position, ticks x lots. */
   positionCost(accountId: number, symbol: string): number {
     return this.symbols.get(symbol)?.accounts.get(accountId)?.cost ?? 0;
+  }
+
+  /**
+   * The account's own fills on `symbol` kept by the trade history (the newest
+   * `tradeHistoryPerSymbol`), filtered by `q`, oldest first. Fills of auto-deleveraging have no
+   * order and are not kept; liquidation orders' fills are.
+   */
+  userTrades(accountId: number, symbol: string, q: TradeQuery): TradeRecord[] {
+    return this.symbols.get(symbol)?.accounts.get(accountId)?.trades?.query(q) ?? [];
+  }
+
+  /**
+   * Cross-margin liquidation price (fractional ticks) of the account's one-way position on
+   * `symbol`: the mark at which liquidateAll would take the account, with every other position
+   * held at its current mark. liquidateAll fires when marginBalance <= maintenanceMargin, and
+   * with this symbol's mark at P (a = signed lots, cost = Σ lots x price of the open lots,
+   * c = cash per tick x lot, m = maintenance rate):
+   *   marginBalance(P) = wallet + U_other + (a·P − cost)·c
+   *   maintenance(P)   = MM_other + |a|·P·c·m
+   * equal at  P = (MM_other − wallet − U_other + cost·c) / (c·(a − |a|·m)).
+   * Long: liquidated at or below P; short: at or above. 0 when flat, for accounts the liquidation
+   * engine ignores (not created with createAccount), and when no positive price reaches it (a
+   * long covered by its margin). The engine rounds each symbol's maintenance up to a cash unit,
+   * so the true trigger can sit a fraction of a cash unit's worth of price above P (long).
+   */
+  liquidationPriceTicks(accountId: number, symbol: string): number {
+    const w = this.wallets.get(accountId);
+    const state = this.stateOf(symbol);
+    const own = state.accounts.get(accountId);
+    const a = own?.position.amountLots ?? 0;
+    if (w === undefined || !w.checked || own === undefined || a === 0) return 0;
+    let other = 0; // U_other − MM_other
+    // Indexed: positionRisk calls this per row on the read path.
+    for (let i = 0; i < w.symbols.length; i++) {
+      const { state: s, account } = w.symbols[i] as (typeof w.symbols)[number];
+      if (s === state) continue;
+      const amount = account.position.amountLots;
+      const c = s.cashPerTickLot;
+      other += (amount * s.markTicks - account.cost) * c;
+      other -= Math.ceil((Math.abs(amount) * s.markTicks * c * this.maintenancePpm) / 1e6);
+    }
+    const c = state.cashPerTickLot;
+    const m = this.maintenancePpm / 1e6;
+    const p = (own.cost * c - w.cash - other) / (c * (a - Math.abs(a) * m));
+    return p > 0 && Number.isFinite(p) ? p : 0;
+  }
+
+  /**
+   * Average price (fractional ticks) of selling (`"bids"`) or buying (`"asks"`) `notionalCash`
+   * worth on the book now: the impact bid / ask of the funding premium (engine/funding.ts).
+   */
+  impactPriceTicks(symbol: string, side: "bids" | "asks", notionalCash: number): number | undefined {
+    const state = this.stateOf(symbol);
+    return state.book.impactPriceTicks(side, notionalCash / state.cashPerTickLot);
+  }
+
+  /**
+   * Pays funding on `symbol` at `rateE8` (1e-8 units, engine/funding.ts): every position pays
+   * notional at the mark x rate (rate > 0: longs pay shorts, < 0: shorts pay longs). Positions
+   * sum to zero, so the payments do too before rounding; payers are rounded up and receivers
+   * down to whole cash units, and the dust (>= 0) goes to the insurance fund, so cash stays
+   * conserved exactly. Then, like a mark move, accounts whose margin no longer covers their
+   * maintenance are liquidated. Returns what was paid and received, cash units.
+   */
+  settleFunding(symbol: string, rateE8: number): { paid: number; received: number } {
+    const state = this.stateOf(symbol);
+    let paid = 0;
+    let received = 0;
+    if (rateE8 !== 0) {
+      const rate = BigInt(rateE8);
+      const mark = BigInt(state.markTicks);
+      const c = BigInt(state.cashPerTickLot);
+      const scale = 100_000_000n;
+      for (const account of state.accounts.values()) {
+        const amount = account.position.amountLots;
+        if (amount === 0) continue;
+        const raw = BigInt(amount) * mark * c * rate; // > 0: this account pays
+        if (raw > 0n) {
+          const pay = Number((raw + scale - 1n) / scale);
+          account.wallet.cash -= pay;
+          paid += pay;
+        } else {
+          const get = Number(-raw / scale);
+          account.wallet.cash += get;
+          received += get;
+        }
+      }
+      this.fund += paid - received;
+    }
+    if (this.checkedAccounts > 0 && !this.cascading) {
+      this.cascading = true;
+      try {
+        this.liquidateAll(state);
+      } finally {
+        this.cascading = false;
+      }
+      // Liquidations traded: let marks move and the cascade run as after any trade.
+      for (const s of this.dirty.splice(0)) this.afterChange(s);
+    }
+    return { paid, received };
   }
 
   // ---- mark price -----------------------------------------------------------------------
@@ -488,8 +630,10 @@ export class Exchange {
       state.stops.push(order);
       this.pendingStops++;
       account.open.set(orderId, order);
+      if (this.orderListeners.length > 0) this.orderUpdate("NEW", order, undefined);
       return { order, fills: EMPTY_FILLS };
     }
+    if (this.orderListeners.length > 0) this.orderUpdate("NEW", order, undefined);
     return this.execute(state, account, order, limit, now);
   }
 
@@ -523,10 +667,11 @@ export class Exchange {
       account.open.delete(order.orderId);
     }
 
-    if (fills.length > 0) {
-      this.settle(state, order.side === "BUY" ? 1 : -1, fills, now);
-      this.afterChange(state);
-    }
+    if (fills.length > 0) this.settle(state, order, fills, now);
+    // After its fills, before the cascade they may set off: one order's updates stay together.
+    if (order.status === "EXPIRED" && this.orderListeners.length > 0)
+      this.orderUpdate("EXPIRED", order, undefined);
+    if (fills.length > 0) this.afterChange(state);
     return { order, fills };
   }
 
@@ -570,12 +715,14 @@ export class Exchange {
     if (samePrice && change.lots <= order.origLots) {
       if (change.lots !== order.origLots) state.book.resize(order.orderId, change.lots);
       order.updateTime = now;
+      if (this.orderListeners.length > 0) this.orderUpdate("AMENDMENT", order, undefined);
       return { order, fills: EMPTY_FILLS };
     }
     state.book.remove(order.orderId);
     order.priceTicks = change.priceTicks;
     order.origLots = change.lots;
     order.updateTime = now;
+    if (this.orderListeners.length > 0) this.orderUpdate("AMENDMENT", order, undefined);
     return this.execute(state, account, order, change.priceTicks, now);
   }
 
@@ -614,6 +761,7 @@ export class Exchange {
     order.status = status;
     order.updateTime = now;
     state.accounts.get(order.accountId)?.open.delete(order.orderId);
+    if (this.orderListeners.length > 0) this.orderUpdate(status, order, undefined);
   }
 
   /**
@@ -676,8 +824,10 @@ export class Exchange {
   private walletOf(accountId: number): Wallet {
     let w = this.wallets.get(accountId);
     if (w === undefined) {
-      w = { accountId, cash: 0, checked: false, leverage: new Map(), symbols: [] };
+      const seq = this.walletsBySeq.length;
+      w = { accountId, cash: 0, checked: false, leverage: new Map(), symbols: [], seq, openPositions: 0 };
       this.wallets.set(accountId, w);
+      this.walletsBySeq.push(w);
     }
     return w;
   }
@@ -693,6 +843,7 @@ export class Exchange {
         cost: 0,
         hasReduceOnly: false,
         wallet,
+        trades: undefined,
       };
       state.accounts.set(accountId, account);
       wallet.symbols.push({ state, account });
@@ -764,8 +915,21 @@ export class Exchange {
   }
 
   /** Drops fully filled makers from their open sets, then applies the fills to positions and cash. */
-  private settle(state: SymbolState, takerSign: 1 | -1, fills: readonly Fill[], now: number): void {
+  private settle(state: SymbolState, takerOrder: Order, fills: readonly Fill[], now: number): void {
+    const takerSign = takerOrder.side === "BUY" ? 1 : -1;
     const accounts = state.accounts;
+    const firstTradeId = this.nextTradeId;
+    this.nextTradeId += fills.length;
+    const report = this.orderListeners.length > 0;
+    // The taker's executed lots and quote before these fills (a modified order may have traded before).
+    let takerExecuted = takerOrder.executedLots;
+    let takerQuote = takerOrder.cumQuoteTicksLots;
+    if (report)
+      for (let i = 0; i < fills.length; i++) {
+        const f = fills[i] as Fill;
+        takerExecuted -= f.lots;
+        takerQuote -= f.lots * f.priceTicks;
+      }
     // Before any listener runs: a listener that re-enters the engine would reuse filledMakers.
     const done = state.book.filledMakers;
     for (let i = 0; i < done.length; i++) {
@@ -786,6 +950,8 @@ export class Exchange {
       this.fees += takerFee + makerFee;
       const taker = takerAcc.position;
       const maker = makerAcc.position;
+      let takerRealized = 0;
+      let makerRealized = 0;
       if (taker === maker) {
         // Self-trade: the account buys and sells the same lots at the same price, which nets
         // to nothing. Applying the sides one after the other would not: the intermediate
@@ -794,13 +960,73 @@ export class Exchange {
         this.notify(fill.takerAccountId, taker);
         this.notify(fill.makerAccountId, maker);
       } else {
+        const takerCash = takerAcc.wallet.cash;
         this.applyCash(takerAcc, takerSign * fill.lots, fill.priceTicks, c);
-        applyFillToPosition(taker, takerSign * fill.lots, fill.priceTicks, now);
+        takerRealized = takerAcc.wallet.cash - takerCash;
+        this.fillPosition(takerAcc, takerSign * fill.lots, fill.priceTicks, now);
         this.notify(fill.takerAccountId, taker);
+        const makerCash = makerAcc.wallet.cash;
         this.applyCash(makerAcc, -takerSign * fill.lots, fill.priceTicks, c);
-        applyFillToPosition(maker, -takerSign * fill.lots, fill.priceTicks, now);
+        makerRealized = makerAcc.wallet.cash - makerCash;
+        this.fillPosition(makerAcc, -takerSign * fill.lots, fill.priceTicks, now);
         this.notify(fill.makerAccountId, maker);
         if (takerAcc.hasReduceOnly || makerAcc.hasReduceOnly) trim = true;
+      }
+      if (report) {
+        takerExecuted += fill.lots;
+        takerQuote += fill.lots * fill.priceTicks;
+        const tradeId = firstTradeId + i;
+        this.tradeUpdate(
+          takerOrder,
+          tradeId,
+          fill,
+          takerExecuted,
+          takerQuote,
+          false,
+          takerFee,
+          takerRealized,
+        );
+        // A maker order meets the taker once per match: its totals are those after this fill.
+        const mo = this.orderById(fill.makerOrderId) as Order;
+        this.tradeUpdate(
+          mo,
+          tradeId,
+          fill,
+          mo.executedLots,
+          mo.cumQuoteTicksLots,
+          true,
+          makerFee,
+          makerRealized,
+        );
+      }
+      if (this.tradeHistory > 0) {
+        const tradeId = firstTradeId + i;
+        const buy = takerSign > 0;
+        const { priceTicks, lots } = fill;
+        this.tradesOf(takerAcc).push(
+          tradeId,
+          fill.takerOrderId,
+          priceTicks,
+          lots,
+          notional,
+          takerRealized,
+          takerFee,
+          now,
+          buy,
+          false,
+        );
+        this.tradesOf(makerAcc).push(
+          tradeId,
+          fill.makerOrderId,
+          priceTicks,
+          lots,
+          notional,
+          makerRealized,
+          makerFee,
+          now,
+          !buy,
+          true,
+        );
       }
     }
     if (trim)
@@ -841,6 +1067,43 @@ export class Exchange {
       } else allowed -= rem;
     }
     account.hasReduceOnly = found;
+  }
+
+  /** The account's fill history on a symbol, made on its first fill. */
+  private tradesOf(account: AccountSymbol): TradeRing {
+    let ring = account.trades;
+    if (ring === undefined) {
+      ring = new TradeRing(this.tradeHistory);
+      account.trades = ring;
+    }
+    return ring;
+  }
+
+  private orderUpdate(type: ExecutionType, order: Order, fill: OrderFillInfo | undefined): void {
+    const listeners = this.orderListeners;
+    for (let i = 0; i < listeners.length; i++) (listeners[i] as OrderUpdateListener)(type, order, fill);
+  }
+
+  private tradeUpdate(
+    order: Order,
+    tradeId: number,
+    fill: Fill,
+    executedLots: number,
+    cumQuoteTicksLots: number,
+    maker: boolean,
+    feeCash: number,
+    realizedCash: number,
+  ): void {
+    const info = this.fillInfo;
+    info.tradeId = tradeId;
+    info.lots = fill.lots;
+    info.priceTicks = fill.priceTicks;
+    info.executedLots = executedLots;
+    info.cumQuoteTicksLots = cumQuoteTicksLots;
+    info.maker = maker;
+    info.feeCash = feeCash;
+    info.realizedCash = realizedCash;
+    this.orderUpdate("TRADE", order, info);
   }
 
   private notify(accountId: number, position: Position): void {
@@ -924,6 +1187,7 @@ export class Exchange {
           o.status = "EXPIRED";
           o.updateTime = now;
           account.open.delete(o.orderId);
+          if (this.orderListeners.length > 0) this.orderUpdate("EXPIRED", o, undefined);
           continue;
         }
         o.origLots = o.closePosition === true ? Math.abs(amount) : Math.min(o.origLots, Math.abs(amount));
@@ -933,14 +1197,68 @@ export class Exchange {
     }
   }
 
-  /** Closes every checked account whose maintenance margin reaches its margin balance. */
+  /**
+   * Closes every checked account whose maintenance margin reaches its margin balance, in
+   * account creation order. Only accounts holding a position can (a flat one has no
+   * maintenance margin), so only those are looked at: the at-risk bits are read as the scan
+   * goes, so an account that a liquidation's fills open a position for is still visited if it
+   * comes later, as a scan of every account would.
+   */
   private liquidateAll(trigger: SymbolState): void {
-    for (const w of this.wallets.values()) {
-      if (!w.checked) continue;
-      const a = this.account(w.accountId);
-      if (a.maintenanceMargin === 0 || a.marginBalance > a.maintenanceMargin) continue;
-      this.liquidate(w, trigger);
+    for (let seq = this.nextAtRisk(0); seq >= 0; seq = this.nextAtRisk(seq + 1)) {
+      const w = this.walletsBySeq[seq] as Wallet;
+      if (this.maintenanceBreached(w)) this.liquidate(w, trigger);
     }
+  }
+
+  /**
+   * account()'s marginBalance <= maintenanceMargin (> 0), with the same sums in the same order,
+   * without account()'s pass over the open orders (initial margin is not needed here: the
+   * house account alone rests hundreds of orders).
+   */
+  private maintenanceBreached(w: Wallet): boolean {
+    let unrealized = 0;
+    let mm = 0;
+    for (const { state, account } of w.symbols) {
+      const c = state.cashPerTickLot;
+      const mark = state.markTicks;
+      unrealized += (account.position.amountLots * mark - account.cost) * c;
+      const posNotional = Math.abs(account.position.amountLots) * mark * c;
+      mm += Math.ceil((posNotional * this.maintenancePpm) / 1e6);
+    }
+    return mm !== 0 && w.cash + unrealized <= mm;
+  }
+
+  /** applyFillToPosition, keeping the wallet's count of positions and its at-risk bit. */
+  private fillPosition(account: AccountSymbol, signedLots: number, priceTicks: number, now: number): void {
+    const before = account.position.amountLots;
+    applyFillToPosition(account.position, signedLots, priceTicks, now);
+    const after = account.position.amountLots;
+    if ((before === 0) === (after === 0)) return;
+    account.wallet.openPositions += after === 0 ? -1 : 1;
+    this.updateRisk(account.wallet);
+  }
+
+  private updateRisk(w: Wallet): void {
+    const word = w.seq >>> 5;
+    const bit = 1 << (w.seq & 31);
+    const bits = this.atRisk;
+    while (bits.length <= word) bits.push(0);
+    const words = bits[word] as number;
+    bits[word] = w.checked && w.openPositions > 0 ? words | bit : words & ~bit;
+  }
+
+  /** The lowest at-risk seq >= from, or -1. */
+  private nextAtRisk(from: number): number {
+    const bits = this.atRisk;
+    let word = from >>> 5;
+    if (word >= bits.length) return -1;
+    let m = (bits[word] as number) & (-1 << (from & 31));
+    while (m === 0) {
+      if (++word >= bits.length) return -1;
+      m = bits[word] as number;
+    }
+    return (word << 5) + 31 - Math.clz32(m & -m);
   }
 
   private liquidate(w: Wallet, trigger: SymbolState): void {
@@ -977,6 +1295,7 @@ export class Exchange {
       };
       order.clientOrderId = `autoclose-${order.orderId}`;
       this.orders.push(order);
+      if (this.orderListeners.length > 0) this.orderUpdate("NEW", order, undefined);
       this.execute(state, account, order, bankrupt, now);
       if (order.executedLots > 0)
         this.emit({
@@ -986,6 +1305,8 @@ export class Exchange {
           side,
           lots: order.executedLots,
           avgPriceTicks: order.cumQuoteTicksLots / order.executedLots,
+          priceTicks: bankrupt,
+          origLots: order.origLots,
           markPriceTicks: trigger.markTicks,
           time: now,
         });
@@ -1026,15 +1347,17 @@ export class Exchange {
       const lots = Math.min(left, Math.abs(acc.position.amountLots));
       left -= lots;
       this.applyCash(loser, loserSign * lots, price, c);
-      applyFillToPosition(loser.position, loserSign * lots, price, now);
+      this.fillPosition(loser, loserSign * lots, price, now);
       this.notify(loser.wallet.accountId, loser.position);
       this.applyCash(acc, -loserSign * lots, price, c);
-      applyFillToPosition(acc.position, -loserSign * lots, price, now);
+      this.fillPosition(acc, -loserSign * lots, price, now);
       this.notify(acc.wallet.accountId, acc.position);
       const common = {
         symbol: state.spec.symbol,
         lots,
         avgPriceTicks: price,
+        priceTicks: price,
+        origLots: lots,
         markPriceTicks: state.markTicks,
         time: now,
       };

@@ -183,6 +183,31 @@ export class OrderBook {
   }
 
   /**
+   * Average price (fractional ticks) of taking `notionalTicksLots` (price x lots) from one side,
+   * best level first, the last level partly: Binance's impact bid (`"bids"`) or ask (`"asks"`)
+   * of the funding premium. A side thinner than the notional gives the average over all of it;
+   * an empty side undefined. Walks the levels without allocating.
+   */
+  impactPriceTicks(side: "bids" | "asks", notionalTicksLots: number): number | undefined {
+    const book = side === "bids" ? this.bids : this.asks;
+    let quote = 0;
+    let lots = 0;
+    for (let i = 0; quote < notionalTicksLots; i++) {
+      const level = book.nth(i);
+      if (level === undefined) break;
+      const levelQuote = level.priceTicks * level.totalLots;
+      if (quote + levelQuote <= notionalTicksLots) {
+        quote += levelQuote;
+        lots += level.totalLots;
+      } else {
+        lots += (notionalTicksLots - quote) / level.priceTicks;
+        quote = notionalTicksLots;
+      }
+    }
+    return lots > 0 ? quote / lots : undefined;
+  }
+
+  /**
    * Matches `taker` against the opposite side, best price first and FIFO within a level,
    * at the makers' prices, until the taker is filled or the next level is beyond
    * `limitPriceTicks` (use `marketLimit(side)` for MARKET). Updates the taker's and the

@@ -64,7 +64,7 @@ export interface Position {
 export type EngineErrorCode =
   | "UNKNOWN_ORDER" // -2011
   | "NO_SUCH_ORDER" // -2013
-  | "DUPLICATE_CLIENT_ORDER_ID" // -4015 (Binance: "Client order id is not valid")
+  | "DUPLICATE_CLIENT_ORDER_ID" // -4116 (Binance: "clientOrderId is duplicated"; unique among open orders)
   | "POST_ONLY_WOULD_TAKE" // -5022 GTX order would immediately match
   | "FOK_NOT_FILLABLE"; // -5021 FOK order could not be filled entirely
 
@@ -135,12 +135,52 @@ export interface LiquidationEvent {
   lots: number;
   /** Average execution price in ticks (fractional). */
   avgPriceTicks: number;
+  /** Limit price of the closing order in ticks: the account's bankruptcy price. */
+  priceTicks: number;
+  /** Quantity the closing order was for (the position), lots; `lots` is what it closed. */
+  origLots: number;
   /** Mark price that triggered it. */
   markPriceTicks: number;
   time: number;
 }
 
 export type LiquidationListener = (event: Readonly<LiquidationEvent>) => void;
+
+/**
+ * What happened to an order, as a user data stream reports it (Binance ORDER_TRADE_UPDATE `x`):
+ * accepted (NEW), filled in part or whole (TRADE), cancelled, expired (IOC/MARKET remainder, a
+ * reduce-only order that would no longer reduce), or modified (AMENDMENT).
+ */
+export type ExecutionType = "NEW" | "TRADE" | "CANCELED" | "EXPIRED" | "AMENDMENT";
+
+/** The fill behind a TRADE update. The engine reuses one object: read it inside the listener. */
+export interface OrderFillInfo {
+  tradeId: number;
+  lots: number;
+  priceTicks: number;
+  /** The order's executed lots after this fill. */
+  executedLots: number;
+  /** The order's Σ price x lots after this fill (ticks x lots), for its average price. */
+  cumQuoteTicksLots: number;
+  /** Whether the order was the resting (maker) side. */
+  maker: boolean;
+  /** Fee charged for this fill, cash units (>= 0). */
+  feeCash: number;
+  /** PnL this fill realised (before the fee), cash units. */
+  realizedCash: number;
+}
+
+/**
+ * Called for every order update, in the order they happen (NEW, then each TRADE, then EXPIRED
+ * for a remainder). The order is the live object and `fill` is reused: serialize at once. Runs
+ * synchronously inside the engine and must not call back into it (reads such as `account` are
+ * fine).
+ */
+export type OrderUpdateListener = (
+  type: ExecutionType,
+  order: Readonly<Order>,
+  fill: Readonly<OrderFillInfo> | undefined,
+) => void;
 
 /** Cross-margin summary of one account; cash in integer units of 10^-cashDecimals USDT. */
 export interface AccountSummary {

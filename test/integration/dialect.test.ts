@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
-import { DEFAULT_SYMBOLS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
+import { DEFAULT_SYMBOLS, EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
 import { fastExchangeConfig } from "./fixture.ts";
 
 /**
@@ -147,12 +147,16 @@ describe("signed requests", () => {
 
 describe("public market data", () => {
   it("exchangeInfo lists symbols with their filters and the limits in force", async () => {
-    await start({ limits: { weightPerMinute: 1_234 } });
+    await start({
+      limits: { ...EXCHANGE_DEFAULTS.limits, weightPerMinute: 1_234, ordersPer10s: 30, ordersPerMinute: 120 },
+    });
     const res = await call("GET", "/fapi/v1/exchangeInfo");
     expect(res.status).toBe(200);
     expect(Math.abs((res.json.serverTime as number) - Date.now())).toBeLessThan(1_000);
     expect(res.json.rateLimits).toEqual([
       { rateLimitType: "REQUEST_WEIGHT", interval: "MINUTE", intervalNum: 1, limit: 1_234 },
+      { rateLimitType: "ORDERS", interval: "SECOND", intervalNum: 10, limit: 30 },
+      { rateLimitType: "ORDERS", interval: "MINUTE", intervalNum: 1, limit: 120 },
     ]);
     const symbols = res.json.symbols as unknown as Array<Record<string, unknown>>;
     expect(symbols.map((s) => s.symbol)).toEqual(["BTCUSDT", "ETHUSDT"]);

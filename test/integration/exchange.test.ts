@@ -180,7 +180,7 @@ describe("mock exchange over HTTP", () => {
 
 describe("limits and capacity", () => {
   it("answers 429 -1003 with Retry-After once a client's weight budget is spent, per client IP", async () => {
-    await start({ limits: { weightPerMinute: 20 } });
+    await start({ limits: { ...EXCHANGE_DEFAULTS.limits, weightPerMinute: 20 } });
     const key = keys[0];
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++)

@@ -138,7 +138,7 @@ function expectCountersMatch(m: Scrape, tally: Tally): void {
 
 describe("GET /metrics", () => {
   it("counts requests and responses by class and outcome, as the clients saw them, and is not traffic", async () => {
-    await start({ limits: { weightPerMinute: 20 } });
+    await start({ limits: { ...EXCHANGE_DEFAULTS.limits, weightPerMinute: 20 } });
     const t = new Tally();
     for (let i = 0; i < 3; i++) await t.call("other", "GET", "/fapi/v1/ping", { ip: "127.9.0.1" });
     await t.call("other", "GET", "/fapi/v1/time", { ip: "127.9.0.1" });

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { openApiDocument } from "../../mock-exchange/api/openapi.ts";
 import { ROUTES } from "../../mock-exchange/api/routes.ts";
 import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
-import type { ExchangeConfig } from "../../mock-exchange/defaults.ts";
+import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
 import { fastExchangeConfig } from "./fixture.ts";
 
 /**
@@ -188,8 +188,9 @@ describe("OpenAPI document", () => {
       const op = doc.paths[r.path]?.[r.method.toLowerCase()] as Schema;
       const params = op.parameters as Array<{ name: string; in: string; required: boolean }>;
       const names = params.map((p) => p.name);
-      if (r.keyed) {
-        expect(op.security, r.name).toEqual([{ ApiKey: [] }]);
+      if (r.keyed) expect(op.security, r.name).toEqual([{ ApiKey: [] }]);
+      // USER_STREAM routes (listenKey) take the API key alone.
+      if (r.keyed && r.signed !== false) {
         expect(params.find((p) => p.name === "timestamp")?.required, r.name).toBe(true);
         expect(params.find((p) => p.name === "signature")?.required, r.name).toBe(true);
         expect(names, r.name).toContain("recvWindow");
@@ -274,6 +275,43 @@ describe("OpenAPI document", () => {
     expect((account.positions as unknown[]).length).toBeGreaterThan(0);
     await checked(doc, "GET", "/fapi/v3/account", 200, { as: me });
     await checked(doc, "POST", "/fapi/v1/leverage", 200, { as: me, params: "symbol=BTCUSDT&leverage=10" });
+    // Batches: an order and a refusal in one answer; the position's fills in userTrades.
+    const orders = [
+      {
+        symbol: "BTCUSDT",
+        side: "BUY",
+        type: "LIMIT",
+        timeInForce: "GTC",
+        quantity: "0.001",
+        price: "59000.0",
+      },
+      { symbol: "BTCUSDT", side: "UP", type: "MARKET", quantity: "0.001" },
+    ];
+    const placed = await checked(doc, "POST", "/fapi/v1/batchOrders", 200, {
+      as: me,
+      params: `batchOrders=${encodeURIComponent(JSON.stringify(orders))}`,
+    });
+    const placedId = (placed as unknown as Array<{ orderId: number }>)[0]?.orderId as number;
+    await checked(doc, "DELETE", "/fapi/v1/batchOrders", 200, {
+      as: me,
+      params: `symbol=BTCUSDT&orderIdList=${encodeURIComponent(JSON.stringify([placedId, 999_999]))}`,
+    });
+    await checked(doc, "POST", "/fapi/v1/batchOrders", 400, { as: me, params: "batchOrders=%5B" });
+    const trades = await checked(doc, "GET", "/fapi/v1/userTrades", 200, {
+      as: me,
+      params: "symbol=BTCUSDT",
+    });
+    expect((trades as unknown as unknown[]).length).toBeGreaterThan(0);
+    // USER_STREAM: the API key alone, no timestamp or signature.
+    const started = await checked(doc, "POST", "/fapi/v1/listenKey", 200, { apiKey: me.apiKey });
+    expect(started.listenKey).toMatch(/^[A-Za-z0-9]{64}$/);
+    await checked(doc, "PUT", "/fapi/v1/listenKey", 200, { apiKey: me.apiKey });
+    await checked(doc, "DELETE", "/fapi/v1/listenKey", 200, { apiKey: me.apiKey });
+    const gone = await checked(doc, "PUT", "/fapi/v1/listenKey", 400, { apiKey: me.apiKey });
+    expect(gone.code).toBe(-1125);
+    const brackets = await checked(doc, "GET", "/fapi/v1/leverageBracket", 200, { as: me });
+    expect((brackets as unknown as unknown[]).length).toBe(2);
+    await checked(doc, "GET", "/fapi/v1/leverageBracket", 200, { as: me, params: "symbol=ETHUSDT" });
 
     const bad = await checked(doc, "GET", "/fapi/v1/depth", 400, { params: "symbol=NOPE" });
     expect(bad.code).toBe(-1121);
@@ -291,7 +329,7 @@ describe("OpenAPI document", () => {
   });
 
   it("matches a 429 and the control plane's JSON answers", async () => {
-    const { doc } = await start({ limits: { weightPerMinute: 20 } });
+    const { doc } = await start({ limits: { ...EXCHANGE_DEFAULTS.limits, weightPerMinute: 20 } });
     // limit=1000 weighs 20: the second one is over the budget.
     await checked(doc, "GET", "/fapi/v1/depth", 200, { params: "symbol=BTCUSDT&limit=1000" });
     const limited = await checked(doc, "GET", "/fapi/v1/depth", 429, { params: "symbol=BTCUSDT&limit=1000" });

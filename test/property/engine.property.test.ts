@@ -9,6 +9,7 @@ import type {
   SymbolSpec,
   TimeInForce,
 } from "../../mock-exchange/engine/types.ts";
+import { checkEngineInvariants } from "../invariants.ts";
 
 const SPECS: SymbolSpec[] = [
   { symbol: "AAAUSDT", tickSize: "0.1", stepSize: "0.001", referencePriceTicks: 100 },
@@ -406,7 +407,9 @@ type RichOp =
   | { kind: "modify"; pick: number; price: number; lots: number }
   | { kind: "cancel"; pick: number }
   | { kind: "cancelAll"; acc: number }
-  | { kind: "index"; price: number };
+  | { kind: "index"; price: number }
+  /** Funding settlement at a rate in 1e-8 units (past Binance's caps, so that it liquidates). */
+  | { kind: "funding"; rate: number };
 
 const RICH_ACCOUNTS = [1, 2, 3, 4];
 const richOp: fc.Arbitrary<RichOp> = fc.oneof(
@@ -452,6 +455,13 @@ const richOp: fc.Arbitrary<RichOp> = fc.oneof(
   {
     weight: 2,
     arbitrary: fc.record({ kind: fc.constant("index" as const), price: fc.integer({ min: 80, max: 120 }) }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("funding" as const),
+      rate: fc.integer({ min: -5_000_000, max: 5_000_000 }),
+    }),
   },
 );
 
@@ -517,43 +527,19 @@ describe("engine with margin, stops, modifies and mark moves (property)", () => 
               ex.cancelAll(op.acc, symbol);
             } else if (op.kind === "index") {
               ex.setIndexPrice(symbol, op.price);
+            } else if (op.kind === "funding") {
+              ex.settleFunding(symbol, op.rate);
             }
             if (res !== undefined && !isEngineError(res)) {
               const o = (res as { order: Order }).order;
               if (!acked.includes(o)) acked.push(o);
             }
 
-            // Book never crossed.
-            const d = ex.depth(symbol, 1000);
-            const bid = d.bids[0]?.[0];
-            const ask = d.asks[0]?.[0];
-            if (bid !== undefined && ask !== undefined) ok(bid < ask, "book crossed");
-            // Positions sum to zero (the liquidation engine's counterparties are accounts too).
-            let sum = 0;
-            for (const a of RICH_ACCOUNTS) sum += ex.positions(a, symbol)[0]?.amountLots ?? 0;
-            ok(sum === 0, `positions sum to ${sum}`);
-            // Cash conserved exactly.
-            const l = ex.ledger();
-            ok(Number.isSafeInteger(l.wallets) && Number.isSafeInteger(l.fees), "integer cash");
-            ok(l.wallets + l.unrealized + l.fees + l.insuranceFund === l.deposits, "cash conserved");
-            // Every acknowledged order: one valid status, found by getOrder, open iff listed.
-            const open = new Set<number>();
-            for (const a of RICH_ACCOUNTS) for (const o of ex.openOrders(a, symbol)) open.add(o.orderId);
-            let restingLots = 0;
-            for (const o of acked) {
-              const found = ex.getOrder(o.accountId, symbol, { orderId: o.orderId });
-              ok(!isEngineError(found) && found === o, "order found by getOrder");
-              ok(STATUSES.has(o.status), "valid status");
-              ok(isOpenStatus(o.status) === open.has(o.orderId), "open iff in openOrders");
-              ok(
-                o.executedLots <= o.origLots && (o.status !== "FILLED" || o.executedLots === o.origLots),
-                "quantities",
-              );
-              if (isOpenStatus(o.status) && o.type === "LIMIT") restingLots += o.origLots - o.executedLots;
-            }
-            let depthLots = 0;
-            for (const [, lots] of [...d.bids, ...d.asks]) depthLots += lots;
-            ok(depthLots === restingLots, "depth = open LIMIT orders' remaining lots");
+            // Book never crossed, positions sum to zero, cash conserved exactly, every order
+            // found in one state (test/invariants.ts, shared with the HTTP fuzz test).
+            checkEngineInvariants(ex, [symbol], RICH_ACCOUNTS, acked);
+            for (const o of acked)
+              ok(ex.getOrder(o.accountId, symbol, { orderId: o.orderId }) === o, "order found by getOrder");
           }
         },
       ),

@@ -1,0 +1,114 @@
+/**
+ * IP bans for clients that keep sending after a 429 (Binance "General Info: Limits", reference.md:
+ * "Repeatedly violating rate limits and/or failing to back off after receiving 429s will result in
+ * an automated IP ban (HTTP status 418). IP bans are tracked and scale in duration for repeat
+ * offenders, from 2 minutes to 3 days"). Binance does not publish its trigger, so the rule here is
+ * ours, stated once:
+ *
+ * - Trigger. The weight-limit refusals (429 -1003) of an IP are counted per weight window (the
+ *   same fixed windows as WeightLimiter: a natural minute, compressed by the time scale, aligned
+ *   to the same origin). A refused request that would be one more than `banAfterRefusalsPerMinute`
+ *   (compressed like the weight budget: divided by the time scale) in its window gets 418 instead
+ *   of 429 and starts a ban. Order-count refusals (-1015) do not count: they are per account, and
+ *   the ban is per IP.
+ * - Length. The n-th ban of an IP lasts min(banBaseMs x 2^(n-1), banMaxMs) natural ms (2 minutes,
+ *   4, 8, ... capped at 3 days from the 13th), divided by the time scale like every slow loop
+ *   (design.md "Two clocks").
+ * - Memory. An IP's offences are forgotten once `banForgetMs` natural ms have passed since its
+ *   last ban ended without a new one (Binance tracks repeat offenders but does not say for how
+ *   long; a day by default, so within any drill a repeat offender keeps escalating).
+ * - While banned, every request of the IP is answered 418 before its weight is counted: it
+ *   neither consumes weight nor counts as a refusal, and does not extend the ban.
+ *
+ * Scaling the trigger with the budget keeps it a rate, like the limit itself: at time scale 1 the
+ * default (600 per minute) bans a client that keeps sending ~10 requests per second after its
+ * 429; in a drill at scale 60 it is 10 refusals in a one-second window, which is still ~10 per
+ * second.
+ */
+
+export interface BanConfig {
+  /** Weight refusals per IP tolerated within one (natural) minute window; the next refused request is banned. */
+  banAfterRefusalsPerMinute: number;
+  /** First ban, natural ms. */
+  banBaseMs: number;
+  /** Longest ban, natural ms. */
+  banMaxMs: number;
+  /** Offences are forgotten this long (natural ms) after the last ban ended. */
+  banForgetMs: number;
+}
+
+interface IpRecord {
+  windowStartMs: number;
+  refusals: number;
+  /** Wall ms the current (or last) ban ends; 0 when never banned. */
+  bannedUntilMs: number;
+  /** Bans so far (reset when forgotten). */
+  offences: number;
+}
+
+export class BanList {
+  private readonly ips = new Map<string, IpRecord>();
+  private readonly windowMs: number;
+  private readonly refusalsPerWindow: number;
+  private readonly forgetMs: number;
+
+  /**
+   * @param timeScale natural seconds per wall second (1 = real time)
+   * @param originMs where window 0 starts (the exchange's start, as WeightLimiter's)
+   */
+  constructor(
+    private readonly config: BanConfig,
+    private readonly timeScale: number,
+    private readonly originMs: number,
+  ) {
+    this.windowMs = 60_000 / timeScale;
+    this.refusalsPerWindow = config.banAfterRefusalsPerMinute / timeScale;
+    this.forgetMs = config.banForgetMs / timeScale;
+  }
+
+  /** Wall ms the n-th ban (n >= 1) lasts. */
+  banLengthMs(offence: number): number {
+    const natural = Math.min(this.config.banBaseMs * 2 ** (offence - 1), this.config.banMaxMs);
+    return natural / this.timeScale;
+  }
+
+  /** Wall ms the IP's ban ends when it is banned at nowMs, else 0. */
+  bannedUntil(ip: string, nowMs: number): number {
+    const r = this.ips.get(ip);
+    return r !== undefined && r.bannedUntilMs > nowMs ? r.bannedUntilMs : 0;
+  }
+
+  /**
+   * Records a weight refusal (429) of the IP at nowMs. Returns 0 when it stays a 429, or the wall
+   * ms a ban it starts ends (the request is then answered 418).
+   */
+  refused(ip: string, nowMs: number): number {
+    const windowStartMs = nowMs - ((nowMs - this.originMs) % this.windowMs);
+    let r = this.ips.get(ip);
+    if (r === undefined) {
+      r = { windowStartMs, refusals: 0, bannedUntilMs: 0, offences: 0 };
+      this.ips.set(ip, r);
+    } else if (r.windowStartMs !== windowStartMs) {
+      r.windowStartMs = windowStartMs;
+      r.refusals = 0;
+    }
+    if (r.refusals + 1 <= this.refusalsPerWindow) {
+      r.refusals++;
+      return 0;
+    }
+    if (r.offences > 0 && nowMs - r.bannedUntilMs >= this.forgetMs) r.offences = 0;
+    r.offences++;
+    r.refusals = 0;
+    r.bannedUntilMs = nowMs + this.banLengthMs(r.offences);
+    return r.bannedUntilMs;
+  }
+
+  /** Bans recorded for the IP (forgetting applies when it next offends); 0 for an IP never banned. */
+  offences(ip: string): number {
+    return this.ips.get(ip)?.offences ?? 0;
+  }
+
+  reset(): void {
+    this.ips.clear();
+  }
+}

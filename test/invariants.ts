@@ -1,0 +1,113 @@
+import { type Exchange, isEngineError } from "../mock-exchange/engine/exchange.ts";
+
+/**
+ * The engine's invariants (issue "bad input, isolation and fuzz"; README "Engine"), checked on a
+ * live Exchange: by the engine property test after every operation and by the HTTP fuzz test
+ * after thousands of random requests. Plain throws, not vitest's expect: this runs per step.
+ *
+ * 1. Per symbol the book is never crossed after matching (best bid < best ask), levels sorted.
+ * 2. Per symbol the positions of all accounts sum to zero (every fill has two sides; the
+ *    liquidation engine and auto-deleveraging close against accounts too).
+ * 3. Cash is conserved exactly: Σ wallets + Σ unrealised + fees + insurance fund = deposits.
+ * 4. Every acknowledged order is in exactly one valid state, is found by getOrder (its owner, its
+ *    symbol), is open iff openOrders lists it, and its quantities add up; the book holds exactly
+ *    the open LIMIT orders' remaining lots, per side.
+ */
+
+/** What identifies an acknowledged order: its id, its owner and its symbol. */
+export interface OrderKey {
+  orderId: number;
+  accountId: number;
+  symbol: string;
+}
+
+export const ORDER_STATUSES: ReadonlySet<string> = new Set([
+  "NEW",
+  "PARTIALLY_FILLED",
+  "FILLED",
+  "CANCELED",
+  "EXPIRED",
+]);
+
+export const isOpenStatus = (s: string): boolean => s === "NEW" || s === "PARTIALLY_FILLED";
+
+export function ok(cond: boolean, what: string): asserts cond {
+  if (!cond) throw new Error(`invariant violated: ${what}`);
+}
+
+/**
+ * Throws on the first violated invariant. `accountIds` must name every account that can hold a
+ * position or an order (for a venue: the house account 0 too), `acked` the orders to look up.
+ */
+export function checkEngineInvariants(
+  ex: Exchange,
+  symbols: readonly string[],
+  accountIds: readonly number[],
+  acked: Iterable<OrderKey>,
+): void {
+  const open = new Map<number, { accountId: number; symbol: string }>();
+  for (const symbol of symbols) {
+    const d = ex.depth(symbol, 1_000_000);
+    const bid = d.bids[0]?.[0];
+    const ask = d.asks[0]?.[0];
+    if (bid !== undefined && ask !== undefined) ok(bid < ask, `${symbol} book crossed: ${bid} >= ${ask}`);
+    const price = (levels: Array<[number, number]>, i: number) => (levels[i] as [number, number])[0];
+    for (let i = 1; i < d.bids.length; i++)
+      ok(price(d.bids, i) < price(d.bids, i - 1), `${symbol} bids descending`);
+    for (let i = 1; i < d.asks.length; i++)
+      ok(price(d.asks, i) > price(d.asks, i - 1), `${symbol} asks ascending`);
+
+    let sum = 0;
+    let bidLots = 0;
+    let askLots = 0;
+    for (const accountId of accountIds) {
+      sum += ex.positions(accountId, symbol)[0]?.amountLots ?? 0;
+      for (const o of ex.openOrders(accountId, symbol)) {
+        ok(
+          o.accountId === accountId && o.symbol === symbol && isOpenStatus(o.status),
+          `openOrders(${accountId}, ${symbol}) lists order ${o.orderId} (${o.status})`,
+        );
+        open.set(o.orderId, { accountId, symbol });
+        if (o.type !== "LIMIT") continue;
+        if (o.side === "BUY") bidLots += o.origLots - o.executedLots;
+        else askLots += o.origLots - o.executedLots;
+      }
+    }
+    ok(sum === 0, `${symbol} positions sum to ${sum}`);
+    let depthBids = 0;
+    let depthAsks = 0;
+    for (const [, lots] of d.bids) depthBids += lots;
+    for (const [, lots] of d.asks) depthAsks += lots;
+    ok(
+      depthBids === bidLots && depthAsks === askLots,
+      `${symbol} depth ${depthBids}/${depthAsks} lots = open LIMIT orders' remaining ${bidLots}/${askLots}`,
+    );
+  }
+
+  const l = ex.ledger();
+  ok(
+    Number.isSafeInteger(l.wallets) && Number.isSafeInteger(l.fees) && Number.isSafeInteger(l.insuranceFund),
+    "integer cash",
+  );
+  ok(
+    l.wallets + l.unrealized + l.fees + l.insuranceFund === l.deposits,
+    `cash conserved: ${l.wallets} + ${l.unrealized} + ${l.fees} + ${l.insuranceFund} != ${l.deposits}`,
+  );
+
+  for (const k of acked) {
+    const o = ex.getOrder(k.accountId, k.symbol, { orderId: k.orderId });
+    ok(!isEngineError(o), `acknowledged order ${k.orderId} not found by its owner`);
+    ok(
+      o.orderId === k.orderId && o.accountId === k.accountId && o.symbol === k.symbol,
+      `order ${k.orderId} resolves to itself`,
+    );
+    ok(ORDER_STATUSES.has(o.status), `order ${k.orderId} has a valid status (${o.status})`);
+    ok(isOpenStatus(o.status) === open.has(o.orderId), `order ${k.orderId} is open iff openOrders lists it`);
+    ok(
+      o.executedLots >= 0 &&
+        o.executedLots <= o.origLots &&
+        (o.status === "FILLED") === (o.origLots > 0 && o.executedLots === o.origLots),
+      `order ${k.orderId} quantities (${o.status} ${o.executedLots}/${o.origLots})`,
+    );
+  }
+}
