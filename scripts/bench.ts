@@ -8,6 +8,8 @@ import { simulateMmc } from "../mock-exchange/capacity/mmc.ts";
 import { runEngineBench } from "../mock-exchange/engine/bench.ts";
 import { ingestK6Csv } from "../reports/ingest.ts";
 import { measureGenerator, STEP_DURATION_S } from "./benchGenerator.ts";
+import { HTTP_BENCHMARKS } from "./benchHttp.ts";
+import { SOAK_BENCHMARK } from "./benchSoak.ts";
 import { StampedeError } from "./errors.ts";
 import { runSimulation } from "./simulate/run.ts";
 
@@ -22,7 +24,7 @@ export interface BenchResult {
   unit: string;
 }
 
-interface Benchmark {
+export interface Benchmark {
   name: string;
   description: string;
   run(): Promise<BenchResult[]>;
@@ -231,6 +233,8 @@ const BENCHMARKS: Benchmark[] = [
       return out;
     },
   },
+  ...HTTP_BENCHMARKS,
+  SOAK_BENCHMARK,
 ];
 
 export function benchmarkNames(): string[] {
