@@ -1,5 +1,8 @@
 /**
- * The drill: one open-model scenario per traffic class, driven by a burst profile.
+ * The drill: one open-model scenario per traffic class, driven by a burst profile. Each iteration
+ * runs one behaviour of the class, picked by the profile's mix (loadtests/scenarios/, one file
+ * each; without a mix the class's default); liquidation-stream watchers, when the profile has
+ * them, are a scenario of their own (WebSocket connections).
  * Run natively by k6 (TypeScript, relative imports with extensions). Plain k6 reproduces a run:
  *   k6 run -e STAMPEDE_BASE_URL=http://127.0.0.1:PORT -e STAMPEDE_PROFILE=smoke loadtests/drill.ts
  *
@@ -11,11 +14,16 @@ import { sleep } from "k6";
 import { hmac } from "k6/crypto";
 import exec from "k6/execution";
 import http, { type RefinedParams, type RefinedResponse, type ResponseType } from "k6/http";
-import { Counter, Rate, Trend } from "k6/metrics";
+import { Counter } from "k6/metrics";
 import { seededRandom } from "../mock-exchange/random.ts";
+import type { TrafficClass } from "../reports/model.ts";
+import { blockedUntilMs, classMix, LIQUIDATION_WATCHER, pickBehaviour } from "./lib/behaviours.ts";
 import { planDrill, scaleRates } from "./lib/plan.ts";
 import { rejectReason } from "./lib/reasons.ts";
 import { PROFILES } from "./profiles/index.ts";
+import { RUN_BEHAVIOUR } from "./scenarios/index.ts";
+import { liquidationWatcher } from "./scenarios/liquidationWatcher.ts";
+import { DRILL_SYMBOLS, type Session, type SessionState } from "./scenarios/session.ts";
 
 const baseUrl = __ENV.STAMPEDE_BASE_URL ?? "http://127.0.0.1:8080";
 const profileName = __ENV.STAMPEDE_PROFILE ?? "smoke";
@@ -45,8 +53,39 @@ function scenario(cls: "order" | "position" | "depth") {
   };
 }
 
+// k6's console (logs to k6.log); loadtests/tsconfig.json has no DOM typings.
+declare const console: { info(...args: unknown[]): void };
+
+/** The liquidation-stream watchers' scenario, when the profile has watchers at a rate above 0. */
+function watcherScenarios() {
+  const w = plan.watchers?.liquidationStream;
+  if (w === undefined) {
+    // Printed once, by the init context that reads the options (__VU 0).
+    if (__VU === 0)
+      console.info(`profile ${profile?.name} has no liquidation-stream watchers: no WebSocket scenario`);
+    return {};
+  }
+  return {
+    liquidation_watchers: {
+      executor: "ramping-arrival-rate",
+      exec: "liquidationWatchers",
+      startRate: w.startRatePerMin,
+      timeUnit: "1m",
+      preAllocatedVUs: w.preAllocatedVUs,
+      maxVUs: w.maxVUs,
+      stages: w.stages,
+      tags: { behaviour: LIQUIDATION_WATCHER },
+    },
+  };
+}
+
 export const options = {
-  scenarios: { order: scenario("order"), position: scenario("position"), depth: scenario("depth") },
+  scenarios: {
+    order: scenario("order"),
+    position: scenario("position"),
+    depth: scenario("depth"),
+    ...watcherScenarios(),
+  },
   setupTimeout: "60s",
 };
 
@@ -54,8 +93,6 @@ export const options = {
 http.setResponseCallback(http.expectedStatuses({ min: 200, max: 399 }, 400, 418, 429, 503));
 
 const rejects = new Counter("stampede_rejects");
-const staleRead = new Rate("stampede_stale_read");
-const staleReadAgeMs = new Trend("stampede_stale_read_age_ms", true);
 const setupDone = new Counter("stampede_setup_done");
 
 interface SetupData {
@@ -63,10 +100,7 @@ interface SetupData {
   midPrice: Record<string, number>;
 }
 
-const SYMBOLS = [
-  { symbol: "BTCUSDT", tick: 0.1, priceDecimals: 1 },
-  { symbol: "ETHUSDT", tick: 0.01, priceDecimals: 2 },
-];
+const SYMBOLS = DRILL_SYMBOLS;
 
 /**
  * `drill --target` at a venue without stampede's control plane: keys arrive in the environment
@@ -119,8 +153,13 @@ export function setup(): SetupData {
 }
 
 // Per-VU state: a VU is one client session (its key and its IP), so read-your-writes is per VU.
-let myRestingOrder: { symbol: string; orderId: number } | undefined;
-const lastAckedFill: Record<string, number> = {};
+const sessionState: SessionState = {
+  traderResting: undefined,
+  makerQuote: undefined,
+  stops: {},
+  positions: {},
+  blockedUntilMs: 0,
+};
 
 /** This VU's client number, distinct across generators. */
 function clientKey(): number {
@@ -197,80 +236,78 @@ function rand(): number {
   return random();
 }
 
-function pick<T>(items: readonly T[]): T {
-  return items[Math.floor(rand() * items.length)] as T;
+let session: Session | undefined;
+
+/** This VU's session: its client, its state and the drill's request helpers. */
+function sessionOf(data: SetupData): Session {
+  if (session !== undefined) return session;
+  const c = client(data);
+  session = {
+    symbols: SYMBOLS,
+    mid: (symbol) => data.midPrice[symbol] as number,
+    rand,
+    state: sessionState,
+    signedGet: (cls, endpoint, path, query) =>
+      http.get(`${baseUrl}${path}?${signed(c, query)}`, params(cls, endpoint, c)),
+    signedPost: (cls, endpoint, path, body) =>
+      http.post(`${baseUrl}${path}`, signed(c, body), params(cls, endpoint, c)),
+    signedDelete: (cls, endpoint, path, query) =>
+      http.del(`${baseUrl}${path}?${signed(c, query)}`, null, params(cls, endpoint, c)),
+    get: (cls, endpoint, path, query) => http.get(`${baseUrl}${path}?${query}`, params(cls, endpoint, c)),
+    served: (res, cls, endpoint) => {
+      // The session learns the venue's Retry-After whoever sent the request (patient-checker waits it out).
+      if (res.status === 429 || res.status === 418)
+        sessionState.blockedUntilMs = blockedUntilMs(
+          sessionState.blockedUntilMs,
+          res.status,
+          res.headers["Retry-After"],
+          Date.now(),
+        );
+      return served(res, cls, endpoint);
+    },
+  };
+  return session;
 }
 
-/** Traders: market and limit orders, and cancels of their own resting orders. */
+const MIX: Record<TrafficClass, ReturnType<typeof classMix>> = {
+  order: classMix(profile.behaviours, "order"),
+  position: classMix(profile.behaviours, "position"),
+  depth: classMix(profile.behaviours, "depth"),
+};
+
+/**
+ * One iteration of a class: a behaviour picked by the profile's mix (no random draw when the
+ * class has one), set as the VU's `behaviour` tag so every sample of the iteration carries it
+ * (requests, rejects, stale reads, skips), then run.
+ */
+function iterate(cls: TrafficClass, data: SetupData): void {
+  const name = pickBehaviour(MIX[cls], rand);
+  exec.vu.metrics.tags.behaviour = name;
+  RUN_BEHAVIOUR[name](sessionOf(data));
+}
+
+/** Order flow: trader, market-maker, taker, stop-loss-submitter, reduce-only-closer. */
 export function order(data: SetupData): void {
-  const c = client(data);
-  if (myRestingOrder !== undefined && rand() < 0.3) {
-    const { symbol, orderId } = myRestingOrder;
-    myRestingOrder = undefined;
-    const res = http.del(
-      `${baseUrl}/fapi/v1/order?${signed(c, `symbol=${symbol}&orderId=${orderId}`)}`,
-      null,
-      params("order", "DELETE /fapi/v1/order", c),
-    );
-    served(res, "order", "DELETE /fapi/v1/order");
-    return;
-  }
-  const s = pick(SYMBOLS);
-  const side = rand() < 0.5 ? "BUY" : "SELL";
-  const qty = (0.001 * (1 + Math.floor(rand() * 10))).toFixed(3);
-  let body = `symbol=${s.symbol}&side=${side}&quantity=${qty}`;
-  if (rand() < 0.5) {
-    body += "&type=MARKET";
-  } else {
-    // Mostly passive quotes inside the house ladder, sometimes aggressive enough to cross.
-    const mid = data.midPrice[s.symbol] as number;
-    const offsetTicks = rand() < 0.2 ? -5 : 1 + Math.floor(rand() * 20);
-    const price = side === "BUY" ? mid - offsetTicks * s.tick : mid + offsetTicks * s.tick;
-    body += `&type=LIMIT&timeInForce=GTC&price=${price.toFixed(s.priceDecimals)}`;
-  }
-  const res = http.post(
-    `${baseUrl}/fapi/v1/order`,
-    signed(c, body),
-    params("order", "POST /fapi/v1/order", c),
-  );
-  if (!served(res, "order", "POST /fapi/v1/order")) return;
-  const ack = res.json() as { orderId: number; status: string; executedQty: string; updateTime: number };
-  if (ack.status === "NEW" || ack.status === "PARTIALLY_FILLED")
-    myRestingOrder = { symbol: s.symbol, orderId: ack.orderId };
-  if (Number(ack.executedQty) > 0) {
-    lastAckedFill[s.symbol] = ack.updateTime;
-    readPosition(c, s.symbol);
-  }
+  iterate("order", data);
 }
 
-/** Panicked position checkers: read positions again and again. */
+/** Position reads: panicked-checker, patient-checker. */
 export function position(data: SetupData): void {
-  readPosition(client(data), pick(SYMBOLS).symbol);
+  iterate("position", data);
 }
 
-/** Read-your-writes check: a position older than a fill this client already saw acknowledged is stale. */
-function readPosition(c: Client, symbol: string): void {
-  const res = http.get(
-    `${baseUrl}/fapi/v2/positionRisk?${signed(c, `symbol=${symbol}`)}`,
-    params("position", "GET /fapi/v2/positionRisk", c),
-  );
-  if (!served(res, "position", "GET /fapi/v2/positionRisk")) return;
-  const acked = lastAckedFill[symbol];
-  if (acked === undefined) return;
-  const rows = res.json() as Array<{ symbol: string; updateTime: number }>;
-  const row = rows.find((r) => r.symbol === symbol);
-  const seen = row?.updateTime ?? 0;
-  const stale = seen < acked;
-  staleRead.add(stale, { class: "position" });
-  if (stale) staleReadAgeMs.add(Date.now() - acked, { class: "position" });
-}
-
-/** Order-book watchers. */
+/** Order-book reads: book-watcher. */
 export function depth(data: SetupData): void {
+  iterate("depth", data);
+}
+
+/** One liquidation-stream watcher: a WebSocket on a symbol's forceOrder stream, held for the profile's hold. */
+export function liquidationWatchers(data: SetupData): void {
+  const w = plan.watchers?.liquidationStream;
+  if (w === undefined) return;
   const c = client(data);
-  const res = http.get(
-    `${baseUrl}/fapi/v1/depth?symbol=${pick(SYMBOLS).symbol}&limit=5`,
-    params("depth", "GET /fapi/v1/depth", c),
-  );
-  served(res, "depth", "GET /fapi/v1/depth");
+  const symbol = (SYMBOLS[Math.floor(rand() * SYMBOLS.length)] as (typeof SYMBOLS)[number]).symbol;
+  const wsBase = baseUrl.replace(/^http/, "ws");
+  const headers = params("stream", "WS forceOrder", c).headers as Record<string, string>;
+  liquidationWatcher(`${wsBase}/ws/${symbol.toLowerCase()}@forceOrder`, symbol, headers, w.holdWallS * 1000);
 }

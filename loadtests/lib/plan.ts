@@ -1,6 +1,7 @@
 import { FAULT_KINDS, type FaultSpec } from "../../mock-exchange/capacity/types.ts";
 import { TRAFFIC_CLASSES, type TrafficClass } from "../../reports/model.ts";
 import type { Profile, ProfilePhase } from "../profiles/types.ts";
+import { behaviourProblems, classRequestsPerIteration } from "./behaviours.ts";
 
 /**
  * Turns a profile (natural time, multiples of normal) into what k6 runs (wall time, absolute
@@ -25,21 +26,43 @@ export interface ClassPlan {
   maxVUs: number;
 }
 
+/** The liquidation-stream watchers' scenario: connections per minute, each held holdWallS. */
+export interface WatcherPlan extends ClassPlan {
+  /** How long each connection stays open, wall seconds. */
+  holdWallS: number;
+}
+
 export interface DrillPlan {
   profile: string;
   timeScale: number;
   durationS: number;
   phases: WallPhase[];
   classes: Record<TrafficClass, ClassPlan>;
+  /** Present when the profile has liquidation-stream watchers at a rate above 0. */
+  watchers?: { liquidationStream: WatcherPlan };
 }
 
 export interface PlanOptions {
   timeScale: number;
   /**
-   * How long one iteration may hold a VU at the peak, seconds. Arrival-rate executors drop an
-   * iteration when no VU is free, so VUs = peak rate x this, with headroom (reference.md "k6").
+   * How long one iteration of two requests (an order and its read-back) may hold a VU at the
+   * peak, seconds. Arrival-rate executors drop an iteration when no VU is free, so VUs = peak
+   * rate x this, with headroom (reference.md "k6"); a class whose behaviours send more requests
+   * one after another gets proportionally more.
    */
   iterationBudgetS: number;
+}
+
+/**
+ * The iteration budget a drill plans with: two requests (an order and its read-back), each of
+ * which may wait the full queue timeout plus a few service times.
+ */
+export function drillIterationBudgetS(capacity: {
+  queueTimeoutMs: number;
+  serviceTimeMs: Record<string, number>;
+}): number {
+  const slowestServiceMs = Math.max(...Object.values(capacity.serviceTimeMs));
+  return (2 * (capacity.queueTimeoutMs + 3 * slowestServiceMs)) / 1000;
 }
 
 /** Problems with a profile, empty when it is valid. Messages name the field. */
@@ -73,6 +96,28 @@ export function validateProfile(profile: Profile): string[] {
   });
   const naturalS = profile.phases.reduce((sum, p) => sum + (p.durationS > 0 ? p.durationS : 0), 0);
   problems.push(...faultProblems(profile.faults ?? [], naturalS));
+  problems.push(...behaviourProblems(profile.behaviours));
+  problems.push(...watcherProblems(profile.watchers));
+  return problems;
+}
+
+/** Problems with a profile's `watchers`, empty when valid. */
+function watcherProblems(watchers: unknown): string[] {
+  if (watchers === undefined) return [];
+  if (typeof watchers !== "object" || watchers === null || Array.isArray(watchers))
+    return ["watchers must be an object, e.g. { liquidationStream: { normalPerS, holdS } }"];
+  const problems: string[] = [];
+  for (const [kind, spec] of Object.entries(watchers)) {
+    if (kind !== "liquidationStream") {
+      problems.push(`watchers: unknown watcher "${kind}"; known: liquidationStream`);
+      continue;
+    }
+    const w = spec as { normalPerS?: unknown; holdS?: unknown } | null;
+    if (!(typeof w?.normalPerS === "number" && Number.isFinite(w.normalPerS) && w.normalPerS >= 0))
+      problems.push("watchers.liquidationStream.normalPerS must be a number >= 0");
+    if (!(typeof w?.holdS === "number" && Number.isFinite(w.holdS) && w.holdS > 0))
+      problems.push("watchers.liquidationStream.holdS must be a number > 0 (natural seconds)");
+  }
   return problems;
 }
 
@@ -134,7 +179,10 @@ export function scaleRates(profile: Profile, rateScale: number): Profile {
   if (rateScale === 1) return profile;
   const normalRatePerS = { ...profile.normalRatePerS };
   for (const cls of TRAFFIC_CLASSES) normalRatePerS[cls] = profile.normalRatePerS[cls] * rateScale;
-  return { ...profile, normalRatePerS };
+  const stream = profile.watchers?.liquidationStream;
+  if (stream === undefined) return { ...profile, normalRatePerS };
+  const liquidationStream = { ...stream, normalPerS: stream.normalPerS * rateScale };
+  return { ...profile, normalRatePerS, watchers: { ...profile.watchers, liquidationStream } };
 }
 
 export function naturalDurationS(profile: Profile): number {
@@ -161,31 +209,57 @@ export function planDrill(profile: Profile, options: PlanOptions): DrillPlan {
   }
   const classes = {} as Record<TrafficClass, ClassPlan>;
   for (const cls of TRAFFIC_CLASSES) {
-    const normalPerMin = profile.normalRatePerS[cls] * 60;
-    const first = profile.phases[0];
-    const stages: ClassPlan["stages"] = [];
-    let current = first === undefined ? 0 : classMultiple(first, cls).from;
-    const startMultiple = current;
-    let peak = current;
-    profile.phases.forEach((p, i) => {
-      const wp = phases[i] as WallPhase;
-      const m = classMultiple(p, cls);
-      if (m.from !== current) stages.push({ target: Math.round(normalPerMin * m.from), duration: "0s" });
-      stages.push({ target: Math.round(normalPerMin * m.to), duration: `${msString(wp.endS - wp.startS)}` });
-      current = m.to;
-      peak = Math.max(peak, m.from, m.to);
-    });
-    const peakRatePerS = profile.normalRatePerS[cls] * peak;
-    const preAllocatedVUs = Math.max(2, Math.ceil(peakRatePerS * iterationBudgetS * 1.25));
-    classes[cls] = {
-      startRatePerMin: Math.round(normalPerMin * startMultiple),
-      stages,
-      peakRatePerS,
-      preAllocatedVUs,
-      maxVUs: preAllocatedVUs,
-    };
+    // The budget covers two requests in a row; behaviours sending more hold their VU longer.
+    const holdS = iterationBudgetS * Math.max(1, classRequestsPerIteration(profile.behaviours, cls) / 2);
+    const normal = profile.normalRatePerS[cls];
+    classes[cls] = rampPlan(profile, phases, normal, (p) => classMultiple(p, cls), holdS);
   }
-  return { profile: profile.name, timeScale, durationS: t, phases, classes };
+  const plan: DrillPlan = { profile: profile.name, timeScale, durationS: t, phases, classes };
+  const stream = profile.watchers?.liquidationStream;
+  if (stream !== undefined && stream.normalPerS > 0) {
+    const holdWallS = stream.holdS / timeScale;
+    const base = (p: ProfilePhase) => ({ from: p.from, to: p.to });
+    // A connection holds its VU for the hold, plus the budget of one request to open it.
+    const ramp = rampPlan(profile, phases, stream.normalPerS, base, holdWallS + iterationBudgetS / 2);
+    plan.watchers = { liquidationStream: { ...ramp, holdWallS } };
+  }
+  return plan;
+}
+
+/**
+ * Stages of a ramping-arrival-rate scenario for a normal rate and a multiple per phase, with
+ * VUs for the peak rate when each iteration holds its VU `holdS` wall seconds.
+ */
+function rampPlan(
+  profile: Profile,
+  phases: readonly WallPhase[],
+  normalPerS: number,
+  multiple: (p: ProfilePhase) => { from: number; to: number },
+  holdS: number,
+): ClassPlan {
+  const normalPerMin = normalPerS * 60;
+  const first = profile.phases[0];
+  const stages: ClassPlan["stages"] = [];
+  let current = first === undefined ? 0 : multiple(first).from;
+  const startMultiple = current;
+  let peak = current;
+  profile.phases.forEach((p, i) => {
+    const wp = phases[i] as WallPhase;
+    const m = multiple(p);
+    if (m.from !== current) stages.push({ target: Math.round(normalPerMin * m.from), duration: "0s" });
+    stages.push({ target: Math.round(normalPerMin * m.to), duration: `${msString(wp.endS - wp.startS)}` });
+    current = m.to;
+    peak = Math.max(peak, m.from, m.to);
+  });
+  const peakRatePerS = normalPerS * peak;
+  const preAllocatedVUs = Math.max(2, Math.ceil(peakRatePerS * holdS * 1.25));
+  return {
+    startRatePerMin: Math.round(normalPerMin * startMultiple),
+    stages,
+    peakRatePerS,
+    preAllocatedVUs,
+    maxVUs: preAllocatedVUs,
+  };
 }
 
 /** A phase's multiple for one class: its own override, or the phase's. */

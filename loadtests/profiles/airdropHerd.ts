@@ -12,6 +12,14 @@ import type { Profile } from "./types.ts";
  * The drill has 250 clients (own API key and client IP each), so per-IP and per-account limits
  * act per member of the herd. At time scale 15 the natural 36 minutes last ~2.4 wall minutes.
  */
+/**
+ * The herd is panicked checkers (loadtests/lib/behaviours.ts): 80% read again whatever the venue
+ * answers, 20% honour Retry-After and skip while told to wait (stampede_backoff_skips). Few are
+ * told to wait here: at 250x each of the 250 clients reads 6 times a second, inside its IP budget
+ * (2,400 weight a minute is 8 reads a second), so the herd is refused by the read tier's queue
+ * (503 timeouts, which carry no Retry-After), not by the rate limit: back-off does not save a
+ * venue from a herd that stays within its limits.
+ */
 export const airdropHerd: Profile = {
   name: "airdrop-herd",
   description:
@@ -19,6 +27,7 @@ export const airdropHerd: Profile = {
   normalRatePerS: { order: 6, position: 6, depth: 4 },
   clients: 250,
   defaultTimeScale: 15,
+  behaviours: { position: { "panicked-checker": 0.8, "patient-checker": 0.2 } },
   phases: [
     { name: "before", durationS: 600, from: 1, to: 1 },
     { name: "herd", durationS: 60, from: 1, to: 1, byClass: { position: { from: 1, to: 250 } } },

@@ -11,6 +11,10 @@ import type { Profile } from "./types.ts";
  * mock drive together on this machine). At time scale 30 the natural 71 minutes last ~2.4 wall
  * minutes; the one-minute ramp is 2 wall seconds.
  */
+/**
+ * Order flow in the crash (loadtests/lib/behaviours.ts): takers hitting the book at market (50%),
+ * market makers cancelling and re-posting their quotes (30%), ordinary traders (20%).
+ */
 export const flashCrash100x: Profile = {
   name: "flash-crash-100x",
   description:
@@ -18,6 +22,7 @@ export const flashCrash100x: Profile = {
   normalRatePerS: { order: 6, position: 10, depth: 4 },
   clients: 64,
   defaultTimeScale: 30,
+  behaviours: { order: { taker: 0.5, "market-maker": 0.3, trader: 0.2 } },
   phases: [
     { name: "normal", durationS: 600, from: 1, to: 1 },
     { name: "crash", durationS: 60, from: 1, to: 100 },

@@ -13,6 +13,13 @@ import type { Profile } from "./types.ts";
  * about 4.3 wall minutes at drill-sized rates; `stampede simulate --scale production` runs it at
  * a production venue's size: 1,000 orders/s normal (100k/s at the peak) and 100 position reads/s
  * normal (100k/s at 1000x), on a fleet sized for normal load.
+ *
+ * Who sends it (loadtests/lib/behaviours.ts): order flow is a stop-loss storm (30% of order
+ * iterations replace a stop, 15% close positions reduce-only, 15% take liquidity at market, 40%
+ * trade as usual); position reads are panicked checkers, a tenth of them honouring Retry-After;
+ * and users watch the liquidation stream (0.1 connections/s at normal load, following the
+ * phases' multiple: 10/s in the crash, each held ten natural minutes), which the venue throttles
+ * to one event per symbol per second, so what they see undercounts the cascade.
  */
 export const liquidationCascade20251010: Profile = {
   name: "liquidation-cascade-2025-10-10",
@@ -40,6 +47,11 @@ export const liquidationCascade20251010: Profile = {
     },
     { name: "grind", durationS: 21_600, from: 40, to: 5, byClass: { position: { from: 400, to: 20 } } },
   ],
+  behaviours: {
+    order: { trader: 0.4, "stop-loss-submitter": 0.3, "reduce-only-closer": 0.15, taker: 0.15 },
+    position: { "panicked-checker": 0.9, "patient-checker": 0.1 },
+  },
+  watchers: { liquidationStream: { normalPerS: 0.1, holdS: 600 } },
   production: {
     normalRatePerS: { order: 1_000, position: 100, depth: 500 },
     clients: 400_000,

@@ -13,6 +13,12 @@ import type { Profile } from "./types.ts";
  * default gateway serves; the drill peaks at ~314 req/s. At time scale 60 the natural 3.5 hours
  * last ~3.5 wall minutes.
  */
+/**
+ * The spam is quote stuffing (loadtests/lib/behaviours.ts): 70% of order iterations are market
+ * makers cancelling and re-posting post-only quotes near the touch (a cancel and a new order each,
+ * neither filling at once), 30% ordinary traders. Priority shedding sheds the new quotes first;
+ * every cancel, the spammers' own included, is priority traffic.
+ */
 export const spamFlood: Profile = {
   name: "spam-flood",
   description:
@@ -20,6 +26,7 @@ export const spamFlood: Profile = {
   normalRatePerS: { order: 6, position: 10, depth: 4 },
   clients: 64,
   defaultTimeScale: 60,
+  behaviours: { order: { "market-maker": 0.7, trader: 0.3 } },
   phases: [
     { name: "normal", durationS: 600, from: 1, to: 1 },
     { name: "onset", durationS: 120, from: 1, to: 1, byClass: { order: { from: 1, to: 50 } } },

@@ -6,6 +6,7 @@
 
 import type { FaultSpec, TierName, TierSizing } from "../../mock-exchange/capacity/types.ts";
 import type { TrafficClass } from "../../reports/model.ts";
+import type { BehaviourMix } from "../lib/behaviours.ts";
 
 export interface ProfilePhase {
   name: string;
@@ -51,4 +52,22 @@ export interface Profile {
   faults?: FaultSpec[];
   /** When set, `stampede simulate --scale production` runs at these rates. */
   production?: ProductionScale;
+  /**
+   * Who sends each class's traffic: per class, behaviours with relative weights
+   * (loadtests/lib/behaviours.ts); every iteration picks one. A class without a mix runs its
+   * default (order: trader, position: panicked-checker, depth: book-watcher).
+   */
+  behaviours?: BehaviourMix;
+  /** Clients that hold WebSocket streams open, besides the request traffic. */
+  watchers?: Watchers;
+}
+
+export interface Watchers {
+  /**
+   * Liquidation-stream watchers (`<symbol>@forceOrder`): connections opened per wall second at
+   * normal load (at drill size, like `normalRatePerS`), following the phases' multiple of normal
+   * (`from`/`to`, not a class's override), each held `holdS` natural seconds (compressed by the
+   * time scale like the phases), counting the liquidation events it receives.
+   */
+  liquidationStream?: { normalPerS: number; holdS: number };
 }

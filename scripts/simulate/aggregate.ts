@@ -8,6 +8,8 @@ import { Provisioner, type TierSample } from "../../mock-exchange/capacity/provi
 import { resolveStrategy } from "../../mock-exchange/capacity/strategies.ts";
 import { TIERS, type TierName } from "../../mock-exchange/capacity/types.ts";
 import type { ServiceClass } from "../../mock-exchange/defaults.ts";
+import { BanList } from "../../mock-exchange/limits/banList.ts";
+import { limitWindowCompression } from "../../mock-exchange/limits/window.ts";
 import {
   REJECT_REASONS,
   type RejectReason,
@@ -15,23 +17,40 @@ import {
   TRAFFIC_CLASSES,
   type TrafficClass,
 } from "../../reports/model.ts";
-import { CANCEL_SHARE, FILL_SHARE, WEIGHT, WRITES_PER_FILL } from "./behaviour.ts";
+import { iterationMix, WEIGHT, WRITES_PER_FILL } from "./behaviour.ts";
 import { ratesAt } from "./perRequest.ts";
 import type { SimulationInput, SimulationSink } from "./types.ts";
 
 /**
  * The aggregate (fluid) simulation for production scale: the same profile, provisioner and
  * strategy as a drill, with each tier's queue replaced by FluidQueue (capacity/fluidQueue.ts),
- * in steps of a second (a tenth of the rate-limit window when that is shorter, so the rush at each
- * window's start is resolved), so 100k requests/s for hours costs O(seconds), not O(requests).
+ * in steps of a second (a tenth of the weight window when that is shorter, so the rush at each
+ * window's start is resolved, and at most half the 10 s order window), so 100k requests/s for
+ * hours costs O(seconds), not O(requests).
  *
  * Approximations on top of FluidQueue's own (each checked against the per-request simulation at
  * drill size in test/unit/simulate.test.ts):
  * - Per-IP weight limits: every client offers the same share of the weight; within each fixed
  *   window requests pass until that share reaches the budget, then none do until the next window
- *   (so the passed load arrives as a rush at each window's start, as per request).
- * - Priority shedding: cancels use the reserved workers' queue only (per request they may also
- *   take a general worker); new requests use the general workers with the shedding queue limit.
+ *   (so the passed load arrives as a rush at each window's start, as per request). New orders
+ *   pass the per-account order counts (10 s and 1 min windows) the same way.
+ * - IP bans (limits/banList.ts): the average client's weight refusals are counted per window;
+ *   past the tolerated count the excess refusals are bans (418) and the client is banned from
+ *   the end of that step for the escalating ban length. Every client offers the same, so all are
+ *   banned together, where per request they are banned one by one within the same window or
+ *   two; the ban starts up to one step late, during which its new orders still pass. Bans
+ *   synchronised across clients refuse more than per request (at drill size, smoke at the
+ *   venue's trigger: 98% refused vs 95-96%, and the reactive autoscaler sees no demand while all
+ *   are banned), so the approximation errs towards refusing; drills run with bans out of reach
+ *   (scripts/exchangeConfig.ts).
+ * - Behaviours (behaviour.ts): each class's iterations send the mix's expected requests per
+ *   iteration, all in the same step (per request they follow each other's responses); a
+ *   closer's close follows a served read, so closes are scaled by the previous step's share of
+ *   position reads served; patient checkers send like panicked ones (whether a session is told
+ *   to wait is a per-request matter).
+ * - Priority shedding: cancels and reduce-only/close-position orders use the reserved workers'
+ *   queue only (per request they may also take a general worker); new requests use the general
+ *   workers with the shedding queue limit.
  * - The sequencer serves at most sequencerOrdersPerS; orders beyond it in a step time out.
  * - Read-your-writes: each fill's read-back goes out in the same step; it is stale when the
  *   replica's lag (backlog / apply rate + base lag) exceeds the read's time in the read tier.
@@ -114,11 +133,34 @@ export function simulateAggregate(input: SimulationInput, sink: SimulationSink):
     read: { busyFraction: 0, demandRatio: 0 },
   };
   const rates = { order: 0, position: 0, depth: 0 } as Record<TrafficClass, number>;
-  const windowMs = 60_000 / timeScale;
-  const budgetPerWindow = config.limits.weightPerMinute / timeScale;
+  // Requests per iteration of each class, from the profile's behaviours (the default mix: a
+  // trader's cancel or new order, one position read, one depth read).
+  const orderMix = iterationMix(profile.behaviours, "order");
+  const readsPerPositionIteration = iterationMix(profile.behaviours, "position").reads;
+  const depthPerIteration = iterationMix(profile.behaviours, "depth").depth;
+  const newPerOrderIteration = orderMix.newOrders + orderMix.priorityOrders;
+  /** Share of new orders (closes aside) that fill at once, and of those that pass priority shedding. */
+  const baseFillShare =
+    newPerOrderIteration > 0 ? (orderMix.newOrderFills + orderMix.priorityFills) / newPerOrderIteration : 0;
+  const basePriorityShare = newPerOrderIteration > 0 ? orderMix.priorityOrders / newPerOrderIteration : 0;
+  const closeFillShare = orderMix.closes > 0 ? orderMix.closeFills / orderMix.closes : 0;
+  /** Share of the position reads offered in the previous step that were served. */
+  let readServedShare = 1;
+  const limits = config.limits;
+  // Limit windows compress like the exchange's (limits/window.ts): one factor, windows nested.
+  const compression = limitWindowCompression(limits, timeScale);
+  const windowMs = 60_000 / compression;
+  const budgetPerWindow = limits.weightPerMinute / compression;
+  const window10sMs = 10_000 / compression;
+  // A count passes while it stays at or under the budget (OrderCountLimiter): whole orders.
+  const orders10sCap = Math.floor(limits.ordersPer10s / compression + 1e-9);
+  const orders1mCap = Math.floor(limits.ordersPerMinute / compression + 1e-9);
+  const refusalsBeforeBan = limits.banAfterRefusalsPerMinute / compression;
+  const bans = new BanList(limits, timeScale, 0, compression);
   const clients = input.clients;
-  // Steps resolve the rate-limit window: a tenth of it, at most a second (see the file comment).
-  const stepMs = Math.min(1000, windowMs / 10);
+  // Steps resolve the rate-limit windows: a tenth of the weight window, half the 10 s order
+  // window (its budget binds less: 300 per 10 s is 1,800 per minute, above 1,200), at most a second.
+  const stepMs = Math.min(1000, windowMs / 10, window10sMs / 2);
   const stepsPerSecond = Math.max(1, Math.round(1000 / stepMs));
   const dtMs = 1000 / stepsPerSecond;
   const dtS = dtMs / 1000;
@@ -127,6 +169,20 @@ export function simulateAggregate(input: SimulationInput, sink: SimulationSink):
   /** Weight one (average) client has used in the current window, and which window that is. */
   let usedInWindow = 0;
   let window = -1;
+  /** The average client's weight refusals in the current window, its ban end and bans so far. */
+  let refusalsInWindow = 0;
+  let bannedUntilMs = 0;
+  let offences = 0;
+  /**
+   * The average account's orders: offered in the current 10 s window (a Poisson mean), and the
+   * mean and variance of what the minute's finished 10 s windows passed.
+   */
+  let offered10s = 0;
+  let minuteMean = 0;
+  let minuteVariance = 0;
+  let window10s = -1;
+  const before: Moments = { mean: 0, variance: 0 };
+  const after: Moments = { mean: 0, variance: 0 };
   // Faults and schedule steps at natural time 0 apply before the first step.
   provisioner.advance(0, samples);
   let pendingEvents = provisioner.takeEvents();
@@ -157,28 +213,21 @@ export function simulateAggregate(input: SimulationInput, sink: SimulationSink):
       latencySinks.position.tMs = recordAt;
       latencySinks.depth.tMs = recordAt;
       ratesAt(profile, normalRatePerS, timeScale, recordAt / 1000, rates);
-      const orders = rates.order * dtS;
-      const cancels = orders * CANCEL_SHARE;
-      const newOrders = orders - cancels;
-      const depth = rates.depth * dtS;
-      const reads = rates.position * dtS;
+      const orderIterations = rates.order * dtS;
+      const cancels = orderIterations * orderMix.cancels;
+      // Closes (priority, after a served read) join the new orders.
+      const closes = orderIterations * orderMix.closes * readServedShare;
+      const newOrders = orderIterations * newPerOrderIteration + closes;
+      const others = newOrders - closes;
+      const fillShare =
+        closes > 0 ? (others * baseFillShare + closes * closeFillShare) / newOrders : baseFillShare;
+      const priorityNewShare =
+        closes > 0 ? (others * basePriorityShare + closes) / newOrders : basePriorityShare;
+      const orders = cancels + newOrders;
+      const depth = rates.depth * dtS * depthPerIteration;
+      // Position reads: the class's own, and those order behaviours send before acting.
+      const reads = rates.position * dtS * readsPerPositionIteration + orderIterations * orderMix.reads;
       const errorRate = provisioner.errorRate();
-
-      // Fixed-window weight limit per IP, every client offering the same share: within a window
-      // a client's requests pass until its weight (refused ones included, as the limiter counts
-      // them) reaches the budget. Read-backs are estimated from the fills they follow.
-      const thisWindow = Math.floor(tMs / windowMs);
-      if (thisWindow !== window) {
-        window = thisWindow;
-        usedInWindow = 0;
-      }
-      const readbacksEstimate = newOrders * FILL_SHARE;
-      const weightPerClient =
-        (cancels * WEIGHT.cancel + depth * WEIGHT.depth + (reads + readbacksEstimate) * WEIGHT.position) /
-        clients;
-      const room = Math.max(0, budgetPerWindow - usedInWindow);
-      const pass = weightPerClient <= room ? 1 : room / weightPerClient;
-      usedInWindow += weightPerClient;
 
       const reject = (cls: TrafficClass, reason: RejectReason, n: number, latencyMs: number) => {
         if (!(n > 0)) return;
@@ -186,8 +235,91 @@ export function simulateAggregate(input: SimulationInput, sink: SimulationSink):
         const count = whole.take(`${cls}/${reason}`, n);
         if (count > 0) sink.record(recordAt, cls, latencyMs, count, reason);
       };
-      reject("order", "rate_limited", cancels * (1 - pass), 0);
-      reject("depth", "rate_limited", depth * (1 - pass), 0);
+
+      // A ban carried into this step refuses everything before the weight is counted (418).
+      const bannedShare = Math.min(1, Math.max(0, (bannedUntilMs - tMs) / dtMs));
+      const open = 1 - bannedShare;
+      reject("order", "banned", orders * bannedShare, 0);
+      reject("depth", "banned", depth * bannedShare, 0);
+      reject("position", "banned", reads * bannedShare, 0);
+
+      // Fixed-window weight limit per IP, every client offering the same share: within a window
+      // a client's requests pass until its weight (refused ones included, as the limiter counts
+      // them) reaches the budget. Read-backs are estimated from the fills they follow.
+      // Step starts are sums of a fractional dtMs: the epsilon keeps a window's steps together.
+      const thisWindow = Math.floor(tMs / windowMs + 1e-9);
+      const this10s = Math.floor(tMs / window10sMs + 1e-9);
+      if (this10s !== window10s) {
+        // The finished 10 s window's passed orders join the minute's (10 s windows are independent).
+        cappedPoisson(offered10s, orders10sCap, before);
+        minuteMean += before.mean;
+        minuteVariance += before.variance;
+        window10s = this10s;
+        offered10s = 0;
+      }
+      if (thisWindow !== window) {
+        window = thisWindow;
+        usedInWindow = 0;
+        refusalsInWindow = 0;
+        minuteMean = 0;
+        minuteVariance = 0;
+      }
+      // Order counts per account (weight 0: new orders reach them unless banned). An account's
+      // orders are Poisson (per request they are), so they overflow a budget their mean rate only
+      // just fits: of n offered in a 10 s window min(n, cap) pass (exact moments); the minute
+      // counts what its 10 s windows passed, a sum of capped Poissons, and passes min(sum, cap)
+      // (normal approximation with that sum's mean and variance). Refused orders count nowhere.
+      const newPerClient = (newOrders * open) / clients;
+      let orderPass = 1;
+      if (newPerClient > 0) {
+        cappedPoisson(offered10s, orders10sCap, before);
+        cappedPoisson(offered10s + newPerClient, orders10sCap, after);
+        const passedBefore = expectedMinNormal(
+          minuteMean + before.mean,
+          minuteVariance + before.variance,
+          orders1mCap,
+        );
+        const passedAfter = expectedMinNormal(
+          minuteMean + after.mean,
+          minuteVariance + after.variance,
+          orders1mCap,
+        );
+        orderPass = Math.min(1, Math.max(0, (passedAfter - passedBefore) / newPerClient));
+        offered10s += newPerClient;
+      }
+      reject("order", "rate_limited", newOrders * open * (1 - orderPass), 0);
+
+      const readbacksEstimate = newOrders * open * orderPass * fillShare;
+      const weighted = (cancels + depth + reads) * open + readbacksEstimate;
+      const weightPerClient =
+        ((cancels * WEIGHT.cancel + depth * WEIGHT.depth + reads * WEIGHT.position) * open +
+          readbacksEstimate * WEIGHT.position) /
+        clients;
+      const room = Math.max(0, budgetPerWindow - usedInWindow);
+      const pass = weightPerClient <= room ? 1 : room / weightPerClient;
+      usedInWindow += weightPerClient;
+
+      // Ban accounting: refusals past the tolerated count are answered 418 and start a ban at
+      // the end of this step (banList.ts's rule, for the average client).
+      const refusedPerClient = (weighted * (1 - pass)) / clients;
+      let banShare = 0;
+      if (refusedPerClient > 0 && refusalsInWindow + refusedPerClient > refusalsBeforeBan) {
+        const tolerated = Math.max(0, refusalsBeforeBan - refusalsInWindow);
+        banShare = 1 - tolerated / refusedPerClient;
+        refusalsInWindow = 0;
+        const startMs = tMs + dtMs;
+        if (offences > 0 && startMs - bannedUntilMs >= limits.banForgetMs / timeScale) offences = 0;
+        offences++;
+        bannedUntilMs = startMs + bans.banLengthMs(offences);
+      } else {
+        refusalsInWindow += refusedPerClient;
+      }
+      const limited = (1 - pass) * (1 - banShare);
+      const bannedNow = (1 - pass) * banShare;
+      reject("order", "rate_limited", cancels * open * limited, 0);
+      reject("depth", "rate_limited", depth * open * limited, 0);
+      reject("order", "banned", cancels * open * bannedNow, 0);
+      reject("depth", "banned", depth * open * bannedNow, 0);
 
       // Gateway: cancels (priority) and new orders, depth.
       gWorkers = provisioner.workers("gateway");
@@ -195,17 +327,20 @@ export function simulateAggregate(input: SimulationInput, sink: SimulationSink):
         g.reserved === null || gWorkers < 2
           ? 0
           : Math.max(1, Math.round(gWorkers * (shedding?.reservedFraction ?? 0)));
-      const cancelsIn = cancels * pass * (1 - errorRate);
-      const newOrdersIn = newOrders * (1 - errorRate);
-      const depthIn = depth * pass * (1 - errorRate);
-      reject("order", "error", (cancels * pass + newOrders) * errorRate, 0);
-      reject("depth", "error", depth * pass * errorRate, 0);
+      const cancelsIn = cancels * open * pass * (1 - errorRate);
+      const newOrdersIn = newOrders * open * orderPass * (1 - errorRate);
+      // Reduce-only and close-position orders pass shedding as cancels do (venue.ts isPriority).
+      const priorityIn = cancelsIn + newOrdersIn * priorityNewShare;
+      const generalOrdersIn = newOrdersIn * (1 - priorityNewShare);
+      const depthIn = depth * open * pass * (1 - errorRate);
+      reject("order", "error", (cancels * open * pass + newOrders * open * orderPass) * errorRate, 0);
+      reject("depth", "error", depth * open * pass * errorRate, 0);
       const gArrivals = zeros();
       if (g.reserved !== null && reservedWorkers > 0) {
         const rArrivals = zeros();
-        rArrivals.order = cancelsIn;
+        rArrivals.order = priorityIn;
         g.reserved.step(dtMs, reservedWorkers, rArrivals, latencyByService, g.reservedOut);
-        gArrivals.order = newOrdersIn;
+        gArrivals.order = generalOrdersIn;
       } else {
         emptyInto(g.reservedOut);
         gArrivals.order = cancelsIn + newOrdersIn;
@@ -227,7 +362,7 @@ export function simulateAggregate(input: SimulationInput, sink: SimulationSink):
         ordersAdmitted = sequencerPerStep;
       }
       const newShare = cancelsIn + newOrdersIn > 0 ? newOrdersIn / (cancelsIn + newOrdersIn) : 0;
-      const fills = ordersAdmitted * newShare * FILL_SHARE;
+      const fills = ordersAdmitted * newShare * fillShare;
 
       // Replica: fills are writes; lag = backlog / apply rate (+ base lag).
       replicaBacklog = Math.max(0, replicaBacklog + fills * WRITES_PER_FILL - config.replica.applyPerS * dtS);
@@ -238,17 +373,20 @@ export function simulateAggregate(input: SimulationInput, sink: SimulationSink):
 
       // Read tier: panicked readers and read-backs.
       const readbacks = fills;
-      reject("position", "rate_limited", (reads + readbacks) * (1 - pass), 0);
-      reject("position", "error", (reads + readbacks) * pass * errorRate, 0);
+      const readsOpen = reads * open + readbacks;
+      reject("position", "rate_limited", readsOpen * limited, 0);
+      reject("position", "banned", readsOpen * bannedNow, 0);
+      reject("position", "error", readsOpen * pass * errorRate, 0);
       const rWorkers = provisioner.workers("read");
       const rArrivals = zeros();
-      rArrivals.position = (reads + readbacks) * pass * (1 - errorRate);
+      rArrivals.position = readsOpen * pass * (1 - errorRate);
       emptyInto(r.reservedOut);
       r.general.step(dtMs, rWorkers, rArrivals, latencyByService, r.generalOut);
       reject("position", "timeout", r.generalOut.timeout.position, cap.queueTimeoutMs);
       reject("position", "overloaded", r.generalOut.overloaded.position, 0);
       reject("position", "error", r.generalOut.unavailable.position, 0);
       const readsServed = r.generalOut.admitted.position;
+      if (reads + readbacks > 0) readServedShare = readsServed / (reads + readbacks);
       const readbackShare = reads + readbacks > 0 ? readbacks / (reads + readbacks) : 0;
       const checked = whole.take("checked", readsServed * readbackShare);
       // A read-back is stale when the replica is further behind than the read took to be served.
@@ -267,7 +405,7 @@ export function simulateAggregate(input: SimulationInput, sink: SimulationSink):
       // Provisioning loop.
       const gWork = gArrivals.order * cap.serviceTimeMs.order + gArrivals.depth * cap.serviceTimeMs.depth;
       const reservedWork =
-        g.reserved !== null && reservedWorkers > 0 ? cancelsIn * cap.serviceTimeMs.order : 0;
+        g.reserved !== null && reservedWorkers > 0 ? priorityIn * cap.serviceTimeMs.order : 0;
       samples.gateway.busyFraction = mergeBusy(g, gWorkers, reservedWorkers);
       samples.gateway.demandRatio = ratio(gWork + reservedWork, gWorkers * dtMs);
       samples.read.busyFraction = r.generalOut.busyFraction;
@@ -328,6 +466,79 @@ export function simulateAggregate(input: SimulationInput, sink: SimulationSink):
     }
     sink.timeline(point);
   }
+}
+
+interface Moments {
+  mean: number;
+  variance: number;
+}
+
+/**
+ * Mean and variance of min(N, cap) for N ~ Poisson(mean): the orders that pass a budget of `cap`
+ * when `mean` are offered. Summed term by term up to cap (the terms far past the mean are
+ * negligible and end the sum); the censored normal beyond mean 500 (production size).
+ */
+export function cappedPoisson(mean: number, cap: number, out: Moments): Moments {
+  if (mean <= 0 || cap <= 0) {
+    out.mean = 0;
+    out.variance = 0;
+    return out;
+  }
+  if (mean > 500) return censoredNormal(mean, mean, cap, out);
+  let p = Math.exp(-mean);
+  let below = 0;
+  let m1 = 0;
+  let m2 = 0;
+  for (let k = 0; k < cap; k++) {
+    below += p;
+    m1 += k * p;
+    m2 += k * k * p;
+    if (k > mean && p < 1e-15) break;
+    p *= mean / (k + 1);
+  }
+  const above = Math.max(0, 1 - below);
+  m1 += cap * above;
+  m2 += cap * cap * above;
+  out.mean = m1;
+  out.variance = Math.max(0, m2 - m1 * m1);
+  return out;
+}
+
+/** E[min(S, cap)] for S normal with this mean and variance, kept within [0, min(mean, cap)]. */
+export function expectedMinNormal(mean: number, variance: number, cap: number): number {
+  if (cap <= 0 || mean <= 0) return 0;
+  if (variance <= 0) return Math.min(mean, cap);
+  const sd = Math.sqrt(variance);
+  const z = (cap - mean) / sd;
+  // E[(S - cap)+] = sd (phi(z) - z (1 - Phi(z))).
+  const value = mean - sd * (normalPdf(z) - z * (1 - normalCdf(z)));
+  return Math.min(mean, cap, Math.max(0, value));
+}
+
+/** Mean and variance of min(X, cap) for X normal (truncated-normal moments). */
+function censoredNormal(mean: number, variance: number, cap: number, out: Moments): Moments {
+  const sd = Math.sqrt(variance);
+  const z = (cap - mean) / sd;
+  const below = normalCdf(z);
+  const pdf = normalPdf(z);
+  const m1 = mean * below - sd * pdf + cap * (1 - below);
+  const m2 = (mean * mean + variance) * below - sd * (mean + cap) * pdf + cap * cap * (1 - below);
+  out.mean = m1;
+  out.variance = Math.max(0, m2 - m1 * m1);
+  return out;
+}
+
+function normalPdf(z: number): number {
+  return Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
+}
+
+/** Standard normal CDF (Abramowitz and Stegun 26.2.17, error < 7.5e-8). */
+function normalCdf(z: number): number {
+  const t = 1 / (1 + 0.2316419 * Math.abs(z));
+  const poly =
+    t * (0.31938153 + t * (-0.356563782 + t * (1.781477937 + t * (-1.821255978 + t * 1.330274429))));
+  const tail = normalPdf(z) * poly;
+  return z >= 0 ? 1 - tail : tail;
 }
 
 function mergeBusy(t: TierQueues, workers: number, reserved: number): number {

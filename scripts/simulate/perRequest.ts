@@ -1,27 +1,40 @@
-import { classMultiple } from "../../loadtests/lib/plan.ts";
+import { classMultiple, drillIterationBudgetS, planDrill } from "../../loadtests/lib/plan.ts";
 import type { Profile } from "../../loadtests/profiles/types.ts";
 import { CAPACITY_TICK_MS, CapacityModel, closeCapacitySecond } from "../../mock-exchange/capacity/model.ts";
 import { ReadReplica } from "../../mock-exchange/capacity/readReplica.ts";
-import { WeightLimiter } from "../../mock-exchange/limits/weightLimiter.ts";
+import { IpLimiter } from "../../mock-exchange/limits/ipLimiter.ts";
+import { OrderCountLimiter } from "../../mock-exchange/limits/orderCountLimiter.ts";
+import { limitWindowCompression } from "../../mock-exchange/limits/window.ts";
 import { type Random, seededRandom } from "../../mock-exchange/random.ts";
 import { Timeline } from "../../mock-exchange/timeline.ts";
 import { TRAFFIC_CLASSES, type TrafficClass } from "../../reports/model.ts";
 import {
-  CANCEL_SHARE,
-  FILL_SHARE,
   MAKER_ACCOUNT,
+  READBACK,
   READBACK_DELAY_MS,
-  WEIGHT,
+  type SimBehaviour,
+  type SimRequest,
+  type SimStep,
+  simClassMix,
   WRITES_PER_FILL,
 } from "./behaviour.ts";
 import type { SimulationInput, SimulationSink } from "./types.ts";
 
 /**
  * Per-request discrete-event simulation in virtual time: Poisson arrivals per class from the
- * profile, each through the same parts the mock exchange uses in a drill (WeightLimiter,
- * CapacityModel with its Provisioner, ReadReplica, Timeline). Exact for the model; its cost is
+ * profile, each through the same parts the mock exchange uses in a drill (IpLimiter: bans and
+ * request weight; OrderCountLimiter; CapacityModel with its Provisioner, ReadReplica, Timeline),
+ * in the server's order of checks. Client i is one IP and one account, as a drill's client is
+ * (loadtests/drill.ts: one API key and one X-Forwarded-For address per client). Exact for the model; its cost is
  * O(requests log requests), so it is for drill-sized rates (the calibration against k6) and for
  * checking the aggregate approximation at small scale.
+ *
+ * Each arrival is an iteration of its class: a behaviour by the profile's mix (behaviour.ts,
+ * mirroring loadtests/scenarios/), whose requests go out one after another, each after the
+ * previous response; a fill is followed by a read-back. Where a behaviour honours Retry-After
+ * (patient-checker), the class's iterations go round-robin to as many sessions as the drill has
+ * VUs for it (k6's arrival-rate executors hand an iteration to the VU idle longest), and a session
+ * told to wait by a 429/418 skips its iterations until Retry-After has passed, as a VU does.
  */
 
 /** Arrivals are generated in slices of this many ms (Poisson count, uniform times within). */
@@ -45,6 +58,15 @@ interface SimEvent {
   ackMs: number;
   /** Response of a new order that filled: a write to replicate and a read-back to send. */
   filled: boolean;
+  /** What is sent (its class is `cls`). */
+  request: SimRequest;
+  /** The iteration's behaviour and this request's step in it (null: a read-back, the last request). */
+  behaviour: SimBehaviour | null;
+  step: number;
+  /** The session (VU) of the iteration, where sessions are modelled (-1: not). */
+  vu: number;
+  /** Response of a 429/418: its Retry-After, seconds (0: none). */
+  retryAfterS: number;
 }
 
 /** Min-heap of events by time; ties keep insertion order (seq). */
@@ -156,7 +178,14 @@ export function simulatePerRequest(input: SimulationInput, sink: SimulationSink)
   const random = seededRandom(seed);
   const arrivalsRandom = seededRandom(seed ^ 0x9e3779b9);
   const capacity = new CapacityModel(config, random, 0);
-  const limiter = new WeightLimiter(config.limits.weightPerMinute, timeScale, 0);
+  const limiter = new IpLimiter(config.limits, timeScale, 0);
+  const l = config.limits;
+  const orderLimiter = new OrderCountLimiter(
+    l.ordersPer10s,
+    l.ordersPerMinute,
+    limitWindowCompression(l, timeScale),
+    0,
+  );
   const replica = new ReadReplica({ ...config.replica, symbolCount: 1 });
   const timeline = new Timeline(0);
   const clients = input.clients;
@@ -168,6 +197,23 @@ export function simulatePerRequest(input: SimulationInput, sink: SimulationSink)
   const drainMs = endMs + config.capacity.queueTimeoutMs + 5_000;
   let lastMs = 0;
   const slice: Array<{ atMs: number; cls: TrafficClass }> = [];
+  const mixes = {
+    order: simClassMix(profile.behaviours, "order"),
+    position: simClassMix(profile.behaviours, "position"),
+    depth: simClassMix(profile.behaviours, "depth"),
+  };
+  // Sessions (k6 VUs) of the classes with a behaviour that honours Retry-After: until when each
+  // was told to wait, and the round-robin cursor.
+  const plan = planDrill(
+    { ...profile, normalRatePerS },
+    { timeScale, iterationBudgetS: drillIterationBudgetS(config.capacity) },
+  );
+  const sessions = {} as Record<TrafficClass, { blockedUntilMs: Float64Array; next: number } | undefined>;
+  for (const cls of TRAFFIC_CLASSES) {
+    sessions[cls] = mixes[cls].behaviours.some((b) => b.honoursRetryAfter)
+      ? { blockedUntilMs: new Float64Array(plan.classes[cls].maxVUs), next: 0 }
+      : undefined;
+  }
 
   // The shared tick of the server, in virtual time: the provisioning loop every CAPACITY_TICK_MS,
   // and a timeline line at every whole second.
@@ -209,18 +255,98 @@ export function simulatePerRequest(input: SimulationInput, sink: SimulationSink)
           reason: "",
           ackMs: e.atMs,
           filled: false,
+          request: READBACK,
+          behaviour: null,
+          step: 0,
+          vu: -1,
+          retryAfterS: 0,
         });
+        return;
       }
     } else {
       timeline.rejectedOne(e.cls, e.reason as never, latencyMs);
       sink.record(e.atMs, e.cls, latencyMs, 1, e.reason as never);
+      // The session learns the venue's Retry-After, whichever behaviour sent the request.
+      const pool = e.vu >= 0 ? sessions[e.cls] : undefined;
+      if (pool !== undefined && e.retryAfterS > 0)
+        pool.blockedUntilMs[e.vu] = Math.max(
+          pool.blockedUntilMs[e.vu] as number,
+          e.atMs + e.retryAfterS * 1000,
+        );
     }
+    // The iteration's next request goes out after this response (unless it needs this one served).
+    const b = e.behaviour;
+    const nextStep = b === null ? undefined : b.steps[e.step + 1];
+    if (b === null || nextStep === undefined || (nextStep.onlyIfServed && e.reason !== "")) return;
+    const chosen = choose(nextStep);
+    if (chosen === undefined) return;
+    heap.push({
+      atMs: e.atMs + READBACK_DELAY_MS,
+      kind: Kind.Arrival,
+      cls: chosen.cls,
+      client: e.client,
+      sentMs: 0,
+      reason: "",
+      ackMs: -1,
+      filled: false,
+      request: chosen,
+      behaviour: b,
+      step: e.step + 1,
+      vu: e.vu,
+      retryAfterS: 0,
+    });
   };
 
-  const arrive = (atMs: number, cls: TrafficClass, client: number, ackMs: number) => {
+  /** The request a step sends: one of its options (a draw only when there is a choice), or none. */
+  const choose = (step: SimStep): SimRequest | undefined => {
+    const options = step.options;
+    const only = options[0];
+    if (options.length === 1 && only !== undefined && only.p >= 1) return only.request;
+    const u = arrivalsRandom();
+    let acc = 0;
+    for (const o of options) {
+      acc += o.p;
+      if (u < acc) return o.request;
+    }
+    return undefined;
+  };
+
+  /** A new iteration of a class: its behaviour, its session, and its first request. */
+  const startIteration = (atMs: number, cls: TrafficClass, client: number) => {
+    const mix = mixes[cls];
+    let b = mix.behaviours[0] as SimBehaviour;
+    if (mix.behaviours.length > 1) {
+      const u = arrivalsRandom();
+      let i = 0;
+      while (i < mix.cumulative.length - 1 && u >= (mix.cumulative[i] as number)) i++;
+      b = mix.behaviours[i] as SimBehaviour;
+    }
+    const pool = sessions[cls];
+    let vu = -1;
+    if (pool !== undefined) {
+      vu = pool.next;
+      pool.next = (pool.next + 1) % pool.blockedUntilMs.length;
+      // Told to wait: the iteration sends nothing (a drill counts it in stampede_backoff_skips).
+      if (b.honoursRetryAfter && atMs < (pool.blockedUntilMs[vu] as number)) return;
+    }
+    // A first step with nothing chosen ends the iteration (no behaviour has one today).
+    const first = b.steps[0];
+    const request = first === undefined ? undefined : choose(first);
+    if (request !== undefined) arrive(atMs, request, client, -1, b, 0, vu);
+  };
+
+  const arrive = (
+    atMs: number,
+    request: SimRequest,
+    client: number,
+    ackMs: number,
+    behaviour: SimBehaviour | null,
+    step: number,
+    vu: number,
+  ) => {
+    const cls = request.cls;
     timeline.arrival(cls);
-    const cancel = cls === "order" && arrivalsRandom() < CANCEL_SHARE;
-    const weight = cancel ? WEIGHT.cancel : WEIGHT[cls];
+    const weight = request.weight;
     const response: SimEvent = {
       atMs,
       kind: Kind.Response,
@@ -230,13 +356,32 @@ export function simulatePerRequest(input: SimulationInput, sink: SimulationSink)
       reason: "",
       ackMs,
       filled: false,
+      request,
+      behaviour,
+      step,
+      vu,
+      retryAfterS: 0,
     };
-    if (!limiter.consume(clientKeys[client] as string, weight, atMs).allowed) {
-      response.reason = "rate_limited";
+    // The server's order: IP ban and weight (one call), then (after key, signature and
+    // parameters, which a drill's requests pass) the account's order counts for a new order.
+    const decision = limiter.admit(clientKeys[client] as string, weight, atMs);
+    const ip = decision.outcome;
+    if (ip !== "allowed") {
+      response.reason = ip;
+      response.retryAfterS = decision.retryAfterS;
       respond(response);
       return;
     }
-    const a = capacity.admit(atMs, cls, cancel);
+    if (request.places) {
+      const orders = orderLimiter.consume(client, 1, atMs);
+      if (!orders.allowed) {
+        response.reason = "rate_limited";
+        response.retryAfterS = orders.retryAfterS;
+        respond(response);
+        return;
+      }
+    }
+    const a = capacity.admit(atMs, cls, request.priority);
     switch (a.outcome) {
       case "overloaded":
         response.reason = "overloaded";
@@ -255,7 +400,9 @@ export function simulatePerRequest(input: SimulationInput, sink: SimulationSink)
       case "admitted":
         timeline.admittedOne(capacity.queueDepth(cls, atMs));
         response.atMs = a.dueMs;
-        response.filled = cls === "order" && !cancel && arrivalsRandom() < FILL_SHARE;
+        // A draw only for a share strictly between 0 and 1 (the trader's), as before behaviours.
+        response.filled =
+          request.fillShare >= 1 || (request.fillShare > 0 && arrivalsRandom() < request.fillShare);
         heap.push(response);
     }
   };
@@ -283,10 +430,10 @@ export function simulatePerRequest(input: SimulationInput, sink: SimulationSink)
       if (eventAt <= arrivalAt) {
         const e = heap.pop();
         if (e.kind === Kind.Response) respond(e);
-        else arrive(e.atMs, e.cls, e.client, e.ackMs);
+        else arrive(e.atMs, e.request, e.client, e.ackMs, e.behaviour, e.step, e.vu);
       } else {
         const s = slice[next++] as { atMs: number; cls: TrafficClass };
-        arrive(s.atMs, s.cls, Math.floor(arrivalsRandom() * clients), -1);
+        startIteration(s.atMs, s.cls, Math.floor(arrivalsRandom() * clients));
       }
     }
     if (sliceEnd >= endMs && heap.size === 0) break;

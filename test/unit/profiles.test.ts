@@ -110,9 +110,10 @@ describe("planDrill uses per-class multiples", () => {
     expect(plan.classes.position.peakRatePerS).toBe(1_000 * profile.normalRatePerS.position);
     expect(plan.classes.order.peakRatePerS).toBe(100 * profile.normalRatePerS.order);
     expect(plan.classes.depth.peakRatePerS).toBe(100 * profile.normalRatePerS.depth);
-    // VUs follow each class's own peak.
+    // VUs follow each class's own peak, and its slowest behaviour: the cascade's stop-loss
+    // submitters and reduce-only closers send three requests in a row (the budget covers two).
     expect(plan.classes.position.preAllocatedVUs).toBe(Math.ceil(1_000 * 1 * 1.25));
-    expect(plan.classes.order.preAllocatedVUs).toBe(Math.ceil(500 * 1 * 1.25));
+    expect(plan.classes.order.preAllocatedVUs).toBe(Math.ceil(500 * 1 * 1.5 * 1.25));
   });
 
   it("stage targets follow the class's multiple in every phase", () => {

@@ -1,0 +1,364 @@
+import { TRAFFIC_CLASSES, type TrafficClass } from "../../reports/model.ts";
+
+/**
+ * Trader behaviours: what one iteration of a traffic class does, as pure decisions (no k6
+ * import). The k6 scenarios (loadtests/scenarios/) turn a decision into requests; the simulator
+ * (scripts/simulate/behaviour.ts) derives its request mix from the same constants, and
+ * test/unit/simulate.test.ts runs these decision functions to check that the two agree.
+ *
+ * A profile gives each class a mix of behaviours (weights); every iteration of the class's
+ * scenario picks one by weight. Without a mix a class runs its default behaviour, which is the
+ * traffic the drill sent before behaviours existed (same requests, same random draws).
+ */
+
+/** Every behaviour and the class whose scenario runs it. */
+export const BEHAVIOUR_CLASS = {
+  trader: "order",
+  "market-maker": "order",
+  taker: "order",
+  "stop-loss-submitter": "order",
+  "reduce-only-closer": "order",
+  "panicked-checker": "position",
+  "patient-checker": "position",
+  "book-watcher": "depth",
+} as const satisfies Record<string, TrafficClass>;
+
+export type BehaviourName = keyof typeof BEHAVIOUR_CLASS;
+export const BEHAVIOUR_NAMES = Object.keys(BEHAVIOUR_CLASS) as BehaviourName[];
+
+/** The liquidation-stream watcher: its own scenario (WebSocket connections), not part of a class mix. */
+export const LIQUIDATION_WATCHER = "liquidation-watcher";
+
+/** Weights per class (relative; they need not sum to 1). */
+export type BehaviourMix = Partial<Record<TrafficClass, Partial<Record<BehaviourName, number>>>>;
+
+/** What a class runs without a mix: the drill's traffic before behaviours (smoke, the calibration). */
+export const DEFAULT_BEHAVIOUR: Record<TrafficClass, BehaviourName> = {
+  order: "trader",
+  position: "panicked-checker",
+  depth: "book-watcher",
+};
+
+/**
+ * Requests one iteration sends one after another, at most (each may wait a queue timeout): the
+ * planner sizes a class's VUs by its slowest behaviour. Trader and taker: an order and its
+ * read-back; market maker: a cancel and a new quote; stop-loss submitter: a position read, a
+ * cancel of its previous stop and the new stop; reduce-only closer: a read, the close and its
+ * read-back.
+ */
+export const REQUESTS_PER_ITERATION: Record<BehaviourName, number> = {
+  trader: 2,
+  "market-maker": 2,
+  taker: 2,
+  "stop-loss-submitter": 3,
+  "reduce-only-closer": 3,
+  "panicked-checker": 1,
+  "patient-checker": 1,
+  "book-watcher": 1,
+};
+
+/** Behaviours that wait out a Retry-After (429/418) instead of sending. */
+export const HONOURS_RETRY_AFTER: Readonly<Record<BehaviourName, boolean>> = {
+  trader: false,
+  "market-maker": false,
+  taker: false,
+  "stop-loss-submitter": false,
+  "reduce-only-closer": false,
+  "panicked-checker": false,
+  "patient-checker": true,
+  "book-watcher": false,
+};
+
+/** A class's behaviours with cumulative normalised weights (the last is 1). */
+export interface ClassMix {
+  names: BehaviourName[];
+  cumulative: number[];
+}
+
+/** The class's mix from a (validated) profile mix, or its default behaviour alone. */
+export function classMix(mix: BehaviourMix | undefined, cls: TrafficClass): ClassMix {
+  const weights = mix?.[cls];
+  const names: BehaviourName[] = [];
+  const raw: number[] = [];
+  for (const name of BEHAVIOUR_NAMES) {
+    const w = weights?.[name];
+    if (w !== undefined && w > 0) {
+      names.push(name);
+      raw.push(w);
+    }
+  }
+  if (names.length === 0) return { names: [DEFAULT_BEHAVIOUR[cls]], cumulative: [1] };
+  const total = raw.reduce((a, b) => a + b, 0);
+  let acc = 0;
+  const cumulative = raw.map((w) => {
+    acc += w / total;
+    return acc;
+  });
+  cumulative[cumulative.length - 1] = 1;
+  return { names, cumulative };
+}
+
+/** Each behaviour's share of the class's iterations. */
+export function classShares(
+  mix: BehaviourMix | undefined,
+  cls: TrafficClass,
+): Array<[BehaviourName, number]> {
+  const m = classMix(mix, cls);
+  return m.names.map((name, i) => [
+    name,
+    (m.cumulative[i] as number) - (i === 0 ? 0 : (m.cumulative[i - 1] as number)),
+  ]);
+}
+
+/**
+ * One behaviour by weight. A class with one behaviour draws nothing, so the default mix consumes
+ * the random stream exactly as the drill did before behaviours (the same requests for a seed).
+ */
+export function pickBehaviour(m: ClassMix, rand: () => number): BehaviourName {
+  if (m.names.length === 1) return m.names[0] as BehaviourName;
+  const u = rand();
+  for (let i = 0; i < m.cumulative.length; i++)
+    if (u < (m.cumulative[i] as number)) return m.names[i] as BehaviourName;
+  return m.names[m.names.length - 1] as BehaviourName;
+}
+
+/** Requests an iteration of the class may send one after another, over its mix (at least 1). */
+export function classRequestsPerIteration(mix: BehaviourMix | undefined, cls: TrafficClass): number {
+  return Math.max(1, ...classMix(mix, cls).names.map((n) => REQUESTS_PER_ITERATION[n]));
+}
+
+/** Problems with a profile's `behaviours`, empty when valid. Messages name the field. */
+export function behaviourProblems(mix: unknown): string[] {
+  if (mix === undefined) return [];
+  if (typeof mix !== "object" || mix === null || Array.isArray(mix))
+    return ["behaviours must be an object of traffic class -> { behaviour: weight }"];
+  const problems: string[] = [];
+  for (const [cls, weights] of Object.entries(mix)) {
+    if (!(TRAFFIC_CLASSES as readonly string[]).includes(cls)) {
+      problems.push(`behaviours: unknown class "${cls}"; known: ${TRAFFIC_CLASSES.join(", ")}`);
+      continue;
+    }
+    const known = BEHAVIOUR_NAMES.filter((n) => BEHAVIOUR_CLASS[n] === cls);
+    if (typeof weights !== "object" || weights === null || Array.isArray(weights)) {
+      problems.push(`behaviours.${cls} must be an object of behaviour -> weight; known: ${known.join(", ")}`);
+      continue;
+    }
+    let total = 0;
+    for (const [name, w] of Object.entries(weights)) {
+      if (!(name in BEHAVIOUR_CLASS)) {
+        problems.push(
+          `behaviours.${cls}: unknown behaviour "${name}"; known for ${cls}: ${known.join(", ")}`,
+        );
+        continue;
+      }
+      const own = BEHAVIOUR_CLASS[name as BehaviourName];
+      if (own !== cls) {
+        problems.push(
+          `behaviours.${cls}: "${name}" is a ${own} behaviour; known for ${cls}: ${known.join(", ")}`,
+        );
+        continue;
+      }
+      if (!(typeof w === "number" && Number.isFinite(w) && w >= 0)) {
+        problems.push(`behaviours.${cls}["${name}"] must be a number >= 0`);
+        continue;
+      }
+      total += w;
+    }
+    if (!(total > 0)) problems.push(`behaviours.${cls}: weights must sum to more than 0`);
+  }
+  return problems;
+}
+
+// ---- decisions, one per behaviour ---------------------------------------------------------------
+
+export type Side = "BUY" | "SELL";
+
+/** Lot size of the drill's symbols (BTCUSDT and ETHUSDT stepSize, mock-exchange/defaults.ts). */
+export const LOT = 0.001;
+
+/** Quantity parameter for whole lots (3 decimals, the symbols' step). */
+export function qtyOf(lots: number): string {
+  return (LOT * lots).toFixed(3);
+}
+
+/** A limit price `offsetTicks` away from mid on the passive side (negative: through the touch). */
+export function limitPrice(mid: number, tick: number, side: Side, offsetTicks: number): number {
+  return side === "BUY" ? mid - offsetTicks * tick : mid + offsetTicks * tick;
+}
+
+/**
+ * trader: market and limit orders of 1-10 lots, and cancels of its own resting order. Half the
+ * new orders are MARKET; of the LIMIT ones most are passive quotes 1-20 ticks inside the house
+ * ladder, a fifth priced 5 ticks through the touch (they fill at once).
+ */
+export const TRADER = {
+  /** Chance of cancelling the resting order, when there is one. */
+  cancelP: 0.3,
+  marketP: 0.5,
+  /** Share of LIMIT orders priced through the touch. */
+  crossP: 0.2,
+  crossTicks: 5,
+  passiveMaxTicks: 20,
+  maxLots: 10,
+} as const;
+
+export type TraderAction =
+  | { kind: "cancel" }
+  | { kind: "new"; symbolIndex: number; side: Side; lots: number; market: boolean; offsetTicks: number };
+
+/** The trader's next step (draws in the drill's historical order: cancel?, symbol, side, size, type, price). */
+export function traderAction(rand: () => number, symbolCount: number, hasResting: boolean): TraderAction {
+  if (hasResting && rand() < TRADER.cancelP) return { kind: "cancel" };
+  const symbolIndex = Math.floor(rand() * symbolCount);
+  const side: Side = rand() < 0.5 ? "BUY" : "SELL";
+  const lots = 1 + Math.floor(rand() * TRADER.maxLots);
+  if (rand() < TRADER.marketP) return { kind: "new", symbolIndex, side, lots, market: true, offsetTicks: 0 };
+  const offsetTicks =
+    rand() < TRADER.crossP ? -TRADER.crossTicks : 1 + Math.floor(rand() * TRADER.passiveMaxTicks);
+  return { kind: "new", symbolIndex, side, lots, market: false, offsetTicks };
+}
+
+/**
+ * market-maker: every iteration cancels its quote (if it has one) and posts a new one 1-3 ticks
+ * from mid, post-only (GTX) mostly, so it rests instead of taking; 1-10 lots.
+ */
+export const MAKER = { gtxP: 0.8, maxTicks: 3, maxLots: 10 } as const;
+
+export interface MakerQuote {
+  symbolIndex: number;
+  side: Side;
+  lots: number;
+  offsetTicks: number;
+  timeInForce: "GTX" | "GTC";
+}
+
+export function makerQuote(rand: () => number, symbolCount: number): MakerQuote {
+  const symbolIndex = Math.floor(rand() * symbolCount);
+  const side: Side = rand() < 0.5 ? "BUY" : "SELL";
+  const lots = 1 + Math.floor(rand() * MAKER.maxLots);
+  const offsetTicks = 1 + Math.floor(rand() * MAKER.maxTicks);
+  const timeInForce = rand() < MAKER.gtxP ? "GTX" : "GTC";
+  return { symbolIndex, side, lots, offsetTicks, timeInForce };
+}
+
+/** taker: a MARKET order of 1-10 lots on a random side (it fills against the book at once). */
+export const TAKER = { maxLots: 10 } as const;
+
+export function takerOrder(
+  rand: () => number,
+  symbolCount: number,
+): { symbolIndex: number; side: Side; lots: number } {
+  const symbolIndex = Math.floor(rand() * symbolCount);
+  const side: Side = rand() < 0.5 ? "BUY" : "SELL";
+  const lots = 1 + Math.floor(rand() * TAKER.maxLots);
+  return { symbolIndex, side, lots };
+}
+
+/** A client's view of its position in one symbol, from GET /fapi/v2/positionRisk. */
+export interface PositionView {
+  /** Signed, in contracts (positionAmt). */
+  amount: number;
+  entryPrice: number;
+  markPrice: number;
+  updateTime: number;
+}
+
+/** The row for `symbol` of a positionRisk answer (an array of rows), or undefined. */
+export function positionView(rows: unknown, symbol: string): PositionView | undefined {
+  if (!Array.isArray(rows)) return undefined;
+  for (const r of rows as Array<Record<string, unknown>>) {
+    if (r === null || typeof r !== "object" || r.symbol !== symbol) continue;
+    const amount = Number(r.positionAmt);
+    const entryPrice = Number(r.entryPrice);
+    const markPrice = Number(r.markPrice);
+    const updateTime = Number(r.updateTime);
+    if (![amount, entryPrice, markPrice, updateTime].every(Number.isFinite)) return undefined;
+    return { amount, entryPrice, markPrice, updateTime };
+  }
+  return undefined;
+}
+
+/** Whole lots of a signed position amount (positionAmt is a decimal string of lots). */
+export function lotsOf(amount: number): number {
+  return Math.round(Math.abs(amount) / LOT);
+}
+
+/**
+ * stop-loss-submitter: after reading its position it replaces its stop: a STOP_MARKET
+ * `lossFraction` beyond the entry price, on the closing side. A stop the mark has already passed
+ * would trigger at once (the venue refuses it, -2021), so it goes one tick inside the mark
+ * instead: where a trader already under water puts it.
+ */
+export const STOP_LOSS = { lossFraction: 0.02 } as const;
+
+export interface StopLoss {
+  side: Side;
+  stopTicks: number;
+  /** Reduce-only for the position's size; 0 with closePosition (no position known: close whatever is there). */
+  lots: number;
+}
+
+/**
+ * The stop for a position (amount > 0 long, < 0 short); without one (flat, or the read was
+ * refused) a closePosition stop on a random side of the mark, `lossFraction` away.
+ * @param markTicks the mark in ticks (from the read, or the client's last known mid)
+ */
+export function stopLoss(
+  position: PositionView | undefined,
+  markTicks: number,
+  tick: number,
+  rand: () => number,
+): StopLoss {
+  const f = STOP_LOSS.lossFraction;
+  const lots = position === undefined ? 0 : lotsOf(position.amount);
+  if (position !== undefined && lots > 0) {
+    const entryTicks = position.entryPrice / tick;
+    if (position.amount > 0) {
+      const stopTicks = Math.max(1, Math.min(Math.floor(entryTicks * (1 - f)), markTicks - 1));
+      return { side: "SELL", stopTicks, lots };
+    }
+    return { side: "BUY", stopTicks: Math.max(Math.ceil(entryTicks * (1 + f)), markTicks + 1), lots };
+  }
+  if (rand() < 0.5) return { side: "SELL", stopTicks: Math.max(1, Math.floor(markTicks * (1 - f))), lots: 0 };
+  return { side: "BUY", stopTicks: Math.ceil(markTicks * (1 + f)), lots: 0 };
+}
+
+/** reduce-only-closer: the MARKET order that closes a position (undefined when flat). */
+export function closeOrder(position: PositionView | undefined): { side: Side; lots: number } | undefined {
+  if (position === undefined) return undefined;
+  const lots = lotsOf(position.amount);
+  if (lots === 0) return undefined;
+  return { side: position.amount > 0 ? "SELL" : "BUY", lots };
+}
+
+// ---- Retry-After --------------------------------------------------------------------------------
+
+/**
+ * Wall ms a Retry-After header asks to wait: delay-seconds or an HTTP-date (RFC 9110 10.2.3);
+ * undefined when absent or malformed. The mock sends whole seconds already compressed by the
+ * time scale (its windows and bans are wall time), so no conversion here.
+ */
+export function retryAfterMs(header: string | undefined, nowMs: number): number | undefined {
+  if (header === undefined) return undefined;
+  const text = header.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  if (!Number.isFinite(at) || !/[a-z]/i.test(text)) return undefined;
+  return Math.max(0, at - nowMs);
+}
+
+/**
+ * A session's "blocked until" (wall ms) after a response: a 429 or 418 with Retry-After moves it
+ * to now + Retry-After (never earlier than it was); anything else leaves it.
+ */
+export function blockedUntilMs(
+  previousMs: number,
+  status: number,
+  retryAfter: string | undefined,
+  nowMs: number,
+): number {
+  if (status !== 429 && status !== 418) return previousMs;
+  const waitMs = retryAfterMs(retryAfter, nowMs);
+  if (waitMs === undefined) return previousMs;
+  return Math.max(previousMs, nowMs + waitMs);
+}

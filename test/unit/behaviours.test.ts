@@ -1,0 +1,323 @@
+import { describe, expect, it } from "vitest";
+import {
+  BEHAVIOUR_CLASS,
+  BEHAVIOUR_NAMES,
+  behaviourProblems,
+  blockedUntilMs,
+  classMix,
+  classRequestsPerIteration,
+  classShares,
+  closeOrder,
+  DEFAULT_BEHAVIOUR,
+  limitPrice,
+  lotsOf,
+  makerQuote,
+  pickBehaviour,
+  positionView,
+  qtyOf,
+  retryAfterMs,
+  STOP_LOSS,
+  stopLoss,
+  TRADER,
+  traderAction,
+} from "../../loadtests/lib/behaviours.ts";
+import { planDrill, scaleRates, validateProfile } from "../../loadtests/lib/plan.ts";
+import { PROFILES } from "../../loadtests/profiles/index.ts";
+import { smoke } from "../../loadtests/profiles/smoke.ts";
+import type { Profile } from "../../loadtests/profiles/types.ts";
+import { seededRandom } from "../../mock-exchange/random.ts";
+
+/** A random source that returns the given values in order and fails when asked for more. */
+function scripted(values: number[]): () => number {
+  let i = 0;
+  return () => {
+    if (i >= values.length) throw new Error(`asked for draw ${i + 1}, only ${values.length} scripted`);
+    return values[i++] as number;
+  };
+}
+
+const NO_DRAWS = () => {
+  throw new Error("no draw expected");
+};
+
+describe("behaviour mixes", () => {
+  it("a class without a mix runs its default behaviour and draws nothing to pick it", () => {
+    for (const cls of ["order", "position", "depth"] as const) {
+      const m = classMix(undefined, cls);
+      expect(m.names).toEqual([DEFAULT_BEHAVIOUR[cls]]);
+      expect(pickBehaviour(m, NO_DRAWS)).toBe(DEFAULT_BEHAVIOUR[cls]);
+    }
+    // A mix for another class leaves this one on its default.
+    expect(classMix({ position: { "patient-checker": 1 } }, "order").names).toEqual(["trader"]);
+    // Every default belongs to its class.
+    for (const [cls, name] of Object.entries(DEFAULT_BEHAVIOUR)) expect(BEHAVIOUR_CLASS[name]).toBe(cls);
+  });
+
+  it("normalises weights and picks by cumulative share with one draw", () => {
+    const mix = { order: { taker: 1, "market-maker": 3, trader: 0 } };
+    const m = classMix(mix, "order");
+    // Zero weights drop out; order follows BEHAVIOUR_NAMES.
+    expect(m.names).toEqual(["market-maker", "taker"]);
+    expect(m.cumulative).toEqual([0.75, 1]);
+    expect(classShares(mix, "order")).toEqual([
+      ["market-maker", 0.75],
+      ["taker", 0.25],
+    ]);
+    expect(pickBehaviour(m, scripted([0]))).toBe("market-maker");
+    expect(pickBehaviour(m, scripted([0.7499]))).toBe("market-maker");
+    expect(pickBehaviour(m, scripted([0.75]))).toBe("taker");
+    expect(pickBehaviour(m, scripted([0.999999]))).toBe("taker");
+    // Over many draws the shares come out (seeded: 20,000 picks, 4 sd of a binomial is 0.012).
+    const random = seededRandom(7);
+    let makers = 0;
+    for (let i = 0; i < 20_000; i++) if (pickBehaviour(m, random) === "market-maker") makers++;
+    expect(Math.abs(makers / 20_000 - 0.75)).toBeLessThan(0.012);
+  });
+
+  it("sizes a class by its slowest behaviour (requests sent one after another)", () => {
+    expect(classRequestsPerIteration(undefined, "order")).toBe(2);
+    expect(classRequestsPerIteration(undefined, "position")).toBe(1);
+    expect(classRequestsPerIteration({ order: { trader: 1, "stop-loss-submitter": 0.1 } }, "order")).toBe(3);
+  });
+
+  it("validates: known classes and names, the class a behaviour belongs to, weights >= 0 summing above 0", () => {
+    expect(behaviourProblems(undefined)).toEqual([]);
+    expect(behaviourProblems({ order: { trader: 2, taker: 1 }, position: { "patient-checker": 1 } })).toEqual(
+      [],
+    );
+    const problems = (mix: unknown) => behaviourProblems(mix).join("\n");
+    expect(problems([])).toMatch(/behaviours must be an object/);
+    expect(problems({ account: { trader: 1 } })).toMatch(/behaviours: unknown class "account"; known: order/);
+    expect(problems({ order: 3 })).toMatch(/behaviours\.order must be an object.*known: trader/);
+    expect(problems({ order: { sniper: 1 } })).toMatch(
+      /behaviours\.order: unknown behaviour "sniper"; known for order: trader, market-maker, taker/,
+    );
+    expect(problems({ order: { "patient-checker": 1 } })).toMatch(
+      /behaviours\.order: "patient-checker" is a position behaviour/,
+    );
+    expect(problems({ order: { trader: -1, taker: 1 } })).toMatch(
+      /behaviours\.order\["trader"\] must be a number >= 0/,
+    );
+    expect(problems({ order: { trader: Number.NaN, taker: 1 } })).toMatch(/\["trader"\] must be a number/);
+    expect(problems({ order: { trader: "1" } })).toMatch(/\["trader"\] must be a number/);
+    expect(problems({ depth: { "book-watcher": 0 } })).toMatch(
+      /behaviours\.depth: weights must sum to more than 0/,
+    );
+    expect(problems({ depth: {} })).toMatch(/weights must sum to more than 0/);
+  });
+
+  it("validateProfile reports bad behaviours and watchers, and every library profile is valid", () => {
+    const bad = {
+      ...smoke,
+      behaviours: { order: { sniper: 1 } },
+      watchers: { liquidationStream: { normalPerS: -1, holdS: 0 }, depthStream: {} },
+    } as unknown as Profile;
+    const problems = validateProfile(bad).join("\n");
+    expect(problems).toMatch(/unknown behaviour "sniper"/);
+    expect(problems).toMatch(/watchers\.liquidationStream\.normalPerS must be a number >= 0/);
+    expect(problems).toMatch(/watchers\.liquidationStream\.holdS must be a number > 0/);
+    expect(problems).toMatch(/watchers: unknown watcher "depthStream"/);
+    for (const [name, p] of Object.entries(PROFILES)) expect(validateProfile(p), name).toEqual([]);
+    // smoke stays on the defaults, so the smoke drill and its calibration are what they were.
+    expect(smoke.behaviours).toBeUndefined();
+    expect(smoke.watchers).toBeUndefined();
+  });
+
+  it("every behaviour name belongs to exactly one class", () => {
+    expect(new Set(BEHAVIOUR_NAMES).size).toBe(BEHAVIOUR_NAMES.length);
+    for (const n of BEHAVIOUR_NAMES) expect(["order", "position", "depth"]).toContain(BEHAVIOUR_CLASS[n]);
+  });
+});
+
+describe("decisions", () => {
+  it("trader: draws in the drill's historical order and maps them to an action", () => {
+    // No resting order: no cancel draw. symbol 0.6 -> index 1; side 0.3 -> BUY; size 0.45 -> 5 lots; 0.2 -> MARKET.
+    expect(traderAction(scripted([0.6, 0.3, 0.45, 0.2]), 2, false)).toEqual({
+      kind: "new",
+      symbolIndex: 1,
+      side: "BUY",
+      lots: 5,
+      market: true,
+      offsetTicks: 0,
+    });
+    // Resting order, cancel draw below 0.3: cancel and nothing else drawn.
+    expect(traderAction(scripted([0.29]), 2, true)).toEqual({ kind: "cancel" });
+    // Resting, no cancel (0.3); LIMIT (0.5); 0.1 < crossP: through the touch by 5 ticks.
+    expect(traderAction(scripted([0.3, 0, 0.9, 0.999, 0.5, 0.1]), 2, true)).toEqual({
+      kind: "new",
+      symbolIndex: 0,
+      side: "SELL",
+      lots: 10,
+      market: false,
+      offsetTicks: -TRADER.crossTicks,
+    });
+    // Passive: 1 + floor(0.5 * 20) = 11 ticks inside.
+    const passive = traderAction(scripted([0, 0, 0, 0.9, 0.2, 0.5]), 2, false);
+    expect(passive).toMatchObject({ market: false, offsetTicks: 11, side: "BUY", lots: 1 });
+  });
+
+  it("prices and quantities: ticks from mid on the passive side, whole lots of 0.001", () => {
+    expect(limitPrice(60_000, 0.1, "BUY", 3)).toBeCloseTo(59_999.7, 9);
+    expect(limitPrice(60_000, 0.1, "SELL", 3)).toBeCloseTo(60_000.3, 9);
+    expect(limitPrice(60_000, 0.1, "BUY", -5)).toBeCloseTo(60_000.5, 9);
+    expect(qtyOf(1)).toBe("0.001");
+    expect(qtyOf(10)).toBe("0.010");
+    expect(lotsOf(-0.0029999999)).toBe(3);
+  });
+
+  it("market-maker: quotes 1-3 ticks from mid, post-only mostly", () => {
+    const random = seededRandom(3);
+    let gtx = 0;
+    for (let i = 0; i < 5_000; i++) {
+      const q = makerQuote(random, 2);
+      expect(q.offsetTicks).toBeGreaterThanOrEqual(1);
+      expect(q.offsetTicks).toBeLessThanOrEqual(3);
+      expect(q.lots).toBeGreaterThanOrEqual(1);
+      expect(q.lots).toBeLessThanOrEqual(10);
+      if (q.timeInForce === "GTX") gtx++;
+    }
+    expect(Math.abs(gtx / 5_000 - 0.8)).toBeLessThan(0.03);
+  });
+
+  it("positionView reads a positionRisk row for the symbol", () => {
+    const rows = [
+      { symbol: "ETHUSDT", positionAmt: "0.000", entryPrice: "0.0", markPrice: "3000.00", updateTime: 1 },
+      {
+        symbol: "BTCUSDT",
+        positionAmt: "-0.004",
+        entryPrice: "60010.5",
+        markPrice: "60000.0",
+        updateTime: 42,
+      },
+    ];
+    expect(positionView(rows, "BTCUSDT")).toEqual({
+      amount: -0.004,
+      entryPrice: 60_010.5,
+      markPrice: 60_000,
+      updateTime: 42,
+    });
+    expect(positionView(rows, "SOLUSDT")).toBeUndefined();
+    expect(positionView({ code: -1003 }, "BTCUSDT")).toBeUndefined();
+    expect(positionView([{ symbol: "BTCUSDT", positionAmt: "x" }], "BTCUSDT")).toBeUndefined();
+  });
+
+  it("stop-loss: lossFraction beyond entry on the closing side, never on the wrong side of the mark", () => {
+    const f = STOP_LOSS.lossFraction;
+    const tick = 0.1;
+    // Long 5 lots at 60,000, mark 60,000 (600,000 ticks): SELL stop at 58,800.
+    const long = { amount: 0.005, entryPrice: 60_000, markPrice: 60_000, updateTime: 0 };
+    expect(stopLoss(long, 600_000, tick, NO_DRAWS)).toEqual({
+      side: "SELL",
+      stopTicks: Math.floor(600_000 * (1 - f)),
+      lots: 5,
+    });
+    // The mark already fell below that: one tick under the mark (a stop above it would trigger at once).
+    expect(stopLoss(long, 580_000, tick, NO_DRAWS)).toEqual({ side: "SELL", stopTicks: 579_999, lots: 5 });
+    // Short 2 lots at 60,000: BUY stop at 61,200, or one tick over a mark already above it.
+    const short = { amount: -0.002, entryPrice: 60_000, markPrice: 60_000, updateTime: 0 };
+    expect(stopLoss(short, 600_000, tick, NO_DRAWS)).toEqual({
+      side: "BUY",
+      stopTicks: Math.ceil(600_000 * (1 + f)),
+      lots: 2,
+    });
+    expect(stopLoss(short, 615_000, tick, NO_DRAWS)).toEqual({ side: "BUY", stopTicks: 615_001, lots: 2 });
+    // Flat or unknown: a closePosition stop (lots 0) on a random side of the mark.
+    expect(stopLoss(undefined, 600_000, tick, scripted([0.2]))).toEqual({
+      side: "SELL",
+      stopTicks: 588_000,
+      lots: 0,
+    });
+    const flat = { ...long, amount: 0 };
+    expect(stopLoss(flat, 600_000, tick, scripted([0.7]))).toEqual({
+      side: "BUY",
+      stopTicks: 612_000,
+      lots: 0,
+    });
+  });
+
+  it("reduce-only close: the opposite side for the whole position, nothing when flat", () => {
+    const view = (amount: number) => ({ amount, entryPrice: 1, markPrice: 1, updateTime: 0 });
+    expect(closeOrder(view(0.007))).toEqual({ side: "SELL", lots: 7 });
+    expect(closeOrder(view(-0.003))).toEqual({ side: "BUY", lots: 3 });
+    expect(closeOrder(view(0))).toBeUndefined();
+    expect(closeOrder(undefined)).toBeUndefined();
+  });
+});
+
+describe("Retry-After", () => {
+  const now = Date.UTC(2025, 9, 10, 21, 0, 0);
+
+  it("reads delay-seconds and HTTP-dates, and nothing else", () => {
+    expect(retryAfterMs("3", now)).toBe(3_000);
+    expect(retryAfterMs(" 1 ", now)).toBe(1_000);
+    expect(retryAfterMs("0", now)).toBe(0);
+    expect(retryAfterMs(new Date(now + 5_000).toUTCString(), now)).toBe(5_000);
+    // A date in the past asks for no wait.
+    expect(retryAfterMs(new Date(now - 5_000).toUTCString(), now)).toBe(0);
+    expect(retryAfterMs(undefined, now)).toBeUndefined();
+    expect(retryAfterMs("-1", now)).toBeUndefined();
+    expect(retryAfterMs("1.5", now)).toBeUndefined();
+    expect(retryAfterMs("soon", now)).toBeUndefined();
+  });
+
+  it("a 429 or 418 blocks the session until now + Retry-After, never shortening an earlier block", () => {
+    expect(blockedUntilMs(0, 429, "2", now)).toBe(now + 2_000);
+    expect(blockedUntilMs(0, 418, "120", now)).toBe(now + 120_000);
+    // A later, shorter wait does not shorten a ban.
+    expect(blockedUntilMs(now + 120_000, 429, "1", now + 1_000)).toBe(now + 120_000);
+    // Other statuses and a 429 without the header leave it.
+    expect(blockedUntilMs(now + 500, 200, "9", now)).toBe(now + 500);
+    expect(blockedUntilMs(now + 500, 503, "9", now)).toBe(now + 500);
+    expect(blockedUntilMs(7, 429, undefined, now)).toBe(7);
+  });
+});
+
+describe("the plan: VUs per behaviour and the liquidation watchers' scenario", () => {
+  const budget = 0.84;
+
+  it("without watchers (smoke) the plan has no WebSocket scenario and the classes' VUs are as before", () => {
+    const plan = planDrill(smoke, { timeScale: 60, iterationBudgetS: budget });
+    expect(plan.watchers).toBeUndefined();
+    // smoke's peaks (100x): orders 600/s, positions 1,000/s, depth 400/s; budget x 1.25 headroom.
+    expect(plan.classes.order.preAllocatedVUs).toBe(Math.ceil(600 * budget * 1.25));
+    expect(plan.classes.position.preAllocatedVUs).toBe(Math.ceil(1_000 * budget * 1.25));
+    expect(plan.classes.depth.preAllocatedVUs).toBe(Math.ceil(400 * budget * 1.25));
+  });
+
+  it("watchers follow the phases' multiple (not a class's), hold holdS natural seconds compressed", () => {
+    const profile: Profile = {
+      ...smoke,
+      phases: [
+        { name: "a", durationS: 600, from: 1, to: 1, byClass: { position: { from: 1, to: 1_000 } } },
+        { name: "b", durationS: 600, from: 1, to: 50 },
+      ],
+      watchers: { liquidationStream: { normalPerS: 0.2, holdS: 300 } },
+    };
+    const plan = planDrill(profile, { timeScale: 60, iterationBudgetS: budget });
+    const w = plan.watchers?.liquidationStream;
+    expect(w).toBeDefined();
+    expect(w?.holdWallS).toBe(5);
+    expect(w?.startRatePerMin).toBe(12);
+    expect(w?.stages).toEqual([
+      { target: 12, duration: "10000ms" },
+      { target: 600, duration: "10000ms" },
+    ]);
+    expect(w?.peakRatePerS).toBe(10);
+    // Each connection holds a VU for the hold plus one request's budget.
+    expect(w?.preAllocatedVUs).toBe(Math.ceil(10 * (5 + budget / 2) * 1.25));
+    // --rate-scale scales the watchers with the classes; a rate of 0 means no scenario.
+    expect(
+      planDrill(scaleRates(profile, 0.5), { timeScale: 60, iterationBudgetS: budget }).watchers
+        ?.liquidationStream.peakRatePerS,
+    ).toBe(5);
+    const none: Profile = { ...profile, watchers: { liquidationStream: { normalPerS: 0, holdS: 300 } } };
+    expect(planDrill(none, { timeScale: 60, iterationBudgetS: budget }).watchers).toBeUndefined();
+  });
+
+  it("a class whose behaviours send three requests in a row gets 1.5x the VUs", () => {
+    const mixed: Profile = { ...smoke, behaviours: { order: { trader: 1, "reduce-only-closer": 1 } } };
+    const plan = planDrill(mixed, { timeScale: 60, iterationBudgetS: budget });
+    expect(plan.classes.order.preAllocatedVUs).toBe(Math.ceil(600 * budget * 1.5 * 1.25));
+    expect(plan.classes.position.preAllocatedVUs).toBe(Math.ceil(1_000 * budget * 1.25));
+  });
+});
