@@ -63,6 +63,13 @@ export interface ExchangeConfig {
     banMaxMs: number;
     /** An IP's offences are forgotten this long (natural ms) after its last ban ended. */
     banForgetMs: number;
+    /**
+     * Fewest weight units a drill's compressed weight window may hold, and fewest orders a
+     * compressed order window may hold (limits/window.ts: windows are compressed less than the
+     * time scale rather than round the venue's rate away).
+     */
+    minWindowWeight: number;
+    minWindowOrders: number;
   };
   /** Take the client IP from the first X-Forwarded-For entry (one k6 process stands for many clients). */
   trustProxy: boolean;
@@ -181,6 +188,12 @@ export const EXCHANGE_DEFAULTS: ExchangeConfig = {
     banBaseMs: 120_000,
     banMaxMs: 259_200_000,
     banForgetMs: 86_400_000,
+    // Floors of a compressed window's budget (limits/window.ts): eight position reads of weight 5,
+    // five orders. Both bind from time scale 60 on, so smoke at its own scale is compressed
+    // exactly by the time scale; its 20 s test drill (scale 180) keeps budgets of 40 weight and
+    // 5 orders per window instead of 13.3 and 1.67.
+    minWindowWeight: 40,
+    minWindowOrders: 5,
   },
   trustProxy: false,
   capacity: {

@@ -55,14 +55,17 @@ export class BanList {
   /**
    * @param timeScale natural seconds per wall second (1 = real time)
    * @param originMs where window 0 starts (the exchange's start, as WeightLimiter's)
+   * @param windowCompression the weight window's compression (limits/window.ts; default the time scale)
    */
   constructor(
     private readonly config: BanConfig,
     private readonly timeScale: number,
     private readonly originMs: number,
+    windowCompression = timeScale,
   ) {
-    this.windowMs = 60_000 / timeScale;
-    this.refusalsPerWindow = config.banAfterRefusalsPerMinute / timeScale;
+    // Refusals are counted per weight window, compressed as that window is (window.ts).
+    this.windowMs = 60_000 / windowCompression;
+    this.refusalsPerWindow = config.banAfterRefusalsPerMinute / windowCompression;
     this.forgetMs = config.banForgetMs / timeScale;
   }
 

@@ -1,6 +1,7 @@
 import type { ExchangeConfig } from "../defaults.ts";
 import { BanList } from "./banList.ts";
 import { WeightLimiter } from "./weightLimiter.ts";
+import { limitWindowCompression } from "./window.ts";
 
 /**
  * Everything decided per client IP, in one call and one order, so the mock exchange
@@ -37,8 +38,10 @@ export class IpLimiter {
    * @param originMs where window 0 starts (the exchange's start)
    */
   constructor(limits: ExchangeConfig["limits"], timeScale: number, originMs: number) {
-    this.weight = new WeightLimiter(limits.weightPerMinute, timeScale, originMs);
-    this.bans = new BanList(limits, timeScale, originMs);
+    // Windows compress by the time scale down to the budgets' floor (window.ts); bans by the time scale.
+    const compression = limitWindowCompression(limits, timeScale);
+    this.weight = new WeightLimiter(limits.weightPerMinute, compression, originMs);
+    this.bans = new BanList(limits, timeScale, originMs, compression);
   }
 
   /** The venue's weight limit per (natural) minute, as exchangeInfo and -1003 state it. */

@@ -13,9 +13,9 @@
  *
  * Both windows are slow loops compressed by the time scale with their budgets, as WeightLimiter's
  * (read its comment): the limits' rates (orders per second) are the venue's, windows are aligned
- * to the exchange's clock origin so a re-run meets the same boundaries. Budgets may then be
- * fractional (300 per 10 s at scale 180: 1.67 per 55.6 ms window): a count is allowed while it
- * stays at or under the budget.
+ * to the exchange's clock origin so a re-run meets the same boundaries. The compression stops
+ * where a budget would fall below its floor (window.ts); budgets may still be fractional: a count
+ * is allowed while it stays at or under the budget.
  */
 
 interface AccountWindows {
@@ -60,7 +60,8 @@ export class OrderCountLimiter {
   /**
    * @param ordersPer10s the venue's limit per natural 10 seconds
    * @param ordersPerMinute the venue's limit per natural minute
-   * @param timeScale natural seconds per wall second (1 = real time)
+   * @param timeScale how far the windows are compressed: natural seconds per wall second (1 = real
+   *   time; a drill passes limitWindowCompression, window.ts)
    * @param originMs where window 0 starts (the exchange's start)
    */
   constructor(

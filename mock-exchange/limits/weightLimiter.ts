@@ -7,7 +7,7 @@
  * The one-minute window is a slow loop: a drill compresses it by its time scale, and the budget
  * with it, so the limit's rate (weight per second) is the venue's while a client locked out
  * for the rest of a natural minute is locked out for the same share of the compressed minute
- * (design.md "Two clocks"). Windows are aligned to the exchange's clock origin so that a re-run
+ * (design.md "Two clocks"; limits/window.ts caps the compression so budgets keep a floor). Windows are aligned to the exchange's clock origin so that a re-run
  * meets the same boundaries.
  */
 
@@ -34,7 +34,8 @@ export class WeightLimiter {
 
   /**
    * @param weightPerMinute the venue's limit per natural minute
-   * @param timeScale natural seconds per wall second (1 = real time)
+   * @param timeScale how far the window is compressed: natural seconds per wall second (1 = real
+   *   time; a drill passes limitWindowCompression, window.ts)
    * @param originMs where window 0 starts (the exchange's start)
    */
   constructor(
