@@ -1,3 +1,4 @@
+import { type SigningKey, signingKey } from "./api/auth.ts";
 import { ApiError, ERR, type ExchangeErrorSpec, errorBody } from "./api/errors.ts";
 import { formatUnits, Params } from "./api/params.ts";
 import { DEPTH_LIMITS, type RouteName } from "./api/routes.ts";
@@ -169,6 +170,8 @@ export class Venue {
   private readonly accountByKey = new Map<string, number>();
   /** Secret by accountId (index 0, the house account, has none). */
   private readonly secrets: string[] = [""];
+  /** The secrets as HMAC keys, made on first use (signingKeyOf). */
+  private readonly signingKeys: SigningKey[] = [];
   private exchangeInfoTail: string | undefined;
   private readonly symbolIndex = new Map<string, number>();
   private readonly random: Random;
@@ -254,6 +257,16 @@ export class Venue {
   /** The HMAC secret of an account returned by accountForKey. */
   secretOf(accountId: number): string {
     return this.secrets[accountId] as string;
+  }
+
+  /** secretOf prepared for verifySigned (api/auth.ts signingKey), made on first use. */
+  signingKeyOf(accountId: number): SigningKey {
+    let key = this.signingKeys[accountId];
+    if (key === undefined) {
+      key = signingKey(this.secretOf(accountId));
+      this.signingKeys[accountId] = key;
+    }
+    return key;
   }
 
   spec(symbol: string): SymbolSpec {

@@ -164,6 +164,15 @@ export function failedShare(run: LoadRun): number {
 
 /** Same settings for both servers: 10 connections, one request in flight each, 2 s warm-up, 10 s measured. */
 export const HTTP_BENCH = {
+  /**
+   * 10 saturates both servers on the 2-core box when nothing else runs (measured 2026-11-30,
+   * both sides' CPU over the run): the exchange at 1.00 core (24k orders/s), the bare server at
+   * 0.90 core with autocannon at 0.85 (65k/s). More connections add no throughput and cost
+   * autocannon more per request: at 25, 22k and 64k/s; at 50, 16k and 61k/s (autocannon at
+   * 0.98 core, 16 us per request instead of 13). On a busy box neither side gets a full core at
+   * any count and the ratio moves with the load (0.35 quiet, up to ~0.5 when the two processes
+   * share one core).
+   */
   connections: 10,
   pipelining: 1,
   warmUpS: 2,

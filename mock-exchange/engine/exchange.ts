@@ -1231,12 +1231,15 @@ export class Exchange {
 
   /** applyFillToPosition, keeping the wallet's count of positions and its at-risk bit. */
   private fillPosition(account: AccountSymbol, signedLots: number, priceTicks: number, now: number): void {
-    const before = account.position.amountLots;
-    applyFillToPosition(account.position, signedLots, priceTicks, now);
-    const after = account.position.amountLots;
+    const position = account.position;
+    const before = position.amountLots;
+    applyFillToPosition(position, signedLots, priceTicks, now);
+    const after = position.amountLots;
     if ((before === 0) === (after === 0)) return;
-    account.wallet.openPositions += after === 0 ? -1 : 1;
-    this.updateRisk(account.wallet);
+    const w = account.wallet;
+    w.openPositions += after === 0 ? -1 : 1;
+    // An unchecked wallet's bit is never set; createAccount sets it if positions are open then.
+    if (w.checked) this.updateRisk(w);
   }
 
   private updateRisk(w: Wallet): void {
