@@ -1,8 +1,9 @@
 /**
  * The drill: one open-model scenario per traffic class, driven by a burst profile. Each iteration
- * runs one behaviour of the class, picked by the profile's mix (loadtests/scenarios/, one file
- * each; without a mix the class's default); liquidation-stream watchers, when the profile has
- * them, are a scenario of their own (WebSocket connections).
+ * runs its client's behaviour in the class (loadtests/scenarios/, one file each): the profile's
+ * mix splits the clients, not the iterations (clientBehaviour; without a mix every client runs
+ * the class's default); liquidation-stream watchers, when the profile has them, are a scenario
+ * of their own (WebSocket connections).
  * Run natively by k6 (TypeScript, relative imports with extensions). Plain k6 reproduces a run:
  *   k6 run -e STAMPEDE_BASE_URL=http://127.0.0.1:PORT -e STAMPEDE_PROFILE=smoke loadtests/drill.ts
  *
@@ -17,7 +18,13 @@ import http, { type RefinedParams, type RefinedResponse, type ResponseType } fro
 import { Counter } from "k6/metrics";
 import { seededRandom } from "../mock-exchange/random.ts";
 import type { TrafficClass } from "../reports/model.ts";
-import { blockedUntilMs, classMix, LIQUIDATION_WATCHER, pickBehaviour } from "./lib/behaviours.ts";
+import {
+  type BehaviourName,
+  blockedUntilMs,
+  classMix,
+  clientBehaviour,
+  LIQUIDATION_WATCHER,
+} from "./lib/behaviours.ts";
 import { planDrill, scaleRates } from "./lib/plan.ts";
 import { rejectReason } from "./lib/reasons.ts";
 import { PROFILES } from "./profiles/index.ts";
@@ -159,6 +166,7 @@ const sessionState: SessionState = {
   stops: {},
   positions: {},
   blockedUntilMs: 0,
+  refusedInARow: 0,
 };
 
 /** This VU's client number, distinct across generators. */
@@ -275,13 +283,23 @@ const MIX: Record<TrafficClass, ReturnType<typeof classMix>> = {
   depth: classMix(profile.behaviours, "depth"),
 };
 
+// This VU's behaviour per class: its client's (a VU runs one scenario, so in practice one class).
+const vuBehaviour: Partial<Record<TrafficClass, BehaviourName>> = {};
+
 /**
- * One iteration of a class: a behaviour picked by the profile's mix (no random draw when the
- * class has one), set as the VU's `behaviour` tag so every sample of the iteration carries it
- * (requests, rejects, stale reads, skips), then run.
+ * One iteration of a class: k6 hands it to any free VU of the class's scenario, and the VU's
+ * client (clientKey(), fixed) decides the behaviour, so all VUs of a client behave alike and
+ * what the venue does to the client's IP (429s, a 418 ban) falls on one kind of client. Nothing
+ * is drawn to choose it, so the default mix sends the requests it did before behaviours. The
+ * behaviour is the VU's `behaviour` tag, so every sample of the iteration carries it (requests,
+ * rejects, stale reads, skips).
  */
 function iterate(cls: TrafficClass, data: SetupData): void {
-  const name = pickBehaviour(MIX[cls], rand);
+  let name = vuBehaviour[cls];
+  if (name === undefined) {
+    name = clientBehaviour(MIX[cls], clientKey() % data.accounts.length, data.accounts.length);
+    vuBehaviour[cls] = name;
+  }
   exec.vu.metrics.tags.behaviour = name;
   RUN_BEHAVIOUR[name](sessionOf(data));
 }

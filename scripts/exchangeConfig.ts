@@ -11,16 +11,15 @@ import { StampedeError } from "./errors.ts";
 
 export type Scale = "drill" | "production";
 
-/**
- * The IP-ban trigger drills run with: out of reach. A drill's clients (loadtests/drill.ts) never
- * honour Retry-After, so at the venue's trigger (EXCHANGE_DEFAULTS.limits, limits/banList.ts)
- * every client of a 100x profile is banned for most of the burst, escalating 2, 4, 8, 16 natural
- * minutes: in the per-request simulation of smoke ~93% of all requests become instant 418s, the
- * burst's p99 falls below normal load's, stale reads vanish and the strategies become
- * indistinguishable. Until the drill's clients back off, drills and their simulations measure
- * the capacity model behind the weight and order limits; delete this override to ban them.
+/*
+ * IP bans (mock-exchange/limits/banList.ts) are the venue's own: drills and their simulations
+ * run with EXCHANGE_DEFAULTS.limits, trigger included. Clients that ignore Retry-After
+ * (panicked-checker, and every order and depth behaviour) keep sending after their 429s and are
+ * banned (418) once their IP collects more refusals in a weight window than the trigger allows;
+ * behaviour belongs to the client (loadtests/lib/behaviours.ts clientBehaviour), so a ban falls
+ * on one kind of client. A profile sets how hard that bites through its clients: the load per
+ * client IP against the IP's budget (loadtests/profiles/smoke.ts).
  */
-export const DRILL_BAN_AFTER_REFUSALS_PER_MINUTE = 1e12;
 
 export interface ExchangeConfigOptions {
   timeScale: number;
@@ -64,7 +63,6 @@ export function exchangeConfigFor(profile: Profile, opts: ExchangeConfigOptions)
     seed: opts.seed,
     trustProxy: true,
     accounts,
-    limits: { ...EXCHANGE_DEFAULTS.limits, banAfterRefusalsPerMinute: DRILL_BAN_AFTER_REFUSALS_PER_MINUTE },
     capacity,
     replica,
     faults: profile.faults ?? [],

@@ -6,9 +6,10 @@ import { TRAFFIC_CLASSES, type TrafficClass } from "../../reports/model.ts";
  * (scripts/simulate/behaviour.ts) derives its request mix from the same constants, and
  * test/unit/simulate.test.ts runs these decision functions to check that the two agree.
  *
- * A profile gives each class a mix of behaviours (weights); every iteration of the class's
- * scenario picks one by weight. Without a mix a class runs its default behaviour, which is the
- * traffic the drill sent before behaviours existed (same requests, same random draws).
+ * A profile gives each class a mix of behaviours (weights) that splits the clients: a client's
+ * behaviour in a class is fixed (clientBehaviour), whichever of its VUs runs an iteration.
+ * Without a mix a class runs its default behaviour, which is the traffic the drill sent before
+ * behaviours existed (same requests, same random draws).
  */
 
 /** Every behaviour and the class whose scenario runs it. */
@@ -57,6 +58,13 @@ export const REQUESTS_PER_ITERATION: Record<BehaviourName, number> = {
   "book-watcher": 1,
 };
 
+/**
+ * panicked-checker: a read refused at once (429 or 418) is sent again at once, this many times
+ * at most: the user hits refresh on the error. Refusals the venue answers late (a queue timeout)
+ * are not retried, so a retry never holds its VU: REQUESTS_PER_ITERATION counts the first read.
+ */
+export const PANICKED = { retries: 1 } as const;
+
 /** Behaviours that wait out a Retry-After (429/418) instead of sending. */
 export const HONOURS_RETRY_AFTER: Readonly<Record<BehaviourName, boolean>> = {
   trader: false,
@@ -98,28 +106,45 @@ export function classMix(mix: BehaviourMix | undefined, cls: TrafficClass): Clas
   return { names, cumulative };
 }
 
-/** Each behaviour's share of the class's iterations. */
-export function classShares(
-  mix: BehaviourMix | undefined,
-  cls: TrafficClass,
-): Array<[BehaviourName, number]> {
-  const m = classMix(mix, cls);
-  return m.names.map((name, i) => [
-    name,
-    (m.cumulative[i] as number) - (i === 0 ? 0 : (m.cumulative[i - 1] as number)),
-  ]);
-}
-
 /**
- * One behaviour by weight. A class with one behaviour draws nothing, so the default mix consumes
- * the random stream exactly as the drill did before behaviours (the same requests for a seed).
+ * The behaviour client `index` of `clients` runs in a class: the one whose cumulative-weight
+ * interval holds (index + 0.5) / clients, the mix in BEHAVIOUR_NAMES order. Stratified, so N
+ * clients split as close to the weights as whole clients allow (each behaviour within one client
+ * of its weight x N), the same clients always get the same behaviour, and nothing is drawn: a
+ * class with one behaviour gives it to every client, and the default mix leaves the random
+ * stream as the drill drew it before behaviours (the same requests for a seed). The order is the
+ * same in every class: a mix's first behaviour takes the lowest-numbered clients, so the first
+ * behaviours of two classes' mixes fall on the same clients.
+ *
+ * Behaviour belongs to the client, not to an iteration: a client is one API key and one IP
+ * (loadtests/drill.ts), so what the venue does to an IP (429s, a 418 ban) falls on the kind of
+ * client that earned it, not on every client some of whose iterations ignored Retry-After.
  */
-export function pickBehaviour(m: ClassMix, rand: () => number): BehaviourName {
-  if (m.names.length === 1) return m.names[0] as BehaviourName;
-  const u = rand();
+export function clientBehaviour(m: ClassMix, index: number, clients: number): BehaviourName {
+  if (m.names.length === 1 || clients <= 0) return m.names[0] as BehaviourName;
+  const u = (index + 0.5) / clients;
   for (let i = 0; i < m.cumulative.length; i++)
     if (u < (m.cumulative[i] as number)) return m.names[i] as BehaviourName;
   return m.names[m.names.length - 1] as BehaviourName;
+}
+
+/** How many of `clients` clients run each behaviour of the class (clientBehaviour's split), in `m.names` order. */
+export function clientCounts(m: ClassMix, clients: number): number[] {
+  const counts = m.names.map(() => 0);
+  for (let i = 0; i < clients; i++) {
+    const k = m.names.indexOf(clientBehaviour(m, i, clients));
+    counts[k] = (counts[k] as number) + 1;
+  }
+  return counts;
+}
+
+/**
+ * Each behaviour's share of `clients` clients (clientCounts / clients), which is also its share
+ * of the class's iterations: every client gets the same share of them (loadtests/drill.ts).
+ */
+export function clientShares(m: ClassMix, clients: number): Array<[BehaviourName, number]> {
+  const counts = clientCounts(m, clients);
+  return m.names.map((name, i) => [name, (counts[i] as number) / Math.max(1, clients)]);
 }
 
 /** Requests an iteration of the class may send one after another, over its mix (at least 1). */
@@ -331,6 +356,23 @@ export function closeOrder(position: PositionView | undefined): { side: Side; lo
   return { side: position.amount > 0 ? "SELL" : "BUY", lots };
 }
 
+/**
+ * reduce-only-closer's order after a served read: the reduce-only close of the position it read,
+ * or, flat, a MARKET order of 1-10 lots on a random side that re-enters (the position it closes
+ * next time). Behaviour belongs to the client (clientBehaviour), so nothing else on the closer's
+ * account opens positions: without re-entering, a closer would close once and then only read.
+ * Draws (side, size) only when flat.
+ */
+export function closerOrder(
+  position: PositionView | undefined,
+  rand: () => number,
+): { side: Side; lots: number; reduceOnly: boolean } {
+  const close = closeOrder(position);
+  if (close !== undefined) return { ...close, reduceOnly: true };
+  const side: Side = rand() < 0.5 ? "BUY" : "SELL";
+  return { side, lots: 1 + Math.floor(rand() * TAKER.maxLots), reduceOnly: false };
+}
+
 // ---- Retry-After --------------------------------------------------------------------------------
 
 /**
@@ -349,16 +391,35 @@ export function retryAfterMs(header: string | undefined, nowMs: number): number 
 
 /**
  * A session's "blocked until" (wall ms) after a response: a 429 or 418 with Retry-After moves it
- * to now + Retry-After (never earlier than it was); anything else leaves it.
+ * to now + Retry-After x 2^min(refusedBefore, PATIENT.maxDoublings) (never earlier than it was);
+ * anything else leaves it. `refusedBefore`: the session's refusals in a row before this one (0,
+ * the default: Retry-After as sent).
  */
 export function blockedUntilMs(
   previousMs: number,
   status: number,
   retryAfter: string | undefined,
   nowMs: number,
+  refusedBefore = 0,
 ): number {
   if (status !== 429 && status !== 418) return previousMs;
   const waitMs = retryAfterMs(retryAfter, nowMs);
   if (waitMs === undefined) return previousMs;
-  return Math.max(previousMs, nowMs + waitMs);
+  return Math.max(previousMs, nowMs + waitMs * backoffFactor(refusedBefore));
+}
+
+/**
+ * patient-checker's back-off: it waits Retry-After, doubled for every refusal in a row before
+ * this one, up to 2^maxDoublings times (the exponential back-off clients combine with
+ * Retry-After). Retry-After alone would not make it patient in a drill: the weight window is a
+ * compressed natural minute (1 wall s at smoke's scale, limits/window.ts), so Retry-After is 1 s,
+ * while at a burst's peak a VU's next iteration comes about 1.05 s later anyway (the planner's
+ * VUs: peak rate x budget x 1.25, loadtests/lib/plan.ts): honouring it would skip nothing, and
+ * the client's IP would collect a refusal per session per window like a panicked one.
+ */
+export const PATIENT = { maxDoublings: 3 } as const;
+
+/** 2^min(refusedBefore, PATIENT.maxDoublings): what a patient session multiplies Retry-After by. */
+export function backoffFactor(refusedBefore: number): number {
+  return 2 ** Math.min(Math.max(0, refusedBefore), PATIENT.maxDoublings);
 }

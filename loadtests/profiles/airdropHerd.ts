@@ -13,9 +13,9 @@ import type { Profile } from "./types.ts";
  * act per member of the herd. At time scale 15 the natural 36 minutes last ~2.4 wall minutes.
  */
 /**
- * The herd is panicked checkers (loadtests/lib/behaviours.ts): 80% read again whatever the venue
- * answers, 20% honour Retry-After and skip while told to wait (stampede_backoff_skips). Few are
- * told to wait here: at 250x each of the 250 clients reads 6 times a second, inside its IP budget
+ * The herd is panicked checkers (loadtests/lib/behaviours.ts; the weights split the clients): 200
+ * of the 250 read again whatever the venue answers, 50 honour Retry-After and skip while told to
+ * wait (stampede_backoff_skips). Few are told to wait here, and none is banned: at 250x each of the 250 clients reads 6 times a second, inside its IP budget
  * (2,400 weight a minute is 8 reads a second), so the herd is refused by the read tier's queue
  * (503 timeouts, which carry no Retry-After), not by the rate limit: back-off does not save a
  * venue from a herd that stays within its limits.

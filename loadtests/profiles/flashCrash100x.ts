@@ -12,17 +12,25 @@ import type { Profile } from "./types.ts";
  * minutes; the one-minute ramp is 2 wall seconds.
  */
 /**
- * Order flow in the crash (loadtests/lib/behaviours.ts): takers hitting the book at market (50%),
- * market makers cancelling and re-posting their quotes (30%), ordinary traders (20%).
+ * Who trades in the crash (loadtests/lib/behaviours.ts; the weights split the clients): takers
+ * hitting the book at market (50 of the 100 clients), market makers cancelling and re-posting
+ * their quotes (30), ordinary traders (20); position reads as in smoke, a quarter of the clients
+ * panicked (their IPs banned for most of the plateau) and the rest patient. 100 clients, like
+ * smoke, keep a patient client's IP within reach of its weight budget, so the takers' fills still
+ * reach a replica that falls behind (stale reads) and the plateau's p99 still sits on the queue
+ * timeout; with every client panicked or 64 clients every IP is banned and both vanish.
  */
 export const flashCrash100x: Profile = {
   name: "flash-crash-100x",
   description:
     "10 min normal, every class to 100x within 1 min, 20 min plateau, 30 min decay, 10 min after: ~2.4 wall minutes at time scale 30.",
   normalRatePerS: { order: 6, position: 10, depth: 4 },
-  clients: 64,
+  clients: 100,
   defaultTimeScale: 30,
-  behaviours: { order: { taker: 0.5, "market-maker": 0.3, trader: 0.2 } },
+  behaviours: {
+    order: { taker: 0.5, "market-maker": 0.3, trader: 0.2 },
+    position: { "patient-checker": 0.75, "panicked-checker": 0.25 },
+  },
   phases: [
     { name: "normal", durationS: 600, from: 1, to: 1 },
     { name: "crash", durationS: 60, from: 1, to: 100 },

@@ -14,10 +14,11 @@ import type { Profile } from "./types.ts";
  * last ~3.5 wall minutes.
  */
 /**
- * The spam is quote stuffing (loadtests/lib/behaviours.ts): 70% of order iterations are market
- * makers cancelling and re-posting post-only quotes near the touch (a cancel and a new order each,
- * neither filling at once), 30% ordinary traders. Priority shedding sheds the new quotes first;
- * every cancel, the spammers' own included, is priority traffic.
+ * The spam is quote stuffing (loadtests/lib/behaviours.ts; the weights split the clients): 70% of
+ * the clients are market makers cancelling and re-posting post-only quotes near the touch (a
+ * cancel and a new order each, neither filling at once), 30% ordinary traders. Priority shedding
+ * sheds the new quotes first; every cancel, the spammers' own included, is priority traffic. New
+ * orders weigh nothing on the IP budget, so the spammers stay within it and are never banned.
  */
 export const spamFlood: Profile = {
   name: "spam-flood",

@@ -54,8 +54,10 @@ export interface Profile {
   production?: ProductionScale;
   /**
    * Who sends each class's traffic: per class, behaviours with relative weights
-   * (loadtests/lib/behaviours.ts); every iteration picks one. A class without a mix runs its
-   * default (order: trader, position: panicked-checker, depth: book-watcher).
+   * (loadtests/lib/behaviours.ts) that split the clients, each client keeping its behaviour
+   * (clientBehaviour: a weight of 0.25 is a quarter of the clients, rounded to whole clients). A
+   * class without a mix runs its default (order: trader, position: panicked-checker, depth:
+   * book-watcher).
    */
   behaviours?: BehaviourMix;
   /** Clients that hold WebSocket streams open, besides the request traffic. */

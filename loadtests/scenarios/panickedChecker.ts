@@ -1,10 +1,17 @@
-import { readPosition } from "./readPosition.ts";
-import type { DrillSymbol, Session } from "./session.ts";
+import { PANICKED } from "../lib/behaviours.ts";
+import { type DrillSymbol, ENDPOINT, type Session } from "./session.ts";
 
 /**
- * panicked-checker: reads its position again and again, whatever the venue answers; a 429's
- * Retry-After is ignored, so past the tolerated refusals its IP is banned (418).
+ * panicked-checker: reads its position again and again, whatever the venue answers: a 429's
+ * Retry-After is ignored, and a read refused at once (429 or 418) is sent again at once
+ * (PANICKED.retries times at most). Past the refusals its IP may collect in a weight window
+ * (mock-exchange/limits/banList.ts) the IP is banned (418), and while banned it keeps asking.
  */
 export function panickedChecker(s: Session): void {
-  readPosition(s, (s.symbols[Math.floor(s.rand() * s.symbols.length)] as DrillSymbol).symbol);
+  const symbol = (s.symbols[Math.floor(s.rand() * s.symbols.length)] as DrillSymbol).symbol;
+  for (let attempt = 0; attempt <= PANICKED.retries; attempt++) {
+    const res = s.signedGet("position", ENDPOINT.positionRisk, "/fapi/v2/positionRisk", `symbol=${symbol}`);
+    if (s.served(res, "position", ENDPOINT.positionRisk)) return;
+    if (res.status !== 429 && res.status !== 418) return;
+  }
 }

@@ -1,19 +1,21 @@
-import { closeOrder, positionView, qtyOf } from "../lib/behaviours.ts";
+import { closerOrder, positionView, qtyOf } from "../lib/behaviours.ts";
 import { orderAck, readPosition } from "./readPosition.ts";
 import { type DrillSymbol, ENDPOINT, type Session } from "./session.ts";
 
 /**
  * reduce-only-closer: reads its position and, when it has one, closes it with a reduce-only
- * MARKET order (which passes priority shedding), then reads the position back after the fill.
- * A refused read leaves it not knowing what to close: it sends nothing more.
+ * MARKET order (which passes priority shedding); flat, it re-enters with a MARKET order of 1-10
+ * lots (closerOrder: nothing else on its account opens positions). It reads the position back
+ * after the fill. A refused read leaves it not knowing what it holds: it sends nothing more.
  */
 export function reduceOnlyCloser(s: Session): void {
   const sym = s.symbols[Math.floor(s.rand() * s.symbols.length)] as DrillSymbol;
   const read = readPosition(s, sym.symbol);
   if (read === undefined) return;
-  const close = closeOrder(positionView(read.json(), sym.symbol));
-  if (close === undefined) return;
-  const body = `symbol=${sym.symbol}&side=${close.side}&quantity=${qtyOf(close.lots)}&type=MARKET&reduceOnly=true`;
+  const o = closerOrder(positionView(read.json(), sym.symbol), () => s.rand());
+  const body =
+    `symbol=${sym.symbol}&side=${o.side}&quantity=${qtyOf(o.lots)}&type=MARKET` +
+    (o.reduceOnly ? "&reduceOnly=true" : "");
   const res = s.signedPost("order", ENDPOINT.newOrder, "/fapi/v1/order", body);
   if (!s.served(res, "order", ENDPOINT.newOrder)) return;
   const ack = orderAck(res);

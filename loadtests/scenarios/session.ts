@@ -42,6 +42,8 @@ export interface SessionState {
   positions: Record<string, PositionView>;
   /** Wall ms until which the venue asked this session to wait (Retry-After of a 429/418). */
   blockedUntilMs: number;
+  /** patient-checker: its 429/418s in a row (a served read resets it), for its back-off. */
+  refusedInARow: number;
 }
 
 export interface Session {

@@ -1,8 +1,11 @@
 import {
   type BehaviourMix,
   type BehaviourName,
-  classShares,
+  classMix,
+  clientBehaviour,
+  clientShares,
   HONOURS_RETRY_AFTER,
+  PANICKED,
   TRADER,
 } from "../../loadtests/lib/behaviours.ts";
 import type { TrafficClass } from "../../reports/model.ts";
@@ -82,10 +85,15 @@ export interface SimStep {
   options: ReadonlyArray<{ p: number; request: SimRequest }>;
   /** Sent only when the previous step's request was served (the closer needs its position). */
   onlyIfServed: boolean;
+  /** Sent only when the previous step's request was refused at once by the limits (429 or 418): a retry. */
+  onlyIfLimited: boolean;
 }
 
 /** An iteration: steps sent one after another, each after the previous response. */
 export interface SimBehaviour {
+  name: BehaviourName;
+  /** The class whose scenario runs it (its sessions are that class's VUs). */
+  cls: TrafficClass;
   steps: readonly SimStep[];
   /** Waits out Retry-After instead of sending (patient-checker). */
   honoursRetryAfter: boolean;
@@ -129,44 +137,31 @@ export const MAKER_REQUOTE_SHARE = 1;
 /** stop-loss-submitter: share of iterations that replace a working stop (as MAKER_REQUOTE_SHARE: 1, an upper bound). */
 export const STOP_REPLACE_SHARE = 1;
 /**
- * A fill that flattens an open position exactly: the opposite side (1/2) with the position's
- * size in lots, 1-10 drawn uniformly (1/10), for positions of at most 10 lots, which most are
- * between a closer's visits.
+ * reduce-only-closer: share of its served reads after which it closes (closerOrder,
+ * loadtests/lib/behaviours.ts); after the others it is flat and re-enters at market. Its account
+ * has no other flow (behaviour belongs to the client), so per symbol it alternates: re-enter,
+ * close, re-enter, ...: a half. Ignored: the replica's lag (a read older than the closer's last
+ * fill re-enters twice, or sends a close the venue refuses, -2022) and refused orders (which
+ * leave the position as it was, so the alternation only waits).
  */
-const FLATTEN_SHARE = 0.5 / TRADER.maxLots;
+export const CLOSER_CLOSE_SHARE = 0.5;
 
-/**
- * reduce-only-closer: share of its served position reads that show a position to close. A
- * client's position in a symbol is opened by a fill of the class's other behaviours while flat,
- * and closed by a closer or a fill that flattens it, at rates in the ratio of the behaviours'
- * shares (every behaviour picks its symbol alike): open with probability f / (f + c + f x
- * FLATTEN_SHARE) for f fills and c closes per iteration. Ignored: stops that trigger, and the
- * replica's lag (a closer acting on a stale view sends a close the venue refuses, -2022).
- */
-export function closerOpenShare(mix: BehaviourMix | undefined): number {
-  let fills = 0;
-  let closes = 0;
-  for (const [name, share] of classShares(mix, "order")) {
-    if (name === "reduce-only-closer") closes += share;
-    else fills += share * fillsPerIteration(BASE_BEHAVIOURS[name]);
-  }
-  return fills > 0 ? fills / (fills + closes + fills * FLATTEN_SHARE) : 0;
-}
+const step = (options: SimStep["options"], onlyIfServed = false): SimStep => ({
+  options,
+  onlyIfServed,
+  onlyIfLimited: false,
+});
+const retry = (request: SimRequest): SimStep => ({
+  options: [{ p: 1, request }],
+  onlyIfServed: false,
+  onlyIfLimited: true,
+});
 
-function fillsPerIteration(b: SimBehaviour): number {
-  let fills = 0;
-  for (const st of b.steps) for (const o of st.options) fills += o.p * o.request.fillShare;
-  return fills;
-}
-
-const step = (options: SimStep["options"], onlyIfServed = false): SimStep => ({ options, onlyIfServed });
-
-/**
- * Every behaviour as the requests of one iteration (loadtests/scenarios/<behaviour>.ts); the
- * closer's close is sent with probability 1 here, its share of a mix is `closerOpenShare`.
- */
-const BASE_BEHAVIOURS: Readonly<Record<BehaviourName, SimBehaviour>> = {
+/** Every behaviour as the requests of one iteration (loadtests/scenarios/<behaviour>.ts). */
+export const SIM_BEHAVIOURS: Readonly<Record<BehaviourName, SimBehaviour>> = {
   trader: {
+    name: "trader",
+    cls: "order",
     steps: [
       step([
         { p: CANCEL_SHARE, request: CANCEL },
@@ -177,6 +172,8 @@ const BASE_BEHAVIOURS: Readonly<Record<BehaviourName, SimBehaviour>> = {
   },
   // Post-only quotes 1-3 ticks from mid rest: none fills at once.
   "market-maker": {
+    name: "market-maker",
+    cls: "order",
     steps: [
       step([{ p: MAKER_REQUOTE_SHARE, request: CANCEL }]),
       step([{ p: 1, request: newOrder(0, false) }]),
@@ -185,11 +182,15 @@ const BASE_BEHAVIOURS: Readonly<Record<BehaviourName, SimBehaviour>> = {
   },
   // MARKET orders of 1-10 lots against a house ladder of 5,000 lots per level fill.
   taker: {
+    name: "taker",
+    cls: "order",
     steps: [step([{ p: 1, request: newOrder(1, false) }])],
     honoursRetryAfter: HONOURS_RETRY_AFTER.taker,
   },
   // Stops wait for their trigger: none fills at once.
   "stop-loss-submitter": {
+    name: "stop-loss-submitter",
+    cls: "order",
     steps: [
       step([{ p: 1, request: READ }]),
       step([{ p: STOP_REPLACE_SHARE, request: CANCEL }]),
@@ -198,18 +199,36 @@ const BASE_BEHAVIOURS: Readonly<Record<BehaviourName, SimBehaviour>> = {
     honoursRetryAfter: HONOURS_RETRY_AFTER["stop-loss-submitter"],
   },
   "reduce-only-closer": {
-    steps: [step([{ p: 1, request: READ }]), step([{ p: 1, request: newOrder(1, true) }], true)],
+    name: "reduce-only-closer",
+    cls: "order",
+    steps: [
+      step([{ p: 1, request: READ }]),
+      step(
+        [
+          { p: CLOSER_CLOSE_SHARE, request: newOrder(1, true) },
+          { p: 1 - CLOSER_CLOSE_SHARE, request: newOrder(1, false) },
+        ],
+        true,
+      ),
+    ],
     honoursRetryAfter: HONOURS_RETRY_AFTER["reduce-only-closer"],
   },
+  // A read refused at once is sent again at once (PANICKED.retries).
   "panicked-checker": {
-    steps: [step([{ p: 1, request: READ }])],
+    name: "panicked-checker",
+    cls: "position",
+    steps: [step([{ p: 1, request: READ }]), ...Array.from({ length: PANICKED.retries }, () => retry(READ))],
     honoursRetryAfter: HONOURS_RETRY_AFTER["panicked-checker"],
   },
   "patient-checker": {
+    name: "patient-checker",
+    cls: "position",
     steps: [step([{ p: 1, request: READ }])],
     honoursRetryAfter: HONOURS_RETRY_AFTER["patient-checker"],
   },
   "book-watcher": {
+    name: "book-watcher",
+    cls: "depth",
     steps: [step([{ p: 1, request: DEPTH }])],
     honoursRetryAfter: HONOURS_RETRY_AFTER["book-watcher"],
   },
@@ -218,35 +237,17 @@ const BASE_BEHAVIOURS: Readonly<Record<BehaviourName, SimBehaviour>> = {
 /** The read-back after a fill: a position read checked for read-your-writes. */
 export const READBACK: SimRequest = READ;
 
-/** A class's behaviours with their shares of its iterations, as the simulator runs them. */
-export interface SimClassMix {
-  behaviours: SimBehaviour[];
-  /** Cumulative shares (the last is 1), as loadtests/lib/behaviours.ts classMix. */
-  cumulative: number[];
+/** Each client's behaviour in a class as the simulator runs it (clientBehaviour, as the drill assigns it). */
+export function clientSimBehaviours(
+  mix: BehaviourMix | undefined,
+  cls: TrafficClass,
+  clients: number,
+): SimBehaviour[] {
+  const m = classMix(mix, cls);
+  return Array.from({ length: clients }, (_, i) => SIM_BEHAVIOURS[clientBehaviour(m, i, clients)]);
 }
 
-/** A behaviour as the simulator runs it within a profile's mix. */
-export function simBehaviour(name: BehaviourName, mix: BehaviourMix | undefined): SimBehaviour {
-  const b = BASE_BEHAVIOURS[name];
-  if (name !== "reduce-only-closer") return b;
-  const [read, close] = b.steps as [SimStep, SimStep];
-  const closeOption = close.options[0] as SimStep["options"][number];
-  const p = closerOpenShare(mix);
-  return { ...b, steps: [read, { ...close, options: [{ ...closeOption, p }] }] };
-}
-
-export function simClassMix(mix: BehaviourMix | undefined, cls: TrafficClass): SimClassMix {
-  const shares = classShares(mix, cls);
-  let acc = 0;
-  const cumulative = shares.map(([, share]) => {
-    acc += share;
-    return acc;
-  });
-  cumulative[cumulative.length - 1] = 1;
-  return { behaviours: shares.map(([name]) => simBehaviour(name, mix)), cumulative };
-}
-
-/** Expected requests per iteration of a class, by kind (the aggregate simulator's view of a mix). */
+/** Expected requests per iteration, by kind (the aggregate simulator's view of a behaviour). */
 export interface IterationMix {
   /** Position reads that are not read-backs. */
   reads: number;
@@ -260,49 +261,80 @@ export interface IterationMix {
   newOrderFills: number;
   priorityFills: number;
   /**
-   * Priority orders sent only when the read before them was served (the closer's close, at its
-   * open share), and those of them that fill; not in priorityOrders / priorityFills.
+   * New orders sent only when the read before them was served (the closer's close or
+   * re-entry), of them those with priority and those that fill; not in the counts above.
    */
-  closes: number;
-  closeFills: number;
+  afterRead: number;
+  afterReadPriority: number;
+  afterReadFills: number;
+  /** Position reads sent again at once after a limit refusal, per refused read (panicked-checker). */
+  retriesPerRefusal: number;
 }
 
-/**
- * Expected requests per iteration, every step counted as sent except those that need the
- * previous one served (`closes`: the aggregate simulator scales them by the share of reads
- * served).
- */
-export function iterationMix(mix: BehaviourMix | undefined, cls: TrafficClass): IterationMix {
-  const out: IterationMix = {
-    reads: 0,
-    depth: 0,
-    cancels: 0,
-    newOrders: 0,
-    priorityOrders: 0,
-    newOrderFills: 0,
-    priorityFills: 0,
-    closes: 0,
-    closeFills: 0,
-  };
-  for (const [name, share] of classShares(mix, cls)) {
-    for (const s of simBehaviour(name, mix).steps) {
-      for (const { p, request: r } of s.options) {
-        const n = share * p;
-        if (r.cls === "position") out.reads += n;
-        else if (r.cls === "depth") out.depth += n;
-        else if (!r.places) out.cancels += n;
-        else if (s.onlyIfServed) {
-          out.closes += n;
-          out.closeFills += n * r.fillShare;
-        } else if (r.priority) {
-          out.priorityOrders += n;
-          out.priorityFills += n * r.fillShare;
-        } else {
-          out.newOrders += n;
-          out.newOrderFills += n * r.fillShare;
-        }
+const emptyIterationMix = (): IterationMix => ({
+  reads: 0,
+  depth: 0,
+  cancels: 0,
+  newOrders: 0,
+  priorityOrders: 0,
+  newOrderFills: 0,
+  priorityFills: 0,
+  afterRead: 0,
+  afterReadPriority: 0,
+  afterReadFills: 0,
+  retriesPerRefusal: 0,
+});
+
+/** Adds `share` iterations of a behaviour to `out`. */
+function addBehaviour(out: IterationMix, b: SimBehaviour, share: number): IterationMix {
+  for (const s of b.steps) {
+    for (const { p, request: r } of s.options) {
+      const n = share * p;
+      // A retry follows a refusal of the request before (PANICKED: reads only, refused again
+      // after a 429 in the same exhausted window or in a ban; the aggregate counts it so).
+      if (s.onlyIfLimited) {
+        out.retriesPerRefusal += n;
+        continue;
+      }
+      if (r.cls === "position") out.reads += n;
+      else if (r.cls === "depth") out.depth += n;
+      else if (!r.places) out.cancels += n;
+      else if (s.onlyIfServed) {
+        out.afterRead += n;
+        if (r.priority) out.afterReadPriority += n;
+        out.afterReadFills += n * r.fillShare;
+      } else if (r.priority) {
+        out.priorityOrders += n;
+        out.priorityFills += n * r.fillShare;
+      } else {
+        out.newOrders += n;
+        out.newOrderFills += n * r.fillShare;
       }
     }
   }
+  return out;
+}
+
+/**
+ * Expected requests per iteration of one behaviour, every step counted as sent except those
+ * that need the previous one served (`afterRead`: the aggregate simulator scales them by the
+ * share of reads served) or refused (`retriesPerRefusal`).
+ */
+export function behaviourIterationMix(name: BehaviourName): IterationMix {
+  return addBehaviour(emptyIterationMix(), SIM_BEHAVIOURS[name], 1);
+}
+
+/**
+ * Expected requests per iteration of a class over its clients: each behaviour weighted by its
+ * share of the clients (clientShares; every client gets the same share of the class's iterations).
+ */
+export function iterationMix(
+  mix: BehaviourMix | undefined,
+  cls: TrafficClass,
+  clients: number,
+): IterationMix {
+  const out = emptyIterationMix();
+  for (const [name, share] of clientShares(classMix(mix, cls), clients))
+    addBehaviour(out, SIM_BEHAVIOURS[name], share);
   return out;
 }

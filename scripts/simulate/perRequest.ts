@@ -1,3 +1,4 @@
+import { backoffFactor } from "../../loadtests/lib/behaviours.ts";
 import { classMultiple, drillIterationBudgetS, planDrill } from "../../loadtests/lib/plan.ts";
 import type { Profile } from "../../loadtests/profiles/types.ts";
 import { CAPACITY_TICK_MS, CapacityModel, closeCapacitySecond } from "../../mock-exchange/capacity/model.ts";
@@ -9,13 +10,13 @@ import { type Random, seededRandom } from "../../mock-exchange/random.ts";
 import { Timeline } from "../../mock-exchange/timeline.ts";
 import { TRAFFIC_CLASSES, type TrafficClass } from "../../reports/model.ts";
 import {
+  clientSimBehaviours,
   MAKER_ACCOUNT,
   READBACK,
   READBACK_DELAY_MS,
   type SimBehaviour,
   type SimRequest,
   type SimStep,
-  simClassMix,
   WRITES_PER_FILL,
 } from "./behaviour.ts";
 import type { SimulationInput, SimulationSink } from "./types.ts";
@@ -29,13 +30,29 @@ import type { SimulationInput, SimulationSink } from "./types.ts";
  * O(requests log requests), so it is for drill-sized rates (the calibration against k6) and for
  * checking the aggregate approximation at small scale.
  *
- * Each arrival is an iteration of its class: a behaviour by the profile's mix (behaviour.ts,
- * mirroring loadtests/scenarios/), whose requests go out one after another, each after the
- * previous response; a fill is followed by a read-back. Where a behaviour honours Retry-After
- * (patient-checker), the class's iterations go round-robin to as many sessions as the drill has
- * VUs for it (k6's arrival-rate executors hand an iteration to the VU idle longest), and a session
- * told to wait by a 429/418 skips its iterations until Retry-After has passed, as a VU does.
+ * Each arrival is an iteration of its class, run as a drill runs it: the class's iterations go
+ * round-robin to as many sessions as the drill has VUs for it (k6's arrival-rate executors hand
+ * an iteration to the VU idle longest), session v of a class is client v % clients (a drill's VU
+ * is client clientKey() % accounts), and the client's behaviour in the class is fixed by the mix
+ * (clientBehaviour, loadtests/lib/behaviours.ts; behaviour.ts mirrors loadtests/scenarios/). Its
+ * requests go out one after another, each after the previous response; a fill is followed by a
+ * read-back. A session whose behaviour honours Retry-After (patient-checker) skips its
+ * iterations while a 429/418 it received asks it to wait (Retry-After, doubled by the refusals
+ * in a row before, loadtests/lib/behaviours.ts backoffFactor), as a VU does (VUs share no state:
+ * each session learns its own refusals).
  */
+
+/** A class's sessions (k6 VUs): the round-robin cursor, Retry-After per session, the behaviour each runs. */
+interface Sessions {
+  next: number;
+  blockedUntilMs: Float64Array;
+  /** Refusals (429/418) in a row per session, for a patient session's back-off. */
+  refusedInARow: Uint8Array;
+  behaviour: SimBehaviour[];
+}
+
+/** The step number of a read-back: past every behaviour's last step, so nothing follows it. */
+const READBACK_STEP = Number.MAX_SAFE_INTEGER - 1;
 
 /** Arrivals are generated in slices of this many ms (Poisson count, uniform times within). */
 const SLICE_MS = 10;
@@ -60,10 +77,10 @@ interface SimEvent {
   filled: boolean;
   /** What is sent (its class is `cls`). */
   request: SimRequest;
-  /** The iteration's behaviour and this request's step in it (null: a read-back, the last request). */
-  behaviour: SimBehaviour | null;
+  /** The iteration's behaviour and this request's step in it (READBACK_STEP: the read-back after a fill, the last). */
+  behaviour: SimBehaviour;
   step: number;
-  /** The session (VU) of the iteration, where sessions are modelled (-1: not). */
+  /** The session (VU) of the iteration: index into its behaviour's class's sessions. */
   vu: number;
   /** Response of a 429/418: its Retry-After, seconds (0: none). */
   retryAfterS: number;
@@ -197,22 +214,22 @@ export function simulatePerRequest(input: SimulationInput, sink: SimulationSink)
   const drainMs = endMs + config.capacity.queueTimeoutMs + 5_000;
   let lastMs = 0;
   const slice: Array<{ atMs: number; cls: TrafficClass }> = [];
-  const mixes = {
-    order: simClassMix(profile.behaviours, "order"),
-    position: simClassMix(profile.behaviours, "position"),
-    depth: simClassMix(profile.behaviours, "depth"),
-  };
-  // Sessions (k6 VUs) of the classes with a behaviour that honours Retry-After: until when each
-  // was told to wait, and the round-robin cursor.
+  // Sessions (k6 VUs) per class, as many as the drill plans: the round-robin cursor, until when
+  // each was told to wait, and the behaviour each runs (its client's).
   const plan = planDrill(
     { ...profile, normalRatePerS },
     { timeScale, iterationBudgetS: drillIterationBudgetS(config.capacity) },
   );
-  const sessions = {} as Record<TrafficClass, { blockedUntilMs: Float64Array; next: number } | undefined>;
+  const sessions = {} as Record<TrafficClass, Sessions>;
   for (const cls of TRAFFIC_CLASSES) {
-    sessions[cls] = mixes[cls].behaviours.some((b) => b.honoursRetryAfter)
-      ? { blockedUntilMs: new Float64Array(plan.classes[cls].maxVUs), next: 0 }
-      : undefined;
+    const byClient = clientSimBehaviours(profile.behaviours, cls, clients);
+    const vus = Math.max(1, plan.classes[cls].maxVUs);
+    sessions[cls] = {
+      next: 0,
+      blockedUntilMs: new Float64Array(vus),
+      refusedInARow: new Uint8Array(vus),
+      behaviour: Array.from({ length: vus }, (_, v) => byClient[v % clients] as SimBehaviour),
+    };
   }
 
   // The shared tick of the server, in virtual time: the provisioning loop every CAPACITY_TICK_MS,
@@ -234,7 +251,9 @@ export function simulatePerRequest(input: SimulationInput, sink: SimulationSink)
 
   const respond = (e: SimEvent) => {
     const latencyMs = e.atMs - e.sentMs;
+    sink.behaviour?.(e.behaviour.name, e.reason === "" ? undefined : (e.reason as never), 1);
     if (e.reason === "") {
+      if (e.behaviour.honoursRetryAfter) sessions[e.behaviour.cls].refusedInARow[e.vu] = 0;
       timeline.servedOne(e.cls, latencyMs);
       sink.record(e.atMs, e.cls, latencyMs, 1, undefined);
       if (e.cls === "position") {
@@ -256,9 +275,9 @@ export function simulatePerRequest(input: SimulationInput, sink: SimulationSink)
           ackMs: e.atMs,
           filled: false,
           request: READBACK,
-          behaviour: null,
-          step: 0,
-          vu: -1,
+          behaviour: e.behaviour,
+          step: READBACK_STEP,
+          vu: e.vu,
           retryAfterS: 0,
         });
         return;
@@ -266,18 +285,21 @@ export function simulatePerRequest(input: SimulationInput, sink: SimulationSink)
     } else {
       timeline.rejectedOne(e.cls, e.reason as never, latencyMs);
       sink.record(e.atMs, e.cls, latencyMs, 1, e.reason as never);
-      // The session learns the venue's Retry-After, whichever behaviour sent the request.
-      const pool = e.vu >= 0 ? sessions[e.cls] : undefined;
-      if (pool !== undefined && e.retryAfterS > 0)
-        pool.blockedUntilMs[e.vu] = Math.max(
-          pool.blockedUntilMs[e.vu] as number,
-          e.atMs + e.retryAfterS * 1000,
-        );
+      // A patient session waits out Retry-After, doubled by the refusals in a row before
+      // (loadtests/scenarios/patientChecker.ts); the other behaviours ignore it.
+      if (e.retryAfterS > 0 && e.behaviour.honoursRetryAfter) {
+        const pool = sessions[e.behaviour.cls];
+        const before = pool.refusedInARow[e.vu] as number;
+        const untilMs = e.atMs + e.retryAfterS * 1000 * backoffFactor(before);
+        pool.blockedUntilMs[e.vu] = Math.max(pool.blockedUntilMs[e.vu] as number, untilMs);
+        pool.refusedInARow[e.vu] = Math.min(before + 1, 255);
+      }
     }
     // The iteration's next request goes out after this response (unless it needs this one served).
     const b = e.behaviour;
-    const nextStep = b === null ? undefined : b.steps[e.step + 1];
-    if (b === null || nextStep === undefined || (nextStep.onlyIfServed && e.reason !== "")) return;
+    const nextStep = b.steps[e.step + 1];
+    if (nextStep === undefined || (nextStep.onlyIfServed && e.reason !== "")) return;
+    if (nextStep.onlyIfLimited && e.reason !== "rate_limited" && e.reason !== "banned") return;
     const chosen = choose(nextStep);
     if (chosen === undefined) return;
     heap.push({
@@ -311,24 +333,15 @@ export function simulatePerRequest(input: SimulationInput, sink: SimulationSink)
     return undefined;
   };
 
-  /** A new iteration of a class: its behaviour, its session, and its first request. */
-  const startIteration = (atMs: number, cls: TrafficClass, client: number) => {
-    const mix = mixes[cls];
-    let b = mix.behaviours[0] as SimBehaviour;
-    if (mix.behaviours.length > 1) {
-      const u = arrivalsRandom();
-      let i = 0;
-      while (i < mix.cumulative.length - 1 && u >= (mix.cumulative[i] as number)) i++;
-      b = mix.behaviours[i] as SimBehaviour;
-    }
+  /** A new iteration of a class: its session (and so its client and behaviour), and its first request. */
+  const startIteration = (atMs: number, cls: TrafficClass) => {
     const pool = sessions[cls];
-    let vu = -1;
-    if (pool !== undefined) {
-      vu = pool.next;
-      pool.next = (pool.next + 1) % pool.blockedUntilMs.length;
-      // Told to wait: the iteration sends nothing (a drill counts it in stampede_backoff_skips).
-      if (b.honoursRetryAfter && atMs < (pool.blockedUntilMs[vu] as number)) return;
-    }
+    const vu = pool.next;
+    pool.next = (pool.next + 1) % pool.blockedUntilMs.length;
+    const client = vu % clients;
+    const b = pool.behaviour[vu] as SimBehaviour;
+    // Told to wait: the iteration sends nothing (a drill counts it in stampede_backoff_skips).
+    if (b.honoursRetryAfter && atMs < (pool.blockedUntilMs[vu] as number)) return;
     // A first step with nothing chosen ends the iteration (no behaviour has one today).
     const first = b.steps[0];
     const request = first === undefined ? undefined : choose(first);
@@ -340,7 +353,7 @@ export function simulatePerRequest(input: SimulationInput, sink: SimulationSink)
     request: SimRequest,
     client: number,
     ackMs: number,
-    behaviour: SimBehaviour | null,
+    behaviour: SimBehaviour,
     step: number,
     vu: number,
   ) => {
@@ -433,7 +446,7 @@ export function simulatePerRequest(input: SimulationInput, sink: SimulationSink)
         else arrive(e.atMs, e.request, e.client, e.ackMs, e.behaviour, e.step, e.vu);
       } else {
         const s = slice[next++] as { atMs: number; cls: TrafficClass };
-        startIteration(s.atMs, s.cls, Math.floor(arrivalsRandom() * clients));
+        startIteration(s.atMs, s.cls);
       }
     }
     if (sliceEnd >= endMs && heap.size === 0) break;

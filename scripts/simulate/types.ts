@@ -1,3 +1,4 @@
+import type { BehaviourName } from "../../loadtests/lib/behaviours.ts";
 import type { Profile } from "../../loadtests/profiles/types.ts";
 import type { ExchangeConfig } from "../../mock-exchange/defaults.ts";
 import type { RejectReason, TimelinePoint, TrafficClass } from "../../reports/model.ts";
@@ -33,4 +34,10 @@ export interface SimulationSink {
   /** Read-your-writes checks: `checked` read-backs, of which `stale` saw an older state, the stale ones aged ageMs. */
   stale(tMs: number, checked: number, stale: number, ageMs: number): void;
   timeline(point: TimelinePoint): void;
+  /**
+   * Optional: n responses to requests a behaviour's clients sent (read-backs counted with the
+   * behaviour whose fill they follow), `reason` when refused: what a drill's `behaviour` tag
+   * splits. Aggregate simulations report fractional counts.
+   */
+  behaviour?(name: BehaviourName, reason: RejectReason | undefined, n: number): void;
 }

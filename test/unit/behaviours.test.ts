@@ -2,17 +2,21 @@ import { describe, expect, it } from "vitest";
 import {
   BEHAVIOUR_CLASS,
   BEHAVIOUR_NAMES,
+  backoffFactor,
   behaviourProblems,
   blockedUntilMs,
   classMix,
   classRequestsPerIteration,
-  classShares,
+  clientBehaviour,
+  clientCounts,
+  clientShares,
   closeOrder,
+  closerOrder,
   DEFAULT_BEHAVIOUR,
   limitPrice,
   lotsOf,
   makerQuote,
-  pickBehaviour,
+  PATIENT,
   positionView,
   qtyOf,
   retryAfterMs,
@@ -41,11 +45,18 @@ const NO_DRAWS = () => {
 };
 
 describe("behaviour mixes", () => {
-  it("a class without a mix runs its default behaviour and draws nothing to pick it", () => {
+  it("a class without a mix gives every client its default behaviour", () => {
     for (const cls of ["order", "position", "depth"] as const) {
       const m = classMix(undefined, cls);
       expect(m.names).toEqual([DEFAULT_BEHAVIOUR[cls]]);
-      expect(pickBehaviour(m, NO_DRAWS)).toBe(DEFAULT_BEHAVIOUR[cls]);
+      for (const [i, n] of [
+        [0, 25],
+        [24, 25],
+        [7, 1],
+        [0, 0],
+      ])
+        expect(clientBehaviour(m, i as number, n as number)).toBe(DEFAULT_BEHAVIOUR[cls]);
+      expect(clientCounts(m, 25)).toEqual([25]);
     }
     // A mix for another class leaves this one on its default.
     expect(classMix({ position: { "patient-checker": 1 } }, "order").names).toEqual(["trader"]);
@@ -53,25 +64,70 @@ describe("behaviour mixes", () => {
     for (const [cls, name] of Object.entries(DEFAULT_BEHAVIOUR)) expect(BEHAVIOUR_CLASS[name]).toBe(cls);
   });
 
-  it("normalises weights and picks by cumulative share with one draw", () => {
+  it("normalises weights; client i of N gets the behaviour whose interval holds (i + 0.5) / N", () => {
     const mix = { order: { taker: 1, "market-maker": 3, trader: 0 } };
     const m = classMix(mix, "order");
     // Zero weights drop out; order follows BEHAVIOUR_NAMES.
     expect(m.names).toEqual(["market-maker", "taker"]);
     expect(m.cumulative).toEqual([0.75, 1]);
-    expect(classShares(mix, "order")).toEqual([
-      ["market-maker", 0.75],
-      ["taker", 0.25],
+    // 4 clients: 0.125, 0.375, 0.625 fall in [0, 0.75), 0.875 in [0.75, 1).
+    expect([0, 1, 2, 3].map((i) => clientBehaviour(m, i, 4))).toEqual([
+      "market-maker",
+      "market-maker",
+      "market-maker",
+      "taker",
     ]);
-    expect(pickBehaviour(m, scripted([0]))).toBe("market-maker");
-    expect(pickBehaviour(m, scripted([0.7499]))).toBe("market-maker");
-    expect(pickBehaviour(m, scripted([0.75]))).toBe("taker");
-    expect(pickBehaviour(m, scripted([0.999999]))).toBe("taker");
-    // Over many draws the shares come out (seeded: 20,000 picks, 4 sd of a binomial is 0.012).
-    const random = seededRandom(7);
-    let makers = 0;
-    for (let i = 0; i < 20_000; i++) if (pickBehaviour(m, random) === "market-maker") makers++;
-    expect(Math.abs(makers / 20_000 - 0.75)).toBeLessThan(0.012);
+    // The first behaviour takes the lowest-numbered clients, in every class.
+    expect(clientBehaviour(m, 0, 100)).toBe("market-maker");
+    expect(clientBehaviour(m, 74, 100)).toBe("market-maker");
+    expect(clientBehaviour(m, 75, 100)).toBe("taker");
+    expect(clientBehaviour(m, 99, 100)).toBe("taker");
+  });
+
+  it("splits N clients into exact shares: each behaviour within one client of weight x N, all clients placed", () => {
+    const mixes: Array<Parameters<typeof classMix>[0]> = [
+      { position: { "patient-checker": 0.75, "panicked-checker": 0.25 } },
+      { order: { trader: 0.4, "stop-loss-submitter": 0.3, "reduce-only-closer": 0.15, taker: 0.15 } },
+      { order: { taker: 0.5, "market-maker": 0.3, trader: 0.2 } },
+      { order: { taker: 1, trader: 1, "market-maker": 1 } },
+    ];
+    for (const mix of mixes) {
+      const cls = Object.keys(mix ?? {})[0] as "order" | "position";
+      const m = classMix(mix, cls);
+      for (const n of [1, 2, 3, 7, 25, 64, 100, 250, 1_000]) {
+        const counts = clientCounts(m, n);
+        expect(
+          counts.reduce((a, b) => a + b, 0),
+          `${n}`,
+        ).toBe(n);
+        m.names.forEach((_, k) => {
+          const share = (m.cumulative[k] as number) - (k === 0 ? 0 : (m.cumulative[k - 1] as number));
+          expect(Math.abs((counts[k] as number) - share * n), `${m.names[k]} of ${n}`).toBeLessThanOrEqual(1);
+        });
+        // Shares are the counts over N; a behaviour's clients are contiguous.
+        expect(clientShares(m, n)).toEqual(m.names.map((name, k) => [name, (counts[k] as number) / n]));
+        const order = Array.from({ length: n }, (_, i) => m.names.indexOf(clientBehaviour(m, i, n)));
+        expect(order).toEqual([...order].sort((a, b) => a - b));
+      }
+    }
+    // Exact where weight x N is whole: smoke's 100 clients are 25 panicked and 75 patient.
+    const smokeMix = classMix(smoke.behaviours, "position");
+    expect(smokeMix.names).toEqual(["panicked-checker", "patient-checker"]);
+    expect(clientCounts(smokeMix, 100)).toEqual([25, 75]);
+    // 25 clients of 0.25/0.75: 6.25 rounds to 6.
+    expect(clientCounts(smokeMix, 25)).toEqual([6, 19]);
+    expect(
+      clientCounts(classMix({ order: { taker: 1, trader: 1, "market-maker": 1 } }, "order"), 10),
+    ).toEqual([3, 4, 3]);
+  });
+
+  it("is deterministic and draws nothing: the same client keeps its behaviour", () => {
+    const m = classMix({ order: { taker: 0.5, "market-maker": 0.3, trader: 0.2 } }, "order");
+    const first = Array.from({ length: 64 }, (_, i) => clientBehaviour(m, i, 64));
+    for (let round = 0; round < 3; round++)
+      expect(Array.from({ length: 64 }, (_, i) => clientBehaviour(m, i, 64))).toEqual(first);
+    // A class with one behaviour never consults the index.
+    expect(clientBehaviour(classMix({ depth: { "book-watcher": 2 } }, "depth"), 12, 5)).toBe("book-watcher");
   });
 
   it("sizes a class by its slowest behaviour (requests sent one after another)", () => {
@@ -118,8 +174,9 @@ describe("behaviour mixes", () => {
     expect(problems).toMatch(/watchers\.liquidationStream\.holdS must be a number > 0/);
     expect(problems).toMatch(/watchers: unknown watcher "depthStream"/);
     for (const [name, p] of Object.entries(PROFILES)) expect(validateProfile(p), name).toEqual([]);
-    // smoke stays on the defaults, so the smoke drill and its calibration are what they were.
-    expect(smoke.behaviours).toBeUndefined();
+    // smoke's position readers are patient and panicked clients; its orders and depth reads
+    // stay on the defaults (the trader's draws are the drill's historical ones).
+    expect(smoke.behaviours).toEqual({ position: { "patient-checker": 0.75, "panicked-checker": 0.25 } });
     expect(smoke.watchers).toBeUndefined();
   });
 
@@ -242,6 +299,19 @@ describe("decisions", () => {
     expect(closeOrder(view(0))).toBeUndefined();
     expect(closeOrder(undefined)).toBeUndefined();
   });
+
+  it("reduce-only closer: closes what it holds (no draw), re-enters at market when flat or unknown", () => {
+    const view = (amount: number) => ({ amount, entryPrice: 1, markPrice: 1, updateTime: 0 });
+    expect(closerOrder(view(0.007), NO_DRAWS)).toEqual({ side: "SELL", lots: 7, reduceOnly: true });
+    expect(closerOrder(view(-0.002), NO_DRAWS)).toEqual({ side: "BUY", lots: 2, reduceOnly: true });
+    // Flat: side 0.3 -> BUY, size 0.45 -> 5 lots; not reduce-only.
+    expect(closerOrder(view(0), scripted([0.3, 0.45]))).toEqual({ side: "BUY", lots: 5, reduceOnly: false });
+    expect(closerOrder(undefined, scripted([0.7, 0.999]))).toEqual({
+      side: "SELL",
+      lots: 10,
+      reduceOnly: false,
+    });
+  });
 });
 
 describe("Retry-After", () => {
@@ -258,6 +328,18 @@ describe("Retry-After", () => {
     expect(retryAfterMs("-1", now)).toBeUndefined();
     expect(retryAfterMs("1.5", now)).toBeUndefined();
     expect(retryAfterMs("soon", now)).toBeUndefined();
+  });
+
+  it("a patient session's back-off doubles Retry-After per refusal in a row before, up to 8x", () => {
+    expect([0, 1, 2, 3, 4, 10].map(backoffFactor)).toEqual([1, 2, 4, 8, 8, 8]);
+    expect(backoffFactor(-1)).toBe(1);
+    expect(2 ** PATIENT.maxDoublings).toBe(8);
+    expect(blockedUntilMs(0, 429, "1", now, 0)).toBe(now + 1_000);
+    expect(blockedUntilMs(0, 429, "1", now, 2)).toBe(now + 4_000);
+    expect(blockedUntilMs(0, 418, "2", now, 5)).toBe(now + 16_000);
+    // Never shorter than a block already there; nothing for statuses without Retry-After semantics.
+    expect(blockedUntilMs(now + 9_000, 429, "1", now, 1)).toBe(now + 9_000);
+    expect(blockedUntilMs(3, 503, "1", now, 3)).toBe(3);
   });
 
   it("a 429 or 418 blocks the session until now + Retry-After, never shortening an earlier block", () => {
