@@ -1,6 +1,7 @@
 import type { StrategyParams } from "./capacity/strategies.ts";
 import type { FaultSpec, TierName, TierSizing } from "./capacity/types.ts";
 import type { SymbolSpec } from "./engine/types.ts";
+import type { MarketEvent } from "./marketEvents.ts";
 
 /** The traffic classes the capacity model knows (design.md "Vocabulary"). `other` = ping, time, control. */
 export type ServiceClass = "order" | "position" | "depth" | "other";
@@ -137,6 +138,32 @@ export interface ExchangeConfig {
   userTradesPerSymbol: number;
   /** Scripted faults, natural seconds from the start (a drill takes them from its profile). */
   faults: FaultSpec[];
+  /**
+   * Scripted price shocks, natural seconds from the start (a drill takes them from its profile):
+   * the venue moves the index and re-quotes the house ladder along them (marketEvents.ts).
+   */
+  marketEvents: MarketEvent[];
+  /** Natural ms between steps of a market event's linear move (each step re-quotes the house ladder). */
+  marketEventStepNaturalMs: number;
+  /**
+   * Accounts opened at reset with leveraged positions against the house market maker, so a price
+   * shock has positions to liquidate (the drill's own accounts hold 100,000 USDT and trade 0.001-
+   * 0.01 BTC: no shock liquidates them). Only when `marketEvents` is not empty: without a shock
+   * they never liquidate. Numbered after `accounts`, with no API key: never handed to a client.
+   */
+  leveragedAccounts: {
+    /** Accounts, spread over the symbols in turn, long and short alternately. */
+    count: number;
+    /** Each position's notional at the reference price, USDT. */
+    notionalUsdt: number;
+    /**
+     * Liquidation prices spread evenly (with seeded jitter) over this band of distances from the
+     * reference price, percent: the wallet is what puts the liquidation there, the leverage the
+     * least that opens the position with it.
+     */
+    liquidationDistanceMinPct: number;
+    liquidationDistanceMaxPct: number;
+  };
   /** Largest request body accepted, bytes. */
   maxBodyBytes: number;
   /** WebSocket streams (api/streams.ts) and the feeds behind them. */
@@ -226,6 +253,17 @@ export const EXCHANGE_DEFAULTS: ExchangeConfig = {
   },
   userTradesPerSymbol: 1_000,
   faults: [],
+  marketEvents: [],
+  marketEventStepNaturalMs: 1_000,
+  // 40 positions of 1M USDT (~17 BTC, ~330 ETH) whose liquidation prices lie 2-15% from the
+  // price: a 12% drop over minutes liquidates the longs one after another, each selling into the
+  // house bids (reference.md "Incident shapes": price drop -> liquidation -> forced sell).
+  leveragedAccounts: {
+    count: 40,
+    notionalUsdt: 1_000_000,
+    liquidationDistanceMinPct: 2,
+    liquidationDistanceMaxPct: 15,
+  },
   maxBodyBytes: 16 * 1024,
   // Binance USDⓈ-M "Websocket Market Streams" and "User Data Streams"; the 80% margin call is ours
   // (Binance pushes MARGIN_CALL "when the user's position risk ratio is too high", no figure given).

@@ -23,6 +23,7 @@ import { IpLimiter } from "./limits/ipLimiter.ts";
 import { OrderCountLimiter } from "./limits/orderCountLimiter.ts";
 import { limitWindowCompression } from "./limits/window.ts";
 import { ListenKeys } from "./listenKeys.ts";
+import { MarketPath } from "./marketEvents.ts";
 import { type Random, seededRandom } from "./random.ts";
 import { Timeline } from "./timeline.ts";
 
@@ -63,6 +64,10 @@ export type ParsedRequest =
   | { route: "listenKeyStart" | "listenKeyKeepalive" | "listenKeyClose" };
 
 const SIDES = ["BUY", "SELL"] as const;
+const REVERSED_SIDES = ["SELL", "BUY"] as const;
+/** The engine's maintenance margin rate (engine/exchange.ts maintenancePpm 4000) and taker fee (500 ppm). */
+const MAINTENANCE_RATE = 0.004;
+const TAKER_FEE_RATE = 0.0005;
 const TYPES = ["LIMIT", "MARKET", "STOP_MARKET", "TAKE_PROFIT_MARKET"] as const;
 const TIFS = ["GTC", "IOC", "FOK", "GTX"] as const;
 const BOOLS = ["true", "false"] as const;
@@ -180,6 +185,14 @@ export class Venue {
   /** Wall ms of the next premium sample: execute has no funding work before it. */
   private fundingDueMs: number;
   private readonly impactNotionalCash: number;
+  /** The scripted price path (marketEvents.ts); undefined without market events. */
+  private readonly marketPath: MarketPath | undefined;
+  /** Wall ms of the path's next step: execute has no market work before it. */
+  private marketDueMs = Number.POSITIVE_INFINITY;
+  /** The last step of the path applied, natural ms since the origin. */
+  private marketStepMs = 0;
+  /** The mid the house ladder is quoted around, per symbol in config order. */
+  private readonly quotedMidTicks: number[];
 
   constructor(
     readonly config: ExchangeConfig,
@@ -247,7 +260,115 @@ export class Venue {
         this.now(),
       );
     });
+    this.quotedMidTicks = config.symbols.map((s) => s.referencePriceTicks);
+    if (config.marketEvents.length > 0) {
+      this.openLeveragedPositions();
+      this.marketPath = new MarketPath(
+        config.symbols,
+        config.marketEvents,
+        this.originMs,
+        config.timeScale,
+        config.marketEventStepNaturalMs,
+      );
+      this.marketDueMs = this.marketPath.nextDueMs(this.originMs);
+    }
     this.seedHouseLiquidity();
+  }
+
+  /**
+   * Moves each symbol's price to where the market events put it at `now` (marketEvents.ts): sets
+   * the index and re-quotes the house ladder around the new mid, then prints one lot there. The
+   * engine marks at the last trade (markMode "last"), so the print is what moves the mark; stops
+   * trigger and accounts past maintenance are liquidated by the engine's own rules, their forced
+   * orders selling into the new ladder (and the insurance fund / ADL taking what it cannot).
+   * Called when a request executes and on the server's shared tick: no timer of its own. Every
+   * step since the last call is played in turn, so the path (and who is liquidated where) does
+   * not depend on how often requests arrive: a jump over several steps would gap the mark past
+   * bankruptcy prices and hand every position to ADL instead of the book.
+   */
+  advanceMarket(now: number): void {
+    const path = this.marketPath;
+    if (path === undefined || now < this.marketDueMs) return;
+    this.marketDueMs = path.nextDueMs(now);
+    const last = path.steppedNaturalMs(now);
+    for (let t = this.marketStepMs + path.stepMs; t <= last; t += path.stepMs) this.marketStep(path, t);
+    this.marketStepMs = Math.max(this.marketStepMs, last);
+  }
+
+  private marketStep(path: MarketPath, stepMs: number): void {
+    this.config.symbols.forEach((spec, i) => {
+      const mid = path.midTicksAtStep(i, stepMs, this.config.makerLevels + 1);
+      const before = this.quotedMidTicks[i] as number;
+      if (mid === before) return;
+      this.quotedMidTicks[i] = mid;
+      this.engine.setIndexPrice(spec.symbol, mid);
+      this.engine.cancelAll(HOUSE_ACCOUNT, spec.symbol);
+      // The side the price moves towards first: a falling price's new asks may cross stale client
+      // bids and set off liquidations, which then find the house bids already there.
+      const down = mid < before;
+      this.quoteLadder(spec, mid, down ? SIDES : REVERSED_SIDES);
+      this.engine.submitOrder({
+        accountId: HOUSE_ACCOUNT,
+        symbol: spec.symbol,
+        side: down ? "SELL" : "BUY",
+        type: "LIMIT",
+        timeInForce: "IOC",
+        lots: 1,
+        priceTicks: down ? mid - 1 : mid + 1,
+        clientOrderId: "",
+      });
+    });
+  }
+
+  /**
+   * config.leveragedAccounts: positions opened against the house at the reference price before
+   * the ladder is quoted (so they trade exactly there), numbered after the clients' accounts.
+   * Cross margin, one position: a long is liquidated at P where wallet + q(P - E) = m q P, so the
+   * wallet q E (1 - (1 - m)(1 - d)) puts it d below the entry; a short's q E ((1 + m)(1 + d) - 1)
+   * puts it d above (engine maintenance rate m = 0.4%). The taker fee is added to the deposit.
+   */
+  private openLeveragedPositions(): void {
+    const lev = this.config.leveragedAccounts;
+    const random = seededRandom(this.config.seed ^ 0x1e7e4);
+    const symbols = this.config.symbols;
+    const cd = this.engine.cashDecimals;
+    for (let i = 0; i < lev.count; i++) {
+      const spec = symbols[i % symbols.length] as SymbolSpec;
+      const long = Math.floor(i / symbols.length) % 2 === 0;
+      const d =
+        (lev.liquidationDistanceMinPct +
+          ((lev.liquidationDistanceMaxPct - lev.liquidationDistanceMinPct) * (i + random())) / lev.count) /
+        100;
+      const priceUsdt = spec.referencePriceTicks * Number(spec.tickSize);
+      const lots = Math.max(1, Math.round(lev.notionalUsdt / priceUsdt / Number(spec.stepSize)));
+      const notional = lots * Number(spec.stepSize) * priceUsdt;
+      const m = MAINTENANCE_RATE;
+      const marginUsdt = long ? notional * (1 - (1 - m) * (1 - d)) : notional * ((1 + m) * (1 + d) - 1);
+      const accountId = this.config.accounts + 1 + i;
+      this.engine.createAccount(accountId, usdtToCash(marginUsdt + notional * TAKER_FEE_RATE, cd));
+      this.engine.setLeverage(accountId, spec.symbol, Math.min(125, Math.ceil(notional / marginUsdt)));
+      const order = {
+        symbol: spec.symbol,
+        type: "LIMIT" as const,
+        lots,
+        priceTicks: spec.referencePriceTicks,
+        clientOrderId: "",
+      };
+      this.engine.submitOrder({
+        ...order,
+        accountId: HOUSE_ACCOUNT,
+        side: long ? "SELL" : "BUY",
+        timeInForce: "GTC",
+      });
+      const taken = this.engine.submitOrder({
+        ...order,
+        accountId,
+        side: long ? "BUY" : "SELL",
+        timeInForce: "IOC",
+      });
+      if ("error" in taken || taken.order.executedLots !== lots)
+        throw new Error(`leveraged account ${accountId} could not open its position`);
+    }
   }
 
   accountForKey(apiKey: string | undefined): number | undefined {
@@ -448,7 +569,8 @@ export class Venue {
 
   /** Runs an admitted request when its service completes (the capacity model decided when). */
   execute(req: ParsedRequest, accountId: number): Outcome {
-    // Premium samples and settlements due before this request see the state before it.
+    // Premium samples, settlements and market-event steps due before this request see the state before it.
+    if (this.now() >= this.marketDueMs) this.advanceMarket(this.now());
     if (this.now() >= this.fundingDueMs) this.advanceFunding(this.now());
     switch (req.route) {
       case "ping":
@@ -936,21 +1058,30 @@ export class Venue {
   private seedHouseLiquidity(): void {
     for (const spec of this.config.symbols) {
       for (let level = 1; level <= this.config.makerLevels; level++) {
-        for (const side of SIDES) {
-          const priceTicks = spec.referencePriceTicks + (side === "SELL" ? level : -level);
-          this.engine.placeOrder({
-            accountId: HOUSE_ACCOUNT,
-            symbol: spec.symbol,
-            side,
-            type: "LIMIT",
-            timeInForce: "GTC",
-            lots: this.config.makerLotsPerLevel,
-            priceTicks,
-            clientOrderId: "",
-          });
-        }
+        for (const side of SIDES) this.quoteLevel(spec, spec.referencePriceTicks, side, level);
       }
     }
+  }
+
+  /** The whole ladder around `midTicks`, one side after the other in the order given. */
+  private quoteLadder(spec: SymbolSpec, midTicks: number, sides: readonly Side[]): void {
+    for (const side of sides)
+      for (let level = 1; level <= this.config.makerLevels; level++)
+        this.quoteLevel(spec, midTicks, side, level);
+  }
+
+  private quoteLevel(spec: SymbolSpec, midTicks: number, side: Side, level: number): void {
+    // submitOrder: a re-quoted level may trade with client orders left behind by the move.
+    this.engine.submitOrder({
+      accountId: HOUSE_ACCOUNT,
+      symbol: spec.symbol,
+      side,
+      type: "LIMIT",
+      timeInForce: "GTC",
+      lots: this.config.makerLotsPerLevel,
+      priceTicks: midTicks + (side === "SELL" ? level : -level),
+      clientOrderId: "",
+    });
   }
 }
 

@@ -446,7 +446,11 @@ async function openTarget(
     const reset = await fetch(`${baseUrl}/__stampede/reset`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ strategy, faults: profile.faults ?? [] }),
+      body: JSON.stringify({
+        strategy,
+        faults: profile.faults ?? [],
+        marketEvents: profile.marketEvents ?? [],
+      }),
       signal: AbortSignal.timeout(3000),
     });
     if (!reset.ok)

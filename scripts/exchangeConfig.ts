@@ -66,6 +66,7 @@ export function exchangeConfigFor(profile: Profile, opts: ExchangeConfigOptions)
     capacity,
     replica,
     faults: profile.faults ?? [],
+    marketEvents: profile.marketEvents ?? [],
   };
 }
 

@@ -1,4 +1,5 @@
 import { FAULT_KINDS, type FaultSpec } from "../../mock-exchange/capacity/types.ts";
+import { DEFAULT_SYMBOLS } from "../../mock-exchange/defaults.ts";
 import { TRAFFIC_CLASSES, type TrafficClass } from "../../reports/model.ts";
 import type { Profile, ProfilePhase } from "../profiles/types.ts";
 import { behaviourProblems, classRequestsPerIteration } from "./behaviours.ts";
@@ -96,6 +97,14 @@ export function validateProfile(profile: Profile): string[] {
   });
   const naturalS = profile.phases.reduce((sum, p) => sum + (p.durationS > 0 ? p.durationS : 0), 0);
   problems.push(...faultProblems(profile.faults ?? [], naturalS));
+  if (profile.marketEvents !== undefined)
+    problems.push(
+      ...marketEventProblems(
+        profile.marketEvents,
+        DEFAULT_SYMBOLS.map((s) => s.symbol),
+        naturalS,
+      ),
+    );
   problems.push(...behaviourProblems(profile.behaviours));
   problems.push(...watcherProblems(profile.watchers));
   return problems;
@@ -163,6 +172,43 @@ export function faultProblems(faults: readonly FaultSpec[], naturalS?: number): 
           problems.push(`${where}: detectionDelayS and failoverS must be >= 0`);
         break;
     }
+  });
+  return problems;
+}
+
+/**
+ * Problems with a list of market events (from a profile, or posted to the control plane), empty
+ * when valid. `symbols`: the venue's; `naturalS`: the profile's length, when events must start
+ * inside it. A move is bounded below by -90% (the price stays positive, the house ladder above
+ * zero) and above by +500%.
+ */
+export function marketEventProblems(
+  events: unknown,
+  symbols: readonly string[],
+  naturalS?: number,
+): string[] {
+  if (!Array.isArray(events)) return ["marketEvents must be a list of { atS, symbol, movePct, overS }"];
+  const problems: string[] = [];
+  events.forEach((raw: unknown, i) => {
+    const where = `marketEvents[${i}]`;
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+      problems.push(`${where} must be an object { atS, symbol, movePct, overS }`);
+      return;
+    }
+    const e = raw as Record<string, unknown>;
+    for (const key of Object.keys(e))
+      if (!["atS", "symbol", "movePct", "overS"].includes(key))
+        problems.push(`${where}: unknown field "${key}"; known: atS, symbol, movePct, overS`);
+    if (typeof e.symbol !== "string" || !symbols.includes(e.symbol))
+      problems.push(`${where}: unknown symbol ${JSON.stringify(e.symbol)}; known: ${symbols.join(", ")}`);
+    if (!(isNumber(e.movePct) && e.movePct > -90 && e.movePct < 500 && e.movePct !== 0))
+      problems.push(`${where}: movePct must be a non-zero number of percent in (-90, 500), e.g. -12`);
+    if (!(isNumber(e.overS) && e.overS >= 0))
+      problems.push(`${where}: overS must be a number >= 0 (natural seconds the move takes)`);
+    if (!(isNumber(e.atS) && e.atS >= 0))
+      problems.push(`${where}: atS must be a number >= 0 (natural seconds from the start)`);
+    else if (naturalS !== undefined && e.atS > naturalS)
+      problems.push(`${where}: atS must be within the profile (0..${naturalS})`);
   });
   return problems;
 }

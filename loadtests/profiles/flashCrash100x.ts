@@ -31,6 +31,13 @@ export const flashCrash100x: Profile = {
     order: { taker: 0.5, "market-maker": 0.3, trader: 0.2 },
     position: { "patient-checker": 0.75, "panicked-checker": 0.25 },
   },
+  // The crash's price move, within the same minute as the load (reference.md "Incident shapes":
+  // price drop -> liquidation -> forced sell): -10% on both symbols, liquidating the venue's
+  // leveraged accounts (defaults.ts leveragedAccounts) whose liquidation prices lie within it.
+  marketEvents: [
+    { atS: 600, symbol: "BTCUSDT", movePct: -10, overS: 60 },
+    { atS: 600, symbol: "ETHUSDT", movePct: -10, overS: 60 },
+  ],
   phases: [
     { name: "normal", durationS: 600, from: 1, to: 1 },
     { name: "crash", durationS: 60, from: 1, to: 100 },

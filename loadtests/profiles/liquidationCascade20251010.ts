@@ -56,6 +56,17 @@ export const liquidationCascade20251010: Profile = {
     position: { "panicked-checker": 0.9, "patient-checker": 0.1 },
   },
   watchers: { liquidationStream: { normalPerS: 0.1, holdS: 600 } },
+  // The price path behind the liquidations (reference.md "Incident shapes": price drop ->
+  // liquidation -> forced sell -> price drop; design.md "Why it exists"): the drop comes with the
+  // crash phase, BTC -12% and ETH (thinner, falls harder) -15% over its five minutes, then a
+  // smaller second leg as the second hour opens. The venue's leveraged accounts (defaults.ts
+  // leveragedAccounts, liquidation prices 2-15% away) are liquidated along it.
+  marketEvents: [
+    { atS: 1_800, symbol: "BTCUSDT", movePct: -12, overS: 300 },
+    { atS: 1_800, symbol: "ETHUSDT", movePct: -15, overS: 300 },
+    { atS: 5_400, symbol: "BTCUSDT", movePct: -4, overS: 600 },
+    { atS: 5_400, symbol: "ETHUSDT", movePct: -5, overS: 600 },
+  ],
   production: {
     normalRatePerS: { order: 1_000, position: 100, depth: 500 },
     clients: 400_000,

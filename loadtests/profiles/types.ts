@@ -5,6 +5,7 @@
  */
 
 import type { FaultSpec, TierName, TierSizing } from "../../mock-exchange/capacity/types.ts";
+import type { MarketEvent } from "../../mock-exchange/marketEvents.ts";
 import type { TrafficClass } from "../../reports/model.ts";
 import type { BehaviourMix } from "../lib/behaviours.ts";
 
@@ -50,6 +51,15 @@ export interface Profile {
   phases: ProfilePhase[];
   /** Faults the capacity model plays, natural seconds from the start. */
   faults?: FaultSpec[];
+  /**
+   * Price shocks, natural seconds from the start: `{ atS, symbol, movePct, overS }`, e.g. BTCUSDT
+   * -12% over 300 s. The venue moves the index and re-quotes the house ladder along them, so
+   * stops trigger and the leveraged accounts it opens for them (defaults.ts `leveragedAccounts`)
+   * are liquidated by the engine's own rules (mock-exchange/marketEvents.ts). They move prices
+   * and cause liquidations in the engine; they add no client load, so the simulators
+   * (scripts/simulate), which model no prices, ignore them.
+   */
+  marketEvents?: MarketEvent[];
   /** When set, `stampede simulate --scale production` runs at these rates. */
   production?: ProductionScale;
   /**

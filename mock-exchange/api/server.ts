@@ -6,13 +6,14 @@ import {
   STATUS_CODES,
 } from "node:http";
 import type { AddressInfo } from "node:net";
-import { faultProblems } from "../../loadtests/lib/plan.ts";
+import { faultProblems, marketEventProblems } from "../../loadtests/lib/plan.ts";
 import { rejectReason } from "../../loadtests/lib/reasons.ts";
 import type { TrafficClass } from "../../reports/model.ts";
 import { CAPACITY_TICK_MS, closeCapacitySecond } from "../capacity/model.ts";
 import { resolveStrategy } from "../capacity/strategies.ts";
 import type { FaultSpec } from "../capacity/types.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../defaults.ts";
+import type { MarketEvent } from "../marketEvents.ts";
 import { isPriority, type ParsedRequest, Venue } from "../venue.ts";
 import { verifySigned } from "./auth.ts";
 import { DeferredQueue } from "./deferred.ts";
@@ -333,11 +334,12 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
     }
     if (path === "/__stampede/openapi.json" && req.method === "GET") return json(200, openApiDocument());
     if (path === "/__stampede/reset" && req.method === "POST") {
-      // Optional JSON body {strategy?, faults?}: start again with another provisioning strategy
-      // or scripted faults (natural seconds from the reset), validated here at the edge.
+      // Optional JSON body {strategy?, faults?, marketEvents?}: start again with another provisioning
+      // strategy, scripted faults or price shocks (natural seconds from the reset), validated here
+      // at the edge.
       let next = config;
       if (body.trim() !== "") {
-        let change: { strategy?: unknown; faults?: unknown };
+        let change: { strategy?: unknown; faults?: unknown; marketEvents?: unknown };
         try {
           change = JSON.parse(body) as typeof change;
         } catch {
@@ -362,6 +364,13 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
             return json(400, { code: ERR.INVALID_PARAMETER.code, msg: problems.join("; ") });
           next = { ...next, faults: change.faults as FaultSpec[] };
         }
+        if (change.marketEvents !== undefined) {
+          const symbols = config.symbols.map((s) => s.symbol);
+          const problems = marketEventProblems(change.marketEvents, symbols);
+          if (problems.length > 0)
+            return json(400, { code: ERR.INVALID_PARAMETER.code, msg: problems.join("; ") });
+          next = { ...next, marketEvents: change.marketEvents as MarketEvent[] };
+        }
       }
       for (const p of deferred.clear()) p.res.destroy();
       config = next;
@@ -372,6 +381,7 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
         originMs: venue.originMs,
         strategy: config.capacity.strategy,
         faults: config.faults,
+        marketEvents: config.marketEvents,
       });
     }
     return refuse(res, ERR.NOT_FOUND, { path });
@@ -456,6 +466,8 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
       metrics.second(point);
       closedSeconds++;
     }
+    // Market-event steps due with no request to carry them (Venue.advanceMarket), in the open second.
+    venue.advanceMarket(t);
     capacity.tick(t);
   }, CAPACITY_TICK_MS);
   tick.unref();
