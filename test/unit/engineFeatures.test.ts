@@ -1,11 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Exchange, type ExchangeOptions, isEngineError } from "../../mock-exchange/engine/exchange.ts";
-import type {
-  LiquidationEvent,
-  Order,
-  PlaceOrderInput,
-  SymbolSpec,
-} from "../../mock-exchange/engine/types.ts";
+import type { LiquidationEvent, Order, SymbolSpec } from "../../mock-exchange/engine/types.ts";
+import { orderInput, placeOrder } from "../engineOrders.ts";
 
 // tick 0.10 x lot 0.001 = 0.0001 USDT = 100 cash units (micro-USDT).
 const BTC: SymbolSpec = {
@@ -23,25 +19,8 @@ function setup(opts: Partial<ExchangeOptions> = {}) {
   return { ex, tick: (ms: number) => (t += ms) };
 }
 
-function input(p: Partial<PlaceOrderInput>): PlaceOrderInput {
-  return {
-    accountId: 1,
-    symbol: "BTCUSDT",
-    side: "BUY",
-    type: "LIMIT",
-    timeInForce: "GTC",
-    lots: 1,
-    priceTicks: 1000,
-    clientOrderId: "",
-    ...p,
-  };
-}
-
-function place(ex: Exchange, p: Partial<PlaceOrderInput>): Order {
-  const res = ex.submitOrder(input(p));
-  if (isEngineError(res)) throw new Error(`unexpected ${res.error}`);
-  return { ...res.order };
-}
+const input = orderInput;
+const place = placeOrder;
 
 function get(ex: Exchange, accountId: number, orderId: number): Order {
   const o = ex.getOrder(accountId, "BTCUSDT", { orderId });

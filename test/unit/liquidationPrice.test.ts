@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { Exchange, isEngineError } from "../../mock-exchange/engine/exchange.ts";
+import { Exchange } from "../../mock-exchange/engine/exchange.ts";
 import type { PlaceOrderInput, Side, SymbolSpec } from "../../mock-exchange/engine/types.ts";
+import { placeOrder } from "../engineOrders.ts";
 
 /**
  * engine.liquidationPriceTicks against the engine's own liquidation trigger: with the mark moved
@@ -18,23 +19,8 @@ const MAKER = 9; // unchecked: liquidity and the counterparty for auto-deleverag
 const MOVER_A = 7; // unchecked: their trades move the mark (markMode "last")
 const MOVER_B = 8;
 
-function order(p: Partial<PlaceOrderInput>): PlaceOrderInput {
-  return {
-    accountId: TRADER,
-    symbol: "BTCUSDT",
-    side: "BUY",
-    type: "LIMIT",
-    timeInForce: "GTC",
-    lots: 1,
-    priceTicks: 1000,
-    clientOrderId: "",
-    ...p,
-  };
-}
-
 function submit(ex: Exchange, p: Partial<PlaceOrderInput>): void {
-  const res = ex.submitOrder(order(p));
-  if (isEngineError(res)) throw new Error(`unexpected ${res.error}`);
+  placeOrder(ex, { accountId: TRADER, ...p });
 }
 
 interface Case {

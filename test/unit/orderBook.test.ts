@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Exchange, isEngineError } from "../../mock-exchange/engine/exchange.ts";
 import { OrderBook } from "../../mock-exchange/engine/orderBook.ts";
 import type { Fill, Order, PlaceOrderInput, Position, SymbolSpec } from "../../mock-exchange/engine/types.ts";
+import { orderInput } from "../engineOrders.ts";
 
 const BTC: SymbolSpec = { symbol: "BTCUSDT", tickSize: "0.10", stepSize: "0.001", referencePriceTicks: 1000 };
 const ETH: SymbolSpec = { symbol: "ETHUSDT", tickSize: "0.01", stepSize: "0.01", referencePriceTicks: 500 };
@@ -17,19 +18,7 @@ function setup() {
   return { ex, clock };
 }
 
-function input(p: Partial<PlaceOrderInput>): PlaceOrderInput {
-  return {
-    accountId: 1,
-    symbol: "BTCUSDT",
-    side: "BUY",
-    type: "LIMIT",
-    timeInForce: "GTC",
-    lots: 1,
-    priceTicks: 1000,
-    clientOrderId: "",
-    ...p,
-  };
-}
+const input = orderInput;
 
 function place(ex: Exchange, p: Partial<PlaceOrderInput>): { order: Order; fills: readonly Fill[] } {
   const res = ex.placeOrder(input(p));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { Exchange, isEngineError } from "../../mock-exchange/engine/exchange.ts";
+import { Exchange } from "../../mock-exchange/engine/exchange.ts";
 import type { ExecutionType, PlaceOrderInput, SymbolSpec } from "../../mock-exchange/engine/types.ts";
+import { placeOrder } from "../engineOrders.ts";
 
 /**
  * The engine's order-update hook (the user data stream's ORDER_TRADE_UPDATE source): each order's
@@ -43,19 +44,7 @@ function setup() {
     seen.push(row);
   });
   const place = (p: Partial<PlaceOrderInput>) => {
-    const res = ex.submitOrder({
-      accountId: 1,
-      symbol: "BTCUSDT",
-      side: "BUY",
-      type: "LIMIT",
-      timeInForce: "GTC",
-      lots: 1,
-      priceTicks: 1000,
-      clientOrderId: "",
-      ...p,
-    });
-    if (isEngineError(res)) throw new Error(res.error);
-    return res.order.orderId;
+    return placeOrder(ex, p).orderId;
   };
   return { ex, seen, place, tick: (ms: number) => (t += ms) };
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Exchange, isEngineError } from "../../mock-exchange/engine/exchange.ts";
 import { type TradeQuery, TradeRing } from "../../mock-exchange/engine/tradeLog.ts";
 import type { Order, PlaceOrderInput, SymbolSpec } from "../../mock-exchange/engine/types.ts";
+import { placeOrder } from "../engineOrders.ts";
 
 /**
  * The per-account fill history behind GET /fapi/v1/userTrades: a bounded ring per account and
@@ -60,19 +61,7 @@ function setup(history: number) {
   let t = 5_000;
   const ex = new Exchange({ symbols: [BTC, ETH], now: () => (t += 10), tradeHistoryPerSymbol: history });
   const place = (p: Partial<PlaceOrderInput>): Order => {
-    const res = ex.submitOrder({
-      accountId: 1,
-      symbol: "BTCUSDT",
-      side: "BUY",
-      type: "LIMIT",
-      timeInForce: "GTC",
-      lots: 1,
-      priceTicks: 1000,
-      clientOrderId: "",
-      ...p,
-    });
-    if (isEngineError(res)) throw new Error(res.error);
-    return { ...res.order };
+    return placeOrder(ex, p);
   };
   return { ex, place };
 }
