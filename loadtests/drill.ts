@@ -30,7 +30,7 @@ import { rejectReason } from "./lib/reasons.ts";
 import { PROFILES } from "./profiles/index.ts";
 import { RUN_BEHAVIOUR } from "./scenarios/index.ts";
 import { liquidationWatcher } from "./scenarios/liquidationWatcher.ts";
-import { DRILL_SYMBOLS, type Session, type SessionState } from "./scenarios/session.ts";
+import { DRILL_SYMBOLS, newSessionState, type Session, type SessionState } from "./scenarios/session.ts";
 
 const baseUrl = __ENV.STAMPEDE_BASE_URL ?? "http://127.0.0.1:8080";
 const profileName = __ENV.STAMPEDE_PROFILE ?? "smoke";
@@ -160,14 +160,7 @@ export function setup(): SetupData {
 }
 
 // Per-VU state: a VU is one client session (its key and its IP), so read-your-writes is per VU.
-const sessionState: SessionState = {
-  traderResting: undefined,
-  makerQuote: undefined,
-  stops: {},
-  positions: {},
-  blockedUntilMs: 0,
-  refusedInARow: 0,
-};
+const sessionState: SessionState = newSessionState();
 
 /** This VU's client number, distinct across generators. */
 function clientKey(): number {

@@ -2,12 +2,19 @@ import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
-import { naturalDurationS, planDrill, scaleRates, validateProfile } from "../loadtests/lib/plan.ts";
+import { classRequestsPerIteration } from "../loadtests/lib/behaviours.ts";
+import {
+  drillIterationBudgetS,
+  naturalDurationS,
+  planDrill,
+  scaleRates,
+  validateProfile,
+} from "../loadtests/lib/plan.ts";
 import { PROFILES } from "../loadtests/profiles/index.ts";
 import type { Profile } from "../loadtests/profiles/types.ts";
 import { startMockExchange } from "../mock-exchange/api/server.ts";
 import type { ExchangeConfig } from "../mock-exchange/defaults.ts";
-import type { Summary, TimelinePoint } from "../reports/model.ts";
+import { type Summary, type TimelinePoint, TRAFFIC_CLASSES } from "../reports/model.ts";
 import { renderRun } from "../reports/report.ts";
 import { EXIT, StampedeError } from "./errors.ts";
 import { exchangeConfigFor } from "./exchangeConfig.ts";
@@ -125,16 +132,15 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
     strategy: opts.strategy,
     scale: "drill",
   });
-  // An order iteration is an order plus a read-back; each may wait the full queue timeout.
-  const slowestServiceMs = Math.max(...Object.values(config.capacity.serviceTimeMs));
-  const iterationBudgetS = (2 * (config.capacity.queueTimeoutMs + 3 * slowestServiceMs)) / 1000;
+  const iterationBudgetS = drillIterationBudgetS(config.capacity);
   const plan = planDrill(scaleRates(profile, rateScale), { timeScale, iterationBudgetS });
 
-  // Checked before anything is sent: an order iteration may add a read-back, so it counts twice.
-  const peakTotalRps =
-    2 * plan.classes.order.peakRatePerS +
-    plan.classes.position.peakRatePerS +
-    plan.classes.depth.peakRatePerS;
+  // Checked before anything is sent: an iteration may send several requests (an order and its
+  // read-back, a closer's read, close and read-back), so each class counts its most.
+  const peakTotalRps = TRAFFIC_CLASSES.reduce(
+    (sum, cls) => sum + plan.classes[cls].peakRatePerS * classRequestsPerIteration(profile.behaviours, cls),
+    0,
+  );
   const target = opts.target === undefined ? undefined : checkTarget(opts.target, peakTotalRps);
 
   const outDir = resolve(opts.outDir);

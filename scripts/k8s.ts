@@ -1,6 +1,12 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, posix, relative, resolve } from "node:path";
-import { naturalDurationS, planDrill, scaleRates, validateProfile } from "../loadtests/lib/plan.ts";
+import {
+  drillIterationBudgetS,
+  naturalDurationS,
+  planDrill,
+  scaleRates,
+  validateProfile,
+} from "../loadtests/lib/plan.ts";
 import { PROFILES } from "../loadtests/profiles/index.ts";
 import { EXCHANGE_DEFAULTS } from "../mock-exchange/defaults.ts";
 import { K6_SYSTEM_TAGS } from "./drill.ts";
@@ -143,8 +149,7 @@ export function buildK8sManifests(opts: K8sOptions, scripts: ReadonlyMap<string,
     strategy: EXCHANGE_DEFAULTS.capacity.strategy,
     scale: "drill",
   });
-  const slowestServiceMs = Math.max(...Object.values(config.capacity.serviceTimeMs));
-  const iterationBudgetS = (2 * (config.capacity.queueTimeoutMs + 3 * slowestServiceMs)) / 1000;
+  const iterationBudgetS = drillIterationBudgetS(config.capacity);
   const plan = planDrill(scaleRates(profile, rateScale), { timeScale, iterationBudgetS });
 
   const name = `stampede-${profile.name}`.slice(0, 52).replace(/-+$/, "");

@@ -46,6 +46,18 @@ export interface SessionState {
   refusedInARow: number;
 }
 
+/** A session's state before its first iteration. */
+export function newSessionState(): SessionState {
+  return {
+    traderResting: undefined,
+    makerQuote: undefined,
+    stops: {},
+    positions: {},
+    blockedUntilMs: 0,
+    refusedInARow: 0,
+  };
+}
+
 export interface Session {
   readonly symbols: readonly DrillSymbol[];
   /** The mid price setup() read for a symbol. */

@@ -14,6 +14,7 @@ import { RUN_BEHAVIOUR } from "../../loadtests/scenarios/index.ts";
 import {
   DRILL_SYMBOLS,
   ENDPOINT,
+  newSessionState,
   type Session,
   type SessionState,
 } from "../../loadtests/scenarios/session.ts";
@@ -460,14 +461,7 @@ interface Sent {
  */
 class VenueSession implements Session {
   readonly symbols = DRILL_SYMBOLS;
-  readonly state: SessionState = {
-    traderResting: undefined,
-    makerQuote: undefined,
-    stops: {},
-    positions: {},
-    blockedUntilMs: 0,
-    refusedInARow: 0,
-  };
+  readonly state: SessionState = newSessionState();
   readonly sent: Sent[] = [];
   private lastFilled = false;
   private readonly mids = new Map<string, number>();
