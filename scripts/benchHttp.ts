@@ -2,10 +2,17 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { request as httpRequest } from "node:http";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { MAX_RECV_WINDOW_MS, signPayload } from "../mock-exchange/api/auth.ts";
-import { formatUnits } from "../mock-exchange/api/params.ts";
+import {
+  MAX_RECV_WINDOW_MS,
+  type SigningKey,
+  signingKey,
+  signPayload,
+  verifySigned,
+} from "../mock-exchange/api/auth.ts";
+import { formatUnits, Params } from "../mock-exchange/api/params.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../mock-exchange/defaults.ts";
 import type { SymbolSpec } from "../mock-exchange/engine/types.ts";
+import { deriveAccountKeys } from "../mock-exchange/venue.ts";
 import type { Benchmark, BenchResult } from "./bench.ts";
 import type { RawResponse, ServerCommand, ServerReply } from "./benchServer.ts";
 import { ROOT } from "./paths.ts";
@@ -152,6 +159,15 @@ export function okRps(run: LoadRun): number {
   return run.durationS > 0 ? run.ok2xx / run.durationS : 0;
 }
 
+/**
+ * Server CPU per 2xx response, µs: the cost of one answer whatever the generator did meanwhile
+ * (the rate depends on both; this only on the server).
+ */
+export function serverUsPerResponse(run: LoadRun): number {
+  const rps = okRps(run);
+  return rps > 0 ? (run.serverCores * 1e6) / rps : 0;
+}
+
 /** Share of responses that were not 2xx, or failed to come (errors), of all attempts. */
 export function failedShare(run: LoadRun): number {
   const attempts = run.responses + run.errors;
@@ -181,6 +197,16 @@ export const HTTP_BENCH = {
   perConnection: 1_000,
   /** Half the house ladder (makerLevels 200 x 5,000 lots per level): an IOC always finds liquidity. */
   crossTicks: 100,
+  /**
+   * The calibration run (`http_busy_raw_rps`): the bare server spinning this much CPU per request
+   * before it answers. Measured 2026-11-30 on the 2-vCPU box: 0 µs 62k/s, 5 µs 41k/s, 10 µs 32k/s,
+   * 15 µs 25k/s, 20 µs 19k/s; each µs of work costs the server 1.5 to 1.8 µs, because once the
+   * server is the slower side autocannon sleeps between responses and every response pays the
+   * wake-up (sock_def_readable in the sender's writev, `perf record`). 10 µs is about where the
+   * bare server falls to half its rate: the work the whole stack may add for http_order_vs_raw
+   * to reach 0.5.
+   */
+  calibrationBusyUs: 10,
   /** A run whose non-2xx plus errors exceed this share is a broken benchmark, not a figure. */
   maxFailedShare: 0.01,
 } as const;
@@ -208,6 +234,8 @@ export const HTTP_BENCH_CONFIG: ExchangeConfig = {
 
 export interface HttpMeasurement {
   raw: LoadRun;
+  /** The bare server with HTTP_BENCH.calibrationBusyUs of CPU per request. */
+  busyRaw: LoadRun;
   order: LoadRun;
   /** The order response the raw server replays. */
   captured: RawResponse;
@@ -248,15 +276,28 @@ async function runMeasurement(log: (line: string) => void): Promise<HttpMeasurem
     raw = await spawnBenchServer({ type: "raw", response: captured });
     const rawRun = await loadRun(raw, loadAccounts, spec, "raw", log);
     await raw.stop();
+    raw = await spawnBenchServer({ type: "raw", response: captured, busyUs: HTTP_BENCH.calibrationBusyUs });
+    const busyRawRun = await loadRun(
+      raw,
+      loadAccounts,
+      spec,
+      `raw + ${HTTP_BENCH.calibrationBusyUs} µs busy`,
+      log,
+    );
+    await raw.stop();
     raw = undefined;
     const orderRun = await loadRun(exchange, loadAccounts, spec, "order", log);
     if (failedShare(orderRun) > HTTP_BENCH.maxFailedShare)
       throw new Error(
         `http_order_rps: ${orderRun.non2xx} non-2xx and ${orderRun.errors} errors of ${orderRun.responses} responses: the benchmark measured refusals`,
       );
-    if (failedShare(rawRun) > HTTP_BENCH.maxFailedShare)
-      throw new Error(`http_raw_rps: ${rawRun.non2xx} non-2xx and ${rawRun.errors} errors`);
-    return { raw: rawRun, order: orderRun, captured };
+    for (const [name, run] of [
+      ["http_raw_rps", rawRun],
+      ["http_busy_raw_rps", busyRawRun],
+    ] as const)
+      if (failedShare(run) > HTTP_BENCH.maxFailedShare)
+        throw new Error(`${name}: ${run.non2xx} non-2xx and ${run.errors} errors`);
+    return { raw: rawRun, busyRaw: busyRawRun, order: orderRun, captured };
   } finally {
     await raw?.stop();
     await exchange.stop();
@@ -303,9 +344,42 @@ async function loadRun(
     serverCores: (s1.cpuUs - s0.cpuUs) / 1e6 / wallS,
   };
   log(
-    `http bench ${label}: ${Math.round(okRps(run))} 2xx/s, ${run.non2xx} non-2xx, ${run.errors} errors, p99 ${run.p99Ms} ms, server ${run.serverCores.toFixed(2)} cores, generator ${run.generatorCores.toFixed(2)} cores`,
+    `http bench ${label}: ${Math.round(okRps(run))} 2xx/s, ${run.non2xx} non-2xx, ${run.errors} errors, p99 ${run.p99Ms} ms, server ${run.serverCores.toFixed(2)} cores (${serverUsPerResponse(run).toFixed(1)} µs per response), generator ${run.generatorCores.toFixed(2)} cores`,
   );
   return run;
+}
+
+/**
+ * In-process cost of the signature check of one bench order, µs: Params of the body, then
+ * auth.ts verifySigned (timestamp, recvWindow, HMAC-SHA256 of the body with the account's
+ * prepared key, hex compare), exactly as server.ts calls them, over the pools http_order_rps
+ * sends (the exchange's own account keys), no socket. A hot loop: a floor, not what the check
+ * costs between socket reads and writes.
+ */
+export function measureSignatureCheckUs(iterations: number): number {
+  const accounts = deriveAccountKeys(HTTP_BENCH_CONFIG.seed, HTTP_BENCH_CONFIG.accounts);
+  const keys = new Map(accounts.map((a) => [a.apiKey, signingKey(a.apiSecret)]));
+  const nowMs = Date.now();
+  const requests = buildOrderPools({
+    connections: HTTP_BENCH.connections,
+    perConnection: HTTP_BENCH.perConnection,
+    accounts,
+    spec: HTTP_BENCH_CONFIG.symbols[0] as SymbolSpec,
+    crossTicks: HTTP_BENCH.crossTicks,
+    nowMs,
+  }).flat();
+  const check = (r: PooledRequest) =>
+    verifySigned(
+      new Params("", r.body),
+      "",
+      r.body,
+      keys.get(r.headers["X-MBX-APIKEY"] as string) as SigningKey,
+      nowMs,
+    );
+  for (const r of requests) check(r); // warm-up, and proof that every one verifies (it throws if not)
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < iterations; i++) check(requests[i % requests.length] as PooledRequest);
+  return Number(process.hrtime.bigint() - t0) / 1e3 / iterations;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -474,12 +548,13 @@ export function sendOnce(url: string, r: PooledRequest): Promise<RawResponse> {
 
 const logLine = (line: string) => process.stderr.write(`${line}\n`);
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
+const r1 = (x: number) => Math.round(x * 10) / 10;
 const SETUP = `autocannon ${HTTP_BENCH.connections} connections, pipelining ${HTTP_BENCH.pipelining}, ${HTTP_BENCH.warmUpS} s warm-up then ${HTTP_BENCH.durationS} s measured, in the bench process; server in a child process`;
 
 export const HTTP_BENCHMARKS: Benchmark[] = [
   {
     name: "http_order_rps",
-    description: `Signed new orders (POST /fapi/v1/order, LIMIT IOC one lot crossing the house ladder, BUY/SELL alternating per account, pre-signed pools) served 2xx per second by the mock exchange's full stack (parse, HMAC, limits, engine, serialise; capacity model off, limits out of reach); ${SETUP}. Shares one run with http_raw_rps (raw first)`,
+    description: `Signed new orders (POST /fapi/v1/order, LIMIT IOC one lot crossing the house ladder, BUY/SELL alternating per account, pre-signed pools) served 2xx per second by the mock exchange's full stack (parse, HMAC, limits, engine, serialise; capacity model off, limits out of reach); ${SETUP}. Shares one run with http_raw_rps and http_busy_raw_rps (raw, busy raw, then the exchange)`,
     async run(): Promise<BenchResult[]> {
       const { order } = await measureHttp(logLine);
       return [
@@ -489,6 +564,7 @@ export const HTTP_BENCHMARKS: Benchmark[] = [
         { name: "http_order_p50_ms", value: order.p50Ms, unit: "ms" },
         { name: "http_order_p99_ms", value: order.p99Ms, unit: "ms" },
         { name: "http_order_server_cpu_cores", value: r3(order.serverCores), unit: "cores" },
+        { name: "http_order_server_us", value: r1(serverUsPerResponse(order)), unit: "µs/response" },
         { name: "http_order_generator_cpu_cores", value: r3(order.generatorCores), unit: "cores" },
       ];
     },
@@ -503,8 +579,34 @@ export const HTTP_BENCHMARKS: Benchmark[] = [
         { name: "http_raw_p50_ms", value: raw.p50Ms, unit: "ms" },
         { name: "http_raw_p99_ms", value: raw.p99Ms, unit: "ms" },
         { name: "http_raw_server_cpu_cores", value: r3(raw.serverCores), unit: "cores" },
+        { name: "http_raw_server_us", value: r1(serverUsPerResponse(raw)), unit: "µs/response" },
         { name: "http_raw_generator_cpu_cores", value: r3(raw.generatorCores), unit: "cores" },
       ];
+    },
+  },
+  {
+    name: "http_busy_raw_rps",
+    description: `Calibration for http_order_vs_raw: the bare server of http_raw_rps spinning ${HTTP_BENCH.calibrationBusyUs} µs of CPU per request before it answers (no allocation, no syscall); http_busy_raw_vs_raw is what ${HTTP_BENCH.calibrationBusyUs} µs of added work costs in rate on this machine, and http_busy_raw_server_us what it costs in server CPU; ${SETUP}`,
+    async run(): Promise<BenchResult[]> {
+      const { raw, busyRaw } = await measureHttp(logLine);
+      const rawRps = okRps(raw);
+      return [
+        { name: "http_busy_raw_rps", value: Math.round(okRps(busyRaw)), unit: "requests/s" },
+        { name: "http_busy_raw_work_us", value: HTTP_BENCH.calibrationBusyUs, unit: "µs/request" },
+        { name: "http_busy_raw_server_us", value: r1(serverUsPerResponse(busyRaw)), unit: "µs/response" },
+        { name: "http_busy_raw_generator_cpu_cores", value: r3(busyRaw.generatorCores), unit: "cores" },
+        ...(rawRps > 0
+          ? [{ name: "http_busy_raw_vs_raw", value: r3(okRps(busyRaw) / rawRps), unit: "ratio" }]
+          : []),
+      ];
+    },
+  },
+  {
+    name: "http_signature_check_us",
+    description:
+      "In-process µs per signature check of one http_order_rps order (Params + auth.ts verifySigned: timestamp, recvWindow, HMAC-SHA256 with the account's prepared key), over its pre-signed pools, 200,000 checks, no socket: the floor of what HMAC signing alone adds to each order",
+    async run(): Promise<BenchResult[]> {
+      return [{ name: "http_signature_check_us", value: r3(measureSignatureCheckUs(200_000)), unit: "µs" }];
     },
   },
   {

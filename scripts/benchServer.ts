@@ -11,8 +11,9 @@ import type { ExchangeConfig } from "../mock-exchange/defaults.ts";
  * messages:
  *
  * - `{type:"exchange", config}`: the mock exchange with that config on 127.0.0.1:0;
- * - `{type:"raw", response}`: a bare node:http server answering every request with the same
- *   status, headers and body (the baseline of `http_raw_rps`);
+ * - `{type:"raw", response, busyUs?}`: a bare node:http server answering every request with the
+ *   same status, headers and body (the baseline of `http_raw_rps`); with busyUs, it first spins
+ *   that many microseconds of CPU per request (the calibration of `http_busy_raw_rps`);
  * - `{type:"stats", id}`: answers `{type:"stats", id, rssBytes, cpuUs}` (process.memoryUsage().rss
  *   and the CPU time, user + system, the process has used so far);
  * - `{type:"stop"}`: closes the server and exits.
@@ -29,7 +30,7 @@ export interface RawResponse {
 
 export type ServerCommand =
   | { type: "exchange"; config: ExchangeConfig }
-  | { type: "raw"; response: RawResponse }
+  | { type: "raw"; response: RawResponse; busyUs?: number }
   | { type: "stats"; id: number }
   | { type: "stop" };
 
@@ -38,12 +39,23 @@ export type ServerReply =
   | { type: "stats"; id: number; rssBytes: number; cpuUs: number }
   | { type: "error"; message: string };
 
-/** The bare server: no routing, no parsing beyond node's own, the same bytes for every request. */
-export async function startRawServer(response: RawResponse): Promise<Server> {
+/**
+ * The bare server: no routing, no parsing beyond node's own, the same bytes for every request.
+ * busyUs > 0 adds that much CPU per request before answering, spent spinning on the monotonic
+ * clock: work with no allocation, no memory traffic and no syscall, so what it costs beyond
+ * busyUs is what being slower costs a server on this machine (the generator idles and each
+ * response has to wake it).
+ */
+export async function startRawServer(response: RawResponse, busyUs = 0): Promise<Server> {
   const body = Buffer.from(response.body, "utf8");
   const headers: Record<string, string> = {};
   for (const [name, value] of response.headers) headers[name] = value;
+  const busyMs = busyUs / 1000;
   const server = createServer((_req, res) => {
+    if (busyMs > 0) {
+      const until = performance.now() + busyMs;
+      while (performance.now() < until);
+    }
     res.writeHead(response.status, headers);
     res.end(body);
   });
@@ -81,7 +93,7 @@ if (isEntry && process.send !== undefined) {
         );
         return;
       case "raw":
-        startRawServer(message.response).then(
+        startRawServer(message.response, message.busyUs).then(
           (started) => {
             raw = started;
             reply({ type: "ready", url: urlOf(started) });

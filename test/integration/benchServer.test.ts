@@ -70,4 +70,17 @@ describe("startRawServer", () => {
     // Any request gets the same answer, twice on one connection.
     for (let i = 0; i < 2; i++) expect(await sendOnce(url, buy as PooledRequest)).toEqual(captured);
   });
+
+  it("with busyUs, spends at least that long per request and answers the same bytes", async () => {
+    exchange = await startMockExchange({ port: 0, config: HTTP_BENCH_CONFIG });
+    const [buy] = await probeOrders(exchange.url, Date.now());
+    const captured = await sendOnce(exchange.url, buy as PooledRequest);
+    const busyUs = 20_000;
+    raw = await startRawServer(captured, busyUs);
+    const url = `http://127.0.0.1:${(raw.address() as AddressInfo).port}`;
+    const t0 = performance.now();
+    expect(await sendOnce(url, buy as PooledRequest)).toEqual(captured);
+    // A lower bound only: the spin is CPU the server cannot skip (tests never bound a speed from above).
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(busyUs / 1000);
+  });
 });

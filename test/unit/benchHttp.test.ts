@@ -11,9 +11,11 @@ import {
   HTTP_BENCH,
   HTTP_BENCH_CONFIG,
   type LoadRun,
+  measureSignatureCheckUs,
   okRps,
   poolValidUntilMs,
   replayableHeaders,
+  serverUsPerResponse,
 } from "../../scripts/benchHttp.ts";
 import { dueSends, MB, positionReadPath, rssGrowth, soakMinutes } from "../../scripts/benchSoak.ts";
 
@@ -181,6 +183,12 @@ describe("replayableHeaders", () => {
   });
 });
 
+describe("measureSignatureCheckUs", () => {
+  it("checks the bench's own pools against the exchange's derived keys (it throws on any refusal)", () => {
+    expect(measureSignatureCheckUs(100)).toBeGreaterThan(0);
+  });
+});
+
 describe("load run figures", () => {
   const run: LoadRun = {
     durationS: 10,
@@ -198,6 +206,11 @@ describe("load run figures", () => {
     expect(failedShare(run)).toBeCloseTo(15 / 1005, 12);
     expect(okRps({ ...run, durationS: 0 })).toBe(0);
     expect(failedShare({ ...run, responses: 0, non2xx: 0, errors: 0 })).toBe(0);
+  });
+  it("charges the server's CPU to its 2xx responses: 1 core at 99/s is 10,101 µs each", () => {
+    expect(serverUsPerResponse(run)).toBeCloseTo(1e6 / 99, 9);
+    expect(serverUsPerResponse({ ...run, serverCores: 0.25 })).toBeCloseTo(0.25e6 / 99, 9);
+    expect(serverUsPerResponse({ ...run, ok2xx: 0 })).toBe(0);
   });
 });
 
