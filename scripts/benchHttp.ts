@@ -207,6 +207,8 @@ export const HTTP_BENCH = {
    * to reach 0.5.
    */
   calibrationBusyUs: 10,
+  /** STAMPEDE_BENCH_BUSY_US may ask for another amount, up to this (calibrationBusyUsFrom). */
+  maxCalibrationBusyUs: 1_000,
   /** A run whose non-2xx plus errors exceed this share is a broken benchmark, not a figure. */
   maxFailedShare: 0.01,
 } as const;
@@ -232,10 +234,26 @@ export const HTTP_BENCH_CONFIG: ExchangeConfig = {
   replica: { ...EXCHANGE_DEFAULTS.replica, applyPerS: 1e9 },
 };
 
+/**
+ * The calibration's CPU per request, µs: STAMPEDE_BENCH_BUSY_US when set (to sweep it, e.g. 6, 8,
+ * 10), else HTTP_BENCH.calibrationBusyUs.
+ */
+export function calibrationBusyUsFrom(env: Record<string, string | undefined>): number {
+  const raw = env.STAMPEDE_BENCH_BUSY_US;
+  if (raw === undefined || raw.trim() === "") return HTTP_BENCH.calibrationBusyUs;
+  const us = Number(raw);
+  if (!Number.isFinite(us) || us <= 0 || us > HTTP_BENCH.maxCalibrationBusyUs)
+    throw new Error(
+      `STAMPEDE_BENCH_BUSY_US must be a number of microseconds in (0, ${HTTP_BENCH.maxCalibrationBusyUs}], got ${JSON.stringify(raw)}`,
+    );
+  return us;
+}
+
 export interface HttpMeasurement {
   raw: LoadRun;
-  /** The bare server with HTTP_BENCH.calibrationBusyUs of CPU per request. */
+  /** The bare server with busyUs of CPU per request. */
   busyRaw: LoadRun;
+  busyUs: number;
   order: LoadRun;
   /** The order response the raw server replays. */
   captured: RawResponse;
@@ -250,6 +268,7 @@ export function measureHttp(log: (line: string) => void): Promise<HttpMeasuremen
 }
 
 async function runMeasurement(log: (line: string) => void): Promise<HttpMeasurement> {
+  const busyUs = calibrationBusyUsFrom(process.env);
   const exchange = await spawnBenchServer({ type: "exchange", config: HTTP_BENCH_CONFIG });
   let raw: BenchServerChild | undefined;
   try {
@@ -276,14 +295,8 @@ async function runMeasurement(log: (line: string) => void): Promise<HttpMeasurem
     raw = await spawnBenchServer({ type: "raw", response: captured });
     const rawRun = await loadRun(raw, loadAccounts, spec, "raw", log);
     await raw.stop();
-    raw = await spawnBenchServer({ type: "raw", response: captured, busyUs: HTTP_BENCH.calibrationBusyUs });
-    const busyRawRun = await loadRun(
-      raw,
-      loadAccounts,
-      spec,
-      `raw + ${HTTP_BENCH.calibrationBusyUs} µs busy`,
-      log,
-    );
+    raw = await spawnBenchServer({ type: "raw", response: captured, busyUs });
+    const busyRawRun = await loadRun(raw, loadAccounts, spec, `raw + ${busyUs} µs busy`, log);
     await raw.stop();
     raw = undefined;
     const orderRun = await loadRun(exchange, loadAccounts, spec, "order", log);
@@ -297,7 +310,7 @@ async function runMeasurement(log: (line: string) => void): Promise<HttpMeasurem
     ] as const)
       if (failedShare(run) > HTTP_BENCH.maxFailedShare)
         throw new Error(`${name}: ${run.non2xx} non-2xx and ${run.errors} errors`);
-    return { raw: rawRun, busyRaw: busyRawRun, order: orderRun, captured };
+    return { raw: rawRun, busyRaw: busyRawRun, busyUs, order: orderRun, captured };
   } finally {
     await raw?.stop();
     await exchange.stop();
@@ -586,13 +599,13 @@ export const HTTP_BENCHMARKS: Benchmark[] = [
   },
   {
     name: "http_busy_raw_rps",
-    description: `Calibration for http_order_vs_raw: the bare server of http_raw_rps spinning ${HTTP_BENCH.calibrationBusyUs} µs of CPU per request before it answers (no allocation, no syscall); http_busy_raw_vs_raw is what ${HTTP_BENCH.calibrationBusyUs} µs of added work costs in rate on this machine, and http_busy_raw_server_us what it costs in server CPU; ${SETUP}`,
+    description: `Calibration for http_order_vs_raw: the bare server of http_raw_rps spinning ${HTTP_BENCH.calibrationBusyUs} µs (or STAMPEDE_BENCH_BUSY_US) of CPU per request before it answers (no allocation, no syscall); http_busy_raw_vs_raw is what that added work costs in rate on this machine, and http_busy_raw_server_us what it costs in server CPU; ${SETUP}`,
     async run(): Promise<BenchResult[]> {
-      const { raw, busyRaw } = await measureHttp(logLine);
+      const { raw, busyRaw, busyUs } = await measureHttp(logLine);
       const rawRps = okRps(raw);
       return [
         { name: "http_busy_raw_rps", value: Math.round(okRps(busyRaw)), unit: "requests/s" },
-        { name: "http_busy_raw_work_us", value: HTTP_BENCH.calibrationBusyUs, unit: "µs/request" },
+        { name: "http_busy_raw_work_us", value: busyUs, unit: "µs/request" },
         { name: "http_busy_raw_server_us", value: r1(serverUsPerResponse(busyRaw)), unit: "µs/response" },
         { name: "http_busy_raw_generator_cpu_cores", value: r3(busyRaw.generatorCores), unit: "cores" },
         ...(rawRps > 0

@@ -7,6 +7,7 @@ import { Venue } from "../../mock-exchange/venue.ts";
 import {
   type BenchAccount,
   buildOrderPools,
+  calibrationBusyUsFrom,
   failedShare,
   HTTP_BENCH,
   HTTP_BENCH_CONFIG,
@@ -180,6 +181,16 @@ describe("replayableHeaders", () => {
       ["Content-Length", "503"],
       ["X-MBX-USED-WEIGHT-1M", "0"],
     ]);
+  });
+});
+
+describe("calibrationBusyUsFrom", () => {
+  it("reads STAMPEDE_BENCH_BUSY_US: default 10 µs, fractions allowed, nonsense refused", () => {
+    expect(calibrationBusyUsFrom({})).toBe(HTTP_BENCH.calibrationBusyUs);
+    expect(calibrationBusyUsFrom({ STAMPEDE_BENCH_BUSY_US: " " })).toBe(10);
+    expect(calibrationBusyUsFrom({ STAMPEDE_BENCH_BUSY_US: "7.5" })).toBe(7.5);
+    for (const bad of ["0", "-3", "abc", "1001", "Infinity"])
+      expect(() => calibrationBusyUsFrom({ STAMPEDE_BENCH_BUSY_US: bad })).toThrow(/STAMPEDE_BENCH_BUSY_US/);
   });
 });
 
