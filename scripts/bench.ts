@@ -11,6 +11,7 @@ import { measureGenerator, STEP_DURATION_S } from "./benchGenerator.ts";
 import { HTTP_BENCHMARKS } from "./benchHttp.ts";
 import { SOAK_BENCHMARK } from "./benchSoak.ts";
 import { StampedeError } from "./errors.ts";
+import { round } from "./round.ts";
 import { runSimulation } from "./simulate/run.ts";
 
 /**
@@ -257,11 +258,6 @@ export async function runBenchmarks(
     log(`bench ${b.name}: ${b.description}`);
     for (const result of await b.run()) emit(result);
   }
-}
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }
 
 function median(xs: number[]): number {

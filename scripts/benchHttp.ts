@@ -16,6 +16,7 @@ import { deriveAccountKeys } from "../mock-exchange/venue.ts";
 import type { Benchmark, BenchResult } from "./bench.ts";
 import type { RawResponse, ServerCommand, ServerReply } from "./benchServer.ts";
 import { ROOT } from "./paths.ts";
+import { round } from "./round.ts";
 
 /**
  * `http_order_rps`, `http_raw_rps`, `http_order_vs_raw`: what the mock exchange's full HTTP stack
@@ -560,9 +561,25 @@ export function sendOnce(url: string, r: PooledRequest): Promise<RawResponse> {
 // ---------------------------------------------------------------------------------------------
 
 const logLine = (line: string) => process.stderr.write(`${line}\n`);
-const r3 = (x: number) => Math.round(x * 1000) / 1000;
-const r1 = (x: number) => Math.round(x * 10) / 10;
 const SETUP = `autocannon ${HTTP_BENCH.connections} connections, pipelining ${HTTP_BENCH.pipelining}, ${HTTP_BENCH.warmUpS} s warm-up then ${HTTP_BENCH.durationS} s measured, in the bench process; server in a child process`;
+
+/** What every load run reports, under `<prefix>_rps`, `<prefix>_p50_ms`, ... */
+function loadRunFigures(prefix: string, run: LoadRun): BenchResult[] {
+  return [
+    { name: `${prefix}_rps`, value: Math.round(okRps(run)), unit: "requests/s" },
+    { name: `${prefix}_p50_ms`, value: run.p50Ms, unit: "ms" },
+    { name: `${prefix}_p99_ms`, value: run.p99Ms, unit: "ms" },
+    { name: `${prefix}_server_cpu_cores`, value: round(run.serverCores, 3), unit: "cores" },
+    { name: `${prefix}_server_us`, value: round(serverUsPerResponse(run), 1), unit: "µs/response" },
+    { name: `${prefix}_generator_cpu_cores`, value: round(run.generatorCores, 3), unit: "cores" },
+  ];
+}
+
+/** run's 2xx rate over the bare server's, same process; nothing when the bare run served none. */
+function ratioFigure(name: string, run: LoadRun, raw: LoadRun): BenchResult[] {
+  const rawRps = okRps(raw);
+  return rawRps > 0 ? [{ name, value: round(okRps(run) / rawRps, 3), unit: "ratio" }] : [];
+}
 
 export const HTTP_BENCHMARKS: Benchmark[] = [
   {
@@ -571,14 +588,9 @@ export const HTTP_BENCHMARKS: Benchmark[] = [
     async run(): Promise<BenchResult[]> {
       const { order } = await measureHttp(logLine);
       return [
-        { name: "http_order_rps", value: Math.round(okRps(order)), unit: "requests/s" },
+        ...loadRunFigures("http_order", order),
         { name: "http_order_non2xx", value: order.non2xx, unit: "responses" },
         { name: "http_order_errors", value: order.errors, unit: "errors" },
-        { name: "http_order_p50_ms", value: order.p50Ms, unit: "ms" },
-        { name: "http_order_p99_ms", value: order.p99Ms, unit: "ms" },
-        { name: "http_order_server_cpu_cores", value: r3(order.serverCores), unit: "cores" },
-        { name: "http_order_server_us", value: r1(serverUsPerResponse(order)), unit: "µs/response" },
-        { name: "http_order_generator_cpu_cores", value: r3(order.generatorCores), unit: "cores" },
       ];
     },
   },
@@ -587,14 +599,7 @@ export const HTTP_BENCHMARKS: Benchmark[] = [
     description: `The same requests answered by a bare node:http server with the bytes of one real order response of the mock (status, headers, body); ${SETUP}`,
     async run(): Promise<BenchResult[]> {
       const { raw } = await measureHttp(logLine);
-      return [
-        { name: "http_raw_rps", value: Math.round(okRps(raw)), unit: "requests/s" },
-        { name: "http_raw_p50_ms", value: raw.p50Ms, unit: "ms" },
-        { name: "http_raw_p99_ms", value: raw.p99Ms, unit: "ms" },
-        { name: "http_raw_server_cpu_cores", value: r3(raw.serverCores), unit: "cores" },
-        { name: "http_raw_server_us", value: r1(serverUsPerResponse(raw)), unit: "µs/response" },
-        { name: "http_raw_generator_cpu_cores", value: r3(raw.generatorCores), unit: "cores" },
-      ];
+      return loadRunFigures("http_raw", raw);
     },
   },
   {
@@ -602,15 +607,10 @@ export const HTTP_BENCHMARKS: Benchmark[] = [
     description: `Calibration for http_order_vs_raw: the bare server of http_raw_rps spinning ${HTTP_BENCH.calibrationBusyUs} µs (or STAMPEDE_BENCH_BUSY_US) of CPU per request before it answers (no allocation, no syscall); http_busy_raw_vs_raw is what that added work costs in rate on this machine, and http_busy_raw_server_us what it costs in server CPU; ${SETUP}`,
     async run(): Promise<BenchResult[]> {
       const { raw, busyRaw, busyUs } = await measureHttp(logLine);
-      const rawRps = okRps(raw);
       return [
-        { name: "http_busy_raw_rps", value: Math.round(okRps(busyRaw)), unit: "requests/s" },
+        ...loadRunFigures("http_busy_raw", busyRaw),
         { name: "http_busy_raw_work_us", value: busyUs, unit: "µs/request" },
-        { name: "http_busy_raw_server_us", value: r1(serverUsPerResponse(busyRaw)), unit: "µs/response" },
-        { name: "http_busy_raw_generator_cpu_cores", value: r3(busyRaw.generatorCores), unit: "cores" },
-        ...(rawRps > 0
-          ? [{ name: "http_busy_raw_vs_raw", value: r3(okRps(busyRaw) / rawRps), unit: "ratio" }]
-          : []),
+        ...ratioFigure("http_busy_raw_vs_raw", busyRaw, raw),
       ];
     },
   },
@@ -619,7 +619,9 @@ export const HTTP_BENCHMARKS: Benchmark[] = [
     description:
       "In-process µs per signature check of one http_order_rps order (Params + auth.ts verifySigned: timestamp, recvWindow, HMAC-SHA256 with the account's prepared key), over its pre-signed pools, 200,000 checks, no socket: the floor of what HMAC signing alone adds to each order",
     async run(): Promise<BenchResult[]> {
-      return [{ name: "http_signature_check_us", value: r3(measureSignatureCheckUs(200_000)), unit: "µs" }];
+      return [
+        { name: "http_signature_check_us", value: round(measureSignatureCheckUs(200_000), 3), unit: "µs" },
+      ];
     },
   },
   {
@@ -627,10 +629,7 @@ export const HTTP_BENCHMARKS: Benchmark[] = [
     description: "http_order_rps / http_raw_rps of the same run",
     async run(): Promise<BenchResult[]> {
       const { raw, order } = await measureHttp(logLine);
-      const rawRps = okRps(raw);
-      return rawRps > 0
-        ? [{ name: "http_order_vs_raw", value: r3(okRps(order) / rawRps), unit: "ratio" }]
-        : [];
+      return ratioFigure("http_order_vs_raw", order, raw);
     },
   },
 ];

@@ -4,6 +4,7 @@ import { signPayload } from "../mock-exchange/api/auth.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../mock-exchange/defaults.ts";
 import type { Benchmark, BenchResult } from "./bench.ts";
 import { type BenchAccount, benchClientIp, fetchAccounts, spawnBenchServer } from "./benchHttp.ts";
+import { round } from "./round.ts";
 
 /**
  * `soak_rss_growth_mb`: how much the mock exchange's resident memory grows over a soak of
@@ -218,8 +219,6 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-const r1 = (x: number) => Math.round(x * 10) / 10;
-
 export const SOAK_BENCHMARK: Benchmark = {
   name: "soak_rss_growth_mb",
   description: `RSS growth of the mock exchange (child process, default capacity model and limits, ${SOAK.clients} accounts with their own X-Forwarded-For IPs) under signed GET /fapi/v2/positionRisk at ${SOAK_RATE_PER_S} req/s (1000x the liquidation-cascade profile's normal ${SOAK.normalPositionRatePerS} req/s), open model: last minus first RSS sample, taken every ${SOAK.sampleEveryS} s after a ${SOAK.warmUpS} s warm-up, over STAMPEDE_SOAK_MINUTES (default ${DEFAULT_SOAK_MINUTES}) minutes; also the max`,
@@ -228,12 +227,12 @@ export const SOAK_BENCHMARK: Benchmark = {
     const m = await runSoak(minutes, (line) => process.stderr.write(`${line}\n`));
     const over = `MB over ${minutes} min`;
     const out: BenchResult[] = [
-      { name: "soak_rss_growth_mb", value: r1(m.rss.growthMb), unit: over },
+      { name: "soak_rss_growth_mb", value: round(m.rss.growthMb, 1), unit: over },
       { name: "soak_minutes", value: minutes, unit: "min" },
-      { name: "soak_rss_max_growth_mb", value: r1(m.rss.maxGrowthMb), unit: over },
-      { name: "soak_rss_first_mb", value: r1(m.rss.firstMb), unit: "MB" },
-      { name: "soak_rss_last_mb", value: r1(m.rss.lastMb), unit: "MB" },
-      { name: "soak_rss_max_mb", value: r1(m.rss.maxMb), unit: "MB" },
+      { name: "soak_rss_max_growth_mb", value: round(m.rss.maxGrowthMb, 1), unit: over },
+      { name: "soak_rss_first_mb", value: round(m.rss.firstMb, 1), unit: "MB" },
+      { name: "soak_rss_last_mb", value: round(m.rss.lastMb, 1), unit: "MB" },
+      { name: "soak_rss_max_mb", value: round(m.rss.maxMb, 1), unit: "MB" },
       { name: "soak_target_rps", value: SOAK_RATE_PER_S, unit: "requests/s" },
       { name: "soak_sent_rps", value: Math.round(m.achievedRps), unit: "requests/s" },
       { name: "soak_dropped", value: m.dropped, unit: "requests" },
