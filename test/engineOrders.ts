@@ -25,3 +25,23 @@ export function placeOrder(ex: Exchange, p: Partial<PlaceOrderInput>): Order {
   if (isEngineError(res)) throw new Error(`unexpected ${res.error}`);
   return { ...res.order };
 }
+
+/** A plain resting LIMIT GTC order of account 1 on symbol "X", for OrderBook tests. */
+export function restingOrder(orderId: number, side: "BUY" | "SELL", priceTicks: number, lots: number): Order {
+  return {
+    orderId,
+    clientOrderId: `c${orderId}`,
+    accountId: 1,
+    symbol: "X",
+    side,
+    type: "LIMIT",
+    timeInForce: "GTC",
+    priceTicks,
+    origLots: lots,
+    executedLots: 0,
+    cumQuoteTicksLots: 0,
+    status: "NEW",
+    time: 0,
+    updateTime: 0,
+  };
+}

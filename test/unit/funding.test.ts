@@ -8,7 +8,8 @@ import {
   premiumIndex,
 } from "../../mock-exchange/engine/funding.ts";
 import { OrderBook } from "../../mock-exchange/engine/orderBook.ts";
-import type { Order, PlaceOrderInput, SymbolSpec } from "../../mock-exchange/engine/types.ts";
+import type { PlaceOrderInput, SymbolSpec } from "../../mock-exchange/engine/types.ts";
+import { restingOrder } from "../engineOrders.ts";
 
 /**
  * Funding (engine/funding.ts and Exchange.settleFunding) against Binance USDⓈ-M's published
@@ -53,22 +54,7 @@ describe("impact prices", () => {
     const b = new OrderBook("X", 100);
     let id = 0;
     const rest = (side: "BUY" | "SELL", priceTicks: number, lots: number) =>
-      b.rest({
-        orderId: ++id,
-        clientOrderId: "",
-        accountId: 1,
-        symbol: "X",
-        side,
-        type: "LIMIT",
-        timeInForce: "GTC",
-        priceTicks,
-        origLots: lots,
-        executedLots: 0,
-        cumQuoteTicksLots: 0,
-        status: "NEW",
-        time: 0,
-        updateTime: 0,
-      } as Order);
+      b.rest(restingOrder(++id, side, priceTicks, lots));
     rest("BUY", 99, 10);
     rest("BUY", 98, 10);
     rest("SELL", 101, 5);

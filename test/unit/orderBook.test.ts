@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Exchange, isEngineError } from "../../mock-exchange/engine/exchange.ts";
 import { OrderBook } from "../../mock-exchange/engine/orderBook.ts";
 import type { Fill, Order, PlaceOrderInput, Position, SymbolSpec } from "../../mock-exchange/engine/types.ts";
-import { orderInput } from "../engineOrders.ts";
+import { orderInput, restingOrder } from "../engineOrders.ts";
 
 const BTC: SymbolSpec = { symbol: "BTCUSDT", tickSize: "0.10", stepSize: "0.001", referencePriceTicks: 1000 };
 const ETH: SymbolSpec = { symbol: "ETHUSDT", tickSize: "0.01", stepSize: "0.01", referencePriceTicks: 500 };
@@ -434,24 +434,7 @@ describe("depth", () => {
 });
 
 describe("OrderBook", () => {
-  function mk(orderId: number, side: "BUY" | "SELL", priceTicks: number, lots: number): Order {
-    return {
-      orderId,
-      clientOrderId: `c${orderId}`,
-      accountId: 1,
-      symbol: "X",
-      side,
-      type: "LIMIT",
-      timeInForce: "GTC",
-      priceTicks,
-      origLots: lots,
-      executedLots: 0,
-      cumQuoteTicksLots: 0,
-      status: "NEW",
-      time: 0,
-      updateTime: 0,
-    };
-  }
+  const mk = restingOrder;
 
   it("removes levels emptied by cancels from the middle of the side", () => {
     const book = new OrderBook("X", 100);
