@@ -4,13 +4,13 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createGunzip, createGzip, constants as zlibConstants } from "node:zlib";
+import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 import { simulateMmc } from "../mock-exchange/capacity/mmc.ts";
 import { runEngineBench } from "../mock-exchange/engine/bench.ts";
 import { ingestK6Csv } from "../reports/ingest.ts";
 import { measureGenerator, STEP_DURATION_S } from "./benchGenerator.ts";
 import { HTTP_BENCHMARKS } from "./benchHttp.ts";
 import { SOAK_BENCHMARK } from "./benchSoak.ts";
-import { StampedeError } from "./errors.ts";
 import { round } from "./round.ts";
 import { runSimulation } from "./simulate/run.ts";
 

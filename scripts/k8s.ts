@@ -8,10 +8,10 @@ import {
   validateProfile,
 } from "../loadtests/lib/plan.ts";
 import { PROFILES } from "../loadtests/profiles/index.ts";
+import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 import { EXCHANGE_DEFAULTS } from "../mock-exchange/defaults.ts";
 import { K6_SYSTEM_TAGS } from "./drill.ts";
-import { StampedeError } from "./errors.ts";
-import { exchangeConfigFor } from "./exchangeConfig.ts";
+import { exchangeConfigFor, VENUE_SYMBOL_NAMES } from "./exchangeConfig.ts";
 import { K6_VERSION } from "./k6.ts";
 import { ROOT } from "./paths.ts";
 
@@ -128,7 +128,7 @@ export function buildK8sManifests(opts: K8sOptions, scripts: ReadonlyMap<string,
       "E_UNKNOWN_PROFILE",
       `unknown profile "${opts.profileName}"; known: ${Object.keys(PROFILES).join(", ")}`,
     );
-  const problems = validateProfile(profile);
+  const problems = validateProfile(profile, VENUE_SYMBOL_NAMES);
   if (problems.length > 0)
     throw new StampedeError("E_BAD_PROFILE", `profile ${profile.name} is invalid: ${problems.join("; ")}`);
   if (!(Number.isInteger(opts.parallelism) && opts.parallelism >= 1))

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import * as hdr from "hdr-histogram-js";
 import { describe, expect, it } from "vitest";
-import type { WallPhase } from "../../loadtests/lib/plan.ts";
+import type { WallPhase } from "../../loadtests/vocabulary/runFolder.ts";
 import {
   CLIENT_FILE,
   classHgrmFile,
