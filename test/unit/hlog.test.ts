@@ -270,7 +270,9 @@ describe("latency.hlog + client.jsonl", () => {
       expect(hgrm).toMatch(new RegExp(`Total count\\s+=\\s+${tally?.latencyUs.totalCount}\\]`));
     }
   });
+});
 
+describe("latency.hlog + client.jsonl: tags and reading back", () => {
   it("encodes endpoint names into tags HdrHistogram logs can hold, and decodes them back", () => {
     const names = [
       "POST /fapi/v1/order",
