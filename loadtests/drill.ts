@@ -16,8 +16,6 @@ import { hmac } from "k6/crypto";
 import exec from "k6/execution";
 import http, { type RefinedParams, type RefinedResponse, type ResponseType } from "k6/http";
 import { Counter } from "k6/metrics";
-import { seededRandom } from "../mock-exchange/random.ts";
-import type { TrafficClass } from "../reports/model.ts";
 import {
   type BehaviourName,
   blockedUntilMs,
@@ -26,11 +24,12 @@ import {
   LIQUIDATION_WATCHER,
 } from "./lib/behaviours.ts";
 import { planDrill, scaleRates } from "./lib/plan.ts";
-import { rejectReason } from "./lib/reasons.ts";
 import { PROFILES } from "./profiles/index.ts";
 import { RUN_BEHAVIOUR } from "./scenarios/index.ts";
 import { liquidationWatcher } from "./scenarios/liquidationWatcher.ts";
 import { DRILL_SYMBOLS, newSessionState, type Session, type SessionState } from "./scenarios/session.ts";
+import { seededRandom } from "./vocabulary/random.ts";
+import { rejectReason, type TrafficClass } from "./vocabulary/traffic.ts";
 
 const baseUrl = __ENV.STAMPEDE_BASE_URL ?? "http://127.0.0.1:8080";
 const profileName = __ENV.STAMPEDE_PROFILE ?? "smoke";

@@ -1,7 +1,7 @@
+import type { FaultSpec, TierName, TierSizing } from "../loadtests/vocabulary/capacity.ts";
+import type { MarketEvent } from "../loadtests/vocabulary/marketEvents.ts";
 import type { StrategyParams } from "./capacity/strategies.ts";
-import type { FaultSpec, TierName, TierSizing } from "./capacity/types.ts";
 import type { SymbolSpec } from "./engine/types.ts";
-import type { MarketEvent } from "./marketEvents.ts";
 
 /** The traffic classes the capacity model knows (design.md "Vocabulary"). `other` = ping, time, control. */
 export type ServiceClass = "order" | "position" | "depth" | "other";

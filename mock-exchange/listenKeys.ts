@@ -1,4 +1,4 @@
-import type { Random } from "./random.ts";
+import type { Random } from "../loadtests/vocabulary/random.ts";
 
 /**
  * User data stream keys (Binance USDⓈ-M "User Data Streams": POST/PUT/DELETE /fapi/v1/listenKey).

@@ -1,20 +1,15 @@
+import type { MarketEvent } from "../loadtests/vocabulary/marketEvents.ts";
 import type { SymbolSpec } from "./engine/types.ts";
 
 /**
- * Scripted market events (price shocks): the price path a drill's venue follows, so its
- * liquidation engine has something to liquidate (reference.md "Incident shapes": price drop ->
- * liquidation -> forced sell -> price drop). Pure: the venue asks for the path at its clock.
+ * Scripted market events (price shocks, loadtests/vocabulary/marketEvents.ts): the price path a
+ * drill's venue follows, so its liquidation engine has something to liquidate (reference.md
+ * "Incident shapes": price drop -> liquidation -> forced sell -> price drop). Pure: the venue
+ * asks for the path at its clock.
  */
-export interface MarketEvent {
-  /** Natural seconds from the start (the venue's origin) when the move begins. */
-  atS: number;
-  /** A symbol of the venue (defaults.ts DEFAULT_SYMBOLS). */
-  symbol: string;
-  /** Size of the move, percent of the price when it begins: -12 is a 12% drop. In (-90, 500). */
-  movePct: number;
-  /** Natural seconds the move takes, in linear steps; 0 moves at once. */
-  overS: number;
-}
+
+// Moved to the vocabulary; re-exported for one step for the HTTP layer, which others edit now.
+export type { MarketEvent } from "../loadtests/vocabulary/marketEvents.ts";
 
 /**
  * Where each symbol's price should be at a venue time: the reference price times every event's

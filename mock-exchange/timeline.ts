@@ -1,7 +1,7 @@
 import * as hdr from "hdr-histogram-js";
-import type { RejectReason, TimelinePoint, TrafficClass } from "../reports/model.ts";
-import type { CapacitySnapshotTier } from "./capacity/model.ts";
-import type { CapacityEvent, TierName } from "./capacity/types.ts";
+import type { TimelinePoint } from "../loadtests/vocabulary/runFolder.ts";
+import type { RejectReason, TrafficClass } from "../loadtests/vocabulary/traffic.ts";
+import type { CapacitySnapshot } from "./capacity/types.ts";
 
 /**
  * The server's own account of each wall second: what arrived, what it admitted, served and
@@ -13,17 +13,6 @@ interface ClassCounters {
   offered: number;
   served: number;
   rejected: number;
-}
-
-export interface CapacitySnapshot {
-  tNaturalS: number;
-  /** Gateway workers busy at the end of the second. */
-  busyWorkers: number;
-  tiers: Record<TierName, CapacitySnapshotTier>;
-  costInstanceMinutes: Record<TierName, number>;
-  events: CapacityEvent[];
-  replicaLagMs: number;
-  replicaBacklog: number;
 }
 
 const MAX_SECONDS_KEPT = 6 * 3600;

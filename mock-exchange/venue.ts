@@ -1,5 +1,5 @@
+import { ApiError, ERR, type ExchangeErrorSpec, errorBody } from "../loadtests/vocabulary/exchangeErrors.ts";
 import { type SigningKey, signingKey } from "./api/auth.ts";
-import { ApiError, ERR, type ExchangeErrorSpec, errorBody } from "./api/errors.ts";
 import { formatUnits, Params } from "./api/params.ts";
 import { DEPTH_LIMITS, type RouteName } from "./api/routes.ts";
 import { CapacityModel } from "./capacity/model.ts";

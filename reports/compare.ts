@@ -1,11 +1,11 @@
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import type { WallPhase } from "../loadtests/lib/plan.ts";
-import { StampedeError } from "../scripts/errors.ts";
+import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
+import type { TimelinePoint, WallPhase } from "../loadtests/vocabulary/runFolder.ts";
 import { HLOG_FILE, readIngested } from "./hlog.ts";
 import { type Histogram, type Ingested, ingestK6Csv, latencyHistogram } from "./ingest.ts";
-import type { Summary, TimelinePoint } from "./model.ts";
+import type { Summary } from "./model.ts";
 import { renderRun } from "./report.ts";
 import { type Percentiles, SparseHistogram } from "./sparse.ts";
 import { burstPhaseOf, preBurstPhaseOf, sumCounts, timeToRecoverS } from "./summary.ts";

@@ -1,4 +1,4 @@
-import { StampedeError } from "../scripts/errors.ts";
+import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 
 /**
  * The CI gate's pure part: parse threshold expressions and regression specs, evaluate them

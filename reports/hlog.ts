@@ -2,7 +2,13 @@ import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as hdr from "hdr-histogram-js";
-import type { WallPhase } from "../loadtests/lib/plan.ts";
+import type { WallPhase } from "../loadtests/vocabulary/runFolder.ts";
+import {
+  REJECT_REASONS,
+  type RejectReason,
+  TRAFFIC_CLASSES,
+  type TrafficClass,
+} from "../loadtests/vocabulary/traffic.ts";
 import {
   type Ingested,
   newSecondTally,
@@ -13,7 +19,6 @@ import {
   type SecondTally,
   secondTally,
 } from "./ingest.ts";
-import { REJECT_REASONS, type RejectReason, TRAFFIC_CLASSES, type TrafficClass } from "./model.ts";
 import { latencyHistogram, SparseHistogram } from "./sparse.ts";
 
 /**

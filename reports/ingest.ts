@@ -1,7 +1,7 @@
 import { createReadStream } from "node:fs";
 import { constants, createGunzip, type ZlibOptions } from "node:zlib";
 import type * as hdr from "hdr-histogram-js";
-import type { WallPhase } from "../loadtests/lib/plan.ts";
+import type { WallPhase } from "../loadtests/vocabulary/runFolder.ts";
 import { REJECT_REASONS, type RejectReason, TRAFFIC_CLASSES, type TrafficClass } from "./model.ts";
 import { latencyHistogram, SparseHistogram } from "./sparse.ts";
 

@@ -1,25 +1,23 @@
-import type { CapacityEvent, TierName, TierState } from "../mock-exchange/capacity/types.ts";
+import type { CapacityEvent } from "../loadtests/vocabulary/capacity.ts";
+import type { TimelinePoint } from "../loadtests/vocabulary/runFolder.ts";
+import type { RejectReason, TrafficClass } from "../loadtests/vocabulary/traffic.ts";
 
 /**
  * The data the reporter works on. Everything here is derived from the files in
  * `runs/<id>/` (k6.csv.gz, timeline.jsonl, generator.jsonl, run.json) and nothing else,
- * so a report can be re-rendered, merged or compared later.
+ * so a report can be re-rendered, merged or compared later. The words it shares with the k6
+ * scripts and the venue (traffic classes, reject reasons, the timeline's lines) are the
+ * vocabulary's (loadtests/vocabulary/).
  */
 
-/** Traffic classes, see design.md "Vocabulary". */
-export const TRAFFIC_CLASSES = ["order", "position", "depth"] as const;
-export type TrafficClass = (typeof TRAFFIC_CLASSES)[number];
-
-/** Reject reasons, see design.md "Vocabulary". */
-export const REJECT_REASONS = [
-  "rate_limited", // 429
-  "banned", // 418
-  "overloaded", // 503 -1008
-  "timeout", // 503 -1007, 408, or the client's own timeout
-  "order_rejected", // 400 from the engine (unknown order, would-immediately-trigger, ...)
-  "error", // anything else: other 5xx, connection errors
-] as const;
-export type RejectReason = (typeof REJECT_REASONS)[number];
+// Moved to the vocabulary; re-exported for one step so modules being moved elsewhere still compile.
+export type { TimelinePoint } from "../loadtests/vocabulary/runFolder.ts";
+export {
+  REJECT_REASONS,
+  type RejectReason,
+  TRAFFIC_CLASSES,
+  type TrafficClass,
+} from "../loadtests/vocabulary/traffic.ts";
 
 export interface LatencyPercentilesMs {
   p50: number;
@@ -131,50 +129,6 @@ export interface SecondPoint {
   /** Highest stale age seen in that second, ms; null when none. */
   staleAgeMaxMs: number | null;
   droppedIterations: number;
-}
-
-/** One line of the server's timeline.jsonl (one per wall second). */
-export interface TimelinePoint {
-  /** Unix ms at the end of the second. */
-  tsMs: number;
-  /** Seconds since the exchange started (wall). */
-  tWallS: number;
-  offered: number;
-  admitted: number;
-  served: number;
-  rejected: Partial<Record<RejectReason, number>>;
-  byClass: Partial<Record<TrafficClass, { offered: number; served: number; rejected: number }>>;
-  queueDepth: number;
-  queueDepthMax: number;
-  busyWorkers: number;
-  workers: number;
-  /** Fraction of worker-time busy during the second (0..1). */
-  utilisation: number;
-  replicaLagMs: number;
-  replicaBacklog: number;
-  staleReadsServed: number;
-  /** Server-side time in the system (queue + service), ms, p99 over the second; null when idle. */
-  serverP99Ms: number | null;
-  /** Natural seconds since the start at the end of this second (tWallS x time scale). */
-  tNaturalS: number;
-  /** Refusals by class and reason (the `rejected` map split per class). */
-  rejectedByClass: Partial<Record<TrafficClass, Partial<Record<RejectReason, number>>>>;
-  /** Each provisioned tier at the end of the second (queueDepth/utilisation above are the gateway's). */
-  tiers: Record<TierName, TierState & { utilisation: number; queueDepth: number }>;
-  /** Instance-minutes (natural) billed so far, ready + booting, per tier; cumulative. */
-  costInstanceMinutes: Record<TierName, number>;
-  /** Scale decisions, instances becoming ready, faults: what happened during this second. */
-  events: CapacityEvent[];
-  /**
-   * Liquidation orders the venue executed this second (forced closes, ADL counterparties not
-   * included). Absent from timelines written before the liquidation feed existed.
-   */
-  liquidations?: number;
-  /**
-   * Of those, how many the public `<symbol>@forceOrder` feed publishes: one snapshot per symbol
-   * per second (reference.md "Liquidation stream"), counted whether or not anybody listens.
-   */
-  liquidationsShown?: number;
 }
 
 export interface GeneratorPoint {

@@ -1,17 +1,12 @@
 import { existsSync } from "node:fs";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { WallPhase } from "../loadtests/lib/plan.ts";
-import { StampedeError } from "../scripts/errors.ts";
+import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
+import type { TimelinePoint, WallPhase } from "../loadtests/vocabulary/runFolder.ts";
+import { TRAFFIC_CLASSES } from "../loadtests/vocabulary/traffic.ts";
 import { HLOG_FILE, readIngested, writeIngested } from "./hlog.ts";
 import { type Histogram, type Ingested, ingestK6Csv } from "./ingest.ts";
-import {
-  type GeneratorPoint,
-  type ReportModel,
-  type Summary,
-  type TimelinePoint,
-  TRAFFIC_CLASSES,
-} from "./model.ts";
+import type { GeneratorPoint, ReportModel, Summary } from "./model.ts";
 import { percentileSpectrum } from "./render/charts.ts";
 import { renderReportHtml, reportCharts } from "./render/html.ts";
 import { writeChartFiles } from "./render/png.ts";

@@ -1,5 +1,5 @@
-import type { WallPhase } from "../loadtests/lib/plan.ts";
-import type { CapacityEvent } from "../mock-exchange/capacity/types.ts";
+import type { CapacityEvent } from "../loadtests/vocabulary/capacity.ts";
+import type { WallPhase } from "../loadtests/vocabulary/runFolder.ts";
 import type { Ingested, Tally } from "./ingest.ts";
 import {
   type ClassSummary,

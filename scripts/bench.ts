@@ -4,13 +4,14 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createGunzip, createGzip, constants as zlibConstants } from "node:zlib";
+import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 import { simulateMmc } from "../mock-exchange/capacity/mmc.ts";
 import { runEngineBench } from "../mock-exchange/engine/bench.ts";
 import { ingestK6Csv } from "../reports/ingest.ts";
 import { measureGenerator, STEP_DURATION_S } from "./benchGenerator.ts";
 import { HTTP_BENCHMARKS } from "./benchHttp.ts";
 import { SOAK_BENCHMARK } from "./benchSoak.ts";
-import { StampedeError } from "./errors.ts";
+import type { Benchmark, BenchResult } from "./benchTypes.ts";
 import { round } from "./round.ts";
 import { runSimulation } from "./simulate/run.ts";
 
@@ -19,17 +20,8 @@ import { runSimulation } from "./simulate/run.ts";
  * (`{"name","value","unit"}`). Benchmarks are not tests: nothing here asserts a speed.
  */
 
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-}
-
-export interface Benchmark {
-  name: string;
-  description: string;
-  run(): Promise<BenchResult[]>;
-}
+// Defined apart so benchmark modules need not import this registry; re-exported for one step.
+export type { Benchmark, BenchResult } from "./benchTypes.ts";
 
 const BENCHMARKS: Benchmark[] = [
   {

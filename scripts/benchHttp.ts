@@ -13,8 +13,8 @@ import { formatUnits, Params } from "../mock-exchange/api/params.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../mock-exchange/defaults.ts";
 import type { SymbolSpec } from "../mock-exchange/engine/types.ts";
 import { deriveAccountKeys } from "../mock-exchange/venue.ts";
-import type { Benchmark, BenchResult } from "./bench.ts";
 import type { RawResponse, ServerCommand, ServerReply } from "./benchServer.ts";
+import type { Benchmark, BenchResult } from "./benchTypes.ts";
 import { ROOT } from "./paths.ts";
 import { round } from "./round.ts";
 

@@ -2,8 +2,8 @@ import { Agent, request as httpRequest } from "node:http";
 import { liquidationCascade20251010 } from "../loadtests/profiles/liquidationCascade20251010.ts";
 import { signPayload } from "../mock-exchange/api/auth.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../mock-exchange/defaults.ts";
-import type { Benchmark, BenchResult } from "./bench.ts";
 import { type BenchAccount, benchClientIp, fetchAccounts, spawnBenchServer } from "./benchHttp.ts";
+import type { Benchmark, BenchResult } from "./benchTypes.ts";
 import { round } from "./round.ts";
 
 /**

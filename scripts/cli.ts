@@ -2,6 +2,7 @@ import { join } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { PROFILES } from "../loadtests/profiles/index.ts";
+import { EXIT, StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 import { startMockExchange } from "../mock-exchange/api/server.ts";
 import { mmcMeanWaitMs, mmcWaitPercentileMs } from "../mock-exchange/capacity/erlang.ts";
 import { simulateMmc } from "../mock-exchange/capacity/mmc.ts";
@@ -11,7 +12,6 @@ import { renderRun } from "../reports/report.ts";
 import { benchmarkNames, runBenchmarks } from "./bench.ts";
 import { formatComparison, parseStrategies, runCompare } from "./compare.ts";
 import { runDrill } from "./drill.ts";
-import { EXIT, StampedeError } from "./errors.ts";
 import { runGate } from "./gate.ts";
 import { ensureK6 } from "./k6.ts";
 import { DEFAULT_TARGET, writeK8s } from "./k8s.ts";
@@ -19,7 +19,7 @@ import { PER_REQUEST_LIMIT, runSimulation } from "./simulate/run.ts";
 
 /**
  * `stampede <command>`: every command has --help; figures go to stdout (--json for machines),
- * diagnostics to stderr; exit codes from scripts/errors.ts.
+ * diagnostics to stderr; exit codes from loadtests/vocabulary/cliErrors.ts.
  */
 
 function fail(err: unknown): never {

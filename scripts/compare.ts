@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { PROFILES } from "../loadtests/profiles/index.ts";
+import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 import {
   buildComparison,
   type Comparison,
@@ -12,7 +13,6 @@ import {
 } from "../reports/compare.ts";
 import { renderComparisonHtml } from "../reports/render/compareHtml.ts";
 import { runDrill } from "./drill.ts";
-import { StampedeError } from "./errors.ts";
 import { exchangeConfigFor } from "./exchangeConfig.ts";
 import { ensureK6, type K6Binary } from "./k6.ts";
 import { folderStamp, freeName } from "./runFolder.ts";

@@ -17,7 +17,7 @@ import type { ExchangeConfig } from "../mock-exchange/defaults.ts";
 import { type Summary, type TimelinePoint, TRAFFIC_CLASSES } from "../reports/model.ts";
 import { renderRun } from "../reports/report.ts";
 import { EXIT, StampedeError } from "./errors.ts";
-import { exchangeConfigFor } from "./exchangeConfig.ts";
+import { exchangeConfigFor, VENUE_SYMBOL_NAMES } from "./exchangeConfig.ts";
 import type { K6Binary } from "./k6.ts";
 import { ROOT } from "./paths.ts";
 import { packageVersion, runId } from "./runFolder.ts";
@@ -111,7 +111,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
   if (opts.rateScale !== undefined && !(opts.rateScale > 0 && Number.isFinite(opts.rateScale)))
     throw new StampedeError("E_USAGE", "--rate-scale must be a number > 0");
   const rateScale = opts.rateScale ?? 1;
-  const problems = validateProfile(profile);
+  const problems = validateProfile(profile, VENUE_SYMBOL_NAMES);
   if (problems.length > 0)
     throw new StampedeError("E_BAD_PROFILE", `profile ${profile.name} is invalid: ${problems.join("; ")}`);
   const natural = naturalDurationS(profile);

@@ -1,36 +1,3 @@
-/**
- * The CLI's error catalog: stable codes, a clear message, and the exit code (design.md
- * "Interfaces": 0 ok, 1 gate failed, 2 usage or config error, 3 harness fault). Tests assert
- * on `code` and on exit codes, never on wording.
- */
-
-export const EXIT = { ok: 0, gateFailed: 1, usage: 2, harness: 3 } as const;
-
-const CATALOG = {
-  E_USAGE: EXIT.usage,
-  E_UNKNOWN_PROFILE: EXIT.usage,
-  E_BAD_PROFILE: EXIT.usage,
-  E_UNKNOWN_STRATEGY: EXIT.usage,
-  E_BAD_GATE_CONFIG: EXIT.usage,
-  E_RUN_NOT_FOUND: EXIT.usage,
-  E_K6_MISSING: EXIT.usage,
-  E_GO_TOO_OLD: EXIT.usage,
-  E_K6_BUILD_FAILED: EXIT.harness,
-  E_K6_FAILED: EXIT.harness,
-  E_EXCHANGE_FAILED: EXIT.harness,
-  E_REPORT_FAILED: EXIT.harness,
-  E_SIMULATION_FAILED: EXIT.harness,
-} as const;
-
-export type ErrorCode = keyof typeof CATALOG;
-
-export class StampedeError extends Error {
-  readonly exitCode: number;
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.exitCode = CATALOG[code];
-  }
-}
+// The CLI's catalog moved to the vocabulary (the reporter throws it too, and sits below the
+// CLI); this re-export keeps imports that other changes still add working for one step.
+export { type ErrorCode, EXIT, StampedeError } from "../loadtests/vocabulary/cliErrors.ts";

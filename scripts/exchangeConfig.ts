@@ -1,7 +1,7 @@
 import type { Profile } from "../loadtests/profiles/types.ts";
+import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 import { resolveStrategy } from "../mock-exchange/capacity/strategies.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../mock-exchange/defaults.ts";
-import { StampedeError } from "./errors.ts";
 
 /**
  * The exchange a profile is played against, at drill size or production size (design.md "Two
@@ -10,6 +10,12 @@ import { StampedeError } from "./errors.ts";
  */
 
 export type Scale = "drill" | "production";
+
+/**
+ * Names of the symbols the venue lists: a profile's market events must name one of them
+ * (loadtests/lib/plan.ts validateProfile is told them, since k6 loads it and it knows no venue).
+ */
+export const VENUE_SYMBOL_NAMES: readonly string[] = EXCHANGE_DEFAULTS.symbols.map((s) => s.symbol);
 
 /*
  * IP bans (mock-exchange/limits/banList.ts) are the venue's own: drills and their simulations

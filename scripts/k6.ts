@@ -2,7 +2,7 @@ import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { StampedeError } from "./errors.ts";
+import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 import { ROOT } from "./paths.ts";
 
 /** The one place the k6 version is pinned (reference.md "k6": v1.x flags, go >= 1.25). */

@@ -8,10 +8,10 @@ import {
   validateProfile,
 } from "../loadtests/lib/plan.ts";
 import { PROFILES } from "../loadtests/profiles/index.ts";
+import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 import { EXCHANGE_DEFAULTS } from "../mock-exchange/defaults.ts";
 import { K6_SYSTEM_TAGS } from "./drill.ts";
-import { StampedeError } from "./errors.ts";
-import { exchangeConfigFor } from "./exchangeConfig.ts";
+import { exchangeConfigFor, VENUE_SYMBOL_NAMES } from "./exchangeConfig.ts";
 import { K6_VERSION } from "./k6.ts";
 import { ROOT } from "./paths.ts";
 
@@ -22,10 +22,13 @@ import { ROOT } from "./paths.ts";
  * the run folder written here, `stampede report <dir>` merges them exactly (HDR add). Summaries of
  * separate runners cannot be merged into percentiles (k6-operator issue 812).
  *
- * The scripts travel in one ConfigMap. ConfigMap keys cannot hold "/", and k6-operator mounts the
- * map flat at /test, so each file's repository path becomes its key with "/" turned into "."
- * ("loadtests/lib/plan.ts" -> "loadtests.lib.plan.ts") and its relative import specifiers are
- * rewritten to those keys ("./loadtests.lib.plan.ts"): the flat folder runs as it is.
+ * The scripts travel in one ConfigMap: loadtests/ files only, since k6 scripts import nothing
+ * outside loadtests/ (the vocabulary they share with the venue lives there; `npm run deps`
+ * enforces it, and the walk below refuses to leave the folder). ConfigMap keys cannot hold "/",
+ * and k6-operator mounts the map flat at /test, so each file's repository path becomes its key
+ * with "/" turned into "." ("loadtests/lib/plan.ts" -> "loadtests.lib.plan.ts") and its relative
+ * import specifiers are rewritten to those keys ("./loadtests.lib.plan.ts"): the flat folder runs
+ * as it is.
  */
 
 export interface K8sOptions {
@@ -48,6 +51,8 @@ export const DEFAULT_TARGET = "http://stampede-mock-exchange:8080";
 export const RESULTS_MOUNT = "/results";
 /** The entry script, relative to the repository. */
 export const ENTRY = "loadtests/drill.ts";
+/** The folder every shipped script lives in. */
+export const K6_FOLDER = "loadtests/";
 
 /** ConfigMap key of a repository-relative path (keys may hold only [-._a-zA-Z0-9]). */
 export function configMapKey(repoPath: string): string {
@@ -69,20 +74,26 @@ export function relativeImports(source: string): string[] {
 
 /**
  * The entry and every file it reaches through relative imports, by repository path (posix),
- * with their contents.
+ * with their contents. A script importing a file outside loadtests/ is refused: the runner pods
+ * get loadtests/ only.
  */
 export async function collectScripts(entry = ENTRY, root = ROOT): Promise<Map<string, string>> {
   const files = new Map<string, string>();
-  const queue = [entry];
+  const queue = [{ path: entry, importer: "" }];
   while (queue.length > 0) {
-    const path = queue.shift() as string;
+    const { path, importer } = queue.shift() as { path: string; importer: string };
     if (files.has(path)) continue;
+    if (!path.startsWith(K6_FOLDER))
+      throw new StampedeError(
+        "E_USAGE",
+        `${importer || "the entry"} imports ${path}: k6 scripts import only ${K6_FOLDER}`,
+      );
     const source = await readFile(join(root, path), "utf8").catch(() => {
       throw new StampedeError("E_USAGE", `${path} (imported by the drill script) is missing`);
     });
     files.set(path, source);
     for (const spec of relativeImports(source))
-      queue.push(posix.normalize(posix.join(posix.dirname(path), spec)));
+      queue.push({ path: posix.normalize(posix.join(posix.dirname(path), spec)), importer: path });
   }
   return files;
 }
@@ -128,7 +139,7 @@ export function buildK8sManifests(opts: K8sOptions, scripts: ReadonlyMap<string,
       "E_UNKNOWN_PROFILE",
       `unknown profile "${opts.profileName}"; known: ${Object.keys(PROFILES).join(", ")}`,
     );
-  const problems = validateProfile(profile);
+  const problems = validateProfile(profile, VENUE_SYMBOL_NAMES);
   if (problems.length > 0)
     throw new StampedeError("E_BAD_PROFILE", `profile ${profile.name} is invalid: ${problems.join("; ")}`);
   if (!(Number.isInteger(opts.parallelism) && opts.parallelism >= 1))

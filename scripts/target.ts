@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { StampedeError } from "./errors.ts";
+import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 
 /**
  * `stampede drill --target URL`: a profile played against any Binance-USDⓈ-M-compatible

@@ -1,4 +1,4 @@
-import { TRAFFIC_CLASSES, type TrafficClass } from "../../reports/model.ts";
+import { TRAFFIC_CLASSES, type TrafficClass } from "../vocabulary/traffic.ts";
 
 /**
  * Trader behaviours: what one iteration of a traffic class does, as pure decisions (no k6

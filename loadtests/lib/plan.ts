@@ -1,7 +1,8 @@
-import { FAULT_KINDS, type FaultSpec } from "../../mock-exchange/capacity/types.ts";
-import { DEFAULT_SYMBOLS } from "../../mock-exchange/defaults.ts";
-import { TRAFFIC_CLASSES, type TrafficClass } from "../../reports/model.ts";
 import type { Profile, ProfilePhase } from "../profiles/types.ts";
+import { faultProblems } from "../vocabulary/capacity.ts";
+import { marketEventProblems } from "../vocabulary/marketEvents.ts";
+import type { WallPhase } from "../vocabulary/runFolder.ts";
+import { TRAFFIC_CLASSES, type TrafficClass } from "../vocabulary/traffic.ts";
 import { behaviourProblems, classRequestsPerIteration } from "./behaviours.ts";
 
 /**
@@ -10,13 +11,8 @@ import { behaviourProblems, classRequestsPerIteration } from "./behaviours.ts";
  * use the same function, so run.json, the report's phase bands and k6's stages agree.
  */
 
-export interface WallPhase {
-  name: string;
-  startS: number;
-  endS: number;
-  fromMultiple: number;
-  toMultiple: number;
-}
+// Moved to the vocabulary (run.json's plan is read by the reporter); re-exported for one step.
+export type { WallPhase } from "../vocabulary/runFolder.ts";
 
 export interface ClassPlan {
   /** Iterations per minute at the start (k6 `startRate` with timeUnit 1m). */
@@ -66,8 +62,13 @@ export function drillIterationBudgetS(capacity: {
   return (2 * (capacity.queueTimeoutMs + 3 * slowestServiceMs)) / 1000;
 }
 
-/** Problems with a profile, empty when it is valid. Messages name the field. */
-export function validateProfile(profile: Profile): string[] {
+/**
+ * Problems with a profile, empty when it is valid. Messages name the field. `venueSymbols`: the
+ * symbols of the venue the profile will run against (its market events must name them); the
+ * caller passes them because this module loads in k6 and knows no venue. Without them (the
+ * simulators, which model no prices) a market event's symbol is not checked against a list.
+ */
+export function validateProfile(profile: Profile, venueSymbols?: readonly string[]): string[] {
   const problems: string[] = [];
   if (!/^[a-z0-9][a-z0-9-]*$/.test(profile.name))
     problems.push(`name "${profile.name}" must be lower-case words joined by -`);
@@ -98,13 +99,7 @@ export function validateProfile(profile: Profile): string[] {
   const naturalS = profile.phases.reduce((sum, p) => sum + (p.durationS > 0 ? p.durationS : 0), 0);
   problems.push(...faultProblems(profile.faults ?? [], naturalS));
   if (profile.marketEvents !== undefined)
-    problems.push(
-      ...marketEventProblems(
-        profile.marketEvents,
-        DEFAULT_SYMBOLS.map((s) => s.symbol),
-        naturalS,
-      ),
-    );
+    problems.push(...marketEventProblems(profile.marketEvents, venueSymbols, naturalS));
   problems.push(...behaviourProblems(profile.behaviours));
   problems.push(...watcherProblems(profile.watchers));
   return problems;
@@ -128,93 +123,6 @@ function watcherProblems(watchers: unknown): string[] {
       problems.push("watchers.liquidationStream.holdS must be a number > 0 (natural seconds)");
   }
   return problems;
-}
-
-/**
- * Problems with a list of faults (from a profile, or posted to the control plane), empty when
- * valid. `naturalS`: the profile's length, when the faults must fall inside it.
- */
-export function faultProblems(faults: readonly FaultSpec[], naturalS?: number): string[] {
-  const problems: string[] = [];
-  faults.forEach((f, i) => {
-    const where = `faults[${i}]`;
-    if (!(FAULT_KINDS as readonly string[]).includes(f.kind)) {
-      problems.push(`${where}: unknown fault kind "${f.kind}"; known: ${FAULT_KINDS.join(", ")}`);
-      return;
-    }
-    if (!(typeof f.atS === "number" && f.atS >= 0)) problems.push(`${where}: atS must be a number >= 0`);
-    else if (naturalS !== undefined && f.atS > naturalS)
-      problems.push(`${where}: atS must be within the profile (0..${naturalS})`);
-    switch (f.kind) {
-      case "zone-outage":
-        if (!(isNumber(f.fraction) && f.fraction > 0 && f.fraction <= 1))
-          problems.push(`${where}: fraction must be in (0, 1]`);
-        if (!(isNumber(f.durationS) && f.durationS > 0)) problems.push(`${where}: durationS must be > 0`);
-        break;
-      case "dependency-errors":
-        if (!(isNumber(f.errorRate) && f.errorRate > 0 && f.errorRate <= 1))
-          problems.push(`${where}: errorRate must be in (0, 1]`);
-        if (!(isNumber(f.durationS) && f.durationS > 0)) problems.push(`${where}: durationS must be > 0`);
-        break;
-      case "replica-loss":
-        if (!(Number.isInteger(f.replicas) && f.replicas >= 1))
-          problems.push(`${where}: replicas must be an integer >= 1`);
-        break;
-      case "region-failover":
-        if (
-          !(
-            isNumber(f.detectionDelayS) &&
-            isNumber(f.failoverS) &&
-            f.detectionDelayS >= 0 &&
-            f.failoverS >= 0
-          )
-        )
-          problems.push(`${where}: detectionDelayS and failoverS must be >= 0`);
-        break;
-    }
-  });
-  return problems;
-}
-
-/**
- * Problems with a list of market events (from a profile, or posted to the control plane), empty
- * when valid. `symbols`: the venue's; `naturalS`: the profile's length, when events must start
- * inside it. A move is bounded below by -90% (the price stays positive, the house ladder above
- * zero) and above by +500%.
- */
-export function marketEventProblems(
-  events: unknown,
-  symbols: readonly string[],
-  naturalS?: number,
-): string[] {
-  if (!Array.isArray(events)) return ["marketEvents must be a list of { atS, symbol, movePct, overS }"];
-  const problems: string[] = [];
-  events.forEach((raw: unknown, i) => {
-    const where = `marketEvents[${i}]`;
-    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-      problems.push(`${where} must be an object { atS, symbol, movePct, overS }`);
-      return;
-    }
-    const e = raw as Record<string, unknown>;
-    for (const key of Object.keys(e))
-      if (!["atS", "symbol", "movePct", "overS"].includes(key))
-        problems.push(`${where}: unknown field "${key}"; known: atS, symbol, movePct, overS`);
-    if (typeof e.symbol !== "string" || !symbols.includes(e.symbol))
-      problems.push(`${where}: unknown symbol ${JSON.stringify(e.symbol)}; known: ${symbols.join(", ")}`);
-    if (!(isNumber(e.movePct) && e.movePct > -90 && e.movePct < 500 && e.movePct !== 0))
-      problems.push(`${where}: movePct must be a non-zero number of percent in (-90, 500), e.g. -12`);
-    if (!(isNumber(e.overS) && e.overS >= 0))
-      problems.push(`${where}: overS must be a number >= 0 (natural seconds the move takes)`);
-    if (!(isNumber(e.atS) && e.atS >= 0))
-      problems.push(`${where}: atS must be a number >= 0 (natural seconds from the start)`);
-    else if (naturalS !== undefined && e.atS > naturalS)
-      problems.push(`${where}: atS must be within the profile (0..${naturalS})`);
-  });
-  return problems;
-}
-
-function isNumber(x: unknown): x is number {
-  return typeof x === "number" && Number.isFinite(x);
 }
 
 /**

@@ -4,10 +4,10 @@
  * compresses them by its time scale. Load is a multiple of each class's normal rate.
  */
 
-import type { FaultSpec, TierName, TierSizing } from "../../mock-exchange/capacity/types.ts";
-import type { MarketEvent } from "../../mock-exchange/marketEvents.ts";
-import type { TrafficClass } from "../../reports/model.ts";
 import type { BehaviourMix } from "../lib/behaviours.ts";
+import type { FaultSpec, TierName, TierSizing } from "../vocabulary/capacity.ts";
+import type { MarketEvent } from "../vocabulary/marketEvents.ts";
+import type { TrafficClass } from "../vocabulary/traffic.ts";
 
 export interface ProfilePhase {
   name: string;

@@ -1,5 +1,5 @@
 import { createHash, createHmac, hash } from "node:crypto";
-import { ApiError, ERR } from "./errors.ts";
+import { ApiError, ERR } from "../../loadtests/vocabulary/exchangeErrors.ts";
 import type { Params } from "./params.ts";
 
 /**

@@ -1,11 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import {
-  REJECT_REASONS,
-  type RejectReason,
-  type TimelinePoint,
-  TRAFFIC_CLASSES,
-} from "../../reports/model.ts";
-import { TIERS, type TierName } from "../capacity/types.ts";
+import { TIERS, type TierName } from "../../loadtests/vocabulary/capacity.ts";
+import type { TimelinePoint } from "../../loadtests/vocabulary/runFolder.ts";
+import { REJECT_REASONS, type RejectReason, TRAFFIC_CLASSES } from "../../loadtests/vocabulary/traffic.ts";
 import type { Venue } from "../venue.ts";
 
 /**
@@ -30,7 +26,7 @@ import type { Venue } from "../venue.ts";
 export const METRIC_CLASSES = [...TRAFFIC_CLASSES, "other"] as const;
 export type MetricClass = (typeof METRIC_CLASSES)[number];
 
-/** Outcome label of stampede_responses_total: served, or a reject reason (reports/model.ts). */
+/** Outcome label of stampede_responses_total: served, or a reject reason (loadtests/vocabulary/traffic.ts). */
 export const OUTCOMES = ["served", ...REJECT_REASONS] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 

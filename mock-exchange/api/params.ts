@@ -1,4 +1,4 @@
-import { ApiError, ERR } from "./errors.ts";
+import { ApiError, ERR } from "../../loadtests/vocabulary/exchangeErrors.ts";
 
 /**
  * What only URLSearchParams decodes: "+" (a space), "%XX" escapes and lone surrogates (made

@@ -1,4 +1,4 @@
-import type { TrafficClass } from "../../reports/model.ts";
+import type { TrafficClass } from "../../loadtests/vocabulary/traffic.ts";
 import type { ServiceClass } from "../defaults.ts";
 import type { Params } from "./params.ts";
 

@@ -6,9 +6,9 @@ import {
   STATUS_CODES,
 } from "node:http";
 import type { AddressInfo } from "node:net";
-import { faultProblems, marketEventProblems } from "../../loadtests/lib/plan.ts";
-import { rejectReason } from "../../loadtests/lib/reasons.ts";
-import type { TrafficClass } from "../../reports/model.ts";
+import { faultProblems } from "../../loadtests/vocabulary/capacity.ts";
+import { marketEventProblems } from "../../loadtests/vocabulary/marketEvents.ts";
+import { rejectReason, type TrafficClass } from "../../loadtests/vocabulary/traffic.ts";
 import { CAPACITY_TICK_MS, closeCapacitySecond } from "../capacity/model.ts";
 import { resolveStrategy } from "../capacity/strategies.ts";
 import type { FaultSpec } from "../capacity/types.ts";

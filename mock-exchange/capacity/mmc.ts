@@ -1,5 +1,5 @@
 import * as hdr from "hdr-histogram-js";
-import { exponential, seededRandom } from "../random.ts";
+import { exponential, seededRandom } from "../../loadtests/vocabulary/random.ts";
 import { WorkerPool } from "./workerPool.ts";
 
 /**

@@ -1,11 +1,11 @@
+import { type CapacityEvent, TIERS, type TierName } from "../../loadtests/vocabulary/capacity.ts";
+import type { Random } from "../../loadtests/vocabulary/random.ts";
 import type { ExchangeConfig, ServiceClass } from "../defaults.ts";
-import type { Random } from "../random.ts";
-import type { CapacitySnapshot } from "../timeline.ts";
 import { Provisioner, type TierSample } from "./provisioner.ts";
 import type { ReadReplica } from "./readReplica.ts";
 import { Sequencer } from "./sequencer.ts";
 import { resolveStrategy } from "./strategies.ts";
-import { type CapacityEvent, type ResolvedStrategy, TIERS, type TierName, type TierState } from "./types.ts";
+import type { CapacitySnapshot, CapacitySnapshotTier, ResolvedStrategy } from "./types.ts";
 import { WorkerPool } from "./workerPool.ts";
 
 /**
@@ -53,11 +53,6 @@ interface Tier {
   admittedWorkMs: number;
   /** Ready workers as last applied to the pools. */
   workers: number;
-}
-
-export interface CapacitySnapshotTier extends TierState {
-  utilisation: number;
-  queueDepth: number;
 }
 
 export class CapacityModel {

@@ -15,18 +15,15 @@
  * then failover promotion, then region restore), boot completions, scheduled steps, metric
  * datapoints and their decisions.
  */
-import type {
-  CapacityEvent,
-  FaultSpec,
-  ResolvedStrategy,
-  ScalingPolicy,
-  ScheduledPolicy,
-  TargetTrackingPolicy,
-  TierName,
-  TierSizing,
-  TierState,
-} from "./types.ts";
-import { TIERS } from "./types.ts";
+import {
+  type CapacityEvent,
+  type FaultSpec,
+  TIERS,
+  type TierName,
+  type TierSizing,
+  type TierState,
+} from "../../loadtests/vocabulary/capacity.ts";
+import type { ResolvedStrategy, ScalingPolicy, ScheduledPolicy, TargetTrackingPolicy } from "./types.ts";
 
 /** Load of one tier since the previous advance(). */
 export interface TierSample {

@@ -7,15 +7,8 @@
  * and optionally priority shedding on top. `priority-shedding` alone means fixed + shedding.
  * Both tiers use the same policy kind, each sized from its own baseline.
  */
-import type {
-  ResolvedStrategy,
-  ScalingPolicy,
-  SheddingPolicy,
-  TargetTrackingPolicy,
-  TierName,
-  TierSizing,
-} from "./types.ts";
-import { TIERS } from "./types.ts";
+import { TIERS, type TierName, type TierSizing } from "../../loadtests/vocabulary/capacity.ts";
+import type { ResolvedStrategy, ScalingPolicy, SheddingPolicy, TargetTrackingPolicy } from "./types.ts";
 
 export const STRATEGY_NAMES = [
   "fixed",

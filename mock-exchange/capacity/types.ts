@@ -1,26 +1,15 @@
+import type { CapacityEvent, TierName, TierState } from "../../loadtests/vocabulary/capacity.ts";
+
 /**
- * The vocabulary of the capacity and provisioning model (design.md "Vocabulary": strategy).
- * Shared by the drill (real-time queueing, control loops compressed by the time scale), the
- * simulator (everything in virtual time) and the reporter (timeline.jsonl). Plain data only.
+ * The capacity and provisioning model's own types (design.md "Vocabulary": strategy): scaling
+ * and shedding policies, resolved strategies, and what the model hands the timeline each second.
+ * Shared by the drill (real-time queueing, control loops compressed by the time scale) and the
+ * simulator (everything in virtual time). Plain data only. The words profiles and the run folder
+ * share (tiers, faults, capacity events) are the vocabulary's (loadtests/vocabulary/capacity.ts).
  *
  * Times here are NATURAL seconds since the start of the drill or simulation (the profile's
  * clock): control loops and faults live in natural time; only queueing runs in wall time.
  */
-
-/**
- * The provisioned tiers. `gateway` serves orders and depth (then orders pass the sequencer);
- * `read` is the read-replica tier that serves position and account reads.
- */
-export const TIERS = ["gateway", "read"] as const;
-export type TierName = (typeof TIERS)[number];
-
-/** How one tier is sized for normal load: instances, and requests each serves at once. */
-export interface TierSizing {
-  /** Instances that normal load needs (what `fixed` runs and `overprovisioned` multiplies). */
-  baselineInstances: number;
-  /** Requests one instance serves concurrently (workers per instance). */
-  concurrencyPerInstance: number;
-}
 
 /**
  * Target tracking (reference.md "Scaling lag"): AWS-like (CloudWatch period, datapoints to
@@ -99,50 +88,33 @@ export interface ResolvedStrategy {
   shedding: SheddingPolicy | null;
 }
 
-/** Faults scripted in a profile, natural seconds from the start. */
-export type FaultSpec =
-  /** A fraction of every tier's instances is gone at atS and back (ready) after durationS. */
-  | { kind: "zone-outage"; atS: number; durationS: number; fraction: number }
-  /** A dependency fails: this fraction of requests answer 503 -1001 (reason `error`) for durationS. */
-  | { kind: "dependency-errors"; atS: number; durationS: number; errorRate: number }
-  /** Read replicas lost at atS for good; only a scaling policy brings them back (minutes). */
-  | { kind: "replica-loss"; atS: number; replicas: number }
-  /**
-   * The whole region goes at atS: no capacity. After detectionDelayS the standby region is
-   * promoted; it serves after failoverS more, at baseline size (warm standby).
-   */
-  | { kind: "region-failover"; atS: number; detectionDelayS: number; failoverS: number };
-
-export type FaultKind = FaultSpec["kind"];
-export const FAULT_KINDS: readonly FaultKind[] = [
-  "zone-outage",
-  "dependency-errors",
-  "replica-loss",
-  "region-failover",
-];
-
-export type CapacityEventKind =
-  | "scale-out" // decision taken: instances launched
-  | "scale-in" // decision taken: instances terminated
-  | "instances-ready" // launched instances finished boot + warm-up
-  | "fault-start"
-  | "fault-end"
-  | "failover"; // standby region promoted
-
-export interface CapacityEvent {
-  /** Natural seconds since the start. */
-  atS: number;
-  kind: CapacityEventKind;
-  tier?: TierName;
-  /** Instances after the event (ready + booting) where it applies. */
-  instances?: number;
-  detail: string;
+/** A tier's state at the end of a second, as the capacity model reports it to the timeline. */
+export interface CapacitySnapshotTier extends TierState {
+  utilisation: number;
+  queueDepth: number;
 }
 
-/** One tier at one moment, as the timeline records it. */
-export interface TierState {
-  ready: number;
-  booting: number;
-  /** Ready workers (ready instances x concurrency), after faults. */
-  workers: number;
+/** What the capacity model hands the timeline when a second closes. */
+export interface CapacitySnapshot {
+  tNaturalS: number;
+  /** Gateway workers busy at the end of the second. */
+  busyWorkers: number;
+  tiers: Record<TierName, CapacitySnapshotTier>;
+  costInstanceMinutes: Record<TierName, number>;
+  events: CapacityEvent[];
+  replicaLagMs: number;
+  replicaBacklog: number;
 }
+
+// Moved to the vocabulary; re-exported for one step for modules other changes are moving now.
+export {
+  type CapacityEvent,
+  type CapacityEventKind,
+  FAULT_KINDS,
+  type FaultKind,
+  type FaultSpec,
+  TIERS,
+  type TierName,
+  type TierSizing,
+  type TierState,
+} from "../../loadtests/vocabulary/capacity.ts";

@@ -1,5 +1,5 @@
+import { exponential, type Random } from "../../loadtests/vocabulary/random.ts";
 import type { ServiceClass } from "../defaults.ts";
-import { exponential, type Random } from "../random.ts";
 
 /**
  * The `fixed` provisioning strategy: c gateway workers in front of one FIFO queue (M/M/c when

@@ -4,7 +4,7 @@
  * Throughput is measured on an untimed pass; per-operation latency on a second pass that
  * reads the clock around every operation (that pass is slower by the clock's cost).
  */
-import { seededRandom } from "../random.ts";
+import { seededRandom } from "../../loadtests/vocabulary/random.ts";
 import { Exchange, isEngineError } from "./exchange.ts";
 import type { Side, SymbolSpec } from "./types.ts";
 

@@ -3,17 +3,15 @@
  * resource) so a drill's report can be mailed, archived or opened from CI offline.
  */
 
-import type { CapacityEvent, CapacityEventKind, TierName } from "../../mock-exchange/capacity/types.ts";
-import type {
-  ClassSummary,
-  LatencyPercentilesMs,
-  PhaseSpan,
-  RejectReason,
-  ReportModel,
-  TimelinePoint,
-  TrafficClass,
-} from "../model.ts";
-import { REJECT_REASONS, TRAFFIC_CLASSES } from "../model.ts";
+import type { CapacityEvent, CapacityEventKind, TierName } from "../../loadtests/vocabulary/capacity.ts";
+import type { TimelinePoint } from "../../loadtests/vocabulary/runFolder.ts";
+import {
+  REJECT_REASONS,
+  type RejectReason,
+  TRAFFIC_CLASSES,
+  type TrafficClass,
+} from "../../loadtests/vocabulary/traffic.ts";
+import type { ClassSummary, LatencyPercentilesMs, PhaseSpan, ReportModel } from "../model.ts";
 import { sumCounts } from "../summary.ts";
 import type { ChartFigure, ChartId } from "./charts.ts";
 import { CHARTS, OPTIONAL_CHARTS } from "./charts.ts";

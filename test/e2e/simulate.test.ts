@@ -4,8 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import type { TimelinePoint } from "../../loadtests/vocabulary/runFolder.ts";
 import { mmcMeanWaitMs, mmcWaitPercentileMs } from "../../mock-exchange/capacity/erlang.ts";
-import type { Summary, TimelinePoint } from "../../reports/model.ts";
+import type { Summary } from "../../reports/model.ts";
 
 /** `stampede simulate` through the real CLI (node bin/stampede.js), as a user runs it. */
 

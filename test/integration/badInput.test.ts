@@ -19,7 +19,7 @@ import {
 /**
  * Bad input on a real socket (issue "bad input, isolation and a fuzz test"): every kind of
  * malformed, missing, duplicated, mistyped, out-of-range or unauthenticated request gets its
- * 4xx and its code from the catalog (mock-exchange/api/errors.ts), never a 5xx, and changes
+ * 4xx and its code from the catalog (loadtests/vocabulary/exchangeErrors.ts), never a 5xx, and changes
  * nothing: the engine's state is the same before and after, and no orderId is consumed. Then
  * isolation (another account's order answers exactly like a missing one) and replays (Binance
  * has no nonce: within recvWindow a replayed order executes again unless its newClientOrderId is

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { type Random, seededRandom } from "../../loadtests/vocabulary/random.ts";
 import { formatUnits } from "../../mock-exchange/api/params.ts";
 import { DEPTH_LIMITS, ROUTES, type Route } from "../../mock-exchange/api/routes.ts";
 import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
 import type { SymbolSpec } from "../../mock-exchange/engine/types.ts";
-import { type Random, seededRandom } from "../../mock-exchange/random.ts";
 import { checkEngineInvariants, isOpenStatus, ORDER_STATUSES, type OrderKey } from "../invariants.ts";
 import {
   type Account,

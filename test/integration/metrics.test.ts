@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { rejectReason } from "../../loadtests/lib/reasons.ts";
+import { rejectReason } from "../../loadtests/vocabulary/traffic.ts";
 import {
   DURATION_BUCKETS_S,
   METRIC_CLASSES,

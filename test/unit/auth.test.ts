@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { ApiError } from "../../loadtests/vocabulary/exchangeErrors.ts";
 import { signPayload, stripSignature, verifySigned } from "../../mock-exchange/api/auth.ts";
-import { ApiError } from "../../mock-exchange/api/errors.ts";
 import { Params } from "../../mock-exchange/api/params.ts";
 import { deriveAccountKeys } from "../../mock-exchange/venue.ts";
 

@@ -29,7 +29,7 @@ import { planDrill, scaleRates, validateProfile } from "../../loadtests/lib/plan
 import { PROFILES } from "../../loadtests/profiles/index.ts";
 import { smoke } from "../../loadtests/profiles/smoke.ts";
 import type { Profile } from "../../loadtests/profiles/types.ts";
-import { seededRandom } from "../../mock-exchange/random.ts";
+import { seededRandom } from "../../loadtests/vocabulary/random.ts";
 
 /** A random source that returns the given values in order and fails when asked for more. */
 function scripted(values: number[]): () => number {

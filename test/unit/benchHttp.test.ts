@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { ApiError, ERR } from "../../loadtests/vocabulary/exchangeErrors.ts";
 import { verifySigned } from "../../mock-exchange/api/auth.ts";
-import { ApiError, ERR } from "../../mock-exchange/api/errors.ts";
 import { Params } from "../../mock-exchange/api/params.ts";
 import type { SymbolSpec } from "../../mock-exchange/engine/types.ts";
 import { Venue } from "../../mock-exchange/venue.ts";

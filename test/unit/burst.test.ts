@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { WallPhase } from "../../loadtests/lib/plan.ts";
+import type { TimelinePoint, WallPhase } from "../../loadtests/vocabulary/runFolder.ts";
+import type { RejectReason } from "../../loadtests/vocabulary/traffic.ts";
 import { loadedRun } from "../../reports/compare.ts";
 import {
   latencyHistogram,
@@ -9,7 +10,6 @@ import {
   type SecondTally,
   secondTally,
 } from "../../reports/ingest.ts";
-import type { RejectReason, TimelinePoint } from "../../reports/model.ts";
 import type { Percentiles } from "../../reports/sparse.ts";
 import {
   buildSummary,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import type { CapacityEvent, FaultSpec, TierSizing } from "../../loadtests/vocabulary/capacity.ts";
+import { seededRandom } from "../../loadtests/vocabulary/random.ts";
 import { CAPACITY_TICK_MS, CapacityModel, type CapacityOutcome } from "../../mock-exchange/capacity/model.ts";
-import type { CapacityEvent, FaultSpec, TierSizing } from "../../mock-exchange/capacity/types.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig, type ServiceClass } from "../../mock-exchange/defaults.ts";
-import { seededRandom } from "../../mock-exchange/random.ts";
 
 /**
  * The per-request capacity model against a fake wall clock: the test owns `now`, ticks the

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { WallPhase } from "../../loadtests/lib/plan.ts";
+import type { WallPhase } from "../../loadtests/vocabulary/runFolder.ts";
 import {
   buildComparison,
   type LoadedRun,

@@ -1,9 +1,9 @@
 import * as hdr from "hdr-histogram-js";
 import { describe, expect, it } from "vitest";
+import { exponential, seededRandom } from "../../loadtests/vocabulary/random.ts";
 import { emptyFluidStepResult, FluidQueue } from "../../mock-exchange/capacity/fluidQueue.ts";
 import { WorkerPool } from "../../mock-exchange/capacity/workerPool.ts";
 import type { ServiceClass } from "../../mock-exchange/defaults.ts";
-import { exponential, seededRandom } from "../../mock-exchange/random.ts";
 
 const CLASSES: ServiceClass[] = ["order", "position", "depth", "other"];
 // Fixed here (not read from defaults.ts) so that the measured figures below stay valid.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../../loadtests/vocabulary/random.ts";
 import { ForceOrderThrottle } from "../../mock-exchange/forceOrderThrottle.ts";
-import { seededRandom } from "../../mock-exchange/random.ts";
 
 /**
  * The forceOrder throttle against a fake clock: one snapshot per symbol per window, carrying the

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import type { WallPhase } from "../../loadtests/lib/plan.ts";
+import type { WallPhase } from "../../loadtests/vocabulary/runFolder.ts";
 import { ingestK6Csv } from "../../reports/ingest.ts";
 import { buildSummary, secondPoints } from "../../reports/summary.ts";
 import { executionSegments } from "../../scripts/drill.ts";

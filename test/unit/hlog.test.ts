@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import * as hdr from "hdr-histogram-js";
 import { describe, expect, it } from "vitest";
-import type { WallPhase } from "../../loadtests/lib/plan.ts";
+import type { WallPhase } from "../../loadtests/vocabulary/runFolder.ts";
 import {
   CLIENT_FILE,
   classHgrmFile,
@@ -270,7 +270,9 @@ describe("latency.hlog + client.jsonl", () => {
       expect(hgrm).toMatch(new RegExp(`Total count\\s+=\\s+${tally?.latencyUs.totalCount}\\]`));
     }
   });
+});
 
+describe("latency.hlog + client.jsonl: tags and reading back", () => {
   it("encodes endpoint names into tags HdrHistogram logs can hold, and decodes them back", () => {
     const names = [
       "POST /fapi/v1/order",

@@ -5,7 +5,13 @@ import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import * as hdr from "hdr-histogram-js";
 import { describe, expect, it } from "vitest";
-import type { WallPhase } from "../../loadtests/lib/plan.ts";
+import type { WallPhase } from "../../loadtests/vocabulary/runFolder.ts";
+import {
+  REJECT_REASONS,
+  type RejectReason,
+  TRAFFIC_CLASSES,
+  type TrafficClass,
+} from "../../loadtests/vocabulary/traffic.ts";
 import {
   type Ingested,
   ingestK6Csv,
@@ -17,12 +23,6 @@ import {
   type SecondTally,
   secondTally,
 } from "../../reports/ingest.ts";
-import {
-  REJECT_REASONS,
-  type RejectReason,
-  TRAFFIC_CLASSES,
-  type TrafficClass,
-} from "../../reports/model.ts";
 import { bucketKey, latencyHistogram, type SparseHistogram } from "../../reports/sparse.ts";
 import { buildSummary, secondPoints } from "../../reports/summary.ts";
 

@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { StampedeError } from "../../scripts/errors.ts";
+import { StampedeError } from "../../loadtests/vocabulary/cliErrors.ts";
 import { ensureK6, K6_VERSION, toolsDir } from "../../scripts/k6.ts";
 
 const emptyDir = () => mkdtempSync(join(tmpdir(), "stampede-k6-"));

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -10,6 +10,7 @@ import {
   collectScripts,
   configMapKey,
   ENTRY,
+  K6_FOLDER,
   RESULTS_MOUNT,
   relativeImports,
   writeK8s,
@@ -123,6 +124,9 @@ describe("stampede k8s: k6-operator TestRun and the scripts' ConfigMap", () => {
     expect(Object.keys(data)).toContain(testRun.spec.script.configMap.file);
     expect(testRun.spec.script.configMap.file).toBe(configMapKey(ENTRY));
     for (const key of Object.keys(data)) expect(key).toMatch(/^[-._a-zA-Z0-9]+$/);
+    // loadtests/ only: the vocabulary k6 shares with the venue lives there too.
+    for (const path of scripts.keys()) expect(path.startsWith(K6_FOLDER), path).toBe(true);
+    expect(Object.keys(data)).toContain("loadtests.vocabulary.traffic.ts");
     // Every profile module is shipped (the script looks profiles up by name at run time).
     expect(JSON.stringify(Object.keys(data))).toContain("loadtests.profiles.");
     expect(
@@ -165,6 +169,27 @@ describe("stampede k8s: k6-operator TestRun and the scripts' ConfigMap", () => {
     for (const f of ["configmap.json", "pvc.json", "testrun.json"])
       expect(existsSync(join(out, "manifests", f))).toBe(true);
     expect(existsSync(join(out, "run.json"))).toBe(true);
+  });
+
+  it("refuses a script that imports a file outside loadtests/, naming both", async () => {
+    const root = mkdtempSync(join(tmpdir(), "stampede-k8s-walk-"));
+    mkdirSync(join(root, "loadtests", "lib"), { recursive: true });
+    mkdirSync(join(root, "mock-exchange"), { recursive: true });
+    writeFileSync(join(root, "loadtests", "drill.ts"), 'import { x } from "./lib/x.ts";\nexport { x };\n');
+    writeFileSync(join(root, "loadtests", "lib", "x.ts"), 'export { x } from "../../mock-exchange/x.ts";\n');
+    writeFileSync(join(root, "mock-exchange", "x.ts"), "export const x = 1;\n");
+    await expect(collectScripts(ENTRY, root)).rejects.toMatchObject({
+      code: "E_USAGE",
+      message: expect.stringMatching(
+        /^loadtests\/lib\/x\.ts imports mock-exchange\/x\.ts: k6 scripts import only/,
+      ),
+    });
+    // The same tree without the stray import is collected whole.
+    writeFileSync(join(root, "loadtests", "lib", "x.ts"), "export const x = 1;\n");
+    expect([...(await collectScripts(ENTRY, root)).keys()]).toEqual([
+      "loadtests/drill.ts",
+      "loadtests/lib/x.ts",
+    ]);
   });
 
   it("rejects a bad parallelism and an unknown profile", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../../loadtests/vocabulary/random.ts";
 import { marginRatio, parseStreamName } from "../../mock-exchange/api/streams.ts";
 import { ListenKeys } from "../../mock-exchange/listenKeys.ts";
-import { seededRandom } from "../../mock-exchange/random.ts";
 
 /**
  * listenKey lifecycle against a fake clock (Binance USDⓈ-M "User Data Streams": valid 60 minutes

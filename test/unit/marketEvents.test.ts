@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { marketEventProblems, validateProfile } from "../../loadtests/lib/plan.ts";
+import { validateProfile } from "../../loadtests/lib/plan.ts";
 import { PROFILES } from "../../loadtests/profiles/index.ts";
 import { smoke } from "../../loadtests/profiles/smoke.ts";
+import { type MarketEvent, marketEventProblems } from "../../loadtests/vocabulary/marketEvents.ts";
 import { closeCapacitySecond } from "../../mock-exchange/capacity/model.ts";
 import { DEFAULT_SYMBOLS, EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
-import { type MarketEvent, MarketPath } from "../../mock-exchange/marketEvents.ts";
+import { MarketPath } from "../../mock-exchange/marketEvents.ts";
 import { Venue } from "../../mock-exchange/venue.ts";
 import { checkEngineInvariants } from "../invariants.ts";
 
@@ -102,7 +103,21 @@ describe("market event validation", () => {
       "flash-crash-100x",
       "liquidation-cascade-2025-10-10",
     ]);
-    for (const p of withEvents) expect(validateProfile(p)).toEqual([]);
+    for (const p of withEvents) expect(validateProfile(p, SYMBOLS)).toEqual([]);
+  });
+
+  it("checks a profile's symbols against the venue's the caller names, and only then", () => {
+    const other = { ...smoke, marketEvents: [{ atS: 10, symbol: "DOGEUSDT", movePct: -12, overS: 60 }] };
+    expect(validateProfile(other, SYMBOLS)).toEqual([
+      'marketEvents[0]: unknown symbol "DOGEUSDT"; known: BTCUSDT, ETHUSDT',
+    ]);
+    // The simulators model no prices and name no venue: any name passes, a non-name does not.
+    expect(validateProfile(other)).toEqual([]);
+    const unnamed = {
+      ...smoke,
+      marketEvents: [{ atS: 10, symbol: 7, movePct: -12, overS: 60 }],
+    } as unknown as typeof smoke;
+    expect(validateProfile(unnamed)).toEqual(['marketEvents[0]: symbol must be a name, e.g. "BTCUSDT"']);
   });
 });
 

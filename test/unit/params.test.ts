@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiError, ERR } from "../../mock-exchange/api/errors.ts";
+import { ApiError, ERR } from "../../loadtests/vocabulary/exchangeErrors.ts";
 import { formatUnits, Params } from "../../mock-exchange/api/params.ts";
 
 function codeOf(fn: () => unknown): number | undefined {

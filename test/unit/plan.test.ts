@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { multipleAt, naturalDurationS, planDrill, validateProfile } from "../../loadtests/lib/plan.ts";
-import { rejectReason } from "../../loadtests/lib/reasons.ts";
 import { smoke } from "../../loadtests/profiles/smoke.ts";
 import type { Profile } from "../../loadtests/profiles/types.ts";
+import { rejectReason } from "../../loadtests/vocabulary/traffic.ts";
 
 describe("profiles and the drill plan", () => {
   it("smoke is valid and spans one natural hour (one wall minute at its time scale)", () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { classMultiple, naturalDurationS, planDrill, validateProfile } from "../../loadtests/lib/plan.ts";
 import { PROFILES } from "../../loadtests/profiles/index.ts";
 import type { Profile } from "../../loadtests/profiles/types.ts";
-import { TRAFFIC_CLASSES, type TrafficClass } from "../../reports/model.ts";
+import { TRAFFIC_CLASSES, type TrafficClass } from "../../loadtests/vocabulary/traffic.ts";
 
 /** The highest multiple of normal load each class reaches. */
 function peakMultiples(profile: Profile): Record<TrafficClass, number> {

@@ -4,7 +4,7 @@ import { PROFILES } from "../../loadtests/profiles/index.ts";
 import { liquidationCascade20251010 } from "../../loadtests/profiles/liquidationCascade20251010.ts";
 import { smoke } from "../../loadtests/profiles/smoke.ts";
 import type { Profile } from "../../loadtests/profiles/types.ts";
-import type { FaultSpec } from "../../mock-exchange/capacity/types.ts";
+import type { FaultSpec } from "../../loadtests/vocabulary/capacity.ts";
 
 /** smoke with the given faults (smoke lasts 3,600 natural s). */
 const withFaults = (faults: unknown[]): Profile => ({ ...smoke, faults: faults as FaultSpec[] });

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import type { CapacityEvent, FaultSpec, TierName, TierSizing } from "../../loadtests/vocabulary/capacity.ts";
 import { Provisioner, type TierSample } from "../../mock-exchange/capacity/provisioner.ts";
 import { resolveStrategy, type StrategyParams } from "../../mock-exchange/capacity/strategies.ts";
-import type { CapacityEvent, FaultSpec, TierName, TierSizing } from "../../mock-exchange/capacity/types.ts";
 
 const SIZING: Record<TierName, TierSizing> = {
   gateway: { baselineInstances: 4, concurrencyPerInstance: 2 },

@@ -1,14 +1,14 @@
 import { writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import type { CapacityEvent } from "../../mock-exchange/capacity/types.ts";
+import type { CapacityEvent } from "../../loadtests/vocabulary/capacity.ts";
+import type { TimelinePoint } from "../../loadtests/vocabulary/runFolder.ts";
+import type { RejectReason } from "../../loadtests/vocabulary/traffic.ts";
 import type {
   ClassSummary,
   LatencyPercentilesMs,
   PhaseSpan,
-  RejectReason,
   ReportModel,
   SecondPoint,
-  TimelinePoint,
 } from "../../reports/model.ts";
 import {
   formatHms,

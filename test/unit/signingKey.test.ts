@@ -1,8 +1,8 @@
 import { createHmac } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { ApiError } from "../../loadtests/vocabulary/exchangeErrors.ts";
 import { signingKey, signPayloadWith, verifySigned } from "../../mock-exchange/api/auth.ts";
-import { ApiError } from "../../mock-exchange/api/errors.ts";
 import { Params } from "../../mock-exchange/api/params.ts";
 
 /** The reference: node's own HMAC of the secret string and the payload string (both UTF-8). */

@@ -18,19 +18,15 @@ import {
   type Session,
   type SessionState,
 } from "../../loadtests/scenarios/session.ts";
-import { ApiError, errorBody } from "../../mock-exchange/api/errors.ts";
+import { ApiError, errorBody } from "../../loadtests/vocabulary/exchangeErrors.ts";
+import { seededRandom } from "../../loadtests/vocabulary/random.ts";
+import type { TimelinePoint } from "../../loadtests/vocabulary/runFolder.ts";
+import { type RejectReason, TRAFFIC_CLASSES, type TrafficClass } from "../../loadtests/vocabulary/traffic.ts";
 import { Params } from "../../mock-exchange/api/params.ts";
 import { findRoute, type Route } from "../../mock-exchange/api/routes.ts";
 import { EXCHANGE_DEFAULTS } from "../../mock-exchange/defaults.ts";
-import { seededRandom } from "../../mock-exchange/random.ts";
 import { Venue } from "../../mock-exchange/venue.ts";
 import type { Ingested } from "../../reports/ingest.ts";
-import {
-  type RejectReason,
-  type TimelinePoint,
-  TRAFFIC_CLASSES,
-  type TrafficClass,
-} from "../../reports/model.ts";
 import { exchangeConfigFor } from "../../scripts/exchangeConfig.ts";
 import { simulateAggregate } from "../../scripts/simulate/aggregate.ts";
 import {

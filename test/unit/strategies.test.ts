@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
+import type { TierName, TierSizing } from "../../loadtests/vocabulary/capacity.ts";
 import {
   describeStrategies,
   resolveStrategy,
   STRATEGY_NAMES,
 } from "../../mock-exchange/capacity/strategies.ts";
-import type { TierName, TierSizing } from "../../mock-exchange/capacity/types.ts";
 
 const SIZING: Record<TierName, TierSizing> = {
   gateway: { baselineInstances: 4, concurrencyPerInstance: 2 },

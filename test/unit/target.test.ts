@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { StampedeError } from "../../scripts/errors.ts";
+import { StampedeError } from "../../loadtests/vocabulary/cliErrors.ts";
 import { apiKeysFromEnv, checkTarget, isLoopbackHost } from "../../scripts/target.ts";
 
 function usageError(fn: () => unknown): StampedeError {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../../loadtests/vocabulary/random.ts";
 import { WorkerPool } from "../../mock-exchange/capacity/workerPool.ts";
 import type { ServiceClass } from "../../mock-exchange/defaults.ts";
-import { seededRandom } from "../../mock-exchange/random.ts";
 
 const constant = (ms: number): Record<ServiceClass, number> => ({
   order: ms,
