@@ -1,0 +1,169 @@
+import type { WallPhase } from "../loadtests/lib/plan.ts";
+import { phaseIndex } from "./ingest.ts";
+import type { PhaseCoverage, TimelinePoint } from "./model.ts";
+
+/**
+ * Whether a run is what it claims to be (docs/summary.md "Completeness"): a drill stopped by a
+ * signal, a k6 that failed or was killed, sample files cut mid-write or a venue reset mid-run
+ * make figures that look like a whole run's but are not. Everything here is read from run.json,
+ * the ingest and the timeline, so `stampede report` reaches the same verdict later.
+ */
+
+/**
+ * Largest share of the requests the server answered that the client may lack when k6 did not
+ * end cleanly. A graceful stop loses only the requests in flight at that moment (a few per VU);
+ * samples k6 never flushed (killed, or cut by two signals at once) lose seconds' worth.
+ */
+export const MISSING_SAMPLES_LIMIT = 0.02;
+
+/** k6's exit codes (its errext/exitcodes package) a drill can meet, for the reason text. */
+const K6_EXIT_MEANINGS: Readonly<Record<number, string>> = {
+  97: "cloud test run failed",
+  98: "cloud progress unavailable",
+  // The drill passes --no-thresholds, so 99 can only mean something is wrong with the setup.
+  99: "thresholds failed, although the drill runs k6 with --no-thresholds",
+  100: "setup() timed out",
+  101: "teardown() timed out",
+  103: "engine error",
+  104: "invalid configuration",
+  105: "aborted from outside (a signal)",
+  107: "script exception",
+  108: "script aborted",
+  109: "Go panic",
+  110: "marked as failed",
+};
+
+/** k6's exit code when a signal stopped it: what a graceful stop on SIGINT/SIGTERM returns. */
+export const K6_EXTERNAL_ABORT = 105;
+
+export interface Completeness {
+  /** run.json `interrupted`: a signal stopped the drill. */
+  interrupted: boolean;
+  complete: boolean;
+  /** `<cause>: <detail>`, in a fixed order; empty when complete. */
+  reasons: string[];
+}
+
+export interface CompletenessInput {
+  run?: Record<string, unknown> | undefined;
+  /** Sample files that ended mid-stream (reports/ingest.ts `truncatedFiles`). */
+  truncatedFiles?: readonly string[] | undefined;
+  /** Requests the client recorded (summary `requests`). */
+  clientRequests: number;
+  timeline?: ReadonlyArray<Partial<TimelinePoint>> | undefined;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** One generator's exit as run.json records it (run.json `k6.generators[]`, else `k6.exitCode`). */
+interface GeneratorExit {
+  index: number;
+  exitCode: number | null;
+}
+
+function generatorExits(k6: Record<string, unknown>): GeneratorExit[] {
+  if (Array.isArray(k6.generators) && k6.generators.length > 0)
+    return k6.generators.map((g, i) => {
+      const rec = isRecord(g) ? g : {};
+      return {
+        index: typeof rec.index === "number" ? rec.index : i,
+        exitCode: typeof rec.exitCode === "number" ? rec.exitCode : null,
+      };
+    });
+  return [{ index: 0, exitCode: typeof k6.exitCode === "number" ? k6.exitCode : null }];
+}
+
+function exitText(code: number): string {
+  const meaning = K6_EXIT_MEANINGS[code] ?? (code > 128 ? `killed by signal ${code - 128}` : undefined);
+  return meaning === undefined ? `code ${code}` : `code ${code} (${meaning})`;
+}
+
+/** Requests the server answered (served + refused) over its whole timeline; null without counts. */
+export function serverAnswered(timeline: ReadonlyArray<Partial<TimelinePoint>>): number | null {
+  let total = 0;
+  let seen = false;
+  for (const p of timeline) {
+    if (typeof p.served !== "number" || !Number.isFinite(p.served)) continue;
+    seen = true;
+    total += p.served;
+    for (const n of Object.values(p.rejected ?? {})) total += n ?? 0;
+  }
+  return seen ? total : null;
+}
+
+/**
+ * The verdict and its causes, in this order: the signal, k6's exit (codes the signal or a kill
+ * explain are not repeated), the hard stop, k6's end not recorded, a venue reset, each
+ * truncated file, and the cross-check of the client's count against the server's.
+ */
+export function completenessOf(input: CompletenessInput): Completeness {
+  const run = input.run ?? {};
+  const reasons: string[] = [];
+  const interrupted = run.interrupted === true;
+  const k6 = isRecord(run.k6) ? run.k6 : undefined;
+  const killedBy = k6?.killedBy;
+  if (interrupted) {
+    const signal = typeof run.signal === "string" ? run.signal : "a signal";
+    reasons.push(
+      killedBy === "second-signal"
+        ? `signal: ${signal}, then a second signal: k6 was killed without flushing its samples`
+        : `signal: ${signal}: k6 was stopped early`,
+    );
+  }
+  let k6Failed = false;
+  if (k6 !== undefined && run.simulated !== true) {
+    const exits = generatorExits(k6);
+    for (const g of exits) {
+      if (g.exitCode === null || g.exitCode === 0) continue;
+      k6Failed = true;
+      if (interrupted && g.exitCode === K6_EXTERNAL_ABORT) continue;
+      if (typeof killedBy === "string" && g.exitCode > 128) continue;
+      reasons.push(`k6 exit: ${exits.length > 1 ? `generator ${g.index} ` : ""}${exitText(g.exitCode)}`);
+    }
+    if (killedBy === "overrun") {
+      k6Failed = true;
+      reasons.push("hard stop: k6 overran the plan and was killed");
+    }
+    if (run.endedAt === null) {
+      k6Failed = true;
+      reasons.push("k6 exit: not recorded (the drill ended before k6 did)");
+    }
+  }
+  if (run.venueResetDetected === true)
+    reasons.push(
+      "venue reset: the venue was reset or restarted during the drill (run.json venueResetDetected)",
+    );
+  for (const file of input.truncatedFiles ?? []) reasons.push(`truncated samples: ${file}`);
+  if (interrupted || k6Failed || typeof killedBy === "string") {
+    const server = serverAnswered(input.timeline ?? []);
+    if (server !== null && server > 0) {
+      const missing = (server - input.clientRequests) / server;
+      if (missing > MISSING_SAMPLES_LIMIT)
+        reasons.push(
+          `truncated samples: the client recorded ${input.clientRequests} of the ${server} requests the server answered (${(missing * 100).toFixed(1)}% missing)`,
+        );
+    }
+  }
+  return { interrupted, complete: reasons.length === 0, reasons };
+}
+
+/**
+ * Coverage of each phase by the client data, which ends at `dataEndS` (the last second with
+ * data + 1): `none` when no second's middle lies in the phase (the rule phase figures are
+ * rolled up by), `partial` when some does but the phase ends after the data, `full` otherwise.
+ * A complete run covers every phase fully, whatever its last seconds held.
+ */
+export function phaseCoverage(
+  phases: readonly WallPhase[],
+  dataEndS: number,
+  complete: boolean,
+): PhaseCoverage[] {
+  if (complete) return phases.map(() => "full");
+  const reached = phases.map(() => false);
+  for (let t = 0; t < dataEndS; t++) {
+    const i = phaseIndex(phases, t + 0.5);
+    if (i >= 0) reached[i] = true;
+  }
+  return phases.map((p, i) => (!reached[i] ? "none" : p.endS > dataEndS ? "partial" : "full"));
+}
