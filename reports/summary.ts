@@ -295,7 +295,10 @@ export function burstSummary(
   };
 }
 
-/** A phase's figures; a phase the run did not reach has none (null), not zeros. */
+/**
+ * A phase's figures; a phase the run did not reach has none (null), not zeros, and so has one it
+ * only entered without a request completing in it (not measured is not zero either).
+ */
 function phaseSummary(p: WallPhase, tally: Tally, coverage: PhaseCoverage): PhaseSummary {
   const head = {
     name: p.name,
@@ -304,7 +307,8 @@ function phaseSummary(p: WallPhase, tally: Tally, coverage: PhaseCoverage): Phas
     multiple: p.toMultiple,
     coverage,
   };
-  if (coverage === "none") return { ...head, requests: 0, latencyMs: null, rejected: null };
+  if (coverage === "none" || (coverage === "partial" && tally.latencyUs.totalCount === 0))
+    return { ...head, requests: 0, latencyMs: null, rejected: null };
   return { ...head, ...classSummary(tally) };
 }
 

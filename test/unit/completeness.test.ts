@@ -147,7 +147,7 @@ describe("completenessOf: the causes of an incomplete run", () => {
     expect(c.reasons).toEqual(["truncated samples: k6-0.csv.gz", "truncated samples: k6-1.csv.gz"]);
   });
 
-  it("cross-checks the client's count against the server's when k6 did not end cleanly", () => {
+  it("cross-checks the client's count against the server's when k6 was killed", () => {
     const killed = drillRun(
       { interrupted: true, signal: "SIGINT" },
       { exitCode: 137, generators: [{ index: 0, exitCode: 137 }], killedBy: "second-signal" },
@@ -164,10 +164,26 @@ describe("completenessOf: the causes of an incomplete run", () => {
       timeline: timelineAnswering(1000),
     });
     expect(atLimit.reasons).toHaveLength(1);
-    // A clean k6 exit is not cross-checked (the server's count includes setup() and late answers).
+    // Neither a clean exit nor a graceful stop is cross-checked: k6 records no request of the
+    // iterations a stop interrupts, which the server answers all the same.
     expect(
       completenessOf({ run: drillRun(), clientRequests: 500, timeline: timelineAnswering(1000) }).complete,
     ).toBe(true);
+    const graceful = drillRun(
+      { interrupted: true, signal: "SIGINT" },
+      { exitCode: 105, generators: [{ exitCode: 105 }] },
+    );
+    expect(
+      completenessOf({ run: graceful, clientRequests: 583, timeline: timelineAnswering(1000) }).reasons,
+    ).toEqual(["signal: SIGINT: k6 was stopped early"]);
+    // Killed from outside (the OOM killer: 128 + 9): its exit and the missing samples.
+    const oom = drillRun({}, { exitCode: 137, generators: [{ index: 0, exitCode: 137 }] });
+    expect(
+      completenessOf({ run: oom, clientRequests: 900, timeline: timelineAnswering(1000) }).reasons,
+    ).toEqual([
+      "k6 exit: code 137 (killed by signal 9)",
+      "truncated samples: the client recorded 900 of the 1000 requests the server answered (10.0% missing)",
+    ]);
     // No counts in the timeline (a target without a control plane): nothing to check against.
     expect(completenessOf({ run: killed, clientRequests: 1, timeline: [{ tsMs: 1 }] }).reasons).toHaveLength(
       1,
@@ -176,12 +192,20 @@ describe("completenessOf: the causes of an incomplete run", () => {
 });
 
 describe("phaseCoverage", () => {
-  it("marks phases none, partial or full by the seconds' middles, all full for a complete run", () => {
+  it("marks phases none, partial or full by where the data ends, all full for a complete run", () => {
     expect(phaseCoverage(PHASES, 7, false)).toEqual(["partial", "none", "none", "none", "none"]);
     expect(phaseCoverage(PHASES, 15, false)).toEqual(["full", "full", "none", "none", "none"]);
     expect(phaseCoverage(PHASES, 16, false)).toEqual(["full", "full", "partial", "none", "none"]);
     expect(phaseCoverage(PHASES, 0, false)).toEqual(["none", "none", "none", "none", "none"]);
     expect(phaseCoverage(PHASES, 3, true)).toEqual(["full", "full", "full", "full", "full"]);
+    // A phase shorter than a second that no second's middle falls in still ran (by time).
+    const short: WallPhase[] = [
+      { name: "normal", startS: 0, endS: 1.667, fromMultiple: 1, toMultiple: 1 },
+      { name: "ramp", startS: 1.667, endS: 2.5, fromMultiple: 1, toMultiple: 100 },
+      { name: "burst", startS: 2.5, endS: 6.667, fromMultiple: 100, toMultiple: 100 },
+      { name: "after", startS: 6.667, endS: 10, fromMultiple: 1, toMultiple: 1 },
+    ];
+    expect(phaseCoverage(short, 3, false)).toEqual(["full", "full", "partial", "none"]);
   });
 });
 
@@ -250,6 +274,13 @@ describe("buildSummary of a run cut short", () => {
     const early = summaryOf(8, run);
     expect(early.byPhase.map((p) => p.coverage)).toEqual(["partial", "none", "none", "none", "none"]);
     expect(early.burst).toMatchObject({ timeToFirstRejectS: null, peakReplicaLagMs: null, p99Ms: null });
+
+    // Entered but not measured (no second's middle in it before the end): null, not zeros.
+    const entered = PHASES.map((p) => ({ ...p }));
+    Object.assign(entered[1] as WallPhase, { endS: 11.6 });
+    Object.assign(entered[2] as WallPhase, { startS: 11.6 });
+    const e = buildSummary(rollUp(0, secondsUntil(12), entered), entered, [], 12, { run });
+    expect(e.byPhase[2]).toMatchObject({ coverage: "partial", requests: 0, latencyMs: null, rejected: null });
 
     // Stopped inside the burst: its p99 is of the part that ran, the times from its end are null.
     const inBurst = summaryOf(30, run);
