@@ -105,7 +105,8 @@ export function completenessOf(input: CompletenessInput): Completeness {
   const k6 = isRecord(run.k6) ? run.k6 : undefined;
   const killedBy = k6?.killedBy;
   if (interrupted) {
-    const signal = typeof run.signal === "string" ? run.signal : "a signal";
+    // Drills before `signal` was recorded stopped on SIGINT only.
+    const signal = typeof run.signal === "string" ? run.signal : "SIGINT";
     reasons.push(
       killedBy === "second-signal"
         ? `signal: ${signal}, then a second signal: k6 was killed without flushing its samples`

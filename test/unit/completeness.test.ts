@@ -75,6 +75,10 @@ describe("completenessOf: the causes of an incomplete run", () => {
         reasons: [`signal: ${signal}: k6 was stopped early`],
       });
     }
+    // A run.json from before `signal` was recorded: drills then stopped on SIGINT only.
+    expect(
+      completenessOf({ run: drillRun({ interrupted: true, signal: undefined }), clientRequests: 1 }).reasons,
+    ).toEqual(["signal: SIGINT: k6 was stopped early"]);
     const twice = completenessOf({
       run: drillRun(
         { interrupted: true, signal: "SIGTERM" },
