@@ -1048,7 +1048,7 @@ function summaryTable(model: ReportModel): string {
     const sub = `${formatSeconds(p.startS)}–${formatSeconds(p.endS)} s · ${load}`;
     if (p.coverage === "none" || p.latencyMs === null || p.rejected === null)
       rows.push(
-        `<tr class="missing not-run"><th scope="row">${esc(p.name)}<span class="sub">${esc(sub)}</span></th><td colspan="8" class="nodata">did not run: the run ended before this phase</td></tr>`,
+        `<tr class="missing not-run"><th scope="row">${esc(p.name)}<span class="sub">${esc(sub)}</span></th><td colspan="8" class="nodata">${p.coverage === "partial" ? "not measured: the run ended as this phase began" : "did not run: the run ended before this phase"}</td></tr>`,
       );
     else
       rows.push(
