@@ -47,6 +47,11 @@ export interface GateConfigFile {
   regressions?: Array<string | { metric: string; better?: "lower" | "higher" }>;
   /** Largest allowed worsening against the baseline, e.g. "10%" (default 10%; --max-regression wins). */
   maxRegression?: string;
+  /**
+   * Accept runs whose summary says `complete: false` (cut short by a signal, a failed k6,
+   * truncated samples...): their completeness check passes, naming the reason. Default false.
+   */
+  allowIncomplete?: boolean;
 }
 
 export interface GateConfig {
@@ -57,10 +62,13 @@ export interface GateConfig {
   regressionsNamed: boolean;
   /** Largest allowed relative worsening against the baseline, as a fraction (0.1 = 10%). */
   maxRegression: number;
+  /** Incomplete runs pass their completeness check (gate.json `allowIncomplete`). */
+  allowIncomplete: boolean;
 }
 
 export interface CheckResult {
-  kind: "threshold" | "regression";
+  /** `completeness`: the run (or the baseline) was not cut short; only listed for incomplete ones. */
+  kind: "threshold" | "regression" | "completeness";
   /** A stable, readable name: the expression, or `<metric> vs baseline`. */
   name: string;
   metric: string;
@@ -212,13 +220,15 @@ export function parseGateConfig(
 ): GateConfig {
   if (!isRecord(raw))
     throw badConfig(source, `the config must be an object with "thresholds" and/or "regressions"`);
-  const known = ["thresholds", "regressions", "maxRegression", "$schema", "description"];
+  const known = ["thresholds", "regressions", "maxRegression", "allowIncomplete", "$schema", "description"];
   const unknown = Object.keys(raw).filter((k) => !known.includes(k));
   if (unknown.length > 0)
     throw badConfig(
       source,
-      `unknown key(s) ${unknown.map((k) => `"${k}"`).join(", ")}; expected thresholds, regressions, maxRegression`,
+      `unknown key(s) ${unknown.map((k) => `"${k}"`).join(", ")}; expected thresholds, regressions, maxRegression, allowIncomplete`,
     );
+  if (raw.allowIncomplete !== undefined && typeof raw.allowIncomplete !== "boolean")
+    throw badConfig(source, `"allowIncomplete" must be true or false, got ${show(raw.allowIncomplete)}`);
   const list = (key: string): unknown[] => {
     const v = raw[key];
     if (v === undefined) return [];
@@ -239,7 +249,13 @@ export function parseGateConfig(
       : parseMaxRegression(overrides.maxRegression, "--max-regression");
   if (thresholds.length === 0 && regressions.length === 0)
     throw badConfig(source, "nothing to check: thresholds and regressions are both empty");
-  return { thresholds, regressions, regressionsNamed: raw.regressions !== undefined, maxRegression };
+  return {
+    thresholds,
+    regressions,
+    regressionsNamed: raw.regressions !== undefined,
+    maxRegression,
+    allowIncomplete: raw.allowIncomplete === true,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -380,6 +396,25 @@ export function checkRegression(
   return { ...common, change, pass, reason };
 }
 
+/**
+ * The completeness check of a summary that says `complete: false`; undefined for a complete one,
+ * and for one written before the field existed (read as complete). It fails unless `allow`.
+ */
+export function checkComplete(summary: unknown, allow: boolean, which = "run"): CheckResult | undefined {
+  if (!isRecord(summary) || summary.complete !== false) return undefined;
+  const given = summary.incompleteReason;
+  const why = typeof given === "string" && given !== "" ? given : "the summary gives no reason";
+  return {
+    kind: "completeness",
+    name: `${which} complete`,
+    metric: "complete",
+    actual: 0,
+    expected: allow ? "complete (allowIncomplete)" : "complete",
+    pass: allow,
+    reason: allow ? `incomplete run accepted (allowIncomplete): ${why}` : `incomplete ${which}: ${why}`,
+  };
+}
+
 export interface EvaluateOptions {
   /** The baseline run's summary; regressions are checked only when given. */
   baseline?: unknown;
@@ -390,7 +425,17 @@ export function evaluateGate(
   config: GateConfig,
   options: EvaluateOptions = {},
 ): GateOutcome {
-  const results: CheckResult[] = config.thresholds.map((t) => checkThreshold(summary, t));
+  // A run cut short has figures of part of the plan (a phase that never ran has no p99 at all,
+  // and 0 rejects in seconds that never happened would pass any bound), so it fails first.
+  const results: CheckResult[] = [];
+  const own = checkComplete(summary, config.allowIncomplete);
+  if (own !== undefined) results.push(own);
+  const base =
+    options.baseline === undefined
+      ? undefined
+      : checkComplete(options.baseline, config.allowIncomplete, "baseline");
+  if (base !== undefined) results.push(base);
+  results.push(...config.thresholds.map((t) => checkThreshold(summary, t)));
   const notes: string[] = [];
   if (options.baseline !== undefined) {
     for (const spec of config.regressions)
@@ -427,6 +472,7 @@ export function movedText(current: number, baseline: number): string {
 }
 
 function actualText(r: CheckResult): string {
+  if (r.kind === "completeness") return r.actual === 1 ? "complete" : "incomplete";
   if (r.actual === null) return "missing";
   if (r.kind === "regression" && r.baseline !== null && r.baseline !== undefined)
     return `${formatNumber(r.actual)} (${movedText(r.actual, r.baseline)})`;
@@ -550,7 +596,7 @@ export function formatJUnit(outcome: GateOutcome, meta: GateMeta, timestamp?: Da
     }
     const detail = [
       `metric: ${r.metric}`,
-      `actual: ${r.actual === null ? "missing" : formatNumber(r.actual)}`,
+      `actual: ${r.kind === "completeness" ? actualText(r) : r.actual === null ? "missing" : formatNumber(r.actual)}`,
       `expected: ${r.expected}`,
       `reason: ${r.reason}`,
     ].join("\n");

@@ -51,6 +51,9 @@ export const HLOG_FILE = "latency.hlog";
 export const CLIENT_FILE = "client.jsonl";
 export const HGRM_FILE = "latency.hgrm";
 
+/** Comment naming a sample file the log was built from that ended mid-stream. */
+const SOURCE_TRUNCATED = "[SourceTruncated:";
+
 /** Tag of the intervals holding stale-read ages (ms). */
 export const STALE_AGE_TAG = "stale_age";
 /** Tag of the intervals holding requests that had no known class tag. */
@@ -135,6 +138,9 @@ export function formatHlog(ingested: Ingested): string {
   writer.outputComment(
     "stampede client latency: one interval per second and traffic class (Tag=<class>), values in µs; Tag=endpoint=<k6 name, percent-encoded>: the same requests by endpoint; Tag=stale_age: stale-read ages in ms",
   );
+  // The csv this was read from was cut short: say so here too, so a report re-rendered from
+  // these files alone (the csv pruned) still knows (`parseHlog` reads it back).
+  for (const file of ingested.truncatedFiles ?? []) writer.outputComment(`${SOURCE_TRUNCATED} ${file}]`);
   writer.outputLegend();
   const scratch = latencyHistogram();
   const put = (sparse: SparseHistogram, tag: string, t: number) => {
@@ -240,11 +246,16 @@ function addReasonCounts(
   for (const [reason, n] of checkedReasonCounts(counts, where)) recordReject(sec, cls, reason, n);
 }
 
-/** Parses an interval log into per-second tallies; t0 from its StartTime (else BaseTime). */
+/**
+ * Parses an interval log into per-second tallies; t0 from its StartTime (else BaseTime).
+ * `sourceTruncated`: the sample files its `#[SourceTruncated: <file>]` comments name.
+ */
 export function parseHlog(
   text: string,
   seconds: Map<number, SecondTally> = new Map(),
-): { t0Us: number | null; seconds: Map<number, SecondTally> } {
+): { t0Us: number | null; seconds: Map<number, SecondTally>; sourceTruncated: string[] } {
+  const sourceTruncated: string[] = [];
+  for (const m of text.matchAll(/^#\[SourceTruncated:\s*(.*?)\]\s*$/gm)) sourceTruncated.push(m[1] as string);
   const reader = new hdr.HistogramLogReader(text, 32);
   let t0Sec: number | null = null;
   for (;;) {
@@ -291,7 +302,20 @@ export function parseHlog(
     const m = /^#\[StartTime:\s*([0-9.eE+-]+)/m.exec(text);
     t0Sec = m ? Number(m[1]) : null;
   }
-  return { t0Us: t0Sec === null || !Number.isFinite(t0Sec) ? null : Math.round(t0Sec * 1e6), seconds };
+  return {
+    t0Us: t0Sec === null || !Number.isFinite(t0Sec) ? null : Math.round(t0Sec * 1e6),
+    seconds,
+    sourceTruncated,
+  };
+}
+
+/**
+ * The complete lines of a text file: a last line without its "\n" was cut mid-write (the
+ * writer ends every line), so it is dropped rather than misread, and reported.
+ */
+export function completeLines(text: string): { text: string; cut: boolean } {
+  if (text === "" || text.endsWith("\n")) return { text, cut: false };
+  return { text: text.slice(0, text.lastIndexOf("\n") + 1), cut: true };
 }
 
 /** Adds client.jsonl lines into per-second tallies. Throws on a malformed line (names it). */
@@ -335,12 +359,20 @@ export function parseClientJsonl(text: string, seconds: Map<number, SecondTally>
 
 /**
  * Reads latency.hlog (+ client.jsonl when present) of a run folder back into an `Ingested`,
- * rolled up exactly as `ingestK6Csv` does. t0 comes from the log's StartTime.
+ * rolled up exactly as `ingestK6Csv` does. t0 comes from the log's StartTime. A file whose last
+ * line was cut mid-write is read up to that line and named in `truncatedFiles`.
  */
 export async function readIngested(runDir: string, phases: readonly WallPhase[]): Promise<Ingested> {
-  const hlogPath = join(runDir, HLOG_FILE);
-  const { t0Us, seconds } = parseHlog(await readFile(hlogPath, "utf8"));
+  const hlog = completeLines(await readFile(join(runDir, HLOG_FILE), "utf8"));
+  const { t0Us, seconds, sourceTruncated } = parseHlog(hlog.text);
+  const truncatedFiles = [...sourceTruncated];
+  if (hlog.cut) truncatedFiles.push(HLOG_FILE);
   const clientPath = join(runDir, CLIENT_FILE);
-  if (existsSync(clientPath)) parseClientJsonl(await readFile(clientPath, "utf8"), seconds);
-  return rollUp(t0Us, seconds, phases);
+  if (existsSync(clientPath)) {
+    const client = completeLines(await readFile(clientPath, "utf8"));
+    parseClientJsonl(client.text, seconds);
+    if (client.cut) truncatedFiles.push(CLIENT_FILE);
+  }
+  const ingested = rollUp(t0Us, seconds, phases);
+  return truncatedFiles.length > 0 ? { ...ingested, truncatedFiles } : ingested;
 }

@@ -1,4 +1,6 @@
 import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
+import { basename } from "node:path";
 import { constants, createGunzip, type ZlibOptions } from "node:zlib";
 import type * as hdr from "hdr-histogram-js";
 import type { WallPhase } from "../loadtests/vocabulary/runFolder.ts";
@@ -76,6 +78,11 @@ export interface Ingested {
   droppedIterations: number;
   /** Rows seen per metric name in the k6 csv, for cross-checks against the raw file; empty otherwise. */
   rowsByMetric: Map<string, number>;
+  /**
+   * Sample files that ended mid-stream (a gzip without its trailer, a last record cut mid-line),
+   * by file name: read as far as they go, and the run is not complete. Absent: none.
+   */
+  truncatedFiles?: string[];
 }
 
 export function newSecondTally(): SecondTally {
@@ -558,8 +565,12 @@ export class K6CsvIngest {
     if (rest < chunk.length) this.carry = Buffer.from(chunk.subarray(rest));
   }
 
-  /** Ends a file: drops an unterminated last record, starts held rows if it had no marker. */
-  endFile(): void {
+  /**
+   * Ends a file: drops an unterminated last record, starts held rows if it had no marker.
+   * Returns true when there was such a record: the file was cut mid-write.
+   */
+  endFile(): boolean {
+    const cut = this.carry !== null && this.carry.length > 0;
     this.carry = null;
     if (this.heldKind.length > 0) {
       // No marker (rows are only held while t0 is unknown): start at the first sample so a
@@ -569,6 +580,7 @@ export class K6CsvIngest {
       this.t0Us = first;
       this.replayHeld();
     }
+    return cut;
   }
 
   finish(phases: readonly WallPhase[]): Ingested {
@@ -869,14 +881,47 @@ export async function ingestK6Csv(
 ): Promise<Ingested> {
   const chunkBytes = options.chunkBytes ?? 1 << 18;
   const ingest = new K6CsvIngest();
+  const truncatedFiles: string[] = [];
   // Name order, so the shared t0 is the first generator's marker (k6-0.csv.gz) whatever order
   // the directory listing gave.
   for (const file of [...files].sort()) {
     ingest.beginFile();
-    for await (const chunk of openCsv(file, chunkBytes)) ingest.push(chunk);
-    ingest.endFile();
+    let bytes = 0;
+    for await (const chunk of openCsv(file, chunkBytes)) {
+      bytes += chunk.length;
+      ingest.push(chunk);
+    }
+    const cutRecord = ingest.endFile();
+    const cutGzip = file.endsWith(".gz") && !(await gzipTrailerMatches(file, bytes));
+    if (cutRecord || cutGzip) truncatedFiles.push(basename(file));
   }
-  return ingest.finish(phases);
+  const ingested = ingest.finish(phases);
+  return truncatedFiles.length > 0 ? { ...ingested, truncatedFiles } : ingested;
+}
+
+/** Size of a gzip member's header (10) plus trailer (8): nothing shorter is a whole file. */
+const GZIP_MIN_BYTES = 18;
+
+/**
+ * Whether a gzip file ends with its trailer: the last 4 bytes (ISIZE) are the decompressed size
+ * mod 2^32. k6 writes one member and the trailer only when it closes the file, so a k6 killed
+ * mid-run leaves a file whose last bytes are deflate data; those equal the size read by chance
+ * once in 2^32. The gunzip below reads such a file as far as it goes without an error (zlib's
+ * own "unexpected end of file" comes only with Z_FINISH, which drops the last output), hence
+ * this check. A file of several gzip members (k6 writes one) is judged by its last member
+ * alone, so it would be flagged too.
+ */
+async function gzipTrailerMatches(file: string, decompressedBytes: number): Promise<boolean> {
+  const handle = await open(file, "r");
+  try {
+    const { size } = await handle.stat();
+    if (size < GZIP_MIN_BYTES) return false;
+    const isize = Buffer.alloc(4);
+    await handle.read(isize, 0, 4, size - 4);
+    return isize.readUInt32LE(0) === decompressedBytes % 2 ** 32;
+  } finally {
+    await handle.close();
+  }
 }
 
 /** The decompressed bytes of a csv or csv.gz file. A truncated gzip ends early, without error. */

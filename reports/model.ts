@@ -33,13 +33,27 @@ export interface ClassSummary {
   rejected: { total: number; byReason: Partial<Record<RejectReason, number>> };
 }
 
-export interface PhaseSummary extends ClassSummary {
+/**
+ * How much of a phase the run's client data covers: `full`, `partial` (the run ended inside it)
+ * or `none` (the run ended before it began). A complete run covers every phase fully.
+ */
+export type PhaseCoverage = "none" | "partial" | "full";
+
+export interface PhaseSummary {
   name: string;
   /** Seconds since the test's t0 (wall clock). */
   startS: number;
   endS: number;
   /** Load multiple of normal at the phase's end (profiles speak in multiples). */
   multiple: number;
+  /** Optional only because summaries written before it lack it (read a missing one as `full`). */
+  coverage?: PhaseCoverage;
+  /** 0 for a phase that did not run. */
+  requests: number;
+  /** null when the phase did not run (coverage `none`): not measured is not zero. */
+  latencyMs: LatencyPercentilesMs | null;
+  /** null when the phase did not run (coverage `none`). */
+  rejected: ClassSummary["rejected"] | null;
 }
 
 export interface Summary {
@@ -103,6 +117,21 @@ export interface Summary {
     warnings: string[];
   };
   durationS: number;
+  /**
+   * True when the drill was stopped by a signal (SIGINT, SIGTERM; run.json `interrupted`).
+   * Optional only because summaries written before it lack it.
+   */
+  interrupted?: boolean;
+  /**
+   * False when the run was cut short (docs/summary.md "Completeness"): a signal, a failed or
+   * killed k6, truncated sample files, a venue reset. Optional only because summaries written
+   * before it lack it; readers treat a missing one as true.
+   */
+  complete?: boolean;
+  /** Every cause, `<cause>: <detail>`, joined with "; "; present only when `complete` is false. */
+  incompleteReason?: string;
+  /** The same causes one by one; present only when `complete` is false. */
+  incompleteReasons?: string[];
   /** Provisioning strategy (run.json `strategy`, a name or `{name}`); null when the run does not say. */
   strategy: string | null;
   /** True for a `stampede simulate` run (run.json `simulated: true`): virtual time, no k6 samples. */

@@ -1,10 +1,13 @@
 import type { CapacityEvent } from "../loadtests/vocabulary/capacity.ts";
 import type { WallPhase } from "../loadtests/vocabulary/runFolder.ts";
+import { completenessOf, phaseCoverage } from "./completeness.ts";
 import type { Ingested, Tally } from "./ingest.ts";
 import {
   type ClassSummary,
   type GeneratorPoint,
   type LatencyPercentilesMs,
+  type PhaseCoverage,
+  type PhaseSummary,
   REJECT_REASONS,
   type RejectReason,
   type SecondPoint,
@@ -240,12 +243,19 @@ export function burstTimeline(
   return out;
 }
 
-/** The burst figures of a run; null when the profile has no burst. */
+/**
+ * The burst figures of a run; null when the profile has no burst. With `coverage` (a run cut
+ * short, see `phaseCoverage`), a figure anchored in a phase the run did not reach is null: the
+ * burst's p99 without the burst, the pre-burst p99 without that phase, the time to first reject
+ * and the peak lag without the rise, and the times counted from the burst's end unless the
+ * whole burst ran.
+ */
 export function burstSummary(
   phases: readonly WallPhase[],
   byPhase: readonly Tally[],
   seconds: readonly BurstSecond[],
   timeline: readonly BurstTimelineSecond[],
+  coverage?: readonly PhaseCoverage[],
 ): NonNullable<Summary["burst"]> | null {
   const b = burstPhaseOf(phases);
   if (b < 0) return null;
@@ -253,6 +263,9 @@ export function burstSummary(
   const pre = preBurstPhaseOf(phases, b);
   const prePhase = pre >= 0 ? (phases[pre] as WallPhase) : undefined;
   const riseStartS = riseStartOf(phases, pre, b);
+  const ran = (i: number) => coverage === undefined || (i >= 0 && coverage[i] !== "none");
+  const riseRan = ran(phases.findIndex((p) => p.startS === riseStartS));
+  const burstEnded = coverage === undefined || coverage[b] === "full";
   const p99Us = (h: Percentiles | undefined) =>
     h !== undefined && h.totalCount > 0 ? h.getValueAtPercentile(99) : null;
   const burstP99 = p99Us(byPhase[b]?.latencyUs);
@@ -271,13 +284,32 @@ export function burstSummary(
     endS: round3(burst.endS),
     preBurstPhase: prePhase?.name ?? null,
     riseStartS: round3(riseStartS),
-    p99Ms: ms(burstP99),
-    preBurstP99Ms: ms(preP99),
-    timeToFirstRejectS: timeToFirstRejectS(seconds, riseStartS),
-    timeToRecoverS: timeToRecoverS(seconds, burst.endS, preP99),
-    backlogDrainS: timeline.length > 0 ? backlogDrainS(timeline, burst.endS, preLagMaxMs) : null,
-    peakReplicaLagMs: fromRise.length > 0 ? round3(Math.max(...fromRise.map((p) => p.replicaLagMs))) : null,
+    p99Ms: ran(b) ? ms(burstP99) : null,
+    preBurstP99Ms: ran(pre) ? ms(preP99) : null,
+    timeToFirstRejectS: riseRan ? timeToFirstRejectS(seconds, riseStartS) : null,
+    timeToRecoverS: burstEnded ? timeToRecoverS(seconds, burst.endS, preP99) : null,
+    backlogDrainS:
+      burstEnded && timeline.length > 0 ? backlogDrainS(timeline, burst.endS, preLagMaxMs) : null,
+    peakReplicaLagMs:
+      riseRan && fromRise.length > 0 ? round3(Math.max(...fromRise.map((p) => p.replicaLagMs))) : null,
   };
+}
+
+/**
+ * A phase's figures; a phase the run did not reach has none (null), not zeros, and so has one it
+ * only entered without a request completing in it (not measured is not zero either).
+ */
+function phaseSummary(p: WallPhase, tally: Tally, coverage: PhaseCoverage): PhaseSummary {
+  const head = {
+    name: p.name,
+    startS: round3(p.startS),
+    endS: round3(p.endS),
+    multiple: p.toMultiple,
+    coverage,
+  };
+  if (coverage === "none" || (coverage === "partial" && tally.latencyUs.totalCount === 0))
+    return { ...head, requests: 0, latencyMs: null, rejected: null };
+  return { ...head, ...classSummary(tally) };
 }
 
 export function buildSummary(
@@ -321,18 +353,29 @@ export function buildSummary(
     );
   }
   const staleAge = ingested.staleAgeMs;
+  const completeness = completenessOf({
+    run: context.run,
+    truncatedFiles: ingested.truncatedFiles,
+    clientRequests: requests,
+    timeline: context.timeline,
+  });
+  const coverage = phaseCoverage(phases, durationS, completeness.complete);
   return {
+    complete: completeness.complete,
+    ...(completeness.complete
+      ? {}
+      : {
+          incompleteReason: completeness.reasons.join("; "),
+          incompleteReasons: completeness.reasons,
+        }),
+    interrupted: completeness.interrupted,
     requests,
     latencyMs: percentilesMs(ingested.overall.latencyUs),
     byClass,
     byEndpoint,
-    byPhase: phases.map((p, i) => ({
-      name: p.name,
-      startS: round3(p.startS),
-      endS: round3(p.endS),
-      multiple: p.toMultiple,
-      ...classSummary(ingested.byPhase[i] as Tally),
-    })),
+    byPhase: phases.map((p, i) =>
+      phaseSummary(p, ingested.byPhase[i] as Tally, coverage[i] as PhaseCoverage),
+    ),
     burst: burstSummary(
       phases,
       ingested.byPhase,
@@ -341,6 +384,7 @@ export function buildSummary(
         context.timeline ?? [],
         context.t0Ms ?? (ingested.t0Us === null ? null : ingested.t0Us / 1000),
       ),
+      coverage,
     ),
     rejected: {
       total: rejectedTotal,

@@ -145,6 +145,13 @@ export async function runCompare(opts: CompareOptions): Promise<CompareResult> {
           });
           if (r.exitCode !== 0) exitCode = r.exitCode;
           runDir = r.runDir;
+          // A signal stops the comparison too: the next drill would start as if nothing
+          // happened, and a comparison with a cut-short run in it would compare unlike things.
+          if (r.interrupted)
+            throw new StampedeError(
+              "E_INTERRUPTED",
+              `compare interrupted during ${strategy} run ${i + 1}/${repeat}: no comparison written; its report is in ${r.runDir}`,
+            );
         }
         runs.push(await loadRun(runDir));
       }

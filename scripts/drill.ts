@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { constants as osConstants } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { classRequestsPerIteration } from "../loadtests/lib/behaviours.ts";
 import {
@@ -26,7 +27,8 @@ import { apiKeysFromEnv, checkTarget, type TargetOptions } from "./target.ts";
 /**
  * One drill: start the mock exchange on a free port, run k6 with the profile (open model),
  * stream the server timeline and the processes' CPU into runs/<id>/ while it runs, then call the
- * reporter on the folder. Ctrl-C stops k6 gracefully and still reports what was collected.
+ * reporter on the folder. SIGINT (Ctrl-C) or SIGTERM (how CI cancels a job) stops k6 gracefully
+ * and still reports what was collected, marked interrupted; a second signal kills k6.
  */
 
 export interface DrillOptions {
@@ -60,7 +62,12 @@ export interface DrillResult {
   runDir: string;
   summary: Summary;
   exitCode: number;
+  /** A signal stopped the drill (its report covers what was collected until then). */
+  interrupted: boolean;
 }
+
+/** The signals that stop a drill: Ctrl-C, and what CI runners and `kill` send. */
+const STOP_SIGNALS = ["SIGINT", "SIGTERM"] as const;
 
 /** Only these k6 system tags go into the CSV: enough to attribute a sample, far fewer bytes. */
 export const K6_SYSTEM_TAGS = "status,method,name,scenario,expected_response,error_code";
@@ -256,22 +263,39 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
       exitCode: null as number | null,
       /** One entry per k6 process (`--generators`): its segment, arguments, exit code and CPU. */
       generators: generatorRecords,
+      /** Why k6 was killed rather than left to stop: a second signal, or overrunning the plan. */
+      killedBy: null as "second-signal" | "overrun" | null,
     },
     interrupted: false,
+    /** The first signal that stopped the drill (SIGINT, SIGTERM); null when none did. */
+    signal: null as NodeJS.Signals | null,
     endedAt: null as string | null,
   };
-  await writeRunJson(runDir, run);
+  // Writes one after the other: a signal's write must not interleave with the final one.
+  let runJsonWritten = writeRunJson(runDir, run);
+  const saveRun = () => {
+    runJsonWritten = runJsonWritten.then(() => writeRunJson(runDir, run));
+    return runJsonWritten;
+  };
+  await runJsonWritten;
 
   const procs = generatorRecords.map((g) => {
     const log = createWriteStream(join(runDir, g.log));
     const child = spawn(opts.k6.path, g.args, {
       env: { ...process.env, ...K6_ENV, ...targetEnv },
       stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group: a Ctrl-C at the terminal (a signal to the whole group) must reach
+      // k6 once, through us. With the terminal's and ours close together k6 either took the
+      // second for a hard stop or died, without flushing its csv.gz (4 of 6 tries).
+      detached: true,
     });
     child.stdout.pipe(log, { end: false });
     child.stderr.pipe(log, { end: false });
     const exited = new Promise<number>((res) => {
-      child.on("exit", (code, signal) => res(code ?? (signal !== null ? 128 : 1)));
+      // Killed by a signal: 128 + its number, as a shell reports it.
+      child.on("exit", (code, signal) =>
+        res(code ?? (signal !== null ? 128 + (osConstants.signals[signal] ?? 0) : 1)),
+      );
       child.on("error", () => res(127));
     });
     return { g, child, log, exited, ticks: 0, running: true };
@@ -280,18 +304,46 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
     for (const p of procs) if (p.running) p.child.kill(signal);
   };
   const exited = Promise.all(procs.map((p) => p.exited));
-
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    run.interrupted = true;
-    opts.log(interrupts === 1 ? "\ninterrupted: stopping k6 (Ctrl-C again to kill it)..." : "\nkilling k6");
-    killAll(interrupts === 1 ? "SIGINT" : "SIGKILL");
+  // k6 is in its own process group, so nothing else stops it if this process dies first: not
+  // an exit, and not a hangup (the terminal closed), which used to reach k6 directly.
+  const killOnExit = () => killAll("SIGKILL");
+  process.on("exit", killOnExit);
+  const onHangup = () => {
+    killAll("SIGKILL");
+    process.exit(128 + osConstants.signals.SIGHUP);
   };
-  process.on("SIGINT", onSigint);
+  process.on("SIGHUP", onHangup);
+
+  let k6Done = false;
+  let signals = 0;
+  let signalsAfterK6 = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (k6Done) {
+      // k6 has ended: the samples are all on disk, so the report is worth finishing unless asked twice.
+      signalsAfterK6++;
+      if (signalsAfterK6 === 1) opts.log(`\n${signal}: k6 has ended; writing the report (again to abort it)`);
+      else process.exit(128 + (osConstants.signals[signal] ?? 0));
+      return;
+    }
+    signals++;
+    if (signals === 1) {
+      run.interrupted = true;
+      run.signal = signal;
+      opts.log(`\n${signal}: stopping k6 gracefully (send it again to kill k6)...`);
+      killAll(signal);
+    } else {
+      run.k6.killedBy ??= "second-signal";
+      opts.log(`\n${signal} again: killing k6`);
+      killAll("SIGKILL");
+    }
+    // On record at once: if this process is killed next (CI escalates to SIGKILL), run.json still says so.
+    void saveRun().catch(() => {});
+  };
+  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
   const hardStop = setTimeout(
     () => {
       opts.log(`k6 overran the plan by ${K6_OVERRUN_S} s: killing it`);
+      run.k6.killedBy ??= "overrun";
       killAll("SIGKILL");
     },
     (plan.durationS + K6_OVERRUN_S) * 1000,
@@ -376,12 +428,14 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
   })();
 
   const exitCodes = await exited;
+  k6Done = true;
+  process.off("exit", killOnExit);
+  process.off("SIGHUP", onHangup);
   // The run's k6 exit code: the first failing generator's, else 0.
   const k6Exit = exitCodes.find((c) => c !== 0) ?? 0;
   clearTimeout(hardStop);
   await sampler;
   progress.done();
-  process.off("SIGINT", onSigint);
   // Let the exchange close the second in flight so the timeline covers the whole run.
   await new Promise((r) => setTimeout(r, 1100));
   await pullTimeline().catch(() => []);
@@ -396,16 +450,21 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
   run.endedAt = new Date().toISOString();
   (run.k6 as Record<string, unknown>).cpuSeconds = Math.round(k6CpuSeconds * 100) / 100;
   (run.k6 as Record<string, unknown>).rssMbMax = k6RssMbMax;
-  await writeRunJson(runDir, run);
+  await saveRun();
 
-  const summary = await renderRun(runDir).catch((err: unknown) => {
-    throw err instanceof StampedeError
-      ? err
-      : new StampedeError(
-          "E_REPORT_FAILED",
-          `report of ${runDir} failed: ${err instanceof Error ? err.message : String(err)}`,
-        );
-  });
+  // A signal during the report is answered by onSignal (finish, or exit on a second one).
+  const summary = await renderRun(runDir)
+    .catch((err: unknown) => {
+      throw err instanceof StampedeError
+        ? err
+        : new StampedeError(
+            "E_REPORT_FAILED",
+            `report of ${runDir} failed: ${err instanceof Error ? err.message : String(err)}`,
+          );
+    })
+    .finally(() => {
+      for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
+    });
   // Relative when inside the working directory (runs/<id>/), absolute otherwise.
   const fromCwd = relative(process.cwd(), runDir);
   const rel = fromCwd === "" || fromCwd.startsWith("..") ? runDir : fromCwd;
@@ -415,11 +474,13 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
     opts.log(`k6 exited with code ${k6Exit}; see ${join(rel, failed?.log ?? "k6.log")}`);
   }
   for (const w of summary.generator.warnings) opts.log(`warning: ${w}`);
+  if (summary.complete === false)
+    opts.log(`incomplete run: ${summary.incompleteReason ?? "no reason given"}`);
   opts.log(
     `done: ${summary.requests} requests, p99 ${summary.latencyMs.p99} ms, rejected ${(summary.rejected.rate * 100).toFixed(1)}%, ` +
       `stale reads ${summary.staleReads.count}/${summary.staleReads.checked}, dropped iterations ${summary.droppedIterations}`,
   );
-  return { runDir: rel.endsWith("/") ? rel : `${rel}/`, summary, exitCode };
+  return { runDir: rel.endsWith("/") ? rel : `${rel}/`, summary, exitCode, interrupted: run.interrupted };
 }
 
 /** What a drill loads: the mock exchange started here, or an external target. */

@@ -21,6 +21,8 @@ const CATALOG = {
   E_EXCHANGE_FAILED: EXIT.harness,
   E_REPORT_FAILED: EXIT.harness,
   E_SIMULATION_FAILED: EXIT.harness,
+  /** A signal stopped a command that cannot give its result from part of its work (compare). */
+  E_INTERRUPTED: EXIT.harness,
 } as const;
 
 export type ErrorCode = keyof typeof CATALOG;

@@ -1043,7 +1043,20 @@ function summaryTable(model: ReportModel): string {
       span && span.fromMultiple !== span.toMultiple
         ? `${multiple(span.fromMultiple)} → ${multiple(span.toMultiple)}`
         : multiple(span ? span.toMultiple : p.multiple);
-    rows.push(classRow(p.name, `${formatSeconds(p.startS)}–${formatSeconds(p.endS)} s · ${load}`, p));
+    const sub = `${formatSeconds(p.startS)}–${formatSeconds(p.endS)} s · ${load}`;
+    if (p.coverage === "none" || p.latencyMs === null || p.rejected === null)
+      rows.push(
+        `<tr class="missing not-run"><th scope="row">${esc(p.name)}<span class="sub">${esc(sub)}</span></th><td colspan="8" class="nodata">${p.coverage === "partial" ? "not measured: the run ended as this phase began" : "did not run: the run ended before this phase"}</td></tr>`,
+      );
+    else
+      rows.push(
+        classRow(
+          p.name,
+          p.coverage === "partial" ? `${sub} · partial: the run ended inside it` : sub,
+          { requests: p.requests, latencyMs: p.latencyMs, rejected: p.rejected },
+          p.coverage === "partial" ? "partial" : "",
+        ),
+      );
   }
   rows.push("</tbody>");
   return [
@@ -1182,6 +1195,11 @@ function header(model: ReportModel): string {
     const items = warnings.length > 0 ? `<ul>${warnings.map((w) => `<li>${esc(w)}</li>`).join("")}</ul>` : "";
     banner = `<div class="banner" role="alert"><strong>The load generator was a bottleneck in this run.</strong> Requests k6 could not send on time were never measured, so the latencies below are understated (coordinated omission) and the offered load was not fully delivered.${items}</div>`;
   }
+  // Cut short (a signal, k6 failed, samples truncated): every figure below covers part of the plan.
+  const s = model.summary;
+  const reasons = s.incompleteReasons ?? (s.incompleteReason ? [s.incompleteReason] : []);
+  if (s.complete === false)
+    banner = `<div class="banner incomplete" role="alert"><strong>Incomplete run.</strong> The figures below cover only what was measured before the run was cut short; phases it did not reach are marked.<ul>${reasons.map((r) => `<li>${esc(r)}</li>`).join("")}</ul></div>${banner}`;
   return [
     "<header>",
     `<h1><span class="brand">stampede ${simulated(model) ? "simulation" : "drill"}</span> <span class="sep">—</span> <span class="run-id">${esc(model.runId)}</span>${simulated(model) ? ' <span class="badge simulated" title="stampede simulate: virtual time, no k6 samples">simulated</span>' : ""}</h1>`,

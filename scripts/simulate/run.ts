@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { naturalDurationS, planDrill, validateProfile } from "../../loadtests/lib/plan.ts";
 import { PROFILES } from "../../loadtests/profiles/index.ts";
@@ -83,7 +83,6 @@ export async function runSimulation(opts: SimulateOptions): Promise<SimulateResu
   await mkdir(outDir, { recursive: true });
   const id = runId(`sim-${profile.name}-${opts.strategy.replace(/\+/g, "_")}`, outDir);
   const runDir = join(outDir, id);
-  await mkdir(runDir);
 
   const startedAt = new Date();
   // Virtual time starts at the real start, so timestamps in the files look like a drill's.
@@ -139,14 +138,19 @@ export async function runSimulation(opts: SimulateOptions): Promise<SimulateResu
     simulation: { elapsedS: Math.round(elapsedS * 1000) / 1000, expectedRequests },
     endedAt: new Date().toISOString(),
   };
-  await writeFile(join(runDir, "run.json"), `${JSON.stringify(run, null, 2)}\n`);
+  // Written under <id>.partial/ and renamed once the report is there: a simulation stopped by a
+  // signal (it has no handler: the process just ends) leaves no folder that looks like a run.
+  const partialDir = `${runDir}.partial`;
+  await mkdir(partialDir);
+  await writeFile(join(partialDir, "run.json"), `${JSON.stringify(run, null, 2)}\n`);
   await writeFile(
-    join(runDir, "timeline.jsonl"),
+    join(partialDir, "timeline.jsonl"),
     recorder.timelinePoints.map((p) => JSON.stringify(p)).join("\n") +
       (recorder.timelinePoints.length > 0 ? "\n" : ""),
   );
-  await writeIngested(runDir, recorder.ingested(plan.phases));
-  const summary = await renderRun(runDir);
+  await writeIngested(partialDir, recorder.ingested(plan.phases));
+  const summary = await renderRun(partialDir);
+  await rename(partialDir, runDir);
   return { runDir, summary, method, elapsedS, requests: summary.requests };
 }
 

@@ -309,3 +309,47 @@ describe("stampede gate end to end (hand-made run folders)", { timeout: 60_000 }
     expect(noBaseline.stderr).toMatch(/\[E_RUN_NOT_FOUND\]/);
   });
 });
+
+describe("stampede gate on an incomplete run (end to end)", { timeout: 60_000 }, () => {
+  it("exits 1 with the reason in the table, JUnit and Markdown; allowIncomplete accepts it; a bad config still exits 2", async () => {
+    const root = mkdtempSync(join(tmpdir(), "stampede-gate-incomplete-"));
+    const reason = "signal: SIGTERM: k6 was stopped early";
+    const cut = writeRun(root, "2026-11-23T18-00-00-smoke", {
+      ...drillSummary(1, 0.004),
+      complete: false,
+      interrupted: true,
+      incompleteReason: reason,
+      incompleteReasons: [reason],
+    });
+    const config = join(root, "gate.json");
+    writeFileSync(config, JSON.stringify({ thresholds: ["rejected.rate < 0.01"] }));
+    const junit = join(root, "out", "junit.xml");
+    const markdown = join(root, "out", "summary.md");
+    const r = await stampede(["gate", cut, "--config", config, "--junit", junit, "--markdown", markdown]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/run complete\s+incomplete\s+complete\s+FAIL/);
+    expect(r.stdout).toContain(`run complete: incomplete run: ${reason}`);
+    expect(readFileSync(junit, "utf8")).toContain(
+      `<failure message="incomplete run: ${reason}" type="completeness">`,
+    );
+    expect(readFileSync(markdown, "utf8")).toContain(
+      `| ❌ | \`run complete\` | incomplete | complete | incomplete run: ${reason} |`,
+    );
+
+    // The same figures without the field (a summary written before it existed) pass.
+    const older = writeRun(root, "2026-11-23T18-10-00-smoke", drillSummary(1, 0.004));
+    expect((await stampede(["gate", older, "--config", config])).code).toBe(0);
+
+    const allowing = join(root, "allow.json");
+    writeFileSync(allowing, JSON.stringify({ thresholds: ["rejected.rate < 0.01"], allowIncomplete: true }));
+    const accepted = await stampede(["gate", cut, "--config", allowing, "--json"]);
+    expect(accepted.code).toBe(0);
+    expect(JSON.parse(accepted.stdout).results[0]).toMatchObject({ kind: "completeness", pass: true });
+
+    const bad = join(root, "bad.json");
+    writeFileSync(bad, JSON.stringify({ thresholds: ["rejected.rate < 0.01"], allowIncomplete: "yes" }));
+    const invalid = await stampede(["gate", cut, "--config", bad]);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toMatch(/\[E_BAD_GATE_CONFIG\]/);
+  });
+});

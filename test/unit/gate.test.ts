@@ -406,3 +406,90 @@ describe("gate: outputs", () => {
     expect(passing).not.toContain("| requests |"); // no headline figures from an empty summary
   });
 });
+
+describe("gate on an incomplete run (summary complete: false)", () => {
+  const reason = "signal: SIGTERM: k6 was stopped early; truncated samples: k6.csv.gz";
+  // What a drill stopped in its ramp writes: zeros nowhere, null figures for the burst.
+  const cutShort = (): Summary =>
+    summary({
+      complete: false,
+      interrupted: true,
+      incompleteReason: reason,
+      incompleteReasons: reason.split("; "),
+      byPhase: [
+        { ...phase("normal", 0, 10, 1, 35.039), coverage: "full" },
+        { ...phase("ramp", 10, 15, 100, 313.343), coverage: "partial" },
+        {
+          name: "burst",
+          startS: 15,
+          endS: 40,
+          multiple: 100,
+          coverage: "none",
+          requests: 0,
+          latencyMs: null,
+          rejected: null,
+        },
+      ],
+    });
+  const config = parseGateConfig({ thresholds: ["rejected.rate < 0.01"] });
+
+  it("fails with the reason as a failed check, first, even when every threshold passes", () => {
+    const outcome = evaluateGate(cutShort(), config);
+    expect(outcome.passed).toBe(false);
+    expect(outcome.results.map((r) => [r.kind, r.name, r.pass])).toEqual([
+      ["completeness", "run complete", false],
+      ["threshold", "rejected.rate < 0.01", true],
+    ]);
+    expect(outcome.results[0]?.reason).toBe(`incomplete run: ${reason}`);
+    const table = formatTable(outcome, META);
+    expect(table).toMatch(/run complete\s+incomplete\s+complete\s+FAIL/);
+    expect(table).toContain(`  - run complete: incomplete run: ${reason}`);
+    expect(table).toContain("gate FAILED: 1 of 2 check(s) failed");
+  });
+
+  it("puts the failed check and its reason in JUnit and Markdown", () => {
+    const outcome = evaluateGate(cutShort(), config);
+    const xml = formatJUnit(outcome, META);
+    expect(xml).toContain('<testsuites name="stampede gate" tests="2" failures="1" errors="0">');
+    expect(xml).toContain('<testcase classname="stampede.gate.completeness" name="run complete" time="0">');
+    expect(xml).toContain(`<failure message="incomplete run: ${reason}" type="completeness">`);
+    expect(xml).toContain("actual: incomplete");
+    const md = formatMarkdown(outcome, META, cutShort());
+    expect(md).toMatch(/^### ❌ stampede gate failed \(1 of 2 checks\)/);
+    expect(md).toContain(`| ❌ | \`run complete\` | incomplete | complete | incomplete run: ${reason} |`);
+    expect(md).not.toContain("p99 in the burst"); // a phase that did not run has no p99 to show
+  });
+
+  it("a threshold on a phase that did not run fails as missing, not as 0", () => {
+    const r = checkThreshold(cutShort(), parseThreshold("byPhase[burst].latencyMs.p99 < 400"));
+    expect(r).toMatchObject({ pass: false, actual: null });
+    expect(r.reason).toMatch(/byPhase\[burst\]\.latencyMs is null, not an object/);
+  });
+
+  it("allowIncomplete: true accepts it (the check passes, naming the reason); anything but a boolean is a bad config", () => {
+    const allowing = parseGateConfig({ thresholds: ["rejected.rate < 0.01"], allowIncomplete: true });
+    const outcome = evaluateGate(cutShort(), allowing);
+    expect(outcome.passed).toBe(true);
+    expect(outcome.results[0]).toMatchObject({ kind: "completeness", pass: true });
+    expect(outcome.results[0]?.reason).toBe(`incomplete run accepted (allowIncomplete): ${reason}`);
+    for (const bad of ["yes", 1, null, {}])
+      expect(
+        codeOf(() => parseGateConfig({ thresholds: ["requests > 0"], allowIncomplete: bad })),
+        JSON.stringify(bad),
+      ).toBe("E_BAD_GATE_CONFIG");
+    expect(parseGateConfig({ thresholds: ["requests > 0"] }).allowIncomplete).toBe(false);
+  });
+
+  it("an incomplete baseline fails too; a summary without complete (older) counts as complete", () => {
+    const withBaseline = evaluateGate(summary(), parseGateConfig({ regressions: ["latencyMs.p99"] }), {
+      baseline: cutShort(),
+    });
+    expect(withBaseline.passed).toBe(false);
+    expect(withBaseline.results[0]).toMatchObject({ name: "baseline complete", pass: false });
+    expect(withBaseline.results[0]?.reason).toBe(`incomplete baseline: ${reason}`);
+    const old = summary();
+    expect("complete" in old).toBe(false);
+    expect(evaluateGate(old, config)).toMatchObject({ passed: true, results: [{ kind: "threshold" }] });
+    expect(evaluateGate(summary({ complete: true }), config).results).toHaveLength(1);
+  });
+});

@@ -106,7 +106,8 @@ describe("ingest of k6 csv.gz into HDR histograms", () => {
       4,
     );
     expect(summary.requests).toBe(400);
-    for (const l of [summary.latencyMs, ...summary.byPhase.map((p) => p.latencyMs)]) {
+    expect(summary.byPhase.map((p) => p.coverage)).toEqual(["full", "full"]);
+    for (const l of [summary.latencyMs, ...summary.byPhase.flatMap((p) => p.latencyMs ?? [])]) {
       expect(l.p50).toBeLessThanOrEqual(l.p90);
       expect(l.p99).toBeLessThanOrEqual(l.p999);
       expect(l.p999).toBeLessThanOrEqual(l.max);
@@ -153,9 +154,12 @@ describe("ingest of k6 csv.gz into HDR histograms", () => {
     const file = writeCsv(lines);
     const { readFileSync } = await import("node:fs");
     const bytes = readFileSync(file);
+    expect((await ingestK6Csv([file], phases)).truncatedFiles).toBeUndefined();
     writeFileSync(file, bytes.subarray(0, bytes.length - 40));
     const ingested = await ingestK6Csv([file], phases);
     expect(ingested.overall.latencyUs.totalCount).toBeGreaterThan(300);
+    // Read as far as it goes, and said so (the run is then not complete).
+    expect(ingested.truncatedFiles).toEqual(["k6.csv.gz"]);
   });
 });
 
