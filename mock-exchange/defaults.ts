@@ -166,6 +166,28 @@ export interface ExchangeConfig {
   };
   /** Largest request body accepted, bytes. */
   maxBodyBytes: number;
+  /**
+   * The HTTP listener (api/server.ts): how many sockets it holds and how long an idle or slow one
+   * may stay. Wall ms, never compressed by the time scale: they guard the process's memory and
+   * file descriptors, not a behaviour of the venue that a drill measures.
+   */
+  listener: {
+    /**
+     * Sockets open at once, HTTP and WebSocket together (node:net `maxConnections`); past it a new
+     * connection is closed as it is accepted, before any byte is read.
+     */
+    maxConnections: number;
+    /** An idle keep-alive socket is closed this long after its last response. */
+    keepAliveTimeoutMs: number;
+    /**
+     * A request's line and headers must have arrived this long after the socket connected (or,
+     * on a kept-alive socket, after the request began); else 408 and close. A socket that sends
+     * nothing at all, or half a request line, is closed by this.
+     */
+    headersTimeoutMs: number;
+    /** A whole request, body included, must have arrived within this; else 408 and close. */
+    requestTimeoutMs: number;
+  };
   /** WebSocket streams (api/streams.ts) and the feeds behind them. */
   streams: {
     /**
@@ -184,6 +206,25 @@ export interface ExchangeConfig {
     maxStreamsPerConnection: number;
     /** Messages a client may send per wall second on one connection; beyond, it is disconnected (Binance: 10). */
     maxIncomingMessagesPerS: number;
+    /**
+     * Largest message a client may send, bytes: a frame whose header announces more (or fragments
+     * adding up to more) closes the connection with 1009 before its payload is read.
+     */
+    maxIncomingMessageBytes: number;
+    /** Open WebSocket connections; past it an upgrade is refused with 503 and a `{code,msg}` body. */
+    maxConnections: number;
+    /**
+     * The server pings every connection this often, natural ms (Binance USDⓈ-M: every 3 minutes),
+     * compressed by the time scale like `listenKeyValidityMs` (api/streams.ts keepAliveMs).
+     */
+    pingIntervalNaturalMs: number;
+    /** A connection that sent no pong for this long is closed, natural ms (Binance: 10 minutes). */
+    pongTimeoutNaturalMs: number;
+    /**
+     * Shortest pong timeout a compression may give, wall ms: beyond it ping and pong are compressed
+     * less than the time scale, so a client that answers is not dropped for a busy event loop.
+     */
+    pongTimeoutMinWallMs: number;
   };
 }
 
@@ -265,6 +306,20 @@ export const EXCHANGE_DEFAULTS: ExchangeConfig = {
     liquidationDistanceMaxPct: 15,
   },
   maxBodyBytes: 16 * 1024,
+  listener: {
+    // The largest drill plans ~2,300 VUs at rate scale 1 (liquidation-cascade: 2,153 for requests,
+    // 131 stream watchers; loadtests/lib/plan.ts), each holding one keep-alive connection: 10,000
+    // leaves room for --rate-scale 4 and the orchestrator's own connections.
+    maxConnections: 10_000,
+    // Longer than the 60 s idle timeout clients' pools commonly use, so a client never reuses a
+    // socket the venue is closing.
+    keepAliveTimeoutMs: 65_000,
+    // A client on loopback sends its headers in one write; 15 s is still generous for a k6 whose
+    // CPU is saturated, and closes a silent socket four times sooner than Node's default (60 s).
+    headersTimeoutMs: 15_000,
+    // Bodies are at most 16 KiB (maxBodyBytes).
+    requestTimeoutMs: 30_000,
+  },
   // Binance USDⓈ-M "Websocket Market Streams" and "User Data Streams"; the 80% margin call is ours
   // (Binance pushes MARGIN_CALL "when the user's position risk ratio is too high", no figure given).
   streams: {
@@ -274,5 +329,13 @@ export const EXCHANGE_DEFAULTS: ExchangeConfig = {
     marginCallRatio: 0.8,
     maxStreamsPerConnection: 1_024,
     maxIncomingMessagesPerS: 10,
+    // Binance documents no message size. The largest a client needs is a SUBSCRIBE naming the 1,024
+    // streams a connection may hold (~25 bytes each, e.g. "ethusdt@depth20@100ms" quoted): ~26 KB.
+    maxIncomingMessageBytes: 64 * 1024,
+    // Drills hold at most ~130 watcher connections at once (liquidation-cascade); 1,024 is 8x that.
+    maxConnections: 1_024,
+    pingIntervalNaturalMs: 180_000,
+    pongTimeoutNaturalMs: 600_000,
+    pongTimeoutMinWallMs: 5_000,
   },
 };

@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import { type MockExchange, startMockExchange } from "../mock-exchange/api/server.ts";
-import type { ExchangeConfig } from "../mock-exchange/defaults.ts";
+import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../mock-exchange/defaults.ts";
 
 /**
  * The server side of the HTTP benchmarks (scripts/benchHttp.ts, scripts/benchSoak.ts), run as a
@@ -60,7 +60,7 @@ export async function startRawServer(response: RawResponse, busyUs = 0): Promise
     res.end(body);
   });
   // The mock's keep-alive, so both send the same Keep-Alive header (server.ts).
-  server.keepAliveTimeout = 65_000;
+  server.keepAliveTimeout = EXCHANGE_DEFAULTS.listener.keepAliveTimeoutMs;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => resolve());

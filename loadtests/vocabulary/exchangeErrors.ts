@@ -57,6 +57,10 @@ export const ERR = {
   MALFORMED_REQUEST: e(400, -1000, "Malformed HTTP request."),
   HEADERS_TOO_LARGE: e(431, -1000, "Request line and headers larger than the server accepts."),
   REQUEST_TIMEOUT: e(408, -1000, "Request not received in time."),
+  /** A request line of another HTTP version than 1.0 or 1.1 (HTTP/0.9's `GET /` with none at all); then closed. */
+  HTTP_VERSION_NOT_SUPPORTED: e(505, -1000, "HTTP version {version} not supported; use HTTP/1.1."),
+  /** A WebSocket upgrade past `streams.maxConnections` open connections (api/streams.ts). */
+  TOO_MANY_CONNECTIONS: e(503, -1000, "Too many open stream connections (at most {max}); try again later."),
   METHOD_NOT_ALLOWED: e(405, -1000, "Method {method} not allowed on {path}."),
   PAYLOAD_TOO_LARGE: e(413, -1000, "Request body larger than {max} bytes."),
   ILLEGAL_CHARS: e(400, -1100, "Illegal characters found in parameter '{name}'."),

@@ -440,17 +440,30 @@ const SIGNED_PARAMS: Param[] = [
 ];
 
 const ERROR_STATUSES: Record<string, string> = {
-  "400": "Bad request: parameters, timestamp (-1021) or signature (-1022)",
+  "400":
+    "Bad request: parameters, timestamp (-1021) or signature (-1022), or a malformed HTTP request (-1000)",
   "401": "Missing (-2014) or unknown (-2015) API key",
   "404": "Unknown endpoint",
   "405": "Method not allowed on this path",
+  "408":
+    "Request line, headers or body not received within the listener's timeouts; the socket is then closed",
   "413": "Request body too large",
   "418": "IP banned (-1003) for sending on after 429s; Retry-After: seconds until the ban ends",
   "429": "Request weight limit exceeded (-1003); Retry-After: seconds until the window resets",
+  "431": "Request line and headers larger than 16 KiB; the socket is then closed",
   "500": "Unknown (-1000) or internal (-1001) error",
   "502": "No backend instance serving (-1001)",
   "503": "Overloaded (-1008) or timed out waiting for the backend (-1007)",
+  "505":
+    "HTTP version other than 1.0 or 1.1, e.g. an HTTP/0.9 request line (-1000); the socket is then closed",
 };
+
+/**
+ * What the listener itself may answer on any path, before a route is looked at (api/server.ts:
+ * Node's parser, the version check). 413 is added where a body is read: non-GET dialect routes
+ * and every control path.
+ */
+const LISTENER_STATUSES = ["400", "408", "431", "505"] as const;
 
 const errorResponse = (description: string) => ({
   description,
@@ -493,7 +506,9 @@ function withHeaders(route: Route, responses: Record<string, unknown>): Record<s
   const placesOrders = route.orders !== undefined;
   const out: Record<string, unknown> = {};
   for (const [status, response] of Object.entries(responses)) {
-    let headers: Record<string, unknown> = { ...HEADERS.usedWeight };
+    // The parser's refusals come before any limit is looked at.
+    let headers: Record<string, unknown> =
+      status === "408" || status === "431" ? {} : { ...HEADERS.usedWeight };
     if (status === "418" || status === "429") headers = { ...headers, ...HEADERS.retryAfter };
     if (placesOrders && (status === "200" || status === "429"))
       headers = { ...headers, ...HEADERS.orderCount };
@@ -521,11 +536,12 @@ function operation(route: Route): Record<string, unknown> {
   const signed = route.keyed && route.signed !== false;
   const params = signed ? [...doc.params, ...SIGNED_PARAMS] : doc.params;
   const statuses = [
-    "400",
+    ...LISTENER_STATUSES,
     ...(route.keyed ? ["401"] : []),
     "404",
     "405",
-    "413",
+    // A GET's body is never read.
+    ...(route.method === "GET" ? [] : ["413"]),
     "418",
     "429",
     "500",
@@ -558,7 +574,8 @@ function controlPaths(): Record<string, Record<string, unknown>> {
     summary,
     tags: ["control"],
     security: [],
-    responses: { ...ok, ...errorResponses(errors) },
+    // Every /__stampede/ request has its body read, whatever its method.
+    responses: { ...ok, ...errorResponses([...errors, ...LISTENER_STATUSES, "413"]) },
   });
   return {
     "/__stampede/accounts": {
@@ -626,10 +643,47 @@ function controlPaths(): Record<string, Record<string, unknown>> {
             description: "Prometheus text exposition format",
             content: { "text/plain": { schema: str } },
           },
-          ...errorResponses(["500"]),
+          ...errorResponses(["500", ...LISTENER_STATUSES]),
         },
       },
     },
+  };
+}
+
+/**
+ * The WebSocket streams as their upgrade requests (api/streams.ts): what they answer before the
+ * protocol switches, including 503 past the open-connection cap.
+ */
+function streamPaths(): Record<string, Record<string, unknown>> {
+  const upgrade = (summary: string, parameters: unknown[]) => ({
+    get: {
+      summary,
+      tags: ["stream"],
+      security: [],
+      parameters,
+      responses: {
+        "101": { description: "Switching to the WebSocket protocol" },
+        ...errorResponses([...LISTENER_STATUSES, "404"]),
+        "400": errorResponse(
+          "Unknown stream (-1130), more than 1,024 streams, or a listenKey unknown or lapsed (-1125)",
+        ),
+        "503": errorResponse("Too many open stream connections (-1000): streams.maxConnections"),
+      },
+    },
+  });
+  return {
+    "/ws/{stream}": upgrade("One raw stream (`<symbol>@depth`, `<symbol>@forceOrder`, a listenKey, ...)", [
+      { name: "stream", in: "path", required: true, schema: str },
+    ]),
+    "/stream": upgrade("Combined streams, each payload wrapped as {stream, data}", [
+      {
+        name: "streams",
+        in: "query",
+        required: false,
+        schema: str,
+        description: "Stream names joined by /.",
+      },
+    ]),
   };
 }
 
@@ -641,7 +695,7 @@ export function openApiDocument(): Record<string, unknown> {
     item[route.method.toLowerCase()] = operation(route);
     paths[route.path] = item;
   }
-  Object.assign(paths, controlPaths());
+  Object.assign(paths, controlPaths(), streamPaths());
   return {
     openapi: "3.1.0",
     info: {
@@ -656,8 +710,12 @@ export function openApiDocument(): Record<string, unknown> {
       { name: "signed", description: "TRADE / USER_DATA: X-MBX-APIKEY plus timestamp and signature" },
       {
         name: "user-stream",
+        description: "USER_STREAM: X-MBX-APIKEY only. The streams themselves are WebSocket (tag stream)",
+      },
+      {
+        name: "stream",
         description:
-          "USER_STREAM: X-MBX-APIKEY only. The streams themselves are WebSocket (/ws/<stream>, /stream?streams=a/b), outside OpenAPI",
+          "WebSocket upgrades on the same port; after 101 the protocol is Binance's (SUBSCRIBE, ping/pong), outside OpenAPI",
       },
       { name: "control", description: "The mock's control plane (not part of the dialect)" },
     ],

@@ -403,7 +403,36 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
     );
   }
 
-  const server = createServer((req, res) => {
+  const listener = config.listener;
+  const server = createServer(
+    {
+      headersTimeout: listener.headersTimeoutMs,
+      requestTimeout: listener.requestTimeoutMs,
+      // Checked in onRequest instead, so that the refusal has a dialect body (Node's is empty).
+      requireHostHeader: false,
+      // Node checks the two timeouts on this interval: a tenth of the shorter keeps a slow socket
+      // from outliving its timeout by more than 10%.
+      connectionsCheckingInterval: Math.max(
+        10,
+        Math.min(listener.headersTimeoutMs, listener.requestTimeoutMs) / 10,
+      ),
+    },
+    onRequest,
+  );
+  server.keepAliveTimeout = listener.keepAliveTimeoutMs;
+  server.maxConnections = listener.maxConnections;
+
+  function onRequest(req: IncomingMessage, res: ServerResponse) {
+    // Node's parser takes a request line without a version (`GET /`, HTTP/0.9) or with any
+    // `HTTP/d.d`, and would answer it as HTTP/1.1; the venue speaks 1.0 and 1.1 only.
+    if (req.httpVersionMajor !== 1) {
+      res.setHeader("Connection", "close");
+      return refuse(res, ERR.HTTP_VERSION_NOT_SUPPORTED, { version: req.httpVersion });
+    }
+    if (req.httpVersionMinor === 1 && req.headers.host === undefined) {
+      res.setHeader("Connection", "close");
+      return refuse(res, ERR.MALFORMED_REQUEST);
+    }
     const rawUrl = req.url ?? "/";
     const q = rawUrl.indexOf("?");
     const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
@@ -426,8 +455,8 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
       if (tooLarge) return refuse(res, ERR.PAYLOAD_TOO_LARGE, { max: config.maxBodyBytes });
       handleExchange(req, res, route, query, body);
     });
-  });
-  server.keepAliveTimeout = 65_000;
+  }
+
   // What Node's parser refuses before a request exists (malformed request line or headers, headers
   // over the 16 KiB limit, a request not received in time) gets a dialect body like every other
   // refusal instead of Node's empty one; same statuses and the same rule as Node's default handler

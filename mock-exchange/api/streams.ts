@@ -1,6 +1,7 @@
-import type { IncomingMessage, Server } from "node:http";
+import { type IncomingMessage, type Server, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import { type RawData, WebSocket, WebSocketServer } from "ws";
+import type { ExchangeConfig } from "../defaults.ts";
 import type {
   AccountSummary,
   ExecutionType,
@@ -22,7 +23,12 @@ import { formatUnits } from "./params.ts";
  * - `/ws/<stream>` (raw payloads), `/stream?streams=<a>/<b>` (each wrapped as `{"stream","data"}`),
  *   `/ws` alone to subscribe later; SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS, SET_PROPERTY and
  *   GET_PROPERTY ("combined") messages, at most `maxIncomingMessagesPerS` a second (beyond:
- *   disconnected) and `maxStreamsPerConnection` streams.
+ *   disconnected), each at most `maxIncomingMessageBytes` (beyond: closed with 1009 as soon as
+ *   the frame header announces it, before the payload is read), and `maxStreamsPerConnection`
+ *   streams. At most `maxConnections` connections at once: past it an upgrade gets 503.
+ * - A ping frame every `pingIntervalNaturalMs` and a close for a connection that sent no pong
+ *   (asked for or not) within `pongTimeoutNaturalMs`, as Binance does (every 3 minutes, 10
+ *   minutes); both compressed by the time scale like a listenKey's validity (keepAliveMs).
  * - `<symbol>@forceOrder`, `!forceOrder@arr`: one snapshot per symbol per `forceOrderThrottleMs`
  *   carrying the window's latest liquidation (the venue's throttle, forceOrderThrottle.ts).
  * - `<symbol>@depth[@100ms|@250ms|@500ms]`: diff updates (`U`, `u`, `pu` from the book's update
@@ -45,6 +51,8 @@ const STREAM_TICK_MS = 25;
 /** Levels a diff depth feed tracks: the deepest REST snapshot (GET /fapi/v1/depth limit=1000). */
 const DIFF_DEPTH_LEVELS = 1000;
 const DEPTH_SPEEDS_MS: Record<string, number> = { "100ms": 100, "250ms": 250, "500ms": 500 };
+/** How long a socket refused for a bad frame stays open, unread, for its peer to read the close frame. */
+const REFUSED_LINGER_MS = 1_000;
 /** A client that lets this much pile up unread is dropped rather than buffered without bound. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 /** Maintenance rate the venue shows per position (venue.ts accountInfo: the engine's default 4000 ppm). */
@@ -56,6 +64,29 @@ export interface StreamServer {
   connections(): number;
   /** Stops the timer and terminates every connection. */
   close(): void;
+}
+
+/**
+ * Wall ms between pings and without a pong before a close. They are the venue's connection
+ * timers in natural time, compressed by the time scale as the listenKey's validity is (a drill's
+ * natural hour sees the venue's 20 pings), except that the compression stops where the pong
+ * timeout would fall under `pongTimeoutMinWallMs`: a client that answers must not be dropped
+ * because a saturated event loop (its or the venue's) read the pong late. At scale 60: a ping
+ * every 3 s, 10 s to answer.
+ */
+export function keepAliveMs(config: Pick<ExchangeConfig, "timeScale" | "streams">): {
+  pingIntervalMs: number;
+  pongTimeoutMs: number;
+} {
+  const s = config.streams;
+  const compression = Math.min(
+    config.timeScale,
+    Math.max(1, s.pongTimeoutNaturalMs / s.pongTimeoutMinWallMs),
+  );
+  return {
+    pingIntervalMs: s.pingIntervalNaturalMs / compression,
+    pongTimeoutMs: s.pongTimeoutNaturalMs / compression,
+  };
 }
 
 /** A market stream name, parsed; `listenKey` for a user data stream; undefined when unknown. */
@@ -101,6 +132,10 @@ interface Conn {
   subs: Set<string>;
   msgWindow: number;
   msgCount: number;
+  /** Venue ms of the last pong received (or of the connect). */
+  lastPongMs: number;
+  /** Venue ms of the last ping sent; -Infinity before the first. */
+  lastPingMs: number;
 }
 
 /** One market depth stream's state, shared by its subscribers. */
@@ -118,7 +153,12 @@ interface DepthFeed {
 }
 
 export function attachStreams(server: Server, getVenue: () => Venue, now: () => number): StreamServer {
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  // The message cap is read once: the server outlives resets, and a reset changes no stream limit.
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: getVenue().config.streams.maxIncomingMessageBytes,
+  });
   const conns = new Set<Conn>();
   /** Market stream name -> subscribers. */
   const market = new Map<string, Set<Conn>>();
@@ -131,6 +171,8 @@ export function attachStreams(server: Server, getVenue: () => Venue, now: () => 
   let venue: Venue | undefined;
   /** The venue whose engine reports order and position events to us (listeners cannot be removed). */
   let listening: Venue | undefined;
+  /** Venue ms of the next keep-alive round (pings sent, silent connections closed). */
+  let nextPingAtMs = now() + keepAliveMs(getVenue().config).pingIntervalMs;
 
   function current(): Venue {
     const v = getVenue();
@@ -181,10 +223,15 @@ export function attachStreams(server: Server, getVenue: () => Venue, now: () => 
       names = streams === "" ? [] : streams.split("/");
     }
     const v = current();
-    const refused = refusal(path, names, v, now());
+    const t = now();
+    const max = v.config.streams.maxConnections;
+    const refused =
+      conns.size >= max
+        ? { status: ERR.TOO_MANY_CONNECTIONS.status, body: errorBody(ERR.TOO_MANY_CONNECTIONS, { max }) }
+        : refusal(path, names, v, t);
     if (refused !== undefined) {
       socket.end(
-        `HTTP/1.1 ${refused.status} ${refused.status === 404 ? "Not Found" : "Bad Request"}\r\n` +
+        `HTTP/1.1 ${refused.status} ${STATUS_CODES[refused.status]}\r\n` +
           `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(refused.body)}\r\n` +
           `Connection: close\r\n\r\n${refused.body}`,
       );
@@ -192,13 +239,28 @@ export function attachStreams(server: Server, getVenue: () => Venue, now: () => 
     }
     const accepted = names as string[];
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn: Conn = { ws, combined, subs: new Set(), msgWindow: -1, msgCount: 0 };
+      const conn: Conn = {
+        ws,
+        combined,
+        subs: new Set(),
+        msgWindow: -1,
+        msgCount: 0,
+        lastPongMs: t,
+        lastPingMs: Number.NEGATIVE_INFINITY,
+      };
       conns.add(conn);
       for (const name of accepted) subscribe(conn, name, v);
       ws.on("message", (data, isBinary) => onMessage(conn, data, isBinary));
       ws.on("close", () => drop(conn));
-      // A reset peer must not take the process down; the close event follows.
-      ws.on("error", () => {});
+      // Unsolicited pongs count too (Binance allows them to keep a connection).
+      ws.on("pong", () => {
+        conn.lastPongMs = now();
+      });
+      // A reset peer must not take the process down; the close event follows. A frame the
+      // receiver refused (past maxIncomingMessageBytes: 1009; malformed: 1002, 1007) has its close
+      // frame written by now, and ws would go on reading and discarding whatever the client still
+      // sends until the close handshake ends (up to 30 s): all 90 MB of a 90 MB message.
+      ws.on("error", () => stopReading(socket));
     });
   }
 
@@ -407,9 +469,32 @@ export function attachStreams(server: Server, getVenue: () => Venue, now: () => 
     });
   }
 
+  /**
+   * Binance's keep-alive: closes the connections that left a ping unanswered and sent no pong
+   * for the pong timeout, pings the others. Only after an unanswered ping: a venue clock that
+   * jumps (a test's) must not drop a client that answers every ping it gets. A connection is
+   * closed between pongTimeoutMs and pongTimeoutMs + pingIntervalMs after its last pong.
+   */
+  function keepAlive(v: Venue, t: number): void {
+    if (t < nextPingAtMs) return;
+    const { pingIntervalMs, pongTimeoutMs } = keepAliveMs(v.config);
+    nextPingAtMs = t + pingIntervalMs;
+    for (const conn of conns) {
+      if (conn.lastPongMs < conn.lastPingMs && t - conn.lastPongMs > pongTimeoutMs) {
+        // Presumed gone: no close handshake to wait for.
+        conn.ws.terminate();
+        continue;
+      }
+      if (conn.ws.readyState !== WebSocket.OPEN) continue;
+      conn.lastPingMs = t;
+      conn.ws.ping();
+    }
+  }
+
   function tick(): void {
     const v = current();
     const t = now();
+    keepAlive(v, t);
     // Drained whether or not anybody listens: the throttle keeps one pending snapshot per symbol.
     dueScratch.length = 0;
     for (const snap of v.forceOrders.due(t, dueScratch)) {
@@ -503,6 +588,20 @@ function guarded(fn: () => void): void {
   } catch (err) {
     console.error("mock exchange: stream failed", err);
   }
+}
+
+/**
+ * After a refused frame: reads nothing more, sends FIN after the close frame and destroys the
+ * socket REFUSED_LINGER_MS later. Destroying at once would reset a peer still writing before it
+ * has read its 1009; lingering without reading lets it read it, and costs no memory.
+ */
+function stopReading(socket: Duplex): void {
+  if (socket.destroyed) return;
+  // ws resumes the socket on the next tick (to read on until the close handshake); this pause
+  // is queued after it.
+  process.nextTick(() => socket.pause());
+  socket.end();
+  setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref();
 }
 
 /** A path segment decoded; left as it is when malformed (it then names no stream: 400). */

@@ -1,3 +1,5 @@
+import { WindowGenerations } from "./window.ts";
+
 /**
  * IP bans for clients that keep sending after a 429 (Binance "General Info: Limits", reference.md:
  * "Repeatedly violating rate limits and/or failing to back off after receiving 429s will result in
@@ -37,20 +39,35 @@ export interface BanConfig {
   banForgetMs: number;
 }
 
-interface IpRecord {
+interface RefusalWindow {
   windowStartMs: number;
   refusals: number;
-  /** Wall ms the current (or last) ban ends; 0 when never banned. */
+}
+
+interface Offender {
+  /** Wall ms the current (or last) ban ends. */
   bannedUntilMs: number;
   /** Bans so far (reset when forgotten). */
   offences: number;
 }
 
 export class BanList {
-  private readonly ips = new Map<string, IpRecord>();
+  /** Refusals per IP in the current weight window; dropped when the window is over (window.ts). */
+  private readonly refusalWindows: WindowGenerations<string, RefusalWindow>;
+  /**
+   * IPs banned at least once, kept while their ban runs and until their offences are forgotten
+   * (`banForgetMs` after the ban ended), then dropped: an IP's next ban after that is a first
+   * offence whether or not its record is still held, so dropping it changes no decision.
+   */
+  private readonly offenders = new Map<string, Offender>();
   private readonly windowMs: number;
   private readonly refusalsPerWindow: number;
   private readonly forgetMs: number;
+  private sweepNowMs = 0;
+  // One callback for every sweep: Map.forEach with a bound method allocates nothing per entry.
+  private readonly sweepOne = (r: Offender, ip: string): void => {
+    if (this.sweepNowMs - r.bannedUntilMs >= this.forgetMs) this.offenders.delete(ip);
+  };
 
   /**
    * @param timeScale natural seconds per wall second (1 = real time)
@@ -65,6 +82,7 @@ export class BanList {
   ) {
     // Refusals are counted per weight window, compressed as that window is (window.ts).
     this.windowMs = 60_000 / windowCompression;
+    this.refusalWindows = new WindowGenerations(this.windowMs);
     this.refusalsPerWindow = config.banAfterRefusalsPerMinute / windowCompression;
     this.forgetMs = config.banForgetMs / timeScale;
   }
@@ -77,8 +95,25 @@ export class BanList {
 
   /** Wall ms the IP's ban ends when it is banned at nowMs, else 0. */
   bannedUntil(ip: string, nowMs: number): number {
-    const r = this.ips.get(ip);
+    this.advance(this.windowStart(nowMs), nowMs);
+    const r = this.offenders.get(ip);
     return r !== undefined && r.bannedUntilMs > nowMs ? r.bannedUntilMs : 0;
+  }
+
+  private windowStart(nowMs: number): number {
+    return nowMs - ((nowMs - this.originMs) % this.windowMs);
+  }
+
+  /**
+   * At each new weight window: refusal counts of the window before last go (window.ts), and so
+   * do offenders past their forget horizon. The sweep visits every offender once per window; the
+   * offenders are only IPs banned within the horizon (a ban takes more than a window's budget
+   * of weight plus its refusals), a small set next to the IPs seen.
+   */
+  private advance(windowStartMs: number, nowMs: number): void {
+    if (!this.refusalWindows.advance(windowStartMs) || this.offenders.size === 0) return;
+    this.sweepNowMs = nowMs;
+    this.offenders.forEach(this.sweepOne);
   }
 
   /**
@@ -86,32 +121,48 @@ export class BanList {
    * ms a ban it starts ends (the request is then answered 418).
    */
   refused(ip: string, nowMs: number): number {
-    const windowStartMs = nowMs - ((nowMs - this.originMs) % this.windowMs);
-    let r = this.ips.get(ip);
-    if (r === undefined) {
-      r = { windowStartMs, refusals: 0, bannedUntilMs: 0, offences: 0 };
-      this.ips.set(ip, r);
-    } else if (r.windowStartMs !== windowStartMs) {
-      r.windowStartMs = windowStartMs;
-      r.refusals = 0;
+    const windowStartMs = this.windowStart(nowMs);
+    this.advance(windowStartMs, nowMs);
+    let w = this.refusalWindows.get(ip);
+    if (w === undefined) {
+      w = { windowStartMs, refusals: 0 };
+      this.refusalWindows.set(ip, w);
+    } else if (w.windowStartMs !== windowStartMs) {
+      w.windowStartMs = windowStartMs;
+      w.refusals = 0;
     }
-    if (r.refusals + 1 <= this.refusalsPerWindow) {
-      r.refusals++;
+    if (w.refusals + 1 <= this.refusalsPerWindow) {
+      w.refusals++;
       return 0;
     }
-    if (r.offences > 0 && nowMs - r.bannedUntilMs >= this.forgetMs) r.offences = 0;
+    w.refusals = 0;
+    let r = this.offenders.get(ip);
+    if (r === undefined) {
+      r = { bannedUntilMs: 0, offences: 0 };
+      this.offenders.set(ip, r);
+    } else if (nowMs - r.bannedUntilMs >= this.forgetMs) {
+      r.offences = 0;
+    }
     r.offences++;
-    r.refusals = 0;
     r.bannedUntilMs = nowMs + this.banLengthMs(r.offences);
     return r.bannedUntilMs;
   }
 
-  /** Bans recorded for the IP (forgetting applies when it next offends); 0 for an IP never banned. */
+  /**
+   * Bans recorded for the IP; 0 for an IP never banned or forgotten (an IP past its forget
+   * horizon may read its old count until the next window's sweep or its next offence).
+   */
   offences(ip: string): number {
-    return this.ips.get(ip)?.offences ?? 0;
+    return this.offenders.get(ip)?.offences ?? 0;
+  }
+
+  /** IPs with a refusal count or an offence record held (for tests of the eviction). */
+  get ipsHeld(): number {
+    return this.refusalWindows.size + this.offenders.size;
   }
 
   reset(): void {
-    this.ips.clear();
+    this.refusalWindows.clear();
+    this.offenders.clear();
   }
 }

@@ -1,3 +1,5 @@
+import { WindowGenerations } from "./window.ts";
+
 /**
  * Order-rate limits per account: ORDERS per 10 seconds and per minute, both fixed windows
  * aligned to their boundary, not sliding (reference.md "Limits"; Binance USDⓈ-M exchangeInfo
@@ -15,7 +17,9 @@
  * (read its comment): the limits' rates (orders per second) are the venue's, windows are aligned
  * to the exchange's clock origin so a re-run meets the same boundaries. The compression stops
  * where a budget would fall below its floor (window.ts); budgets may still be fractional: a count
- * is allowed while it stays at or under the budget.
+ * is allowed while it stays at or under the budget. An account's counters are dropped once a
+ * whole minute window passed without an order from it (window.ts WindowGenerations, by the
+ * minute window, which holds the 10 s ones): both its windows have ended by then.
  */
 
 interface AccountWindows {
@@ -42,7 +46,7 @@ export const ORDER_INTERVAL_10S = "10 SECOND";
 export const ORDER_INTERVAL_1M = "1 MINUTE";
 
 export class OrderCountLimiter {
-  private readonly accounts = new Map<number, AccountWindows>();
+  private readonly accounts: WindowGenerations<number, AccountWindows>;
   // One decision object reused: callers read it before the next call (no per-request allocation).
   private readonly decision: OrderCountDecision = {
     allowed: true,
@@ -72,6 +76,7 @@ export class OrderCountLimiter {
   ) {
     this.window10sMs = 10_000 / timeScale;
     this.window1mMs = 60_000 / timeScale;
+    this.accounts = new WindowGenerations(this.window1mMs);
     this.budget10s = ordersPer10s / timeScale;
     this.budget1m = ordersPerMinute / timeScale;
   }
@@ -111,6 +116,7 @@ export class OrderCountLimiter {
   private windows(accountId: number, nowMs: number): AccountWindows {
     const start10sMs = this.start(nowMs, this.window10sMs);
     const start1mMs = this.start(nowMs, this.window1mMs);
+    this.accounts.advance(start1mMs);
     let a = this.accounts.get(accountId);
     if (a === undefined) {
       a = { start10sMs, count10s: 0, start1mMs, count1m: 0 };
@@ -126,6 +132,11 @@ export class OrderCountLimiter {
       a.count1m = 0;
     }
     return a;
+  }
+
+  /** Accounts whose counters are held (for tests of the eviction). */
+  get accountsHeld(): number {
+    return this.accounts.size;
   }
 
   reset(): void {

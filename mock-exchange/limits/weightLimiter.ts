@@ -1,3 +1,5 @@
+import { WindowGenerations } from "./window.ts";
+
 /**
  * Request-weight limit per client IP, in fixed windows aligned to the minute boundary, not
  * sliding (Binance USDⓈ-M "General Info: Limits"; reference.md). Every request's weight counts,
@@ -8,7 +10,9 @@
  * with it, so the limit's rate (weight per second) is the venue's while a client locked out
  * for the rest of a natural minute is locked out for the same share of the compressed minute
  * (design.md "Two clocks"; limits/window.ts caps the compression so budgets keep a floor). Windows are aligned to the exchange's clock origin so that a re-run
- * meets the same boundaries.
+ * meets the same boundaries. A client's state is dropped once its window has ended and a whole
+ * window passed without a request from it (window.ts WindowGenerations): its next request starts
+ * from nothing, exactly as a new window would.
  */
 
 interface ClientWindow {
@@ -25,7 +29,7 @@ export interface WeightDecision {
 }
 
 export class WeightLimiter {
-  private readonly clients = new Map<string, ClientWindow>();
+  private readonly clients: WindowGenerations<string, ClientWindow>;
   // One decision object reused: callers read it before the next call (no per-request allocation).
   private readonly decision: WeightDecision = { allowed: true, usedWeight: 0, retryAfterS: 0 };
 
@@ -45,6 +49,7 @@ export class WeightLimiter {
   ) {
     this.windowMs = 60_000 / timeScale;
     this.budget = weightPerMinute / timeScale;
+    this.clients = new WindowGenerations(this.windowMs);
   }
 
   /** The venue's limit per (natural) minute, as exchangeInfo and error messages state it. */
@@ -58,6 +63,7 @@ export class WeightLimiter {
 
   consume(clientKey: string, weight: number, nowMs: number): Readonly<WeightDecision> {
     const windowStartMs = this.windowStart(nowMs);
+    this.clients.advance(windowStartMs);
     let client = this.clients.get(clientKey);
     if (client === undefined) {
       client = { windowStartMs, used: 0 };
@@ -76,9 +82,14 @@ export class WeightLimiter {
 
   /** Weight used by a client in the window containing nowMs (0 if none). */
   used(clientKey: string, nowMs: number): number {
-    const client = this.clients.get(clientKey);
+    const client = this.clients.peek(clientKey);
     if (client === undefined || client.windowStartMs !== this.windowStart(nowMs)) return 0;
     return client.used;
+  }
+
+  /** Clients whose state is held (for tests of the eviction; not a count of active clients). */
+  get clientsHeld(): number {
+    return this.clients.size;
   }
 
   reset(): void {

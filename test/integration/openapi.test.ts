@@ -1,4 +1,6 @@
 import { createHmac } from "node:crypto";
+import { once } from "node:events";
+import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { openApiDocument } from "../../mock-exchange/api/openapi.ts";
 import { ROUTES } from "../../mock-exchange/api/routes.ts";
@@ -347,5 +349,63 @@ describe("OpenAPI document", () => {
     expect(validate(await res.json(), responseSchema(doc, "POST", "/__stampede/reset", 400), doc)).toEqual(
       [],
     );
+  });
+  it("documents the listener's 408, 431, 505 (and 413 where a body is read) and matches them on a raw socket", async () => {
+    const { doc } = await start({
+      listener: { ...EXCHANGE_DEFAULTS.listener, headersTimeoutMs: 200, requestTimeoutMs: 400 },
+      streams: { ...EXCHANGE_DEFAULTS.streams, maxConnections: 0 },
+    });
+    for (const [path, item] of Object.entries(doc.paths))
+      for (const [method, op] of Object.entries(item)) {
+        const statuses = Object.keys(op.responses as Schema);
+        for (const s of ["408", "431", "505"]) expect(statuses, `${method} ${path}`).toContain(s);
+        const readsBody = path.startsWith("/__stampede/") || (method !== "get" && !path.startsWith("/ws"));
+        expect(statuses.includes("413"), `${method} ${path} 413`).toBe(readsBody);
+      }
+    const port = Number(new URL((exchange as MockExchange).url).port);
+    /** The status and JSON body the server sends for `request`, up to its close. */
+    const raw = async (request: string) => {
+      const s = connect(port, "127.0.0.1");
+      await once(s, "connect");
+      let text = "";
+      s.on("data", (d: Buffer) => {
+        text += d.toString("latin1");
+      });
+      s.write(request);
+      await once(s, "close");
+      return {
+        status: Number(text.slice(9, 12)),
+        body: JSON.parse(text.slice(text.indexOf("\r\n\r\n") + 4)),
+      };
+    };
+    const cases: Array<[string, string, string]> = [
+      ["GET", "/fapi/v1/ping", "GET /fapi/v1/ping\r\n\r\n"],
+      ["GET", "/fapi/v1/depth", "GET /fapi/v1/dep"],
+      [
+        "GET",
+        "/fapi/v1/time",
+        `GET /fapi/v1/time HTTP/1.1\r\nHost: x\r\nX-Big: ${"x".repeat(20_000)}\r\n\r\n`,
+      ],
+      [
+        "GET",
+        "/__stampede/config",
+        `GET /__stampede/config HTTP/1.1\r\nHost: x\r\nContent-Length: 20000\r\nConnection: close\r\n\r\n${"x".repeat(20_000)}`,
+      ],
+      [
+        "GET",
+        "/ws/{stream}",
+        "GET /ws/btcusdt@depth HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+      ],
+    ];
+    const seen: number[] = [];
+    for (const [method, path, request] of cases) {
+      const res = await raw(request);
+      seen.push(res.status);
+      expect(
+        validate(res.body, responseSchema(doc, method, path, res.status), doc),
+        `${path} ${res.status}`,
+      ).toEqual([]);
+    }
+    expect(seen).toEqual([505, 408, 431, 413, 503]);
   });
 });
