@@ -53,8 +53,12 @@ const DIFF_DEPTH_LEVELS = 1000;
 const DEPTH_SPEEDS_MS: Record<string, number> = { "100ms": 100, "250ms": 250, "500ms": 500 };
 /** How long a socket refused for a bad frame stays open, unread, for its peer to read the close frame. */
 const REFUSED_LINGER_MS = 1_000;
-/** A client that lets this much pile up unread is dropped rather than buffered without bound. */
-const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+/**
+ * A client that lets this much pile up unread is dropped rather than buffered without bound: 1 MiB
+ * holds minutes of the busiest stream, and times the connection cap (1,024) bounds what slow
+ * readers can make the process hold to 1 GiB.
+ */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
 /** Maintenance rate the venue shows per position (venue.ts accountInfo: the engine's default 4000 ppm). */
 const MAINT_RATE = 0.004;
 const CONTROL_METHODS = "SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS, SET_PROPERTY, GET_PROPERTY";
