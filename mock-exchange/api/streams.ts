@@ -54,9 +54,9 @@ const DEPTH_SPEEDS_MS: Record<string, number> = { "100ms": 100, "250ms": 250, "5
 /** How long a socket refused for a bad frame stays open, unread, for its peer to read the close frame. */
 const REFUSED_LINGER_MS = 1_000;
 /**
- * A client that lets this much pile up unread is dropped rather than buffered without bound: 1 MiB
- * holds minutes of the busiest stream, and times the connection cap (1,024) bounds what slow
- * readers can make the process hold to 1 GiB.
+ * A client that lets this much pile up unread is dropped rather than buffered without bound. A
+ * reader that keeps up has a few frames pending, far below 1 MiB; times the connection cap
+ * (1,024) it bounds what slow readers can make the process hold to 1 GiB.
  */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 /** Maintenance rate the venue shows per position (venue.ts accountInfo: the engine's default 4000 ppm). */
