@@ -61,7 +61,7 @@ function scenario(cls: "order" | "position" | "depth") {
 }
 
 // k6's console (logs to k6.log); loadtests/tsconfig.json has no DOM typings.
-declare const console: { info(...args: unknown[]): void };
+declare const console: { info(...args: unknown[]): void; warn(...args: unknown[]): void };
 
 /** The liquidation-stream watchers' scenario, when the profile has watchers at a rate above 0. */
 function watcherScenarios() {
@@ -94,10 +94,15 @@ export const options = {
     ...watcherScenarios(),
   },
   setupTimeout: "60s",
+  // A redirect is an answer, never followed: following it would send signed orders and the API
+  // key to whatever address the target names. The orchestrator also sets K6_MAX_REDIRECTS=0,
+  // which outranks this.
+  maxRedirects: 0,
 };
 
-// 429/418/503 are modelled outcomes of the drill, not failures of the generator.
-http.setResponseCallback(http.expectedStatuses({ min: 200, max: 399 }, 400, 418, 429, 503));
+// 429/418/503 are modelled outcomes of the drill, not failures of the generator. A 3xx is not
+// expected: it is the target's error (counted as "error", and logged once per VU for the drill).
+http.setResponseCallback(http.expectedStatuses({ min: 200, max: 299 }, 400, 418, 429, 503));
 
 const rejects = new Counter("stampede_rejects");
 const setupDone = new Counter("stampede_setup_done");
@@ -128,7 +133,18 @@ function accountsFromEnv(): SetupData["accounts"] {
 export function setup(): SetupData {
   let accounts: SetupData["accounts"];
   if (controlPlane) {
-    const res = http.get(`${baseUrl}/__stampede/accounts`, { tags: { name: "setup" } });
+    // The control token comes from the environment (set by the orchestrator), never argv.
+    const token = __ENV.STAMPEDE_CONTROL_TOKEN ?? "";
+    const res = http.get(`${baseUrl}/__stampede/accounts`, {
+      tags: { name: "setup" },
+      headers: token === "" ? {} : { Authorization: `Bearer ${token}` },
+    });
+    if (res.status >= 300 && res.status < 400)
+      throw new Error(
+        `stampede-redirect ${res.status} GET /__stampede/accounts -> ${res.headers.Location ?? "(no Location)"}`,
+      );
+    if (res.status === 401)
+      throw new Error(`control plane answered 401: STAMPEDE_CONTROL_TOKEN is missing or wrong`);
     if (res.status !== 200)
       throw new Error(`control plane answered ${res.status}: is ${baseUrl} the mock exchange?`);
     accounts = (res.json() as { accounts: SetupData["accounts"] }).accounts.slice(0, profile?.clients);
@@ -148,6 +164,10 @@ export function setup(): SetupData {
         tags: { name: "setup" },
       });
       status = depth.status;
+      if (status >= 300 && status < 400)
+        throw new Error(
+          `stampede-redirect ${status} GET /fapi/v1/depth -> ${depth.headers.Location ?? "(no Location)"}`,
+        );
       if (status !== 200) continue;
       const book = depth.json() as { bids?: string[][]; asks?: string[][] };
       mid = (Number(book.bids?.[0]?.[0]) + Number(book.asks?.[0]?.[0])) / 2;
@@ -209,8 +229,15 @@ function params(cls: string, endpoint: string, c: Client): RefinedParams<Respons
   };
 }
 
+// Per VU: the first redirect it met, logged so the orchestrator can name it (scripts/drill.ts).
+let redirectLogged = false;
+
 /** Records a refusal by reason; returns true when the response was served. */
 function served(res: RefinedResponse<ResponseType>, cls: string, endpoint: string): boolean {
+  if (res.status >= 300 && res.status < 400 && !redirectLogged) {
+    redirectLogged = true;
+    console.warn(`stampede-redirect ${res.status} ${endpoint} -> ${res.headers.Location ?? "(no Location)"}`);
+  }
   let code: number | undefined;
   // Only a 503's reason depends on the body's code (-1008 shed vs -1007 timed out): parsing the
   // body of every 429 as well cost k6 about a core's tenth at 100x.
