@@ -7,7 +7,8 @@ import { StampedeError } from "./errors.ts";
  * and the mock's control plane (`/__stampede/*`: config, lease, reset, accounts, timeline).
  * Through undici's `request` on an Agent of our own, which follows no redirect: a 3xx is an
  * error naming the redirect (E_TARGET_REDIRECT), never a second request to the address it names,
- * which could be anyone's. A refused connection or an unknown host is E_TARGET_UNREACHABLE.
+ * which could be anyone's. No answer at all (connection refused, unknown host, TLS failure,
+ * timeout) is E_TARGET_UNREACHABLE.
  * Every control request carries `Authorization: Bearer <token>`; while the drill holds the
  * venue's lease, also `X-Stampede-Lease`.
  */
@@ -31,18 +32,6 @@ export interface LeaseAnswer extends VenueIdentity {
 }
 
 const DEFAULT_TIMEOUT_MS = 5_000;
-/** Errors meaning nothing answers at the address (as opposed to an answer we did not like). */
-const UNREACHABLE = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ECONNRESET",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_SOCKET",
-]);
-
 let agent: Agent | undefined;
 /** One keep-alive pool for the process, never the global dispatcher (which others may configure). */
 function dispatcher(): Agent {
@@ -56,14 +45,18 @@ function errorCode(err: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
-function unreachable(url: string, code: string): StampedeError {
+/** Any failure to get an HTTP answer, as E_TARGET_UNREACHABLE naming the URL and why. */
+function unreachable(url: string, err: unknown, timeoutMs: number): StampedeError {
   const u = new URL(url);
+  const code = errorCode(err);
   const why =
     code === "ECONNREFUSED"
       ? "connection refused (nothing listens there)"
       : code === "ENOTFOUND" || code === "EAI_AGAIN"
         ? `host ${u.hostname} not found (DNS)`
-        : `no connection (${code})`;
+        : code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT"
+          ? `no answer within ${timeoutMs} ms`
+          : `no connection (${code ?? (err instanceof Error ? err.message : String(err))})`;
   return new StampedeError("E_TARGET_UNREACHABLE", `cannot reach ${u.origin}${u.pathname}: ${why}`);
 }
 
@@ -90,9 +83,7 @@ export async function requestNoRedirect(
     });
     answer = { status: res.statusCode, headers: res.headers, text: await res.body.text() };
   } catch (err) {
-    const code = errorCode(err);
-    if (code !== undefined && UNREACHABLE.has(code)) throw unreachable(url, code);
-    throw err;
+    throw unreachable(url, err, timeoutMs);
   }
   if (answer.status >= 300 && answer.status < 400) {
     const location = answer.headers.location;

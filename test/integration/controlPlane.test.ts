@@ -1,7 +1,10 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
 import { CONTROL_PLANE_DEFAULTS } from "../../mock-exchange/defaults.ts";
-import { ControlPlane, LeaseKeeper } from "../../scripts/controlPlane.ts";
+import { ControlPlane, LeaseKeeper, requestNoRedirect } from "../../scripts/controlPlane.ts";
+import type { StampedeError } from "../../scripts/errors.ts";
 import { controlAccounts, controlFetch, fastExchangeConfig } from "./fixture.ts";
 
 /**
@@ -12,9 +15,14 @@ import { controlAccounts, controlFetch, fastExchangeConfig } from "./fixture.ts"
  */
 
 let exchange: MockExchange | undefined;
+const servers: Server[] = [];
 afterEach(async () => {
   await exchange?.close();
   exchange = undefined;
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    await new Promise<void>((r) => s.close(() => r()));
+  }
 });
 
 /** A venue whose clock the test moves (lease lapses without waiting). */
@@ -243,5 +251,56 @@ describe("reset body", () => {
     expect((await post("{}", "application/json")).status).toBe(200);
     // No body at all: a plain reset, no Content-Type needed.
     expect((await post("")).status).toBe(200);
+  });
+});
+
+describe("the orchestrator's control-plane client", () => {
+  /** A loopback server answering every request with `status` and `headers`; counts requests. */
+  async function answering(host: string, status: number, headers: Record<string, string> = {}) {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      req.resume();
+      res.writeHead(status, { "Content-Type": "application/json", ...headers });
+      res.end('{"code":0,"msg":"x"}');
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, host, () => r()));
+    return { url: `http://${host}:${(server.address() as AddressInfo).port}`, seen };
+  }
+  const failure = (p: Promise<unknown>) =>
+    p.then(
+      () => undefined,
+      (err: unknown) => err as StampedeError,
+    );
+
+  it("follows no redirect: a 3xx is E_TARGET_REDIRECT naming status and Location, the other address untouched", async () => {
+    const other = await answering("127.0.0.2", 200);
+    const moving = await answering("127.0.0.1", 307, { Location: `${other.url}/__stampede/config` });
+    const err = await failure(new ControlPlane(moving.url, "a-token-of-sixteen").probe());
+    expect(err?.code).toBe("E_TARGET_REDIRECT");
+    expect(err?.exitCode).toBe(2);
+    expect(err?.message).toContain("307");
+    expect(err?.message).toContain(`${other.url}/__stampede/config`);
+    expect(moving.seen).toEqual(["GET /__stampede/config"]);
+    expect(other.seen).toEqual([]);
+  });
+
+  it("tells a control plane that wants a token (401) from none at all (404, nothing listening)", async () => {
+    const locked = await answering("127.0.0.1", 401);
+    const err = await failure(new ControlPlane(locked.url, undefined).probe());
+    expect(err?.code).toBe("E_CONTROL_TOKEN");
+    expect(err?.message).toContain("STAMPEDE_CONTROL_TOKEN");
+    const venue = await answering("127.0.0.1", 404);
+    expect((await new ControlPlane(venue.url, undefined).probe()).kind).toBe("absent");
+    // A port nobody listens at any more.
+    const gone = await answering("127.0.0.1", 200);
+    const s = servers.pop() as Server;
+    await new Promise<void>((r) => s.close(() => r()));
+    expect((await new ControlPlane(gone.url, undefined).probe()).kind).toBe("absent");
+    const refused = await failure(requestNoRedirect(`${gone.url}/fapi/v1/ping`, "GET"));
+    expect(refused?.code).toBe("E_TARGET_UNREACHABLE");
+    expect(refused?.message).toContain("connection refused");
+    expect(refused?.message).toContain(`${gone.url}/fapi/v1/ping`);
   });
 });
