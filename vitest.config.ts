@@ -6,6 +6,7 @@ const DRILLS = [
   "test/e2e/generators.test.ts",
   "test/e2e/target.test.ts",
   "test/e2e/interrupt.test.ts",
+  "test/e2e/redirect.test.ts",
 ];
 
 export default defineConfig({

@@ -60,7 +60,7 @@ function scenario(cls: "order" | "position" | "depth") {
 }
 
 // k6's console (logs to k6.log); loadtests/tsconfig.json has no DOM typings.
-declare const console: { info(...args: unknown[]): void };
+declare const console: { info(...args: unknown[]): void; warn(...args: unknown[]): void };
 
 /** The liquidation-stream watchers' scenario, when the profile has watchers at a rate above 0. */
 function watcherScenarios() {
@@ -93,10 +93,15 @@ export const options = {
     ...watcherScenarios(),
   },
   setupTimeout: "60s",
+  // A redirect is an answer, never followed: following it would send signed orders and the API
+  // key to whatever address the target names. The orchestrator also sets K6_MAX_REDIRECTS=0,
+  // which outranks this.
+  maxRedirects: 0,
 };
 
-// 429/418/503 are modelled outcomes of the drill, not failures of the generator.
-http.setResponseCallback(http.expectedStatuses({ min: 200, max: 399 }, 400, 418, 429, 503));
+// 429/418/503 are modelled outcomes of the drill, not failures of the generator. A 3xx is not
+// expected: it is the target's error (counted as "error", and logged once per VU for the drill).
+http.setResponseCallback(http.expectedStatuses({ min: 200, max: 299 }, 400, 418, 429, 503));
 
 const rejects = new Counter("stampede_rejects");
 const setupDone = new Counter("stampede_setup_done");
@@ -124,36 +129,58 @@ function accountsFromEnv(): SetupData["accounts"] {
     });
 }
 
+/** The venue's accounts from its control plane (the token comes from the environment, never argv). */
+function accountsFromControlPlane(): SetupData["accounts"] {
+  const token = __ENV.STAMPEDE_CONTROL_TOKEN ?? "";
+  const res = http.get(`${baseUrl}/__stampede/accounts`, {
+    tags: { name: "setup" },
+    headers: token === "" ? {} : { Authorization: `Bearer ${token}` },
+  });
+  if (res.status >= 300 && res.status < 400)
+    throw new Error(
+      `stampede-redirect ${res.status} GET /__stampede/accounts -> ${res.headers.Location ?? "(no Location)"}`,
+    );
+  if (res.status === 401)
+    throw new Error(`control plane answered 401: STAMPEDE_CONTROL_TOKEN is missing or wrong`);
+  if (res.status !== 200)
+    throw new Error(`control plane answered ${res.status}: is ${baseUrl} the mock exchange?`);
+  return (res.json() as { accounts: SetupData["accounts"] }).accounts.slice(0, profile?.clients);
+}
+
+/** A symbol's mid price from its book. */
+function midPriceOf(symbol: string): number {
+  // With several generators (execution segments) another process may already be bursting
+  // while this one sets up, so the book read can be shed (503) or limited: retry a while.
+  let mid = Number.NaN;
+  let status = 0;
+  for (let attempt = 0; attempt < 30 && !Number.isFinite(mid); attempt++) {
+    if (attempt > 0) sleep(0.2);
+    const depth = http.get(`${baseUrl}/fapi/v1/depth?symbol=${symbol}&limit=5`, {
+      tags: { name: "setup" },
+    });
+    status = depth.status;
+    if (status >= 300 && status < 400)
+      throw new Error(
+        `stampede-redirect ${status} GET /fapi/v1/depth -> ${depth.headers.Location ?? "(no Location)"}`,
+      );
+    if (status !== 200) continue;
+    const book = depth.json() as { bids?: string[][]; asks?: string[][] };
+    mid = (Number(book.bids?.[0]?.[0]) + Number(book.asks?.[0]?.[0])) / 2;
+  }
+  if (!Number.isFinite(mid)) throw new Error(`no order book for ${symbol} (last status ${status})`);
+  return mid;
+}
+
 export function setup(): SetupData {
   let accounts: SetupData["accounts"];
   if (controlPlane) {
-    const res = http.get(`${baseUrl}/__stampede/accounts`, { tags: { name: "setup" } });
-    if (res.status !== 200)
-      throw new Error(`control plane answered ${res.status}: is ${baseUrl} the mock exchange?`);
-    accounts = (res.json() as { accounts: SetupData["accounts"] }).accounts.slice(0, profile?.clients);
+    accounts = accountsFromControlPlane();
   } else {
     accounts = accountsFromEnv();
     if (accounts.length === 0) throw new Error("no control plane and no keys in STAMPEDE_API_KEYS");
   }
   const midPrice: Record<string, number> = {};
-  for (const s of SYMBOLS) {
-    // With several generators (execution segments) another process may already be bursting
-    // while this one sets up, so the book read can be shed (503) or limited: retry a while.
-    let mid = Number.NaN;
-    let status = 0;
-    for (let attempt = 0; attempt < 30 && !Number.isFinite(mid); attempt++) {
-      if (attempt > 0) sleep(0.2);
-      const depth = http.get(`${baseUrl}/fapi/v1/depth?symbol=${s.symbol}&limit=5`, {
-        tags: { name: "setup" },
-      });
-      status = depth.status;
-      if (status !== 200) continue;
-      const book = depth.json() as { bids?: string[][]; asks?: string[][] };
-      mid = (Number(book.bids?.[0]?.[0]) + Number(book.asks?.[0]?.[0])) / 2;
-    }
-    if (!Number.isFinite(mid)) throw new Error(`no order book for ${s.symbol} (last status ${status})`);
-    midPrice[s.symbol] = mid;
-  }
+  for (const s of SYMBOLS) midPrice[s.symbol] = midPriceOf(s.symbol);
   setupDone.add(1);
   return { accounts, midPrice };
 }
@@ -208,8 +235,15 @@ function params(cls: string, endpoint: string, c: Client): RefinedParams<Respons
   };
 }
 
+// Per VU: the first redirect it met, logged so the orchestrator can name it (scripts/drill.ts).
+let redirectLogged = false;
+
 /** Records a refusal by reason; returns true when the response was served. */
 function served(res: RefinedResponse<ResponseType>, cls: string, endpoint: string): boolean {
+  if (res.status >= 300 && res.status < 400 && !redirectLogged) {
+    redirectLogged = true;
+    console.warn(`stampede-redirect ${res.status} ${endpoint} -> ${res.headers.Location ?? "(no Location)"}`);
+  }
   let code: number | undefined;
   // Only a 503's reason depends on the body's code (-1008 shed vs -1007 timed out): parsing the
   // body of every 429 as well cost k6 about a core's tenth at 100x.

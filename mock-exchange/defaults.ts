@@ -22,6 +22,12 @@ export interface ExchangeConfig {
   timeScale: number;
   /** Seed of the service-time sampler; same seed, same sequence of service times. */
   seed: number;
+  /**
+   * Seed of the accounts' API keys and secrets and of listenKeys, for tests and benchmarks that
+   * need the same keys on every venue. Unset (the default): random per venue, from the CSPRNG,
+   * so nobody derives a venue's secrets from `seed` (which run.json records).
+   */
+  secretsSeed?: number | undefined;
   /** Accounts created at reset (account 0 is the house market maker, never handed out). */
   accounts: number;
   /**
@@ -339,3 +345,19 @@ export const EXCHANGE_DEFAULTS: ExchangeConfig = {
     pongTimeoutMinWallMs: 5_000,
   },
 };
+
+/**
+ * The control plane (`/__stampede/*`, api/control.ts): who may steer a venue and how long a
+ * drill holds it. Not part of ExchangeConfig: they govern access to the venue, not the venue.
+ */
+export const CONTROL_PLANE_DEFAULTS = {
+  /**
+   * A lease lapses this long (wall ms) after it was taken or last renewed. A drill renews it every
+   * few seconds; a drill that died frees the venue within this.
+   */
+  leaseTtlMs: 30_000,
+  /** Random bytes of a generated control token (hex: twice as many characters). */
+  tokenBytes: 32,
+  /** Shortest control token accepted from an operator (`serve --token`). */
+  minTokenLength: 16,
+} as const;

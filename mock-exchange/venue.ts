@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { ApiError, ERR, type ExchangeErrorSpec, errorBody } from "../loadtests/vocabulary/exchangeErrors.ts";
 import { type SigningKey, signingKey } from "./api/auth.ts";
 import { formatUnits, Params } from "./api/params.ts";
@@ -133,16 +134,42 @@ export function ordersPlacedBy(req: ParsedRequest): number {
 }
 
 /**
- * Deterministic API keys and secrets from the seed, so a drill's clients can be re-derived
- * (run.json has the seed). Secrets come from their own stream: the keys stay what they were.
+ * API keys and secrets derived from a seed: the same on every venue given that seed, so only
+ * for tests and benchmarks that ask for it (`secretsSeed`). Secrets come from their own stream:
+ * the keys stay what they were.
  */
 export function deriveAccountKeys(seed: number, count: number): AccountKey[] {
+  return accountKeys(seededRandom(seed ^ 0x5eed), seededRandom(seed ^ 0x5ec7e7), count);
+}
+
+/**
+ * Uniform numbers in [0, 1) from the operating system's CSPRNG, 32 bits a draw: for keys,
+ * secrets and listenKeys that nobody may guess from the seed (which run.json records).
+ */
+export function unpredictableRandom(): Random {
+  return () => randomBytes(4).readUInt32LE(0) / 0x100000000;
+}
+
+/**
+ * The venue's account keys: derived from `config.secretsSeed` when it is set, otherwise random,
+ * so two venues never share a key or a secret and none can be re-derived from `config.seed`.
+ */
+export function provisionAccountKeys(
+  config: Pick<ExchangeConfig, "secretsSeed">,
+  count: number,
+): AccountKey[] {
+  if (config.secretsSeed !== undefined) return deriveAccountKeys(config.secretsSeed, count);
+  return accountKeys(unpredictableRandom(), unpredictableRandom(), count);
+}
+
+/** 128-bit keys (stp + 32 hex) and 256-bit secrets (64 hex), 32 bits per draw. */
+function accountKeys(keyRandom: Random, secretRandom: Random, count: number): AccountKey[] {
   const hexOf = (random: Random) => () =>
     Math.floor(random() * 0x100000000)
       .toString(16)
       .padStart(8, "0");
-  const hex = hexOf(seededRandom(seed ^ 0x5eed));
-  const secretHex = hexOf(seededRandom(seed ^ 0x5ec7e7));
+  const hex = hexOf(keyRandom);
+  const secretHex = hexOf(secretRandom);
   const keys: AccountKey[] = [];
   for (let accountId = 1; accountId <= count; accountId++) {
     let apiSecret = "";
@@ -194,9 +221,14 @@ export class Venue {
   /** The mid the house ladder is quoted around, per symbol in config order. */
   private readonly quotedMidTicks: number[];
 
+  /**
+   * @param accountKeys the accounts' keys and secrets; the HTTP server provisions them once per
+   *   instance, so a reset keeps them. Default: provisionAccountKeys(config).
+   */
   constructor(
     readonly config: ExchangeConfig,
     readonly now: () => number,
+    accountKeys: AccountKey[] = provisionAccountKeys(config, config.accounts),
   ) {
     this.originMs = now();
     this.random = seededRandom(config.seed);
@@ -228,10 +260,12 @@ export class Venue {
     this.capacity = new CapacityModel(config, this.random, this.originMs);
     this.replica = new ReadReplica({ ...config.replica, symbolCount: config.symbols.length });
     this.timeline = new Timeline(this.originMs);
-    // Keys from their own seeded stream: the capacity model's sequence stays what it was.
+    // Keys from their own stream (the capacity model's seeded sequence stays what it was), and
+    // from the secrets' seed or the CSPRNG, never from `seed`: a listenKey opens an account's
+    // private stream.
     this.listenKeys = new ListenKeys(
       config.streams.listenKeyValidityMs / config.timeScale,
-      seededRandom(config.seed ^ 0x115e4),
+      config.secretsSeed !== undefined ? seededRandom(config.secretsSeed ^ 0x115e4) : unpredictableRandom(),
     );
     this.forceOrders = new ForceOrderThrottle(config.streams.forceOrderThrottleMs, this.originMs);
     // Every liquidation order is counted, and whether the feed will show it (reference.md: "public
@@ -240,7 +274,7 @@ export class Venue {
     this.engine.onLiquidation((e) => {
       if (e.kind === "LIQUIDATION") this.timeline.liquidation(this.forceOrders.offer(e.symbol, e, e.time));
     });
-    this.accounts = deriveAccountKeys(config.seed, config.accounts);
+    this.accounts = accountKeys;
     for (const a of this.accounts) {
       this.accountByKey.set(a.apiKey, a.accountId);
       this.secrets[a.accountId] = a.apiSecret;

@@ -9,12 +9,14 @@ import {
   signPayload,
   verifySigned,
 } from "../mock-exchange/api/auth.ts";
+import { newControlToken } from "../mock-exchange/api/control.ts";
 import { formatUnits, Params } from "../mock-exchange/api/params.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../mock-exchange/defaults.ts";
 import type { SymbolSpec } from "../mock-exchange/engine/types.ts";
 import { deriveAccountKeys } from "../mock-exchange/venue.ts";
 import type { RawResponse, ServerCommand, ServerReply } from "./benchServer.ts";
 import type { Benchmark, BenchResult } from "./benchTypes.ts";
+import { ControlPlane } from "./controlPlane.ts";
 import { ROOT } from "./paths.ts";
 import { round } from "./round.ts";
 
@@ -270,10 +272,10 @@ export function measureHttp(log: (line: string) => void): Promise<HttpMeasuremen
 
 async function runMeasurement(log: (line: string) => void): Promise<HttpMeasurement> {
   const busyUs = calibrationBusyUsFrom(process.env);
-  const exchange = await spawnBenchServer({ type: "exchange", config: HTTP_BENCH_CONFIG });
+  const exchange = await spawnBenchExchange(HTTP_BENCH_CONFIG);
   let raw: BenchServerChild | undefined;
   try {
-    const accounts = await fetchAccounts(exchange.url);
+    const accounts = await fetchAccounts(exchange.url, exchange.controlToken);
     const spec = HTTP_BENCH_CONFIG.symbols[0] as SymbolSpec;
     // The last account captures the response; the others carry the load.
     const loadAccounts = accounts.slice(0, -1);
@@ -367,7 +369,7 @@ async function loadRun(
  * In-process cost of the signature check of one bench order, µs: Params of the body, then
  * auth.ts verifySigned (timestamp, recvWindow, HMAC-SHA256 of the body with the account's
  * prepared key, hex compare), exactly as server.ts calls them, over the pools http_order_rps
- * sends (the exchange's own account keys), no socket. A hot loop: a floor, not what the check
+ * sends (keys derived from the config's seed, as a venue with that secretsSeed has), no socket. A hot loop: a floor, not what the check
  * costs between socket reads and writes.
  */
 export function measureSignatureCheckUs(iterations: number): number {
@@ -524,12 +526,19 @@ export async function spawnBenchServer(command: ServerCommand): Promise<BenchSer
   };
 }
 
-/** The exchange's accounts and their keys (control plane). */
-export async function fetchAccounts(url: string): Promise<BenchAccount[]> {
-  const res = await fetch(`${url}/__stampede/accounts`);
-  if (!res.ok) throw new Error(`GET /__stampede/accounts: ${res.status}`);
-  const body = (await res.json()) as { accounts: BenchAccount[] };
-  return body.accounts.map((a) => ({ apiKey: a.apiKey, apiSecret: a.apiSecret }));
+/** The exchange's accounts and their keys (control plane, with the exchange's control token). */
+export async function fetchAccounts(url: string, controlToken: string): Promise<BenchAccount[]> {
+  const accounts = await new ControlPlane(url, controlToken).accounts();
+  return accounts.map((a) => ({ apiKey: a.apiKey, apiSecret: a.apiSecret }));
+}
+
+/** The exchange child of a benchmark, with a token of our own (sent over IPC, never argv). */
+export async function spawnBenchExchange(
+  config: ExchangeConfig,
+): Promise<BenchServerChild & { controlToken: string }> {
+  const controlToken = newControlToken();
+  const child = await spawnBenchServer({ type: "exchange", config, controlToken });
+  return Object.assign(child, { controlToken });
 }
 
 /** Sends one pooled request and returns its status, replayable headers and body. */

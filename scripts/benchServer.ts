@@ -10,7 +10,8 @@ import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../mock-exchange/default
  * own event loop and core, apart from the load generator. One server per process, driven by
  * messages:
  *
- * - `{type:"exchange", config}`: the mock exchange with that config on 127.0.0.1:0;
+ * - `{type:"exchange", config, controlToken}`: the mock exchange with that config on 127.0.0.1:0,
+ *   its control plane answering that token (the parent's, so it never travels in argv);
  * - `{type:"raw", response, busyUs?}`: a bare node:http server answering every request with the
  *   same status, headers and body (the baseline of `http_raw_rps`); with busyUs, it first spins
  *   that many microseconds of CPU per request (the calibration of `http_busy_raw_rps`);
@@ -29,7 +30,7 @@ export interface RawResponse {
 }
 
 export type ServerCommand =
-  | { type: "exchange"; config: ExchangeConfig }
+  | { type: "exchange"; config: ExchangeConfig; controlToken: string }
   | { type: "raw"; response: RawResponse; busyUs?: number }
   | { type: "stats"; id: number }
   | { type: "stop" };
@@ -84,7 +85,12 @@ if (isEntry && process.send !== undefined) {
   process.on("message", (message: ServerCommand) => {
     switch (message.type) {
       case "exchange":
-        startMockExchange({ host: "127.0.0.1", port: 0, config: message.config }).then(
+        startMockExchange({
+          host: "127.0.0.1",
+          port: 0,
+          config: message.config,
+          controlToken: message.controlToken,
+        }).then(
           (started) => {
             exchange = started;
             reply({ type: "ready", url: started.url });

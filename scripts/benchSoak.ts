@@ -2,7 +2,7 @@ import { Agent, request as httpRequest } from "node:http";
 import { liquidationCascade20251010 } from "../loadtests/profiles/liquidationCascade20251010.ts";
 import { signPayload } from "../mock-exchange/api/auth.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../mock-exchange/defaults.ts";
-import { type BenchAccount, benchClientIp, fetchAccounts, spawnBenchServer } from "./benchHttp.ts";
+import { type BenchAccount, benchClientIp, fetchAccounts, spawnBenchExchange } from "./benchHttp.ts";
 import type { Benchmark, BenchResult } from "./benchTypes.ts";
 import { round } from "./round.ts";
 
@@ -126,11 +126,11 @@ export interface SoakMeasurement {
 }
 
 async function runSoak(minutes: number, log: (line: string) => void): Promise<SoakMeasurement> {
-  const exchange = await spawnBenchServer({ type: "exchange", config: SOAK_CONFIG });
+  const exchange = await spawnBenchExchange(SOAK_CONFIG);
   const agent = new Agent({ keepAlive: true, maxSockets: 512 });
   let timer: NodeJS.Timeout | undefined;
   try {
-    const accounts = await fetchAccounts(exchange.url);
+    const accounts = await fetchAccounts(exchange.url, exchange.controlToken);
     if (accounts.length < SOAK.clients)
       throw new Error(`soak: ${accounts.length} accounts, want ${SOAK.clients}`);
     const url = new URL(exchange.url);

@@ -3,11 +3,12 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { PROFILES } from "../loadtests/profiles/index.ts";
 import { EXIT, StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
+import { controlTokenProblem } from "../mock-exchange/api/control.ts";
 import { startMockExchange } from "../mock-exchange/api/server.ts";
 import { mmcMeanWaitMs, mmcWaitPercentileMs } from "../mock-exchange/capacity/erlang.ts";
 import { simulateMmc } from "../mock-exchange/capacity/mmc.ts";
 import { STRATEGY_NAMES } from "../mock-exchange/capacity/strategies.ts";
-import { EXCHANGE_DEFAULTS } from "../mock-exchange/defaults.ts";
+import { CONTROL_PLANE_DEFAULTS, EXCHANGE_DEFAULTS } from "../mock-exchange/defaults.ts";
 import { renderRun } from "../reports/report.ts";
 import { benchmarkNames, runBenchmarks } from "./bench.ts";
 import { formatComparison, parseStrategies, runCompare } from "./compare.ts";
@@ -16,6 +17,7 @@ import { runGate } from "./gate.ts";
 import { ensureK6 } from "./k6.ts";
 import { DEFAULT_TARGET, writeK8s } from "./k8s.ts";
 import { PER_REQUEST_LIMIT, runSimulation } from "./simulate/run.ts";
+import { isLoopbackHost } from "./target.ts";
 
 /**
  * `stampede <command>`: every command has --help; figures go to stdout (--json for machines),
@@ -435,11 +437,25 @@ await yargs(hideBin(process.argv))
   )
   .command(
     "serve",
-    "Run the mock exchange alone and print its URL",
+    "Run the mock exchange alone and print its URL, then its control token",
     (y) =>
       y
-        .option("port", { type: "number", default: 0, describe: "Port on 127.0.0.1 (0 = a free one)" })
+        .option("port", { type: "number", default: 0, describe: "Port to listen on (0 = a free one)" })
+        .option("host", {
+          type: "string",
+          default: "127.0.0.1",
+          describe: "Address to listen on; anything but loopback exposes the venue to the network (warned)",
+        })
         .option("seed", { type: "number", default: EXCHANGE_DEFAULTS.seed })
+        .option("secrets-seed", {
+          type: "number",
+          describe:
+            "Derive API keys, secrets and listenKeys from this seed (the same on every instance; for tests); default random",
+        })
+        .option("token", {
+          type: "string",
+          describe: `Control-plane token (at least ${CONTROL_PLANE_DEFAULTS.minTokenLength} characters); default STAMPEDE_CONTROL_TOKEN, else random. argv is visible in the process list: prefer the variable`,
+        })
         .option("trust-proxy", {
           type: "boolean",
           default: false,
@@ -450,16 +466,36 @@ await yargs(hideBin(process.argv))
         if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535) {
           throw new StampedeError("E_USAGE", `--port must be an integer 0-65535, got ${argv.port}`);
         }
+        const secretsSeed = argv["secrets-seed"];
+        if (secretsSeed !== undefined && !Number.isInteger(secretsSeed))
+          throw new StampedeError("E_USAGE", "--secrets-seed must be an integer");
+        const envToken = process.env.STAMPEDE_CONTROL_TOKEN?.trim();
+        const token = argv.token ?? (envToken === "" ? undefined : envToken);
+        const problem = token === undefined ? undefined : controlTokenProblem(token);
+        if (problem !== undefined) throw new StampedeError("E_USAGE", `--token: ${problem}`);
+        if (!isLoopbackHost(argv.host))
+          log(
+            `warning: --host ${argv.host} is not loopback: the venue (its keys behind the control token) is reachable from the network`,
+          );
         const exchange = await startMockExchange({
           port: argv.port,
-          config: { ...EXCHANGE_DEFAULTS, seed: argv.seed, trustProxy: argv["trust-proxy"] },
+          host: argv.host,
+          controlToken: token,
+          config: {
+            ...EXCHANGE_DEFAULTS,
+            seed: argv.seed,
+            secretsSeed,
+            trustProxy: argv["trust-proxy"],
+          },
         }).catch((err: Error) => {
           throw new StampedeError(
             "E_EXCHANGE_FAILED",
-            `could not listen on port ${argv.port}: ${err.message}`,
+            `could not listen on ${argv.host} port ${argv.port}: ${err.message}`,
           );
         });
-        process.stdout.write(`${exchange.url}\n`);
+        // The URL line first, as before; the token line right after it, as an environment
+        // assignment a drill (or `export`) takes as it is.
+        process.stdout.write(`${exchange.url}\nSTAMPEDE_CONTROL_TOKEN=${exchange.controlToken}\n`);
         const stop = () => void exchange.close().then(() => process.exit(EXIT.ok));
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);

@@ -17,6 +17,7 @@ import { startMockExchange } from "../mock-exchange/api/server.ts";
 import type { ExchangeConfig } from "../mock-exchange/defaults.ts";
 import { type Summary, type TimelinePoint, TRAFFIC_CLASSES } from "../reports/model.ts";
 import { renderRun } from "../reports/report.ts";
+import { ControlPlane, LeaseKeeper, probeDialect, type VenueIdentity } from "./controlPlane.ts";
 import { EXIT, StampedeError } from "./errors.ts";
 import { exchangeConfigFor, VENUE_SYMBOL_NAMES } from "./exchangeConfig.ts";
 import type { K6Binary } from "./k6.ts";
@@ -150,28 +151,37 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
   );
   const target = opts.target === undefined ? undefined : checkTarget(opts.target, peakTotalRps);
 
-  const outDir = resolve(opts.outDir);
-  await mkdir(outDir, { recursive: true });
-  const id = runId(profile.name, outDir);
-  const runDir = join(outDir, id);
-  await mkdir(runDir);
-
+  // The venue is opened before the run folder exists: a target that redirects, refuses the
+  // connection, wants a token or is leased by another drill leaves no folder behind.
   const exchange: Exchange =
     target === undefined
-      ? await startMockExchange({ config }).then(
-          (mock) => ({ url: mock.url, config, controlPlane: true, keys: [], close: () => mock.close() }),
-          (err: Error) => {
-            throw new StampedeError("E_EXCHANGE_FAILED", `mock exchange did not start: ${err.message}`);
-          },
-        )
+      ? await startOwnExchange(config, opts.log)
       : await openTarget(target.baseUrl, profile, opts.strategy, timeScale, opts.log);
-  // Keys for a venue without the control plane travel in k6's environment, never in argv/run.json.
-  const targetEnv: Record<string, string> = exchange.controlPlane
-    ? {}
-    : {
-        STAMPEDE_CONTROL_PLANE: "0",
-        STAMPEDE_API_KEYS: exchange.keys.map((k) => `${k.apiKey}:${k.apiSecret}`).join(","),
-      };
+  let id: string;
+  let runDir: string;
+  try {
+    ({ id, runDir } = await createRunFolder(
+      opts.outDir,
+      profile.name,
+      exchange.tokenFile ? exchange.token : undefined,
+    ));
+  } catch (err) {
+    await exchange.keeper?.stop();
+    await exchange.close();
+    throw err;
+  }
+  // Secrets travel in k6's environment, never in argv or run.json: the control token (k6's
+  // setup() reads the accounts with it), or a venue's own keys when it has no control plane.
+  const { STAMPEDE_CONTROL_TOKEN: _inherited, ...inheritedEnv } = process.env;
+  const targetEnv: Record<string, string> =
+    exchange.control !== undefined
+      ? exchange.token === undefined
+        ? {}
+        : { STAMPEDE_CONTROL_TOKEN: exchange.token }
+      : {
+          STAMPEDE_CONTROL_PLANE: "0",
+          STAMPEDE_API_KEYS: exchange.keys.map((k) => `${k.apiKey}:${k.apiSecret}`).join(","),
+        };
   const script = join(ROOT, "loadtests", "drill.ts");
   const segments = executionSegments(generators);
   // One generator keeps the historical file names (k6.csv.gz, k6.log); N write k6-<i>.*.
@@ -248,7 +258,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
         : {
             target: {
               loopback: target.loopback,
-              controlPlane: exchange.controlPlane,
+              controlPlane: exchange.control !== undefined,
               maxRps: opts.target?.maxRps ?? null,
               keysFromEnv: exchange.keys.length,
             },
@@ -269,6 +279,8 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
     interrupted: false,
     /** The first signal that stopped the drill (SIGINT, SIGTERM); null when none did. */
     signal: null as NodeJS.Signals | null,
+    /** The venue was reset (or restarted) by someone else while the drill ran (controlPlane.ts LeaseKeeper). */
+    venueResetDetected: false,
     endedAt: null as string | null,
   };
   // Writes one after the other: a signal's write must not interleave with the final one.
@@ -278,11 +290,12 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
     return runJsonWritten;
   };
   await runJsonWritten;
+  exchange.keeper?.start();
 
   const procs = generatorRecords.map((g) => {
     const log = createWriteStream(join(runDir, g.log));
     const child = spawn(opts.k6.path, g.args, {
-      env: { ...process.env, ...K6_ENV, ...targetEnv },
+      env: { ...inheritedEnv, ...K6_ENV, ...targetEnv },
       stdio: ["ignore", "pipe", "pipe"],
       // Its own process group: a Ctrl-C at the terminal (a signal to the whole group) must reach
       // k6 once, through us. With the terminal's and ours close together k6 either took the
@@ -353,9 +366,9 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
   const generatorPath = join(runDir, "generator.jsonl");
   let lastTimelineS = 0;
   const pullTimeline = async (): Promise<TimelinePoint[]> => {
-    if (!exchange.controlPlane) return [];
-    const res = await fetch(`${exchange.url}/__stampede/timeline?since=${lastTimelineS}`);
-    const text = await res.text();
+    if (exchange.control === undefined) return [];
+    const { text, identity } = await exchange.control.timeline(lastTimelineS);
+    exchange.keeper?.observe(identity);
     const points = text
       .split("\n")
       .filter((l) => l !== "")
@@ -439,9 +452,11 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
   // Let the exchange close the second in flight so the timeline covers the whole run.
   await new Promise((r) => setTimeout(r, 1100));
   await pullTimeline().catch(() => []);
+  await exchange.keeper?.stop();
   await exchange.close();
   await Promise.all(procs.map((p) => new Promise<void>((r) => p.log.end(() => r()))));
 
+  run.venueResetDetected = exchange.keeper?.resetDetected ?? false;
   run.k6.exitCode = k6Exit;
   generatorRecords.forEach((g, i) => {
     g.exitCode = exitCodes[i] ?? null;
@@ -468,11 +483,23 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
   // Relative when inside the working directory (runs/<id>/), absolute otherwise.
   const fromCwd = relative(process.cwd(), runDir);
   const rel = fromCwd === "" || fromCwd.startsWith("..") ? runDir : fromCwd;
-  const exitCode = k6Exit === 0 || run.interrupted ? EXIT.ok : EXIT.harness;
+  let exitCode: number = k6Exit === 0 || run.interrupted ? EXIT.ok : EXIT.harness;
   if (exitCode !== EXIT.ok) {
     const failed = generatorRecords.find((g) => g.exitCode !== 0) ?? generatorRecords[0];
     opts.log(`k6 exited with code ${k6Exit}; see ${join(rel, failed?.log ?? "k6.log")}`);
   }
+  // A venue that answered the drill's own traffic with redirects (k6 followed none of them).
+  const redirect = await redirectInK6Logs(generatorRecords.map((g) => join(runDir, g.log)));
+  if (redirect !== undefined) {
+    const err = new StampedeError(
+      "E_TARGET_REDIRECT",
+      `the target answered k6's ${redirect.request} with ${redirect.status} redirecting to ${redirect.location}; no redirect was followed and those requests count as errors: give --target the venue's own URL`,
+    );
+    opts.log(`stampede: ${err.message} [${err.code}]`);
+    exitCode = err.exitCode;
+  }
+  if (run.venueResetDetected)
+    opts.log("warning: the venue was reset by someone else during the drill (run.json venueResetDetected)");
   for (const w of summary.generator.warnings) opts.log(`warning: ${w}`);
   if (summary.complete === false)
     opts.log(`incomplete run: ${summary.incompleteReason ?? "no reason given"}`);
@@ -483,20 +510,77 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
   return { runDir: rel.endsWith("/") ? rel : `${rel}/`, summary, exitCode, interrupted: run.interrupted };
 }
 
+/**
+ * A new run folder under outDir. With `controlToken` (the drill's own mock's), also its
+ * `control-token` file, mode 0600 like any credential, so the user can reach the venue while the
+ * drill runs. A target's token is never written: it is the operator's, already in their
+ * environment, and outlives the drill, while run folders get uploaded as CI artifacts.
+ */
+export async function createRunFolder(
+  outDir: string,
+  name: string,
+  controlToken: string | undefined,
+): Promise<{ id: string; runDir: string }> {
+  const out = resolve(outDir);
+  await mkdir(out, { recursive: true });
+  const id = runId(name, out);
+  const runDir = join(out, id);
+  await mkdir(runDir);
+  if (controlToken !== undefined)
+    await writeFile(join(runDir, CONTROL_TOKEN_FILE), `${controlToken}\n`, { mode: 0o600 });
+  return { id, runDir };
+}
+
+/** The run folder's copy of the drill's own mock's control token. */
+export const CONTROL_TOKEN_FILE = "control-token";
+
 /** What a drill loads: the mock exchange started here, or an external target. */
 interface Exchange {
   url: string;
   /** The exchange's configuration when known (ours, or the target's control plane's). */
   config: unknown;
-  controlPlane: boolean;
+  /** The venue's control plane, when it has one. */
+  control: ControlPlane | undefined;
+  /** Holds the drill's lease on the venue and watches for a reset it did not make. */
+  keeper: LeaseKeeper | undefined;
+  /** The control token k6 reads the accounts with. */
+  token: string | undefined;
+  /** Write the token to the run folder (the drill's own mock only). */
+  tokenFile: boolean;
   keys: Array<{ apiKey: string; apiSecret: string }>;
   close(): Promise<void>;
 }
 
+/** The mock exchange in this process, with a fresh random token; the drill leases it like any venue. */
+async function startOwnExchange(config: ExchangeConfig, log: (line: string) => void): Promise<Exchange> {
+  const mock = await startMockExchange({ config }).catch((err: Error) => {
+    throw new StampedeError("E_EXCHANGE_FAILED", `mock exchange did not start: ${err.message}`);
+  });
+  try {
+    const control = new ControlPlane(mock.url, mock.controlToken);
+    const lease = await control.takeLease();
+    return {
+      url: mock.url,
+      config,
+      control,
+      keeper: new LeaseKeeper(control, lease, lease.ttlMs, log),
+      token: mock.controlToken,
+      tokenFile: true,
+      keys: [],
+      close: () => mock.close(),
+    };
+  } catch (err) {
+    await mock.close();
+    throw err;
+  }
+}
+
 /**
- * An external target: when its control plane answers (a `stampede serve` elsewhere), reset it
- * with the drill's strategy and faults and read accounts and the timeline from it; otherwise take
- * keys from the environment and skip everything the venue does not offer.
+ * An external target. Its dialect is probed first (GET /fapi/v1/ping, no redirect followed), so
+ * a venue that sends its traffic elsewhere is refused before k6 starts. When its control plane
+ * answers (a `stampede serve` elsewhere, token from STAMPEDE_CONTROL_TOKEN), the drill leases
+ * it, resets it with the drill's strategy and faults and reads accounts and the timeline from
+ * it; otherwise keys come from the environment and everything the venue does not offer is skipped.
  */
 async function openTarget(
   baseUrl: string,
@@ -505,34 +589,41 @@ async function openTarget(
   timeScale: number,
   log: (line: string) => void,
 ): Promise<Exchange> {
-  const probe = await fetch(`${baseUrl}/__stampede/config`, { signal: AbortSignal.timeout(3000) })
-    .then(async (res) => (res.ok ? ((await res.json()) as { config?: ExchangeConfig }) : undefined))
-    .catch(() => undefined);
-  const served = probe?.config;
-  if (served !== undefined) {
-    const reset = await fetch(`${baseUrl}/__stampede/reset`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({
+  await probeDialect(baseUrl);
+  const token = process.env.STAMPEDE_CONTROL_TOKEN?.trim() || undefined;
+  const control = new ControlPlane(baseUrl, token);
+  const probe = await control.probe();
+  if (probe.kind === "present") {
+    const served = probe.config as ExchangeConfig;
+    const lease = await control.takeLease();
+    let identity: VenueIdentity;
+    try {
+      identity = await control.reset({
         strategy,
         faults: profile.faults ?? [],
         marketEvents: profile.marketEvents ?? [],
-      }),
-      signal: AbortSignal.timeout(3000),
-    });
-    if (!reset.ok)
-      throw new StampedeError(
-        "E_USAGE",
-        `the target's control plane refused the reset (${reset.status}): ${await reset.text()}`,
-      );
+      });
+    } catch (err) {
+      await control.releaseLease().catch(() => false);
+      throw err;
+    }
     if (served.timeScale !== timeScale)
       log(
         `warning: the target runs at time scale ${served.timeScale}, the drill at ${timeScale}: its limit windows and lags are compressed differently`,
       );
     log(
-      `target ${baseUrl}: control plane answers (strategy ${strategy}); timeline and accounts come from it`,
+      `target ${baseUrl}: control plane answers (strategy ${strategy}); leased, timeline and accounts come from it`,
     );
-    return { url: baseUrl, config: served, controlPlane: true, keys: [], close: async () => {} };
+    return {
+      url: baseUrl,
+      config: served,
+      control,
+      keeper: new LeaseKeeper(control, identity, lease.ttlMs, log),
+      token,
+      tokenFile: false,
+      keys: [],
+      close: async () => {},
+    };
   }
   const keys = apiKeysFromEnv(process.env);
   if (keys.length === 0)
@@ -543,12 +634,45 @@ async function openTarget(
   log(
     `target ${baseUrl}: no control plane; ${keys.length} API key(s) from the environment, no server timeline`,
   );
-  return { url: baseUrl, config: null, controlPlane: false, keys, close: async () => {} };
+  return {
+    url: baseUrl,
+    config: null,
+    control: undefined,
+    keeper: undefined,
+    token: undefined,
+    tokenFile: false,
+    keys,
+    close: async () => {},
+  };
+}
+
+/** What loadtests/drill.ts logs when a response of the drill's own traffic is a redirect. */
+const REDIRECT_MARK = /stampede-redirect (\d{3}) ([A-Z]+ \S+) -> ([^\s"\\]+)/;
+
+/** The first redirect k6 logged in any generator's log, or undefined. */
+async function redirectInK6Logs(
+  logs: string[],
+): Promise<{ status: number; request: string; location: string } | undefined> {
+  for (const path of logs) {
+    const text = await readFile(path, "utf8").catch(() => "");
+    const m = REDIRECT_MARK.exec(text);
+    // The Location's query (a signed request's parameters) is left out of the message.
+    if (m !== null)
+      return {
+        status: Number(m[1]),
+        request: m[2] as string,
+        location: (m[3] as string).split("?")[0] as string,
+      };
+  }
+  return undefined;
 }
 
 /** k6 runs offline and writes microsecond timestamps (reference.md "k6"). */
 const K6_ENV = {
   K6_CSV_TIME_FORMAT: "unix_micro",
+  // The script says maxRedirects: 0 too; the variable outranks the script's options, so a
+  // K6_MAX_REDIRECTS in the caller's environment is overridden here rather than obeyed.
+  K6_MAX_REDIRECTS: "0",
   K6_NO_USAGE_REPORT: "true",
   K6_AUTO_EXTENSION_RESOLUTION: "false",
 } as const;

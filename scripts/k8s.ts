@@ -47,6 +47,8 @@ export interface K8sOptions {
 }
 
 export const DEFAULT_TARGET = "http://stampede-mock-exchange:8080";
+/** The Secret (key `token`) holding the mock exchange's control token for the runners. */
+export const CONTROL_TOKEN_SECRET = "stampede-control-token";
 /** Where the runners write their csv.gz (a shared PersistentVolumeClaim). */
 export const RESULTS_MOUNT = "/results";
 /** The entry script, relative to the repository. */
@@ -207,6 +209,14 @@ export function buildK8sManifests(opts: K8sOptions, scripts: ReadonlyMap<string,
           { name: "K6_CSV_TIME_FORMAT", value: "unix_micro" },
           { name: "K6_NO_USAGE_REPORT", value: "true" },
           { name: "K6_AUTO_EXTENSION_RESOLUTION", value: "false" },
+          // The drill follows no redirect (loadtests/drill.ts says so too; this outranks it).
+          { name: "K6_MAX_REDIRECTS", value: "0" },
+          // setup() reads the mock's accounts with its control token: from a Secret the operator
+          // creates (docs/k8s.md), never written into these manifests.
+          {
+            name: "STAMPEDE_CONTROL_TOKEN",
+            valueFrom: { secretKeyRef: { name: CONTROL_TOKEN_SECRET, key: "token", optional: true } },
+          },
           { name: "STAMPEDE_BASE_URL", value: target },
           { name: "STAMPEDE_PROFILE", value: profile.name },
           { name: "STAMPEDE_TIME_SCALE", value: String(timeScale) },

@@ -16,6 +16,14 @@ const CATALOG = {
   E_RUN_NOT_FOUND: EXIT.usage,
   E_K6_MISSING: EXIT.usage,
   E_GO_TOO_OLD: EXIT.usage,
+  /** The target (dialect or control plane) answered a 3xx: drills follow no redirect. */
+  E_TARGET_REDIRECT: EXIT.usage,
+  /** Nothing answers at the target: connection refused, unknown host. */
+  E_TARGET_UNREACHABLE: EXIT.usage,
+  /** The target's control plane wants a token (401): STAMPEDE_CONTROL_TOKEN missing or wrong. */
+  E_CONTROL_TOKEN: EXIT.usage,
+  /** Another drill holds the target's lease. */
+  E_VENUE_LEASED: EXIT.usage,
   E_K6_BUILD_FAILED: EXIT.harness,
   E_K6_FAILED: EXIT.harness,
   E_EXCHANGE_FAILED: EXIT.harness,

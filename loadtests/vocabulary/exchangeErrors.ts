@@ -122,6 +122,24 @@ export const ERR = {
     -5022,
     "Due to the order could not be executed as maker, the Post Only order will be rejected.",
   ),
+  /**
+   * The control plane (`/__stampede/*`, api/control.ts) is stampede's own, not the dialect: its
+   * refusals use codes of their own, -99xx, a range Binance does not use, so a client can never
+   * mistake one for a venue's answer.
+   */
+  CONTROL_UNAUTHORIZED: e(
+    401,
+    -9901,
+    "The control plane needs Authorization: Bearer <control token> (printed by stampede serve; a drill's mock writes it to the run folder's control-token file).",
+  ),
+  /** A state-changing control request without the lease of the drill that holds the venue. */
+  CONTROL_LEASED: e(
+    409,
+    -9902,
+    "The venue is leased by a running drill until {until}; a state-changing control request must carry its X-Stampede-Lease.",
+  ),
+  /** Renewing or releasing a lease that is not the one in force (lapsed, released, or another's). */
+  LEASE_NOT_HELD: e(409, -9903, "Lease {lease} is not in force (it lapsed, was released, or is another's)."),
 } as const satisfies Record<string, ExchangeErrorSpec>;
 
 /**

@@ -31,7 +31,8 @@ export function rejectReason(
   code: number | undefined,
   trafficClass: string | undefined,
 ): RejectReason | undefined {
-  if (status >= 200 && status < 400) return undefined;
+  // Only 2xx is served: a 3xx is the target's error (drills follow no redirect).
+  if (status >= 200 && status < 300) return undefined;
   if (status === 429) return "rate_limited";
   if (status === 418) return "banned";
   if (status === 408) return "timeout";

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import {
   createServer,
   type IncomingMessage,
@@ -14,8 +15,9 @@ import { resolveStrategy } from "../capacity/strategies.ts";
 import type { FaultSpec } from "../capacity/types.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../defaults.ts";
 import type { MarketEvent } from "../marketEvents.ts";
-import { isPriority, type ParsedRequest, Venue } from "../venue.ts";
+import { isPriority, type ParsedRequest, provisionAccountKeys, Venue } from "../venue.ts";
 import { verifySigned } from "./auth.ts";
+import { ControlAccess, controlTokenProblem, LEASE_HEADER, newControlToken } from "./control.ts";
 import { DeferredQueue } from "./deferred.ts";
 import { ApiError, ERR, type ExchangeErrorSpec, errorBody } from "./errors.ts";
 import { ExchangeMetrics, METRICS_CONTENT_TYPE } from "./metrics.ts";
@@ -54,6 +56,10 @@ export interface MockExchange {
   readonly url: string;
   readonly venue: Venue;
   readonly server: Server;
+  /** The token every control-plane request must carry (`Authorization: Bearer <token>`). */
+  readonly controlToken: string;
+  /** Random per start: changes when the process behind the URL is another one. */
+  readonly instanceId: string;
   close(): Promise<void>;
 }
 
@@ -62,7 +68,21 @@ export interface StartOptions {
   host?: string;
   config?: ExchangeConfig;
   now?: () => number;
+  /** The control plane's token; default a fresh random one (control.ts newControlToken). */
+  controlToken?: string | undefined;
 }
+
+/** The control plane's paths and the methods each answers; anything else is 404. */
+const CONTROL_METHODS: Record<string, readonly string[]> = {
+  "/__stampede/accounts": ["GET"],
+  "/__stampede/config": ["GET"],
+  "/__stampede/timeline": ["GET"],
+  "/__stampede/openapi.json": ["GET"],
+  "/__stampede/reset": ["POST"],
+  "/__stampede/lease": ["POST", "PUT", "DELETE"],
+};
+
+const isoOf = (ms: number) => new Date(ms).toISOString();
 
 const JSON_CONTENT_TYPE = "application/json";
 const JSON_HEADERS = { "Content-Type": JSON_CONTENT_TYPE } as const;
@@ -70,13 +90,24 @@ const JSON_HEADERS = { "Content-Type": JSON_CONTENT_TYPE } as const;
 export async function startMockExchange(options: StartOptions = {}): Promise<MockExchange> {
   let config = options.config ?? EXCHANGE_DEFAULTS;
   const now = options.now ?? Date.now;
-  let venue = new Venue(config, now);
+  // Keys and secrets once per instance (random unless config.secretsSeed): a reset keeps them, so
+  // clients that read /__stampede/accounts stay valid; another instance never shares them.
+  const accountKeys = provisionAccountKeys(config, config.accounts);
+  let venue = new Venue(config, now, accountKeys);
   let closedSeconds = 0;
   // Prometheus metrics (GET /metrics): one object for the exchange's life, across resets.
   const metrics = new ExchangeMetrics();
   metrics.venueStarted(venue, false);
 
   const deferred = new DeferredQueue<Pending>(now, (p) => respondPending(p));
+  const controlToken = options.controlToken ?? newControlToken();
+  const tokenProblem = controlTokenProblem(controlToken);
+  if (tokenProblem !== undefined) throw new Error(tokenProblem);
+  const access = new ControlAccess(controlToken, now);
+  // Names this process's exchange: a drill that sees another id (or another originMs) knows the
+  // venue it was loading restarted or was reset under it.
+  const instanceId = randomBytes(8).toString("hex");
+  let resets = 0;
 
   function respondPending(p: Pending): void {
     if (p.error !== undefined) {
@@ -304,6 +335,11 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
     });
   }
 
+  /**
+   * The control plane. Unknown paths answer 404 as the dialect does; every known one but the
+   * OpenAPI document (public) needs the instance's control token (401 -9901), and while a drill
+   * holds the venue's lease a request that changes it needs the lease too (409 -9902).
+   */
   function handleControl(
     req: IncomingMessage,
     res: ServerResponse,
@@ -311,80 +347,129 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
     query: URLSearchParams,
     body: string,
   ) {
-    const json = (status: number, value: unknown) => {
-      const body = JSON.stringify(value);
-      res.writeHead(status, { ...JSON_HEADERS, "Content-Length": Buffer.byteLength(body) });
-      res.end(body);
-    };
-    if (path === "/__stampede/timeline" && req.method === "GET") {
+    const method = req.method ?? "GET";
+    const known = CONTROL_METHODS[path];
+    if (known === undefined || !known.includes(method)) return refuse(res, ERR.NOT_FOUND, { path });
+    if (path === "/__stampede/openapi.json") return controlJson(res, 200, openApiDocument());
+    if (!access.authorized(req.headers.authorization)) {
+      res.setHeader("WWW-Authenticate", 'Bearer realm="stampede control plane"');
+      return refuse(res, ERR.CONTROL_UNAUTHORIZED);
+    }
+    const header = req.headers[LEASE_HEADER];
+    const leaseId = Array.isArray(header) ? header[0] : header;
+    if (path === "/__stampede/lease") return handleLease(res, method, leaseId);
+    if (path === "/__stampede/timeline") {
       const since = Number(query.get("since") ?? 0);
       if (!Number.isFinite(since)) return refuse(res, ERR.INVALID_PARAMETER, { name: "since" });
       const lines = venue.timeline.since(since).map((p) => JSON.stringify(p));
-      const body = lines.length > 0 ? `${lines.join("\n")}\n` : "";
+      const text = lines.length > 0 ? `${lines.join("\n")}\n` : "";
       res.writeHead(200, {
         "Content-Type": "application/x-ndjson",
-        "Content-Length": Buffer.byteLength(body),
+        "Content-Length": Buffer.byteLength(text),
+        ...instanceHeaders(),
       });
-      return res.end(body);
+      return res.end(text);
     }
-    if (path === "/__stampede/accounts" && req.method === "GET")
-      return json(200, { accounts: venue.accounts });
-    if (path === "/__stampede/config" && req.method === "GET") {
-      return json(200, { config, originMs: venue.originMs });
+    if (path === "/__stampede/accounts") return controlJson(res, 200, { accounts: venue.accounts });
+    if (path === "/__stampede/config") return controlJson(res, 200, { config, ...instanceState() });
+    // Only reset is left: it changes the venue, so a lease in force must be presented.
+    const held = access.blocking(leaseId);
+    if (held !== undefined) return refuse(res, ERR.CONTROL_LEASED, { until: isoOf(held.expiresAtMs) });
+    return handleReset(req, res, body);
+  }
+
+  /** Which venue answered: the instance and the current venue's start, so a drill sees a reset it did not make. */
+  function instanceState() {
+    return { instanceId, originMs: venue.originMs, resets };
+  }
+
+  function instanceHeaders(): Record<string, string> {
+    return { "X-Stampede-Instance": instanceId, "X-Stampede-Origin-Ms": String(venue.originMs) };
+  }
+
+  function controlJson(res: ServerResponse, status: number, value: unknown): void {
+    const text = JSON.stringify(value);
+    res.writeHead(status, { ...JSON_HEADERS, "Content-Length": Buffer.byteLength(text) });
+    res.end(text);
+  }
+
+  /** POST takes the venue's lease (or renews the caller's), PUT renews it, DELETE gives it up. */
+  function handleLease(res: ServerResponse, method: string, leaseId: string | undefined) {
+    const outcome =
+      method === "POST"
+        ? access.acquire(leaseId)
+        : method === "PUT"
+          ? access.renew(leaseId)
+          : access.release(leaseId);
+    if (!outcome.ok) {
+      if (method === "POST" && outcome.held !== undefined)
+        return refuse(res, ERR.CONTROL_LEASED, { until: isoOf(outcome.held.expiresAtMs) });
+      return refuse(res, ERR.LEASE_NOT_HELD, { lease: leaseId ?? "(none given)" });
     }
-    if (path === "/__stampede/openapi.json" && req.method === "GET") return json(200, openApiDocument());
-    if (path === "/__stampede/reset" && req.method === "POST") {
-      // Optional JSON body {strategy?, faults?, marketEvents?}: start again with another provisioning
-      // strategy, scripted faults or price shocks (natural seconds from the reset), validated here
-      // at the edge.
-      let next = config;
-      if (body.trim() !== "") {
-        let change: { strategy?: unknown; faults?: unknown; marketEvents?: unknown };
-        try {
-          change = JSON.parse(body) as typeof change;
-        } catch {
-          return refuse(res, ERR.INVALID_PARAMETER, { name: "body (JSON)" });
-        }
-        if (change === null || typeof change !== "object")
-          return refuse(res, ERR.INVALID_PARAMETER, { name: "body (JSON object)" });
-        if (change.strategy !== undefined) {
-          if (typeof change.strategy !== "string")
-            return refuse(res, ERR.INVALID_PARAMETER, { name: "strategy" });
-          try {
-            resolveStrategy(change.strategy, config.capacity.tiers, config.capacity.strategyParams);
-          } catch (err) {
-            return json(400, { code: ERR.INVALID_PARAMETER.code, msg: (err as Error).message });
-          }
-          next = { ...next, capacity: { ...next.capacity, strategy: change.strategy } };
-        }
-        if (change.faults !== undefined) {
-          if (!Array.isArray(change.faults)) return refuse(res, ERR.INVALID_PARAMETER, { name: "faults" });
-          const problems = faultProblems(change.faults as FaultSpec[]);
-          if (problems.length > 0)
-            return json(400, { code: ERR.INVALID_PARAMETER.code, msg: problems.join("; ") });
-          next = { ...next, faults: change.faults as FaultSpec[] };
-        }
-        if (change.marketEvents !== undefined) {
-          const symbols = config.symbols.map((s) => s.symbol);
-          const problems = marketEventProblems(change.marketEvents, symbols);
-          if (problems.length > 0)
-            return json(400, { code: ERR.INVALID_PARAMETER.code, msg: problems.join("; ") });
-          next = { ...next, marketEvents: change.marketEvents as MarketEvent[] };
-        }
+    controlJson(res, 200, {
+      leaseId: outcome.lease.id,
+      expiresAtMs: outcome.lease.expiresAtMs,
+      ttlMs: access.ttlMs,
+      ...instanceState(),
+    });
+  }
+
+  /**
+   * Optional JSON object body {strategy?, faults?, marketEvents?}: start again with another
+   * provisioning strategy, scripted faults or price shocks (natural seconds from the reset),
+   * validated here at the edge. A body must say it is JSON and be an object (not an array).
+   */
+  function handleReset(req: IncomingMessage, res: ServerResponse, body: string) {
+    const refuseBody = (name: string) => refuse(res, ERR.INVALID_PARAMETER, { name });
+    const problem = (msg: string) => controlJson(res, 400, { code: ERR.INVALID_PARAMETER.code, msg });
+    let next = config;
+    if (body.trim() !== "") {
+      const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
+      if (type !== JSON_CONTENT_TYPE) return refuseBody("Content-Type (application/json)");
+      let change: { strategy?: unknown; faults?: unknown; marketEvents?: unknown };
+      try {
+        change = JSON.parse(body) as typeof change;
+      } catch {
+        return refuseBody("body (JSON)");
       }
-      for (const p of deferred.clear()) p.res.destroy();
-      config = next;
-      venue = new Venue(config, now);
-      closedSeconds = 0;
-      metrics.venueStarted(venue, true);
-      return json(200, {
-        originMs: venue.originMs,
-        strategy: config.capacity.strategy,
-        faults: config.faults,
-        marketEvents: config.marketEvents,
-      });
+      if (change === null || typeof change !== "object" || Array.isArray(change))
+        return refuseBody("body (JSON object)");
+      if (change.strategy !== undefined) {
+        if (typeof change.strategy !== "string") return refuseBody("strategy");
+        try {
+          resolveStrategy(change.strategy, config.capacity.tiers, config.capacity.strategyParams);
+        } catch (err) {
+          return problem((err as Error).message);
+        }
+        next = { ...next, capacity: { ...next.capacity, strategy: change.strategy } };
+      }
+      if (change.faults !== undefined) {
+        if (!Array.isArray(change.faults)) return refuseBody("faults");
+        const problems = faultProblems(change.faults as FaultSpec[]);
+        if (problems.length > 0) return problem(problems.join("; "));
+        next = { ...next, faults: change.faults as FaultSpec[] };
+      }
+      if (change.marketEvents !== undefined) {
+        const symbols = config.symbols.map((s) => s.symbol);
+        const problems = marketEventProblems(change.marketEvents, symbols);
+        if (problems.length > 0) return problem(problems.join("; "));
+        next = { ...next, marketEvents: change.marketEvents as MarketEvent[] };
+      }
     }
-    return refuse(res, ERR.NOT_FOUND, { path });
+    for (const p of deferred.clear()) p.res.destroy();
+    config = next;
+    venue = new Venue(config, now, accountKeys);
+    closedSeconds = 0;
+    resets++;
+    metrics.venueStarted(venue, true);
+    controlJson(res, 200, {
+      originMs: venue.originMs,
+      strategy: config.capacity.strategy,
+      faults: config.faults,
+      marketEvents: config.marketEvents,
+      instanceId,
+      resets,
+    });
   }
 
   function serveMetrics(res: ServerResponse): void {
@@ -508,7 +593,8 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
     server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
   });
   const address = server.address() as AddressInfo;
-  const url = `http://${address.address}:${address.port}`;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
 
   return {
     url,
@@ -516,6 +602,8 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
       return venue;
     },
     server,
+    controlToken,
+    instanceId,
     close: async () => {
       clearInterval(tick);
       streams.close();

@@ -8,6 +8,7 @@ import { naturalDurationS } from "../../loadtests/lib/plan.ts";
 import { PROFILES } from "../../loadtests/profiles/index.ts";
 import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
 import { runDrill } from "../../scripts/drill.ts";
+import type { StampedeError } from "../../scripts/errors.ts";
 import { exchangeConfigFor } from "../../scripts/exchangeConfig.ts";
 import { ensureK6 } from "../../scripts/k6.ts";
 
@@ -33,43 +34,124 @@ afterEach(async () => {
     proxy = undefined;
   }
   delete process.env.STAMPEDE_API_KEYS;
+  delete process.env.STAMPEDE_CONTROL_TOKEN;
 });
 
-async function startExchange(): Promise<MockExchange> {
+async function startExchange(port = 0, controlToken?: string): Promise<MockExchange> {
   const config = exchangeConfigFor(smoke as NonNullable<typeof smoke>, {
     timeScale,
     seed: 1,
     strategy: "fixed",
     scale: "drill",
   });
-  exchange = await startMockExchange({ config });
+  exchange = await startMockExchange({
+    config,
+    port,
+    ...(controlToken === undefined ? {} : { controlToken }),
+  });
   return exchange;
+}
+
+/** The drill against `url` as the tests run it; outDir a fresh temporary folder unless given. */
+async function drill(
+  url: string,
+  durationS = DURATION_S,
+  outDir?: string,
+  log: (l: string) => void = () => {},
+) {
+  return runDrill({
+    profileName: "smoke",
+    durationS,
+    rateScale: 0.3,
+    seed: 1,
+    outDir: outDir ?? mkdtempSync(join(tmpdir(), "stampede-target-e2e-")),
+    strategy: "fixed",
+    target: { url, iOwnThisTarget: false, maxRps: undefined },
+    k6: await ensureK6(),
+    log,
+    progress: "none",
+  });
 }
 
 describe("drill --target", () => {
   it("uses a target's control plane when it answers", { timeout: 120_000 }, async () => {
     const ex = await startExchange();
-    const out = mkdtempSync(join(tmpdir(), "stampede-target-e2e-"));
-    const result = await runDrill({
-      profileName: "smoke",
-      durationS: DURATION_S,
-      rateScale: 0.3,
-      seed: 1,
-      outDir: out,
-      strategy: "fixed",
-      target: { url: `${ex.url}/`, iOwnThisTarget: false, maxRps: undefined },
-      k6: await ensureK6(),
-      log: () => {},
-      progress: "none",
-    });
+    process.env.STAMPEDE_CONTROL_TOKEN = ex.controlToken;
+    const result = await drill(`${ex.url}/`);
     expect(result.exitCode).toBe(0);
-    const run = JSON.parse(readFileSync(join(result.runDir, "run.json"), "utf8"));
+    const runJson = readFileSync(join(result.runDir, "run.json"), "utf8");
+    const run = JSON.parse(runJson);
     expect(run.exchange.url).toBe(ex.url);
     expect(run.exchange.target).toMatchObject({ loopback: true, controlPlane: true, keysFromEnv: 0 });
+    expect(run.venueResetDetected).toBe(false);
+    // The operator's token stays theirs: not in run.json, no copy in the run folder.
+    expect(runJson).not.toContain(ex.controlToken);
+    expect(existsSync(join(result.runDir, "control-token"))).toBe(false);
+    // The drill gave its lease back: the venue is free for the next one.
+    const lease = await fetch(`${ex.url}/__stampede/lease`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${ex.controlToken}` },
+    });
+    expect(lease.status).toBe(200);
     expect(existsSync(join(result.runDir, "timeline.jsonl"))).toBe(true);
     expect(result.summary.requests).toBeGreaterThan(50);
     // The drill's orders reached the exchange that was given, not one of its own.
     expect(ex.venue.timeline.since(0).reduce((a, p) => a + p.offered, 0)).toBeGreaterThan(50);
+  });
+
+  it("refuses a control plane it holds no token for, or one leased by another drill: exit 2, no run folder", {
+    timeout: 60_000,
+  }, async () => {
+    const ex = await startExchange();
+    const out = join(mkdtempSync(join(tmpdir(), "stampede-target-e2e-")), "runs");
+    const refusal = (p: Promise<unknown>) =>
+      p.then(
+        () => undefined,
+        (err: unknown) => err as StampedeError,
+      );
+    const none = await refusal(drill(ex.url, 5, out));
+    expect(none?.code).toBe("E_CONTROL_TOKEN");
+    expect(none?.exitCode).toBe(2);
+    expect(none?.message).toContain("STAMPEDE_CONTROL_TOKEN");
+    process.env.STAMPEDE_CONTROL_TOKEN = "not-the-venues-token";
+    expect((await refusal(drill(ex.url, 5, out)))?.code).toBe("E_CONTROL_TOKEN");
+    process.env.STAMPEDE_CONTROL_TOKEN = ex.controlToken;
+    const held = await fetch(`${ex.url}/__stampede/lease`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${ex.controlToken}` },
+    });
+    expect(held.status).toBe(200);
+    const originMs = ex.venue.originMs;
+    const leased = await refusal(drill(ex.url, 5, out));
+    expect(leased?.code).toBe("E_VENUE_LEASED");
+    expect(leased?.exitCode).toBe(2);
+    // Nobody reset the venue under the lease holder, and no folder was made for any refusal.
+    expect(ex.venue.originMs).toBe(originMs);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("notices when the venue it loads is replaced mid-drill (run.json venueResetDetected)", {
+    timeout: 120_000,
+  }, async () => {
+    const first = await startExchange();
+    const port = Number(new URL(first.url).port);
+    const token = first.controlToken;
+    process.env.STAMPEDE_CONTROL_TOKEN = token;
+    const lines: string[] = [];
+    const running = drill(first.url, 5, undefined, (l) => lines.push(l));
+    // Once k6's traffic arrives, another process takes the address: same port, same token.
+    const deadline = Date.now() + 60_000;
+    while (!first.venue.timeline.since(0).some((p) => p.offered > 0)) {
+      if (Date.now() > deadline) throw new Error("no drill traffic within 60 s");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await first.close();
+    exchange = undefined;
+    await startExchange(port, token);
+    const result = await running;
+    const run = JSON.parse(readFileSync(join(result.runDir, "run.json"), "utf8"));
+    expect(run.venueResetDetected).toBe(true);
+    expect(lines.join("\n")).toMatch(/venue reset detected: another exchange process answers/);
   });
 
   it("takes keys from the environment when the target has no control plane", {

@@ -32,8 +32,8 @@ afterEach(async () => {
   }
 });
 
-async function probeOrders(url: string, nowMs: number): Promise<PooledRequest[]> {
-  const accounts = await fetchAccounts(url);
+async function probeOrders(ex: MockExchange, nowMs: number): Promise<PooledRequest[]> {
+  const accounts = await fetchAccounts(ex.url, ex.controlToken);
   return buildOrderPools({
     connections: 1,
     perConnection: 2,
@@ -50,7 +50,7 @@ describe("capacity.enabled: false", () => {
     // modelled service time (10 ms and more here) has passed on this clock, i.e. never.
     const frozenMs = Date.now();
     exchange = await startMockExchange({ port: 0, config: HTTP_BENCH_CONFIG, now: () => frozenMs });
-    const [buy, sell] = await probeOrders(exchange.url, frozenMs);
+    const [buy, sell] = await probeOrders(exchange, frozenMs);
     const bought = await sendOnce(exchange.url, buy as PooledRequest);
     expect(bought.status).toBe(200);
     expect(JSON.parse(bought.body)).toMatchObject({ status: "FILLED", side: "BUY", executedQty: "0.001" });
@@ -62,7 +62,7 @@ describe("capacity.enabled: false", () => {
 describe("startRawServer", () => {
   it("replays a captured order response: same status, exchange headers and body", async () => {
     exchange = await startMockExchange({ port: 0, config: HTTP_BENCH_CONFIG });
-    const [buy] = await probeOrders(exchange.url, Date.now());
+    const [buy] = await probeOrders(exchange, Date.now());
     const captured = await sendOnce(exchange.url, buy as PooledRequest);
     expect(captured.headers.map(([n]) => n.toLowerCase())).toContain("x-mbx-used-weight-1m");
     raw = await startRawServer(captured);
@@ -73,7 +73,7 @@ describe("startRawServer", () => {
 
   it("with busyUs, spends at least that long per request and answers the same bytes", async () => {
     exchange = await startMockExchange({ port: 0, config: HTTP_BENCH_CONFIG });
-    const [buy] = await probeOrders(exchange.url, Date.now());
+    const [buy] = await probeOrders(exchange, Date.now());
     const captured = await sendOnce(exchange.url, buy as PooledRequest);
     const busyUs = 20_000;
     raw = await startRawServer(captured, busyUs);

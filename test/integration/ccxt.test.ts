@@ -4,7 +4,7 @@ import ccxt, { type binanceusdm } from "ccxt";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
-import { fastExchangeConfig } from "./fixture.ts";
+import { controlAccounts, fastExchangeConfig } from "./fixture.ts";
 
 /**
  * Unmodified ccxt (its binanceusdm class) against the mock on 127.0.0.1:0: markets, time, book,
@@ -86,8 +86,7 @@ interface Account {
 async function start(overrides: Partial<ExchangeConfig> = {}): Promise<Account[]> {
   exchange = await startMockExchange({ port: 0, config: fastExchangeConfig({ accounts: 2, ...overrides }) });
   mockPort = Number(new URL(exchange.url).port);
-  const res = await fetch(`${exchange.url}/__stampede/accounts`);
-  return ((await res.json()) as { accounts: Account[] }).accounts;
+  return controlAccounts<Account>(exchange);
 }
 
 /**

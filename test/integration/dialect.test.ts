@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
 import { DEFAULT_SYMBOLS, EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
-import { fastExchangeConfig } from "./fixture.ts";
+import { controlAccounts, fastExchangeConfig } from "./fixture.ts";
 
 /**
  * The Binance USDⓈ-M dialect on a real socket (127.0.0.1:0): signed requests, the public
@@ -25,8 +25,7 @@ let accounts: Account[] = [];
 
 async function start(overrides: Partial<ExchangeConfig> = {}) {
   exchange = await startMockExchange({ port: 0, config: config(overrides) });
-  const res = await fetch(`${exchange.url}/__stampede/accounts`);
-  accounts = ((await res.json()) as { accounts: Account[] }).accounts;
+  accounts = await controlAccounts<Account>(exchange);
 }
 
 afterEach(async () => {
@@ -135,13 +134,25 @@ describe("signed requests", () => {
     expect(res.status).toBe(200);
   });
 
-  it("serves the same keys and secrets for the same seed", async () => {
+  it("serves random keys and secrets per instance, whatever the seed; the same ones for one secretsSeed", async () => {
     await start();
     const first = accounts;
     await (exchange as MockExchange).close();
     await start();
-    expect(accounts).toEqual(first);
+    // Same config.seed: nothing in common, so nobody derives a venue's secrets from run.json's seed.
+    const firstKeys = new Set(first.flatMap((a) => [a.apiKey, a.apiSecret]));
+    expect(accounts.filter((a) => firstKeys.has(a.apiKey) || firstKeys.has(a.apiSecret))).toEqual([]);
     expect(new Set(accounts.map((a) => a.apiSecret)).size).toBe(accounts.length);
+    for (const a of accounts) {
+      expect(a.apiKey).toMatch(/^stp[0-9a-f]{32}$/);
+      expect(a.apiSecret).toMatch(/^[0-9a-f]{64}$/);
+    }
+    await (exchange as MockExchange).close();
+    await start({ secretsSeed: 42 });
+    const seeded = accounts;
+    await (exchange as MockExchange).close();
+    await start({ secretsSeed: 42 });
+    expect(accounts).toEqual(seeded);
   });
 });
 

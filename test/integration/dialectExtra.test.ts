@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { signPayload } from "../../mock-exchange/api/auth.ts";
 import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
-import { fastExchangeConfig } from "./fixture.ts";
+import { controlAccounts, fastExchangeConfig } from "./fixture.ts";
 
 /**
  * The dialect endpoints added after the first cut, on a real socket (127.0.0.1:0):
@@ -31,8 +31,7 @@ async function start(overrides: Partial<ExchangeConfig> = {}, now?: () => number
     config: fastExchangeConfig({ accounts: 3, ...overrides }),
     ...(now === undefined ? {} : { now }),
   });
-  const res = await fetch(`${exchange.url}/__stampede/accounts`);
-  accounts = ((await res.json()) as { accounts: Account[] }).accounts;
+  accounts = await controlAccounts<Account>(exchange);
 }
 
 afterEach(async () => {

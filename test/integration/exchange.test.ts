@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
-import { fastExchangeConfig } from "./fixture.ts";
+import { controlAccounts, controlFetch, fastExchangeConfig } from "./fixture.ts";
 
 /** Real sockets on 127.0.0.1:0; a tiny capacity model so requests are served in ~1 ms. */
 function config(overrides: Partial<ExchangeConfig> = {}): ExchangeConfig {
@@ -52,9 +52,7 @@ async function call(
 
 async function start(overrides: Partial<ExchangeConfig> = {}) {
   exchange = await startMockExchange({ config: config(overrides) });
-  const res = await fetch(`${exchange.url}/__stampede/accounts`);
-  const accounts = ((await res.json()) as { accounts: Array<{ apiKey: string; apiSecret: string }> })
-    .accounts;
+  const accounts = await controlAccounts(exchange);
   keys = accounts.map((a) => a.apiKey);
   secrets = new Map(accounts.map((a) => [a.apiKey, a.apiSecret]));
 }
@@ -263,7 +261,7 @@ describe("limits and capacity", () => {
   it("resets to another strategy and scripted faults through the control plane, validated at the edge", async () => {
     await start();
     const post = async (body: string) => {
-      const res = await fetch(`${exchange.url}/__stampede/reset`, { method: "POST", body });
+      const res = await controlFetch(exchange, "/__stampede/reset", { method: "POST", body });
       return { status: res.status, json: (await res.json()) as Record<string, unknown> };
     };
     expect((await post('{"strategy":"no-such"}')).status).toBe(400);
@@ -278,7 +276,7 @@ describe("limits and capacity", () => {
     );
     expect(ok.status).toBe(200);
     expect(ok.json.strategy).toBe("reactive+priority-shedding");
-    const cfg = (await (await fetch(`${exchange.url}/__stampede/config`)).json()) as {
+    const cfg = (await (await controlFetch(exchange, "/__stampede/config")).json()) as {
       config: ExchangeConfig;
     };
     expect(cfg.config.capacity.strategy).toBe("reactive+priority-shedding");

@@ -27,3 +27,32 @@ export function fastExchangeConfig(overrides: Partial<ExchangeConfig> = {}): Exc
     ...overrides,
   };
 }
+
+/**
+ * A control-plane request to a mock exchange with its token (`Authorization: Bearer`), as every
+ * `/__stampede/*` request but the OpenAPI document needs; a body is sent as JSON.
+ */
+export function controlFetch(
+  exchange: { url: string; controlToken: string },
+  path: string,
+  init: { method?: string; body?: string; headers?: Record<string, string> } = {},
+): Promise<Response> {
+  return fetch(`${exchange.url}${path}`, {
+    method: init.method ?? "GET",
+    headers: {
+      Authorization: `Bearer ${exchange.controlToken}`,
+      ...(init.body === undefined ? {} : { "Content-Type": "application/json" }),
+      ...init.headers,
+    },
+    ...(init.body === undefined ? {} : { body: init.body }),
+  });
+}
+
+/** The exchange's accounts with their keys and secrets, read through the control plane. */
+export async function controlAccounts<
+  A = { accountId: number; apiKey: string; apiSecret: string },
+>(exchange: { url: string; controlToken: string }): Promise<A[]> {
+  const res = await controlFetch(exchange, "/__stampede/accounts");
+  if (res.status !== 200) throw new Error(`GET /__stampede/accounts: ${res.status}`);
+  return ((await res.json()) as { accounts: A[] }).accounts;
+}

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { openApiDocument } from "../../mock-exchange/api/openapi.ts";
 import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
-import { fastExchangeConfig } from "./fixture.ts";
+import { controlAccounts, controlFetch, fastExchangeConfig } from "./fixture.ts";
 
 /**
  * The order-count limits (429 -1015) and IP bans (418) on a real socket, with the exchange's
@@ -35,8 +35,7 @@ const LIMITS: ExchangeConfig["limits"] = {
 async function start(limits = LIMITS) {
   offsetMs = 0;
   exchange = await startMockExchange({ port: 0, config: fastExchangeConfig({ limits }), now });
-  const res = await fetch(`${exchange.url}/__stampede/accounts`);
-  accounts = ((await res.json()) as { accounts: Account[] }).accounts;
+  accounts = await controlAccounts<Account>(exchange);
 }
 
 afterEach(async () => {
@@ -213,7 +212,7 @@ describe("IP bans (418) for clients that keep sending after 429", () => {
     await start();
     for (let i = 0; i < 13; i++) await call("GET", "/fapi/v1/ping", "127.9.9.3");
     expect((await call("GET", "/fapi/v1/ping", "127.9.9.3")).status).toBe(418);
-    const reset = await fetch(`${(exchange as MockExchange).url}/__stampede/reset`, { method: "POST" });
+    const reset = await controlFetch(exchange as MockExchange, "/__stampede/reset", { method: "POST" });
     expect(reset.status).toBe(200);
     expect((await call("GET", "/fapi/v1/ping", "127.9.9.3")).status).toBe(200);
   });

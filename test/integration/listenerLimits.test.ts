@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
-import { type BenchServerChild, spawnBenchServer } from "../../scripts/benchHttp.ts";
+import { type BenchServerChild, spawnBenchExchange } from "../../scripts/benchHttp.ts";
 import { fastExchangeConfig } from "./fixture.ts";
 
 /**
@@ -298,7 +298,7 @@ describe("WebSocket message size", () => {
   });
 
   it("refuses six 90 MB messages, each with 1009 from its frame header, and the server does not grow", async () => {
-    child = await spawnBenchServer({ type: "exchange", config: fastExchangeConfig() });
+    child = await spawnBenchExchange(fastExchangeConfig());
     const server = child;
     // Warm-up: one connection and message, so what the first upgrade allocates is in the baseline.
     const warm = wsClient(server.url, "/ws");

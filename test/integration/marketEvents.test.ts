@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
-import { fastExchangeConfig } from "./fixture.ts";
+import { controlAccounts, controlFetch, fastExchangeConfig } from "./fixture.ts";
 
 /**
  * Market events through the control plane and the streams: `/__stampede/reset` takes
@@ -22,12 +22,8 @@ afterEach(async () => {
   exchange = undefined;
 });
 
-async function reset(url: string, body: unknown): Promise<{ status: number; body: Msg }> {
-  const res = await fetch(`${url}/__stampede/reset`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
+async function reset(ex: MockExchange, body: unknown): Promise<{ status: number; body: Msg }> {
+  const res = await controlFetch(ex, "/__stampede/reset", { method: "POST", body: JSON.stringify(body) });
   return { status: res.status, body: (await res.json()) as Msg };
 }
 
@@ -57,13 +53,13 @@ describe("market events", () => {
   it("are refused at the control plane when invalid", async () => {
     const ex = await startMockExchange({ port: 0, config: fastExchangeConfig() });
     exchange = ex;
-    const bad = await reset(ex.url, {
+    const bad = await reset(ex, {
       marketEvents: [{ atS: 0, symbol: "XRPUSDT", movePct: -12, overS: 60 }],
     });
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe(-1130);
     expect(bad.body.msg).toBe('marketEvents[0]: unknown symbol "XRPUSDT"; known: BTCUSDT, ETHUSDT');
-    expect((await reset(ex.url, { marketEvents: {} })).status).toBe(400);
+    expect((await reset(ex, { marketEvents: {} })).status).toBe(400);
   });
 
   it("a -12% shock liquidates leveraged longs; the forceOrder feed shows some, the timeline counts all", async () => {
@@ -72,13 +68,12 @@ describe("market events", () => {
     const ex = await startMockExchange({ port: 0, config, now: clock.now });
     exchange = ex;
     const events = [{ atS: 60, symbol: "BTCUSDT", movePct: -12, overS: 60 }];
-    const answer = await reset(ex.url, { marketEvents: events });
+    const answer = await reset(ex, { marketEvents: events });
     expect(answer.status).toBe(200);
     expect(answer.body.marketEvents).toEqual(events);
     const venue = ex.venue;
     // The leveraged accounts are not handed out.
-    const accounts = (await (await fetch(`${ex.url}/__stampede/accounts`)).json()) as { accounts: unknown[] };
-    expect(accounts.accounts).toHaveLength(config.accounts);
+    expect(await controlAccounts(ex)).toHaveLength(config.accounts);
     const feed = await subscribe(`${ex.url.replace(/^http/, "ws")}/ws/btcusdt@forceOrder`);
 
     // Natural second 60 is wall second 1 at scale 60; the move lasts one wall second. Steps of
@@ -97,7 +92,7 @@ describe("market events", () => {
     let points: Msg[] = [];
     while (!points.some((p) => p.tWallS === through)) {
       await new Promise((r) => setTimeout(r, 20));
-      const text = await (await fetch(`${ex.url}/__stampede/timeline`)).text();
+      const text = await (await controlFetch(ex, "/__stampede/timeline")).text();
       points = text
         .split("\n")
         .filter((l) => l !== "")

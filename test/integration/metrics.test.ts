@@ -12,7 +12,7 @@ import {
 } from "../../mock-exchange/api/metrics.ts";
 import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
-import { fastExchangeConfig } from "./fixture.ts";
+import { controlAccounts, controlFetch, fastExchangeConfig } from "./fixture.ts";
 
 /** GET /metrics on a real socket: what the exchange counted is what the clients saw. */
 
@@ -29,8 +29,7 @@ let keys: string[] = [];
 
 async function start(overrides: Partial<ExchangeConfig> = {}) {
   exchange = await startMockExchange({ port: 0, config: config(overrides) });
-  const res = await fetch(`${exchange.url}/__stampede/accounts`);
-  keys = ((await res.json()) as { accounts: Array<{ apiKey: string }> }).accounts.map((a) => a.apiKey);
+  keys = (await controlAccounts(exchange)).map((a) => a.apiKey);
 }
 
 afterEach(async () => {
@@ -192,7 +191,7 @@ describe("GET /metrics", () => {
       }
     }
     // The control plane is not traffic either.
-    await fetch(`${(exchange as MockExchange).url}/__stampede/config`);
+    expect((await controlFetch(exchange as MockExchange, "/__stampede/config")).status).toBe(200);
     expectCountersMatch(await scrape(), t);
     // Process metrics come along (CPU, memory).
     expect(m.has("process_cpu_seconds_total")).toBe(true);
@@ -261,7 +260,7 @@ describe("GET /metrics", () => {
     expect(before.value("stampede_stale_reads_total")).toBe(0);
     expect(before.value("stampede_resets_total")).toBe(0);
 
-    const res = await fetch(`${(exchange as MockExchange).url}/__stampede/reset`, {
+    const res = await controlFetch(exchange as MockExchange, "/__stampede/reset", {
       method: "POST",
       body: '{"strategy":"overprovisioned"}',
     });

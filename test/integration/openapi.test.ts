@@ -6,7 +6,7 @@ import { openApiDocument } from "../../mock-exchange/api/openapi.ts";
 import { ROUTES } from "../../mock-exchange/api/routes.ts";
 import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
-import { fastExchangeConfig } from "./fixture.ts";
+import { controlAccounts, fastExchangeConfig } from "./fixture.ts";
 
 /**
  * GET /__stampede/openapi.json on a real socket: it documents every ROUTES entry (method, path,
@@ -141,10 +141,9 @@ afterEach(async () => {
 
 async function start(overrides: Partial<ExchangeConfig> = {}) {
   exchange = await startMockExchange({ port: 0, config: config(overrides) });
+  // The document is public: no token.
   const doc = (await (await fetch(`${exchange.url}/__stampede/openapi.json`)).json()) as Doc;
-  const accounts = (
-    (await (await fetch(`${exchange.url}/__stampede/accounts`)).json()) as { accounts: Account[] }
-  ).accounts;
+  const accounts = await controlAccounts<Account>(exchange);
   return { doc, me: accounts[0] as Account };
 }
 
@@ -153,6 +152,8 @@ interface Call {
   params?: string;
   signature?: string;
   apiKey?: string;
+  /** Control-plane headers: Authorization (the exchange's token unless given) and a lease. */
+  control?: { token?: string; lease?: string };
 }
 
 async function call(method: string, path: string, o: Call = {}) {
@@ -165,6 +166,10 @@ async function call(method: string, path: string, o: Call = {}) {
     params = `${params}&signature=${sig}`;
   }
   if (o.apiKey !== undefined) headers["X-MBX-APIKEY"] = o.apiKey;
+  if (o.control !== undefined) {
+    headers.Authorization = `Bearer ${o.control.token ?? (exchange as MockExchange).controlToken}`;
+    if (o.control.lease !== undefined) headers["X-Stampede-Lease"] = o.control.lease;
+  }
   const inQuery = method === "GET";
   const url = `${(exchange as MockExchange).url}${path}${inQuery && params !== "" ? `?${params}` : ""}`;
   if (!inQuery) headers["Content-Type"] = "application/x-www-form-urlencoded";
@@ -209,12 +214,35 @@ describe("OpenAPI document", () => {
       "/__stampede/config",
       "/__stampede/timeline",
       "/__stampede/reset",
+      "/__stampede/lease",
       "/__stampede/openapi.json",
       "/metrics",
     ])
       expect(Object.keys(doc.paths), p).toContain(p);
     const schemes = (doc.components as unknown as { securitySchemes: Schema }).securitySchemes;
     expect(schemes.ApiKey).toEqual({ type: "apiKey", in: "header", name: "X-MBX-APIKEY" });
+    expect(schemes.ControlToken).toMatchObject({ type: "http", scheme: "bearer" });
+    // Every control operation but the document itself wants the token, and documents its 401.
+    for (const [path, item] of Object.entries(doc.paths)) {
+      if (!path.startsWith("/__stampede/")) continue;
+      for (const [method, op] of Object.entries(item)) {
+        if (path === "/__stampede/openapi.json") {
+          expect(op.security, `${method} ${path}`).toEqual([]);
+          continue;
+        }
+        expect(op.security, `${method} ${path}`).toEqual([{ ControlToken: [] }]);
+        expect(responseSchema(doc, method, path, 401), `${method} ${path}`).toEqual({
+          $ref: "#/components/schemas/Error",
+        });
+      }
+    }
+    for (const [method, path] of [
+      ["POST", "/__stampede/reset"],
+      ["POST", "/__stampede/lease"],
+      ["PUT", "/__stampede/lease"],
+      ["DELETE", "/__stampede/lease"],
+    ] as const)
+      expect(responseSchema(doc, method, path, 409)).toEqual({ $ref: "#/components/schemas/Error" });
   });
 
   it("catches a route without a path item and a body that breaks its schema", async () => {
@@ -337,12 +365,32 @@ describe("OpenAPI document", () => {
     const limited = await checked(doc, "GET", "/fapi/v1/depth", 429, { params: "symbol=BTCUSDT&limit=1000" });
     expect(limited.code).toBe(-1003);
 
-    await checked(doc, "GET", "/__stampede/accounts", 200);
-    await checked(doc, "GET", "/__stampede/config", 200);
+    const control = {};
+    await checked(doc, "GET", "/__stampede/accounts", 200, { control });
+    await checked(doc, "GET", "/__stampede/config", 200, { control });
     await checked(doc, "GET", "/__stampede/openapi.json", 200);
-    await checked(doc, "POST", "/__stampede/reset", 200);
+    await checked(doc, "POST", "/__stampede/reset", 200, { control });
+    const noToken = await checked(doc, "GET", "/__stampede/accounts", 401);
+    expect(noToken.code).toBe(-9901);
+    await checked(doc, "POST", "/__stampede/reset", 401, { control: { token: "wrong".repeat(4) } });
+    // The lease: taken, renewed, in the way of a reset without it, released.
+    const lease = await checked(doc, "POST", "/__stampede/lease", 200, { control });
+    const held = { lease: lease.leaseId as string };
+    await checked(doc, "PUT", "/__stampede/lease", 200, { control: held });
+    const leased = await checked(doc, "POST", "/__stampede/reset", 409, { control });
+    expect(leased.code).toBe(-9902);
+    const taken = await checked(doc, "POST", "/__stampede/lease", 409, { control });
+    expect(taken.code).toBe(-9902);
+    await checked(doc, "POST", "/__stampede/reset", 200, { control: held });
+    await checked(doc, "DELETE", "/__stampede/lease", 200, { control: held });
+    const gone = await checked(doc, "PUT", "/__stampede/lease", 409, { control: held });
+    expect(gone.code).toBe(-9903);
     const res = await fetch(`${(exchange as MockExchange).url}/__stampede/reset`, {
       method: "POST",
+      headers: {
+        Authorization: `Bearer ${(exchange as MockExchange).controlToken}`,
+        "Content-Type": "application/json",
+      },
       body: "{not json",
     });
     expect(res.status).toBe(400);

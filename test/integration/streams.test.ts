@@ -6,7 +6,7 @@ import { marginRatio } from "../../mock-exchange/api/streams.ts";
 import type { ExchangeConfig } from "../../mock-exchange/defaults.ts";
 import { type Exchange, isEngineError } from "../../mock-exchange/engine/exchange.ts";
 import type { PlaceOrderInput } from "../../mock-exchange/engine/types.ts";
-import { fastExchangeConfig } from "./fixture.ts";
+import { controlAccounts, controlFetch, fastExchangeConfig } from "./fixture.ts";
 
 /**
  * The WebSocket streams on real sockets (ws client to 127.0.0.1): forceOrder's one snapshot per
@@ -46,8 +46,7 @@ function testClock(): Clock {
 async function start(clock: Clock, overrides: Partial<ExchangeConfig> = {}) {
   const ex = await startMockExchange({ port: 0, config: fastExchangeConfig(overrides), now: clock.now });
   exchange = ex;
-  const accounts = ((await (await fetch(`${ex.url}/__stampede/accounts`)).json()) as { accounts: Account[] })
-    .accounts;
+  const accounts = await controlAccounts<Account>(ex);
   return { ex, accounts, ws: ex.url.replace(/^http/, "ws") };
 }
 
@@ -147,7 +146,7 @@ function refusedUpgrade(url: string): Promise<{ status: number; body: Msg }> {
 async function timelineClosedThrough(clock: Clock, originMs: number): Promise<Msg[]> {
   const second = Math.floor((clock.now() - originMs) / 1000);
   for (;;) {
-    const text = await (await fetch(`${(exchange as MockExchange).url}/__stampede/timeline`)).text();
+    const text = await (await controlFetch(exchange as MockExchange, "/__stampede/timeline")).text();
     const points = text
       .split("\n")
       .filter((l) => l !== "")
@@ -518,10 +517,10 @@ describe("connections", () => {
     const me = accounts[0] as Account;
     const depth = await connect(`${ws}/ws/btcusdt@depth@100ms`);
     const user = await connect(`${ws}/ws/${await listenKey(clock, me)}`);
-    const reset = await fetch(`${(exchange as MockExchange).url}/__stampede/reset`, { method: "POST" });
+    const reset = await controlFetch(exchange as MockExchange, "/__stampede/reset", { method: "POST" });
     expect(reset.status).toBe(200);
     await user.until(() => user.closed);
-    // Same seed, same keys: the account trades on the new venue and the depth stream shows it.
+    // Same instance, same keys: the account trades on the new venue and the depth stream shows it.
     await api(clock, "POST", "/fapi/v1/order", {
       as: me,
       params: "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.003&price=58000.0",

@@ -29,9 +29,13 @@ const DATA_TABLES: Readonly<Record<string, string>> = {};
  * or back under the limit fails below, so the list cannot go stale.
  */
 const BEING_SPLIT: readonly string[] = [
+  "mock-exchange/api/openapi.ts",
+  "mock-exchange/api/streams.ts",
   "mock-exchange/engine/exchange.ts",
   "mock-exchange/venue.ts",
+  "reports/gate.ts",
   "reports/ingest.ts",
+  "scripts/drill.ts",
   "scripts/simulate/aggregate.ts",
 ];
 

@@ -92,6 +92,12 @@ describe("stampede k8s: k6-operator TestRun and the scripts' ConfigMap", () => {
     expect(env.get("K6_CSV_TIME_FORMAT")?.value).toBe("unix_micro");
     expect(env.get("STAMPEDE_BASE_URL")?.value).toBe("http://venue:8080");
     expect(env.get("STAMPEDE_PROFILE")?.value).toBe("smoke");
+    // No redirect followed; the control token from a Secret, never a value in the manifest.
+    expect(env.get("K6_MAX_REDIRECTS")?.value).toBe("0");
+    expect(env.get("STAMPEDE_CONTROL_TOKEN")?.value).toBeUndefined();
+    expect(env.get("STAMPEDE_CONTROL_TOKEN")?.valueFrom).toEqual({
+      secretKeyRef: { name: "stampede-control-token", key: "token", optional: true },
+    });
     for (const name of [
       "STAMPEDE_TIME_SCALE",
       "STAMPEDE_RATE_SCALE",

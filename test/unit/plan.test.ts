@@ -72,5 +72,9 @@ describe("reject reasons (shared by k6 and the exchange's timeline)", () => {
     expect(rejectReason(400, -2011, "order")).toBe("order_rejected");
     expect(rejectReason(400, -1102, "depth")).toBe("error");
     expect(rejectReason(0, undefined, "depth")).toBe("error");
+    // A redirect is never followed: the target's error, not a served request.
+    expect(rejectReason(307, undefined, "order")).toBe("error");
+    expect(rejectReason(301, undefined, "position")).toBe("error");
+    expect(rejectReason(204, undefined, "order")).toBeUndefined();
   });
 });
