@@ -3,7 +3,7 @@ import { TRAFFIC_CLASSES, type TrafficClass } from "../../reports/model.ts";
 /**
  * Trader behaviours: what one iteration of a traffic class does, as pure decisions (no k6
  * import). The k6 scenarios (loadtests/scenarios/) turn a decision into requests; the simulator
- * (scripts/simulate/behaviour.ts) derives its request mix from the same constants, and
+ * (mock-exchange/simulate/behaviour.ts) derives its request mix from the same constants, and
  * test/unit/simulate.test.ts runs these decision functions to check that the two agree.
  *
  * A profile gives each class a mix of behaviours (weights) that splits the clients: a client's

@@ -23,6 +23,19 @@ import { Params } from "../../mock-exchange/api/params.ts";
 import { findRoute, type Route } from "../../mock-exchange/api/routes.ts";
 import { EXCHANGE_DEFAULTS } from "../../mock-exchange/defaults.ts";
 import { seededRandom } from "../../mock-exchange/random.ts";
+import { simulateAggregate } from "../../mock-exchange/simulate/aggregate.ts";
+import {
+  CANCEL_SHARE,
+  CLOSER_CLOSE_SHARE,
+  FILL_SHARE,
+  iterationMix,
+  MAKER_REQUOTE_SHARE,
+  SIM_BEHAVIOURS,
+  STOP_REPLACE_SHARE,
+} from "../../mock-exchange/simulate/behaviour.ts";
+import { simulatePerRequest } from "../../mock-exchange/simulate/perRequest.ts";
+import { SimulationRecorder } from "../../mock-exchange/simulate/recorder.ts";
+import type { SimulationSink } from "../../mock-exchange/simulate/types.ts";
 import { Venue } from "../../mock-exchange/venue.ts";
 import type { Ingested } from "../../reports/ingest.ts";
 import {
@@ -32,19 +45,6 @@ import {
   type TrafficClass,
 } from "../../reports/model.ts";
 import { exchangeConfigFor } from "../../scripts/exchangeConfig.ts";
-import { simulateAggregate } from "../../scripts/simulate/aggregate.ts";
-import {
-  CANCEL_SHARE,
-  CLOSER_CLOSE_SHARE,
-  FILL_SHARE,
-  iterationMix,
-  MAKER_REQUOTE_SHARE,
-  SIM_BEHAVIOURS,
-  STOP_REPLACE_SHARE,
-} from "../../scripts/simulate/behaviour.ts";
-import { simulatePerRequest } from "../../scripts/simulate/perRequest.ts";
-import { SimulationRecorder } from "../../scripts/simulate/recorder.ts";
-import type { SimulationSink } from "../../scripts/simulate/types.ts";
 
 // The drill's behaviours are k6 code: their metrics module is replaced by no-op metrics here, so
 // the very scenario functions k6 runs can be run against the venue in-process.

@@ -4,12 +4,16 @@ import { planDrill } from "../../loadtests/lib/plan.ts";
 import { PROFILES } from "../../loadtests/profiles/index.ts";
 import type { Profile } from "../../loadtests/profiles/types.ts";
 import { EXCHANGE_DEFAULTS } from "../../mock-exchange/defaults.ts";
+import {
+  cappedPoisson,
+  expectedMinNormal,
+  simulateAggregate,
+} from "../../mock-exchange/simulate/aggregate.ts";
+import { simulatePerRequest } from "../../mock-exchange/simulate/perRequest.ts";
+import { SimulationRecorder } from "../../mock-exchange/simulate/recorder.ts";
 import type { Ingested } from "../../reports/ingest.ts";
 import { type RejectReason, type TimelinePoint, TRAFFIC_CLASSES } from "../../reports/model.ts";
 import { exchangeConfigFor } from "../../scripts/exchangeConfig.ts";
-import { cappedPoisson, expectedMinNormal, simulateAggregate } from "../../scripts/simulate/aggregate.ts";
-import { simulatePerRequest } from "../../scripts/simulate/perRequest.ts";
-import { SimulationRecorder } from "../../scripts/simulate/recorder.ts";
 
 /**
  * IP bans as drills run them (the venue's trigger, limits/banList.ts) on the smoke profile at

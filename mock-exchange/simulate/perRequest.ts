@@ -1,14 +1,14 @@
 import { backoffFactor } from "../../loadtests/lib/behaviours.ts";
 import { classMultiple, drillIterationBudgetS, planDrill } from "../../loadtests/lib/plan.ts";
 import type { Profile } from "../../loadtests/profiles/types.ts";
-import { CAPACITY_TICK_MS, CapacityModel, closeCapacitySecond } from "../../mock-exchange/capacity/model.ts";
-import { ReadReplica } from "../../mock-exchange/capacity/readReplica.ts";
-import { IpLimiter } from "../../mock-exchange/limits/ipLimiter.ts";
-import { OrderCountLimiter } from "../../mock-exchange/limits/orderCountLimiter.ts";
-import { limitWindowCompression } from "../../mock-exchange/limits/window.ts";
-import { type Random, seededRandom } from "../../mock-exchange/random.ts";
-import { Timeline } from "../../mock-exchange/timeline.ts";
 import { TRAFFIC_CLASSES, type TrafficClass } from "../../reports/model.ts";
+import { CAPACITY_TICK_MS, CapacityModel, closeCapacitySecond } from "../capacity/model.ts";
+import { ReadReplica } from "../capacity/readReplica.ts";
+import { IpLimiter } from "../limits/ipLimiter.ts";
+import { OrderCountLimiter } from "../limits/orderCountLimiter.ts";
+import { limitWindowCompression } from "../limits/window.ts";
+import { type Random, seededRandom } from "../random.ts";
+import { Timeline } from "../timeline.ts";
 import {
   clientSimBehaviours,
   MAKER_ACCOUNT,

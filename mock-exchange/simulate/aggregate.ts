@@ -7,24 +7,24 @@ import {
 } from "../../loadtests/lib/behaviours.ts";
 import { drillIterationBudgetS, planDrill } from "../../loadtests/lib/plan.ts";
 import {
-  emptyFluidStepResult,
-  FluidQueue,
-  type FluidStepResult,
-  type LatencyRecorder,
-} from "../../mock-exchange/capacity/fluidQueue.ts";
-import { Provisioner, type TierSample } from "../../mock-exchange/capacity/provisioner.ts";
-import { resolveStrategy } from "../../mock-exchange/capacity/strategies.ts";
-import { TIERS, type TierName } from "../../mock-exchange/capacity/types.ts";
-import type { ServiceClass } from "../../mock-exchange/defaults.ts";
-import { BanList } from "../../mock-exchange/limits/banList.ts";
-import { limitWindowCompression } from "../../mock-exchange/limits/window.ts";
-import {
   REJECT_REASONS,
   type RejectReason,
   type TimelinePoint,
   TRAFFIC_CLASSES,
   type TrafficClass,
 } from "../../reports/model.ts";
+import {
+  emptyFluidStepResult,
+  FluidQueue,
+  type FluidStepResult,
+  type LatencyRecorder,
+} from "../capacity/fluidQueue.ts";
+import { Provisioner, type TierSample } from "../capacity/provisioner.ts";
+import { resolveStrategy } from "../capacity/strategies.ts";
+import { TIERS, type TierName } from "../capacity/types.ts";
+import type { ServiceClass } from "../defaults.ts";
+import { BanList } from "../limits/banList.ts";
+import { limitWindowCompression } from "../limits/window.ts";
 import { behaviourIterationMix, type IterationMix, WEIGHT, WRITES_PER_FILL } from "./behaviour.ts";
 import { ratesAt } from "./perRequest.ts";
 import type { SimulationInput, SimulationSink } from "./types.ts";
