@@ -1,48 +1,27 @@
 import {
+  BEHAVIOUR_NAMES,
+  BEHAVIOURS,
   type BehaviourMix,
   type BehaviourName,
+  type BehaviourRequest,
+  type BehaviourSend,
   classMix,
   clientBehaviour,
   clientShares,
-  HONOURS_RETRY_AFTER,
-  PANICKED,
-  TRADER,
+  READBACK as READBACK_REQUEST,
+  REQUEST,
 } from "../../loadtests/lib/behaviours.ts";
 import type { TrafficClass } from "../../reports/model.ts";
+import { Params } from "../api/params.ts";
+import { findRoute, type Route, routeWeight } from "../api/routes.ts";
 
 /**
- * What the k6 drill's behaviours (loadtests/scenarios/, deciding with loadtests/lib/behaviours.ts)
- * do per iteration, reduced to the numbers the simulator needs, so a simulated run offers the
- * venue the same mix as a drill. The shares are derived from the decision functions' constants;
- * test/unit/simulate.test.ts runs the decision functions and checks the shares against them.
+ * The k6 drill's behaviours (the table in loadtests/lib/behaviours.ts, which
+ * loadtests/scenarios/ executes) as the simulator runs them: each request resolved to the
+ * venue's route and the parameters its weight depends on, so a simulated run offers the venue
+ * the same requests as a drill and decideAdmission weighs them as the server does.
+ * test/unit/simulate.test.ts runs the scenarios against the venue and checks the table's shares.
  */
-
-/** IP request weight per request (mock-exchange/api/routes.ts; depth at limit=5). */
-export const WEIGHT: Record<TrafficClass, number> & { cancel: number } = {
-  order: 0, // a new order counts on the order limits, not the IP weight
-  cancel: 1,
-  position: 5,
-  depth: 2,
-};
-
-/** Share of a trader's new orders that rest: passive LIMIT orders (0.5 x 0.8 = 0.4). */
-const PASSIVE_SHARE = (1 - TRADER.marketP) * (1 - TRADER.crossP);
-
-/**
- * Share of trader iterations that cancel a resting order. A session keeps its resting order until
- * it cancels it (probability c = 0.3 per iteration when it has one; a new passive order replaces
- * it); a session without one gets one from a new order with probability q = 0.4 (passive LIMIT).
- * The chance r of having one solves r = (1 - c) r + q (1 - r), so r = q / (c + q) = 0.4 / 0.7,
- * and cancels are c r of the iterations.
- */
-export const CANCEL_SHARE = TRADER.cancelP * (PASSIVE_SHARE / (TRADER.cancelP + PASSIVE_SHARE));
-
-/**
- * Share of a trader's new orders that fill at once: half are MARKET, and a fifth of the LIMIT ones
- * are priced through the touch. Each fill is followed by a read-back of the position (checked for
- * read-your-writes), a position-class request on top of the profile's position rate.
- */
-export const FILL_SHARE = TRADER.marketP + (1 - TRADER.marketP) * TRADER.crossP;
 
 /** Between an order's acknowledgement and its read-back leaving the client, ms (loopback k6). */
 export const READBACK_DELAY_MS = 0.5;
@@ -69,12 +48,16 @@ export const CLIENT_OVERHEAD_MS = 0.5;
 
 /** One request as the venue sees it. */
 export interface SimRequest {
+  /** The venue's route, and the parameters its weight depends on (decideAdmission reads both). */
+  route: Route;
+  params: Params;
+  /** The route's traffic class. */
   cls: TrafficClass;
-  /** IP request weight. */
+  /** IP request weight (routeWeight of route and params). */
   weight: number;
   /** Passes priority shedding: cancels, reduce-only and closePosition orders (mock-exchange/venue.ts isPriority). */
   priority: boolean;
-  /** Places an order: counts on the account's order-rate limits. */
+  /** Places an order: the route counts on the account's order-rate limits. */
   places: boolean;
   /** Chance it fills at once when served; a fill is followed by a read-back (checked for staleness). */
   fillShare: number;
@@ -99,143 +82,56 @@ export interface SimBehaviour {
   honoursRetryAfter: boolean;
 }
 
-const READ: SimRequest = {
-  cls: "position",
-  weight: WEIGHT.position,
-  priority: false,
-  places: false,
-  fillShare: 0,
-};
-const DEPTH: SimRequest = {
-  cls: "depth",
-  weight: WEIGHT.depth,
-  priority: false,
-  places: false,
-  fillShare: 0,
-};
-const CANCEL: SimRequest = {
-  cls: "order",
-  weight: WEIGHT.cancel,
-  priority: true,
-  places: false,
-  fillShare: 0,
-};
-const newOrder = (fillShare: number, priority: boolean): SimRequest => ({
-  cls: "order",
-  weight: WEIGHT.order,
-  priority,
-  places: true,
-  fillShare,
-});
+/** A behaviour's request on the venue's route table; a table that names a route wrongly fails here, at load. */
+function simRequest(r: BehaviourRequest, priority: boolean, fillShare: number): SimRequest {
+  const route = findRoute(r.method, r.path);
+  if (typeof route !== "object" || route.name !== r.route || route.trafficClass !== r.cls)
+    throw new Error(`behaviour request ${r.endpoint} is not the venue's route ${r.route} (${r.cls})`);
+  const params = new Params(r.weightQuery);
+  return {
+    route,
+    params,
+    cls: r.cls,
+    weight: routeWeight(route, params),
+    priority,
+    places: route.orders !== undefined,
+    fillShare,
+  };
+}
 
-/**
- * market-maker: share of iterations that start by cancelling the previous quote. The maker posts
- * a quote every iteration and cancels it the next, so every iteration but a session's first, and
- * those after a post that was refused or did not rest, cancels: 1 (an upper bound).
- */
-export const MAKER_REQUOTE_SHARE = 1;
-/** stop-loss-submitter: share of iterations that replace a working stop (as MAKER_REQUOTE_SHARE: 1, an upper bound). */
-export const STOP_REPLACE_SHARE = 1;
-/**
- * reduce-only-closer: share of its served reads after which it closes (closerOrder,
- * loadtests/lib/behaviours.ts); after the others it is flat and re-enters at market. Its account
- * has no other flow (behaviour belongs to the client), so per symbol it alternates: re-enter,
- * close, re-enter, ...: a half. Ignored: the replica's lag (a read older than the closer's last
- * fill re-enters twice, or sends a close the venue refuses, -2022) and refused orders (which
- * leave the position as it was, so the alternation only waits).
- */
-export const CLOSER_CLOSE_SHARE = 0.5;
+const sendOf = (o: BehaviourSend) => ({ p: o.p, request: simRequest(o.request, o.priority, o.fillShare) });
 
-const step = (options: SimStep["options"], onlyIfServed = false): SimStep => ({
-  options,
-  onlyIfServed,
-  onlyIfLimited: false,
-});
-const retry = (request: SimRequest): SimStep => ({
-  options: [{ p: 1, request }],
-  onlyIfServed: false,
-  onlyIfLimited: true,
-});
+/** Every behaviour as the requests of one iteration (loadtests/lib/behaviours.ts BEHAVIOURS). */
+export const SIM_BEHAVIOURS: Readonly<Record<BehaviourName, SimBehaviour>> = simBehaviours();
 
-/** Every behaviour as the requests of one iteration (loadtests/scenarios/<behaviour>.ts). */
-export const SIM_BEHAVIOURS: Readonly<Record<BehaviourName, SimBehaviour>> = {
-  trader: {
-    name: "trader",
-    cls: "order",
-    steps: [
-      step([
-        { p: CANCEL_SHARE, request: CANCEL },
-        { p: 1 - CANCEL_SHARE, request: newOrder(FILL_SHARE, false) },
-      ]),
-    ],
-    honoursRetryAfter: HONOURS_RETRY_AFTER.trader,
-  },
-  // Post-only quotes 1-3 ticks from mid rest: none fills at once.
-  "market-maker": {
-    name: "market-maker",
-    cls: "order",
-    steps: [
-      step([{ p: MAKER_REQUOTE_SHARE, request: CANCEL }]),
-      step([{ p: 1, request: newOrder(0, false) }]),
-    ],
-    honoursRetryAfter: HONOURS_RETRY_AFTER["market-maker"],
-  },
-  // MARKET orders of 1-10 lots against a house ladder of 5,000 lots per level fill.
-  taker: {
-    name: "taker",
-    cls: "order",
-    steps: [step([{ p: 1, request: newOrder(1, false) }])],
-    honoursRetryAfter: HONOURS_RETRY_AFTER.taker,
-  },
-  // Stops wait for their trigger: none fills at once.
-  "stop-loss-submitter": {
-    name: "stop-loss-submitter",
-    cls: "order",
-    steps: [
-      step([{ p: 1, request: READ }]),
-      step([{ p: STOP_REPLACE_SHARE, request: CANCEL }]),
-      step([{ p: 1, request: newOrder(0, true) }]),
-    ],
-    honoursRetryAfter: HONOURS_RETRY_AFTER["stop-loss-submitter"],
-  },
-  "reduce-only-closer": {
-    name: "reduce-only-closer",
-    cls: "order",
-    steps: [
-      step([{ p: 1, request: READ }]),
-      step(
-        [
-          { p: CLOSER_CLOSE_SHARE, request: newOrder(1, true) },
-          { p: 1 - CLOSER_CLOSE_SHARE, request: newOrder(1, false) },
-        ],
-        true,
-      ),
-    ],
-    honoursRetryAfter: HONOURS_RETRY_AFTER["reduce-only-closer"],
-  },
-  // A read refused at once is sent again at once (PANICKED.retries).
-  "panicked-checker": {
-    name: "panicked-checker",
-    cls: "position",
-    steps: [step([{ p: 1, request: READ }]), ...Array.from({ length: PANICKED.retries }, () => retry(READ))],
-    honoursRetryAfter: HONOURS_RETRY_AFTER["panicked-checker"],
-  },
-  "patient-checker": {
-    name: "patient-checker",
-    cls: "position",
-    steps: [step([{ p: 1, request: READ }])],
-    honoursRetryAfter: HONOURS_RETRY_AFTER["patient-checker"],
-  },
-  "book-watcher": {
-    name: "book-watcher",
-    cls: "depth",
-    steps: [step([{ p: 1, request: DEPTH }])],
-    honoursRetryAfter: HONOURS_RETRY_AFTER["book-watcher"],
-  },
-};
+function simBehaviours(): Record<BehaviourName, SimBehaviour> {
+  const out = {} as Record<BehaviourName, SimBehaviour>;
+  for (const name of BEHAVIOUR_NAMES) {
+    const b = BEHAVIOURS[name];
+    const steps = b.steps.map((s) => ({
+      options: s.options.map(sendOf),
+      onlyIfServed: s.onlyIfServed,
+      onlyIfLimited: s.onlyIfLimited,
+    }));
+    out[name] = { name, cls: b.cls, steps, honoursRetryAfter: b.honoursRetryAfter };
+  }
+  return out;
+}
 
 /** The read-back after a fill: a position read checked for read-your-writes. */
-export const READBACK: SimRequest = READ;
+export const READBACK: SimRequest = simRequest(READBACK_REQUEST, false, 0);
+
+/**
+ * IP request weight of each kind the aggregate simulator counts (route table, routeWeight); new
+ * orders weigh nothing there (they count on the order limits), which the aggregate relies on.
+ */
+export const WEIGHT = {
+  cancel: simRequest(REQUEST.cancelOrder, true, 0).weight,
+  position: READBACK.weight,
+  depth: simRequest(REQUEST.depth, false, 0).weight,
+} as const;
+if (simRequest(REQUEST.newOrder, false, 0).weight !== 0)
+  throw new Error("the aggregate simulator counts no IP weight for new orders");
 
 /** Each client's behaviour in a class as the simulator runs it (clientBehaviour, as the drill assigns it). */
 export function clientSimBehaviours(

@@ -1,7 +1,8 @@
 import { backoffFactor } from "../../loadtests/lib/behaviours.ts";
 import { classMultiple, drillIterationBudgetS, planDrill } from "../../loadtests/lib/plan.ts";
 import type { Profile } from "../../loadtests/profiles/types.ts";
-import { TRAFFIC_CLASSES, type TrafficClass } from "../../reports/model.ts";
+import { type RejectReason, TRAFFIC_CLASSES, type TrafficClass } from "../../reports/model.ts";
+import { type AdmissionRequest, type AdmissionState, decideAdmission } from "../admission.ts";
 import { CAPACITY_TICK_MS, CapacityModel, closeCapacitySecond } from "../capacity/model.ts";
 import { ReadReplica } from "../capacity/readReplica.ts";
 import { IpLimiter } from "../limits/ipLimiter.ts";
@@ -25,7 +26,7 @@ import type { SimulationInput, SimulationSink } from "./types.ts";
  * Per-request discrete-event simulation in virtual time: Poisson arrivals per class from the
  * profile, each through the same parts the mock exchange uses in a drill (IpLimiter: bans and
  * request weight; OrderCountLimiter; CapacityModel with its Provisioner, ReadReplica, Timeline),
- * in the server's order of checks. Client i is one IP and one account, as a drill's client is
+ * decided by the server's own call (admission.ts decideAdmission). Client i is one IP and one account, as a drill's client is
  * (loadtests/drill.ts: one API key and one X-Forwarded-For address per client). Exact for the model; its cost is
  * O(requests log requests), so it is for drill-sized rates (the calibration against k6) and for
  * checking the aggregate approximation at small scale.
@@ -34,7 +35,7 @@ import type { SimulationInput, SimulationSink } from "./types.ts";
  * round-robin to as many sessions as the drill has VUs for it (k6's arrival-rate executors hand
  * an iteration to the VU idle longest), session v of a class is client v % clients (a drill's VU
  * is client clientKey() % accounts), and the client's behaviour in the class is fixed by the mix
- * (clientBehaviour, loadtests/lib/behaviours.ts; behaviour.ts mirrors loadtests/scenarios/). Its
+ * (clientBehaviour; the behaviour table of loadtests/lib/behaviours.ts, via behaviour.ts). Its
  * requests go out one after another, each after the previous response; a fill is followed by a
  * read-back. A session whose behaviour honours Retry-After (patient-checker) skips its
  * iterations while a 429/418 it received asks it to wait (Retry-After, doubled by the refusals
@@ -69,8 +70,8 @@ interface SimEvent {
   client: number;
   /** Arrival time of the request this response belongs to. */
   sentMs: number;
-  /** Response: the refusal reason, or "" when served. */
-  reason: string;
+  /** Response: the refusal reason, undefined when served. */
+  reason: RejectReason | undefined;
   /** A read-back that checks read-your-writes against a fill acknowledged at ackMs (-1: none). */
   ackMs: number;
   /** Response of a new order that filled: a write to replicate and a read-back to send. */
@@ -204,6 +205,25 @@ export function simulatePerRequest(input: SimulationInput, sink: SimulationSink)
     0,
   );
   const replica = new ReadReplica({ ...config.replica, symbolCount: 1 });
+  const admission: AdmissionState = {
+    limiter,
+    orderLimiter,
+    capacity,
+    verify: undefined,
+    requireSignature: false,
+  };
+  // One request object reused: decideAdmission keeps nothing of it.
+  const admissionRequest: AdmissionRequest = {
+    route: READBACK.route,
+    clientKey: "",
+    apiKey: undefined,
+    accountId: 0,
+    params: READBACK.params,
+    query: "",
+    body: "",
+    arrivalMs: 0,
+    priority: false,
+  };
   const timeline = new Timeline(0);
   const clients = input.clients;
   const clientKeys = Array.from({ length: clients }, (_, i) => `client-${i}`);
@@ -251,8 +271,8 @@ export function simulatePerRequest(input: SimulationInput, sink: SimulationSink)
 
   const respond = (e: SimEvent) => {
     const latencyMs = e.atMs - e.sentMs;
-    sink.behaviour?.(e.behaviour.name, e.reason === "" ? undefined : (e.reason as never), 1);
-    if (e.reason === "") {
+    sink.behaviour?.(e.behaviour.name, e.reason, 1);
+    if (e.reason === undefined) {
       if (e.behaviour.honoursRetryAfter) sessions[e.behaviour.cls].refusedInARow[e.vu] = 0;
       timeline.servedOne(e.cls, latencyMs);
       sink.record(e.atMs, e.cls, latencyMs, 1, undefined);
@@ -271,7 +291,7 @@ export function simulatePerRequest(input: SimulationInput, sink: SimulationSink)
           cls: "position",
           client: e.client,
           sentMs: 0,
-          reason: "",
+          reason: undefined,
           ackMs: e.atMs,
           filled: false,
           request: READBACK,
@@ -283,8 +303,8 @@ export function simulatePerRequest(input: SimulationInput, sink: SimulationSink)
         return;
       }
     } else {
-      timeline.rejectedOne(e.cls, e.reason as never, latencyMs);
-      sink.record(e.atMs, e.cls, latencyMs, 1, e.reason as never);
+      timeline.rejectedOne(e.cls, e.reason, latencyMs);
+      sink.record(e.atMs, e.cls, latencyMs, 1, e.reason);
       // A patient session waits out Retry-After, doubled by the refusals in a row before
       // (loadtests/scenarios/patientChecker.ts); the other behaviours ignore it.
       if (e.retryAfterS > 0 && e.behaviour.honoursRetryAfter) {
@@ -298,7 +318,7 @@ export function simulatePerRequest(input: SimulationInput, sink: SimulationSink)
     // The iteration's next request goes out after this response (unless it needs this one served).
     const b = e.behaviour;
     const nextStep = b.steps[e.step + 1];
-    if (nextStep === undefined || (nextStep.onlyIfServed && e.reason !== "")) return;
+    if (nextStep === undefined || (nextStep.onlyIfServed && e.reason !== undefined)) return;
     if (nextStep.onlyIfLimited && e.reason !== "rate_limited" && e.reason !== "banned") return;
     const chosen = choose(nextStep);
     if (chosen === undefined) return;
@@ -308,7 +328,7 @@ export function simulatePerRequest(input: SimulationInput, sink: SimulationSink)
       cls: chosen.cls,
       client: e.client,
       sentMs: 0,
-      reason: "",
+      reason: undefined,
       ackMs: -1,
       filled: false,
       request: chosen,
@@ -359,14 +379,13 @@ export function simulatePerRequest(input: SimulationInput, sink: SimulationSink)
   ) => {
     const cls = request.cls;
     timeline.arrival(cls);
-    const weight = request.weight;
     const response: SimEvent = {
       atMs,
       kind: Kind.Response,
       cls,
       client,
       sentMs: atMs,
-      reason: "",
+      reason: undefined,
       ackMs,
       filled: false,
       request,
@@ -375,49 +394,32 @@ export function simulatePerRequest(input: SimulationInput, sink: SimulationSink)
       vu,
       retryAfterS: 0,
     };
-    // The server's order: IP ban and weight (one call), then (after key, signature and
-    // parameters, which a drill's requests pass) the account's order counts for a new order.
-    const decision = limiter.admit(clientKeys[client] as string, weight, atMs);
-    const ip = decision.outcome;
-    if (ip !== "allowed") {
-      response.reason = ip;
-      response.retryAfterS = decision.retryAfterS;
+    // The server's decision: what the simulator does not model (keys, signatures, parameters,
+    // which a drill's requests pass) is left out by the state, not by another order of checks.
+    admissionRequest.route = request.route;
+    admissionRequest.clientKey = clientKeys[client] as string;
+    admissionRequest.accountId = client;
+    admissionRequest.params = request.params;
+    admissionRequest.arrivalMs = atMs;
+    admissionRequest.priority = request.priority;
+    const d = decideAdmission(admissionRequest, admission);
+    if (d.kind === "refused") {
+      response.reason = d.reason;
+      response.retryAfterS = d.retryAfterS;
       respond(response);
       return;
     }
-    if (request.places) {
-      const orders = orderLimiter.consume(client, 1, atMs);
-      if (!orders.allowed) {
-        response.reason = "rate_limited";
-        response.retryAfterS = orders.retryAfterS;
-        respond(response);
-        return;
-      }
+    response.atMs = d.dueMs;
+    if (d.timedOut) {
+      response.reason = "timeout";
+      heap.push(response);
+      return;
     }
-    const a = capacity.admit(atMs, cls, request.priority);
-    switch (a.outcome) {
-      case "overloaded":
-        response.reason = "overloaded";
-        respond(response);
-        return;
-      case "unavailable":
-      case "error":
-        response.reason = "error";
-        respond(response);
-        return;
-      case "timeout":
-        response.reason = "timeout";
-        response.atMs = a.dueMs;
-        heap.push(response);
-        return;
-      case "admitted":
-        timeline.admittedOne(capacity.queueDepth(cls, atMs));
-        response.atMs = a.dueMs;
-        // A draw only for a share strictly between 0 and 1 (the trader's), as before behaviours.
-        response.filled =
-          request.fillShare >= 1 || (request.fillShare > 0 && arrivalsRandom() < request.fillShare);
-        heap.push(response);
-    }
+    timeline.admittedOne(d.queueDepth);
+    // A draw only for a share strictly between 0 and 1 (the trader's), as before behaviours.
+    response.filled =
+      request.fillShare >= 1 || (request.fillShare > 0 && arrivalsRandom() < request.fillShare);
+    heap.push(response);
   };
 
   for (let sliceStart = 0; sliceStart < drainMs; sliceStart += SLICE_MS) {

@@ -3,9 +3,14 @@ import { describe, expect, it, vi } from "vitest";
 import {
   type BehaviourMix,
   type BehaviourName,
+  CANCEL_SHARE,
+  CLOSER_CLOSE_SHARE,
   classMix,
   clientBehaviour,
   clientShares,
+  FILL_SHARE,
+  MAKER_REQUOTE_SHARE,
+  STOP_REPLACE_SHARE,
 } from "../../loadtests/lib/behaviours.ts";
 import { drillIterationBudgetS, planDrill } from "../../loadtests/lib/plan.ts";
 import { PROFILES } from "../../loadtests/profiles/index.ts";
@@ -24,15 +29,7 @@ import { findRoute, type Route } from "../../mock-exchange/api/routes.ts";
 import { EXCHANGE_DEFAULTS } from "../../mock-exchange/defaults.ts";
 import { seededRandom } from "../../mock-exchange/random.ts";
 import { simulateAggregate } from "../../mock-exchange/simulate/aggregate.ts";
-import {
-  CANCEL_SHARE,
-  CLOSER_CLOSE_SHARE,
-  FILL_SHARE,
-  iterationMix,
-  MAKER_REQUOTE_SHARE,
-  SIM_BEHAVIOURS,
-  STOP_REPLACE_SHARE,
-} from "../../mock-exchange/simulate/behaviour.ts";
+import { iterationMix, SIM_BEHAVIOURS } from "../../mock-exchange/simulate/behaviour.ts";
 import { simulatePerRequest } from "../../mock-exchange/simulate/perRequest.ts";
 import { SimulationRecorder } from "../../mock-exchange/simulate/recorder.ts";
 import type { SimulationSink } from "../../mock-exchange/simulate/types.ts";
