@@ -4,11 +4,8 @@ import { planDrill } from "../../loadtests/lib/plan.ts";
 import { PROFILES } from "../../loadtests/profiles/index.ts";
 import type { Profile } from "../../loadtests/profiles/types.ts";
 import { EXCHANGE_DEFAULTS } from "../../mock-exchange/defaults.ts";
-import {
-  cappedPoisson,
-  expectedMinNormal,
-  simulateAggregate,
-} from "../../mock-exchange/simulate/aggregate.ts";
+import { simulateAggregate } from "../../mock-exchange/simulate/aggregate.ts";
+import { cappedPoisson, expectedMinNormal } from "../../mock-exchange/simulate/aggregateMath.ts";
 import { simulatePerRequest } from "../../mock-exchange/simulate/perRequest.ts";
 import { SimulationRecorder } from "../../mock-exchange/simulate/recorder.ts";
 import type { Ingested } from "../../reports/ingest.ts";
