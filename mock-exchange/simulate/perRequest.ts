@@ -192,28 +192,18 @@ export function ratesAt(
 }
 
 export function simulatePerRequest(input: SimulationInput, sink: SimulationSink): void {
-  const { profile, config, normalRatePerS, timeScale, durationS, seed } = input;
-  const random = seededRandom(seed);
-  const arrivalsRandom = seededRandom(seed ^ 0x9e3779b9);
-  const capacity = new CapacityModel(config, random, 0);
-  const limiter = new IpLimiter(config.limits, timeScale, 0);
-  const l = config.limits;
-  const orderLimiter = new OrderCountLimiter(
-    l.ordersPer10s,
-    l.ordersPerMinute,
-    limitWindowCompression(l, timeScale),
-    0,
-  );
-  const replica = new ReadReplica({ ...config.replica, symbolCount: 1 });
-  const admission: AdmissionState = {
-    limiter,
-    orderLimiter,
-    capacity,
-    verify: undefined,
-    requireSignature: false,
-  };
+  new PerRequestRun(input, sink).run();
+}
+
+/** One per-request simulation: the venue's parts, the clients' sessions, and the events in flight. */
+class PerRequestRun {
+  private readonly arrivalsRandom: Random;
+  private readonly capacity: CapacityModel;
+  private readonly replica: ReadReplica;
+  private readonly timeline = new Timeline(0);
+  private readonly admission: AdmissionState;
   // One request object reused: decideAdmission keeps nothing of it.
-  const admissionRequest: AdmissionRequest = {
+  private readonly admissionRequest: AdmissionRequest = {
     route: READBACK.route,
     clientKey: "",
     apiKey: undefined,
@@ -224,105 +214,139 @@ export function simulatePerRequest(input: SimulationInput, sink: SimulationSink)
     arrivalMs: 0,
     priority: false,
   };
-  const timeline = new Timeline(0);
-  const clients = input.clients;
-  const clientKeys = Array.from({ length: clients }, (_, i) => `client-${i}`);
-  const heap = new EventHeap();
-  const rates = { order: 0, position: 0, depth: 0 } as Record<TrafficClass, number>;
-  const endMs = durationS * 1000;
-  // Requests still in flight at the end are answered (like k6's graceful stop), up to the timeout.
-  const drainMs = endMs + config.capacity.queueTimeoutMs + 5_000;
-  let lastMs = 0;
-  const slice: Array<{ atMs: number; cls: TrafficClass }> = [];
-  // Sessions (k6 VUs) per class, as many as the drill plans: the round-robin cursor, until when
-  // each was told to wait, and the behaviour each runs (its client's).
-  const plan = planDrill(
-    { ...profile, normalRatePerS },
-    { timeScale, iterationBudgetS: drillIterationBudgetS(config.capacity) },
-  );
-  const sessions = {} as Record<TrafficClass, Sessions>;
-  for (const cls of TRAFFIC_CLASSES) {
-    const byClient = clientSimBehaviours(profile.behaviours, cls, clients);
-    const vus = Math.max(1, plan.classes[cls].maxVUs);
-    sessions[cls] = {
-      next: 0,
-      blockedUntilMs: new Float64Array(vus),
-      refusedInARow: new Uint8Array(vus),
-      behaviour: Array.from({ length: vus }, (_, v) => byClient[v % clients] as SimBehaviour),
+  private readonly clients: number;
+  private readonly clientKeys: string[];
+  private readonly heap = new EventHeap();
+  /** Sessions (k6 VUs) per class. */
+  private readonly sessions = {} as Record<TrafficClass, Sessions>;
+  private readonly ticksPerSecond = Math.round(1000 / CAPACITY_TICK_MS);
+  private ticks = 0;
+
+  constructor(
+    private readonly input: SimulationInput,
+    private readonly sink: SimulationSink,
+  ) {
+    const { profile, config, normalRatePerS, timeScale, seed } = input;
+    const random = seededRandom(seed);
+    this.arrivalsRandom = seededRandom(seed ^ 0x9e3779b9);
+    this.capacity = new CapacityModel(config, random, 0);
+    const limiter = new IpLimiter(config.limits, timeScale, 0);
+    const l = config.limits;
+    const orderLimiter = new OrderCountLimiter(
+      l.ordersPer10s,
+      l.ordersPerMinute,
+      limitWindowCompression(l, timeScale),
+      0,
+    );
+    this.replica = new ReadReplica({ ...config.replica, symbolCount: 1 });
+    this.admission = {
+      limiter,
+      orderLimiter,
+      capacity: this.capacity,
+      verify: undefined,
+      requireSignature: false,
     };
+    const clients = input.clients;
+    this.clients = clients;
+    this.clientKeys = Array.from({ length: clients }, (_, i) => `client-${i}`);
+    // Sessions (k6 VUs) per class, as many as the drill plans: the round-robin cursor, until when
+    // each was told to wait, and the behaviour each runs (its client's).
+    const plan = planDrill(
+      { ...profile, normalRatePerS },
+      { timeScale, iterationBudgetS: drillIterationBudgetS(config.capacity) },
+    );
+    for (const cls of TRAFFIC_CLASSES) {
+      const byClient = clientSimBehaviours(profile.behaviours, cls, clients);
+      const vus = Math.max(1, plan.classes[cls].maxVUs);
+      this.sessions[cls] = {
+        next: 0,
+        blockedUntilMs: new Float64Array(vus),
+        refusedInARow: new Uint8Array(vus),
+        behaviour: Array.from({ length: vus }, (_, v) => byClient[v % clients] as SimBehaviour),
+      };
+    }
   }
 
-  // The shared tick of the server, in virtual time: the provisioning loop every CAPACITY_TICK_MS,
-  // and a timeline line at every whole second.
-  const ticksPerSecond = Math.round(1000 / CAPACITY_TICK_MS);
-  let ticks = 0;
-  const closeUpTo = (tMs: number) => {
-    while ((ticks + 1) * CAPACITY_TICK_MS <= tMs) {
-      ticks++;
-      const t = ticks * CAPACITY_TICK_MS;
-      if (ticks % ticksPerSecond !== 0) {
+  /** Arrivals slice by slice, each slice's events in time order, until the last response. */
+  run(): void {
+    const { profile, config, normalRatePerS, timeScale, durationS } = this.input;
+    const heap = this.heap;
+    const arrivalsRandom = this.arrivalsRandom;
+    const rates = { order: 0, position: 0, depth: 0 } as Record<TrafficClass, number>;
+    const endMs = durationS * 1000;
+    // Requests still in flight at the end are answered (like k6's graceful stop), up to the timeout.
+    const drainMs = endMs + config.capacity.queueTimeoutMs + 5_000;
+    let lastMs = 0;
+    const slice: Array<{ atMs: number; cls: TrafficClass }> = [];
+    for (let sliceStart = 0; sliceStart < drainMs; sliceStart += SLICE_MS) {
+      const sliceEnd = sliceStart + SLICE_MS;
+      slice.length = 0;
+      if (sliceStart < endMs) {
+        ratesAt(profile, normalRatePerS, timeScale, sliceStart / 1000, rates);
+        for (const cls of TRAFFIC_CLASSES) {
+          const n = poisson(arrivalsRandom, (rates[cls] * SLICE_MS) / 1000);
+          for (let i = 0; i < n; i++) slice.push({ atMs: sliceStart + arrivalsRandom() * SLICE_MS, cls });
+        }
+        slice.sort((a, b) => a.atMs - b.atMs);
+      }
+      let next = 0;
+      for (;;) {
+        const arrivalAt =
+          next < slice.length ? (slice[next] as { atMs: number }).atMs : Number.POSITIVE_INFINITY;
+        const eventAt = heap.peekTime();
+        const at = Math.min(arrivalAt, eventAt);
+        if (at >= sliceEnd) break;
+        this.closeUpTo(at);
+        lastMs = at;
+        if (eventAt <= arrivalAt) {
+          const e = heap.pop();
+          if (e.kind === Kind.Response) this.respond(e);
+          else this.arrive(e);
+        } else {
+          const s = slice[next++] as { atMs: number; cls: TrafficClass };
+          this.startIteration(s.atMs, s.cls);
+        }
+      }
+      if (sliceEnd >= endMs && heap.size === 0) break;
+    }
+    this.closeUpTo(Math.ceil(Math.max(endMs, lastMs) / 1000) * 1000);
+  }
+
+  /**
+   * The shared tick of the server, in virtual time, up to tMs: the provisioning loop every
+   * CAPACITY_TICK_MS, and a timeline line at every whole second.
+   */
+  private closeUpTo(tMs: number): void {
+    const capacity = this.capacity;
+    while ((this.ticks + 1) * CAPACITY_TICK_MS <= tMs) {
+      this.ticks++;
+      const t = this.ticks * CAPACITY_TICK_MS;
+      if (this.ticks % this.ticksPerSecond !== 0) {
         capacity.tick(t);
         continue;
       }
-      const second = ticks / ticksPerSecond - 1;
-      sink.timeline(timeline.closeSecond(second, closeCapacitySecond(capacity, replica, t, second)));
+      const second = this.ticks / this.ticksPerSecond - 1;
+      this.sink.timeline(
+        this.timeline.closeSecond(second, closeCapacitySecond(capacity, this.replica, t, second)),
+      );
     }
-  };
+  }
 
-  const respond = (e: SimEvent) => {
-    const latencyMs = e.atMs - e.sentMs;
-    sink.behaviour?.(e.behaviour.name, e.reason, 1);
+  /** A response reaches its client: counted, and what the iteration sends next goes out. */
+  private respond(e: SimEvent): void {
+    this.sink.behaviour?.(e.behaviour.name, e.reason, 1);
     if (e.reason === undefined) {
-      if (e.behaviour.honoursRetryAfter) sessions[e.behaviour.cls].refusedInARow[e.vu] = 0;
-      timeline.servedOne(e.cls, latencyMs);
-      sink.record(e.atMs, e.cls, latencyMs, 1, undefined);
-      if (e.cls === "position") {
-        replica.advance(e.atMs);
-        const behind = replica.isBehind(e.client);
-        if (behind) timeline.staleRead();
-        if (e.ackMs >= 0) sink.stale(e.atMs, 1, behind ? 1 : 0, behind ? e.atMs - e.ackMs : 0);
-      }
-      if (e.filled) {
-        replica.record(e.client, 0, 1, 1, e.atMs, e.atMs);
-        for (let w = 1; w < WRITES_PER_FILL; w++) replica.record(MAKER_ACCOUNT, 0, 1, 1, e.atMs, e.atMs);
-        heap.push({
-          atMs: e.atMs + READBACK_DELAY_MS,
-          kind: Kind.Arrival,
-          cls: "position",
-          client: e.client,
-          sentMs: 0,
-          reason: undefined,
-          ackMs: e.atMs,
-          filled: false,
-          request: READBACK,
-          behaviour: e.behaviour,
-          step: READBACK_STEP,
-          vu: e.vu,
-          retryAfterS: 0,
-        });
-        return;
-      }
-    } else {
-      timeline.rejectedOne(e.cls, e.reason, latencyMs);
-      sink.record(e.atMs, e.cls, latencyMs, 1, e.reason);
-      // A patient session waits out Retry-After, doubled by the refusals in a row before
-      // (loadtests/scenarios/patientChecker.ts); the other behaviours ignore it.
-      if (e.retryAfterS > 0 && e.behaviour.honoursRetryAfter) {
-        const pool = sessions[e.behaviour.cls];
-        const before = pool.refusedInARow[e.vu] as number;
-        const untilMs = e.atMs + e.retryAfterS * 1000 * backoffFactor(before);
-        pool.blockedUntilMs[e.vu] = Math.max(pool.blockedUntilMs[e.vu] as number, untilMs);
-        pool.refusedInARow[e.vu] = Math.min(before + 1, 255);
-      }
-    }
+      // A fill's read-back is the iteration's last request.
+      if (this.served(e)) return;
+    } else this.refused(e, e.reason);
     // The iteration's next request goes out after this response (unless it needs this one served).
     const b = e.behaviour;
     const nextStep = b.steps[e.step + 1];
     if (nextStep === undefined || (nextStep.onlyIfServed && e.reason !== undefined)) return;
     if (nextStep.onlyIfLimited && e.reason !== "rate_limited" && e.reason !== "banned") return;
-    const chosen = choose(nextStep);
+    const chosen = this.choose(nextStep);
     if (chosen === undefined) return;
-    heap.push({
+    this.heap.push({
       atMs: e.atMs + READBACK_DELAY_MS,
       kind: Kind.Arrival,
       cls: chosen.cls,
@@ -337,121 +361,140 @@ export function simulatePerRequest(input: SimulationInput, sink: SimulationSink)
       vu: e.vu,
       retryAfterS: 0,
     });
-  };
+  }
+
+  /** A served response: read-your-writes on position reads, a fill written and read back; true when it filled. */
+  private served(e: SimEvent): boolean {
+    const latencyMs = e.atMs - e.sentMs;
+    const { timeline, replica } = this;
+    if (e.behaviour.honoursRetryAfter) this.sessions[e.behaviour.cls].refusedInARow[e.vu] = 0;
+    timeline.servedOne(e.cls, latencyMs);
+    this.sink.record(e.atMs, e.cls, latencyMs, 1, undefined);
+    if (e.cls === "position") {
+      replica.advance(e.atMs);
+      const behind = replica.isBehind(e.client);
+      if (behind) timeline.staleRead();
+      if (e.ackMs >= 0) this.sink.stale(e.atMs, 1, behind ? 1 : 0, behind ? e.atMs - e.ackMs : 0);
+    }
+    if (!e.filled) return false;
+    replica.record(e.client, 0, 1, 1, e.atMs, e.atMs);
+    for (let w = 1; w < WRITES_PER_FILL; w++) replica.record(MAKER_ACCOUNT, 0, 1, 1, e.atMs, e.atMs);
+    this.heap.push({
+      atMs: e.atMs + READBACK_DELAY_MS,
+      kind: Kind.Arrival,
+      cls: "position",
+      client: e.client,
+      sentMs: 0,
+      reason: undefined,
+      ackMs: e.atMs,
+      filled: false,
+      request: READBACK,
+      behaviour: e.behaviour,
+      step: READBACK_STEP,
+      vu: e.vu,
+      retryAfterS: 0,
+    });
+    return true;
+  }
+
+  private refused(e: SimEvent, reason: RejectReason): void {
+    const latencyMs = e.atMs - e.sentMs;
+    this.timeline.rejectedOne(e.cls, reason, latencyMs);
+    this.sink.record(e.atMs, e.cls, latencyMs, 1, reason);
+    // A patient session waits out Retry-After, doubled by the refusals in a row before
+    // (loadtests/scenarios/patientChecker.ts); the other behaviours ignore it.
+    if (e.retryAfterS > 0 && e.behaviour.honoursRetryAfter) {
+      const pool = this.sessions[e.behaviour.cls];
+      const before = pool.refusedInARow[e.vu] as number;
+      const untilMs = e.atMs + e.retryAfterS * 1000 * backoffFactor(before);
+      pool.blockedUntilMs[e.vu] = Math.max(pool.blockedUntilMs[e.vu] as number, untilMs);
+      pool.refusedInARow[e.vu] = Math.min(before + 1, 255);
+    }
+  }
 
   /** The request a step sends: one of its options (a draw only when there is a choice), or none. */
-  const choose = (step: SimStep): SimRequest | undefined => {
+  private choose(step: SimStep): SimRequest | undefined {
     const options = step.options;
     const only = options[0];
     if (options.length === 1 && only !== undefined && only.p >= 1) return only.request;
-    const u = arrivalsRandom();
+    const u = this.arrivalsRandom();
     let acc = 0;
     for (const o of options) {
       acc += o.p;
       if (u < acc) return o.request;
     }
     return undefined;
-  };
+  }
 
   /** A new iteration of a class: its session (and so its client and behaviour), and its first request. */
-  const startIteration = (atMs: number, cls: TrafficClass) => {
-    const pool = sessions[cls];
+  private startIteration(atMs: number, cls: TrafficClass): void {
+    const pool = this.sessions[cls];
     const vu = pool.next;
     pool.next = (pool.next + 1) % pool.blockedUntilMs.length;
-    const client = vu % clients;
+    const client = vu % this.clients;
     const b = pool.behaviour[vu] as SimBehaviour;
     // Told to wait: the iteration sends nothing (a drill counts it in stampede_backoff_skips).
     if (b.honoursRetryAfter && atMs < (pool.blockedUntilMs[vu] as number)) return;
     // A first step with nothing chosen ends the iteration (no behaviour has one today).
     const first = b.steps[0];
-    const request = first === undefined ? undefined : choose(first);
-    if (request !== undefined) arrive(atMs, request, client, -1, b, 0, vu);
-  };
-
-  const arrive = (
-    atMs: number,
-    request: SimRequest,
-    client: number,
-    ackMs: number,
-    behaviour: SimBehaviour,
-    step: number,
-    vu: number,
-  ) => {
-    const cls = request.cls;
-    timeline.arrival(cls);
-    const response: SimEvent = {
+    const request = first === undefined ? undefined : this.choose(first);
+    if (request === undefined) return;
+    this.arrive({
       atMs,
-      kind: Kind.Response,
-      cls,
+      kind: Kind.Arrival,
+      cls: request.cls,
       client,
-      sentMs: atMs,
+      sentMs: 0,
       reason: undefined,
-      ackMs,
+      ackMs: -1,
       filled: false,
       request,
-      behaviour,
-      step,
+      behaviour: b,
+      step: 0,
       vu,
       retryAfterS: 0,
-    };
+    });
+  }
+
+  /**
+   * A request reaches the venue: the server's decision, answered now (refused) or when the
+   * capacity model says. The arrival event becomes its response.
+   */
+  private arrive(e: SimEvent): void {
+    const request = e.request;
+    const atMs = e.atMs;
+    this.timeline.arrival(request.cls);
+    e.kind = Kind.Response;
+    e.cls = request.cls;
+    e.sentMs = atMs;
+    e.reason = undefined;
+    e.filled = false;
+    e.retryAfterS = 0;
     // The server's decision: what the simulator does not model (keys, signatures, parameters,
     // which a drill's requests pass) is left out by the state, not by another order of checks.
-    admissionRequest.route = request.route;
-    admissionRequest.clientKey = clientKeys[client] as string;
-    admissionRequest.accountId = client;
-    admissionRequest.params = request.params;
-    admissionRequest.arrivalMs = atMs;
-    admissionRequest.priority = request.priority;
-    const d = decideAdmission(admissionRequest, admission);
+    const r = this.admissionRequest;
+    r.route = request.route;
+    r.clientKey = this.clientKeys[e.client] as string;
+    r.accountId = e.client;
+    r.params = request.params;
+    r.arrivalMs = atMs;
+    r.priority = request.priority;
+    const d = decideAdmission(r, this.admission);
     if (d.kind === "refused") {
-      response.reason = d.reason;
-      response.retryAfterS = d.retryAfterS;
-      respond(response);
+      e.reason = d.reason;
+      e.retryAfterS = d.retryAfterS;
+      this.respond(e);
       return;
     }
-    response.atMs = d.dueMs;
+    e.atMs = d.dueMs;
     if (d.timedOut) {
-      response.reason = "timeout";
-      heap.push(response);
+      e.reason = "timeout";
+      this.heap.push(e);
       return;
     }
-    timeline.admittedOne(d.queueDepth);
+    this.timeline.admittedOne(d.queueDepth);
     // A draw only for a share strictly between 0 and 1 (the trader's), as before behaviours.
-    response.filled =
-      request.fillShare >= 1 || (request.fillShare > 0 && arrivalsRandom() < request.fillShare);
-    heap.push(response);
-  };
-
-  for (let sliceStart = 0; sliceStart < drainMs; sliceStart += SLICE_MS) {
-    const sliceEnd = sliceStart + SLICE_MS;
-    slice.length = 0;
-    if (sliceStart < endMs) {
-      ratesAt(profile, normalRatePerS, timeScale, sliceStart / 1000, rates);
-      for (const cls of TRAFFIC_CLASSES) {
-        const n = poisson(arrivalsRandom, (rates[cls] * SLICE_MS) / 1000);
-        for (let i = 0; i < n; i++) slice.push({ atMs: sliceStart + arrivalsRandom() * SLICE_MS, cls });
-      }
-      slice.sort((a, b) => a.atMs - b.atMs);
-    }
-    let next = 0;
-    for (;;) {
-      const arrivalAt =
-        next < slice.length ? (slice[next] as { atMs: number }).atMs : Number.POSITIVE_INFINITY;
-      const eventAt = heap.peekTime();
-      const at = Math.min(arrivalAt, eventAt);
-      if (at >= sliceEnd) break;
-      closeUpTo(at);
-      lastMs = at;
-      if (eventAt <= arrivalAt) {
-        const e = heap.pop();
-        if (e.kind === Kind.Response) respond(e);
-        else arrive(e.atMs, e.request, e.client, e.ackMs, e.behaviour, e.step, e.vu);
-      } else {
-        const s = slice[next++] as { atMs: number; cls: TrafficClass };
-        startIteration(s.atMs, s.cls);
-      }
-    }
-    if (sliceEnd >= endMs && heap.size === 0) break;
+    e.filled = request.fillShare >= 1 || (request.fillShare > 0 && this.arrivalsRandom() < request.fillShare);
+    this.heap.push(e);
   }
-  closeUpTo(Math.ceil(Math.max(endMs, lastMs) / 1000) * 1000);
 }
