@@ -281,14 +281,14 @@ function sessionOf(data: SetupData): Session {
     mid: (symbol) => data.midPrice[symbol] as number,
     rand,
     state: sessionState,
-    signedGet: (cls, endpoint, path, query) =>
-      http.get(`${baseUrl}${path}?${signed(c, query)}`, params(cls, endpoint, c)),
-    signedPost: (cls, endpoint, path, body) =>
-      http.post(`${baseUrl}${path}`, signed(c, body), params(cls, endpoint, c)),
-    signedDelete: (cls, endpoint, path, query) =>
-      http.del(`${baseUrl}${path}?${signed(c, query)}`, null, params(cls, endpoint, c)),
-    get: (cls, endpoint, path, query) => http.get(`${baseUrl}${path}?${query}`, params(cls, endpoint, c)),
-    served: (res, cls, endpoint) => {
+    send: (r, query) => {
+      const p = params(r.cls, r.endpoint, c);
+      if (!r.signed) return http.get(`${baseUrl}${r.path}?${query}`, p);
+      if (r.method === "POST") return http.post(`${baseUrl}${r.path}`, signed(c, query), p);
+      if (r.method === "DELETE") return http.del(`${baseUrl}${r.path}?${signed(c, query)}`, null, p);
+      return http.get(`${baseUrl}${r.path}?${signed(c, query)}`, p);
+    },
+    served: (res, r) => {
       // The session learns the venue's Retry-After whoever sent the request (patient-checker waits it out).
       if (res.status === 429 || res.status === 418)
         sessionState.blockedUntilMs = blockedUntilMs(
@@ -297,7 +297,7 @@ function sessionOf(data: SetupData): Session {
           res.headers["Retry-After"],
           Date.now(),
         );
-      return served(res, cls, endpoint);
+      return served(res, r.cls, r.endpoint);
     },
   };
   return session;

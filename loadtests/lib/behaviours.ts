@@ -1,10 +1,12 @@
 import { TRAFFIC_CLASSES, type TrafficClass } from "../vocabulary/traffic.ts";
 
 /**
- * Trader behaviours: what one iteration of a traffic class does, as pure decisions (no k6
- * import). The k6 scenarios (loadtests/scenarios/) turn a decision into requests; the simulator
- * (scripts/simulate/behaviour.ts) derives its request mix from the same constants, and
- * test/unit/simulate.test.ts runs these decision functions to check that the two agree.
+ * Trader behaviours, declared once for every runtime: what one iteration of each sends (the
+ * behaviour table, BEHAVIOURS: its requests by the venue's route, the steps that follow a
+ * response, who waits out Retry-After) and the pure decisions its k6 code draws with (no k6
+ * import). The k6 scenarios (loadtests/scenarios/) execute the table against the venue; the
+ * simulator (mock-exchange/simulate/behaviour.ts) turns the same table into its request mix,
+ * and test/unit/simulate.test.ts runs the scenarios to check that the table says what they do.
  *
  * A profile gives each class a mix of behaviours (weights) that splits the clients: a client's
  * behaviour in a class is fixed (clientBehaviour), whichever of its VUs runs an iteration.
@@ -12,20 +14,261 @@ import { TRAFFIC_CLASSES, type TrafficClass } from "../vocabulary/traffic.ts";
  * behaviours existed (same requests, same random draws).
  */
 
-/** Every behaviour and the class whose scenario runs it. */
-export const BEHAVIOUR_CLASS = {
-  trader: "order",
-  "market-maker": "order",
-  taker: "order",
-  "stop-loss-submitter": "order",
-  "reduce-only-closer": "order",
-  "panicked-checker": "position",
-  "patient-checker": "position",
-  "book-watcher": "depth",
-} as const satisfies Record<string, TrafficClass>;
+// ---- the requests behaviours send ---------------------------------------------------------------
 
-export type BehaviourName = keyof typeof BEHAVIOUR_CLASS;
-export const BEHAVIOUR_NAMES = Object.keys(BEHAVIOUR_CLASS) as BehaviourName[];
+/**
+ * A request of the dialect as a behaviour sends it, named by the venue's route
+ * (mock-exchange/api/routes.ts, which k6 cannot load; test/unit/behaviours.test.ts checks method,
+ * path, class, keys and weight against it).
+ */
+export interface BehaviourRequest {
+  route: "newOrder" | "cancelOrder" | "positionRisk" | "depth";
+  method: "GET" | "POST" | "DELETE";
+  path: string;
+  /** k6's `name` tag, the reporter's per-endpoint row: "METHOD path". */
+  endpoint: string;
+  /** The class the request counts in (its route's traffic class). */
+  cls: TrafficClass;
+  /** Sent with key and signature (TRADE / USER_DATA); market data goes unsigned. */
+  signed: boolean;
+  /** The parameters the route's weight depends on, sent as they are (depth: limit 5, weight 2). */
+  weightQuery: string;
+}
+
+function request(
+  route: BehaviourRequest["route"],
+  method: BehaviourRequest["method"],
+  path: string,
+  cls: TrafficClass,
+  signed: boolean,
+  weightQuery = "",
+): BehaviourRequest {
+  return { route, method, path, endpoint: `${method} ${path}`, cls, signed, weightQuery };
+}
+
+export const REQUEST = {
+  newOrder: request("newOrder", "POST", "/fapi/v1/order", "order", true),
+  cancelOrder: request("cancelOrder", "DELETE", "/fapi/v1/order", "order", true),
+  positionRisk: request("positionRisk", "GET", "/fapi/v2/positionRisk", "position", true),
+  depth: request("depth", "GET", "/fapi/v1/depth", "depth", false, "limit=5"),
+} as const satisfies Record<string, BehaviourRequest>;
+
+/** The read after a fill: the position, checked for read-your-writes. */
+export const READBACK = REQUEST.positionRisk;
+
+// ---- the shares of what an iteration sends ------------------------------------------------------
+
+/**
+ * trader: market and limit orders of 1-10 lots, and cancels of its own resting order. Half the
+ * new orders are MARKET; of the LIMIT ones most are passive quotes 1-20 ticks inside the house
+ * ladder, a fifth priced 5 ticks through the touch (they fill at once).
+ */
+export const TRADER = {
+  /** Chance of cancelling the resting order, when there is one. */
+  cancelP: 0.3,
+  marketP: 0.5,
+  /** Share of LIMIT orders priced through the touch. */
+  crossP: 0.2,
+  crossTicks: 5,
+  passiveMaxTicks: 20,
+  maxLots: 10,
+} as const;
+
+/** Share of a trader's new orders that rest: passive LIMIT orders (0.5 x 0.8 = 0.4). */
+const PASSIVE_SHARE = (1 - TRADER.marketP) * (1 - TRADER.crossP);
+
+/**
+ * Share of trader iterations that cancel a resting order. A session keeps its resting order until
+ * it cancels it (probability c = 0.3 per iteration when it has one; a new passive order replaces
+ * it); a session without one gets one from a new order with probability q = 0.4 (passive LIMIT).
+ * The chance r of having one solves r = (1 - c) r + q (1 - r), so r = q / (c + q) = 0.4 / 0.7,
+ * and cancels are c r of the iterations.
+ */
+export const CANCEL_SHARE = TRADER.cancelP * (PASSIVE_SHARE / (TRADER.cancelP + PASSIVE_SHARE));
+
+/**
+ * Share of a trader's new orders that fill at once: half are MARKET, and a fifth of the LIMIT ones
+ * are priced through the touch. Each fill is followed by a read-back of the position (checked for
+ * read-your-writes), a position-class request on top of the profile's position rate.
+ */
+export const FILL_SHARE = TRADER.marketP + (1 - TRADER.marketP) * TRADER.crossP;
+
+/**
+ * market-maker: share of iterations that start by cancelling the previous quote. The maker posts
+ * a quote every iteration and cancels it the next, so every iteration but a session's first, and
+ * those after a post that was refused or did not rest, cancels: 1 (an upper bound).
+ */
+export const MAKER_REQUOTE_SHARE = 1;
+/** stop-loss-submitter: share of iterations that replace a working stop (as MAKER_REQUOTE_SHARE: 1, an upper bound). */
+export const STOP_REPLACE_SHARE = 1;
+/**
+ * reduce-only-closer: share of its served reads after which it closes (closerOrder); after the
+ * others it is flat and re-enters at market. Its account has no other flow (behaviour belongs to
+ * the client), so per symbol it alternates: re-enter, close, re-enter, ...: a half. Ignored: the
+ * replica's lag (a read older than the closer's last fill re-enters twice, or sends a close the
+ * venue refuses, -2022) and refused orders (which leave the position as it was, so the
+ * alternation only waits).
+ */
+export const CLOSER_CLOSE_SHARE = 0.5;
+
+/**
+ * panicked-checker: a read refused at once (429 or 418) is sent again at once, this many times
+ * at most: the user hits refresh on the error. Refusals the venue answers late (a queue timeout)
+ * are not retried, so a retry never holds its VU: REQUESTS_PER_ITERATION counts the first read.
+ */
+export const PANICKED = { retries: 1 } as const;
+
+// ---- the behaviour table ------------------------------------------------------------------------
+
+/** One request a step may send, and what the venue does with it. */
+export interface BehaviourSend {
+  request: BehaviourRequest;
+  /** Chance this is the step's request (a step's chances sum to at most 1; the rest: none is sent). */
+  p: number;
+  /** Passes priority shedding: cancels, reduce-only and closePosition orders (mock-exchange/venue.ts isPriority). */
+  priority: boolean;
+  /** Chance it fills at once when served; a fill is followed by a READBACK (the iteration's last request). */
+  fillShare: number;
+}
+
+/** One request of an iteration, sent after the previous one's response. */
+export interface BehaviourStep {
+  options: readonly BehaviourSend[];
+  /** Sent only when the previous step's request was served (the closer needs its position). */
+  onlyIfServed: boolean;
+  /** Sent only when the previous step's request was refused at once by the limits (429 or 418): a retry. */
+  onlyIfLimited: boolean;
+}
+
+export interface BehaviourSpec {
+  /** The class whose scenario runs it (its sessions are that class's VUs). */
+  cls: TrafficClass;
+  steps: readonly BehaviourStep[];
+  /** Waits out Retry-After (a 429/418), with PATIENT's back-off, instead of sending. */
+  honoursRetryAfter: boolean;
+}
+
+const READ: BehaviourSend = { request: REQUEST.positionRisk, p: 1, priority: false, fillShare: 0 };
+const send = (r: BehaviourRequest, p: number, priority: boolean, fillShare: number): BehaviourSend => ({
+  request: r,
+  p,
+  priority,
+  fillShare,
+});
+const step = (options: readonly BehaviourSend[], onlyIfServed = false): BehaviourStep => ({
+  options,
+  onlyIfServed,
+  onlyIfLimited: false,
+});
+const retry = (s: BehaviourSend): BehaviourStep => ({
+  options: [s],
+  onlyIfServed: false,
+  onlyIfLimited: true,
+});
+
+/**
+ * Every behaviour: the requests of one iteration in order (loadtests/scenarios/<behaviour>.ts
+ * sends them, with the decisions below picking prices, sizes and sides).
+ */
+export const BEHAVIOURS = {
+  // Cancels its resting order (when it has one) or sends a new one; half MARKET, a fifth of the
+  // LIMIT ones through the touch (traderAction).
+  trader: {
+    cls: "order",
+    steps: [
+      step([
+        send(REQUEST.cancelOrder, CANCEL_SHARE, true, 0),
+        send(REQUEST.newOrder, 1 - CANCEL_SHARE, false, FILL_SHARE),
+      ]),
+    ],
+    honoursRetryAfter: false,
+  },
+  // Post-only quotes 1-3 ticks from mid rest: none fills at once.
+  "market-maker": {
+    cls: "order",
+    steps: [
+      step([send(REQUEST.cancelOrder, MAKER_REQUOTE_SHARE, true, 0)]),
+      step([send(REQUEST.newOrder, 1, false, 0)]),
+    ],
+    honoursRetryAfter: false,
+  },
+  // MARKET orders of 1-10 lots against a house ladder of 5,000 lots per level fill.
+  taker: {
+    cls: "order",
+    steps: [step([send(REQUEST.newOrder, 1, false, 1)])],
+    honoursRetryAfter: false,
+  },
+  // Reads its position, replaces its stop; stops wait for their trigger: none fills at once.
+  "stop-loss-submitter": {
+    cls: "order",
+    steps: [
+      step([READ]),
+      step([send(REQUEST.cancelOrder, STOP_REPLACE_SHARE, true, 0)]),
+      step([send(REQUEST.newOrder, 1, true, 0)]),
+    ],
+    honoursRetryAfter: false,
+  },
+  // Reads its position; only when the read was served, closes it (reduce-only) or re-enters.
+  "reduce-only-closer": {
+    cls: "order",
+    steps: [
+      step([READ]),
+      step(
+        [
+          send(REQUEST.newOrder, CLOSER_CLOSE_SHARE, true, 1),
+          send(REQUEST.newOrder, 1 - CLOSER_CLOSE_SHARE, false, 1),
+        ],
+        true,
+      ),
+    ],
+    honoursRetryAfter: false,
+  },
+  // A read refused at once is sent again at once (PANICKED.retries); Retry-After is ignored.
+  "panicked-checker": {
+    cls: "position",
+    steps: [step([READ]), ...Array.from({ length: PANICKED.retries }, () => retry(READ))],
+    honoursRetryAfter: false,
+  },
+  "patient-checker": {
+    cls: "position",
+    steps: [step([READ])],
+    honoursRetryAfter: true,
+  },
+  "book-watcher": {
+    cls: "depth",
+    steps: [step([send(REQUEST.depth, 1, false, 0)])],
+    honoursRetryAfter: false,
+  },
+} as const satisfies Record<string, BehaviourSpec>;
+
+export type BehaviourName = keyof typeof BEHAVIOURS;
+export const BEHAVIOUR_NAMES = Object.keys(BEHAVIOURS) as BehaviourName[];
+
+function byBehaviour<T>(f: (spec: BehaviourSpec) => T): Record<BehaviourName, T> {
+  const out = {} as Record<BehaviourName, T>;
+  for (const name of BEHAVIOUR_NAMES) out[name] = f(BEHAVIOURS[name]);
+  return out;
+}
+
+/** Every behaviour and the class whose scenario runs it. */
+export const BEHAVIOUR_CLASS: Readonly<Record<BehaviourName, TrafficClass>> = byBehaviour((b) => b.cls);
+
+/** Behaviours that wait out a Retry-After (429/418) instead of sending. */
+export const HONOURS_RETRY_AFTER: Readonly<Record<BehaviourName, boolean>> = byBehaviour(
+  (b) => b.honoursRetryAfter,
+);
+
+/**
+ * Requests one iteration sends one after another, at most (each may wait a queue timeout): the
+ * planner sizes a class's VUs by its slowest behaviour. Every step but the retries (sent at once
+ * after a refusal, never after a wait), and the read-back when a request may fill: trader and
+ * taker 2, market maker 2, stop-loss submitter 3, reduce-only closer 3 (read, order, read-back).
+ */
+export const REQUESTS_PER_ITERATION: Readonly<Record<BehaviourName, number>> = byBehaviour(
+  (b) =>
+    b.steps.filter((s) => !s.onlyIfLimited).length +
+    (b.steps.some((s) => s.options.some((o) => o.fillShare > 0)) ? 1 : 0),
+);
 
 /** The liquidation-stream watcher: its own scenario (WebSocket connections), not part of a class mix. */
 export const LIQUIDATION_WATCHER = "liquidation-watcher";
@@ -38,43 +281,6 @@ export const DEFAULT_BEHAVIOUR: Record<TrafficClass, BehaviourName> = {
   order: "trader",
   position: "panicked-checker",
   depth: "book-watcher",
-};
-
-/**
- * Requests one iteration sends one after another, at most (each may wait a queue timeout): the
- * planner sizes a class's VUs by its slowest behaviour. Trader and taker: an order and its
- * read-back; market maker: a cancel and a new quote; stop-loss submitter: a position read, a
- * cancel of its previous stop and the new stop; reduce-only closer: a read, the close and its
- * read-back.
- */
-export const REQUESTS_PER_ITERATION: Record<BehaviourName, number> = {
-  trader: 2,
-  "market-maker": 2,
-  taker: 2,
-  "stop-loss-submitter": 3,
-  "reduce-only-closer": 3,
-  "panicked-checker": 1,
-  "patient-checker": 1,
-  "book-watcher": 1,
-};
-
-/**
- * panicked-checker: a read refused at once (429 or 418) is sent again at once, this many times
- * at most: the user hits refresh on the error. Refusals the venue answers late (a queue timeout)
- * are not retried, so a retry never holds its VU: REQUESTS_PER_ITERATION counts the first read.
- */
-export const PANICKED = { retries: 1 } as const;
-
-/** Behaviours that wait out a Retry-After (429/418) instead of sending. */
-export const HONOURS_RETRY_AFTER: Readonly<Record<BehaviourName, boolean>> = {
-  trader: false,
-  "market-maker": false,
-  taker: false,
-  "stop-loss-submitter": false,
-  "reduce-only-closer": false,
-  "panicked-checker": false,
-  "patient-checker": true,
-  "book-watcher": false,
 };
 
 /** A class's behaviours with cumulative normalised weights (the last is 1). */
@@ -210,22 +416,6 @@ export function qtyOf(lots: number): string {
 export function limitPrice(mid: number, tick: number, side: Side, offsetTicks: number): number {
   return side === "BUY" ? mid - offsetTicks * tick : mid + offsetTicks * tick;
 }
-
-/**
- * trader: market and limit orders of 1-10 lots, and cancels of its own resting order. Half the
- * new orders are MARKET; of the LIMIT ones most are passive quotes 1-20 ticks inside the house
- * ladder, a fifth priced 5 ticks through the touch (they fill at once).
- */
-export const TRADER = {
-  /** Chance of cancelling the resting order, when there is one. */
-  cancelP: 0.3,
-  marketP: 0.5,
-  /** Share of LIMIT orders priced through the touch. */
-  crossP: 0.2,
-  crossTicks: 5,
-  passiveMaxTicks: 20,
-  maxLots: 10,
-} as const;
 
 export type TraderAction =
   | { kind: "cancel" }

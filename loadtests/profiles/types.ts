@@ -57,7 +57,7 @@ export interface Profile {
    * stops trigger and the leveraged accounts it opens for them (defaults.ts `leveragedAccounts`)
    * are liquidated by the engine's own rules (mock-exchange/marketEvents.ts). They move prices
    * and cause liquidations in the engine; they add no client load, so the simulators
-   * (scripts/simulate), which model no prices, ignore them.
+   * (mock-exchange/simulate), which model no prices, ignore them.
    */
   marketEvents?: MarketEvent[];
   /** When set, `stampede simulate --scale production` runs at these rates. */

@@ -1,6 +1,6 @@
-import { limitPrice, makerQuote, qtyOf } from "../lib/behaviours.ts";
+import { limitPrice, makerQuote, qtyOf, REQUEST } from "../lib/behaviours.ts";
 import { orderAck } from "./readPosition.ts";
-import { type DrillSymbol, ENDPOINT, type Session } from "./session.ts";
+import type { DrillSymbol, Session } from "./session.ts";
 
 /**
  * market-maker: cancels its quote (when it has one) and posts a new one 1-3 ticks from mid,
@@ -11,13 +11,8 @@ export function marketMaker(s: Session): void {
   const quote = s.state.makerQuote;
   if (quote !== undefined) {
     s.state.makerQuote = undefined;
-    const res = s.signedDelete(
-      "order",
-      ENDPOINT.cancelOrder,
-      "/fapi/v1/order",
-      `symbol=${quote.symbol}&orderId=${quote.orderId}`,
-    );
-    s.served(res, "order", ENDPOINT.cancelOrder);
+    const res = s.send(REQUEST.cancelOrder, `symbol=${quote.symbol}&orderId=${quote.orderId}`);
+    s.served(res, REQUEST.cancelOrder);
   }
   const q = makerQuote(() => s.rand(), s.symbols.length);
   const sym = s.symbols[q.symbolIndex] as DrillSymbol;
@@ -25,8 +20,8 @@ export function marketMaker(s: Session): void {
   const body =
     `symbol=${sym.symbol}&side=${q.side}&quantity=${qtyOf(q.lots)}&type=LIMIT` +
     `&timeInForce=${q.timeInForce}&price=${price.toFixed(sym.priceDecimals)}`;
-  const res = s.signedPost("order", ENDPOINT.newOrder, "/fapi/v1/order", body);
-  if (!s.served(res, "order", ENDPOINT.newOrder)) return;
+  const res = s.send(REQUEST.newOrder, body);
+  if (!s.served(res, REQUEST.newOrder)) return;
   const ack = orderAck(res);
   if (ack !== undefined && (ack.status === "NEW" || ack.status === "PARTIALLY_FILLED"))
     s.state.makerQuote = { symbol: sym.symbol, orderId: ack.orderId };

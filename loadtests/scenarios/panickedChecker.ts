@@ -1,5 +1,5 @@
-import { PANICKED } from "../lib/behaviours.ts";
-import { type DrillSymbol, ENDPOINT, type Session } from "./session.ts";
+import { PANICKED, REQUEST } from "../lib/behaviours.ts";
+import type { DrillSymbol, Session } from "./session.ts";
 
 /**
  * panicked-checker: reads its position again and again, whatever the venue answers: a 429's
@@ -10,8 +10,8 @@ import { type DrillSymbol, ENDPOINT, type Session } from "./session.ts";
 export function panickedChecker(s: Session): void {
   const symbol = (s.symbols[Math.floor(s.rand() * s.symbols.length)] as DrillSymbol).symbol;
   for (let attempt = 0; attempt <= PANICKED.retries; attempt++) {
-    const res = s.signedGet("position", ENDPOINT.positionRisk, "/fapi/v2/positionRisk", `symbol=${symbol}`);
-    if (s.served(res, "position", ENDPOINT.positionRisk)) return;
+    const res = s.send(REQUEST.positionRisk, `symbol=${symbol}`);
+    if (s.served(res, REQUEST.positionRisk)) return;
     if (res.status !== 429 && res.status !== 418) return;
   }
 }

@@ -1,6 +1,6 @@
 import { Counter } from "k6/metrics";
-import { blockedUntilMs } from "../lib/behaviours.ts";
-import { type DrillSymbol, ENDPOINT, type Session } from "./session.ts";
+import { blockedUntilMs, REQUEST } from "../lib/behaviours.ts";
+import type { DrillSymbol, Session } from "./session.ts";
 
 // Iterations a session did not send because the venue had asked it to wait (Retry-After).
 const backoffSkips = new Counter("stampede_backoff_skips");
@@ -21,13 +21,13 @@ const backoffSkips = new Counter("stampede_backoff_skips");
  */
 export function patientChecker(s: Session): void {
   if (Date.now() < s.state.blockedUntilMs) {
-    backoffSkips.add(1, { class: "position", name: ENDPOINT.positionRisk });
+    backoffSkips.add(1, { class: REQUEST.positionRisk.cls, name: REQUEST.positionRisk.endpoint });
     return;
   }
   const symbol = (s.symbols[Math.floor(s.rand() * s.symbols.length)] as DrillSymbol).symbol;
-  const res = s.signedGet("position", ENDPOINT.positionRisk, "/fapi/v2/positionRisk", `symbol=${symbol}`);
+  const res = s.send(REQUEST.positionRisk, `symbol=${symbol}`);
   // served() notes Retry-After as sent; the back-off stretches it by the refusals before this one.
-  if (s.served(res, "position", ENDPOINT.positionRisk)) s.state.refusedInARow = 0;
+  if (s.served(res, REQUEST.positionRisk)) s.state.refusedInARow = 0;
   else if (res.status === 429 || res.status === 418) {
     s.state.blockedUntilMs = blockedUntilMs(
       s.state.blockedUntilMs,

@@ -1,7 +1,7 @@
 import type { RefinedResponse, ResponseType } from "k6/http";
 import { Rate, Trend } from "k6/metrics";
-import { type PositionView, positionView } from "../lib/behaviours.ts";
-import { ENDPOINT, type Session } from "./session.ts";
+import { type PositionView, positionView, REQUEST } from "../lib/behaviours.ts";
+import type { Session } from "./session.ts";
 
 // Read-your-writes (design.md "Vocabulary": stale read): checked on the read-back after a fill.
 const staleRead = new Rate("stampede_stale_read");
@@ -18,8 +18,8 @@ export function readPosition(
   symbol: string,
   ackedFillMs?: number,
 ): RefinedResponse<ResponseType> | undefined {
-  const res = s.signedGet("position", ENDPOINT.positionRisk, "/fapi/v2/positionRisk", `symbol=${symbol}`);
-  if (!s.served(res, "position", ENDPOINT.positionRisk)) return undefined;
+  const res = s.send(REQUEST.positionRisk, `symbol=${symbol}`);
+  if (!s.served(res, REQUEST.positionRisk)) return undefined;
   if (ackedFillMs !== undefined) {
     const seen = positionView(res.json(), symbol)?.updateTime ?? 0;
     const stale = seen < ackedFillMs;

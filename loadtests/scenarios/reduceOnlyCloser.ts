@@ -1,6 +1,6 @@
-import { closerOrder, positionView, qtyOf } from "../lib/behaviours.ts";
+import { closerOrder, positionView, qtyOf, REQUEST } from "../lib/behaviours.ts";
 import { orderAck, readPosition } from "./readPosition.ts";
-import { type DrillSymbol, ENDPOINT, type Session } from "./session.ts";
+import type { DrillSymbol, Session } from "./session.ts";
 
 /**
  * reduce-only-closer: reads its position and, when it has one, closes it with a reduce-only
@@ -16,8 +16,8 @@ export function reduceOnlyCloser(s: Session): void {
   const body =
     `symbol=${sym.symbol}&side=${o.side}&quantity=${qtyOf(o.lots)}&type=MARKET` +
     (o.reduceOnly ? "&reduceOnly=true" : "");
-  const res = s.signedPost("order", ENDPOINT.newOrder, "/fapi/v1/order", body);
-  if (!s.served(res, "order", ENDPOINT.newOrder)) return;
+  const res = s.send(REQUEST.newOrder, body);
+  if (!s.served(res, REQUEST.newOrder)) return;
   const ack = orderAck(res);
   if (ack !== undefined && Number(ack.executedQty) > 0) readPosition(s, sym.symbol, ack.updateTime);
 }

@@ -1,13 +1,14 @@
 import type { RefinedResponse, ResponseType } from "k6/http";
-import type { PositionView } from "../lib/behaviours.ts";
+import type { BehaviourRequest, PositionView } from "../lib/behaviours.ts";
 import type { TrafficClass } from "../vocabulary/traffic.ts";
 
 /**
  * What a behaviour (one file each in this folder) needs from the drill script: a VU's client
  * session. loadtests/drill.ts builds one per VU from its own request helpers (signing, headers,
  * refusal accounting), so a behaviour never knows the base URL, the keys or how headers are set.
- * Every request a behaviour sends is tagged with its class and endpoint here, and with the
- * behaviour by the drill (a VU tag, so it is on every sample, the custom metrics' included).
+ * What a behaviour sends is a request of the behaviour table (REQUEST: route, method, path,
+ * class, endpoint), tagged with its class and endpoint here, and with the behaviour by the drill
+ * (a VU tag, so it is on every sample, the custom metrics' included).
  */
 
 export interface DrillSymbol {
@@ -21,14 +22,6 @@ export const DRILL_SYMBOLS: readonly DrillSymbol[] = [
   { symbol: "BTCUSDT", tick: 0.1, priceDecimals: 1 },
   { symbol: "ETHUSDT", tick: 0.01, priceDecimals: 2 },
 ];
-
-/** Endpoint names, k6's `name` tag (the reporter's per-endpoint rows). */
-export const ENDPOINT = {
-  newOrder: "POST /fapi/v1/order",
-  cancelOrder: "DELETE /fapi/v1/order",
-  positionRisk: "GET /fapi/v2/positionRisk",
-  depth: "GET /fapi/v1/depth",
-} as const;
 
 /** State a VU keeps between iterations (a VU is one client session). */
 export interface SessionState {
@@ -65,27 +58,15 @@ export interface Session {
   /** This VU's seeded random stream. */
   rand(): number;
   readonly state: SessionState;
-  /** A signed GET (query string `params`). */
-  signedGet(cls: TrafficClass, endpoint: string, path: string, params: string): RefinedResponse<ResponseType>;
-  /** A signed POST (form body `params`). */
-  signedPost(
-    cls: TrafficClass,
-    endpoint: string,
-    path: string,
-    params: string,
-  ): RefinedResponse<ResponseType>;
-  /** A signed DELETE (query string `params`). */
-  signedDelete(
-    cls: TrafficClass,
-    endpoint: string,
-    path: string,
-    params: string,
-  ): RefinedResponse<ResponseType>;
-  /** A keyed, unsigned GET (market data). */
-  get(cls: TrafficClass, endpoint: string, path: string, query: string): RefinedResponse<ResponseType>;
+  /**
+   * Sends one of the behaviour table's requests (loadtests/lib/behaviours.ts REQUEST) with
+   * `params`: signed when the request is (a POST's as its form body, else as the query string),
+   * keyed and unsigned otherwise (market data), tagged with its class and endpoint.
+   */
+  send(request: BehaviourRequest, params: string): RefinedResponse<ResponseType>;
   /**
    * Counts a refusal by reason (stampede_rejects) and notes its Retry-After in
    * `state.blockedUntilMs`; true when the response was served.
    */
-  served(res: RefinedResponse<ResponseType>, cls: TrafficClass, endpoint: string): boolean;
+  served(res: RefinedResponse<ResponseType>, request: BehaviourRequest): boolean;
 }

@@ -1,6 +1,6 @@
-import { qtyOf, stopLoss } from "../lib/behaviours.ts";
+import { qtyOf, REQUEST, stopLoss } from "../lib/behaviours.ts";
 import { checkPosition, orderAck } from "./readPosition.ts";
-import { type DrillSymbol, ENDPOINT, type Session } from "./session.ts";
+import type { DrillSymbol, Session } from "./session.ts";
 
 /**
  * stop-loss-submitter: reads its position, cancels its working stop on the symbol and places a
@@ -15,13 +15,8 @@ export function stopLossSubmitter(s: Session): void {
   const previous = s.state.stops[sym.symbol];
   if (previous !== undefined) {
     delete s.state.stops[sym.symbol];
-    const res = s.signedDelete(
-      "order",
-      ENDPOINT.cancelOrder,
-      "/fapi/v1/order",
-      `symbol=${sym.symbol}&orderId=${previous}`,
-    );
-    s.served(res, "order", ENDPOINT.cancelOrder);
+    const res = s.send(REQUEST.cancelOrder, `symbol=${sym.symbol}&orderId=${previous}`);
+    s.served(res, REQUEST.cancelOrder);
   }
   // The mark as the read saw it, else the mid setup() saw.
   const mark = position?.markPrice ?? s.mid(sym.symbol);
@@ -30,8 +25,8 @@ export function stopLossSubmitter(s: Session): void {
     `symbol=${sym.symbol}&side=${stop.side}&type=STOP_MARKET` +
     `&stopPrice=${(stop.stopTicks * sym.tick).toFixed(sym.priceDecimals)}`;
   body += stop.lots > 0 ? `&quantity=${qtyOf(stop.lots)}&reduceOnly=true` : "&closePosition=true";
-  const res = s.signedPost("order", ENDPOINT.newOrder, "/fapi/v1/order", body);
-  if (!s.served(res, "order", ENDPOINT.newOrder)) return;
+  const res = s.send(REQUEST.newOrder, body);
+  if (!s.served(res, REQUEST.newOrder)) return;
   const ack = orderAck(res);
   if (ack !== undefined && ack.status === "NEW") s.state.stops[sym.symbol] = ack.orderId;
 }

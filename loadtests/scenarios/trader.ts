@@ -1,6 +1,6 @@
-import { limitPrice, qtyOf, traderAction } from "../lib/behaviours.ts";
+import { limitPrice, qtyOf, REQUEST, traderAction } from "../lib/behaviours.ts";
 import { orderAck, readPosition } from "./readPosition.ts";
-import { type DrillSymbol, ENDPOINT, type Session } from "./session.ts";
+import type { DrillSymbol, Session } from "./session.ts";
 
 /**
  * trader: market and limit orders, and cancels of its own resting order; after a fill it reads
@@ -13,13 +13,8 @@ export function trader(s: Session): void {
   if (action.kind === "cancel") {
     const { symbol, orderId } = resting as { symbol: string; orderId: number };
     s.state.traderResting = undefined;
-    const res = s.signedDelete(
-      "order",
-      ENDPOINT.cancelOrder,
-      "/fapi/v1/order",
-      `symbol=${symbol}&orderId=${orderId}`,
-    );
-    s.served(res, "order", ENDPOINT.cancelOrder);
+    const res = s.send(REQUEST.cancelOrder, `symbol=${symbol}&orderId=${orderId}`);
+    s.served(res, REQUEST.cancelOrder);
     return;
   }
   const sym = s.symbols[action.symbolIndex] as DrillSymbol;
@@ -31,8 +26,8 @@ export function trader(s: Session): void {
     const price = limitPrice(s.mid(sym.symbol), sym.tick, action.side, action.offsetTicks);
     body += `&type=LIMIT&timeInForce=GTC&price=${price.toFixed(sym.priceDecimals)}`;
   }
-  const res = s.signedPost("order", ENDPOINT.newOrder, "/fapi/v1/order", body);
-  if (!s.served(res, "order", ENDPOINT.newOrder)) return;
+  const res = s.send(REQUEST.newOrder, body);
+  if (!s.served(res, REQUEST.newOrder)) return;
   const ack = orderAck(res);
   if (ack === undefined) return;
   if (ack.status === "NEW" || ack.status === "PARTIALLY_FILLED")

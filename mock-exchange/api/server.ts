@@ -10,46 +10,41 @@ import type { AddressInfo } from "node:net";
 import { faultProblems } from "../../loadtests/vocabulary/capacity.ts";
 import { marketEventProblems } from "../../loadtests/vocabulary/marketEvents.ts";
 import { rejectReason, type TrafficClass } from "../../loadtests/vocabulary/traffic.ts";
+import {
+  type AdmissionRequest,
+  type AdmissionState,
+  type Admitted,
+  decideAdmission,
+  QUEUE_TIMEOUT,
+  type Refused,
+} from "../admission.ts";
 import { CAPACITY_TICK_MS, closeCapacitySecond } from "../capacity/model.ts";
 import { resolveStrategy } from "../capacity/strategies.ts";
 import type { FaultSpec } from "../capacity/types.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../defaults.ts";
 import type { MarketEvent } from "../marketEvents.ts";
-import { isPriority, type ParsedRequest, provisionAccountKeys, Venue } from "../venue.ts";
-import { verifySigned } from "./auth.ts";
+import { type ParsedRequest, provisionAccountKeys, Venue } from "../venue.ts";
 import { ControlAccess, controlTokenProblem, LEASE_HEADER, newControlToken } from "./control.ts";
 import { DeferredQueue } from "./deferred.ts";
 import { ApiError, ERR, type ExchangeErrorSpec, errorBody } from "./errors.ts";
 import { ExchangeMetrics, METRICS_CONTENT_TYPE } from "./metrics.ts";
 import { openApiDocument } from "./openapi.ts";
 import { Params } from "./params.ts";
-import { findRoute, type Route, routeWeight } from "./routes.ts";
+import { findRoute, type Route } from "./routes.ts";
 import { attachStreams } from "./streams.ts";
 
 /**
  * The mock exchange over HTTP: the Binance USDⓈ-M dialect under /fapi, the control plane under
- * /__stampede (never mixed, design.md "Interfaces"). Order of checks per request, as a venue's
- * gateway does it: route -> IP ban (418) -> request weight (429 -1003; past the tolerated refusals a
- * 418 that starts a ban) -> API key (401) -> timestamp and signature (400 -1021/-1022) -> parameters
- * (400) -> order counts per account for order-placing routes (429 -1015) -> capacity (503 shed now,
- * 503 timeout later, or served when the modelled service ends). Ban and weight are one call
- * (limits/ipLimiter.ts), the one the per-request simulator makes. The raw query/body is split into
- * parameters before the ban check only because a route's weight can depend on them (depth limit).
+ * /__stampede (never mixed, design.md "Interfaces"). Past the route, whether a request is taken
+ * is decided by admission.ts (decideAdmission, the order of checks with it), the same call the
+ * per-request simulator makes.
  */
 
+/** An admitted request waiting for the capacity model's due time (its answer, or its timeout). */
 interface Pending {
   dueMs: number;
-  arrivalMs: number;
   res: ServerResponse;
-  request: ParsedRequest | undefined;
-  accountId: number;
-  trafficClass: TrafficClass | undefined;
-  usedWeight: number;
-  /** Order counts for the X-MBX-ORDER-COUNT-10S / -1M headers; -1 when the route places no order. */
-  orders10s: number;
-  orders1m: number;
-  /** A refusal decided at arrival but answered at dueMs (queue timeout). */
-  error: ExchangeErrorSpec | undefined;
+  admitted: Admitted;
 }
 
 export interface MockExchange {
@@ -99,7 +94,7 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
   const metrics = new ExchangeMetrics();
   metrics.venueStarted(venue, false);
 
-  const deferred = new DeferredQueue<Pending>(now, (p) => respondPending(p));
+  const deferred = new DeferredQueue<Pending>(now, (p) => respondPending(p.res, p.admitted));
   const controlToken = options.controlToken ?? newControlToken();
   const tokenProblem = controlTokenProblem(controlToken);
   if (tokenProblem !== undefined) throw new Error(tokenProblem);
@@ -109,41 +104,26 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
   const instanceId = randomBytes(8).toString("hex");
   let resets = 0;
 
-  function respondPending(p: Pending): void {
-    if (p.error !== undefined) {
-      const residenceMs = now() - p.arrivalMs;
-      venue.timeline.rejectedOne(p.trafficClass, "timeout", residenceMs);
-      metrics.completed(p.trafficClass, "timeout", residenceMs);
-      send(p.res, p.error.status, errorBody(p.error), p.usedWeight, p.orders10s, p.orders1m);
+  function respondPending(res: ServerResponse, a: Admitted): void {
+    if (a.timedOut) {
+      const cls = a.route.trafficClass;
+      const residenceMs = now() - a.arrivalMs;
+      venue.timeline.rejectedOne(cls, QUEUE_TIMEOUT.reason, residenceMs);
+      metrics.completed(cls, QUEUE_TIMEOUT.reason, residenceMs);
+      const error = QUEUE_TIMEOUT.error;
+      send(res, error.status, errorBody(error), a.usedWeight, a.orders10s, a.orders1m);
       return;
     }
-    serve(
-      p.res,
-      p.request as ParsedRequest,
-      p.accountId,
-      p.trafficClass,
-      p.arrivalMs,
-      p.usedWeight,
-      p.orders10s,
-      p.orders1m,
-    );
+    serve(res, a);
   }
 
   /** Executes an admitted request and answers it (capacity model off: at once, no Pending made). */
-  function serve(
-    res: ServerResponse,
-    request: ParsedRequest,
-    accountId: number,
-    cls: TrafficClass | undefined,
-    arrivalMs: number,
-    usedWeight: number,
-    orders10s: number,
-    orders1m: number,
-  ): void {
+  function serve(res: ServerResponse, a: Admitted): void {
+    const cls = a.route.trafficClass;
     let status: number;
     let body: string;
     try {
-      const outcome = venue.execute(request, accountId);
+      const outcome = venue.execute(a.parsed as ParsedRequest, a.accountId);
       status = outcome.status;
       body = outcome.body;
     } catch (err) {
@@ -152,7 +132,7 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
       status = ERR.UNKNOWN.status;
       body = errorBody(ERR.UNKNOWN);
     }
-    const residenceMs = now() - arrivalMs;
+    const residenceMs = now() - a.arrivalMs;
     if (status < 400) {
       venue.timeline.servedOne(cls, residenceMs);
       metrics.completed(cls, "served", residenceMs);
@@ -161,7 +141,7 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
       venue.timeline.rejectedOne(cls, reason, residenceMs);
       metrics.completed(cls, reason, residenceMs);
     }
-    send(res, status, body, usedWeight, orders10s, orders1m);
+    send(res, status, body, a.usedWeight, a.orders10s, a.orders1m);
   }
 
   /** orders10s / orders1m: the account's order counts, sent on order-placing routes only (-1: none). */
@@ -224,21 +204,43 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
     return req.socket.remoteAddress ?? "unknown";
   }
 
-  /** A refusal decided at the edge, answered at once and counted in the timeline. */
-  function reject(
-    res: ServerResponse,
-    cls: TrafficClass | undefined,
-    spec: ExchangeErrorSpec,
-    fields?: Record<string, string | number>,
-    usedWeight = 0,
-    orders10s = -1,
-    orders1m = -1,
-  ): void {
-    const reason = rejectReason(spec.status, spec.code, cls) ?? "error";
-    venue.timeline.rejectedOne(cls, reason, 0);
-    metrics.refused(cls, reason);
-    refuse(res, spec, fields, usedWeight, orders10s, orders1m);
+  /** A refusal decided at arrival, answered at once and counted in the timeline. */
+  function reject(res: ServerResponse, cls: TrafficClass | undefined, r: Refused): void {
+    if (r.retryAfterS > 0) res.setHeader("Retry-After", String(r.retryAfterS));
+    venue.timeline.rejectedOne(cls, r.reason, 0);
+    metrics.refused(cls, r.reason);
+    send(res, r.error.status, errorBody(r.error, r.fields), r.usedWeight, r.orders10s, r.orders1m);
   }
+
+  // The venue's parts decideAdmission reads, made again when a reset replaces the venue.
+  let admissionOf: Venue | undefined;
+  let admissionState: AdmissionState | undefined;
+  function admission(): AdmissionState {
+    if (admissionOf !== venue || admissionState === undefined) {
+      const v = venue;
+      admissionOf = v;
+      admissionState = {
+        limiter: v.limiter,
+        orderLimiter: v.orderLimiter,
+        capacity: v.config.capacity.enabled ? v.capacity : undefined,
+        verify: v,
+        requireSignature: v.config.auth.requireSignature,
+      };
+    }
+    return admissionState;
+  }
+  // One request object reused: decideAdmission reads it and keeps nothing of it.
+  const request: AdmissionRequest = {
+    route: undefined as unknown as Route,
+    clientKey: "",
+    apiKey: undefined,
+    accountId: 0,
+    params: undefined as unknown as Params,
+    query: "",
+    body: "",
+    arrivalMs: 0,
+    priority: false,
+  };
 
   function handleExchange(
     req: IncomingMessage,
@@ -251,88 +253,23 @@ export async function startMockExchange(options: StartOptions = {}): Promise<Moc
     const cls = route.trafficClass;
     venue.timeline.arrival(cls);
     metrics.request(cls);
-    let params: Params;
-    try {
-      params = new Params(query, body);
-    } catch (err) {
-      if (err instanceof ApiError) return reject(res, cls, err.spec, err.fields);
-      throw err;
-    }
-    const weight = routeWeight(route, params);
-    const ip = clientKey(req);
-    const decision = venue.limiter.admit(ip, weight, arrivalMs);
-    const usedWeight = decision.usedWeight;
-    if (decision.outcome !== "allowed") {
-      res.setHeader("Retry-After", String(decision.retryAfterS));
-      if (decision.outcome === "banned")
-        return reject(res, cls, ERR.BANNED, { ip, until: decision.bannedUntilMs }, usedWeight);
-      return reject(res, cls, ERR.TOO_MANY_REQUESTS, { limit: venue.limiter.limit }, usedWeight);
-    }
-    let accountId = 0;
-    if (route.keyed) {
-      const header = req.headers["x-mbx-apikey"];
-      const key = Array.isArray(header) ? header[0] : header;
-      if (key === undefined || key === "") return reject(res, cls, ERR.API_KEY_FORMAT, undefined, usedWeight);
-      const found = venue.accountForKey(key);
-      if (found === undefined) return reject(res, cls, ERR.INVALID_API_KEY, undefined, usedWeight);
-      accountId = found;
-      if (config.auth.requireSignature && route.signed !== false) {
-        try {
-          verifySigned(params, query, body, venue.signingKeyOf(found), arrivalMs);
-        } catch (err) {
-          if (err instanceof ApiError) return reject(res, cls, err.spec, err.fields, usedWeight);
-          throw err;
-        }
-      }
-    }
-    let request: ParsedRequest;
-    try {
-      request = venue.parse(route.name, params, accountId);
-    } catch (err) {
-      if (err instanceof ApiError) return reject(res, cls, err.spec, err.fields, usedWeight);
-      throw err;
-    }
-    let orders10s = -1;
-    let orders1m = -1;
-    if (route.orders !== undefined) {
-      const o = venue.orderLimiter.consume(accountId, route.orders, arrivalMs, route.orders1m);
-      orders10s = o.count10s;
-      orders1m = o.count1m;
-      if (!o.allowed) {
-        res.setHeader("Retry-After", String(o.retryAfterS));
-        const fields = { limit: o.limit, interval: o.interval };
-        return reject(res, cls, ERR.TOO_MANY_ORDERS, fields, usedWeight, orders10s, orders1m);
-      }
-    }
-    if (!config.capacity.enabled) {
+    request.route = route;
+    request.clientKey = clientKey(req);
+    request.apiKey = route.keyed ? apiKeyOf(req) : undefined;
+    request.params = paramsOf(query, body);
+    request.query = query;
+    request.body = body;
+    request.arrivalMs = arrivalMs;
+    const decision = decideAdmission(request, admission());
+    if (decision.kind === "refused") return reject(res, cls, decision);
+    if (!decision.queued) {
       // Capacity model off (defaults.ts `capacity.enabled`; benchmarks of the HTTP stack only):
       // no modelled service, executed and answered now, with no timer in between.
       venue.timeline.admittedOne(0);
-      return serve(res, request, accountId, cls, arrivalMs, usedWeight, orders10s, orders1m);
+      return serve(res, decision);
     }
-    const admission = venue.capacity.admit(arrivalMs, route.serviceClass, isPriority(request));
-    switch (admission.outcome) {
-      case "overloaded":
-        return reject(res, cls, ERR.OVERLOADED, undefined, usedWeight, orders10s, orders1m);
-      case "unavailable":
-        return reject(res, cls, ERR.UNAVAILABLE, undefined, usedWeight, orders10s, orders1m);
-      case "error":
-        return reject(res, cls, ERR.INTERNAL, undefined, usedWeight, orders10s, orders1m);
-    }
-    const timedOut = admission.outcome === "timeout";
-    if (!timedOut) venue.timeline.admittedOne(venue.capacity.queueDepth(route.serviceClass, arrivalMs));
-    deferred.push({
-      dueMs: admission.dueMs,
-      arrivalMs,
-      res,
-      request: timedOut ? undefined : request,
-      accountId,
-      trafficClass: cls,
-      usedWeight,
-      orders10s,
-      orders1m,
-      error: timedOut ? ERR.TIMEOUT : undefined,
-    });
+    if (!decision.timedOut) venue.timeline.admittedOne(decision.queueDepth);
+    deferred.push({ dueMs: decision.dueMs, res, admitted: decision });
   }
 
   /**
@@ -641,4 +578,19 @@ function readBody(
     const only = chunks.length === 1 ? chunks[0] : undefined;
     done(false, (only ?? Buffer.concat(chunks)).toString("utf8"));
   });
+}
+
+function apiKeyOf(req: IncomingMessage): string | undefined {
+  const header = req.headers["x-mbx-apikey"];
+  return Array.isArray(header) ? header[0] : header;
+}
+
+/** The raw query and body as parameters, or the dialect error that says why they are not. */
+function paramsOf(query: string, body: string): Params | ApiError {
+  try {
+    return new Params(query, body);
+  } catch (err) {
+    if (err instanceof ApiError) return err;
+    throw err;
+  }
 }

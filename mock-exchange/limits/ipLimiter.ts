@@ -5,7 +5,7 @@ import { limitWindowCompression } from "./window.ts";
 
 /**
  * Everything decided per client IP, in one call and one order, so the mock exchange
- * (api/server.ts) and the per-request simulator (scripts/simulate/perRequest.ts) decide the same
+ * (api/server.ts) and the per-request simulator (simulate/perRequest.ts) decide the same
  * for the same request stream: ban check (418) -> request weight (429) -> ban accounting (a
  * refusal past the tolerated count becomes a 418 and starts a ban, banList.ts).
  */

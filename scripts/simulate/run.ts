@@ -2,16 +2,16 @@ import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { naturalDurationS, planDrill, validateProfile } from "../../loadtests/lib/plan.ts";
 import { PROFILES } from "../../loadtests/profiles/index.ts";
+import { simulateAggregate } from "../../mock-exchange/simulate/aggregate.ts";
+import { simulatePerRequest } from "../../mock-exchange/simulate/perRequest.ts";
+import { SimulationRecorder } from "../../mock-exchange/simulate/recorder.ts";
+import type { SimulationInput } from "../../mock-exchange/simulate/types.ts";
 import { writeIngested } from "../../reports/hlog.ts";
 import type { Summary } from "../../reports/model.ts";
 import { renderRun } from "../../reports/report.ts";
 import { StampedeError } from "../errors.ts";
 import { exchangeConfigFor, normalRatesFor, type Scale } from "../exchangeConfig.ts";
 import { packageVersion, runId } from "../runFolder.ts";
-import { simulateAggregate } from "./aggregate.ts";
-import { simulatePerRequest } from "./perRequest.ts";
-import { SimulationRecorder } from "./recorder.ts";
-import type { SimulationInput } from "./types.ts";
 
 /**
  * `stampede simulate --profile P --strategy S`: the same profile and capacity model as a drill,

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   BEHAVIOUR_CLASS,
   BEHAVIOUR_NAMES,
+  BEHAVIOURS,
   backoffFactor,
   behaviourProblems,
   blockedUntilMs,
@@ -19,6 +20,8 @@ import {
   PATIENT,
   positionView,
   qtyOf,
+  REQUEST,
+  REQUESTS_PER_ITERATION,
   retryAfterMs,
   STOP_LOSS,
   stopLoss,
@@ -30,6 +33,8 @@ import { PROFILES } from "../../loadtests/profiles/index.ts";
 import { smoke } from "../../loadtests/profiles/smoke.ts";
 import type { Profile } from "../../loadtests/profiles/types.ts";
 import { seededRandom } from "../../loadtests/vocabulary/random.ts";
+import { Params } from "../../mock-exchange/api/params.ts";
+import { findRoute, type Route, routeWeight } from "../../mock-exchange/api/routes.ts";
 
 /** A random source that returns the given values in order and fails when asked for more. */
 function scripted(values: number[]): () => number {
@@ -401,5 +406,46 @@ describe("the plan: VUs per behaviour and the liquidation watchers' scenario", (
     const plan = planDrill(mixed, { timeScale: 60, iterationBudgetS: budget });
     expect(plan.classes.order.preAllocatedVUs).toBe(Math.ceil(600 * budget * 1.5 * 1.25));
     expect(plan.classes.position.preAllocatedVUs).toBe(Math.ceil(1_000 * budget * 1.25));
+  });
+});
+
+describe("the behaviour table", () => {
+  it("names each request by the venue's route: method, path, class, keys, and the weight of its parameters", () => {
+    const weights: Record<string, number> = {};
+    for (const [name, r] of Object.entries(REQUEST)) {
+      const route = findRoute(r.method, r.path) as Route;
+      expect(typeof route, name).toBe("object");
+      expect([route.name, route.trafficClass, r.endpoint]).toEqual([r.route, r.cls, `${r.method} ${r.path}`]);
+      // Unsigned market data needs no key; everything signed is a keyed route.
+      if (r.signed) expect(route.keyed, name).toBe(true);
+      else expect(route.keyed, name).toBe(false);
+      weights[name] = routeWeight(route, new Params(r.weightQuery));
+    }
+    expect(weights).toEqual({ newOrder: 0, cancelOrder: 1, positionRisk: 5, depth: 2 });
+  });
+
+  it("runs every behaviour in its class's scenario, with at most a whole request per step", () => {
+    for (const name of BEHAVIOUR_NAMES) {
+      const b = BEHAVIOURS[name];
+      expect(BEHAVIOUR_CLASS[name]).toBe(b.cls);
+      for (const step of b.steps) {
+        const total = step.options.reduce((sum, o) => sum + o.p, 0);
+        expect(total, name).toBeLessThanOrEqual(1 + 1e-12);
+        expect(step.onlyIfServed && step.onlyIfLimited, name).toBe(false);
+      }
+    }
+  });
+
+  it("derives the requests per iteration the planner sizes VUs by: steps, less retries, plus a read-back after a fill", () => {
+    expect(REQUESTS_PER_ITERATION).toEqual({
+      trader: 2,
+      "market-maker": 2,
+      taker: 2,
+      "stop-loss-submitter": 3,
+      "reduce-only-closer": 3,
+      "panicked-checker": 1,
+      "patient-checker": 1,
+      "book-watcher": 1,
+    });
   });
 });

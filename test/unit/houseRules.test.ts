@@ -36,7 +36,6 @@ const BEING_SPLIT: readonly string[] = [
   "reports/gate.ts",
   "reports/ingest.ts",
   "scripts/drill.ts",
-  "scripts/simulate/aggregate.ts",
 ];
 
 const SOURCE = /\.(ts|js|mjs|cjs)$/;

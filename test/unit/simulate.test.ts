@@ -3,9 +3,16 @@ import { describe, expect, it, vi } from "vitest";
 import {
   type BehaviourMix,
   type BehaviourName,
+  type BehaviourRequest,
+  CANCEL_SHARE,
+  CLOSER_CLOSE_SHARE,
   classMix,
   clientBehaviour,
   clientShares,
+  FILL_SHARE,
+  MAKER_REQUOTE_SHARE,
+  REQUEST,
+  STOP_REPLACE_SHARE,
 } from "../../loadtests/lib/behaviours.ts";
 import { drillIterationBudgetS, planDrill } from "../../loadtests/lib/plan.ts";
 import { PROFILES } from "../../loadtests/profiles/index.ts";
@@ -13,7 +20,6 @@ import type { Profile } from "../../loadtests/profiles/types.ts";
 import { RUN_BEHAVIOUR } from "../../loadtests/scenarios/index.ts";
 import {
   DRILL_SYMBOLS,
-  ENDPOINT,
   newSessionState,
   type Session,
   type SessionState,
@@ -25,22 +31,14 @@ import { type RejectReason, TRAFFIC_CLASSES, type TrafficClass } from "../../loa
 import { Params } from "../../mock-exchange/api/params.ts";
 import { findRoute, type Route } from "../../mock-exchange/api/routes.ts";
 import { EXCHANGE_DEFAULTS } from "../../mock-exchange/defaults.ts";
+import { simulateAggregate } from "../../mock-exchange/simulate/aggregate.ts";
+import { iterationMix, SIM_BEHAVIOURS } from "../../mock-exchange/simulate/behaviour.ts";
+import { simulatePerRequest } from "../../mock-exchange/simulate/perRequest.ts";
+import { SimulationRecorder } from "../../mock-exchange/simulate/recorder.ts";
+import type { SimulationSink } from "../../mock-exchange/simulate/types.ts";
 import { Venue } from "../../mock-exchange/venue.ts";
 import type { Ingested } from "../../reports/ingest.ts";
 import { exchangeConfigFor } from "../../scripts/exchangeConfig.ts";
-import { simulateAggregate } from "../../scripts/simulate/aggregate.ts";
-import {
-  CANCEL_SHARE,
-  CLOSER_CLOSE_SHARE,
-  FILL_SHARE,
-  iterationMix,
-  MAKER_REQUOTE_SHARE,
-  SIM_BEHAVIOURS,
-  STOP_REPLACE_SHARE,
-} from "../../scripts/simulate/behaviour.ts";
-import { simulatePerRequest } from "../../scripts/simulate/perRequest.ts";
-import { SimulationRecorder } from "../../scripts/simulate/recorder.ts";
-import type { SimulationSink } from "../../scripts/simulate/types.ts";
 
 // The drill's behaviours are k6 code: their metrics module is replaced by no-op metrics here, so
 // the very scenario functions k6 runs can be run against the venue in-process.
@@ -485,29 +483,21 @@ class VenueSession implements Session {
     this.lastFilled = false;
   }
 
-  signedGet(_c: unknown, _e: string, path: string, params: string) {
-    return this.call("GET", path, params);
-  }
-  signedPost(_c: unknown, _e: string, path: string, params: string) {
-    return this.call("POST", path, params);
-  }
-  signedDelete(_c: unknown, _e: string, path: string, params: string) {
-    return this.call("DELETE", path, params);
-  }
-  get(_c: unknown, _e: string, path: string, query: string) {
-    return this.call("GET", path, query);
+  send(r: BehaviourRequest, params: string) {
+    return this.call(r.method, r.path, params);
   }
 
-  served(res: RefinedResponse<ResponseType>, _cls: unknown, endpoint: string): boolean {
+  served(res: RefinedResponse<ResponseType>, r: BehaviourRequest): boolean {
+    const endpoint = r.endpoint;
     const served = res.status < 400;
-    const isNew = endpoint === ENDPOINT.newOrder;
+    const isNew = endpoint === REQUEST.newOrder.endpoint;
     const filled = isNew && served && Number((res.json() as { executedQty?: string }).executedQty) > 0;
     const body = (res as unknown as { request: string }).request;
     this.sent.push({
       endpoint,
       served,
       filled,
-      readback: endpoint === ENDPOINT.positionRisk && this.lastFilled,
+      readback: endpoint === REQUEST.positionRisk.endpoint && this.lastFilled,
       priority: isNew && /reduceOnly=true|closePosition=true/.test(body),
     });
     this.lastFilled = filled;
@@ -586,12 +576,12 @@ function runAgainstVenue(mix: BehaviourMix, iterations: number, accounts = 4): M
     t.iterations++;
     for (const r of s.sent.slice(from)) {
       if (!r.served) t.refused++;
-      if (r.endpoint === ENDPOINT.cancelOrder) t.cancels++;
-      else if (r.endpoint === ENDPOINT.newOrder) {
+      if (r.endpoint === REQUEST.cancelOrder.endpoint) t.cancels++;
+      else if (r.endpoint === REQUEST.newOrder.endpoint) {
         if (r.priority) t.priorityOrders++;
         else t.newOrders++;
         if (r.filled) t.fills++;
-      } else if (r.endpoint === ENDPOINT.positionRisk) {
+      } else if (r.endpoint === REQUEST.positionRisk.endpoint) {
         if (r.readback) t.readbacks++;
         else {
           t.reads++;

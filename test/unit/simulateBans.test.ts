@@ -6,11 +6,12 @@ import type { Profile } from "../../loadtests/profiles/types.ts";
 import type { TimelinePoint } from "../../loadtests/vocabulary/runFolder.ts";
 import { type RejectReason, TRAFFIC_CLASSES } from "../../loadtests/vocabulary/traffic.ts";
 import { EXCHANGE_DEFAULTS } from "../../mock-exchange/defaults.ts";
+import { simulateAggregate } from "../../mock-exchange/simulate/aggregate.ts";
+import { cappedPoisson, expectedMinNormal } from "../../mock-exchange/simulate/aggregateMath.ts";
+import { simulatePerRequest } from "../../mock-exchange/simulate/perRequest.ts";
+import { SimulationRecorder } from "../../mock-exchange/simulate/recorder.ts";
 import type { Ingested } from "../../reports/ingest.ts";
 import { exchangeConfigFor } from "../../scripts/exchangeConfig.ts";
-import { cappedPoisson, expectedMinNormal, simulateAggregate } from "../../scripts/simulate/aggregate.ts";
-import { simulatePerRequest } from "../../scripts/simulate/perRequest.ts";
-import { SimulationRecorder } from "../../scripts/simulate/recorder.ts";
 
 /**
  * IP bans as drills run them (the venue's trigger, limits/banList.ts) on the smoke profile at

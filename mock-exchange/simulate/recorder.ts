@@ -1,4 +1,6 @@
 import type { WallPhase } from "../../loadtests/lib/plan.ts";
+import type { TimelinePoint } from "../../loadtests/vocabulary/runFolder.ts";
+import type { RejectReason, TrafficClass } from "../../loadtests/vocabulary/traffic.ts";
 import {
   type Ingested,
   recordLatency,
@@ -8,7 +10,6 @@ import {
   type SecondTally,
   secondTally,
 } from "../../reports/ingest.ts";
-import type { RejectReason, TimelinePoint, TrafficClass } from "../../reports/model.ts";
 import { CLIENT_OVERHEAD_MS } from "./behaviour.ts";
 import type { SimulationSink } from "./types.ts";
 

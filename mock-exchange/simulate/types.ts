@@ -1,7 +1,8 @@
 import type { BehaviourName } from "../../loadtests/lib/behaviours.ts";
 import type { Profile } from "../../loadtests/profiles/types.ts";
-import type { ExchangeConfig } from "../../mock-exchange/defaults.ts";
-import type { RejectReason, TimelinePoint, TrafficClass } from "../../reports/model.ts";
+import type { TimelinePoint } from "../../loadtests/vocabulary/runFolder.ts";
+import type { RejectReason, TrafficClass } from "../../loadtests/vocabulary/traffic.ts";
+import type { ExchangeConfig } from "../defaults.ts";
 
 /** What one simulation plays: the profile at a size, against one exchange configuration. */
 export interface SimulationInput {
