@@ -1,6 +1,5 @@
 import type { RefinedResponse, ResponseType } from "k6/http";
 import type { BehaviourRequest, PositionView } from "../lib/behaviours.ts";
-import type { TrafficClass } from "../vocabulary/traffic.ts";
 
 /**
  * What a behaviour (one file each in this folder) needs from the drill script: a VU's client
