@@ -136,6 +136,12 @@ export interface ExchangeConfig {
   };
   /** Own fills kept per account and symbol for GET /fapi/v1/userTrades (a ring: the newest ones; Binance's max limit is 1,000). */
   userTradesPerSymbol: number;
+  /**
+   * One-minute candles kept per symbol for GET /fapi/v1/klines and /ticker/24hr (marketData.ts:
+   * a ring of the newest natural minutes that saw a trade; coarser intervals are aggregated from
+   * them). Bounds the venue's memory on a long run: about 90 bytes a minute.
+   */
+  klineMinutesPerSymbol: number;
   /** Scripted faults, natural seconds from the start (a drill takes them from its profile). */
   faults: FaultSpec[];
   /**
@@ -252,6 +258,8 @@ export const EXCHANGE_DEFAULTS: ExchangeConfig = {
     impactNotionalUsdt: 25_000,
   },
   userTradesPerSymbol: 1_000,
+  // A natural week of minutes: the 24 h ticker and every interval up to 1w with room to spare.
+  klineMinutesPerSymbol: 10_080,
   faults: [],
   marketEvents: [],
   marketEventStepNaturalMs: 1_000,
