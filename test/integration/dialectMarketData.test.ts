@@ -238,11 +238,12 @@ describe("GET /fapi/v1/klines: weight, refusals, natural clock", () => {
     const res = await call("GET", "/fapi/v1/klines", undefined, "symbol=BTCUSDT&interval=1m");
     const rows = res.json as unknown as number[][];
     expect(rows).toHaveLength(2);
-    expect(rows.map((r) => [r[6] - r[0], r[8]])).toEqual([
+    const n = (r: number[] | undefined, i: number) => (r as number[])[i] as number;
+    expect(rows.map((r) => [n(r, 6) - n(r, 0), n(r, 8)])).toEqual([
       [999, 1],
       [999, 1],
     ]);
-    expect((rows[1] as number[])[0] - (rows[0] as number[])[0]).toBe(1_000);
+    expect(n(rows[1], 0) - n(rows[0], 0)).toBe(1_000);
   });
 });
 
