@@ -77,8 +77,11 @@ export interface ExchangeConfig {
   capacity: {
     /**
      * false: the capacity model is bypassed and every admitted request is executed at once
-     * (no modelled service time, queue, shedding or sequencer). For benchmarks of the HTTP stack
-     * itself (`npm run bench -- http_order_rps`), never for a drill. Honoured by api/server.ts.
+     * (no modelled service time, queue, shedding or sequencer; the strategy and the faults, which
+     * act through the model, do nothing). For benchmarks of the HTTP stack itself (`npm run bench
+     * -- http_order_rps`) and for `stampede serve --capacity unlimited` (a client developer's venue,
+     * where one client meets the weight limit, not queue timeouts), never for a drill. Honoured by
+     * api/server.ts.
      */
     enabled: boolean;
     /**
