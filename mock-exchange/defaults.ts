@@ -83,8 +83,11 @@ export interface ExchangeConfig {
   capacity: {
     /**
      * false: the capacity model is bypassed and every admitted request is executed at once
-     * (no modelled service time, queue, shedding or sequencer). For benchmarks of the HTTP stack
-     * itself (`npm run bench -- http_order_rps`), never for a drill. Honoured by api/server.ts.
+     * (no modelled service time, queue, shedding or sequencer; the strategy and the faults, which
+     * act through the model, do nothing). For benchmarks of the HTTP stack itself (`npm run bench
+     * -- http_order_rps`) and for `stampede serve --capacity unlimited` (a client developer's venue,
+     * where one client meets the weight limit, not queue timeouts), never for a drill. Honoured by
+     * api/server.ts.
      */
     enabled: boolean;
     /**
@@ -142,6 +145,12 @@ export interface ExchangeConfig {
   };
   /** Own fills kept per account and symbol for GET /fapi/v1/userTrades (a ring: the newest ones; Binance's max limit is 1,000). */
   userTradesPerSymbol: number;
+  /**
+   * One-minute candles kept per symbol for GET /fapi/v1/klines and /ticker/24hr (marketData.ts:
+   * a ring of the newest natural minutes that saw a trade; coarser intervals are aggregated from
+   * them). Bounds the venue's memory on a long run: about 90 bytes a minute.
+   */
+  klineMinutesPerSymbol: number;
   /** Scripted faults, natural seconds from the start (a drill takes them from its profile). */
   faults: FaultSpec[];
   /**
@@ -299,6 +308,8 @@ export const EXCHANGE_DEFAULTS: ExchangeConfig = {
     impactNotionalUsdt: 25_000,
   },
   userTradesPerSymbol: 1_000,
+  // A natural week of minutes: the 24 h ticker and every interval up to 1w with room to spare.
+  klineMinutesPerSymbol: 10_080,
   faults: [],
   marketEvents: [],
   marketEventStepNaturalMs: 1_000,

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { ApiError, ERR, type ExchangeErrorSpec, errorBody } from "../loadtests/vocabulary/exchangeErrors.ts";
 import { type SigningKey, signingKey } from "./api/auth.ts";
 import { formatUnits, Params } from "./api/params.ts";
-import { DEPTH_LIMITS, type RouteName } from "./api/routes.ts";
+import { DEPTH_LIMITS, KLINE_DEFAULT_LIMIT, KLINE_MAX_LIMIT, type RouteName } from "./api/routes.ts";
 import { CapacityModel } from "./capacity/model.ts";
 import { ReadReplica } from "./capacity/readReplica.ts";
 import type { ExchangeConfig } from "./defaults.ts";
@@ -24,6 +24,7 @@ import { IpLimiter } from "./limits/ipLimiter.ts";
 import { OrderCountLimiter } from "./limits/orderCountLimiter.ts";
 import { limitWindowCompression } from "./limits/window.ts";
 import { ListenKeys } from "./listenKeys.ts";
+import { dayTickerJson, KLINE_INTERVALS, type KlineQuery, klineJson, MarketData } from "./marketData.ts";
 import { MarketPath } from "./marketEvents.ts";
 import { type Random, seededRandom } from "./random.ts";
 import { Timeline } from "./timeline.ts";
@@ -49,15 +50,25 @@ export interface Outcome {
 type OrderRef = { orderId: number | undefined; clientOrderId: string | undefined };
 
 export type ParsedRequest =
-  | { route: "ping" | "time" | "exchangeInfo" | "balance" | "account" | "accountV3" }
+  | { route: "ping" | "time" | "exchangeInfo" | "balance" | "balanceV3" | "account" | "accountV3" }
   | { route: "depth"; symbol: string; limit: number }
-  | { route: "tickerPrice" | "premiumIndex" | "openOrders" | "leverageBracket"; symbol: string | undefined }
+  | {
+      route:
+        | "tickerPrice"
+        | "tickerPriceV2"
+        | "ticker24hr"
+        | "premiumIndex"
+        | "openOrders"
+        | "leverageBracket";
+      symbol: string | undefined;
+    }
+  | { route: "klines"; symbol: string; query: KlineQuery }
   | { route: "newOrder"; order: PlaceOrderInput }
   /** Each order parsed on its own: valid ones as engine input, refused ones as their `{code,msg}` body. */
   | { route: "batchOrders"; orders: Array<PlaceOrderInput | string> }
   | { route: "cancelBatch"; symbol: string; refs: Array<{ orderId: number } | { clientOrderId: string }> }
   | { route: "userTrades"; symbol: string; query: TradeQuery }
-  | ({ route: "cancelOrder" | "getOrder"; symbol: string } & OrderRef)
+  | ({ route: "cancelOrder" | "getOrder" | "openOrder"; symbol: string } & OrderRef)
   | ({ route: "modifyOrder"; symbol: string; side: Side; lots: number; priceTicks: number } & OrderRef)
   | { route: "cancelAll"; symbol: string }
   | { route: "positionRisk" | "positionRiskV3"; symbol: string | undefined }
@@ -196,6 +207,8 @@ export class Venue {
   readonly timeline: Timeline;
   /** User data stream keys (listenKeys.ts): valid 60 natural minutes, compressed by the time scale. */
   readonly listenKeys: ListenKeys;
+  /** Candles and 24 h statistics from the venue's trades (marketData.ts). */
+  readonly marketData: MarketData;
   /** The forceOrder feed's throttle: every liquidation order passes it, listened to or not. */
   readonly forceOrders: ForceOrderThrottle<Readonly<LiquidationEvent>>;
   readonly accounts: AccountKey[];
@@ -268,6 +281,25 @@ export class Venue {
       config.secretsSeed !== undefined ? seededRandom(config.secretsSeed ^ 0x115e4) : unpredictableRandom(),
     );
     this.forceOrders = new ForceOrderThrottle(config.streams.forceOrderThrottleMs, this.originMs);
+    this.marketData = new MarketData(
+      config.symbols.length,
+      config.klineMinutesPerSymbol,
+      this.originMs,
+      config.timeScale,
+    );
+    // Each trade once, from its taker's side (the maker's update of the same fill is skipped).
+    this.engine.onOrderUpdate((type, order, fill) => {
+      if (type !== "TRADE" || fill === undefined || fill.maker) return;
+      const index = this.symbolIndex.get(order.symbol) as number;
+      this.marketData.record(
+        index,
+        fill.priceTicks,
+        fill.lots,
+        order.side === "BUY",
+        fill.tradeId,
+        this.now(),
+      );
+    });
     // Every liquidation order is counted, and whether the feed will show it (reference.md: "public
     // liquidation counts are undercounts"). ADL events are the counterparties' forced reductions,
     // not liquidation orders: the forceOrder feed does not carry them.
@@ -437,9 +469,12 @@ export class Venue {
       case "time":
       case "exchangeInfo":
       case "balance":
+      case "balanceV3":
       case "account":
       case "accountV3":
         return { route };
+      case "klines":
+        return { route, symbol: this.spec(params.required("symbol")).symbol, query: klineQuery(params) };
       case "depth": {
         const symbol = this.spec(params.required("symbol")).symbol;
         const limit = params.optionalInt("limit", 1, 1000, 500);
@@ -448,6 +483,8 @@ export class Venue {
         return { route, symbol, limit };
       }
       case "tickerPrice":
+      case "tickerPriceV2":
+      case "ticker24hr":
       case "premiumIndex":
       case "openOrders":
       case "leverageBracket":
@@ -467,7 +504,8 @@ export class Venue {
       case "userTrades":
         return { route, symbol: this.spec(params.required("symbol")).symbol, query: tradeQuery(params) };
       case "cancelOrder":
-      case "getOrder": {
+      case "getOrder":
+      case "openOrder": {
         const symbol = this.spec(params.required("symbol")).symbol;
         return { route, symbol, ...orderRef(params) };
       }
@@ -615,7 +653,26 @@ export class Venue {
         return this.exchangeInfo();
       case "depth":
         return this.depth(req.symbol, req.limit);
+      case "ticker24hr":
+        return this.perSymbol(req.symbol, (spec, now) =>
+          dayTickerJson(
+            spec,
+            this.marketData.dayStats(this.symbolIndex.get(spec.symbol) as number, now),
+            this.engine.lastPriceTicks(spec.symbol),
+            now,
+          ),
+        );
+      case "klines": {
+        const spec = this.spec(req.symbol);
+        const index = this.symbolIndex.get(spec.symbol) as number;
+        const candles = this.marketData.klines(index, req.query, this.now());
+        return {
+          status: 200,
+          body: `[${candles.map((c) => klineJson(spec, c, this.marketData)).join(",")}]`,
+        };
+      }
       case "tickerPrice":
+      case "tickerPriceV2":
         return this.perSymbol(req.symbol, (spec, now) =>
           JSON.stringify({
             symbol: spec.symbol,
@@ -668,6 +725,13 @@ export class Venue {
         if ("error" in result) return engineError(result.error);
         return { status: 200, body: this.orderJson(result, true) };
       }
+      case "openOrder": {
+        // Only while it rests: a filled, cancelled or expired order "does not exist" here.
+        const result = this.engine.getOrder(accountId, req.symbol, engineRef(req));
+        if ("error" in result || (result.status !== "NEW" && result.status !== "PARTIALLY_FILLED"))
+          return engineError("NO_SUCH_ORDER");
+        return { status: 200, body: this.orderJson(result, true) };
+      }
       case "modifyOrder": {
         const ref = engineRef(req);
         // Another account's order, a missing or a finished one: "Order does not exist." (-2013).
@@ -694,6 +758,7 @@ export class Venue {
       case "positionRiskV3":
         return this.positionRisk(accountId, req.symbol, true);
       case "balance":
+      case "balanceV3":
         return this.balance(accountId);
       case "account":
         return this.accountInfo(accountId, false);
@@ -1249,6 +1314,24 @@ function tradeQuery(params: Params): TradeQuery {
   const q: TradeQuery = { limit, oldestFirst };
   if (orderId !== undefined) q.orderId = orderId;
   if (fromId !== undefined) q.fromId = fromId;
+  if (startTime !== undefined) q.startTime = startTime;
+  if (endTime !== undefined) q.endTime = endTime;
+  return q;
+}
+
+/**
+ * GET /fapi/v1/klines' parameters (Binance USDⓈ-M "Kline/Candlestick Data"): an interval of
+ * the list (-1120), limit 1..1500 (default 500), startTime not after endTime.
+ */
+function klineQuery(params: Params): KlineQuery {
+  const interval = params.required("interval");
+  if (!(KLINE_INTERVALS as readonly string[]).includes(interval)) throw new ApiError(ERR.BAD_INTERVAL);
+  const limit = params.optionalInt("limit", 1, KLINE_MAX_LIMIT, KLINE_DEFAULT_LIMIT);
+  const startTime = params.optionalId("startTime");
+  const endTime = params.optionalId("endTime");
+  if (startTime !== undefined && endTime !== undefined && endTime < startTime)
+    throw new ApiError(ERR.INVALID_PARAMETER, { name: "startTime" });
+  const q: KlineQuery = { interval: interval as KlineQuery["interval"], limit };
   if (startTime !== undefined) q.startTime = startTime;
   if (endTime !== undefined) q.endTime = endTime;
   return q;

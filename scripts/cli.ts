@@ -11,11 +11,14 @@ import { STRATEGY_NAMES } from "../mock-exchange/capacity/strategies.ts";
 import { CONTROL_PLANE_DEFAULTS, EXCHANGE_DEFAULTS } from "../mock-exchange/defaults.ts";
 import { renderRun } from "../reports/report.ts";
 import { benchmarkNames, runBenchmarks } from "./bench.ts";
+import { folderOutput } from "./cliOutput.ts";
 import { formatComparison, parseStrategies, runCompare } from "./compare.ts";
 import { runDrill } from "./drill.ts";
+import { prepareDrill } from "./drillPlan.ts";
 import { runGate } from "./gate.ts";
 import { ensureK6 } from "./k6.ts";
 import { DEFAULT_TARGET, writeK8s } from "./k8s.ts";
+import { CAPACITY_MODES, type CapacityMode, serveConfig } from "./serveConfig.ts";
 import { PER_REQUEST_LIMIT, runSimulation } from "./simulate/run.ts";
 import { isLoopbackHost } from "./target.ts";
 
@@ -98,31 +101,35 @@ await yargs(hideBin(process.argv))
         .option("json", {
           type: "boolean",
           default: false,
-          describe: "Print summary.json to stdout at the end",
+          describe: "Print summary.json alone on stdout at the end, the run folder in its runDir",
         })
         .conflicts("time-scale", "duration"),
     async (argv) => {
       try {
-        const k6 = await ensureK6(log);
-        const result = await runDrill({
+        const args = {
           profileName: argv.profile,
           timeScale: argv["time-scale"],
           durationS: argv.duration,
           rateScale: argv["rate-scale"],
           generators: argv.generators,
           seed: argv.seed,
-          outDir: argv.out,
           strategy: argv.strategy,
           target:
             argv.target === undefined
               ? undefined
               : { url: argv.target, iOwnThisTarget: argv["i-own-this-target"], maxRps: argv["max-rps"] },
+        };
+        // Every argument is checked before k6 is looked for or built: a bad one is exit 2.
+        prepareDrill(args);
+        const k6 = await ensureK6(log);
+        const result = await runDrill({
+          ...args,
+          outDir: argv.out,
           k6,
           log,
           progress: process.stderr.isTTY && process.env.CI === undefined ? "tty" : "plain",
         });
-        if (argv.json) process.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`);
-        process.stdout.write(`${result.runDir}\n`);
+        process.stdout.write(folderOutput(argv.json, result.summary, { key: "runDir", path: result.runDir }));
         process.exit(result.exitCode);
       } catch (err) {
         fail(err);
@@ -230,12 +237,10 @@ await yargs(hideBin(process.argv))
           outDir: argv.out,
           log,
         });
-        if (argv.json) process.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`);
-        else
-          log(
-            `simulated ${result.requests.toLocaleString("en")} requests in ${result.elapsedS.toFixed(1)} s (${result.method})`,
-          );
-        process.stdout.write(`${result.runDir}\n`);
+        log(
+          `simulated ${result.requests.toLocaleString("en")} requests in ${result.elapsedS.toFixed(1)} s (${result.method})`,
+        );
+        process.stdout.write(folderOutput(argv.json, result.summary, { key: "runDir", path: result.runDir }));
       } catch (err) {
         fail(err);
       }
@@ -357,9 +362,13 @@ await yargs(hideBin(process.argv))
           progress: process.stderr.isTTY && process.env.CI === undefined ? "tty" : "plain",
         });
         process.stdout.write(
-          argv.json ? `${JSON.stringify(result.comparison, null, 2)}\n` : formatComparison(result.comparison),
+          folderOutput(
+            argv.json,
+            result.comparison,
+            { key: "dir", path: result.dir },
+            formatComparison(result.comparison),
+          ),
         );
-        process.stdout.write(`${result.dir}\n`);
         process.exit(result.exitCode);
       } catch (err) {
         fail(err);
@@ -460,6 +469,19 @@ await yargs(hideBin(process.argv))
           type: "boolean",
           default: false,
           describe: "Take the client IP from X-Forwarded-For",
+        })
+        .option("profile", {
+          type: "string",
+          describe: `Configure the venue as a drill of this profile would: ${Object.keys(PROFILES).join(", ")}`,
+        })
+        .option("strategy", {
+          type: "string",
+          describe: `Provisioning strategy: ${STRATEGY_NAMES.join(", ")}; add +priority-shedding to combine (default ${EXCHANGE_DEFAULTS.capacity.strategy})`,
+        })
+        .option("capacity", {
+          type: "string",
+          default: "modelled",
+          describe: `${CAPACITY_MODES.join(" or ")}; unlimited: no capacity model, so one client's burst meets the weight limit (429, then 418) as on the real venue`,
         }),
     async (argv) => {
       try {
@@ -477,16 +499,19 @@ await yargs(hideBin(process.argv))
           log(
             `warning: --host ${argv.host} is not loopback: the venue (its keys behind the control token) is reachable from the network`,
           );
+        const { config, notes } = serveConfig({
+          profileName: argv.profile,
+          strategy: argv.strategy,
+          capacity: argv.capacity as CapacityMode,
+          seed: argv.seed,
+          trustProxy: argv["trust-proxy"],
+        });
+        for (const note of notes) log(`note: ${note}`);
         const exchange = await startMockExchange({
           port: argv.port,
           host: argv.host,
           controlToken: token,
-          config: {
-            ...EXCHANGE_DEFAULTS,
-            seed: argv.seed,
-            secretsSeed,
-            trustProxy: argv["trust-proxy"],
-          },
+          config: { ...config, secretsSeed },
         }).catch((err: Error) => {
           throw new StampedeError(
             "E_EXCHANGE_FAILED",

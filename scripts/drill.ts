@@ -3,27 +3,19 @@ import { createWriteStream } from "node:fs";
 import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { constants as osConstants } from "node:os";
 import { join, relative, resolve } from "node:path";
-import { classRequestsPerIteration } from "../loadtests/lib/behaviours.ts";
-import {
-  drillIterationBudgetS,
-  naturalDurationS,
-  planDrill,
-  scaleRates,
-  validateProfile,
-} from "../loadtests/lib/plan.ts";
-import { PROFILES } from "../loadtests/profiles/index.ts";
+import { scaleRates } from "../loadtests/lib/plan.ts";
 import type { Profile } from "../loadtests/profiles/types.ts";
 import { startMockExchange } from "../mock-exchange/api/server.ts";
 import type { ExchangeConfig } from "../mock-exchange/defaults.ts";
-import { type Summary, type TimelinePoint, TRAFFIC_CLASSES } from "../reports/model.ts";
+import type { Summary, TimelinePoint } from "../reports/model.ts";
 import { renderRun } from "../reports/report.ts";
 import { ControlPlane, LeaseKeeper, probeDialect, type VenueIdentity } from "./controlPlane.ts";
+import { prepareDrill } from "./drillPlan.ts";
 import { EXIT, StampedeError } from "./errors.ts";
-import { exchangeConfigFor, VENUE_SYMBOL_NAMES } from "./exchangeConfig.ts";
 import type { K6Binary } from "./k6.ts";
 import { ROOT } from "./paths.ts";
 import { packageVersion, runId } from "./runFolder.ts";
-import { apiKeysFromEnv, checkTarget, type TargetOptions } from "./target.ts";
+import { apiKeysFromEnv, type TargetOptions } from "./target.ts";
 
 /**
  * One drill: start the mock exchange on a free port, run k6 with the profile (open model),
@@ -109,47 +101,17 @@ async function processUsage(pid: number): Promise<{ ticks: number; rssMb: number
 }
 
 export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
-  const profile = PROFILES[opts.profileName];
-  if (profile === undefined) {
-    throw new StampedeError(
-      "E_UNKNOWN_PROFILE",
-      `unknown profile "${opts.profileName}"; known: ${Object.keys(PROFILES).join(", ")}`,
-    );
-  }
-  if (opts.rateScale !== undefined && !(opts.rateScale > 0 && Number.isFinite(opts.rateScale)))
-    throw new StampedeError("E_USAGE", "--rate-scale must be a number > 0");
-  const rateScale = opts.rateScale ?? 1;
-  const problems = validateProfile(profile, VENUE_SYMBOL_NAMES);
-  if (problems.length > 0)
-    throw new StampedeError("E_BAD_PROFILE", `profile ${profile.name} is invalid: ${problems.join("; ")}`);
-  const natural = naturalDurationS(profile);
-  if (opts.durationS !== undefined && !(opts.durationS >= 5))
-    throw new StampedeError("E_USAGE", "--duration must be at least 5 seconds");
-  if (opts.timeScale !== undefined && !(opts.timeScale > 0))
-    throw new StampedeError("E_USAGE", "--time-scale must be > 0");
-  if (!Number.isInteger(opts.seed)) throw new StampedeError("E_USAGE", "--seed must be an integer");
-  const generators = opts.generators ?? 1;
-  if (!(Number.isInteger(generators) && generators >= 1))
-    throw new StampedeError("E_USAGE", "--generators must be an integer >= 1");
-  const timeScale =
-    opts.durationS !== undefined ? natural / opts.durationS : (opts.timeScale ?? profile.defaultTimeScale);
-
-  const config: ExchangeConfig = exchangeConfigFor(profile, {
+  const {
+    profile,
+    rateScale,
+    generators,
+    naturalS: natural,
     timeScale,
-    seed: opts.seed,
-    strategy: opts.strategy,
-    scale: "drill",
-  });
-  const iterationBudgetS = drillIterationBudgetS(config.capacity);
-  const plan = planDrill(scaleRates(profile, rateScale), { timeScale, iterationBudgetS });
-
-  // Checked before anything is sent: an iteration may send several requests (an order and its
-  // read-back, a closer's read, close and read-back), so each class counts its most.
-  const peakTotalRps = TRAFFIC_CLASSES.reduce(
-    (sum, cls) => sum + plan.classes[cls].peakRatePerS * classRequestsPerIteration(profile.behaviours, cls),
-    0,
-  );
-  const target = opts.target === undefined ? undefined : checkTarget(opts.target, peakTotalRps);
+    config,
+    iterationBudgetS,
+    plan,
+    target,
+  } = prepareDrill(opts);
 
   // The venue is opened before the run folder exists: a target that redirects, refuses the
   // connection, wants a token or is leased by another drill leaves no folder behind.

@@ -100,7 +100,8 @@ async function buildK6(log: (line: string) => void, env: NodeJS.ProcessEnv, dir:
   const code = await new Promise<number>((resolve) => {
     const child = spawn(go, ["install", `${K6_MODULE}@${K6_VERSION}`], {
       env: { ...env, GOBIN: dir, CGO_ENABLED: "0" },
-      stdio: ["ignore", "inherit", "inherit"],
+      // Go's output to our stderr: stdout is for figures (`drill --json` prints JSON alone there).
+      stdio: ["ignore", 2, "inherit"],
     });
     child.on("exit", (c) => resolve(c ?? 1));
     child.on("error", () => resolve(1));

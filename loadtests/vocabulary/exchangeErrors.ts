@@ -71,6 +71,8 @@ export const ERR = {
   INVALID_TIF: e(400, -1115, "Invalid timeInForce."),
   INVALID_ORDER_TYPE: e(400, -1116, "Invalid orderType."),
   INVALID_SIDE: e(400, -1117, "Invalid side."),
+  /** klines: an interval not in Binance's list (1m ... 1M). */
+  BAD_INTERVAL: e(400, -1120, "Invalid interval."),
   BAD_SYMBOL: e(400, -1121, "Invalid symbol."),
   /** userTrades: startTime..endTime longer than 7 days (Binance USDⓈ-M "Account Trade List"). */
   INTERVAL_TOO_BIG: e(400, -1127, "More than {hours} hours between startTime and endTime."),

@@ -1,3 +1,18 @@
+import { MARKET_DATA_ROUTE_DOCS, MARKET_DATA_SCHEMAS } from "./openapiMarketData.ts";
+import {
+  arrayOf,
+  bool,
+  dec,
+  int,
+  obj,
+  oneOrAll,
+  type Param,
+  type RouteDoc,
+  ref,
+  type Schema,
+  str,
+  symbol,
+} from "./openapiSchema.ts";
 import { DEPTH_LIMITS, ROUTES, type Route, type RouteName } from "./routes.ts";
 
 /**
@@ -7,25 +22,6 @@ import { DEPTH_LIMITS, ROUTES, type Route, type RouteName } from "./routes.ts";
  * without a schema does not compile). Binance sends decimals as strings: `Decimal` is a string
  * with a decimal pattern. Errors share one `Error` schema `{code, msg}`.
  */
-
-type Schema = Record<string, unknown>;
-
-const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
-const str: Schema = { type: "string" };
-const int: Schema = { type: "integer" };
-const bool: Schema = { type: "boolean" };
-const dec = ref("Decimal");
-const arrayOf = (items: Schema): Schema => ({ type: "array", items });
-const oneOrAll = (name: string): Schema => ({ oneOf: [ref(name), arrayOf(ref(name))] });
-
-/** An object whose every listed property is required (the mock always sends them). */
-function obj(properties: Record<string, Schema>, optional: readonly string[] = []): Schema {
-  return {
-    type: "object",
-    properties,
-    required: Object.keys(properties).filter((k) => !optional.includes(k)),
-  };
-}
 
 const ORDER = obj(
   {
@@ -113,6 +109,7 @@ const ACCOUNT_POSITION_V3 = {
 };
 
 const SCHEMAS: Record<string, Schema> = {
+  ...MARKET_DATA_SCHEMAS,
   Error: {
     ...obj({ code: int, msg: str }),
     description: "Every refusal: a Binance error code (negative) and a message.",
@@ -263,33 +260,13 @@ const SCHEMAS: Record<string, Schema> = {
   }),
 };
 
-interface Param {
-  name: string;
-  required?: boolean;
-  schema: Schema;
-  description?: string;
-}
-
-const symbol = (required: boolean): Param => ({
-  name: "symbol",
-  required,
-  schema: str,
-  ...(required ? {} : { description: "One symbol (an object); without it, every symbol (an array)." }),
-});
 const orderRefParams: Param[] = [
   { name: "orderId", schema: int, description: "orderId or origClientOrderId is mandatory." },
   { name: "origClientOrderId", schema: str },
 ];
 
-interface RouteDoc {
-  summary: string;
-  params: Param[];
-  ok: Schema;
-  /** How the weight depends on parameters, when it does. */
-  weightNote?: string;
-}
-
 const ROUTE_DOCS: Record<RouteName, RouteDoc> = {
+  ...MARKET_DATA_ROUTE_DOCS,
   ping: { summary: "Test connectivity", params: [], ok: { type: "object", properties: {} } },
   time: { summary: "Server time", params: [], ok: obj({ serverTime: int }) },
   depth: {

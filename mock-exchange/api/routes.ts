@@ -13,6 +13,9 @@ export type RouteName =
   | "depth"
   | "exchangeInfo"
   | "tickerPrice"
+  | "tickerPriceV2"
+  | "ticker24hr"
+  | "klines"
   | "premiumIndex"
   | "newOrder"
   | "batchOrders"
@@ -26,6 +29,8 @@ export type RouteName =
   | "positionRisk"
   | "positionRiskV3"
   | "balance"
+  | "balanceV3"
+  | "openOrder"
   | "account"
   | "accountV3"
   | "leverage"
@@ -131,6 +136,37 @@ export const ROUTES: readonly Route[] = [
     keyed: false,
     weight: 1,
   },
+  // Market data clients ask for first (ccxt's fetchTicker / fetchOHLCV, Binance's own
+  // connector's ticker_price), unclassified like the other tickers. Weights from Binance
+  // USDⓈ-M "Symbol Price Ticker V2" (1 with a symbol, 2 without), "24hr Ticker Price Change
+  // Statistics" (1 with a symbol, 40 without) and "Kline/Candlestick Data" (by limit): routeWeight.
+  {
+    name: "tickerPriceV2",
+    method: "GET",
+    path: "/fapi/v2/ticker/price",
+    serviceClass: "other",
+    trafficClass: undefined,
+    keyed: false,
+    weight: 1,
+  },
+  {
+    name: "ticker24hr",
+    method: "GET",
+    path: "/fapi/v1/ticker/24hr",
+    serviceClass: "other",
+    trafficClass: undefined,
+    keyed: false,
+    weight: 1,
+  },
+  {
+    name: "klines",
+    method: "GET",
+    path: "/fapi/v1/klines",
+    serviceClass: "other",
+    trafficClass: undefined,
+    keyed: false,
+    weight: 5,
+  },
   // 1 with a symbol, 10 without (routeWeight).
   {
     name: "premiumIndex",
@@ -232,6 +268,27 @@ export const ROUTES: readonly Route[] = [
     keyed: true,
     weight: 5,
   },
+  // What current official clients call for balances ("Futures Account Balance V3"): v2's body, weight 5.
+  {
+    name: "balanceV3",
+    method: "GET",
+    path: "/fapi/v3/balance",
+    serviceClass: "position",
+    trafficClass: undefined,
+    keyed: true,
+    weight: 5,
+  },
+  // One open order by orderId or origClientOrderId ("Query Current Open Order", weight 1): a
+  // read like GET /fapi/v1/order, -2013 once the order is filled or cancelled.
+  {
+    name: "openOrder",
+    method: "GET",
+    path: "/fapi/v1/openOrder",
+    serviceClass: "position",
+    trafficClass: undefined,
+    keyed: true,
+    weight: 1,
+  },
   {
     name: "account",
     method: "GET",
@@ -327,6 +384,17 @@ export function depthWeight(limit: number): number {
   return 20;
 }
 
+export const KLINE_DEFAULT_LIMIT = 500;
+export const KLINE_MAX_LIMIT = 1500;
+
+/** GET /fapi/v1/klines weight by limit: [1,100) -> 1, [100,500) -> 2, [500,1000] -> 5, above -> 10. */
+export function klinesWeight(limit: number): number {
+  if (limit < 100) return 1;
+  if (limit < 500) return 2;
+  if (limit <= 1000) return 5;
+  return 10;
+}
+
 /** A request's IP weight: the route's, or for the parameter-dependent ones, by their parameters. */
 export function routeWeight(route: Route, params: Params): number {
   switch (route.name) {
@@ -337,7 +405,14 @@ export function routeWeight(route: Route, params: Params): number {
     case "openOrders":
       return params.get("symbol") === undefined ? 40 : 1;
     case "tickerPrice":
+    case "tickerPriceV2":
       return params.get("symbol") === undefined ? 2 : 1;
+    case "ticker24hr":
+      return params.get("symbol") === undefined ? 40 : 1;
+    case "klines": {
+      const limit = Number(params.get("limit") ?? KLINE_DEFAULT_LIMIT);
+      return klinesWeight(Number.isFinite(limit) ? limit : KLINE_DEFAULT_LIMIT);
+    }
     case "premiumIndex":
       return params.get("symbol") === undefined ? 10 : 1;
     default:

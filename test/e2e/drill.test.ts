@@ -42,7 +42,8 @@ describe("stampede drill end to end (real k6 against the mock exchange)", () => 
     );
     expect(result.stderr).not.toMatch(/internal error/);
     expect(result.code).toBe(0);
-    const runDir = result.stdout.trim().split("\n").pop() as string;
+    // --json prints the summary alone on stdout, the run folder in its runDir.
+    const runDir = (JSON.parse(result.stdout) as { runDir: string }).runDir;
     expect(runDir).toMatch(/smoke\/$/);
     for (const file of [
       "run.json",

@@ -32,11 +32,10 @@ async function stampede(args: string[], timeoutMs = 25_000): Promise<CliResult> 
   }
 }
 
-/** The summary JSON a `--json` simulate prints, and the run folder on its last line. */
+/** The summary JSON a `--json` simulate prints alone on stdout, the run folder in its runDir. */
 function parseSimulateOutput(stdout: string): { summary: Summary; runDir: string } {
-  const lines = stdout.trimEnd().split("\n");
-  const runDir = lines.pop() as string;
-  return { summary: JSON.parse(lines.join("\n")) as Summary, runDir };
+  const { runDir, ...summary } = JSON.parse(stdout) as Summary & { runDir: string };
+  return { summary: summary as Summary, runDir };
 }
 
 describe("stampede simulate --model mmc", () => {

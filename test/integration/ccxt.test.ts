@@ -4,6 +4,7 @@ import ccxt, { type binanceusdm } from "ccxt";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
+import { serveConfig } from "../../scripts/serveConfig.ts";
 import { controlAccounts, fastExchangeConfig } from "./fixture.ts";
 
 /**
@@ -83,8 +84,11 @@ interface Account {
   apiSecret: string;
 }
 
-async function start(overrides: Partial<ExchangeConfig> = {}): Promise<Account[]> {
-  exchange = await startMockExchange({ port: 0, config: fastExchangeConfig({ accounts: 2, ...overrides }) });
+async function start(
+  overrides: Partial<ExchangeConfig> = {},
+  config = fastExchangeConfig({ accounts: 2, ...overrides }),
+): Promise<Account[]> {
+  exchange = await startMockExchange({ port: 0, config });
   mockPort = Number(new URL(exchange.url).port);
   return controlAccounts<Account>(exchange);
 }
@@ -307,5 +311,76 @@ describe("ccxt binanceusdm against the mock", () => {
       String(limited),
     ).toBe(true);
     expect(limited.message).toContain("429");
+  });
+});
+
+describe("ccxt binanceusdm against a mock started like `stampede serve --capacity unlimited`", () => {
+  /** The venue `serve --capacity unlimited` runs (defaults, no capacity model), on port 0. */
+  const served = () =>
+    serveConfig({ capacity: "unlimited", seed: EXCHANGE_DEFAULTS.seed, trustProxy: false });
+
+  it("fetchTicker, fetchTickers and fetchOHLCV read the venue's own trades", async () => {
+    const { config } = served();
+    expect(config.capacity.enabled).toBe(false);
+    const accounts = await start({}, config);
+    const ex = ccxtFor(accounts[0]);
+    await ex.loadMarkets();
+    // Two fills: a buy at the best ask and a sell at the best bid of the house ladder.
+    await ex.createOrder(BTC, "market", "buy", 0.002);
+    await ex.createOrder(BTC, "market", "sell", 0.001);
+    const ticker = await ex.fetchTicker(BTC);
+    expect(ticker).toMatchObject({
+      symbol: BTC,
+      last: 59_999.9,
+      open: 60_000.1,
+      high: 60_000.1,
+      low: 59_999.9,
+    });
+    expect(ticker.baseVolume).toBeCloseTo(0.003, 9);
+    const tickers = await ex.fetchTickers();
+    expect(Object.keys(tickers).sort()).toEqual([BTC, "ETH/USDT:USDT"]);
+    const candles = await ex.fetchOHLCV(BTC, "1m");
+    expect(candles.length).toBeGreaterThanOrEqual(1);
+    // The trades' minute (two, should a minute boundary fall between them), then flat ones up to now.
+    const rows = candles as number[][];
+    const col = (k: number) => rows.map((c) => c[k] as number);
+    expect(col(0).every((t) => t % 60_000 === 0)).toBe(true);
+    expect([col(1)[0], Math.max(...col(2)), Math.min(...col(3)), col(4).at(-1)]).toEqual([
+      60_000.1, 60_000.1, 59_999.9, 59_999.9,
+    ]);
+    expect(col(5).reduce((a, b) => a + b, 0)).toBeCloseTo(0.003, 9);
+    const paths = new Set(requested.map((r) => new URL(r.split(" ")[1] as string).pathname));
+    expect(
+      [...paths].filter((p) => p.startsWith("/fapi/v1/ticker") || p === "/fapi/v1/klines").sort(),
+    ).toEqual(["/fapi/v1/klines", "/fapi/v1/ticker/24hr"]);
+  });
+
+  it("600 concurrent position reads from one client end in 429/418 (ccxt's DDoSProtection), never in timeouts", {
+    timeout: 60_000,
+  }, async () => {
+    const accounts = await start({}, served().config);
+    const ex = ccxtFor(accounts[0]);
+    // Markets and leverage brackets loaded once, as a client does before its burst.
+    await ex.fetchPositions([BTC]);
+    const outcomes = await Promise.allSettled(Array.from({ length: 600 }, () => ex.fetchPositions([BTC])));
+    const count = { ok: 0, rateLimited: 0, timeout: 0, unavailable: 0, other: [] as string[] };
+    for (const o of outcomes) {
+      if (o.status === "fulfilled") count.ok++;
+      else if (o.reason instanceof ccxt.RateLimitExceeded || o.reason instanceof ccxt.DDoSProtection)
+        count.rateLimited++;
+      else if (o.reason instanceof ccxt.RequestTimeout) count.timeout++;
+      else if (o.reason instanceof ccxt.ExchangeNotAvailable) count.unavailable++;
+      else count.other.push(String(o.reason).slice(0, 200));
+    }
+    console.info(`600 concurrent fetchPositions: ${JSON.stringify(count)}`);
+    expect({ timeout: count.timeout, unavailable: count.unavailable, other: count.other }).toEqual({
+      timeout: 0,
+      unavailable: 0,
+      other: [],
+    });
+    // 2,400 weight a minute, 5 a read: the first ~479 pass, the rest are refused.
+    expect(count.rateLimited).toBeGreaterThan(0);
+    expect(count.ok).toBeGreaterThan(400);
+    expect(count.ok + count.rateLimited).toBe(600);
   });
 });

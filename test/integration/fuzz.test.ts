@@ -37,7 +37,11 @@ import {
  * phase interleaves as the sockets do); failures print the seed.
  */
 
-const DEFAULT_SEED = 0x5eedf022;
+/**
+ * A seed whose sequence reaches every outcome, liquidations included. A new route changes the
+ * sequence: when the default then misses one, the next seed that reaches it is taken.
+ */
+const DEFAULT_SEED = 0x5eedf023;
 const SEED = Number(process.env.STAMPEDE_FUZZ_SEED ?? DEFAULT_SEED);
 /** Requests sent one at a time, each refused one checked against an engine snapshot. */
 const SEQUENTIAL = 3_000;
@@ -261,6 +265,8 @@ class Fuzzer {
         return p;
       }
       case "tickerPrice":
+      case "tickerPriceV2":
+      case "ticker24hr":
       case "premiumIndex":
       case "openOrders":
       case "positionRisk":
@@ -283,7 +289,16 @@ class Fuzzer {
       }
       case "cancelOrder":
       case "getOrder":
+      case "openOrder":
         return this.ref(as).params;
+      case "klines": {
+        const p: Param[] = [
+          ["symbol", this.symbol().symbol],
+          ["interval", this.pick(["1m", "1m", "5m", "1h", "1d", "1w", "1M"])],
+        ];
+        if (this.chance(0.5)) p.push(["limit", String(this.int(1, 1500))]);
+        return p;
+      }
       case "modifyOrder": {
         const { spec, params, target } = this.ref(as);
         const side = target === undefined || this.chance(0.1) ? this.pick(["BUY", "SELL"]) : target.side;

@@ -358,6 +358,39 @@ describe("OpenAPI document", () => {
     expect(notOpen.code).toBeLessThan(0);
   });
 
+  it("matches real responses of the market data and v3 routes clients call first", async () => {
+    const { doc, me } = await start();
+    // A trade, so the tickers and candles have something to report.
+    await checked(doc, "POST", "/fapi/v1/order", 200, {
+      as: me,
+      params: "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.002",
+    });
+    await checked(doc, "GET", "/fapi/v2/ticker/price", 200, { params: "symbol=BTCUSDT" });
+    await checked(doc, "GET", "/fapi/v2/ticker/price", 200);
+    const day = await checked(doc, "GET", "/fapi/v1/ticker/24hr", 200, { params: "symbol=BTCUSDT" });
+    expect(day.count).toBe(1);
+    await checked(doc, "GET", "/fapi/v1/ticker/24hr", 200);
+    const klines = await checked(doc, "GET", "/fapi/v1/klines", 200, {
+      params: "symbol=BTCUSDT&interval=1m",
+    });
+    expect((klines as unknown as unknown[]).length).toBeGreaterThan(0);
+    await checked(doc, "GET", "/fapi/v1/klines", 200, { params: "symbol=ETHUSDT&interval=1h&limit=5" });
+    const badInterval = await checked(doc, "GET", "/fapi/v1/klines", 400, {
+      params: "symbol=BTCUSDT&interval=7m",
+    });
+    expect(badInterval.code).toBe(-1120);
+    await checked(doc, "GET", "/fapi/v3/balance", 200, { as: me });
+    const resting = await checked(doc, "POST", "/fapi/v1/order", 200, {
+      as: me,
+      params: "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.002&price=59000.0",
+    });
+    const ref = `symbol=BTCUSDT&orderId=${resting.orderId as number}`;
+    await checked(doc, "GET", "/fapi/v1/openOrder", 200, { as: me, params: ref });
+    await checked(doc, "DELETE", "/fapi/v1/order", 200, { as: me, params: ref });
+    const gone = await checked(doc, "GET", "/fapi/v1/openOrder", 400, { as: me, params: ref });
+    expect(gone.code).toBe(-2013);
+  });
+
   it("matches a 429 and the control plane's JSON answers", async () => {
     const { doc } = await start({ limits: { ...EXCHANGE_DEFAULTS.limits, weightPerMinute: 20 } });
     // limit=1000 weighs 20: the second one is over the budget.

@@ -1,0 +1,91 @@
+import { classRequestsPerIteration } from "../loadtests/lib/behaviours.ts";
+import {
+  drillIterationBudgetS,
+  naturalDurationS,
+  planDrill,
+  scaleRates,
+  validateProfile,
+} from "../loadtests/lib/plan.ts";
+import { PROFILES } from "../loadtests/profiles/index.ts";
+import type { Profile } from "../loadtests/profiles/types.ts";
+import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
+import type { ExchangeConfig } from "../mock-exchange/defaults.ts";
+import { TRAFFIC_CLASSES } from "../reports/model.ts";
+import { exchangeConfigFor, VENUE_SYMBOL_NAMES } from "./exchangeConfig.ts";
+import { type CheckedTarget, checkTarget, type TargetOptions } from "./target.ts";
+
+/**
+ * Everything a drill decides from its arguments alone, each argument checked: the profile, the
+ * scales, the venue's config, the plan and the target's safety. Pure and quick, so the CLI runs
+ * it before it looks for (or builds) k6: a bad argument is a usage error (exit 2) whatever the
+ * state of the machine, never a k6 error.
+ */
+
+export interface DrillArgs {
+  profileName: string;
+  timeScale?: number | undefined;
+  durationS?: number | undefined;
+  rateScale?: number | undefined;
+  seed: number;
+  strategy: string;
+  generators?: number | undefined;
+  target?: TargetOptions | undefined;
+}
+
+export interface PreparedDrill {
+  profile: Profile;
+  rateScale: number;
+  generators: number;
+  /** Natural seconds the profile spans, and natural seconds per wall second. */
+  naturalS: number;
+  timeScale: number;
+  config: ExchangeConfig;
+  iterationBudgetS: number;
+  plan: ReturnType<typeof planDrill>;
+  target: CheckedTarget | undefined;
+}
+
+export function prepareDrill(opts: DrillArgs): PreparedDrill {
+  const profile = PROFILES[opts.profileName];
+  if (profile === undefined) {
+    throw new StampedeError(
+      "E_UNKNOWN_PROFILE",
+      `unknown profile "${opts.profileName}"; known: ${Object.keys(PROFILES).join(", ")}`,
+    );
+  }
+  if (opts.rateScale !== undefined && !(opts.rateScale > 0 && Number.isFinite(opts.rateScale)))
+    throw new StampedeError("E_USAGE", "--rate-scale must be a number > 0");
+  const rateScale = opts.rateScale ?? 1;
+  const problems = validateProfile(profile, VENUE_SYMBOL_NAMES);
+  if (problems.length > 0)
+    throw new StampedeError("E_BAD_PROFILE", `profile ${profile.name} is invalid: ${problems.join("; ")}`);
+  const naturalS = naturalDurationS(profile);
+  if (opts.durationS !== undefined && !(opts.durationS >= 5))
+    throw new StampedeError("E_USAGE", "--duration must be at least 5 seconds");
+  if (opts.timeScale !== undefined && !(opts.timeScale > 0))
+    throw new StampedeError("E_USAGE", "--time-scale must be > 0");
+  if (!Number.isInteger(opts.seed)) throw new StampedeError("E_USAGE", "--seed must be an integer");
+  const generators = opts.generators ?? 1;
+  if (!(Number.isInteger(generators) && generators >= 1))
+    throw new StampedeError("E_USAGE", "--generators must be an integer >= 1");
+  const timeScale =
+    opts.durationS !== undefined ? naturalS / opts.durationS : (opts.timeScale ?? profile.defaultTimeScale);
+
+  const config = exchangeConfigFor(profile, {
+    timeScale,
+    seed: opts.seed,
+    strategy: opts.strategy,
+    scale: "drill",
+  });
+  const iterationBudgetS = drillIterationBudgetS(config.capacity);
+  const plan = planDrill(scaleRates(profile, rateScale), { timeScale, iterationBudgetS });
+
+  // Checked before anything is sent: an iteration may send several requests (an order and its
+  // read-back, a closer's read, close and read-back), so each class counts its most.
+  const peakTotalRps = TRAFFIC_CLASSES.reduce(
+    (sum, cls) => sum + plan.classes[cls].peakRatePerS * classRequestsPerIteration(profile.behaviours, cls),
+    0,
+  );
+  const target = opts.target === undefined ? undefined : checkTarget(opts.target, peakTotalRps);
+  return { profile, rateScale, generators, naturalS, timeScale, config, iterationBudgetS, plan, target };
+}
