@@ -35,7 +35,6 @@ const BEING_SPLIT: readonly string[] = [
   "mock-exchange/venue.ts",
   "reports/gate.ts",
   "reports/ingest.ts",
-  "scripts/drill.ts",
 ];
 
 const SOURCE = /\.(ts|js|mjs|cjs)$/;
