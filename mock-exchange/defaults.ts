@@ -136,6 +136,24 @@ export interface ExchangeConfig {
   };
   /** Own fills kept per account and symbol for GET /fapi/v1/userTrades (a ring: the newest ones; Binance's max limit is 1,000). */
   userTradesPerSymbol: number;
+  /**
+   * How long final orders (FILLED, CANCELED, EXPIRED) stay queryable (engine/exchange.ts
+   * "Retention"); after that GET order answers -2013 and cancel -2011, as for an unknown id. Open
+   * orders are never forgotten. Horizons in natural ms, compressed by timeScale; counted from the
+   * order's creation, as Binance counts them.
+   */
+  orderRetention: {
+    /** A CANCELED or EXPIRED order with no fill (Binance USDⓈ-M Query Order: 3 days). */
+    unfilledNaturalMs: number;
+    /** Any other final order (Binance: any order created more than 90 days ago is not found). */
+    filledNaturalMs: number;
+    /**
+     * Final orders held at most, the one that became final first forgotten first: the mock keeps
+     * orders in memory, where days of a drill's orders do not fit (a 6-hour drill at 600 orders/s
+     * makes 13M), so past this count the horizons give way.
+     */
+    maxFinalOrders: number;
+  };
   /** Scripted faults, natural seconds from the start (a drill takes them from its profile). */
   faults: FaultSpec[];
   /**
@@ -252,6 +270,15 @@ export const EXCHANGE_DEFAULTS: ExchangeConfig = {
     impactNotionalUsdt: 25_000,
   },
   userTradesPerSymbol: 1_000,
+  // Binance USDⓈ-M "Query Order": not found once CANCELED or EXPIRED with no filled trade and
+  // created more than 3 days ago, or created more than 90 days ago. 200,000 final orders are ~55 MB
+  // of heap and 5.5 minutes of a 600 orders/s drill, far longer than a client of a drill keeps an
+  // order id it still queries (the k6 behaviours cancel or read back their orders within seconds).
+  orderRetention: {
+    unfilledNaturalMs: 3 * 86_400_000,
+    filledNaturalMs: 90 * 86_400_000,
+    maxFinalOrders: 200_000,
+  },
   faults: [],
   marketEvents: [],
   marketEventStepNaturalMs: 1_000,
