@@ -8,6 +8,7 @@ import { simulateMmc } from "../mock-exchange/capacity/mmc.ts";
 import { runEngineBench } from "../mock-exchange/engine/bench.ts";
 import { ingestK6Csv } from "../reports/ingest.ts";
 import { measureGenerator, STEP_DURATION_S } from "./benchGenerator.ts";
+import { HEAP_SOAK_BENCHMARK } from "./benchHeap.ts";
 import { HTTP_BENCHMARKS } from "./benchHttp.ts";
 import { SOAK_BENCHMARK } from "./benchSoak.ts";
 import { StampedeError } from "./errors.ts";
@@ -234,6 +235,7 @@ const BENCHMARKS: Benchmark[] = [
       return out;
     },
   },
+  HEAP_SOAK_BENCHMARK,
   ...HTTP_BENCHMARKS,
   SOAK_BENCHMARK,
 ];

@@ -1,0 +1,279 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { closeCapacitySecond } from "../mock-exchange/capacity/model.ts";
+import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../mock-exchange/defaults.ts";
+import type { Side } from "../mock-exchange/engine/types.ts";
+import { type Random, seededRandom } from "../mock-exchange/random.ts";
+import { type ParsedRequest, Venue } from "../mock-exchange/venue.ts";
+import type { Benchmark, BenchResult } from "./bench.ts";
+import { MB } from "./benchSoak.ts";
+import { round } from "./round.ts";
+
+/**
+ * `engine_heap_mb_6h_600ops`: the venue's heap after a soak of 6 natural hours at 600 order
+ * operations per second (12.96M), played in-process on a fake clock through `Venue.execute`, so
+ * the engine, the timeline (closed every second as the server's tick does), the read replica and
+ * everything else the venue keeps count. The mix is a trading day's: passive orders that rest
+ * and are cancelled or modified, takers that fill against the house ladder and the clients'
+ * orders, queries of recent orders and a few of orders hours old, openOrders and userTrades.
+ * Heap is read after a forced full GC (`--expose-gc` set at run time), so it is what the venue
+ * retains, not garbage waiting for a collection.
+ */
+
+export const HEAP_SOAK = {
+  hours: 6,
+  opsPerS: 600,
+  seed: 1,
+  /** Heap samples (each after a full GC), natural seconds apart. */
+  sampleEveryS: 600,
+  /** A client keeps at most this many resting orders; past it, it cancels its oldest instead. */
+  maxRestingPerAccount: 20,
+  /** Orders hours old that clients look up (answered -2013 once the venue has let them go). */
+  oldQueryAgeMinS: 3_600,
+} as const;
+
+/** Soak length from `STAMPEDE_HEAP_SOAK_HOURS` (a positive number, fractions allowed); unset = 6. */
+export function heapSoakHours(env: Record<string, string | undefined>): number {
+  const raw = env.STAMPEDE_HEAP_SOAK_HOURS;
+  if (raw === undefined || raw.trim() === "") return HEAP_SOAK.hours;
+  const hours = Number(raw);
+  if (!Number.isFinite(hours) || hours <= 0)
+    throw new Error(
+      `STAMPEDE_HEAP_SOAK_HOURS must be a positive number of hours, got ${JSON.stringify(raw)}`,
+    );
+  return hours;
+}
+
+export interface HeapSample {
+  /** Natural seconds since the start. */
+  atS: number;
+  heapMb: number;
+  /** Orders the engine holds (open and final), when it says. */
+  ordersHeld: number | undefined;
+}
+
+export interface HeapSoakResult {
+  hours: number;
+  ops: number;
+  samples: HeapSample[];
+  /** Responses by HTTP status, to show the mix did what it says. */
+  byStatus: Record<string, number>;
+  fills: number;
+  wallS: number;
+}
+
+/** One client's view: the ids of its orders it believes are resting, oldest first. */
+interface Client {
+  resting: number[];
+  lastOrderId: number;
+}
+
+const SYMBOL = "BTCUSDT";
+
+/**
+ * Runs the soak: `hours` natural hours at `opsPerS` on a fake clock (time scale 1: wall = natural),
+ * heap sampled every `sampleEveryS` after `gc()`. `log` gets one line per sample.
+ */
+export function runHeapSoak(
+  hours: number,
+  gc: () => void,
+  log: (line: string) => void,
+  config: ExchangeConfig = EXCHANGE_DEFAULTS,
+): HeapSoakResult {
+  const began = process.hrtime.bigint();
+  let nowMs = Date.UTC(2026, 0, 1);
+  const venue = new Venue({ ...config, timeScale: 1 }, () => nowMs);
+  const random = seededRandom(HEAP_SOAK.seed);
+  const clients: Client[] = venue.accounts.map(() => ({ resting: [], lastOrderId: 0 }));
+  // One order id per natural minute, for the queries of old orders: 360 numbers for 6 hours.
+  const history: number[] = [];
+  const byStatus: Record<string, number> = {};
+  const samples: HeapSample[] = [];
+  let fills = 0;
+  // Two position changes per fill (taker and maker).
+  venue.engine.onPositionChange(() => {
+    fills += 0.5;
+  });
+  let ops = 0;
+  const seconds = Math.round(hours * 3_600);
+  const sample = (atS: number) => {
+    gc();
+    const heapMb = process.memoryUsage().heapUsed / MB;
+    const ordersHeld = (venue.engine as { ordersHeld?: () => number }).ordersHeld?.();
+    samples.push({ atS, heapMb, ordersHeld });
+    log(
+      `heap soak: ${(atS / 3_600).toFixed(2)}/${hours} h  heap ${heapMb.toFixed(1)} MB  orders held ${ordersHeld ?? "?"}  ops ${ops}`,
+    );
+  };
+  sample(0);
+  for (let s = 0; s < seconds; s++) {
+    const secondStartMs = venue.originMs + s * 1000;
+    for (let k = 0; k < HEAP_SOAK.opsPerS; k++) {
+      nowMs = secondStartMs + Math.floor((k * 1000) / HEAP_SOAK.opsPerS);
+      const accountIndex = Math.floor(random() * clients.length);
+      const code = step(venue, random, clients, accountIndex, history, s);
+      byStatus[code] = (byStatus[code] ?? 0) + 1;
+      ops++;
+    }
+    // The server's shared tick: close the wall second, move the market path.
+    nowMs = secondStartMs + 1000;
+    venue.timeline.closeSecond(s, closeCapacitySecond(venue.capacity, venue.replica, nowMs, s));
+    venue.advanceMarket(nowMs);
+    if (s % 60 === 0) history.push((clients[0] as Client).lastOrderId);
+    if ((s + 1) % HEAP_SOAK.sampleEveryS === 0 || s + 1 === seconds) sample(s + 1);
+  }
+  return {
+    hours,
+    ops,
+    samples,
+    byStatus,
+    fills,
+    wallS: Number(process.hrtime.bigint() - began) / 1e9,
+  };
+}
+
+/** One client operation through the venue; its HTTP status. */
+function step(
+  venue: Venue,
+  random: Random,
+  clients: Client[],
+  accountIndex: number,
+  history: number[],
+  second: number,
+): number {
+  const client = clients[accountIndex] as Client;
+  const accountId = (venue.accounts[accountIndex] as { accountId: number }).accountId;
+  const run = (req: ParsedRequest) => venue.execute(req, accountId);
+  const mid = venue.engine.lastPriceTicks(SYMBOL);
+  const passive = (s: Side) =>
+    s === "BUY" ? mid - 1 - Math.floor(random() * 20) : mid + 1 + Math.floor(random() * 20);
+  const side: Side = random() < 0.5 ? "BUY" : "SELL";
+  const lots = 1 + Math.floor(random() * 10);
+  const byId = (route: "cancelOrder" | "getOrder", orderId: number) =>
+    run({ route, symbol: SYMBOL, orderId, clientOrderId: undefined }).status;
+  const r = random();
+
+  if (r < 0.35 || (r < 0.7 && client.resting.length === 0)) {
+    if (client.resting.length >= HEAP_SOAK.maxRestingPerAccount)
+      return byId("cancelOrder", Math.abs(client.resting.shift() as number));
+    const out = run({
+      route: "newOrder",
+      order: {
+        accountId,
+        symbol: SYMBOL,
+        side,
+        type: "LIMIT",
+        timeInForce: "GTC",
+        lots,
+        priceTicks: passive(side),
+        clientOrderId: "",
+      },
+    });
+    if (out.status === 200) {
+      const id = orderIdOf(out.body);
+      client.lastOrderId = id;
+      if (isOpen(out.body)) client.resting.push(side === "BUY" ? id : -id);
+    }
+    return out.status;
+  }
+  if (r < 0.7) {
+    // A random resting order (as the client believes: it may have filled since).
+    const i = Math.floor(random() * client.resting.length);
+    const signed = client.resting[i] as number;
+    client.resting[i] = client.resting[client.resting.length - 1] as number;
+    client.resting.pop();
+    const orderId = Math.abs(signed);
+    if (r < 0.55) return byId("cancelOrder", orderId);
+    const orderSide: Side = signed > 0 ? "BUY" : "SELL";
+    const out = run({
+      route: "modifyOrder",
+      symbol: SYMBOL,
+      side: orderSide,
+      lots,
+      priceTicks: passive(orderSide),
+      orderId,
+      clientOrderId: undefined,
+    });
+    if (out.status === 200 && isOpen(out.body)) client.resting.push(signed);
+    return out.status;
+  }
+  if (r < 0.85) {
+    // A taker a few ticks through the touch: fills against the house ladder and clients' orders.
+    const out = run({
+      route: "newOrder",
+      order: {
+        accountId,
+        symbol: SYMBOL,
+        side,
+        type: random() < 0.5 ? "MARKET" : "LIMIT",
+        timeInForce: "IOC",
+        lots: 1 + Math.floor(random() * 5),
+        priceTicks: side === "BUY" ? mid + 5 : mid - 5,
+        clientOrderId: "",
+      },
+    });
+    if (out.status === 200) client.lastOrderId = orderIdOf(out.body);
+    return out.status;
+  }
+  if (r < 0.95) return client.lastOrderId === 0 ? 0 : byId("getOrder", client.lastOrderId);
+  if (r < 0.97) {
+    // An order one to three hours old, usually another client's: -2013 either way.
+    const minutesBack = HEAP_SOAK.oldQueryAgeMinS / 60 + Math.floor(random() * 120);
+    const id = history[Math.floor(second / 60) - minutesBack];
+    return id === undefined || id === 0 ? 0 : byId("getOrder", id);
+  }
+  if (r < 0.99) return run({ route: "openOrders", symbol: SYMBOL }).status;
+  return run({ route: "userTrades", symbol: SYMBOL, query: { limit: 50, oldestFirst: false } }).status;
+}
+
+/** The orderId of an order response (Venue.orderJson starts with it). */
+function orderIdOf(body: string): number {
+  return Number(body.slice(11, body.indexOf(",")));
+}
+
+function isOpen(body: string): boolean {
+  return body.includes('"status":"NEW"') || body.includes('"status":"PARTIALLY_FILLED"');
+}
+
+/** global.gc without starting node with --expose-gc: the flag set at run time, gc taken from a fresh context. */
+export function exposeGc(): () => void {
+  setFlagsFromString("--expose-gc");
+  return runInNewContext("gc") as () => void;
+}
+
+export const HEAP_SOAK_BENCHMARK: Benchmark = {
+  name: "engine_heap_mb_6h_600ops",
+  description: `Heap (MB, after a full GC) of a venue (Venue.execute, defaults, time scale 1) after ${HEAP_SOAK.hours} natural hours at ${HEAP_SOAK.opsPerS} order operations/s on a fake clock (passive orders cancelled or modified, IOC/MARKET takers, queries of recent and hours-old orders, openOrders, userTrades; the timeline closed every second); STAMPEDE_HEAP_SOAK_HOURS shortens it (the unit then says so); also the heap at 1 h and the largest sample (every ${HEAP_SOAK.sampleEveryS} s)`,
+  async run(): Promise<BenchResult[]> {
+    const hours = heapSoakHours(process.env);
+    const m = runHeapSoak(hours, exposeGc(), (line) => process.stderr.write(`${line}\n`));
+    const last = m.samples[m.samples.length - 1] as HeapSample;
+    const atHour = m.samples.find((x) => x.atS === 3_600);
+    const unit = hours === HEAP_SOAK.hours ? "MB" : `MB after ${hours} h`;
+    const out: BenchResult[] = [
+      { name: "engine_heap_mb_6h_600ops", value: round(last.heapMb, 1), unit },
+      {
+        name: "engine_heap_mb_6h_600ops_max",
+        value: round(Math.max(...m.samples.map((x) => x.heapMb)), 1),
+        unit,
+      },
+      {
+        name: "engine_heap_mb_6h_600ops_start",
+        value: round((m.samples[0] as HeapSample).heapMb, 1),
+        unit: "MB",
+      },
+    ];
+    if (atHour !== undefined)
+      out.push({ name: "engine_heap_mb_1h_600ops", value: round(atHour.heapMb, 1), unit: "MB" });
+    out.push(
+      { name: "engine_heap_soak_ops", value: m.ops, unit: "operations" },
+      { name: "engine_heap_soak_fills", value: m.fills, unit: "fills" },
+      { name: "engine_heap_soak_wall_s", value: round(m.wallS, 1), unit: "s" },
+    );
+    if (last.ordersHeld !== undefined)
+      out.push({ name: "engine_heap_soak_orders_held", value: last.ordersHeld, unit: "orders" });
+    for (const [status, count] of Object.entries(m.byStatus).sort())
+      out.push({ name: `engine_heap_soak_status_${status}`, value: count, unit: "responses" });
+    return out;
+  },
+};
