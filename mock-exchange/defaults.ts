@@ -112,6 +112,12 @@ export interface ExchangeConfig {
     baseLagMs: number;
     /** Position changes the read replica applies per second; lag grows when writes exceed it. */
     applyPerS: number;
+    /**
+     * Changes waiting for the replica at most; past it the oldest is applied at once (memory:
+     * 40 bytes a change; capacity/readReplica.ts says why). Binds only after writes outpaced
+     * applyPerS for tens of natural minutes.
+     */
+    maxBacklogChanges: number;
   };
   /**
    * Funding of the perpetuals (engine/funding.ts states the formula; Binance USDⓈ-M "Introduction
@@ -260,7 +266,8 @@ export const EXCHANGE_DEFAULTS: ExchangeConfig = {
   },
   // ~75x the smoke profile's normal write rate (6 orders/s, ~half fill, two positions per fill):
   // the replica keeps up with a busy day and falls behind in a 100x burst, then catches up.
-  replica: { baseLagMs: 5, applyPerS: 450 },
+  // 2^20 changes (~42 MB of log) are 39 minutes of backlog at 450/s: far beyond any drill's burst.
+  replica: { baseLagMs: 5, applyPerS: 450, maxBacklogChanges: 1_048_576 },
   funding: {
     intervalNaturalMs: 8 * 3_600_000,
     samplePeriodNaturalMs: 5_000,
