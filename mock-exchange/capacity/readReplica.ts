@@ -30,6 +30,7 @@ export class ReadReplica {
   private head = 0;
   private size = 0;
 
+  /** Per account that ever traded (the venue's accounts: bounded), not per change. */
   private readonly state = new Map<number, Float64Array>();
   private readonly pendingByAccount = new Map<number, number>();
   private credit = 0;

@@ -106,9 +106,9 @@ interface AccountSymbol {
   /** Resting orders, in placement (= orderId) order. */
   open: Map<number, Order>;
   /**
-   * Latest order per caller-supplied clientOrderId, finished ones included. Generated ids
-   * are not stored: they are derived from the orderId, which saves a string-keyed insert per
-   * order on the hot path.
+   * Latest order per caller-supplied clientOrderId, final ones included until forgotten (an
+   * entry leaves with its order: bounded like the orders). Generated ids are not stored: they
+   * are derived from the orderId, which saves a string-keyed insert per order on the hot path.
    */
   byClientId: Map<string, Order>;
   /** Σ signed lots x price of the open lots (ticks x lots), integer. */
@@ -116,7 +116,7 @@ interface AccountSymbol {
   /** Set when a reduce-only order rested; cleared by a trim that finds none. */
   hasReduceOnly: boolean;
   wallet: Wallet;
-  /** This account's last fills on the symbol; made on its first fill when history is kept. */
+  /** This account's last fills on the symbol (a ring of tradeHistoryPerSymbol: bounded by size); made on its first fill when history is kept. */
   trades: TradeRing | undefined;
 }
 
