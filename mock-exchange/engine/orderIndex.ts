@@ -112,7 +112,9 @@ export class OrderIndex<T extends object> {
  */
 export class FinalOrderQueue {
   private data = new Float64Array(MIN_CAPACITY * 3);
+  /** A power of two: positions wrap with `& mask`. */
   private capacity = MIN_CAPACITY;
+  private mask = MIN_CAPACITY - 1;
   private head = 0;
   private count = 0;
 
@@ -122,7 +124,7 @@ export class FinalOrderQueue {
 
   push(orderId: number, forgetAtMs: number, seq: number): void {
     if (this.count === this.capacity) this.resize(this.capacity * 2);
-    const o = ((this.head + this.count) % this.capacity) * 3;
+    const o = ((this.head + this.count) & this.mask) * 3;
     this.data[o] = orderId;
     this.data[o + 1] = forgetAtMs;
     this.data[o + 2] = seq;
@@ -142,7 +144,7 @@ export class FinalOrderQueue {
   /** Removes the oldest row and returns its orderId (the queue must not be empty). */
   shift(): number {
     const id = this.data[this.head * 3] as number;
-    this.head = (this.head + 1) % this.capacity;
+    this.head = (this.head + 1) & this.mask;
     this.count--;
     if (this.capacity > MIN_CAPACITY && this.count * 4 < this.capacity) this.resize(this.capacity / 2);
     return id;
@@ -150,12 +152,13 @@ export class FinalOrderQueue {
 
   private resize(capacity: number): void {
     const next = new Float64Array(capacity * 3);
-    for (let k = 0; k < this.count; k++) {
-      const from = ((this.head + k) % this.capacity) * 3;
-      next.set(this.data.subarray(from, from + 3), k * 3);
-    }
+    // The rows from head to the end of the array, then those wrapped round to its start.
+    const first = Math.min(this.count, this.capacity - this.head);
+    next.set(this.data.subarray(this.head * 3, (this.head + first) * 3), 0);
+    if (first < this.count) next.set(this.data.subarray(0, (this.count - first) * 3), first * 3);
     this.data = next;
     this.capacity = capacity;
+    this.mask = capacity - 1;
     this.head = 0;
   }
 }
