@@ -16,8 +16,9 @@
  * are held, the one that became final first going first: an in-memory venue cannot hold days of
  * a drill's orders. A forgotten order is answered like an unknown one; an open order is never
  * forgotten, and no orderId is handed out twice. The final orders wait in two FIFOs (one per
- * horizon) swept on the engine's own clock when an operation runs, and a lookup applies the rule
- * itself, so an order past its horizon is gone the moment it is, whenever the sweep comes.
+ * horizon) swept on the engine's own clock at the end of each operation that can end orders, and
+ * a lookup applies the rule itself, so an order past its horizon is gone the moment it is,
+ * whenever the sweep comes.
  *
  * Cash (balances, fees, insurance fund, PnL) is kept in integer units of 10^-cashDecimals
  * USDT (`cashDecimals` = max(6, decimals(tickSize) + decimals(stepSize)) over the symbols),
