@@ -5,7 +5,7 @@ import { FinalOrderQueue, OrderIndex } from "../../mock-exchange/engine/orderInd
 import type { SymbolSpec } from "../../mock-exchange/engine/types.ts";
 import { seededRandom } from "../../mock-exchange/random.ts";
 import { Venue } from "../../mock-exchange/venue.ts";
-import { runHeapSoak } from "../../scripts/benchHeap.ts";
+import { heapSoakHours, runHeapSoak } from "../../scripts/benchHeap.ts";
 import { placeOrder } from "../engineOrders.ts";
 
 /**
@@ -302,5 +302,15 @@ describe("venue retention", () => {
     const open = config.accounts * 20 + config.makerLevels * 2 * config.symbols.length;
     for (const s of result.samples) expect(s.ordersHeld).toBeLessThanOrEqual(2_000 + open);
     expect(result.samples.at(-1)?.ordersHeld).toBeGreaterThan(2_000);
+  });
+});
+
+describe("heap soak length", () => {
+  it("is 6 natural hours unless STAMPEDE_HEAP_SOAK_HOURS says otherwise, and refuses nonsense", () => {
+    expect(heapSoakHours({})).toBe(6);
+    expect(heapSoakHours({ STAMPEDE_HEAP_SOAK_HOURS: " " })).toBe(6);
+    expect(heapSoakHours({ STAMPEDE_HEAP_SOAK_HOURS: "0.25" })).toBe(0.25);
+    for (const bad of ["0", "-1", "six", "Infinity"])
+      expect(() => heapSoakHours({ STAMPEDE_HEAP_SOAK_HOURS: bad })).toThrow(/STAMPEDE_HEAP_SOAK_HOURS/);
   });
 });
