@@ -121,6 +121,12 @@ export interface ExchangeConfig {
     baseLagMs: number;
     /** Position changes the read replica applies per second; lag grows when writes exceed it. */
     applyPerS: number;
+    /**
+     * Changes waiting for the replica at most; past it the oldest is applied at once (memory:
+     * 40 bytes a change; capacity/readReplica.ts says why). Binds only after writes outpaced
+     * applyPerS for tens of natural minutes.
+     */
+    maxBacklogChanges: number;
   };
   /**
    * Funding of the perpetuals (engine/funding.ts states the formula; Binance USDⓈ-M "Introduction
@@ -151,6 +157,24 @@ export interface ExchangeConfig {
    * them). Bounds the venue's memory on a long run: about 90 bytes a minute.
    */
   klineMinutesPerSymbol: number;
+  /**
+   * How long final orders (FILLED, CANCELED, EXPIRED) stay queryable (engine/exchange.ts
+   * "Retention"); after that GET order answers -2013 and cancel -2011, as for an unknown id. Open
+   * orders are never forgotten. Horizons in natural ms, compressed by timeScale; counted from the
+   * order's creation, as Binance counts them.
+   */
+  orderRetention: {
+    /** A CANCELED or EXPIRED order with no fill (Binance USDⓈ-M Query Order: 3 days). */
+    unfilledNaturalMs: number;
+    /** Any other final order (Binance: any order created more than 90 days ago is not found). */
+    filledNaturalMs: number;
+    /**
+     * Final orders held at most, the one that became final first forgotten first: the mock keeps
+     * orders in memory, where days of a drill's orders do not fit (a 6-hour drill at 600 orders/s
+     * makes 13M), so past this count the horizons give way.
+     */
+    maxFinalOrders: number;
+  };
   /** Scripted faults, natural seconds from the start (a drill takes them from its profile). */
   faults: FaultSpec[];
   /**
@@ -298,7 +322,8 @@ export const EXCHANGE_DEFAULTS: ExchangeConfig = {
   },
   // ~75x the smoke profile's normal write rate (6 orders/s, ~half fill, two positions per fill):
   // the replica keeps up with a busy day and falls behind in a 100x burst, then catches up.
-  replica: { baseLagMs: 5, applyPerS: 450 },
+  // 2^20 changes (~42 MB of log) are 39 minutes of backlog at 450/s: far beyond any drill's burst.
+  replica: { baseLagMs: 5, applyPerS: 450, maxBacklogChanges: 1_048_576 },
   funding: {
     intervalNaturalMs: 8 * 3_600_000,
     samplePeriodNaturalMs: 5_000,
@@ -310,6 +335,15 @@ export const EXCHANGE_DEFAULTS: ExchangeConfig = {
   userTradesPerSymbol: 1_000,
   // A natural week of minutes: the 24 h ticker and every interval up to 1w with room to spare.
   klineMinutesPerSymbol: 10_080,
+  // Binance USDⓈ-M "Query Order": not found once CANCELED or EXPIRED with no filled trade and
+  // created more than 3 days ago, or created more than 90 days ago. 200,000 final orders are ~55 MB
+  // of heap and 5.5 minutes of a 600 orders/s drill, far longer than a client of a drill keeps an
+  // order id it still queries (the k6 behaviours cancel or read back their orders within seconds).
+  orderRetention: {
+    unfilledNaturalMs: 3 * 86_400_000,
+    filledNaturalMs: 90 * 86_400_000,
+    maxFinalOrders: 200_000,
+  },
   faults: [],
   marketEvents: [],
   marketEventStepNaturalMs: 1_000,

@@ -31,6 +31,7 @@ interface Slot<T> {
 }
 
 export class ForceOrderThrottle<T> {
+  /** One slot per symbol, reused window after window: bounded by the venue's symbols, not by liquidations. */
   private readonly slots = new Map<string, Slot<T>>();
 
   constructor(

@@ -21,6 +21,8 @@ const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 const KEY_LENGTH = 64;
 
 export class ListenKeys {
+  // One entry per account that ever asked for a key, in both maps: a replaced or closed key is
+  // deleted from byKey at once, so neither grows with requests (accounts are the venue's, fixed).
   private readonly byAccount = new Map<number, Entry>();
   private readonly byKey = new Map<string, number>();
 

@@ -248,10 +248,17 @@ export class Venue {
     config.symbols.forEach((s, i) => {
       this.symbolIndex.set(s.symbol, i);
     });
+    // Retention horizons are natural time: compressed like the listenKey validity below.
+    const retention = config.orderRetention;
     this.engine = new Exchange({
       symbols: config.symbols,
       now,
       tradeHistoryPerSymbol: config.userTradesPerSymbol,
+      orderRetention: {
+        unfilledMs: retention.unfilledNaturalMs / config.timeScale,
+        filledMs: retention.filledNaturalMs / config.timeScale,
+        maxFinalOrders: retention.maxFinalOrders,
+      },
     });
     // Funding periods are natural time: compressed by the time scale like the limit windows and
     // aligned to the clock origin, so a re-run meets the same funding times.
@@ -712,6 +719,12 @@ export class Venue {
           q.fromId === undefined && q.startTime === undefined && q.endTime === undefined
             ? { ...q, startTime: this.now() - USER_TRADES_WINDOW_MS }
             : q;
+        // An order the venue has forgotten has no trades to show, as an id it never had.
+        if (
+          q.orderId !== undefined &&
+          "error" in this.engine.getOrder(accountId, req.symbol, { orderId: q.orderId })
+        )
+          return { status: 200, body: "[]" };
         const trades = this.engine.userTrades(accountId, req.symbol, query);
         return { status: 200, body: `[${trades.map((t) => this.tradeJson(spec, t)).join(",")}]` };
       }

@@ -9,6 +9,7 @@ import { simulateMmc } from "../mock-exchange/capacity/mmc.ts";
 import { runEngineBench } from "../mock-exchange/engine/bench.ts";
 import { ingestK6Csv } from "../reports/ingest.ts";
 import { measureGenerator, STEP_DURATION_S } from "./benchGenerator.ts";
+import { HEAP_SOAK_BENCHMARK } from "./benchHeap.ts";
 import { HTTP_BENCHMARKS } from "./benchHttp.ts";
 import { SOAK_BENCHMARK } from "./benchSoak.ts";
 import type { Benchmark, BenchResult } from "./benchTypes.ts";
@@ -123,7 +124,7 @@ const BENCHMARKS: Benchmark[] = [
   {
     name: "engine_ops_per_s",
     description:
-      "In-process matching engine (mock-exchange/engine/bench.ts): 2M operations, mix 82% modify, 9% GTC, 3% IOC, 6% cancel, ~1000 resting orders, 100 accounts, seed 1; also p50/p99/p99.9 per operation from a separate timed pass of 1M operations",
+      "In-process matching engine (mock-exchange/engine/bench.ts): 2M operations, mix 82% modify, 9% GTC, 3% IOC, 6% cancel, ~1000 resting orders, 100 accounts, seed 1, the venue's order retention (final orders forgotten past 200,000); also p50/p99/p99.9 per operation from a separate timed pass of 1M operations",
     async run() {
       const r = runEngineBench(2_000_000, 1, 1000);
       return [
@@ -226,6 +227,7 @@ const BENCHMARKS: Benchmark[] = [
       return out;
     },
   },
+  HEAP_SOAK_BENCHMARK,
   ...HTTP_BENCHMARKS,
   SOAK_BENCHMARK,
 ];

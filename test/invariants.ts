@@ -1,4 +1,5 @@
-import { type Exchange, isEngineError } from "../mock-exchange/engine/exchange.ts";
+import { type Exchange, isEngineError, type OrderRetention } from "../mock-exchange/engine/exchange.ts";
+import type { Order } from "../mock-exchange/engine/types.ts";
 
 /**
  * The engine's invariants (issue "bad input, isolation and fuzz"; README "Engine"), checked on a
@@ -11,7 +12,10 @@ import { type Exchange, isEngineError } from "../mock-exchange/engine/exchange.t
  * 3. Cash is conserved exactly: Σ wallets + Σ unrealised + fees + insurance fund = deposits.
  * 4. Every acknowledged order is in exactly one valid state, is found by getOrder (its owner, its
  *    symbol), is open iff openOrders lists it, and its quantities add up; the book holds exactly
- *    the open LIMIT orders' remaining lots, per side.
+ *    the open LIMIT orders' remaining lots, per side. An engine with a retention
+ *    (engine/exchange.ts "Retention") may forget a final order, and only then: given a
+ *    RetentionTracker, an order not found must have been seen final and be past its horizon, or
+ *    at least maxFinalOrders orders must have become final after it.
  */
 
 /** What identifies an acknowledged order: its id, its owner and its symbol. */
@@ -36,6 +40,62 @@ export function ok(cond: boolean, what: string): asserts cond {
 }
 
 /**
+ * What the invariant check remembers between calls on an engine with a retention, to tell a
+ * forgotten order from a lost one. It keeps the engine's live Order objects (engine/exchange.ts
+ * hands them out), so it knows an order's state after the engine let it go: `track` every order
+ * the engine makes (onOrderUpdate's NEW, liquidations' included). Each call of
+ * checkEngineInvariants is one epoch; an order's final epoch is the first call that saw it final,
+ * or the current one for an order that became final (and may have gone) in the last operation.
+ */
+export class RetentionTracker {
+  private epoch = 0;
+  private readonly orders = new Map<number, { order: Readonly<Order>; finalEpoch: number }>();
+
+  constructor(
+    readonly retention: OrderRetention,
+    private readonly now: () => number,
+  ) {}
+
+  track(o: Readonly<Order>): void {
+    if (!this.orders.has(o.orderId))
+      this.orders.set(o.orderId, { order: o, finalEpoch: Number.POSITIVE_INFINITY });
+  }
+
+  /** An order the engine still holds, as getOrder returned it. */
+  record(o: Readonly<Order>): void {
+    this.track(o);
+    const s = this.orders.get(o.orderId) as { finalEpoch: number };
+    if (!isOpenStatus(o.status) && s.finalEpoch === Number.POSITIVE_INFINITY) s.finalEpoch = this.epoch;
+  }
+
+  /**
+   * Whether the engine may have forgotten this order by now: final, and past its horizon (counted
+   * from its creation, so an order cancelled after it is gone at once), or at least
+   * maxFinalOrders other orders became final no earlier than it (ties within one operation
+   * count: the checker cannot order them).
+   */
+  mayBeForgotten(orderId: number): boolean {
+    const s = this.orders.get(orderId);
+    if (s === undefined || isOpenStatus(s.order.status)) return false;
+    const r = this.retention;
+    const o = s.order;
+    if (this.now() - o.time > (o.executedLots === 0 ? r.unfilledMs : r.filledMs)) return true;
+    // Gone before any check saw it final: it became final in the last operation.
+    if (s.finalEpoch === Number.POSITIVE_INFINITY) s.finalEpoch = this.epoch;
+    const epoch = s.finalEpoch;
+    let finalSince = 0;
+    for (const other of this.orders.values())
+      if (other !== s && !isOpenStatus(other.order.status) && Math.min(other.finalEpoch, this.epoch) >= epoch)
+        finalSince++;
+    return finalSince >= r.maxFinalOrders;
+  }
+
+  nextEpoch(): void {
+    this.epoch++;
+  }
+}
+
+/**
  * Throws on the first violated invariant. `accountIds` must name every account that can hold a
  * position or an order (for a venue: the house account 0 too), `acked` the orders to look up.
  */
@@ -44,6 +104,7 @@ export function checkEngineInvariants(
   symbols: readonly string[],
   accountIds: readonly number[],
   acked: Iterable<OrderKey>,
+  retention?: RetentionTracker,
 ): void {
   const open = new Map<number, { accountId: number; symbol: string }>();
   for (const symbol of symbols) {
@@ -96,7 +157,12 @@ export function checkEngineInvariants(
 
   for (const k of acked) {
     const o = ex.getOrder(k.accountId, k.symbol, { orderId: k.orderId });
+    if (isEngineError(o) && retention?.mayBeForgotten(k.orderId) === true) {
+      ok(!open.has(k.orderId), `forgotten order ${k.orderId} is not listed open`);
+      continue;
+    }
     ok(!isEngineError(o), `acknowledged order ${k.orderId} not found by its owner`);
+    retention?.record(o);
     ok(
       o.orderId === k.orderId && o.accountId === k.accountId && o.symbol === k.symbol,
       `order ${k.orderId} resolves to itself`,
@@ -110,4 +176,5 @@ export function checkEngineInvariants(
       `order ${k.orderId} quantities (${o.status} ${o.executedLots}/${o.origLots})`,
     );
   }
+  retention?.nextEpoch();
 }

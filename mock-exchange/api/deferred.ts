@@ -8,6 +8,7 @@ export interface Due {
 }
 
 export class DeferredQueue<T extends Due> {
+  /** Responses in flight: bounded by what the capacity model admits (workers + maxQueue per tier, each out by its timeout). */
   private readonly heap: T[] = [];
   private timer: NodeJS.Timeout | undefined;
   private armedForMs = Number.POSITIVE_INFINITY;

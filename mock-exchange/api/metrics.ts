@@ -156,6 +156,8 @@ export class ExchangeMetrics {
       }
     }
 
+    // Labels from fixed sets (CapacityEvent kinds x TIERS + "none"): the series stay a handful
+    // however long the venue runs; no label carries an account, IP, order or request.
     this.capacityEvents = new Counter({
       name: "stampede_capacity_events_total",
       help: `Capacity events (scale-out, scale-in, instances-ready, fault-start, fault-end, failover) by kind and tier; tier="${NO_TIER}" when the event concerns no single tier.`,

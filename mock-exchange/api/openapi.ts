@@ -345,7 +345,11 @@ const ROUTE_DOCS: Record<RouteName, RouteDoc> = {
     ok: arrayOf(ref("UserTrade")),
   },
   cancelOrder: { summary: "Cancel an order", params: [symbol(true), ...orderRefParams], ok: ref("Order") },
-  getOrder: { summary: "Query an order", params: [symbol(true), ...orderRefParams], ok: ref("Order") },
+  getOrder: {
+    summary: "Query an order (a final one for 3 natural days without a fill, 90 with; then -2013)",
+    params: [symbol(true), ...orderRefParams],
+    ok: ref("Order"),
+  },
   modifyOrder: {
     summary: "Modify a LIMIT order",
     params: [

@@ -66,6 +66,7 @@ export class CapacityModel {
     read: { busyFraction: 0, demandRatio: 0 },
   };
   private readonly admission: CapacityAdmission = { outcome: "admitted", dueMs: 0, serviceMs: 0 };
+  /** Drained by takeEvents every closed second (closeCapacitySecond): a second's events at most. */
   private readonly events: CapacityEvent[] = [];
 
   constructor(

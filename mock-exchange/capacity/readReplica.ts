@@ -10,6 +10,8 @@ export interface ReplicaOptions {
   baseLagMs: number;
   applyPerS: number;
   symbolCount: number;
+  /** Changes the log holds at most (see `record`); absent: no limit. */
+  maxBacklogChanges?: number;
 }
 
 /** Fields per (account, symbol) in the replica's state. */
@@ -28,6 +30,7 @@ export class ReadReplica {
   private head = 0;
   private size = 0;
 
+  /** Per account that ever traded (the venue's accounts: bounded), not per change. */
   private readonly state = new Map<number, Float64Array>();
   private readonly pendingByAccount = new Map<number, number>();
   private credit = 0;
@@ -36,7 +39,12 @@ export class ReadReplica {
 
   constructor(private readonly opts: ReplicaOptions) {}
 
-  /** A change committed on the primary at nowMs. */
+  /**
+   * A change committed on the primary at nowMs. With `maxBacklogChanges` already waiting, the
+   * oldest is applied at once to make room: writes that outpace the apply rate for hours would
+   * otherwise grow the log without bound, and a replica that far behind (a million changes are 37
+   * minutes at 450/s) serves nobody a meaningful read anyway. Only its lag stops growing there.
+   */
   record(
     accountId: number,
     symbolIndex: number,
@@ -47,6 +55,7 @@ export class ReadReplica {
   ): void {
     // The apply clock starts with the first write, so an idle replica has banked nothing.
     if (this.lastAdvanceMs < 0) this.lastAdvanceMs = nowMs;
+    if (this.size >= (this.opts.maxBacklogChanges ?? Number.POSITIVE_INFINITY)) this.applyHead();
     if (this.size === this.capacity) this.grow();
     const i = (this.head + this.size) % this.capacity;
     this.logAccount[i] = accountId;

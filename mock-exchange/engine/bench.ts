@@ -2,9 +2,12 @@
  * In-process engine benchmark with an exchange-core-like mix: 82% modify (move), 9% GTC,
  * 3% IOC, 6% cancel, on one symbol holding about `resting` orders of 100 accounts, seeded.
  * Throughput is measured on an untimed pass; per-operation latency on a second pass that
- * reads the clock around every operation (that pass is slower by the clock's cost).
+ * reads the clock around every operation (that pass is slower by the clock's cost). The engine
+ * runs with the venue's order retention (defaults.ts, time scale 1), so forgetting final orders
+ * is part of what is measured.
  */
 import { seededRandom } from "../../loadtests/vocabulary/random.ts";
+import { EXCHANGE_DEFAULTS } from "../defaults.ts";
 import { Exchange, isEngineError } from "./exchange.ts";
 import type { Side, SymbolSpec } from "./types.ts";
 
@@ -34,7 +37,16 @@ interface Driver {
 function driver(seed: number, targetResting: number): Driver {
   const random = seededRandom(seed);
   let t = 0;
-  const ex = new Exchange({ symbols: [SPEC], now: () => ++t });
+  const retention = EXCHANGE_DEFAULTS.orderRetention;
+  const ex = new Exchange({
+    symbols: [SPEC],
+    now: () => ++t,
+    orderRetention: {
+      unfilledMs: retention.unfilledNaturalMs,
+      filledMs: retention.filledNaturalMs,
+      maxFinalOrders: retention.maxFinalOrders,
+    },
+  });
   const ref = SPEC.referencePriceTicks;
   /** Open order ids and their accounts, swap-removed when found finished. */
   const ids: number[] = [];

@@ -1,12 +1,24 @@
 /**
- * The matching engine: one order book per symbol, every order ever placed (by id and by
- * clientOrderId), and each account's one-way position per symbol.
+ * The matching engine: one order book per symbol, its orders (by id and by clientOrderId: every
+ * open one, and final ones until their retention horizon), and each account's one-way position
+ * per symbol.
  *
  * Objects returned (orders, positions) and passed to listeners are the engine's LIVE
  * objects: they keep changing as the engine runs. Serialize them right away or copy what
  * you keep. This avoids a copy per order and per fill on the hot path.
  *
  * The engine is pure and single-threaded: no I/O, no timers; time comes from `now`.
+ *
+ * Retention (`orderRetention`): Binance USDⓈ-M's Query Order stops finding a CANCELED or EXPIRED
+ * order without a fill once it was created more than 3 days ago, and any order created more than
+ * 90 days ago. A final order here is forgotten by the same rule (the horizons in the clock's ms,
+ * the venue compresses them like its other natural-time windows), and at most `maxFinalOrders`
+ * are held, the one that became final first going first: an in-memory venue cannot hold days of
+ * a drill's orders. A forgotten order is answered like an unknown one; an open order is never
+ * forgotten, and no orderId is handed out twice. The final orders wait in two FIFOs (one per
+ * horizon) swept on the engine's own clock at the end of each operation that can end orders, and
+ * a lookup applies the rule itself, so an order past its horizon is gone the moment it is,
+ * whenever the sweep comes.
  *
  * Cash (balances, fees, insurance fund, PnL) is kept in integer units of 10^-cashDecimals
  * USDT (`cashDecimals` = max(6, decimals(tickSize) + decimals(stepSize)) over the symbols),
@@ -21,6 +33,7 @@
  * others (the venue's house account, legacy callers) may go negative.
  */
 import { type Depth, marketLimit, OrderBook } from "./orderBook.ts";
+import { FinalOrderQueue, OrderIndex } from "./orderIndex.ts";
 import { type TradeQuery, type TradeRecord, TradeRing } from "./tradeLog.ts";
 import {
   type AccountSummary,
@@ -64,6 +77,18 @@ export interface ExchangeOptions {
   basisWindow?: number;
   /** Own fills kept per account and symbol for userTrades (a ring: the newest N); default 0, none. */
   tradeHistoryPerSymbol?: number;
+  /** How long final orders stay queryable (see the file comment); default: every order kept. */
+  orderRetention?: OrderRetention;
+}
+
+/** When final orders are forgotten. Times in the injected clock's ms. */
+export interface OrderRetention {
+  /** A CANCELED or EXPIRED order with no fill is forgotten once created longer ago than this. */
+  unfilledMs: number;
+  /** Any other final order (FILLED, or cancelled / expired after a fill), likewise. */
+  filledMs: number;
+  /** Final orders held at most; past it, the one that became final first is forgotten first. */
+  maxFinalOrders: number;
 }
 
 export interface PlaceResult {
@@ -82,9 +107,9 @@ interface AccountSymbol {
   /** Resting orders, in placement (= orderId) order. */
   open: Map<number, Order>;
   /**
-   * Latest order per caller-supplied clientOrderId, finished ones included. Generated ids
-   * are not stored: they are derived from the orderId, which saves a string-keyed insert per
-   * order on the hot path.
+   * Latest order per caller-supplied clientOrderId, final ones included until forgotten (an
+   * entry leaves with its order: bounded like the orders). Generated ids are not stored: they
+   * are derived from the orderId, which saves a string-keyed insert per order on the hot path.
    */
   byClientId: Map<string, Order>;
   /** Σ signed lots x price of the open lots (ticks x lots), integer. */
@@ -92,7 +117,7 @@ interface AccountSymbol {
   /** Set when a reduce-only order rested; cleared by a trim that finds none. */
   hasReduceOnly: boolean;
   wallet: Wallet;
-  /** This account's last fills on the symbol; made on its first fill when history is kept. */
+  /** This account's last fills on the symbol (a ring of tradeHistoryPerSymbol: bounded by size); made on its first fill when history is kept. */
   trades: TradeRing | undefined;
 }
 
@@ -206,8 +231,19 @@ export class Exchange {
   readonly cashDecimals: number;
   private readonly now: () => number;
   private readonly symbols = new Map<string, SymbolState>();
-  /** Every order ever accepted, at index orderId − 1: ids are dense, so an array beats a Map. */
-  private readonly orders: Order[] = [];
+  /** Open orders and the final ones not yet forgotten, by orderId. */
+  private readonly orders = new OrderIndex<Order>();
+  private readonly retention: OrderRetention | undefined;
+  /** Final orders held, in the order they became final: no fill, and the others (two horizons). */
+  private readonly finalUnfilled = new FinalOrderQueue();
+  private readonly finalFilled = new FinalOrderQueue();
+  /** Orders made final so far: the queues' sequence numbers. */
+  private finalSeq = 0;
+  /** The earliest forgetAtMs of the queues' heads: no time sweep is due before it. */
+  private nextForgetMs = Number.POSITIVE_INFINITY;
+  /** Whether any order carried a caller-supplied clientOrderId (else forgetting skips byClientId). */
+  private suppliedClientIds = false;
+  private readonly maxFinalOrders: number;
   private readonly listeners: PositionListener[] = [];
   private readonly liquidationListeners: LiquidationListener[] = [];
   private readonly orderListeners: OrderUpdateListener[] = [];
@@ -264,6 +300,14 @@ export class Exchange {
     this.basisSampleMs = opts.basisSampleMs ?? 5000;
     this.basisWindow = opts.basisWindow ?? 12;
     this.tradeHistory = opts.tradeHistoryPerSymbol ?? 0;
+    const r = opts.orderRetention;
+    if (
+      r !== undefined &&
+      !(r.unfilledMs > 0 && r.filledMs > 0 && Number.isSafeInteger(r.maxFinalOrders) && r.maxFinalOrders >= 0)
+    )
+      throw new Error(`bad order retention ${JSON.stringify(r)}`);
+    this.retention = r;
+    this.maxFinalOrders = r?.maxFinalOrders ?? Number.POSITIVE_INFINITY;
     this.fund = opts.insuranceFund ?? 0;
     this.deposits = this.fund;
     let cd = 6;
@@ -502,6 +546,7 @@ export class Exchange {
       // Liquidations traded: let marks move and the cascade run as after any trade.
       for (const s of this.dirty.splice(0)) this.afterChange(s);
     }
+    this.sweepAfterCascade();
     return { paid, received };
   }
 
@@ -520,11 +565,13 @@ export class Exchange {
     const state = this.stateOf(symbol);
     state.indexTicks = ticks;
     this.afterChange(state);
+    this.sweepAfterCascade();
   }
 
   /** Recomputes the mark now (e.g. after the index feed moved). */
   refreshMark(symbol: string): void {
     this.afterChange(this.stateOf(symbol));
+    this.sweepAfterCascade();
   }
 
   // ---- orders -----------------------------------------------------------------------------
@@ -623,8 +670,11 @@ export class Exchange {
       updateTime: now,
     };
     if (account === undefined) account = this.accountOf(state, input.accountId);
-    this.orders.push(order);
-    if (input.clientOrderId !== "") account.byClientId.set(input.clientOrderId, order);
+    this.orders.append(orderId, order);
+    if (input.clientOrderId !== "") {
+      account.byClientId.set(input.clientOrderId, order);
+      this.suppliedClientIds = true;
+    }
 
     if (conditional) {
       state.stops.push(order);
@@ -634,7 +684,9 @@ export class Exchange {
       return { order, fills: EMPTY_FILLS };
     }
     if (this.orderListeners.length > 0) this.orderUpdate("NEW", order, undefined);
-    return this.execute(state, account, order, limit, now);
+    const result = this.execute(state, account, order, limit, now);
+    this.sweepIfDue(now);
+    return result;
   }
 
   /**
@@ -657,6 +709,7 @@ export class Exchange {
     if (order.executedLots === order.origLots) {
       order.status = "FILLED";
       account.open.delete(order.orderId);
+      this.retire(order);
     } else if (!isMarket && (order.timeInForce === "GTC" || postOnly)) {
       order.status = order.executedLots > 0 ? "PARTIALLY_FILLED" : "NEW";
       book.rest(order);
@@ -665,6 +718,7 @@ export class Exchange {
     } else {
       order.status = "EXPIRED";
       account.open.delete(order.orderId);
+      this.retire(order);
     }
 
     if (fills.length > 0) this.settle(state, order, fills, now);
@@ -723,7 +777,9 @@ export class Exchange {
     order.origLots = change.lots;
     order.updateTime = now;
     if (this.orderListeners.length > 0) this.orderUpdate("AMENDMENT", order, undefined);
-    return this.execute(state, account, order, change.priceTicks, now);
+    const result = this.execute(state, account, order, change.priceTicks, now);
+    this.sweepIfDue(now);
+    return result;
   }
 
   /** Cancels a resting (or pending conditional) order of that account; anything else is UNKNOWN_ORDER. */
@@ -732,7 +788,9 @@ export class Exchange {
     if (state === undefined) return UNKNOWN_ORDER;
     const order = this.resolve(state, accountId, symbol, ref);
     if (order === undefined || !isOpen(order)) return UNKNOWN_ORDER;
-    this.finish(state, order, "CANCELED", this.now());
+    const now = this.now();
+    this.finish(state, order, "CANCELED", now);
+    this.sweepIfDue(now);
     return order;
   }
 
@@ -744,6 +802,7 @@ export class Exchange {
     const now = this.now();
     const out = [...account.open.values()];
     for (const o of out) this.finish(state, o, "CANCELED", now);
+    this.sweepIfDue(now);
     return out;
   }
 
@@ -761,13 +820,14 @@ export class Exchange {
     order.status = status;
     order.updateTime = now;
     state.accounts.get(order.accountId)?.open.delete(order.orderId);
+    this.retire(order);
     if (this.orderListeners.length > 0) this.orderUpdate(status, order, undefined);
   }
 
   /**
-   * Any order of that account on that symbol, finished ones included. `orderId` wins when
-   * both references are given (as on Binance). Another account's order is NO_SUCH_ORDER,
-   * exactly like a missing one, so ids never leak.
+   * Any order of that account on that symbol, final ones included until forgotten (see
+   * retention). `orderId` wins when both references are given (as on Binance). Another
+   * account's order is NO_SUCH_ORDER, exactly like a missing or forgotten one, so ids never leak.
    */
   getOrder(accountId: number, symbol: string, ref: OrderRef): Readonly<Order> | EngineError {
     const state = this.symbols.get(symbol);
@@ -883,11 +943,74 @@ export class Exchange {
       if (account !== undefined) order = this.byClientId(account, accountId, symbol, ref.clientOrderId);
     }
     if (order === undefined || order.accountId !== accountId || order.symbol !== symbol) return undefined;
+    if (this.retention !== undefined && !isOpen(order) && this.pastHorizon(order, this.retention))
+      return undefined;
     return order;
   }
 
   private orderById(orderId: number): Order | undefined {
-    return Number.isInteger(orderId) && orderId >= 1 ? this.orders[orderId - 1] : undefined;
+    return Number.isInteger(orderId) ? this.orders.get(orderId) : undefined;
+  }
+
+  // ---- retention --------------------------------------------------------------------------
+
+  /** Open orders and final orders not yet forgotten: what the engine holds. */
+  ordersHeld(): number {
+    return this.orders.size;
+  }
+
+  /** Whether a final order was created longer ago than its horizon (forgotten, swept or not). */
+  private pastHorizon(order: Order, r: OrderRetention): boolean {
+    return this.now() - order.time > (order.executedLots === 0 ? r.unfilledMs : r.filledMs);
+  }
+
+  /** Queues an order that has just become final, to be forgotten by its horizon or the cap. */
+  private retire(order: Order): void {
+    const r = this.retention;
+    if (r === undefined) return;
+    const unfilled = order.executedLots === 0;
+    const queue = unfilled ? this.finalUnfilled : this.finalFilled;
+    const forgetAtMs = order.time + (unfilled ? r.unfilledMs : r.filledMs);
+    // Only a head sets the next sweep: an entry behind a later head waits for it (its lookups
+    // already miss it: pastHorizon), which keeps the check on the hot path one comparison.
+    if (queue.size === 0 && forgetAtMs < this.nextForgetMs) this.nextForgetMs = forgetAtMs;
+    queue.push(order.orderId, forgetAtMs, this.finalSeq++);
+  }
+
+  /**
+   * Runs a sweep when a head's horizon has passed or the final orders exceed the cap: at the end
+   * of every operation that can make orders final, once its fills are reported (the reports look
+   * the makers up by id), so between operations the cap holds.
+   */
+  private sweepIfDue(now: number): void {
+    if (now > this.nextForgetMs || this.finalUnfilled.size + this.finalFilled.size > this.maxFinalOrders)
+      this.sweep(now);
+  }
+
+  /** sweepIfDue after a mark move or a funding settlement (stops and liquidations end orders too). */
+  private sweepAfterCascade(): void {
+    if (this.retention !== undefined) this.sweepIfDue(this.now());
+  }
+
+  private sweep(now: number): void {
+    const unfilled = this.finalUnfilled;
+    const filled = this.finalFilled;
+    while (now > unfilled.headForgetAtMs()) this.forget(unfilled.shift());
+    while (now > filled.headForgetAtMs()) this.forget(filled.shift());
+    while (unfilled.size + filled.size > this.maxFinalOrders)
+      this.forget((unfilled.headSeq() < filled.headSeq() ? unfilled : filled).shift());
+    this.nextForgetMs = Math.min(unfilled.headForgetAtMs(), filled.headForgetAtMs());
+  }
+
+  /** Drops a final order from the index and from its account's clientOrderId map. */
+  private forget(orderId: number): void {
+    const order = this.orders.get(orderId);
+    if (order === undefined) return;
+    this.orders.delete(orderId);
+    if (!this.suppliedClientIds) return;
+    const account = this.symbols.get(order.symbol)?.accounts.get(order.accountId);
+    if (account !== undefined && account.byClientId.get(order.clientOrderId) === order)
+      account.byClientId.delete(order.clientOrderId);
   }
 
   /**
@@ -935,6 +1058,7 @@ export class Exchange {
     for (let i = 0; i < done.length; i++) {
       const maker = done[i] as Order;
       accounts.get(maker.accountId)?.open.delete(maker.orderId);
+      this.retire(maker);
     }
     const c = state.cashPerTickLot;
     let trim = false;
@@ -1187,6 +1311,7 @@ export class Exchange {
           o.status = "EXPIRED";
           o.updateTime = now;
           account.open.delete(o.orderId);
+          this.retire(o);
           if (this.orderListeners.length > 0) this.orderUpdate("EXPIRED", o, undefined);
           continue;
         }
@@ -1297,7 +1422,7 @@ export class Exchange {
         updateTime: now,
       };
       order.clientOrderId = `autoclose-${order.orderId}`;
-      this.orders.push(order);
+      this.orders.append(order.orderId, order);
       if (this.orderListeners.length > 0) this.orderUpdate("NEW", order, undefined);
       this.execute(state, account, order, bankrupt, now);
       if (order.executedLots > 0)

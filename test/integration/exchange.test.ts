@@ -244,7 +244,7 @@ describe("limits and capacity", () => {
   });
 
   it("serves position reads from a lagging replica: stale until the change is applied", async () => {
-    await start({ replica: { baseLagMs: 400, applyPerS: 1_000 } });
+    await start({ replica: { ...EXCHANGE_DEFAULTS.replica, baseLagMs: 400, applyPerS: 1_000 } });
     const key = keys[2];
     const fill = await call("POST", "/fapi/v1/order", {
       key,

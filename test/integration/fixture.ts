@@ -23,7 +23,7 @@ export function fastExchangeConfig(overrides: Partial<ExchangeConfig> = {}): Exc
       serviceTimeMs: fast,
       serviceTimeMinMs: fast,
     },
-    replica: { baseLagMs: 0, applyPerS: 1_000_000 },
+    replica: { ...EXCHANGE_DEFAULTS.replica, baseLagMs: 0, applyPerS: 1_000_000 },
     ...overrides,
   };
 }

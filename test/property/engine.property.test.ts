@@ -9,7 +9,7 @@ import type {
   SymbolSpec,
   TimeInForce,
 } from "../../mock-exchange/engine/types.ts";
-import { checkEngineInvariants } from "../invariants.ts";
+import { checkEngineInvariants, RetentionTracker } from "../invariants.ts";
 
 const SPECS: SymbolSpec[] = [
   { symbol: "AAAUSDT", tickSize: "0.1", stepSize: "0.001", referencePriceTicks: 100 },
@@ -465,6 +465,55 @@ const richOp: fc.Arbitrary<RichOp> = fc.oneof(
   },
 );
 
+/** Runs one rich operation; the engine's answer when it places or modifies an order. */
+function applyRichOp(ex: Exchange, symbol: string, op: RichOp, acked: readonly Order[]): unknown {
+  let res: unknown;
+  if (op.kind === "place") {
+    res = ex.submitOrder({
+      accountId: op.acc,
+      symbol,
+      side: op.side,
+      type: op.type,
+      timeInForce: op.tif,
+      lots: op.lots,
+      priceTicks: op.type === "MARKET" ? 0 : op.price,
+      clientOrderId: "",
+      reduceOnly: op.ro,
+    });
+  } else if (op.kind === "stop") {
+    res = ex.submitOrder({
+      accountId: op.acc,
+      symbol,
+      side: op.side,
+      type: op.tp ? "TAKE_PROFIT_MARKET" : "STOP_MARKET",
+      timeInForce: "GTC",
+      lots: op.lots,
+      priceTicks: 0,
+      clientOrderId: "",
+      stopPriceTicks: op.stop,
+      closePosition: op.close,
+    });
+  } else if (op.kind === "modify" && acked.length > 0) {
+    const o = acked[op.pick % acked.length] as Order;
+    res = ex.modifyOrder(
+      o.accountId,
+      symbol,
+      { orderId: o.orderId },
+      { priceTicks: op.price, lots: op.lots },
+    );
+  } else if (op.kind === "cancel" && acked.length > 0) {
+    const o = acked[op.pick % acked.length] as Order;
+    ex.cancelOrder(o.accountId, symbol, { orderId: o.orderId });
+  } else if (op.kind === "cancelAll") {
+    ex.cancelAll(op.acc, symbol);
+  } else if (op.kind === "index") {
+    ex.setIndexPrice(symbol, op.price);
+  } else if (op.kind === "funding") {
+    ex.settleFunding(symbol, op.rate);
+  }
+  return res;
+}
+
 describe("engine with margin, stops, modifies and mark moves (property)", () => {
   it("keeps the book uncrossed, positions balanced, cash conserved exactly and every order findable", () => {
     fc.assert(
@@ -486,50 +535,7 @@ describe("engine with margin, stops, modifies and mark moves (property)", () => 
           ex.setIndexPrice(symbol, 100);
           const acked: Order[] = [];
           for (const op of ops) {
-            let res: unknown;
-            if (op.kind === "place") {
-              res = ex.submitOrder({
-                accountId: op.acc,
-                symbol,
-                side: op.side,
-                type: op.type,
-                timeInForce: op.tif,
-                lots: op.lots,
-                priceTicks: op.type === "MARKET" ? 0 : op.price,
-                clientOrderId: "",
-                reduceOnly: op.ro,
-              });
-            } else if (op.kind === "stop") {
-              res = ex.submitOrder({
-                accountId: op.acc,
-                symbol,
-                side: op.side,
-                type: op.tp ? "TAKE_PROFIT_MARKET" : "STOP_MARKET",
-                timeInForce: "GTC",
-                lots: op.lots,
-                priceTicks: 0,
-                clientOrderId: "",
-                stopPriceTicks: op.stop,
-                closePosition: op.close,
-              });
-            } else if (op.kind === "modify" && acked.length > 0) {
-              const o = acked[op.pick % acked.length] as Order;
-              res = ex.modifyOrder(
-                o.accountId,
-                symbol,
-                { orderId: o.orderId },
-                { priceTicks: op.price, lots: op.lots },
-              );
-            } else if (op.kind === "cancel" && acked.length > 0) {
-              const o = acked[op.pick % acked.length] as Order;
-              ex.cancelOrder(o.accountId, symbol, { orderId: o.orderId });
-            } else if (op.kind === "cancelAll") {
-              ex.cancelAll(op.acc, symbol);
-            } else if (op.kind === "index") {
-              ex.setIndexPrice(symbol, op.price);
-            } else if (op.kind === "funding") {
-              ex.settleFunding(symbol, op.rate);
-            }
+            const res = applyRichOp(ex, symbol, op, acked);
             if (res !== undefined && !isEngineError(res)) {
               const o = (res as { order: Order }).order;
               if (!acked.includes(o)) acked.push(o);
@@ -540,6 +546,55 @@ describe("engine with margin, stops, modifies and mark moves (property)", () => 
             checkEngineInvariants(ex, [symbol], RICH_ACCOUNTS, acked);
             for (const o of acked)
               ok(ex.getOrder(o.accountId, symbol, { orderId: o.orderId }) === o, "order found by getOrder");
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("engine with a retention (property)", () => {
+  it("forgets only final orders past their horizon or beyond the cap, never an open one, and never reuses an id", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ op: richOp, advanceMs: fc.integer({ min: 0, max: 4_000 }) }), {
+          maxLength: 150,
+        }),
+        fc.integer({ min: 0, max: 12 }),
+        (steps, maxFinalOrders) => {
+          let t = 0;
+          const spec = SPECS[0] as SymbolSpec;
+          const symbol = spec.symbol;
+          const retention = { unfilledMs: 5_000, filledMs: 15_000, maxFinalOrders };
+          const ex = new Exchange({
+            symbols: [spec],
+            now: () => t,
+            insuranceFund: 1_000_000,
+            orderRetention: retention,
+          });
+          const tracker = new RetentionTracker(retention, () => t);
+          // Every order the engine makes, liquidations' included (the tracker's cap clause needs them all).
+          const all: Order[] = [];
+          ex.onOrderUpdate((type, order) => {
+            if (type !== "NEW") return;
+            const last = all[all.length - 1];
+            ok(
+              last === undefined || order.orderId > last.orderId,
+              `orderId ${order.orderId} handed out again`,
+            );
+            all.push(order as Order);
+            tracker.track(order);
+          });
+          for (const a of RICH_ACCOUNTS) ex.createAccount(a, a === 4 ? 50_000_000 : 2_000_000);
+          ex.setIndexPrice(symbol, 100);
+          for (const { op, advanceMs } of steps) {
+            t += advanceMs;
+            applyRichOp(ex, symbol, op, all);
+            checkEngineInvariants(ex, [symbol], RICH_ACCOUNTS, all, tracker);
+            // Between operations the engine holds its open orders and at most the cap of final ones.
+            const open = all.filter((o) => isOpenStatus(o.status)).length;
+            ok(ex.ordersHeld() - open <= maxFinalOrders, "final orders held within the cap");
           }
         },
       ),

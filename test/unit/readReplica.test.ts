@@ -43,3 +43,17 @@ describe("ReadReplica", () => {
     expect(r.read(2, 0)?.amountLots).toBe(9_998);
   });
 });
+
+describe("ReadReplica backlog cap", () => {
+  it("applies the oldest change at once past maxBacklogChanges, so the log stays bounded", () => {
+    const r = new ReadReplica({ baseLagMs: 0, applyPerS: 1, symbolCount: 1, maxBacklogChanges: 100 });
+    r.advance(0);
+    for (let i = 0; i < 10_000; i++) r.record(1, 0, i, 1, i, i);
+    expect(r.backlog).toBe(100);
+    expect(r.appliedTotal).toBe(9_900);
+    // Applied in order: the replica shows the 9,900th change, the lag is that of the oldest kept.
+    expect(r.read(1, 0)?.amountLots).toBe(9_899);
+    expect(r.lagMs(10_000)).toBe(10_000 - 9_900);
+    expect(r.isBehind(1)).toBe(true);
+  });
+});
