@@ -84,7 +84,7 @@ export interface ExchangeConfig {
     /**
      * false: the capacity model is bypassed and every admitted request is executed at once
      * (no modelled service time, queue, shedding or sequencer). For benchmarks of the HTTP stack
-     * itself (`npm run bench -- http_order_rps`), never for a drill. Honoured by api/server.ts.
+     * itself (`npm run bench -- http_order_rps`), never for a drill. Honoured by Venue.admissionState.
      */
     enabled: boolean;
     /**
@@ -173,7 +173,7 @@ export interface ExchangeConfig {
   /** Largest request body accepted, bytes. */
   maxBodyBytes: number;
   /**
-   * The HTTP listener (api/server.ts): how many sockets it holds and how long an idle or slow one
+   * The HTTP listener (api/listener.ts): how many sockets it holds and how long an idle or slow one
    * may stay. Wall ms, never compressed by the time scale: they guard the process's memory and
    * file descriptors, not a behaviour of the venue that a drill measures.
    */
