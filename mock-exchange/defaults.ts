@@ -87,7 +87,7 @@ export interface ExchangeConfig {
      * act through the model, do nothing). For benchmarks of the HTTP stack itself (`npm run bench
      * -- http_order_rps`) and for `stampede serve --capacity unlimited` (a client developer's venue,
      * where one client meets the weight limit, not queue timeouts), never for a drill. Honoured by
-     * api/server.ts.
+     * Venue.admissionState.
      */
     enabled: boolean;
     /**
@@ -206,7 +206,7 @@ export interface ExchangeConfig {
   /** Largest request body accepted, bytes. */
   maxBodyBytes: number;
   /**
-   * The HTTP listener (api/server.ts): how many sockets it holds and how long an idle or slow one
+   * The HTTP listener (api/listener.ts): how many sockets it holds and how long an idle or slow one
    * may stay. Wall ms, never compressed by the time scale: they guard the process's memory and
    * file descriptors, not a behaviour of the venue that a drill measures.
    */

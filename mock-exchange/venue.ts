@@ -1,9 +1,13 @@
 import { randomBytes } from "node:crypto";
+import type { TierName } from "../loadtests/vocabulary/capacity.ts";
 import { ApiError, ERR, type ExchangeErrorSpec, errorBody } from "../loadtests/vocabulary/exchangeErrors.ts";
+import type { TimelinePoint } from "../loadtests/vocabulary/runFolder.ts";
+import type { RejectReason, TrafficClass } from "../loadtests/vocabulary/traffic.ts";
+import type { AdmissionState } from "./admission.ts";
 import { type SigningKey, signingKey } from "./api/auth.ts";
 import { formatUnits, Params } from "./api/params.ts";
 import { DEPTH_LIMITS, KLINE_DEFAULT_LIMIT, KLINE_MAX_LIMIT, type RouteName } from "./api/routes.ts";
-import { CapacityModel } from "./capacity/model.ts";
+import { CapacityModel, closeCapacitySecond } from "./capacity/model.ts";
 import { ReadReplica } from "./capacity/readReplica.ts";
 import type { ExchangeConfig } from "./defaults.ts";
 import { Exchange } from "./engine/exchange.ts";
@@ -366,6 +370,81 @@ export class Venue {
     const last = path.steppedNaturalMs(now);
     for (let t = this.marketStepMs + path.stepMs; t <= last; t += path.stepMs) this.marketStep(path, t);
     this.marketStepMs = Math.max(this.marketStepMs, last);
+  }
+
+  // ---- What the HTTP layer asks of the venue (api/): it says what happened to a request and
+  // when the clock moved; which of the venue's parts count it, and how, is decided here. ----
+
+  /** The parts decideAdmission reads and advances (admission.ts), made on first use. */
+  admissionState(): AdmissionState {
+    this.admission ??= {
+      limiter: this.limiter,
+      orderLimiter: this.orderLimiter,
+      // Off (a benchmark of the HTTP stack alone): admitted requests run at once, unqueued.
+      capacity: this.config.capacity.enabled ? this.capacity : undefined,
+      verify: this,
+      requireSignature: this.config.auth.requireSignature,
+    };
+    return this.admission;
+  }
+  private admission: AdmissionState | undefined;
+
+  /** A request reached an exchange route. */
+  recordArrival(cls: TrafficClass | undefined): void {
+    this.timeline.arrival(cls);
+  }
+
+  /** A request passed admission, with the depth of the queue it joined (0: not queued). */
+  recordAdmission(queueDepth: number): void {
+    this.timeline.admittedOne(queueDepth);
+  }
+
+  /** A request was answered with success, `residenceMs` after it arrived. */
+  recordServed(cls: TrafficClass | undefined, residenceMs: number): void {
+    this.timeline.servedOne(cls, residenceMs);
+  }
+
+  /** A request was refused (residenceMs 0: at arrival) or failed after it was admitted. */
+  recordRefusal(cls: TrafficClass | undefined, reason: RejectReason, residenceMs: number): void {
+    this.timeline.rejectedOne(cls, reason, residenceMs);
+  }
+
+  /** The timeline's closed seconds from `sinceS` on. */
+  timelineSince(sinceS: number): TimelinePoint[] {
+    return this.timeline.since(sinceS);
+  }
+
+  /**
+   * Moves the venue's clock to `nowMs`, from one shared tick (no per-request timers): closes every
+   * wall second of the timeline that ended by then, each handed to `secondClosed`, then plays the
+   * market-event steps due with no request to carry them (advanceMarket) and moves the
+   * provisioning loop within the open second.
+   */
+  advanceClock(nowMs: number, secondClosed: (point: TimelinePoint) => void): void {
+    for (let endMs = this.secondEndMs(); endMs <= nowMs; endMs = this.secondEndMs()) {
+      const second = this.closedSeconds;
+      secondClosed(
+        this.timeline.closeSecond(second, closeCapacitySecond(this.capacity, this.replica, endMs, second)),
+      );
+      this.closedSeconds++;
+    }
+    this.advanceMarket(nowMs);
+    this.capacity.tick(nowMs);
+  }
+  /** Wall seconds of the timeline closed by advanceClock. */
+  private closedSeconds = 0;
+  private secondEndMs(): number {
+    return this.originMs + (this.closedSeconds + 1) * 1000;
+  }
+
+  /** A tier's instances now (read only: the metrics' gauges). */
+  instances(tier: TierName): { readonly ready: number; readonly booting: number } {
+    return this.capacity.provisioner.state(tier);
+  }
+
+  /** Natural instance-minutes billed per tier since the venue started (read only: the metrics' gauges). */
+  instanceMinutes(): Record<TierName, number> {
+    return this.capacity.cost();
   }
 
   private marketStep(path: MarketPath, stepMs: number): void {

@@ -50,7 +50,7 @@ export const ERR = {
   INVALID_SIGNATURE: e(400, -1022, "Signature for this request is not valid."),
   NOT_FOUND: e(404, -1000, "Unknown endpoint {path}."),
   /**
-   * What Node's HTTP parser cannot read (mock-exchange/api/server.ts "clientError"): a malformed request line or
+   * What Node's HTTP parser cannot read (mock-exchange/api/listener.ts "clientError"): a malformed request line or
    * header, headers past the 16 KiB limit, a client too slow to send its request. Still a dialect
    * body, never an empty 400.
    */
@@ -59,7 +59,7 @@ export const ERR = {
   REQUEST_TIMEOUT: e(408, -1000, "Request not received in time."),
   /** A request line of another HTTP version than 1.0 or 1.1 (HTTP/0.9's `GET /` with none at all); then closed. */
   HTTP_VERSION_NOT_SUPPORTED: e(505, -1000, "HTTP version {version} not supported; use HTTP/1.1."),
-  /** A WebSocket upgrade past `streams.maxConnections` open connections (api/streams.ts). */
+  /** A WebSocket upgrade past `streams.maxConnections` open connections (api/streams/upgrade.ts). */
   TOO_MANY_CONNECTIONS: e(503, -1000, "Too many open stream connections (at most {max}); try again later."),
   METHOD_NOT_ALLOWED: e(405, -1000, "Method {method} not allowed on {path}."),
   PAYLOAD_TOO_LARGE: e(413, -1000, "Request body larger than {max} bytes."),
@@ -94,7 +94,7 @@ export const ERR = {
   INVALID_API_KEY: e(401, -2015, "Invalid API-key, IP, or permissions for action."),
   /** PUT /fapi/v1/listenKey without an active key, or a stream connection with an unknown or lapsed one. */
   LISTEN_KEY_NOT_FOUND: e(400, -1125, "This listenKey does not exist."),
-  /** A WebSocket path naming no stream the venue has (mock-exchange/api/streams.ts). */
+  /** A WebSocket path naming no stream the venue has (mock-exchange/api/streams/upgrade.ts). */
   UNKNOWN_STREAM: e(400, -1130, "Data sent for parameter 'streams' is not valid: {stream}."),
   PRICE_LESS_THAN_ZERO: e(400, -4001, "Price less than 0."),
   QTY_LESS_THAN_ZERO: e(400, -4003, "Quantity less than or equal to zero."),

@@ -2,7 +2,6 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import { TIERS, type TierName } from "../../loadtests/vocabulary/capacity.ts";
 import type { TimelinePoint } from "../../loadtests/vocabulary/runFolder.ts";
 import { REJECT_REASONS, type RejectReason, TRAFFIC_CLASSES } from "../../loadtests/vocabulary/traffic.ts";
-import type { Venue } from "../venue.ts";
 
 /**
  * Prometheus metrics of one mock exchange (issue 6 "Observability"), served at `GET /metrics`
@@ -64,6 +63,16 @@ const N_OUTCOMES = OUTCOMES.length;
 
 function classIndex(cls: string | undefined): number {
   return cls === undefined ? OTHER : (CLASS_INDEX[cls] ?? OTHER);
+}
+
+/**
+ * What the gauges read of a venue that has just started or been reset: its provisioning, read
+ * only (the Venue gives it; the metrics change nothing in it).
+ */
+export interface ProvisioningView {
+  instances(tier: TierName): { readonly ready: number; readonly booting: number };
+  /** Natural instance-minutes billed per tier since the venue started. */
+  instanceMinutes(): Record<TierName, number>;
 }
 
 interface TierGauges {
@@ -242,12 +251,12 @@ export class ExchangeMetrics {
   }
 
   /** Sets the gauges of a venue that has just started (or been reset), before its first second closes. */
-  venueStarted(venue: Venue, reset: boolean): void {
+  venueStarted(venue: ProvisioningView, reset: boolean): void {
     if (reset) this.resets.inc();
-    const cost = venue.capacity.cost();
+    const cost = venue.instanceMinutes();
     for (const tier of TIERS) {
       const g = this.tiers[tier];
-      const state = venue.capacity.provisioner.state(tier);
+      const state = venue.instances(tier);
       g.ready.set(state.ready);
       g.booting.set(state.booting);
       g.queueDepth.set(0);

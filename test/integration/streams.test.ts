@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
-import { marginRatio } from "../../mock-exchange/api/streams.ts";
+import { marginRatio } from "../../mock-exchange/api/streams/userEvents.ts";
 import type { ExchangeConfig } from "../../mock-exchange/defaults.ts";
 import { type Exchange, isEngineError } from "../../mock-exchange/engine/exchange.ts";
 import type { PlaceOrderInput } from "../../mock-exchange/engine/types.ts";

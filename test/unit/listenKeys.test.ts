@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../../loadtests/vocabulary/random.ts";
-import { marginRatio, parseStreamName } from "../../mock-exchange/api/streams.ts";
+import { parseStreamName } from "../../mock-exchange/api/streams/names.ts";
+import { marginRatio } from "../../mock-exchange/api/streams/userEvents.ts";
 import { ListenKeys } from "../../mock-exchange/listenKeys.ts";
 
 /**

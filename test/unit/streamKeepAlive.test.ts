@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { keepAliveMs } from "../../mock-exchange/api/streams.ts";
+import { keepAliveMs } from "../../mock-exchange/api/streams/keepAlive.ts";
 import { EXCHANGE_DEFAULTS } from "../../mock-exchange/defaults.ts";
 
 /** The streams' ping interval and pong timeout in wall ms, from Binance's natural 3 and 10 minutes. */
