@@ -9,6 +9,7 @@ import { mmcMeanWaitMs, mmcWaitPercentileMs } from "../mock-exchange/capacity/er
 import { simulateMmc } from "../mock-exchange/capacity/mmc.ts";
 import { STRATEGY_NAMES } from "../mock-exchange/capacity/strategies.ts";
 import { CONTROL_PLANE_DEFAULTS, EXCHANGE_DEFAULTS } from "../mock-exchange/defaults.ts";
+import { parsePricePerInstanceHour } from "../reports/cost.ts";
 import { renderRun } from "../reports/report.ts";
 import { benchmarkNames, runBenchmarks } from "./bench.ts";
 import { folderOutput } from "./cliOutput.ts";
@@ -323,7 +324,15 @@ await yargs(hideBin(process.argv))
       y
         .positional("runs", { type: "string", array: true, describe: "Run folders" })
         .option("profile", { type: "string", describe: `Profile: ${Object.keys(PROFILES).join(", ")}` })
-        .option("strategies", { type: "string", describe: "Comma-separated; the first is the baseline" })
+        .option("strategies", {
+          type: "string",
+          describe: `Comma-separated; the first is the baseline (default with --profile: all, ${STRATEGY_NAMES.join(",")})`,
+        })
+        .option("price-per-instance-hour", {
+          type: "string",
+          describe:
+            "USD per instance-hour per tier, e.g. gateway=0.19,read=0.38, or a JSON file of the same (default: on-demand general-purpose prices, an assumption; see docs/compare.md)",
+        })
         .option("simulate", {
           type: "boolean",
           default: false,
@@ -352,7 +361,11 @@ await yargs(hideBin(process.argv))
           runs: (argv.runs ?? []) as string[],
           groupBy: argv["group-by"],
           profileName: argv.profile,
-          strategies: parseStrategies(argv.strategies),
+          strategies:
+            argv.strategies === undefined && argv.profile !== undefined
+              ? [...STRATEGY_NAMES]
+              : parseStrategies(argv.strategies),
+          pricesUsdPerInstanceHour: parsePricePerInstanceHour(argv["price-per-instance-hour"]),
           simulate: argv.simulate,
           repeat: argv.repeat,
           timeScale: argv["time-scale"],
