@@ -18,6 +18,7 @@ import { runDrill } from "./drill.ts";
 import { prepareDrill } from "./drillPlan.ts";
 import { runGate } from "./gate.ts";
 import { ensureK6 } from "./k6.ts";
+import { checkK6Ecosystem } from "./k6Ecosystem.ts";
 import { DEFAULT_TARGET, writeK8s } from "./k8s.ts";
 import { CAPACITY_MODES, type CapacityMode, serveConfig } from "./serveConfig.ts";
 import { PER_REQUEST_LIMIT, runSimulation } from "./simulate/run.ts";
@@ -104,6 +105,18 @@ await yargs(hideBin(process.argv))
           default: false,
           describe: "Print summary.json alone on stdout at the end, the run folder in its runDir",
         })
+        .option("k6-dashboard", {
+          type: "boolean",
+          default: false,
+          describe:
+            "Turn on k6's web dashboard (a free loopback port, logged) and save its HTML export as <runDir>/k6-dashboard.html; it keeps every Trend value in memory (generator RSS)",
+        })
+        .option("k6-out", {
+          type: "string",
+          array: true,
+          describe:
+            "Pass a k6 output through (--out), repeatable, e.g. experimental-prometheus-rw (see docs/observability.md)",
+        })
         .conflicts("time-scale", "duration"),
     async (argv) => {
       try {
@@ -122,11 +135,14 @@ await yargs(hideBin(process.argv))
         };
         // Every argument is checked before k6 is looked for or built: a bad one is exit 2.
         prepareDrill(args);
+        const k6Out = checkK6Ecosystem({ outputs: (argv["k6-out"] ?? []) as string[] });
         const k6 = await ensureK6(log);
         const result = await runDrill({
           ...args,
           outDir: argv.out,
           k6,
+          k6Dashboard: argv["k6-dashboard"],
+          k6Out,
           log,
           progress: process.stderr.isTTY && process.env.CI === undefined ? "tty" : "plain",
         });
