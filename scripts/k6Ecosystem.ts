@@ -29,6 +29,22 @@ export interface K6EcosystemOptions {
 /** Trend stats k6 sends to Prometheus remote write: what docs/grafana/stampede-dashboard.json reads. */
 export const PROMETHEUS_RW_TREND_STATS = "p(50),p(95),p(99),max,count";
 
+/**
+ * k6's Prometheus remote-write series the Grafana dashboard's client panels read (k6 prefixes
+ * `k6_`, adds `_total` to counters, `_rate` to rates and the trend stat to trends).
+ */
+export const K6_PROMETHEUS_RW_METRICS = [
+  "k6_http_req_duration_p50",
+  "k6_http_req_duration_p95",
+  "k6_http_req_duration_p99",
+  "k6_http_req_duration_max",
+  "k6_http_reqs_total",
+  "k6_stampede_rejects_total",
+  "k6_dropped_iterations_total",
+  "k6_vus",
+  "k6_vus_max",
+] as const;
+
 /** The dashboard's aggregation period. */
 export const DASHBOARD_PERIOD = "1s";
 
