@@ -3,9 +3,13 @@ import { readdir, readFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 import type { TimelinePoint, WallPhase } from "../loadtests/vocabulary/runFolder.ts";
+import { BOOTSTRAP, type Interval, overlaps } from "./bootstrap.ts";
+import { repeatIntervals } from "./compareIntervals.ts";
+import { costUsd, type PricesUsdPerInstanceHour, parsePricePerInstanceHour } from "./cost.ts";
 import { HLOG_FILE, readIngested } from "./hlog.ts";
 import { type Histogram, type Ingested, ingestK6Csv, latencyHistogram } from "./ingest.ts";
 import type { Summary } from "./model.ts";
+import { splitRejects } from "./rejectKinds.ts";
 import { renderRun } from "./report.ts";
 import { type Percentiles, SparseHistogram } from "./sparse.ts";
 import { burstPhaseOf, preBurstPhaseOf, sumCounts, timeToRecoverS } from "./summary.ts";
@@ -25,11 +29,16 @@ import { burstPhaseOf, preBurstPhaseOf, sumCounts, timeToRecoverS } from "./summ
  *   burst-phase and per-second histograms), and its p99 and spectrum are read from the merged
  *   histogram. Rates are pooled (total rejects / total requests). Cost and time to recover,
  *   which are not percentiles, are means.
- * - Noise: with repeats (every strategy has >= 2 runs), each metric's spread is the min..max of
- *   the per-run values; when the baseline's and a strategy's spreads overlap, the verdict is
- *   "no difference", otherwise "better" or "worse" than the baseline (the first strategy).
- *   Without repeats there is no noise estimate and values are compared plainly. Lower is better
- *   for every metric.
+ * - Rejects are split by kind (reports/rejectKinds.ts): capacity (503, 408, 5xx), policy (429,
+ *   418) and business (order 400), each pooled like the total.
+ * - Cost in money: each run's instance-minutes per tier times a price per instance-hour
+ *   (reports/cost.ts; defaults in loadtests/vocabulary/pricing.ts).
+ * - Noise: with >= 5 repeats per strategy, each metric gets a 95 % percentile-bootstrap interval
+ *   (reports/bootstrap.ts, reports/compareIntervals.ts) and overlapping intervals mean "no
+ *   difference". With 2-4 repeats the spread is the min..max of the per-run values and
+ *   overlapping spreads mean "no difference". Otherwise "better" or "worse" than the baseline
+ *   (the first strategy). Without repeats there is no noise estimate and values are compared
+ *   plainly. Lower is better for every metric.
  */
 
 // ---------------------------------------------------------------------------------------------
@@ -80,9 +89,13 @@ export function spectrum(h: Percentiles, ticksPerHalfDistance = 5): Array<[numbe
 export const METRICS = [
   { key: "p99BurstMs", label: "p99 in the burst", unit: "ms" },
   { key: "rejectedPct", label: "rejected", unit: "%" },
+  { key: "capacityRejectedPct", label: "capacity rejects (503/408/5xx)", unit: "%" },
+  { key: "policyRejectedPct", label: "policy rejects (429/418)", unit: "%" },
+  { key: "businessRejectedPct", label: "order rejects (400)", unit: "%" },
   { key: "stalePct", label: "stale reads", unit: "%" },
   { key: "timeToRecoverS", label: "time to recover", unit: "s" },
   { key: "costInstanceMinutes", label: "cost", unit: "instance-min" },
+  { key: "costUsd", label: "cost", unit: "USD" },
 ] as const;
 export type MetricKey = (typeof METRICS)[number]["key"];
 
@@ -106,6 +119,11 @@ export interface Spread {
   n: number;
   /** What a null per-run value means: "never" (time to recover: +infinity) or "unknown". */
   nullMeans: "never" | "unknown";
+  /**
+   * 95 % bootstrap interval over the repeats (>= 5 of them), else null; an upper bound of
+   * +infinity (null in JSON) is a resample mean that includes a run that never recovered.
+   */
+  ci95: Interval | null;
 }
 
 /**
@@ -129,6 +147,7 @@ export function spreadOf(
     max: known.length > 0 ? Math.max(...known) : null,
     n: values.length,
     nullMeans,
+    ci95: null,
   };
 }
 
@@ -165,6 +184,13 @@ const headline = (s: Spread) => {
  * they are. Unknown figures (no runs, no burst phase) give "no difference".
  */
 export function verdictOf(baseline: Spread, other: Spread): Verdict {
+  if (baseline.ci95 !== null && other.ci95 !== null) {
+    const over = `95 % intervals over ${other.n} and ${baseline.n} repeats`;
+    if (overlaps(baseline.ci95, other.ci95)) return { verdict: "no difference", note: `overlapping ${over}` };
+    return other.ci95.hi < baseline.ci95.lo
+      ? { verdict: "better", note: `separate ${over}` }
+      : { verdict: "worse", note: `separate ${over}` };
+  }
   const noisy = baseline.n >= 2 && other.n >= 2;
   if (noisy) {
     const bLo = lo(baseline);
@@ -228,6 +254,7 @@ async function readJsonLines<T>(path: string): Promise<T[]> {
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
+const DEFAULT_PRICES = parsePricePerInstanceHour(undefined);
 
 /** Reads a run folder (rendering summary.json first when it is missing). */
 export async function loadRun(dir: string): Promise<LoadedRun> {
@@ -279,9 +306,14 @@ export function loadedRun(parts: Omit<LoadedRun, "phases" | "metrics" | "burst" 
   const burstPhase = phases[burst];
   const requests = ingested.overall.latencyUs.totalCount;
   const rejected = sumCounts(ingested.overall.rejected);
+  const split = splitRejects(ingested.overall.rejected);
+  const pctOf = (n: number) => (requests > 0 ? round3((100 * n) / requests) : null);
   const metrics: RunMetrics = {
     p99BurstMs: p99(burstTally?.latencyUs),
-    rejectedPct: requests > 0 ? round3((100 * rejected) / requests) : null,
+    rejectedPct: pctOf(rejected),
+    capacityRejectedPct: pctOf(split.capacity),
+    policyRejectedPct: pctOf(split.policy),
+    businessRejectedPct: pctOf(split.business),
     stalePct: ingested.staleChecked > 0 ? round3((100 * ingested.staleReads) / ingested.staleChecked) : null,
     timeToRecoverS:
       burstPhase === undefined
@@ -298,6 +330,10 @@ export function loadedRun(parts: Omit<LoadedRun, "phases" | "metrics" | "burst" 
               : null,
           ),
     costInstanceMinutes: summary.cost?.instanceMinutes?.total ?? null,
+    costUsd:
+      summary.cost?.instanceMinutes === undefined
+        ? null
+        : costUsd(summary.cost.instanceMinutes, DEFAULT_PRICES),
   };
   return { ...parts, phases, metrics, burst, preBurst };
 }
@@ -352,6 +388,10 @@ export interface Comparison {
   /** Runs per strategy when every strategy was repeated (>= 2), else null. */
   repeats: number | null;
   noise: string;
+  /** How the 95 % intervals were made, or null when some strategy has fewer than 5 repeats. */
+  intervals: { method: string; resamples: number; level: number; seed: number } | null;
+  /** Prices behind `costUsd`. */
+  pricesUsdPerInstanceHour: PricesUsdPerInstanceHour;
   /** Profile name when every run shares it, else null. */
   profile: string | null;
   metrics: ReadonlyArray<{ key: MetricKey; label: string; unit: string }>;
@@ -430,8 +470,18 @@ function groupSeries(runs: readonly LoadedRun[]): ComparedGroup["series"] {
   return series;
 }
 
-function compareGroup(g: Group): Omit<ComparedGroup, "verdicts"> {
-  const runs = g.runs;
+function compareGroup(g: Group, prices: PricesUsdPerInstanceHour): Omit<ComparedGroup, "verdicts"> {
+  // The runs' money is re-priced here: loadRun priced them at the defaults.
+  const runs = g.runs.map((r) => ({
+    ...r,
+    metrics: {
+      ...r.metrics,
+      costUsd:
+        r.summary.cost?.instanceMinutes === undefined
+          ? null
+          : costUsd(r.summary.cost.instanceMinutes, prices),
+    },
+  }));
   const first = runs[0];
   const burst = first?.burst ?? -1;
   const preBurst = first?.preBurst ?? -1;
@@ -444,23 +494,35 @@ function compareGroup(g: Group): Omit<ComparedGroup, "verdicts"> {
   let rejected = 0;
   let stale = 0;
   let checked = 0;
+  const split = { capacity: 0, policy: 0, business: 0 };
   for (const r of runs) {
     requests += r.ingested.overall.latencyUs.totalCount;
     rejected += sumCounts(r.ingested.overall.rejected);
     stale += r.ingested.staleReads;
     checked += r.ingested.staleChecked;
+    const s = splitRejects(r.ingested.overall.rejected);
+    split.capacity += s.capacity;
+    split.policy += s.policy;
+    split.business += s.business;
   }
+  const pooledPct = (n: number) => (requests > 0 ? round3((100 * n) / requests) : null);
   const values = (k: MetricKey) => runs.map((r) => r.metrics[k]);
   const metrics: Record<MetricKey, Spread> = {
     p99BurstMs: spreadOf(
       values("p99BurstMs"),
       burstMerged.totalCount > 0 ? burstMerged.getValueAtPercentile(99) / 1000 : null,
     ),
-    rejectedPct: spreadOf(values("rejectedPct"), requests > 0 ? round3((100 * rejected) / requests) : null),
+    rejectedPct: spreadOf(values("rejectedPct"), pooledPct(rejected)),
+    capacityRejectedPct: spreadOf(values("capacityRejectedPct"), pooledPct(split.capacity)),
+    policyRejectedPct: spreadOf(values("policyRejectedPct"), pooledPct(split.policy)),
+    businessRejectedPct: spreadOf(values("businessRejectedPct"), pooledPct(split.business)),
     stalePct: spreadOf(values("stalePct"), checked > 0 ? round3((100 * stale) / checked) : null),
     timeToRecoverS: spreadOf(values("timeToRecoverS"), undefined, "never"),
     costInstanceMinutes: spreadOf(values("costInstanceMinutes")),
+    costUsd: spreadOf(values("costUsd")),
   };
+  const intervals = repeatIntervals(runs.map(repeatSample));
+  if (intervals !== null) for (const m of METRICS) metrics[m.key].ci95 = intervals[m.key];
   const strategies = new Set(runs.map(strategyOf));
   return {
     label: g.label,
@@ -483,11 +545,42 @@ function compareGroup(g: Group): Omit<ComparedGroup, "verdicts"> {
   };
 }
 
-/** The comparison of groups; the first group is the baseline. */
-export function buildComparison(groups: readonly Group[], createdAt: Date = new Date()): Comparison {
+function repeatSample(r: LoadedRun) {
+  return {
+    burstUs: r.burst >= 0 ? r.ingested.byPhase[r.burst]?.latencyUs : undefined,
+    requests: r.ingested.overall.latencyUs.totalCount,
+    rejected: sumCounts(r.ingested.overall.rejected),
+    split: splitRejects(r.ingested.overall.rejected),
+    staleReads: r.ingested.staleReads,
+    staleChecked: r.ingested.staleChecked,
+    timeToRecoverS: r.metrics.timeToRecoverS,
+    hasBurst: r.burst >= 0,
+    costInstanceMinutes: r.metrics.costInstanceMinutes,
+    costUsd: r.metrics.costUsd,
+  };
+}
+
+function noiseOf(minRuns: number, maxRuns: number): string {
+  const k = minRuns === maxRuns ? `${minRuns}` : `${minRuns}-${maxRuns}`;
+  if (minRuns >= BOOTSTRAP.minRepeats)
+    return `${k} repeats per strategy: 95 % percentile-bootstrap intervals (${BOOTSTRAP.resamples} seeded resamples of the repeats); overlapping intervals are "no difference"`;
+  if (minRuns >= 2)
+    return `${k} repeats per strategy: a difference inside the min..max spread of the repeats is "no difference" (95 % intervals need >= ${BOOTSTRAP.minRepeats} repeats)`;
+  return SINGLE_RUN_NOTE;
+}
+
+/**
+ * The comparison of groups; the first group is the baseline. `prices` (USD per instance-hour
+ * per tier) defaults to loadtests/vocabulary/pricing.ts.
+ */
+export function buildComparison(
+  groups: readonly Group[],
+  createdAt: Date = new Date(),
+  prices: PricesUsdPerInstanceHour = DEFAULT_PRICES,
+): Comparison {
   if (groups.length === 0 || groups.some((g) => g.runs.length === 0))
     throw new StampedeError("E_USAGE", "compare needs at least one run per strategy");
-  const compared = groups.map(compareGroup);
+  const compared = groups.map((g) => compareGroup(g, prices));
   const base = compared[0] as Omit<ComparedGroup, "verdicts">;
   const withVerdicts: ComparedGroup[] = compared.map((g, i) => {
     const verdicts = {} as Record<MetricKey, Verdict>;
@@ -508,10 +601,18 @@ export function buildComparison(groups: readonly Group[], createdAt: Date = new 
     createdAt: createdAt.toISOString(),
     baseline: base.label,
     repeats,
-    noise:
-      repeats !== null
-        ? `${minRuns === maxRuns ? minRuns : `${minRuns}-${maxRuns}`} repeats per strategy: a difference inside the min..max spread of the repeats is "no difference"`
-        : SINGLE_RUN_NOTE,
+    noise: noiseOf(minRuns, maxRuns),
+    intervals:
+      minRuns >= BOOTSTRAP.minRepeats
+        ? {
+            method:
+              "percentile bootstrap over the repeats (p99 from HDR-merged histograms, rates pooled, cost and time to recover as means)",
+            resamples: BOOTSTRAP.resamples,
+            level: BOOTSTRAP.level,
+            seed: BOOTSTRAP.seed,
+          }
+        : null,
+    pricesUsdPerInstanceHour: { ...prices },
     profile: profiles.size === 1 ? ([...profiles][0] ?? null) : null,
     metrics: METRICS.map((m) => ({ key: m.key, label: m.label, unit: m.unit })),
     groups: withVerdicts,

@@ -9,6 +9,7 @@ import { mmcMeanWaitMs, mmcWaitPercentileMs } from "../mock-exchange/capacity/er
 import { simulateMmc } from "../mock-exchange/capacity/mmc.ts";
 import { STRATEGY_NAMES } from "../mock-exchange/capacity/strategies.ts";
 import { CONTROL_PLANE_DEFAULTS, EXCHANGE_DEFAULTS } from "../mock-exchange/defaults.ts";
+import { parsePricePerInstanceHour } from "../reports/cost.ts";
 import { renderRun } from "../reports/report.ts";
 import { benchmarkNames, runBenchmarks } from "./bench.ts";
 import { folderOutput } from "./cliOutput.ts";
@@ -17,6 +18,7 @@ import { runDrill } from "./drill.ts";
 import { prepareDrill } from "./drillPlan.ts";
 import { runGate } from "./gate.ts";
 import { ensureK6 } from "./k6.ts";
+import { checkK6Ecosystem } from "./k6Ecosystem.ts";
 import { DEFAULT_TARGET, writeK8s } from "./k8s.ts";
 import { CAPACITY_MODES, type CapacityMode, serveConfig } from "./serveConfig.ts";
 import { PER_REQUEST_LIMIT, runSimulation } from "./simulate/run.ts";
@@ -103,6 +105,18 @@ await yargs(hideBin(process.argv))
           default: false,
           describe: "Print summary.json alone on stdout at the end, the run folder in its runDir",
         })
+        .option("k6-dashboard", {
+          type: "boolean",
+          default: false,
+          describe:
+            "Turn on k6's web dashboard (a free loopback port, logged) and save its HTML export as <runDir>/k6-dashboard.html; it keeps every Trend value in memory (generator RSS)",
+        })
+        .option("k6-out", {
+          type: "string",
+          array: true,
+          describe:
+            "Pass a k6 output through (--out), repeatable, e.g. experimental-prometheus-rw (see docs/observability.md)",
+        })
         .conflicts("time-scale", "duration"),
     async (argv) => {
       try {
@@ -121,11 +135,14 @@ await yargs(hideBin(process.argv))
         };
         // Every argument is checked before k6 is looked for or built: a bad one is exit 2.
         prepareDrill(args);
+        const k6Out = checkK6Ecosystem({ outputs: (argv["k6-out"] ?? []) as string[] });
         const k6 = await ensureK6(log);
         const result = await runDrill({
           ...args,
           outDir: argv.out,
           k6,
+          k6Dashboard: argv["k6-dashboard"],
+          k6Out,
           log,
           progress: process.stderr.isTTY && process.env.CI === undefined ? "tty" : "plain",
         });
@@ -323,7 +340,15 @@ await yargs(hideBin(process.argv))
       y
         .positional("runs", { type: "string", array: true, describe: "Run folders" })
         .option("profile", { type: "string", describe: `Profile: ${Object.keys(PROFILES).join(", ")}` })
-        .option("strategies", { type: "string", describe: "Comma-separated; the first is the baseline" })
+        .option("strategies", {
+          type: "string",
+          describe: `Comma-separated; the first is the baseline (default with --profile: all, ${STRATEGY_NAMES.join(",")})`,
+        })
+        .option("price-per-instance-hour", {
+          type: "string",
+          describe:
+            "USD per instance-hour per tier, e.g. gateway=0.19,read=0.38, or a JSON file of the same (default: on-demand general-purpose prices, an assumption; see docs/compare.md)",
+        })
         .option("simulate", {
           type: "boolean",
           default: false,
@@ -352,7 +377,11 @@ await yargs(hideBin(process.argv))
           runs: (argv.runs ?? []) as string[],
           groupBy: argv["group-by"],
           profileName: argv.profile,
-          strategies: parseStrategies(argv.strategies),
+          strategies:
+            argv.strategies === undefined && argv.profile !== undefined
+              ? [...STRATEGY_NAMES]
+              : parseStrategies(argv.strategies),
+          pricesUsdPerInstanceHour: parsePricePerInstanceHour(argv["price-per-instance-hour"]),
           simulate: argv.simulate,
           repeat: argv.repeat,
           timeScale: argv["time-scale"],

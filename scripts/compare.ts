@@ -11,6 +11,7 @@ import {
   type LoadedRun,
   loadRun,
 } from "../reports/compare.ts";
+import type { PricesUsdPerInstanceHour } from "../reports/cost.ts";
 import { renderComparisonHtml } from "../reports/render/compareHtml.ts";
 import { runDrill } from "./drill.ts";
 import { exchangeConfigFor } from "./exchangeConfig.ts";
@@ -48,6 +49,8 @@ export interface CompareOptions {
   /** Drills only: the k6 to use (default: ensureK6). */
   k6?: K6Binary | undefined;
   progress?: "tty" | "plain" | "none" | undefined;
+  /** Prices behind the cost in USD (default: loadtests/vocabulary/pricing.ts). */
+  pricesUsdPerInstanceHour?: PricesUsdPerInstanceHour | undefined;
 }
 
 export interface CompareResult {
@@ -160,7 +163,7 @@ export async function runCompare(opts: CompareOptions): Promise<CompareResult> {
     command = `compare --profile ${profile.name} --strategies ${strategies.join(",")}${opts.simulate ? " --simulate" : ""} --repeat ${repeat} --time-scale ${timeScale} --seed ${seed}`;
   }
 
-  const comparison = buildComparison(groups);
+  const comparison = buildComparison(groups, new Date(), opts.pricesUsdPerInstanceHour);
   await mkdir(outDir, { recursive: true });
   const dir = stampDir(outDir);
   await mkdir(dir);
@@ -182,6 +185,9 @@ export async function runCompare(opts: CompareOptions): Promise<CompareResult> {
   return { dir, comparison, exitCode };
 }
 
+const sig3 = (x: number) => (Number.isFinite(x) ? String(Number(x.toPrecision(3))) : "never");
+const intervalText = (i: { lo: number; hi: number }) => `(${sig3(i.lo)}..${sig3(i.hi)})`;
+
 /** Plain-text table of a comparison (the CLI prints it without --json). */
 export function formatComparison(c: Comparison): string {
   const cols = c.metrics.map((m) => `${m.label} (${m.unit})`);
@@ -195,8 +201,9 @@ export function formatComparison(c: Comparison): string {
             ? "never"
             : "-"
           : String(Number(s.value.toPrecision(3)));
+      const ci = s.ci95 === null ? "" : ` ${intervalText(s.ci95)}`;
       const verdict = g.verdicts[m.key].verdict;
-      return `${v} ${verdict === "baseline" ? "" : `[${verdict}]`}`.trim();
+      return `${v}${ci} ${verdict === "baseline" ? "" : `[${verdict}]`}`.trim();
     }),
   ]);
   const table = [["strategy", ...cols], ...rows];

@@ -13,6 +13,7 @@ import { ControlPlane, LeaseKeeper, probeDialect, type VenueIdentity } from "./c
 import { prepareDrill } from "./drillPlan.ts";
 import { EXIT, StampedeError } from "./errors.ts";
 import type { K6Binary } from "./k6.ts";
+import { type K6DrillOptions, k6Extras } from "./k6Ecosystem.ts";
 import { ROOT } from "./paths.ts";
 import { packageVersion, runId } from "./runFolder.ts";
 import { apiKeysFromEnv, type TargetOptions } from "./target.ts";
@@ -24,7 +25,7 @@ import { apiKeysFromEnv, type TargetOptions } from "./target.ts";
  * and still reports what was collected, marked interrupted; a second signal kills k6.
  */
 
-export interface DrillOptions {
+export interface DrillOptions extends K6DrillOptions {
   profileName: string;
   timeScale?: number | undefined;
   durationS?: number | undefined;
@@ -144,6 +145,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
           STAMPEDE_CONTROL_PLANE: "0",
           STAMPEDE_API_KEYS: exchange.keys.map((k) => `${k.apiKey}:${k.apiSecret}`).join(","),
         };
+  const extras = await k6Extras(opts, runDir, generators);
   const script = join(ROOT, "loadtests", "drill.ts");
   const segments = executionSegments(generators);
   // One generator keeps the historical file names (k6.csv.gz, k6.log); N write k6-<i>.*.
@@ -158,6 +160,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
       "",
       "--out",
       `csv=${join(runDir, fileOf(i, "csv.gz"))}`,
+      ...extras.args(i),
       ...(seg === undefined
         ? []
         : ["--execution-segment", seg.segment, "--execution-segment-sequence", seg.sequence]),
@@ -257,7 +260,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
   const procs = generatorRecords.map((g) => {
     const log = createWriteStream(join(runDir, g.log));
     const child = spawn(opts.k6.path, g.args, {
-      env: { ...inheritedEnv, ...K6_ENV, ...targetEnv },
+      env: { ...inheritedEnv, ...K6_ENV, ...targetEnv, ...extras.env(g.index) },
       stdio: ["ignore", "pipe", "pipe"],
       // Its own process group: a Ctrl-C at the terminal (a signal to the whole group) must reach
       // k6 once, through us. With the terminal's and ours close together k6 either took the

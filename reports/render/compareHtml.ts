@@ -40,16 +40,25 @@ function formatMetric(key: MetricKey, v: number | null): string {
     case "p99BurstMs":
       return `${sig3(v)} ms`;
     case "rejectedPct":
+    case "capacityRejectedPct":
+    case "policyRejectedPct":
+    case "businessRejectedPct":
     case "stalePct":
       return `${sig3(v)} %`;
     case "timeToRecoverS":
       return `${sig3(v)} s`;
     case "costInstanceMinutes":
       return sig3(v);
+    case "costUsd":
+      return `$${v.toFixed(2)}`;
   }
 }
 
 function spreadText(key: MetricKey, s: Spread): string {
+  if (s.ci95 !== null) {
+    const hi = Number.isFinite(s.ci95.hi) ? formatMetric(key, s.ci95.hi) : "never";
+    return `95 % CI ${formatMetric(key, s.ci95.lo)} .. ${hi}`;
+  }
   if (s.n < 2) return "";
   const hasNull = s.values.some((v) => v === null);
   const min = s.min === null ? "never" : formatMetric(key, s.min);
@@ -209,7 +218,7 @@ function mainTable(c: Comparison): string {
   const head = c.metrics
     .map(
       (m) =>
-        `<th class="num" scope="col">${esc(m.label)}${m.unit === "instance-min" ? " (instance-min)" : ""}</th>`,
+        `<th class="num" scope="col">${esc(m.label)}${m.unit === "instance-min" || m.unit === "USD" ? ` (${m.unit})` : ""}</th>`,
     )
     .join("");
   const rows = c.groups.map((g, i) => {
@@ -286,7 +295,12 @@ export function renderComparisonHtml(c: Comparison, title = "stampede comparison
     `p99 in the burst: from the burst phase's histogram ("burst", else the phase at the highest multiple)${c.repeats !== null ? ", the repeats merged with add" : ""}.`,
     "rejected %: rejects / requests; stale %: stale position reads / reads that had an acknowledged change to check.",
     `time to recover: from the burst's end to the first second whose p99 is back at or under the pre-burst phase's p99${c.groups[0]?.preBurstPhase ? ` ("${esc(c.groups[0].preBurstPhase)}")` : ""}, in wall seconds; "not recovered" when it never is.`,
-    "cost: instance-minutes (natural time, ready + booting) from the server timeline.",
+    "capacity rejects: 503 overloaded/timeout, 408 and other 5xx (more instances would have served them); policy rejects: 429 and 418 (the venue's rules, e.g. bans of clients that ignore Retry-After); order rejects: the engine's 400s.",
+    `cost: instance-minutes (natural time, ready + booting) from the server timeline, and in USD at ${Object.entries(
+      c.pricesUsdPerInstanceHour,
+    )
+      .map(([tier, usd]) => `${esc(tier)} ${usd} USD`)
+      .join(", ")} per instance-hour (an assumption: on-demand general-purpose instance prices).`,
     c.repeats !== null
       ? `Noise: ${esc(c.noise)}; the small line under a figure is that spread. Cost and time to recover are means over the repeats.`
       : `Noise: ${esc(c.noise)}. Repeat runs (<code>--repeat K</code>) to tell a difference from noise.`,

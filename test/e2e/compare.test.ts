@@ -60,5 +60,51 @@ describe("stampede compare end to end (simulated smoke, three strategies, two re
     }
     // Self-contained: no script, no external resource.
     expect(html).not.toMatch(/<script|<link|src="http|href="http/);
+    // Two repeats: min..max spreads, and the note that intervals need five.
+    expect(c.intervals).toBeNull();
+    expect(c.noise).toMatch(/need >= 5 repeats/);
+  });
+
+  it("with 5 repeats: 95 % intervals, capacity and policy rejects apart, cost in USD", {
+    timeout: 120_000,
+  }, async () => {
+    const result = await runCompare({
+      profileName: "smoke",
+      strategies: ["fixed", "overprovisioned"],
+      simulate: true,
+      repeat: 5,
+      timeScale: 60,
+      seed: 1,
+      outDir: out,
+      pricesUsdPerInstanceHour: { gateway: 0.19, read: 0.38 },
+    });
+    const c = JSON.parse(readFileSync(join(result.dir, "comparison.json"), "utf8")) as Comparison;
+    expect(c.intervals).toMatchObject({ resamples: 2000, level: 0.95 });
+    expect(c.pricesUsdPerInstanceHour).toEqual({ gateway: 0.19, read: 0.38 });
+    const [fixed, over] = c.groups;
+    for (const g of [fixed, over]) {
+      const m = g?.metrics;
+      // Kinds add up to the total (each rounded to 3 decimals).
+      const kinds =
+        (m?.capacityRejectedPct.value ?? 0) +
+        (m?.policyRejectedPct.value ?? 0) +
+        (m?.businessRejectedPct.value ?? 0);
+      expect(Math.abs(kinds - (m?.rejectedPct.value ?? 0))).toBeLessThan(0.01);
+      for (const key of ["p99BurstMs", "rejectedPct", "capacityRejectedPct", "costUsd"] as const) {
+        const ci = m?.[key].ci95;
+        expect(ci, `${g?.label} ${key}`).not.toBeNull();
+        expect((ci?.lo ?? 0) <= (ci?.hi ?? -1)).toBe(true);
+      }
+      // USD = instance-minutes priced per tier; with instance-minutes > 0 it is > 0.
+      expect(m?.costUsd.value).toBeGreaterThan(0);
+    }
+    expect(over?.metrics.capacityRejectedPct.value).toBeLessThan(
+      fixed?.metrics.capacityRejectedPct.value as number,
+    );
+    expect(over?.verdicts.costUsd.verdict).toBe("worse");
+    expect(over?.verdicts.costUsd.note).toMatch(/95 % intervals/);
+    const html = readFileSync(join(result.dir, "comparison.html"), "utf8");
+    expect(html).toContain("95 % CI");
+    expect(html).toContain('data-metric="capacityRejectedPct"');
   });
 });

@@ -12,6 +12,7 @@ import {
 } from "../../mock-exchange/api/metrics.ts";
 import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
+import { K6_PROMETHEUS_RW_METRICS, PROMETHEUS_RW_TREND_STATS } from "../../scripts/k6Ecosystem.ts";
 import { controlAccounts, controlFetch, fastExchangeConfig } from "./fixture.ts";
 
 /** GET /metrics on a real socket: what the exchange counted is what the clients saw. */
@@ -133,6 +134,16 @@ function expectCountersMatch(m: Scrape, tally: Tally): void {
       );
     }
   }
+}
+
+/**
+ * The client's panels read k6's remote-write series (stampede's own k6 counter among them):
+ * true when `expr` does, after checking each is one scripts/k6Ecosystem.ts declares.
+ */
+function readsK6Series(title: string, expr: string): boolean {
+  const k6Names = expr.match(/\bk6_[a-z0-9_]+\b/g) ?? [];
+  for (const raw of k6Names) expect(K6_PROMETHEUS_RW_METRICS, `${title}: ${raw}`).toContain(raw);
+  return k6Names.length > 0;
 }
 
 describe("GET /metrics", () => {
@@ -331,6 +342,7 @@ describe("Grafana dashboard (docs/grafana/stampede-dashboard.json)", () => {
     for (const p of queryPanels) {
       for (const target of p.targets ?? []) {
         const names = target.expr.match(/\b(stampede|process|nodejs)_[a-z_]+\b/g) ?? [];
+        if (readsK6Series(p.title, target.expr)) continue;
         expect(names.length, `${p.title}: ${target.expr}`).toBeGreaterThan(0);
         for (const raw of names) {
           const name = raw.replace(/_(bucket|sum|count)$/, "");
@@ -362,6 +374,22 @@ describe("Grafana dashboard (docs/grafana/stampede-dashboard.json)", () => {
     for (const a of dashboard.annotations.list.filter((a) => a.expr !== undefined)) {
       for (const raw of a.expr?.match(/\bstampede_[a-z_]+\b/g) ?? [])
         expect(exported.has(raw), raw).toBe(true);
+    }
+  });
+
+  it("has the client's k6 panels, whose trend stats a drill with --k6-out asks k6 for", () => {
+    const k6Exprs = queryPanels.flatMap((p) => p.targets ?? []).filter((t) => /\bk6_/.test(t.expr));
+    for (const name of ["k6_http_req_duration_p99", "k6_stampede_rejects_total", "k6_http_reqs_total"])
+      expect(
+        k6Exprs.some((t) => t.expr.includes(name)),
+        name,
+      ).toBe(true);
+    for (const name of K6_PROMETHEUS_RW_METRICS) {
+      const stat = /^k6_http_req_duration_(p(\d+)|max)$/.exec(name);
+      if (stat !== null)
+        expect(PROMETHEUS_RW_TREND_STATS.split(","), name).toContain(
+          stat[2] !== undefined ? `p(${stat[2]})` : "max",
+        );
     }
   });
 });

@@ -1,0 +1,101 @@
+import { BOOTSTRAP, type Interval, percentileInterval, resampleIndexSets } from "./bootstrap.ts";
+import type { MetricKey } from "./compare.ts";
+import { type Histogram, latencyHistogram } from "./ingest.ts";
+import type { RejectSplit } from "./rejectKinds.ts";
+
+/**
+ * 95 % bootstrap intervals of a strategy's figures over its repeats, each computed the way the
+ * figure itself is: p99 from the resampled repeats' burst histograms merged with HDR `add`
+ * (percentiles are never averaged), rates pooled (rejects / requests of the resample), cost and
+ * time to recover as the resample's mean. One set of resamples serves every metric.
+ */
+
+/** What one repeat contributes. */
+export interface RepeatSample {
+  burstUs: Histogram | undefined;
+  requests: number;
+  rejected: number;
+  split: RejectSplit;
+  staleReads: number;
+  staleChecked: number;
+  /** null: never recovered (counts as +infinity). */
+  timeToRecoverS: number | null;
+  /** null: the run has no burst phase to recover from. */
+  hasBurst: boolean;
+  costInstanceMinutes: number | null;
+  costUsd: number | null;
+}
+
+const pct = (num: number, den: number) => (den > 0 ? (100 * num) / den : null);
+
+function pooled(
+  samples: readonly RepeatSample[],
+  num: (s: RepeatSample) => number,
+  den: (s: RepeatSample) => number,
+) {
+  return (idx: readonly number[]) => {
+    let a = 0;
+    let b = 0;
+    for (const i of idx) {
+      const s = samples[i] as RepeatSample;
+      a += num(s);
+      b += den(s);
+    }
+    return pct(a, b);
+  };
+}
+
+function mean(samples: readonly RepeatSample[], get: (s: RepeatSample) => number | null) {
+  return (idx: readonly number[]) => {
+    let sum = 0;
+    for (const i of idx) {
+      const v = get(samples[i] as RepeatSample);
+      if (v === null) return null;
+      sum += v;
+    }
+    return sum / idx.length;
+  };
+}
+
+/** Intervals per metric, or null for all of them below BOOTSTRAP.minRepeats repeats. */
+export function repeatIntervals(
+  samples: readonly RepeatSample[],
+  opts: { resamples?: number; seed?: number } = {},
+): Record<MetricKey, Interval | null> | null {
+  if (samples.length < BOOTSTRAP.minRepeats) return null;
+  const sets = resampleIndexSets(
+    samples.length,
+    opts.resamples ?? BOOTSTRAP.resamples,
+    opts.seed ?? BOOTSTRAP.seed,
+  );
+  const merged = latencyHistogram();
+  const p99 = (idx: readonly number[]) => {
+    merged.reset();
+    for (const i of idx) {
+      const h = samples[i]?.burstUs;
+      if (h !== undefined) merged.add(h);
+    }
+    return merged.totalCount > 0 ? merged.getValueAtPercentile(99) / 1000 : null;
+  };
+  const requests = (s: RepeatSample) => s.requests;
+  const interval = (f: (idx: readonly number[]) => number | null) => percentileInterval(sets, f);
+  return {
+    p99BurstMs: interval(p99),
+    rejectedPct: interval(pooled(samples, (s) => s.rejected, requests)),
+    capacityRejectedPct: interval(pooled(samples, (s) => s.split.capacity, requests)),
+    policyRejectedPct: interval(pooled(samples, (s) => s.split.policy, requests)),
+    businessRejectedPct: interval(pooled(samples, (s) => s.split.business, requests)),
+    stalePct: interval(
+      pooled(
+        samples,
+        (s) => s.staleReads,
+        (s) => s.staleChecked,
+      ),
+    ),
+    timeToRecoverS: interval(
+      mean(samples, (s) => (s.hasBurst ? (s.timeToRecoverS ?? Number.POSITIVE_INFINITY) : null)),
+    ),
+    costInstanceMinutes: interval(mean(samples, (s) => s.costInstanceMinutes)),
+    costUsd: interval(mean(samples, (s) => s.costUsd)),
+  };
+}
