@@ -22,8 +22,19 @@ import type { Percentiles, SparseHistogram } from "./sparse.ts";
 
 /** Turns ingested histograms and the server/generator files into summary.json and chart series. */
 
-/** Cores of the machine k6 and the exchange share (DEVELOPERS.md "The machine"). */
-const MACHINE_CORES = 2;
+/**
+ * Cores of the machine k6 and the exchange share, for runs whose run.json does not record them
+ * (drills before `machine.cores`): the 2-core machine they were made on.
+ */
+export const DEFAULT_MACHINE_CORES = 2;
+
+/** run.json `machine.cores` (scripts/machineCores.ts), else DEFAULT_MACHINE_CORES. */
+export function machineCoresOf(run: Record<string, unknown> | undefined): number {
+  const machine = run?.machine;
+  const cores =
+    machine !== null && typeof machine === "object" ? (machine as Record<string, unknown>).cores : undefined;
+  return typeof cores === "number" && Number.isFinite(cores) && cores > 0 ? cores : DEFAULT_MACHINE_CORES;
+}
 /** Fraction of a core (or of all cores) above which a process counts as saturated. */
 const SATURATED = 0.95;
 
@@ -382,9 +393,10 @@ export function buildSummary(
       `k6 dropped ${ingested.droppedIterations} iterations: the generator could not keep the arrival schedule, so offered load was lower than the profile and latencies in those seconds are understated.`,
     );
   }
-  if (machineMax >= MACHINE_CORES * SATURATED) {
+  const machineCores = machineCoresOf(context.run);
+  if (machineMax >= machineCores * SATURATED) {
     warnings.push(
-      `CPU was saturated: k6 used up to ${k6CpuCoresMax.toFixed(2)} cores and k6 + exchange up to ${machineMax.toFixed(2)} of ${MACHINE_CORES}; the generator may have been the bottleneck.`,
+      `CPU was saturated: k6 used up to ${k6CpuCoresMax.toFixed(2)} cores and k6 + exchange up to ${machineMax.toFixed(2)} of ${machineCores}; the generator may have been the bottleneck.`,
     );
   }
   const exchangeMax = generator.length > 0 ? Math.max(...generator.map((g) => g.exchangeCpuCores)) : 0;

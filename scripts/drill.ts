@@ -13,6 +13,7 @@ import { ControlPlane, LeaseKeeper, probeDialect, type VenueIdentity } from "./c
 import { prepareDrill } from "./drillPlan.ts";
 import { EXIT, StampedeError } from "./errors.ts";
 import type { K6Binary } from "./k6.ts";
+import { machineCores } from "./machineCores.ts";
 import { ROOT } from "./paths.ts";
 import { packageVersion, runId } from "./runFolder.ts";
 import { apiKeysFromEnv, type TargetOptions } from "./target.ts";
@@ -227,6 +228,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
           }),
     },
     versions: { stampede: await packageVersion(), node: process.version, k6: opts.k6.version },
+    machine: machineCores(),
     k6: {
       path: opts.k6.path,
       source: opts.k6.source,
