@@ -7,6 +7,7 @@ const DRILLS = [
   "test/e2e/target.test.ts",
   "test/e2e/interrupt.test.ts",
   "test/e2e/redirect.test.ts",
+  "test/e2e/drillGate.test.ts",
 ];
 
 export default defineConfig({
