@@ -67,9 +67,14 @@ export function outcomeIndexOfStatusText(text: string | undefined): number {
   return outcomeIndexOfStatus(Number(text));
 }
 
+/** Every `<class>/<outcome>` key made once: the csv ingest asks for one per request. */
+const KEYS = new Map<string, Map<Outcome, string>>(
+  [...TRAFFIC_CLASSES, UNCLASSIFIED].map((c) => [c, new Map(OUTCOMES.map((o) => [o, `${c}/${o}`]))]),
+);
+
 /** `<class>/<outcome>`: the per-second key and the hlog tag of a class's outcome interval. */
 export function classOutcomeKey(cls: TrafficClass | undefined, outcome: Outcome): string {
-  return `${cls ?? UNCLASSIFIED}/${outcome}`;
+  return KEYS.get(cls ?? UNCLASSIFIED)?.get(outcome) ?? `${cls ?? UNCLASSIFIED}/${outcome}`;
 }
 
 /** The class (undefined: unclassified) and outcome of a `<class>/<outcome>` key; undefined for other text. */
