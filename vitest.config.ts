@@ -8,6 +8,7 @@ const DRILLS = [
   "test/e2e/interrupt.test.ts",
   "test/e2e/redirect.test.ts",
   "test/e2e/k6Dashboard.test.ts",
+  "test/e2e/drillGate.test.ts",
 ];
 
 export default defineConfig({

@@ -1,4 +1,5 @@
 import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
+import { withK6Thresholds } from "./gateK6Thresholds.ts";
 
 /**
  * The CI gate's pure part: parse threshold expressions and regression specs, evaluate them
@@ -218,6 +219,8 @@ export function parseGateConfig(
   source = "gate config",
   overrides: GateConfigOverrides = {},
 ): GateConfig {
+  // k6's `{"thresholds": {"http_req_duration": ["p(99)<400"]}}` becomes path expressions.
+  raw = withK6Thresholds(raw, source);
   if (!isRecord(raw))
     throw badConfig(source, `the config must be an object with "thresholds" and/or "regressions"`);
   const known = ["thresholds", "regressions", "maxRegression", "allowIncomplete", "$schema", "description"];

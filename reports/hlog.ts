@@ -19,6 +19,7 @@ import {
   type SecondTally,
   secondTally,
 } from "./ingest.ts";
+import { OUTCOME_TAG_PREFIX, outcomeTotals, readOutcomeInterval } from "./outcomes.ts";
 import { latencyHistogram, SparseHistogram } from "./sparse.ts";
 
 /**
@@ -38,6 +39,14 @@ import { latencyHistogram, SparseHistogram } from "./sparse.ts";
  *   `Tag=endpoint=POST%20/fapi/v1/order`: the same requests as the class intervals again, so a
  *   tool adding up every interval regardless of tag counts them twice (HistogramLogProcessor
  *   without `-tag` reads untagged intervals only; there are none).
+ *   Per outcome (reports/outcomes.ts: served = 2xx, policy = 429/418, capacity = 503/408/502 and
+ *   no response, other), the same requests twice more: one interval per (second, class,
+ *   outcome) tagged `Tag=<class>/<outcome>` (e.g. `Tag=order/served`, `Tag=unclassified/capacity`)
+ *   and one per (second, outcome) over all classes tagged `Tag=outcome=<outcome>` (e.g.
+ *   `Tag=outcome=served`: `HistogramLogProcessor -i latency.hlog -tag outcome=served
+ *   -outputValueUnitRatio 1000` gives served-only percentiles). The tags above keep their
+ *   meaning: `Tag=order` is every order request whatever its outcome. Logs written before
+ *   outcomes have none of these intervals.
  * - `client.jsonl`: one JSON line per second, t = 0 .. last second, with what the histograms
  *   do not hold (schema `ClientSecond` below).
  * - `latency.hgrm`: the whole run's latency percentile distribution (all classes), ms, as
@@ -136,7 +145,7 @@ export function formatHlog(ingested: Ingested): string {
   );
   writer.outputComment(`[BaseTime: ${epochSeconds(t0Us)} (seconds since epoch)]`);
   writer.outputComment(
-    "stampede client latency: one interval per second and traffic class (Tag=<class>), values in µs; Tag=endpoint=<k6 name, percent-encoded>: the same requests by endpoint; Tag=stale_age: stale-read ages in ms",
+    "stampede client latency: one interval per second and traffic class (Tag=<class>), values in µs; Tag=endpoint=<k6 name, percent-encoded>: the same requests by endpoint; Tag=<class>/<outcome> and Tag=outcome=<outcome> (served, policy, capacity, other): the same requests by outcome; Tag=stale_age: stale-read ages in ms",
   );
   // The csv this was read from was cut short: say so here too, so a report re-rendered from
   // these files alone (the csv pruned) still knows (`parseHlog` reads it back).
@@ -160,6 +169,10 @@ export function formatHlog(ingested: Ingested): string {
     for (const name of [...sec.byEndpoint.keys()].sort())
       put(sec.byEndpoint.get(name) as SparseHistogram, endpointTag(name), t);
     if (sec.staleAgeMs !== null) put(sec.staleAgeMs, STALE_AGE_TAG, t);
+    for (const key of [...sec.byOutcome.keys()].sort())
+      put(sec.byOutcome.get(key) as SparseHistogram, key, t);
+    for (const [outcome, h] of Object.entries(outcomeTotals(sec.byOutcome)))
+      put(h as SparseHistogram, OUTCOME_TAG_PREFIX + outcome, t);
   }
   return out.join("");
 }
@@ -281,6 +294,8 @@ export function parseHlog(
       else into.add(sparse);
       continue;
     }
+    // Outcome intervals break down requests the class intervals already hold.
+    if (readOutcomeInterval(sec.byOutcome, tag, sparse) !== undefined) continue;
     if (tag === STALE_AGE_TAG) {
       if (sec.staleAgeMs === null) sec.staleAgeMs = sparse;
       else sec.staleAgeMs.add(sparse);

@@ -5,6 +5,16 @@ import { constants, createGunzip, type ZlibOptions } from "node:zlib";
 import type * as hdr from "hdr-histogram-js";
 import type { WallPhase } from "../loadtests/vocabulary/runFolder.ts";
 import { REJECT_REASONS, type RejectReason, TRAFFIC_CLASSES, type TrafficClass } from "./model.ts";
+import {
+  OUTCOMES,
+  type Outcome,
+  type OutcomeSeconds,
+  type OutcomeTally,
+  outcomeIndexOfStatus,
+  outcomeIndexOfStatusText,
+  recordOutcome,
+  rollUpOutcomes,
+} from "./outcomes.ts";
 import { latencyHistogram, SparseHistogram } from "./sparse.ts";
 
 /**
@@ -20,6 +30,8 @@ export { latencyHistogram, SparseHistogram } from "./sparse.ts";
 export interface Tally {
   latencyUs: Histogram;
   rejected: Partial<Record<RejectReason, number>>;
+  /** The same requests by outcome (reports/outcomes.ts); absent when built without them. */
+  byOutcome?: OutcomeTally;
 }
 
 export type ReasonCounts = Partial<Record<RejectReason, number>>;
@@ -55,6 +67,11 @@ export interface SecondTally {
   /** Highest stale age seen, ms, unrounded; null when none. */
   staleAgeMaxMs: number | null;
   droppedIterations: number;
+  /**
+   * The second's requests again by class and outcome, keyed `<class>/<outcome>` (see
+   * reports/outcomes.ts): a breakdown of `latencyUs`, never added to it.
+   */
+  byOutcome: OutcomeSeconds;
 }
 
 /**
@@ -100,6 +117,7 @@ export function newSecondTally(): SecondTally {
     staleAgeMs: null,
     staleAgeMaxMs: null,
     droppedIterations: 0,
+    byOutcome: new Map(),
   };
 }
 
@@ -242,6 +260,12 @@ export function rollUp(
     result.staleChecked += sec.staleChecked;
     if (sec.staleAgeMs !== null) sec.staleAgeMs.addInto(result.staleAgeMs);
     result.droppedIterations += sec.droppedIterations;
+    rollUpOutcomes(
+      sec.byOutcome,
+      result.overall.byOutcome as OutcomeTally,
+      phaseTally?.byOutcome,
+      (cls) => classTally(result, cls).byOutcome as OutcomeTally,
+    );
   }
   return result;
 }
@@ -252,7 +276,7 @@ function addCounts(into: ReasonCounts, from: ReasonCounts): void {
 }
 
 function newTally(): Tally {
-  return { latencyUs: latencyHistogram(), rejected: {} };
+  return { latencyUs: latencyHistogram(), rejected: {}, byOutcome: {} };
 }
 
 function bump(counts: ReasonCounts, reason: RejectReason, n: number): void {
@@ -518,6 +542,8 @@ export class K6CsvIngest {
   private colValue = -1;
   private colName = -1;
   private colExtra = -1;
+  /** k6's `status` column: a request's outcome (reports/outcomes.ts); -1 when absent. */
+  private colStatus = -1;
   /** The highest of the columns above: fields after it are not split. */
   private lastCol = -1;
   /** The unfinished record at the end of the previous chunk. */
@@ -541,7 +567,7 @@ export class K6CsvIngest {
 
   beginFile(): void {
     this.haveHeader = false;
-    this.colTs = this.colValue = this.colName = this.colExtra = this.lastCol = -1;
+    this.colTs = this.colValue = this.colName = this.colExtra = this.colStatus = this.lastCol = -1;
     this.carry = null;
   }
 
@@ -650,7 +676,8 @@ export class K6CsvIngest {
     this.colValue = columns.get("metric_value") ?? -1;
     this.colName = columns.get("name") ?? -1;
     this.colExtra = columns.get("extra_tags") ?? -1;
-    this.lastCol = Math.max(this.colTs, this.colValue, this.colName, this.colExtra);
+    this.colStatus = columns.get("status") ?? -1;
+    this.lastCol = Math.max(this.colTs, this.colValue, this.colName, this.colExtra, this.colStatus);
     if (this.lastCol >= this.fieldStart.length) {
       this.fieldStart = new Int32Array(this.lastCol + 1);
       this.fieldEnd = new Int32Array(this.lastCol + 1);
@@ -724,6 +751,14 @@ export class K6CsvIngest {
       if (cls !== SETUP_CLASS && col >= 0 && col < n && (fe[col] as number) > (fs[col] as number))
         endpoint = this.endpoints.id(buf, fs[col] as number, fe[col] as number);
     }
+    // A duration row has no reason tag: its slot carries the request's outcome instead.
+    if (kind === K_DURATION) {
+      const st = this.colStatus;
+      reason =
+        st >= 0 && st < n && (fe[st] as number) > (fs[st] as number)
+          ? outcomeIndexOfStatus(parseNumber(buf, fs[st] as number, fe[st] as number))
+          : -1;
+    }
     this.row(kind, ts, value, cls, reason, endpoint);
   }
 
@@ -754,6 +789,7 @@ export class K6CsvIngest {
       if ((kind === K_DURATION || kind === K_REJECTS) && name !== undefined && name !== "")
         endpoint = this.endpoints.idOf(name);
     }
+    if (kind === K_DURATION) reason = outcomeIndexOfStatusText(row[this.colStatus]);
     this.row(kind, ts, value, cls, reason, endpoint);
   }
 
@@ -820,6 +856,9 @@ export class K6CsvIngest {
           1,
           endpoint >= 0 ? this.endpoints.names[endpoint] : undefined,
         );
+        // `reason` is the outcome here (see wantedRow); a csv without a status column has none.
+        if (reason >= 0)
+          recordOutcome(sec.byOutcome, TRAFFIC_CLASSES[cls], OUTCOMES[reason] as Outcome, value * 1000);
         return;
       case K_REJECTS:
         if (reason < 0) return;

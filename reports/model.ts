@@ -1,6 +1,7 @@
 import type { CapacityEvent } from "../loadtests/vocabulary/capacity.ts";
 import type { TimelinePoint } from "../loadtests/vocabulary/runFolder.ts";
 import type { RejectReason, TrafficClass } from "../loadtests/vocabulary/traffic.ts";
+import type { Outcome } from "./outcomes.ts";
 
 /**
  * The data the reporter works on. Everything here is derived from the files in
@@ -22,12 +23,29 @@ export {
 export interface LatencyPercentilesMs {
   p50: number;
   p90: number;
+  /** Optional only because summaries written before it lack it. */
+  p95?: number;
   p99: number;
   p999: number;
   max: number;
+  /** Mean latency, ms (HdrHistogram's mean). Optional only because summaries written before it lack it. */
+  mean?: number;
 }
 
-export interface ClassSummary {
+/** Requests of one outcome (reports/outcomes.ts) and their own latency percentiles. */
+export interface OutcomeSummary {
+  requests: number;
+  latencyMs: LatencyPercentilesMs;
+}
+
+/** Served (2xx) requests and the requests of each outcome that occurred, apart. */
+export interface OutcomeBreakdown {
+  /** 2xx only: refusals answered at once do not pull the percentiles down. */
+  served?: OutcomeSummary;
+  byOutcome?: Partial<Record<Outcome, OutcomeSummary>>;
+}
+
+export interface ClassSummary extends OutcomeBreakdown {
   requests: number;
   latencyMs: LatencyPercentilesMs;
   rejected: { total: number; byReason: Partial<Record<RejectReason, number>> };
@@ -39,7 +57,7 @@ export interface ClassSummary {
  */
 export type PhaseCoverage = "none" | "partial" | "full";
 
-export interface PhaseSummary {
+export interface PhaseSummary extends OutcomeBreakdown {
   name: string;
   /** Seconds since the test's t0 (wall clock). */
   startS: number;
@@ -93,7 +111,22 @@ export interface Summary {
     /** Highest replica lag from the rise on, ms; null without a timeline. */
     peakReplicaLagMs: number | null;
   } | null;
-  rejected: { total: number; rate: number; byReason: Partial<Record<RejectReason, number>> };
+  /**
+   * Served (2xx) requests alone; null when the client data carry no outcomes (logs written
+   * before them). Optional only because summaries written before it lack it.
+   */
+  served?: OutcomeSummary | null;
+  /** Requests by outcome, each with its own percentiles; absent without outcome data. */
+  byOutcome?: Partial<Record<Outcome, OutcomeSummary>>;
+  rejected: {
+    total: number;
+    rate: number;
+    byReason: Partial<Record<RejectReason, number>>;
+    /** Refused by policy (429, 418); rate over all requests. Optional only for older summaries. */
+    policy?: { total: number; rate: number };
+    /** Refused for lack of capacity (503, 408, 502, no response); rate over all requests. */
+    capacity?: { total: number; rate: number };
+  };
   staleReads: {
     /** Reads whose returned position was older than a change the client already had acknowledged. */
     count: number;
@@ -152,6 +185,8 @@ export interface SecondPoint {
   /** null when no request completed in that second. */
   latencyMs: LatencyPercentilesMs | null;
   byClass: Partial<Record<TrafficClass, { requests: number; p99Ms: number | null }>>;
+  /** The second's requests by outcome with their p99; absent without outcome data. */
+  byOutcome?: Partial<Record<Outcome, { requests: number; p99Ms: number | null }>>;
   rejectedByReason: Partial<Record<RejectReason, number>>;
   staleReads: number;
   staleChecked: number;

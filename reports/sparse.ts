@@ -51,6 +51,8 @@ const ulp = (x: number) => 2 ** (Math.floor(Math.log2(x)) - 52);
 export interface Percentiles {
   readonly totalCount: number;
   getValueAtPercentile(percentile: number): number;
+  /** Mean over each bucket's median equivalent value, as HdrHistogram computes it; absent: not known. */
+  readonly mean?: number;
 }
 
 export class SparseHistogram implements Percentiles {
@@ -113,6 +115,14 @@ export class SparseHistogram implements Percentiles {
     into.reset();
     this.addInto(into);
     return into;
+  }
+
+  /** HdrHistogram's mean: each bucket counted at its median equivalent value. */
+  get mean(): number {
+    if (this.totalCount === 0) return 0;
+    let sum = 0;
+    for (const [key, n] of this.counts) sum += REF.medianEquivalentValue(key) * n;
+    return sum / this.totalCount;
   }
 
   /** HdrHistogram's getValueAtPercentile over the occupied buckets. */

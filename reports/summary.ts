@@ -6,6 +6,8 @@ import {
   type ClassSummary,
   type GeneratorPoint,
   type LatencyPercentilesMs,
+  type OutcomeBreakdown,
+  type OutcomeSummary,
   type PhaseCoverage,
   type PhaseSummary,
   REJECT_REASONS,
@@ -15,26 +17,74 @@ import {
   type TimelinePoint,
   type TrafficClass,
 } from "./model.ts";
+import { CAPACITY_REASONS, OUTCOMES, type OutcomeTally, outcomeTotals, POLICY_REASONS } from "./outcomes.ts";
 import type { Percentiles, SparseHistogram } from "./sparse.ts";
 
 /** Turns ingested histograms and the server/generator files into summary.json and chart series. */
 
-/** Cores of the machine k6 and the exchange share (DEVELOPERS.md "The machine"). */
-const MACHINE_CORES = 2;
+/**
+ * Cores of the machine k6 and the exchange share, for runs whose run.json does not record them
+ * (drills before `machine.cores`): the 2-core machine they were made on.
+ */
+export const DEFAULT_MACHINE_CORES = 2;
+
+/** run.json `machine.cores` (scripts/machineCores.ts), else DEFAULT_MACHINE_CORES. */
+export function machineCoresOf(run: Record<string, unknown> | undefined): number {
+  const machine = run?.machine;
+  const cores =
+    machine !== null && typeof machine === "object" ? (machine as Record<string, unknown>).cores : undefined;
+  return typeof cores === "number" && Number.isFinite(cores) && cores > 0 ? cores : DEFAULT_MACHINE_CORES;
+}
 /** Fraction of a core (or of all cores) above which a process counts as saturated. */
 const SATURATED = 0.95;
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 export function percentilesMs(h: Percentiles): LatencyPercentilesMs {
-  if (h.totalCount === 0) return { p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
+  if (h.totalCount === 0) return { p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0, mean: 0 };
   return {
     p50: round3(h.getValueAtPercentile(50) / 1000),
     p90: round3(h.getValueAtPercentile(90) / 1000),
+    p95: round3(h.getValueAtPercentile(95) / 1000),
     p99: round3(h.getValueAtPercentile(99) / 1000),
     p999: round3(h.getValueAtPercentile(99.9) / 1000),
     // The top bucket's highest equivalent value, as HdrHistogram reports max, so max >= p99.9 always.
     max: round3(h.getValueAtPercentile(100) / 1000),
+    mean: round3((h.mean ?? 0) / 1000),
+  };
+}
+
+/** Served and per-outcome figures of a tally; empty when it has no outcome data (old logs, endpoints). */
+export function outcomeBreakdown(byOutcome: OutcomeTally | undefined): OutcomeBreakdown {
+  const present = OUTCOMES.filter((o) => (byOutcome?.[o]?.totalCount ?? 0) > 0);
+  if (byOutcome === undefined || present.length === 0) return {};
+  const of = (h: Percentiles | undefined): OutcomeSummary =>
+    h === undefined
+      ? { requests: 0, latencyMs: percentilesMs({ totalCount: 0, getValueAtPercentile: () => 0 }) }
+      : { requests: h.totalCount, latencyMs: percentilesMs(h) };
+  return {
+    served: of(byOutcome.served),
+    byOutcome: Object.fromEntries(present.map((o) => [o, of(byOutcome[o])])),
+  };
+}
+
+/**
+ * Refusals by policy and by capacity: counted from the requests' outcomes (their statuses), or,
+ * for client data without outcomes, from the reject reasons (reports/outcomes.ts POLICY_REASONS,
+ * CAPACITY_REASONS).
+ */
+export function refusals(
+  byOutcome: OutcomeTally | undefined,
+  rejected: Partial<Record<RejectReason, number>>,
+  requests: number,
+): { policy: { total: number; rate: number }; capacity: { total: number; rate: number } } {
+  const known = OUTCOMES.some((o) => (byOutcome?.[o]?.totalCount ?? 0) > 0);
+  const count = (o: "policy" | "capacity", reasons: readonly RejectReason[]) =>
+    known ? (byOutcome?.[o]?.totalCount ?? 0) : reasons.reduce((n, r) => n + (rejected[r] ?? 0), 0);
+  const entry = (total: number) => ({ total, rate: requests > 0 ? round3(total / requests) : 0 });
+  return {
+    policy: entry(count("policy", POLICY_REASONS)),
+    capacity: entry(count("capacity", CAPACITY_REASONS)),
   };
 }
 
@@ -50,6 +100,7 @@ function classSummary(t: Tally): ClassSummary {
     requests: t.latencyUs.totalCount,
     latencyMs: percentilesMs(t.latencyUs),
     rejected: { total: sumCounts(t.rejected), byReason: { ...t.rejected } },
+    ...outcomeBreakdown(t.byOutcome),
   };
 }
 
@@ -321,6 +372,7 @@ export function buildSummary(
 ): Summary {
   const requests = ingested.overall.latencyUs.totalCount;
   const rejectedTotal = sumCounts(ingested.overall.rejected);
+  const outcomes = outcomeBreakdown(ingested.overall.byOutcome);
   const byClass: Summary["byClass"] = {};
   for (const [cls, tally] of Object.entries(ingested.byClass) as Array<[TrafficClass, Tally]>)
     byClass[cls] = classSummary(tally);
@@ -341,9 +393,10 @@ export function buildSummary(
       `k6 dropped ${ingested.droppedIterations} iterations: the generator could not keep the arrival schedule, so offered load was lower than the profile and latencies in those seconds are understated.`,
     );
   }
-  if (machineMax >= MACHINE_CORES * SATURATED) {
+  const machineCores = machineCoresOf(context.run);
+  if (machineMax >= machineCores * SATURATED) {
     warnings.push(
-      `CPU was saturated: k6 used up to ${k6CpuCoresMax.toFixed(2)} cores and k6 + exchange up to ${machineMax.toFixed(2)} of ${MACHINE_CORES}; the generator may have been the bottleneck.`,
+      `CPU was saturated: k6 used up to ${k6CpuCoresMax.toFixed(2)} cores and k6 + exchange up to ${machineMax.toFixed(2)} of ${machineCores}; the generator may have been the bottleneck.`,
     );
   }
   const exchangeMax = generator.length > 0 ? Math.max(...generator.map((g) => g.exchangeCpuCores)) : 0;
@@ -371,6 +424,8 @@ export function buildSummary(
     interrupted: completeness.interrupted,
     requests,
     latencyMs: percentilesMs(ingested.overall.latencyUs),
+    served: outcomes.served ?? null,
+    ...(outcomes.byOutcome === undefined ? {} : { byOutcome: outcomes.byOutcome }),
     byClass,
     byEndpoint,
     byPhase: phases.map((p, i) =>
@@ -390,6 +445,7 @@ export function buildSummary(
       total: rejectedTotal,
       rate: requests > 0 ? round3(rejectedTotal / requests) : 0,
       byReason: { ...ingested.overall.rejected },
+      ...refusals(ingested.overall.byOutcome, ingested.overall.rejected, requests),
     },
     staleReads: {
       count: ingested.staleReads,
@@ -444,11 +500,19 @@ export function secondPoints(ingested: Ingested): SecondPoint[] {
         p99Ms: h.totalCount > 0 ? round3(h.getValueAtPercentile(99) / 1000) : null,
       };
     }
+    const totals = outcomeTotals(s.byOutcome);
+    const byOutcome: SecondPoint["byOutcome"] = {};
+    for (const o of OUTCOMES) {
+      const h = totals[o];
+      if (h !== undefined && h.totalCount > 0)
+        byOutcome[o] = { requests: h.totalCount, p99Ms: round3(h.getValueAtPercentile(99) / 1000) };
+    }
     points.push({
       t,
       requests: s.latencyUs.totalCount,
       latencyMs: s.latencyUs.totalCount > 0 ? percentilesMs(s.latencyUs) : null,
       byClass,
+      ...(Object.keys(byOutcome).length > 0 ? { byOutcome } : {}),
       rejectedByReason: { ...s.rejected },
       staleReads: s.staleReads,
       staleChecked: s.staleChecked,

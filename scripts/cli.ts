@@ -16,7 +16,7 @@ import { folderOutput } from "./cliOutput.ts";
 import { formatComparison, parseStrategies, runCompare } from "./compare.ts";
 import { runDrill } from "./drill.ts";
 import { prepareDrill } from "./drillPlan.ts";
-import { runGate } from "./gate.ts";
+import { loadGateConfig, runGate } from "./gate.ts";
 import { ensureK6 } from "./k6.ts";
 import { checkK6Ecosystem } from "./k6Ecosystem.ts";
 import { DEFAULT_TARGET, writeK8s } from "./k8s.ts";
@@ -117,6 +117,11 @@ await yargs(hideBin(process.argv))
           describe:
             "Pass a k6 output through (--out), repeatable, e.g. experimental-prometheus-rw (see docs/observability.md)",
         })
+        .option("gate", {
+          type: "string",
+          describe:
+            "gate.json (or .ts) to check the run against once its report is written; exit codes as `stampede gate` (table on stderr)",
+        })
         .conflicts("time-scale", "duration"),
     async (argv) => {
       try {
@@ -136,6 +141,8 @@ await yargs(hideBin(process.argv))
         // Every argument is checked before k6 is looked for or built: a bad one is exit 2.
         prepareDrill(args);
         const k6Out = checkK6Ecosystem({ outputs: (argv["k6-out"] ?? []) as string[] });
+        // A bad gate config is exit 2 before the drill, not after a minute of load.
+        if (argv.gate !== undefined) await loadGateConfig(argv.gate);
         const k6 = await ensureK6(log);
         const result = await runDrill({
           ...args,
@@ -147,7 +154,11 @@ await yargs(hideBin(process.argv))
           progress: process.stderr.isTTY && process.env.CI === undefined ? "tty" : "plain",
         });
         process.stdout.write(folderOutput(argv.json, result.summary, { key: "runDir", path: result.runDir }));
-        process.exit(result.exitCode);
+        // A harness fault stays one (exit 3): a gate verdict on a broken drill would mislead.
+        if (argv.gate === undefined || result.exitCode !== EXIT.ok) process.exit(result.exitCode);
+        const gate = await runGate({ run: result.runDir, config: argv.gate });
+        process.stderr.write(gate.table);
+        process.exit(gate.exitCode);
       } catch (err) {
         fail(err);
       }

@@ -14,6 +14,7 @@ import { prepareDrill } from "./drillPlan.ts";
 import { EXIT, StampedeError } from "./errors.ts";
 import type { K6Binary } from "./k6.ts";
 import { type K6DrillOptions, k6Extras } from "./k6Ecosystem.ts";
+import { machineCores } from "./machineCores.ts";
 import { ROOT } from "./paths.ts";
 import { packageVersion, runId } from "./runFolder.ts";
 import { apiKeysFromEnv, type TargetOptions } from "./target.ts";
@@ -230,6 +231,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
           }),
     },
     versions: { stampede: await packageVersion(), node: process.version, k6: opts.k6.version },
+    machine: machineCores(),
     k6: {
       path: opts.k6.path,
       source: opts.k6.source,
@@ -468,9 +470,10 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
   for (const w of summary.generator.warnings) opts.log(`warning: ${w}`);
   if (summary.complete === false)
     opts.log(`incomplete run: ${summary.incompleteReason ?? "no reason given"}`);
+  const pct = (rate: number | undefined) => `${((rate ?? 0) * 100).toFixed(1)}%`;
   opts.log(
-    `done: ${summary.requests} requests, p99 ${summary.latencyMs.p99} ms, rejected ${(summary.rejected.rate * 100).toFixed(1)}%, ` +
-      `stale reads ${summary.staleReads.count}/${summary.staleReads.checked}, dropped iterations ${summary.droppedIterations}`,
+    `done: ${summary.requests} requests, served p99 ${summary.served?.latencyMs.p99 ?? "-"} ms, refused by policy ${pct(summary.rejected.policy?.rate)}, for capacity ${pct(summary.rejected.capacity?.rate)}, ` +
+      `p99 ${summary.latencyMs.p99} ms (all), stale reads ${summary.staleReads.count}/${summary.staleReads.checked}, dropped iterations ${summary.droppedIterations}`,
   );
   return { runDir: rel.endsWith("/") ? rel : `${rel}/`, summary, exitCode, interrupted: run.interrupted };
 }

@@ -10,6 +10,7 @@ import {
   type SecondTally,
   secondTally,
 } from "../../reports/ingest.ts";
+import { outcomeOfReason, recordOutcome } from "../../reports/outcomes.ts";
 import { CLIENT_OVERHEAD_MS } from "./behaviour.ts";
 import type { SimulationSink } from "./types.ts";
 
@@ -35,7 +36,9 @@ export class SimulationRecorder implements SimulationSink {
   ): void {
     if (n <= 0) return;
     const sec = secondTally(this.seconds, Math.floor(tMs / 1000));
-    recordLatency(sec, cls, (latencyMs + CLIENT_OVERHEAD_MS) * 1000, n);
+    const us = (latencyMs + CLIENT_OVERHEAD_MS) * 1000;
+    recordLatency(sec, cls, us, n);
+    recordOutcome(sec.byOutcome, cls, outcomeOfReason(reason), us, n);
     if (reason !== undefined) recordReject(sec, cls, reason, n);
   }
 

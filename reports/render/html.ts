@@ -1187,6 +1187,16 @@ function header(model: ReportModel): string {
     ["duration", formatDuration(model.summary.durationS)],
     ["requests", formatCount(model.summary.requests)],
   ];
+  // The headline: served requests' own p99 (refusals answered at once do not pull it down) and
+  // the two kinds of refusal; absent for runs whose client data carry no outcomes.
+  const served = model.summary.served;
+  const { policy, capacity } = model.summary.rejected;
+  if (served) meta.push(["served p99", `${esc(String(served.latencyMs.p99))} ms`]);
+  if (policy && capacity)
+    meta.push([
+      "refused policy / capacity",
+      `${(policy.rate * 100).toFixed(1)}% / ${(capacity.rate * 100).toFixed(1)}%`,
+    ]);
   if (cost && isNum(cost.total) && cost.total > 0) meta.push(["cost", instanceMinutes(cost.total)]);
   const g = model.summary.generator;
   const warnings = g.warnings.filter((w) => typeof w === "string" && w !== "");

@@ -204,8 +204,11 @@ describe("latency.hlog + client.jsonl", () => {
       '"StartTimestamp","Interval_Length","Interval_Max","Interval_Compressed_Histogram"\n',
     );
     const intervals = text.split("\n").filter((l) => l.startsWith("Tag="));
-    // 4 seconds x (3 classes + unclassified) + 1 stale_age interval + 4 seconds x 5 endpoints.
-    expect(intervals).toHaveLength(37);
+    // 4 seconds x (3 classes + unclassified) + 1 stale_age interval + 4 seconds x 5 endpoints,
+    // + 4 seconds x (4 <class>/served + 1 outcome=served): every request here answered 200.
+    expect(intervals).toHaveLength(57);
+    expect(intervals.filter((l) => l.startsWith("Tag=order/served,"))).toHaveLength(4);
+    expect(intervals.filter((l) => l.startsWith("Tag=outcome=served,"))).toHaveLength(4);
     expect(intervals.filter((l) => l.startsWith("Tag=endpoint=POST%20/fapi/v1/order,"))).toHaveLength(4);
     expect(intervals.filter((l) => l.startsWith("Tag=endpoint=GET%20/x%2Cy%20100%25%C3%A9,"))).toHaveLength(
       4,
@@ -241,9 +244,16 @@ describe("latency.hlog + client.jsonl", () => {
       "endpoint=GET%20/x%2Cy%20100%25%C3%A9",
       "endpoint=POST%20/fapi/v1/order",
     ];
+    const outcomeTags = [
+      "depth/served",
+      "order/served",
+      "outcome=served",
+      "position/served",
+      "unclassified/served",
+    ];
     const allTags = ["depth", ...endpointTags, "order", "position", "stale_age", "unclassified"];
-    expect([...tags].sort()).toEqual(allTags);
-    expect(hdr.listTags(text).sort()).toEqual(allTags);
+    expect([...tags].sort()).toEqual([...allTags, ...outcomeTags].sort());
+    expect(hdr.listTags(text).sort()).toEqual([...allTags, ...outcomeTags].sort());
 
     const client = readFileSync(join(dir, CLIENT_FILE), "utf8").trim().split("\n");
     expect(client).toHaveLength(4);

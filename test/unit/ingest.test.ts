@@ -23,6 +23,7 @@ import {
   type SecondTally,
   secondTally,
 } from "../../reports/ingest.ts";
+import { outcomeOfStatus, recordOutcome } from "../../reports/outcomes.ts";
 import { bucketKey, latencyHistogram, type SparseHistogram } from "../../reports/sparse.ts";
 import { buildSummary, secondPoints } from "../../reports/summary.ts";
 
@@ -112,7 +113,12 @@ describe("ingest of k6 csv.gz into HDR histograms", () => {
       expect(l.p99).toBeLessThanOrEqual(l.p999);
       expect(l.p999).toBeLessThanOrEqual(l.max);
     }
-    expect(summary.rejected).toEqual({ total: 3, rate: 0.008, byReason: { rate_limited: 1, overloaded: 2 } });
+    // policy/capacity come from the statuses (all 200 here), the reasons from stampede_rejects.
+    expect(summary.rejected).toMatchObject({
+      total: 3,
+      rate: 0.008,
+      byReason: { rate_limited: 1, overloaded: 2 },
+    });
     expect(summary.byClass.order?.rejected.byReason).toEqual({ overloaded: 2 });
     expect(summary.byPhase.map((p) => [p.name, p.requests])).toEqual([
       ["normal", 200],
@@ -234,7 +240,13 @@ function referenceIngest(files: Uint8Array[], phases: readonly WallPhase[]): Ing
     const name = field(row, "name");
     const endpoint = name === undefined || name === "" ? undefined : name; // k6's `name` tag
     if (metric === "http_req_duration") {
-      if (name !== "setup") recordLatency(sec, cls, value * 1000, 1, endpoint);
+      if (name !== "setup") {
+        recordLatency(sec, cls, value * 1000, 1, endpoint);
+        // The outcome comes from the status column; a row without a numeric status has none.
+        const status = field(row, "status");
+        if (status !== undefined && status !== "" && Number.isFinite(Number(status)))
+          recordOutcome(sec.byOutcome, cls, outcomeOfStatus(Number(status)), value * 1000);
+      }
     } else if (metric === "stampede_rejects") {
       const reason = refTag(extra, "reason");
       if ((REJECT_REASONS as readonly string[]).includes(reason as string))
