@@ -33,7 +33,6 @@ const BEING_SPLIT: readonly string[] = [
   "mock-exchange/api/streams.ts",
   "mock-exchange/engine/exchange.ts",
   "mock-exchange/venue.ts",
-  "reports/gate.ts",
   "reports/ingest.ts",
   "scripts/drill.ts",
 ];
