@@ -274,44 +274,12 @@ export function parseHlog(
   for (;;) {
     const h = reader.nextIntervalHistogram();
     if (h === null) break;
-    if (t0Sec === null) {
-      // Set by the header lines the reader has passed by now; NaN/undefined when absent.
-      const start = reader.startTimeSec as number | undefined;
-      const base = reader.baseTimeSec as number | undefined;
-      t0Sec = Number.isFinite(start) ? (start as number) : Number.isFinite(base) ? (base as number) : 0;
-    }
+    if (t0Sec === null) t0Sec = headerStartSec(reader);
     const t = Math.round(h.startTimeStampMsec / 1000 - t0Sec);
     if (h.totalCount === 0) continue;
-    const sec = secondTally(seconds, Math.max(0, t));
-    const tag = h.tag;
     const sparse = new SparseHistogram();
     sparse.addHistogram(h);
-    const endpoint = endpointOfTag(tag);
-    if (endpoint !== undefined) {
-      // A breakdown of requests the class intervals already hold: not added to the total.
-      const into = sec.byEndpoint.get(endpoint);
-      if (into === undefined) sec.byEndpoint.set(endpoint, sparse);
-      else into.add(sparse);
-      continue;
-    }
-    // Outcome intervals break down requests the class intervals already hold.
-    if (readOutcomeInterval(sec.byOutcome, tag, sparse) !== undefined) continue;
-    if (tag === STALE_AGE_TAG) {
-      if (sec.staleAgeMs === null) sec.staleAgeMs = sparse;
-      else sec.staleAgeMs.add(sparse);
-      continue;
-    }
-    sec.latencyUs.add(sparse);
-    if ((TRAFFIC_CLASSES as readonly string[]).includes(tag)) {
-      const cls = tag as TrafficClass;
-      const into = sec.byClass[cls];
-      if (into === undefined) sec.byClass[cls] = sparse;
-      else into.add(sparse);
-    } else {
-      // Untagged or unknown tags: counted in the total, under no class.
-      if (sec.unclassifiedUs === null) sec.unclassifiedUs = sparse;
-      else sec.unclassifiedUs.add(sparse);
-    }
+    addTaggedInterval(secondTally(seconds, Math.max(0, t)), h.tag, sparse);
   }
   if (t0Sec === null) {
     const m = /^#\[StartTime:\s*([0-9.eE+-]+)/m.exec(text);
@@ -322,6 +290,47 @@ export function parseHlog(
     seconds,
     sourceTruncated,
   };
+}
+
+/** The log's t0 (s): its StartTime, else its BaseTime, else 0. */
+function headerStartSec(reader: hdr.HistogramLogReader): number {
+  // Set by the header lines the reader has passed by now; NaN/undefined when absent.
+  const start = reader.startTimeSec as number | undefined;
+  const base = reader.baseTimeSec as number | undefined;
+  return Number.isFinite(start) ? (start as number) : Number.isFinite(base) ? (base as number) : 0;
+}
+
+/** Files one interval of the log under what its tag says it holds. */
+function addTaggedInterval(sec: SecondTally, tag: string, sparse: SparseHistogram): void {
+  const endpoint = endpointOfTag(tag);
+  if (endpoint !== undefined) {
+    // A breakdown of requests the class intervals already hold: not added to the total.
+    const into = sec.byEndpoint.get(endpoint);
+    if (into === undefined) sec.byEndpoint.set(endpoint, sparse);
+    else into.add(sparse);
+    return;
+  }
+  // Outcome intervals break down requests the class intervals already hold.
+  if (readOutcomeInterval(sec.byOutcome, tag, sparse) !== undefined) return;
+  if (tag === STALE_AGE_TAG) {
+    sec.staleAgeMs = merged(sec.staleAgeMs, sparse);
+    return;
+  }
+  sec.latencyUs.add(sparse);
+  if ((TRAFFIC_CLASSES as readonly string[]).includes(tag)) {
+    const cls = tag as TrafficClass;
+    sec.byClass[cls] = merged(sec.byClass[cls] ?? null, sparse);
+  } else {
+    // Untagged or unknown tags: counted in the total, under no class.
+    sec.unclassifiedUs = merged(sec.unclassifiedUs, sparse);
+  }
+}
+
+/** `into` with `sparse` added (in place), or `sparse` itself when there is nothing yet. */
+function merged(into: SparseHistogram | null, sparse: SparseHistogram): SparseHistogram {
+  if (into === null) return sparse;
+  into.add(sparse);
+  return into;
 }
 
 /**

@@ -1,9 +1,8 @@
-import { once } from "node:events";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createGunzip, createGzip, constants as zlibConstants } from "node:zlib";
+import { createGunzip, constants as zlibConstants } from "node:zlib";
 import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 import { simulateMmc } from "../mock-exchange/capacity/mmc.ts";
 import { runEngineBench } from "../mock-exchange/engine/bench.ts";
@@ -11,6 +10,7 @@ import { ingestK6Csv } from "../reports/ingest.ts";
 import { measureGenerator, STEP_DURATION_S } from "./benchGenerator.ts";
 import { HEAP_SOAK_BENCHMARK } from "./benchHeap.ts";
 import { HTTP_BENCHMARKS } from "./benchHttp.ts";
+import { writeSyntheticK6Csv } from "./benchK6Csv.ts";
 import { SOAK_BENCHMARK } from "./benchSoak.ts";
 import type { Benchmark, BenchResult } from "./benchTypes.ts";
 import { round } from "./round.ts";
@@ -270,142 +270,4 @@ async function gunzipOnly(file: string): Promise<number> {
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }).pipe(gunzip))
     bytes += (chunk as Buffer).length;
   return bytes;
-}
-
-/**
- * Writes a k6 `--out csv=....csv.gz` file (K6_CSV_TIME_FORMAT=unix_micro) of about `rows` rows,
- * shaped like a real drill's (runs/*smoke*): per request the 9 http_req* samples (with
- * error_code/status for 429 and 503), a stampede_rejects row for each reject, stale-read checks
- * on position reads, 4 iteration samples per iteration, vus/vus_max each second and a few
- * dropped_iterations. Status mix as in a smoke run: 11% 200, 61% 429, 28% 503. 2,500 requests/s.
- */
-export async function writeSyntheticK6Csv(
-  file: string,
-  rows: number,
-  seed: number,
-): Promise<{ rows: number; requests: number }> {
-  let state = seed >>> 0;
-  const rand = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const f6 = (x: number) => x.toFixed(6);
-  const gzip = createGzip({ level: 6 });
-  const out = gzip.pipe(createWriteStream(file));
-  const header =
-    "metric_name,timestamp,metric_value,error_code,expected_response,method,name,scenario,status,extra_tags,metadata\n";
-  const lines: string[] = [header];
-  let written = 0;
-  let requests = 0;
-  let tUs = 1_795_453_571_518_272;
-  let size = header.length;
-  const flush = async () => {
-    if (!gzip.write(lines.join(""))) await once(gzip, "drain");
-    lines.length = 0;
-    size = 0;
-  };
-  const emit = (line: string) => {
-    lines.push(line);
-    size += line.length;
-    written++;
-  };
-  emit(`stampede_setup_done,${tUs},1.000000,,,,,,,,\n`);
-  let nextSecond = tUs;
-  const HTTP = [
-    "http_reqs",
-    "http_req_duration",
-    "http_req_blocked",
-    "http_req_connecting",
-    "http_req_tls_handshaking",
-    "http_req_sending",
-    "http_req_waiting",
-    "http_req_receiving",
-    "http_req_failed",
-  ];
-  const request = (method: string, name: string, scenario: string, cls: string) => {
-    tUs += Math.floor(rand() * 800);
-    const r = rand();
-    const status = r < 0.11 ? 200 : r < 0.72 ? 429 : 503;
-    const ok = status === 200;
-    const durMs = ok ? 5 + 40 * -Math.log(1 - rand()) : 0.3 + 2 * rand();
-    const tail = `,${ok ? "" : status + 1000},true,${method},${name},${scenario},${status},class=${cls},\n`;
-    const blocked = rand() * 0.3;
-    const sending = rand() * 0.1;
-    const receiving = rand() * 0.1;
-    const values = [
-      1,
-      durMs,
-      blocked,
-      rand() < 0.05 ? blocked * 0.7 : 0,
-      0,
-      sending,
-      durMs - sending - receiving,
-      receiving,
-      0,
-    ];
-    for (let i = 0; i < HTTP.length; i++) emit(`${HTTP[i]},${tUs},${f6(values[i] as number)}${tail}`);
-    requests++;
-    if (!ok) {
-      const reason = status === 429 ? "rate_limited" : rand() < 0.1 ? "timeout" : "overloaded";
-      const tags = rand() < 0.5 ? `reason=${reason}&class=${cls}` : `class=${cls}&reason=${reason}`;
-      emit(`stampede_rejects,${tUs + 80},1.000000,,,,,${scenario},,${tags},\n`);
-    } else if (cls === "position" && rand() < 0.3) {
-      const stale = rand() < 0.3;
-      emit(
-        `stampede_stale_read,${tUs + 90},${stale ? "1.000000" : "0.000000"},,,,,${scenario},,class=position,\n`,
-      );
-      if (stale)
-        emit(
-          `stampede_stale_read_age_ms,${tUs + 90},${f6(1 + rand() * 3000)},,,,,${scenario},,class=position,\n`,
-        );
-    }
-    return durMs;
-  };
-  while (written < rows) {
-    if (tUs >= nextSecond) {
-      emit(`vus,${tUs},${Math.floor(50 + rand() * 500)}.000000,,,,,,,,\n`);
-      emit(`vus_max,${tUs},1740.000000,,,,,,,,\n`);
-      if (rand() < 0.05)
-        emit(
-          `dropped_iterations,${tUs},${Math.floor(1 + rand() * 20)}.000000,,,,,position,,class=position,\n`,
-        );
-      nextSecond += 1_000_000;
-    }
-    const r = rand();
-    let scenario: string;
-    let cls: string;
-    let ms: number;
-    if (r < 0.5) {
-      scenario = "position";
-      cls = "position";
-      ms = request("GET", "GET /fapi/v2/positionRisk", scenario, cls);
-    } else if (r < 0.78) {
-      scenario = "order";
-      cls = "order";
-      ms = request(
-        rand() < 0.92 ? "POST" : "DELETE",
-        rand() < 0.92 ? "POST /fapi/v1/order" : "DELETE /fapi/v1/order",
-        scenario,
-        cls,
-      );
-      if (rand() < 0.1) ms += request("GET", "GET /fapi/v2/positionRisk", scenario, "position");
-    } else {
-      scenario = "depth";
-      cls = "depth";
-      ms = request("GET", "GET /fapi/v1/depth", scenario, cls);
-    }
-    const it = `,,,,,${scenario},,class=${cls},\n`;
-    emit(`data_sent,${tUs + 150},${Math.floor(200 + rand() * 300)}.000000${it}`);
-    emit(`data_received,${tUs + 150},${Math.floor(300 + rand() * 700)}.000000${it}`);
-    emit(`iteration_duration,${tUs + 150},${f6(ms + 0.5)}${it}`);
-    emit(`iterations,${tUs + 150},1.000000${it}`);
-    if (size > 1 << 20) await flush();
-  }
-  await flush();
-  gzip.end();
-  await once(out, "finish");
-  return { rows: written, requests };
 }

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { PROFILES } from "../loadtests/profiles/index.ts";
+import type { Profile } from "../loadtests/profiles/types.ts";
 import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 import {
   buildComparison,
@@ -79,91 +80,161 @@ export async function runCompare(opts: CompareOptions): Promise<CompareResult> {
   const outDir = resolve(opts.outDir ?? "runs");
   const given = opts.runs ?? [];
   const strategies = opts.strategies ?? [];
-  let exitCode = 0;
-  let groups: Group[];
-  let command: string;
-
+  let made: { groups: Group[]; command: string; exitCode: number };
   if (given.length > 0) {
     if (opts.profileName !== undefined || strategies.length > 0)
       throw new StampedeError("E_USAGE", "give either run folders or --profile with --strategies, not both");
-    const loaded: LoadedRun[] = [];
-    for (const dir of given) loaded.push(await loadRun(dir));
-    groups = opts.groupBy === "strategy" ? groupByStrategy(loaded) : groupByRun(loaded);
-    command = `compare ${given.join(" ")}`;
+    made = await groupGivenRuns(given, opts.groupBy);
   } else {
-    if (opts.profileName === undefined || strategies.length === 0)
-      throw new StampedeError(
-        "E_USAGE",
-        "compare needs run folders, or --profile P --strategies a,b (at least one strategy)",
-      );
-    const profile = PROFILES[opts.profileName];
-    if (profile === undefined)
-      throw new StampedeError(
-        "E_UNKNOWN_PROFILE",
-        `unknown profile "${opts.profileName}"; known: ${Object.keys(PROFILES).join(", ")}`,
-      );
-    const repeat = opts.repeat ?? 1;
-    if (!(Number.isInteger(repeat) && repeat >= 1))
-      throw new StampedeError("E_USAGE", "--repeat must be an integer >= 1");
-    const seed = opts.seed ?? 1;
-    if (!Number.isInteger(seed)) throw new StampedeError("E_USAGE", "--seed must be an integer");
-    if (opts.timeScale !== undefined && !(opts.timeScale > 0))
-      throw new StampedeError("E_USAGE", "--time-scale must be > 0");
-    if (new Set(strategies).size !== strategies.length)
-      throw new StampedeError("E_USAGE", `--strategies names a strategy twice: ${strategies.join(",")}`);
-    const timeScale = opts.timeScale ?? profile.defaultTimeScale;
-    // Fail on an unknown strategy before running anything.
-    for (const strategy of strategies)
-      exchangeConfigFor(profile, { timeScale, seed, strategy, scale: "drill" });
-    const k6 = opts.simulate ? undefined : (opts.k6 ?? (await ensureK6(log)));
-    groups = [];
-    for (const strategy of strategies) {
-      const runs: LoadedRun[] = [];
-      for (let i = 0; i < repeat; i++) {
-        const s = seed + i;
-        log(`compare: ${strategy}, run ${i + 1}/${repeat} (seed ${s})${opts.simulate ? ", simulated" : ""}`);
-        let runDir: string;
-        if (opts.simulate) {
-          const r = await runSimulation({
-            profileName: profile.name,
-            strategy,
-            scale: "drill",
-            timeScale,
-            seed: s,
-            method: "auto",
-            outDir,
-            log,
-          });
-          runDir = r.runDir;
-        } else {
-          const r = await runDrill({
-            profileName: profile.name,
-            timeScale: opts.timeScale,
-            seed: s,
-            outDir,
-            strategy,
-            k6: k6 as K6Binary,
-            log,
-            progress: opts.progress ?? "none",
-          });
-          if (r.exitCode !== 0) exitCode = r.exitCode;
-          runDir = r.runDir;
-          // A signal stops the comparison too: the next drill would start as if nothing
-          // happened, and a comparison with a cut-short run in it would compare unlike things.
-          if (r.interrupted)
-            throw new StampedeError(
-              "E_INTERRUPTED",
-              `compare interrupted during ${strategy} run ${i + 1}/${repeat}: no comparison written; its report is in ${r.runDir}`,
-            );
-        }
-        runs.push(await loadRun(runDir));
-      }
-      groups.push({ label: strategy, runs });
-    }
-    command = `compare --profile ${profile.name} --strategies ${strategies.join(",")}${opts.simulate ? " --simulate" : ""} --repeat ${repeat} --time-scale ${timeScale} --seed ${seed}`;
+    const plan = comparePlan(opts, strategies);
+    made = await runStrategies(plan, opts, outDir, log);
   }
+  const comparison = buildComparison(made.groups, new Date(), opts.pricesUsdPerInstanceHour);
+  const dir = await writeComparison(comparison, made.command, outDir, log);
+  return { dir, comparison, exitCode: made.exitCode };
+}
 
-  const comparison = buildComparison(groups, new Date(), opts.pricesUsdPerInstanceHour);
+/** The first form: the given run folders, one column each or grouped by strategy. */
+async function groupGivenRuns(
+  given: readonly string[],
+  groupBy: CompareOptions["groupBy"],
+): Promise<{ groups: Group[]; command: string; exitCode: number }> {
+  const loaded: LoadedRun[] = [];
+  for (const dir of given) loaded.push(await loadRun(dir));
+  const groups = groupBy === "strategy" ? groupByStrategy(loaded) : groupByRun(loaded);
+  return { groups, command: `compare ${given.join(" ")}`, exitCode: 0 };
+}
+
+/** The second form's runs, checked before any of them starts. */
+interface ComparePlan {
+  profile: Profile;
+  strategies: readonly string[];
+  repeat: number;
+  seed: number;
+  timeScale: number;
+}
+
+/** Checks the second form's options; throws E_USAGE / E_UNKNOWN_PROFILE before anything runs. */
+function comparePlan(opts: CompareOptions, strategies: readonly string[]): ComparePlan {
+  if (opts.profileName === undefined || strategies.length === 0)
+    throw new StampedeError(
+      "E_USAGE",
+      "compare needs run folders, or --profile P --strategies a,b (at least one strategy)",
+    );
+  const profile = PROFILES[opts.profileName];
+  if (profile === undefined)
+    throw new StampedeError(
+      "E_UNKNOWN_PROFILE",
+      `unknown profile "${opts.profileName}"; known: ${Object.keys(PROFILES).join(", ")}`,
+    );
+  const repeat = opts.repeat ?? 1;
+  if (!(Number.isInteger(repeat) && repeat >= 1))
+    throw new StampedeError("E_USAGE", "--repeat must be an integer >= 1");
+  const seed = opts.seed ?? 1;
+  if (!Number.isInteger(seed)) throw new StampedeError("E_USAGE", "--seed must be an integer");
+  if (opts.timeScale !== undefined && !(opts.timeScale > 0))
+    throw new StampedeError("E_USAGE", "--time-scale must be > 0");
+  if (new Set(strategies).size !== strategies.length)
+    throw new StampedeError("E_USAGE", `--strategies names a strategy twice: ${strategies.join(",")}`);
+  const timeScale = opts.timeScale ?? profile.defaultTimeScale;
+  // Fail on an unknown strategy before running anything.
+  for (const strategy of strategies)
+    exchangeConfigFor(profile, { timeScale, seed, strategy, scale: "drill" });
+  return { profile, strategies, repeat, seed, timeScale };
+}
+
+/** What every run of the second form shares. */
+interface RunContext {
+  plan: ComparePlan;
+  opts: CompareOptions;
+  outDir: string;
+  log: (line: string) => void;
+  /** undefined: the runs are simulated. */
+  k6: K6Binary | undefined;
+}
+
+/** The second form: `repeat` runs of each strategy (seeds seed, seed+1, ...), one group each. */
+async function runStrategies(
+  plan: ComparePlan,
+  opts: CompareOptions,
+  outDir: string,
+  log: (line: string) => void,
+): Promise<{ groups: Group[]; command: string; exitCode: number }> {
+  const { profile, strategies, repeat, seed, timeScale } = plan;
+  const k6 = opts.simulate ? undefined : (opts.k6 ?? (await ensureK6(log)));
+  const ctx: RunContext = { plan, opts, outDir, log, k6 };
+  let exitCode = 0;
+  const groups: Group[] = [];
+  for (const strategy of strategies) {
+    const runs: LoadedRun[] = [];
+    for (let i = 0; i < repeat; i++) {
+      log(
+        `compare: ${strategy}, run ${i + 1}/${repeat} (seed ${seed + i})${opts.simulate ? ", simulated" : ""}`,
+      );
+      const r =
+        k6 === undefined ? await simulatedRun(ctx, strategy, i) : await drilledRun(ctx, k6, strategy, i);
+      if (r.exitCode !== 0) exitCode = r.exitCode;
+      runs.push(await loadRun(r.runDir));
+    }
+    groups.push({ label: strategy, runs });
+  }
+  const command = `compare --profile ${profile.name} --strategies ${strategies.join(",")}${opts.simulate ? " --simulate" : ""} --repeat ${repeat} --time-scale ${timeScale} --seed ${seed}`;
+  return { groups, command, exitCode };
+}
+
+/** Run `i` of a strategy, simulated (seed: the plan's + i). */
+async function simulatedRun(
+  ctx: RunContext,
+  strategy: string,
+  i: number,
+): Promise<{ runDir: string; exitCode: number }> {
+  const r = await runSimulation({
+    profileName: ctx.plan.profile.name,
+    strategy,
+    scale: "drill",
+    timeScale: ctx.plan.timeScale,
+    seed: ctx.plan.seed + i,
+    method: "auto",
+    outDir: ctx.outDir,
+    log: ctx.log,
+  });
+  return { runDir: r.runDir, exitCode: 0 };
+}
+
+/** Run `i` of a strategy as a drill; its k6's failure is kept (the run is still compared). */
+async function drilledRun(
+  ctx: RunContext,
+  k6: K6Binary,
+  strategy: string,
+  i: number,
+): Promise<{ runDir: string; exitCode: number }> {
+  const r = await runDrill({
+    profileName: ctx.plan.profile.name,
+    timeScale: ctx.opts.timeScale,
+    seed: ctx.plan.seed + i,
+    outDir: ctx.outDir,
+    strategy,
+    k6,
+    log: ctx.log,
+    progress: ctx.opts.progress ?? "none",
+  });
+  // A signal stops the comparison too: the next drill would start as if nothing
+  // happened, and a comparison with a cut-short run in it would compare unlike things.
+  if (r.interrupted)
+    throw new StampedeError(
+      "E_INTERRUPTED",
+      `compare interrupted during ${strategy} run ${i + 1}/${ctx.plan.repeat}: no comparison written; its report is in ${r.runDir}`,
+    );
+  return { runDir: r.runDir, exitCode: r.exitCode };
+}
+
+/** Writes comparison.json and comparison.html into a new `compare-<stamp>/`; returns that folder. */
+async function writeComparison(
+  comparison: Comparison,
+  command: string,
+  outDir: string,
+  log: (line: string) => void,
+): Promise<string> {
   await mkdir(outDir, { recursive: true });
   const dir = stampDir(outDir);
   await mkdir(dir);
@@ -182,7 +253,7 @@ export async function runCompare(opts: CompareOptions): Promise<CompareResult> {
   );
   const shown = relative(process.cwd(), dir);
   log(`compare: wrote ${shown === "" || shown.startsWith("..") ? dir : shown}/comparison.{json,html}`);
-  return { dir, comparison, exitCode };
+  return dir;
 }
 
 const sig3 = (x: number) => (Number.isFinite(x) ? String(Number(x.toPrecision(3))) : "never");

@@ -109,42 +109,78 @@ export function checkEngineInvariants(
   const open = new Map<number, { accountId: number; symbol: string }>();
   for (const symbol of symbols) {
     const d = ex.depth(symbol, 1_000_000);
-    const bid = d.bids[0]?.[0];
-    const ask = d.asks[0]?.[0];
-    if (bid !== undefined && ask !== undefined) ok(bid < ask, `${symbol} book crossed: ${bid} >= ${ask}`);
-    const price = (levels: Array<[number, number]>, i: number) => (levels[i] as [number, number])[0];
-    for (let i = 1; i < d.bids.length; i++)
-      ok(price(d.bids, i) < price(d.bids, i - 1), `${symbol} bids descending`);
-    for (let i = 1; i < d.asks.length; i++)
-      ok(price(d.asks, i) > price(d.asks, i - 1), `${symbol} asks ascending`);
-
-    let sum = 0;
-    let bidLots = 0;
-    let askLots = 0;
-    for (const accountId of accountIds) {
-      sum += ex.positions(accountId, symbol)[0]?.amountLots ?? 0;
-      for (const o of ex.openOrders(accountId, symbol)) {
-        ok(
-          o.accountId === accountId && o.symbol === symbol && isOpenStatus(o.status),
-          `openOrders(${accountId}, ${symbol}) lists order ${o.orderId} (${o.status})`,
-        );
-        open.set(o.orderId, { accountId, symbol });
-        if (o.type !== "LIMIT") continue;
-        if (o.side === "BUY") bidLots += o.origLots - o.executedLots;
-        else askLots += o.origLots - o.executedLots;
-      }
-    }
-    ok(sum === 0, `${symbol} positions sum to ${sum}`);
-    let depthBids = 0;
-    let depthAsks = 0;
-    for (const [, lots] of d.bids) depthBids += lots;
-    for (const [, lots] of d.asks) depthAsks += lots;
-    ok(
-      depthBids === bidLots && depthAsks === askLots,
-      `${symbol} depth ${depthBids}/${depthAsks} lots = open LIMIT orders' remaining ${bidLots}/${askLots}`,
-    );
+    checkBookOrdered(symbol, d);
+    const lots = checkAccountsOfSymbol(ex, symbol, accountIds, open);
+    checkBookHoldsOpenLimits(symbol, d, lots);
   }
+  checkCashConserved(ex);
+  for (const k of acked) checkAckedOrder(ex, k, open, retention);
+  retention?.nextEpoch();
+}
 
+type Depth = ReturnType<Exchange["depth"]>;
+
+/** Invariant 1: not crossed, bids descending, asks ascending. */
+function checkBookOrdered(symbol: string, d: Depth): void {
+  const bid = d.bids[0]?.[0];
+  const ask = d.asks[0]?.[0];
+  if (bid !== undefined && ask !== undefined) ok(bid < ask, `${symbol} book crossed: ${bid} >= ${ask}`);
+  const price = (levels: Array<[number, number]>, i: number) => (levels[i] as [number, number])[0];
+  for (let i = 1; i < d.bids.length; i++)
+    ok(price(d.bids, i) < price(d.bids, i - 1), `${symbol} bids descending`);
+  for (let i = 1; i < d.asks.length; i++)
+    ok(price(d.asks, i) > price(d.asks, i - 1), `${symbol} asks ascending`);
+}
+
+/**
+ * Invariant 2, and the open-order half of 4: positions sum to zero and openOrders lists only
+ * the account's open orders of the symbol (recorded in `open`). Returns the open LIMIT orders'
+ * remaining lots per side.
+ */
+function checkAccountsOfSymbol(
+  ex: Exchange,
+  symbol: string,
+  accountIds: readonly number[],
+  open: Map<number, { accountId: number; symbol: string }>,
+): { bidLots: number; askLots: number } {
+  let sum = 0;
+  let bidLots = 0;
+  let askLots = 0;
+  for (const accountId of accountIds) {
+    sum += ex.positions(accountId, symbol)[0]?.amountLots ?? 0;
+    for (const o of ex.openOrders(accountId, symbol)) {
+      ok(
+        o.accountId === accountId && o.symbol === symbol && isOpenStatus(o.status),
+        `openOrders(${accountId}, ${symbol}) lists order ${o.orderId} (${o.status})`,
+      );
+      open.set(o.orderId, { accountId, symbol });
+      if (o.type !== "LIMIT") continue;
+      if (o.side === "BUY") bidLots += o.origLots - o.executedLots;
+      else askLots += o.origLots - o.executedLots;
+    }
+  }
+  ok(sum === 0, `${symbol} positions sum to ${sum}`);
+  return { bidLots, askLots };
+}
+
+/** Invariant 4's last part: the book holds exactly the open LIMIT orders' remaining lots. */
+function checkBookHoldsOpenLimits(
+  symbol: string,
+  d: Depth,
+  lots: { bidLots: number; askLots: number },
+): void {
+  let depthBids = 0;
+  let depthAsks = 0;
+  for (const [, n] of d.bids) depthBids += n;
+  for (const [, n] of d.asks) depthAsks += n;
+  ok(
+    depthBids === lots.bidLots && depthAsks === lots.askLots,
+    `${symbol} depth ${depthBids}/${depthAsks} lots = open LIMIT orders' remaining ${lots.bidLots}/${lots.askLots}`,
+  );
+}
+
+/** Invariant 3: integer cash, conserved exactly. */
+function checkCashConserved(ex: Exchange): void {
   const l = ex.ledger();
   ok(
     Number.isSafeInteger(l.wallets) && Number.isSafeInteger(l.fees) && Number.isSafeInteger(l.insuranceFund),
@@ -154,27 +190,32 @@ export function checkEngineInvariants(
     l.wallets + l.unrealized + l.fees + l.insuranceFund === l.deposits,
     `cash conserved: ${l.wallets} + ${l.unrealized} + ${l.fees} + ${l.insuranceFund} != ${l.deposits}`,
   );
+}
 
-  for (const k of acked) {
-    const o = ex.getOrder(k.accountId, k.symbol, { orderId: k.orderId });
-    if (isEngineError(o) && retention?.mayBeForgotten(k.orderId) === true) {
-      ok(!open.has(k.orderId), `forgotten order ${k.orderId} is not listed open`);
-      continue;
-    }
-    ok(!isEngineError(o), `acknowledged order ${k.orderId} not found by its owner`);
-    retention?.record(o);
-    ok(
-      o.orderId === k.orderId && o.accountId === k.accountId && o.symbol === k.symbol,
-      `order ${k.orderId} resolves to itself`,
-    );
-    ok(ORDER_STATUSES.has(o.status), `order ${k.orderId} has a valid status (${o.status})`);
-    ok(isOpenStatus(o.status) === open.has(o.orderId), `order ${k.orderId} is open iff openOrders lists it`);
-    ok(
-      o.executedLots >= 0 &&
-        o.executedLots <= o.origLots &&
-        (o.status === "FILLED") === (o.origLots > 0 && o.executedLots === o.origLots),
-      `order ${k.orderId} quantities (${o.status} ${o.executedLots}/${o.origLots})`,
-    );
+/** Invariant 4 for one acknowledged order: found, itself, a valid state, open iff listed, sound quantities. */
+function checkAckedOrder(
+  ex: Exchange,
+  k: OrderKey,
+  open: ReadonlyMap<number, { accountId: number; symbol: string }>,
+  retention: RetentionTracker | undefined,
+): void {
+  const o = ex.getOrder(k.accountId, k.symbol, { orderId: k.orderId });
+  if (isEngineError(o) && retention?.mayBeForgotten(k.orderId) === true) {
+    ok(!open.has(k.orderId), `forgotten order ${k.orderId} is not listed open`);
+    return;
   }
-  retention?.nextEpoch();
+  ok(!isEngineError(o), `acknowledged order ${k.orderId} not found by its owner`);
+  retention?.record(o);
+  ok(
+    o.orderId === k.orderId && o.accountId === k.accountId && o.symbol === k.symbol,
+    `order ${k.orderId} resolves to itself`,
+  );
+  ok(ORDER_STATUSES.has(o.status), `order ${k.orderId} has a valid status (${o.status})`);
+  ok(isOpenStatus(o.status) === open.has(o.orderId), `order ${k.orderId} is open iff openOrders lists it`);
+  ok(
+    o.executedLots >= 0 &&
+      o.executedLots <= o.origLots &&
+      (o.status === "FILLED") === (o.origLots > 0 && o.executedLots === o.origLots),
+    `order ${k.orderId} quantities (${o.status} ${o.executedLots}/${o.origLots})`,
+  );
 }

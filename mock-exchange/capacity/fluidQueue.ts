@@ -118,12 +118,114 @@ interface WaitModel {
   capMs: number;
 }
 
+/** The arrivals of one step summed over classes; reused, no allocation per step. */
+interface OfferedLoad {
+  /** Σ n_k (requests, fractional). */
+  count: number;
+  /** Offered work A = Σ n_k·s_k (worker-ms). */
+  workMs: number;
+  /** Σ n_k·E[S_k²] (ms²): the mix's second moment, for the service time's variability. */
+  squaresMs2: number;
+}
+
+/** The stationary M/M/c/K state of one step at ρ (file comment). */
+interface StationaryState {
+  meanServiceMs: number;
+  rho: number;
+  /** The wait at which maxQueue requests fill the queue. */
+  countCapMs: number;
+  /** The wait beyond which an arrival is rejected: min(queueTimeoutMs, countCapMs). */
+  capMs: number;
+  pNoWait: number;
+  pReject: number;
+  /** Rate per ms of the truncated exponential wait (any sign). */
+  rate: number;
+  /** Queued work (worker-ms) the stationary state holds. */
+  work: number;
+}
+
+function stationaryState(
+  o: FluidQueueOptions,
+  load: OfferedLoad,
+  workers: number,
+  dtMs: number,
+): StationaryState {
+  const n = load.count;
+  const work = load.workMs;
+  const meanS = work / n;
+  const rho = work / (workers * dtMs);
+  const countCapMs = (o.maxQueue * meanS) / workers;
+  const capMs = Math.min(o.queueTimeoutMs, countCapMs);
+  // Allen–Cunneen / diffusion: with Poisson arrivals, waits and queue lengths scale by
+  // (1 + cv²)/2 against exponential service (cv² of the mix's service time).
+  const scale = (1 + (load.squaresMs2 / n / (meanS * meanS) - 1)) / 2;
+  const places = (capMs * workers) / meanS / scale;
+  const b = erlangB(workers, rho * workers);
+  const e = b / (1 - b); // P(all busy, queue empty) / P(some worker idle); b < 1 for finite a
+  let pNoWait: number;
+  let pReject: number;
+  if (rho > 1) {
+    // Scaled by ρ^-M so that a long queue at a high ρ does not overflow.
+    const inv = Math.exp(-places * Math.log(rho));
+    const z = inv + (e * (rho - inv)) / (rho - 1);
+    pNoWait = inv / z;
+    pReject = e / z;
+  } else {
+    const sum = Math.abs(1 - rho) < 1e-12 ? places + 1 : (1 - rho ** (places + 1)) / (1 - rho);
+    const z = 1 + e * sum;
+    pNoWait = 1 / z;
+    pReject = (e * rho ** places) / z;
+  }
+  const admittedShare = 1 - pReject; // of arrivals in the stationary part
+  const rate = ((workers / meanS) * (1 - rho)) / scale;
+  const meanWaitStationary = ((1 - pNoWait - pReject) / admittedShare) * truncExpMean(rate, capMs);
+  // Little: queued work = admitted work rate x mean wait.
+  const stationaryWork = Math.min((work * admittedShare * meanWaitStationary) / dtMs, workers * capMs);
+  return { meanServiceMs: meanS, rho, countCapMs, capMs, pNoWait, pReject, rate, work: stationaryWork };
+}
+
+/** How the carried queue moves toward the stationary one within a step. */
+interface FluidPhase {
+  /** Queued work at the step's start (worker-ms), capped at what the queue can hold. */
+  startWork: number;
+  /** Queued work at its end. */
+  endWork: number;
+  /** Time the queue spends moving (ms, 0..dt); the rest of the step is stationary. */
+  timeMs: number;
+  /** How fast it moves: A - K per ms (worker-ms per ms, any sign). */
+  drift: number;
+}
+
+/** The carried queue moves toward the stationary one at |A - K| per step. */
+function fluidPhase(
+  start: number,
+  st: StationaryState,
+  workMs: number,
+  capacity: number,
+  dtMs: number,
+): FluidPhase {
+  let fluidTime = 0;
+  let end = st.work;
+  const drift = (workMs - capacity) / dtMs; // worker-ms per ms
+  // (An unbounded queue at ρ >= 1 has no steady state: it only grows, at A - K.)
+  const filling = st.rho > 1 || st.work === Number.POSITIVE_INFINITY;
+  if ((st.rho < 1 && start > st.work) || (filling && start < st.work)) {
+    fluidTime = (st.work - start) / drift;
+    if (fluidTime >= dtMs) {
+      fluidTime = dtMs;
+      end = start + drift * dtMs;
+    }
+  }
+  return { startWork: start, endWork: end, timeMs: fluidTime, drift };
+}
+
 export class FluidQueue {
   private queuedWork = 0; // worker-ms admitted, not started
   private lastWorkers = -1;
   private lastMeanServiceMs = 0;
   private readonly carry = new Float64Array(CLASSES.length * BINS);
   private steps = 0;
+  private readonly load: OfferedLoad = { count: 0, workMs: 0, squaresMs2: 0 };
   private readonly wait: WaitModel = {
     fluidShare: 0,
     fluidLoMs: 0,
@@ -160,120 +262,111 @@ export class FluidQueue {
     latencyUs: Record<ServiceClass, LatencyRecorder> | null,
     out: FluidStepResult,
   ): void {
-    const o = this.opts;
     if (!(dtMs > 0)) throw new RangeError(`step must be > 0 ms, got ${dtMs}`);
     if (!Number.isInteger(workers) || workers < 0) throw new RangeError(`workers must be whole >= 0`);
     if (this.lastWorkers > 0 && workers !== this.lastWorkers) this.queuedWork *= workers / this.lastWorkers;
     this.lastWorkers = workers;
-    let n = 0;
-    let work = 0;
-    let squares = 0; // Σ n_k·E[S_k²]
+    const load = this.measureLoad(arrivals, out);
+    if (load.count > 0) this.lastMeanServiceMs = load.workMs / load.count;
+    const capacity = workers * dtMs;
+    out.demandRatio = capacity > 0 ? load.workMs / capacity : load.workMs > 0 ? Number.POSITIVE_INFINITY : 0;
+    if (workers === 0) this.stepWithoutWorkers(arrivals, out);
+    else if (load.count === 0 || load.workMs === 0)
+      this.stepWithoutWork(dtMs, workers, arrivals, latencyUs, out);
+    else this.stepUnderLoad(dtMs, workers, arrivals, latencyUs, out);
+  }
+
+  /** Sums the step's arrivals into `this.load` (checking them) and zeroes `out`'s outcomes. */
+  private measureLoad(arrivals: Record<ServiceClass, number>, out: FluidStepResult): OfferedLoad {
+    const o = this.opts;
+    const load = this.load;
+    load.count = 0;
+    load.workMs = 0;
+    load.squaresMs2 = 0;
     for (const k of CLASSES) {
       const count = arrivals[k];
       if (!(count >= 0)) throw new RangeError(`arrivals of ${k} must be >= 0, got ${count}`);
       const minMs = o.serviceTimeMinMs[k];
       const tailMs = o.serviceTimeMs[k] - minMs;
-      n += count;
-      work += count * o.serviceTimeMs[k];
-      squares += count * (minMs * minMs + 2 * minMs * tailMs + 2 * tailMs * tailMs);
+      load.count += count;
+      load.workMs += count * o.serviceTimeMs[k];
+      load.squaresMs2 += count * (minMs * minMs + 2 * minMs * tailMs + 2 * tailMs * tailMs);
       out.admitted[k] = 0;
       out.timeout[k] = 0;
       out.overloaded[k] = 0;
       out.unavailable[k] = 0;
     }
-    if (n > 0) this.lastMeanServiceMs = work / n;
+    return load;
+  }
+
+  /** No workers: nothing is served, the queue is gone and every arrival is unavailable. */
+  private stepWithoutWorkers(arrivals: Record<ServiceClass, number>, out: FluidStepResult): void {
+    for (const k of CLASSES) out.unavailable[k] = arrivals[k];
+    this.queuedWork = 0;
+    out.queueDepth = 0;
+    out.busyFraction = 0;
+  }
+
+  /** Arrivals that bring no work: the carried queue drains and they wait for it only. */
+  private stepWithoutWork(
+    dtMs: number,
+    workers: number,
+    arrivals: Record<ServiceClass, number>,
+    latencyUs: Record<ServiceClass, LatencyRecorder> | null,
+    out: FluidStepResult,
+  ): void {
     const capacity = workers * dtMs;
-    out.demandRatio = capacity > 0 ? work / capacity : work > 0 ? Number.POSITIVE_INFINITY : 0;
-    if (workers === 0) {
-      for (const k of CLASSES) out.unavailable[k] = arrivals[k];
-      this.queuedWork = 0;
-      out.queueDepth = 0;
-      out.busyFraction = 0;
-      return;
-    }
-    if (n === 0 || work === 0) {
-      const served = Math.min(this.queuedWork, capacity);
-      this.queuedWork -= served;
-      for (const k of CLASSES) out.admitted[k] = arrivals[k];
-      out.queueDepth = this.queueDepth;
-      out.busyFraction = served / capacity;
-      // Requests of zero work: they wait for the queue ahead only.
-      const w = this.wait;
-      w.fluidShare = 1;
-      w.fluidLoMs = (this.queuedWork + served) / workers;
-      w.fluidHiMs = w.fluidLoMs;
-      w.noWaitShare = 0;
-      w.capMs = 0;
-      if (latencyUs !== null && n > 0) this.recordLatencies(arrivals, 1, latencyUs);
-      return;
-    }
-
-    // Stationary M/M/c/K at ρ (file comment).
-    const meanS = work / n;
-    const rho = work / capacity;
-    const countCapMs = (o.maxQueue * meanS) / workers;
-    const capMs = Math.min(o.queueTimeoutMs, countCapMs);
-    // Allen–Cunneen / diffusion: with Poisson arrivals, waits and queue lengths scale by
-    // (1 + cv²)/2 against exponential service (cv² of the mix's service time).
-    const scale = (1 + (squares / n / (meanS * meanS) - 1)) / 2;
-    const places = (capMs * workers) / meanS / scale;
-    const b = erlangB(workers, rho * workers);
-    const e = b / (1 - b); // P(all busy, queue empty) / P(some worker idle); b < 1 for finite a
-    let pNoWait: number;
-    let pReject: number;
-    if (rho > 1) {
-      // Scaled by ρ^-M so that a long queue at a high ρ does not overflow.
-      const inv = Math.exp(-places * Math.log(rho));
-      const z = inv + (e * (rho - inv)) / (rho - 1);
-      pNoWait = inv / z;
-      pReject = e / z;
-    } else {
-      const sum = Math.abs(1 - rho) < 1e-12 ? places + 1 : (1 - rho ** (places + 1)) / (1 - rho);
-      const z = 1 + e * sum;
-      pNoWait = 1 / z;
-      pReject = (e * rho ** places) / z;
-    }
-    const admittedShare = 1 - pReject; // of arrivals in the stationary part
-    const rate = ((workers / meanS) * (1 - rho)) / scale;
-    const meanWaitStationary = ((1 - pNoWait - pReject) / admittedShare) * truncExpMean(rate, capMs);
-    // Little: queued work = admitted work rate x mean wait.
-    const stationaryWork = Math.min((work * admittedShare * meanWaitStationary) / dtMs, workers * capMs);
-
-    // Fluid phase: the carried queue moves toward the stationary one at |A - K| per step.
+    const served = Math.min(this.queuedWork, capacity);
+    this.queuedWork -= served;
+    for (const k of CLASSES) out.admitted[k] = arrivals[k];
+    out.queueDepth = this.queueDepth;
+    out.busyFraction = served / capacity;
+    // Requests of zero work: they wait for the queue ahead only.
     const w = this.wait;
-    const start = Math.min(this.queuedWork, workers * capMs);
-    let fluidTime = 0;
-    let end = stationaryWork;
-    const drift = (work - capacity) / dtMs; // worker-ms per ms
-    // (An unbounded queue at ρ >= 1 has no steady state: it only grows, at A - K.)
-    const filling = rho > 1 || stationaryWork === Number.POSITIVE_INFINITY;
-    if ((rho < 1 && start > stationaryWork) || (filling && start < stationaryWork)) {
-      fluidTime = (stationaryWork - start) / drift;
-      if (fluidTime >= dtMs) {
-        fluidTime = dtMs;
-        end = start + drift * dtMs;
-      }
-    }
-    const fluidShareOfArrivals = fluidTime / dtMs;
-    const rejectedShare = (1 - fluidShareOfArrivals) * pReject;
-    const admittedFraction = 1 - rejectedShare;
-    w.fluidShare = fluidShareOfArrivals / admittedFraction;
-    w.fluidLoMs = Math.min(start, start + drift * fluidTime) / workers;
-    w.fluidHiMs = Math.max(start, start + drift * fluidTime) / workers;
-    w.noWaitShare = ((1 - fluidShareOfArrivals) * pNoWait) / admittedFraction;
-    w.rate = rate;
-    w.capMs = capMs;
+    w.fluidShare = 1;
+    w.fluidLoMs = (this.queuedWork + served) / workers;
+    w.fluidHiMs = w.fluidLoMs;
+    w.noWaitShare = 0;
+    w.capMs = 0;
+    if (latencyUs !== null && this.load.count > 0) this.recordLatencies(arrivals, 1, latencyUs);
+  }
 
-    const timeoutBinds = o.queueTimeoutMs < countCapMs;
+  /** Workers and work: the stationary state, the fluid phase toward it, then the outcomes. */
+  private stepUnderLoad(
+    dtMs: number,
+    workers: number,
+    arrivals: Record<ServiceClass, number>,
+    latencyUs: Record<ServiceClass, LatencyRecorder> | null,
+    out: FluidStepResult,
+  ): void {
+    const { workMs } = this.load;
+    const capacity = workers * dtMs;
+    const st = stationaryState(this.opts, this.load, workers, dtMs);
+    const fluid = fluidPhase(Math.min(this.queuedWork, workers * st.capMs), st, workMs, capacity, dtMs);
+    const fluidShareOfArrivals = fluid.timeMs / dtMs;
+    const rejectedShare = (1 - fluidShareOfArrivals) * st.pReject;
+    const admittedFraction = 1 - rejectedShare;
+    const w = this.wait;
+    w.fluidShare = fluidShareOfArrivals / admittedFraction;
+    w.fluidLoMs = Math.min(fluid.startWork, fluid.startWork + fluid.drift * fluid.timeMs) / workers;
+    w.fluidHiMs = Math.max(fluid.startWork, fluid.startWork + fluid.drift * fluid.timeMs) / workers;
+    w.noWaitShare = ((1 - fluidShareOfArrivals) * st.pNoWait) / admittedFraction;
+    w.rate = st.rate;
+    w.capMs = st.capMs;
+
+    const timeoutBinds = this.opts.queueTimeoutMs < st.countCapMs;
     for (const k of CLASSES) {
       out.admitted[k] = arrivals[k] * admittedFraction;
       const rejected = arrivals[k] * rejectedShare;
       if (timeoutBinds) out.timeout[k] = rejected;
       else out.overloaded[k] = rejected;
     }
-    this.queuedWork = end;
-    out.queueDepth = end / meanS;
-    out.busyFraction = Math.min(1, Math.max(0, (work * admittedFraction + start - end) / capacity));
+    this.queuedWork = fluid.endWork;
+    out.queueDepth = fluid.endWork / st.meanServiceMs;
+    out.busyFraction = Math.min(
+      1,
+      Math.max(0, (workMs * admittedFraction + fluid.startWork - fluid.endWork) / capacity),
+    );
     if (latencyUs !== null) this.recordLatencies(arrivals, admittedFraction, latencyUs);
   }
 

@@ -121,6 +121,9 @@ const START = 1;
 const PROMOTE = 2;
 const RESTORE = 3;
 
+/** One kind of scripted fault, narrowed for the method that applies it. */
+type FaultOf<K extends FaultSpec["kind"]> = Extract<FaultSpec, { kind: K }>;
+
 interface Transition {
   atS: number;
   phase: typeof END | typeof START | typeof PROMOTE | typeof RESTORE;
@@ -532,85 +535,100 @@ export class Provisioner {
 
   private applyTransition(tr: Transition, t: number): void {
     const f = this.faults[tr.fault] as FaultSpec;
-    const nTiers = this.tiers.length;
     switch (f.kind) {
-      case "zone-outage": {
-        const base = tr.fault * nTiers;
-        for (let i = 0; i < nTiers; i++) {
-          const r = this.tiers[i] as TierRuntime;
-          if (tr.phase === START) {
-            const n = this.regionDown > 0 ? 0 : Math.floor(f.fraction * r.ready + EPS);
-            r.ready -= n;
-            this.zoneRemoved[base + i] = n;
-            this.emit(t, "fault-start", r, `zone outage: ${n} instances gone for ${f.durationS} s`);
-          } else {
-            // Instances of a region that failed over meanwhile never come back.
-            const n =
-              this.zoneEpoch[tr.fault] === this.regionEpoch ? (this.zoneRemoved[base + i] as number) : 0;
-            r.ready += n;
-            this.zoneRemoved[base + i] = 0;
-            this.emit(t, "fault-end", r, `zone outage over: ${n} instances back`);
-          }
-        }
-        if (tr.phase === START) this.zoneEpoch[tr.fault] = this.regionEpoch;
+      case "zone-outage":
+        this.zoneOutage(f, tr, t);
         break;
-      }
-      case "dependency-errors": {
-        this.errorActive[tr.fault] = tr.phase === START ? 1 : 0;
-        let pass = 1;
-        for (let k = 0; k < this.faults.length; k++) {
-          const g = this.faults[k] as FaultSpec;
-          if (this.errorActive[k] === 1 && g.kind === "dependency-errors") pass *= 1 - g.errorRate;
-        }
-        this.errorRateNow = 1 - pass;
-        if (tr.phase === START) {
-          this.emit(
-            t,
-            "fault-start",
-            null,
-            `dependency errors: ${f.errorRate} of requests fail for ${f.durationS} s`,
-          );
-        } else {
-          this.emit(t, "fault-end", null, "dependency errors over");
-        }
+      case "dependency-errors":
+        this.dependencyErrors(f, tr, t);
         break;
-      }
-      case "replica-loss": {
-        const r = this.byName.read;
-        const n = Math.min(f.replicas, r.ready);
+      case "replica-loss":
+        this.replicaLoss(f, t);
+        break;
+      case "region-failover":
+        this.regionFailover(f, tr, t);
+        break;
+    }
+  }
+
+  /** A share of every tier's ready instances goes, and comes back unless the region failed over. */
+  private zoneOutage(f: FaultOf<"zone-outage">, tr: Transition, t: number): void {
+    const nTiers = this.tiers.length;
+    const base = tr.fault * nTiers;
+    for (let i = 0; i < nTiers; i++) {
+      const r = this.tiers[i] as TierRuntime;
+      if (tr.phase === START) {
+        const n = this.regionDown > 0 ? 0 : Math.floor(f.fraction * r.ready + EPS);
         r.ready -= n;
-        this.emit(t, "fault-start", r, `replica loss: ${n} read instances gone for good`);
-        break;
+        this.zoneRemoved[base + i] = n;
+        this.emit(t, "fault-start", r, `zone outage: ${n} instances gone for ${f.durationS} s`);
+      } else {
+        // Instances of a region that failed over meanwhile never come back.
+        const n = this.zoneEpoch[tr.fault] === this.regionEpoch ? (this.zoneRemoved[base + i] as number) : 0;
+        r.ready += n;
+        this.zoneRemoved[base + i] = 0;
+        this.emit(t, "fault-end", r, `zone outage over: ${n} instances back`);
       }
-      case "region-failover": {
-        if (tr.phase === START) {
-          this.regionDown++;
-          this.regionEpoch++;
-          for (const r of this.tiers) {
-            r.ready = 0;
-            r.clearBooting();
-          }
-          this.emit(
-            t,
-            "fault-start",
-            null,
-            `region down: no capacity; failover detected after ${f.detectionDelayS} s`,
-          );
-        } else if (tr.phase === PROMOTE) {
-          this.emit(t, "failover", null, `standby region promoted; serving after ${f.failoverS} s`);
-        } else {
-          this.regionDown--;
-          if (this.regionDown === 0) {
-            for (const r of this.tiers) {
-              r.ready = r.sizing.baselineInstances;
-              r.clearBooting();
-              r.resetControl();
-            }
-          }
-          this.emit(t, "fault-end", null, "standby region serving at baseline size");
+    }
+    if (tr.phase === START) this.zoneEpoch[tr.fault] = this.regionEpoch;
+  }
+
+  /** Overlapping dependency faults fail requests independently: the passes multiply. */
+  private dependencyErrors(f: FaultOf<"dependency-errors">, tr: Transition, t: number): void {
+    this.errorActive[tr.fault] = tr.phase === START ? 1 : 0;
+    let pass = 1;
+    for (let k = 0; k < this.faults.length; k++) {
+      const g = this.faults[k] as FaultSpec;
+      if (this.errorActive[k] === 1 && g.kind === "dependency-errors") pass *= 1 - g.errorRate;
+    }
+    this.errorRateNow = 1 - pass;
+    if (tr.phase === START) {
+      this.emit(
+        t,
+        "fault-start",
+        null,
+        `dependency errors: ${f.errorRate} of requests fail for ${f.durationS} s`,
+      );
+    } else {
+      this.emit(t, "fault-end", null, "dependency errors over");
+    }
+  }
+
+  /** Read replicas lost for good: only scaling brings the read tier back. */
+  private replicaLoss(f: FaultOf<"replica-loss">, t: number): void {
+    const r = this.byName.read;
+    const n = Math.min(f.replicas, r.ready);
+    r.ready -= n;
+    this.emit(t, "fault-start", r, `replica loss: ${n} read instances gone for good`);
+  }
+
+  /** The region goes dark, the standby is promoted, then serves at baseline size. */
+  private regionFailover(f: FaultOf<"region-failover">, tr: Transition, t: number): void {
+    if (tr.phase === START) {
+      this.regionDown++;
+      this.regionEpoch++;
+      for (const r of this.tiers) {
+        r.ready = 0;
+        r.clearBooting();
+      }
+      this.emit(
+        t,
+        "fault-start",
+        null,
+        `region down: no capacity; failover detected after ${f.detectionDelayS} s`,
+      );
+    } else if (tr.phase === PROMOTE) {
+      this.emit(t, "failover", null, `standby region promoted; serving after ${f.failoverS} s`);
+    } else {
+      this.regionDown--;
+      if (this.regionDown === 0) {
+        for (const r of this.tiers) {
+          r.ready = r.sizing.baselineInstances;
+          r.clearBooting();
+          r.resetControl();
         }
-        break;
       }
+      this.emit(t, "fault-end", null, "standby region serving at baseline size");
     }
   }
 

@@ -31,6 +31,101 @@ async function stampede(args: string[], timeoutMs: number): Promise<CliResult> {
   }
 }
 
+/** The last JSON object the CLI printed (--json prints it after any progress lines). */
+function lastJson<T>(stdout: string): T {
+  return JSON.parse(stdout.slice(0, stdout.lastIndexOf("}") + 1)) as T;
+}
+
+function expectRunFolderFiles(runDir: string): void {
+  for (const file of [
+    "run.json",
+    "k6.csv.gz",
+    "timeline.jsonl",
+    "generator.jsonl",
+    "summary.json",
+    "report.html",
+    "k6.log",
+  ]) {
+    expect(existsSync(join(runDir, file)), file).toBe(true);
+  }
+}
+
+/** The same numbers as the raw file: one http_req_duration row per drill request (setup() excluded). */
+function expectSummaryMatchesRawSamples(runDir: string, summary: Summary): void {
+  const rows = gunzipSync(readFileSync(join(runDir, "k6.csv.gz")))
+    .toString("utf8")
+    .split("\n");
+  const header = (rows[0] as string).split(",");
+  const nameCol = header.indexOf("name");
+  const durations = rows.filter(
+    (r) => r.startsWith("http_req_duration,") && r.split(",")[nameCol] !== "setup",
+  );
+  expect(summary.requests).toBe(durations.length);
+  const rejectRows = rows.filter((r) => r.startsWith("stampede_rejects,")).length;
+  expect(summary.rejected.total).toBe(rejectRows);
+  expect(Object.values(summary.rejected.byReason).reduce((a, b) => a + (b ?? 0), 0)).toBe(
+    summary.rejected.total,
+  );
+  const byClassRequests = Object.values(summary.byClass).reduce((a, c) => a + (c?.requests ?? 0), 0);
+  expect(byClassRequests).toBe(summary.requests);
+}
+
+/** The burst saturates the fixed capacity: rejects and stale reads happen there, not at normal load. */
+function expectBurstSaturates(summary: Summary): void {
+  const normal = summary.byPhase.find((p) => p.name === "normal");
+  const burst = summary.byPhase.find((p) => p.name === "burst");
+  expect(normal?.rejected?.total).toBe(0);
+  expect(burst?.rejected?.total).toBeGreaterThan(0);
+  expect(
+    (burst?.rejected?.byReason.overloaded ?? 0) + (burst?.rejected?.byReason.timeout ?? 0),
+  ).toBeGreaterThan(0);
+  expect(burst?.latencyMs?.p99).toBeGreaterThan(normal?.latencyMs?.p99 ?? Number.POSITIVE_INFINITY);
+  expect(summary.staleReads.count).toBeGreaterThan(0);
+  expect(summary.staleReads.checked).toBeGreaterThanOrEqual(summary.staleReads.count);
+  expect(summary.droppedIterations).toBeGreaterThanOrEqual(0);
+}
+
+/**
+ * The drill's own report, as a user opens it: offline in Chromium, every chart drawn
+ * (generator health included: a drill has k6 data), no console errors; its charts also as files.
+ */
+async function expectReportOpensOffline(runDir: string, screenshotDir: string): Promise<void> {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
+  });
+  try {
+    const { page, problems } = await openOffline(browser, join(runDir, "report.html"));
+    const probes = await probeCharts(page);
+    expect(problems.pageErrors, "page errors").toEqual([]);
+    expect(problems.console, "console errors").toEqual([]);
+    expect(problems.requests, "requests other than file:// and data:").toEqual([]);
+    checkCharts(probes, (await expectedCharts()).report);
+    await page.screenshot({ path: join(screenshotDir, "drill-report.png"), fullPage: true });
+  } finally {
+    await browser.close();
+  }
+  for (const chart of (await expectedCharts()).report) {
+    expect(existsSync(join(runDir, "charts", `${chart}.svg`)), chart).toBe(true);
+    expect(existsSync(join(runDir, "charts", `${chart}.png`)), chart).toBe(true);
+  }
+}
+
+/**
+ * The default strategy is `reactive`: the timeline shows the scale-out decision, then the
+ * instances becoming ready boot + warm-up (210 natural s) later, and the bill.
+ */
+function expectReactiveScaleOut(summary: Summary, runJson: { strategy?: unknown }): void {
+  expect(runJson.strategy).toBe("reactive");
+  const scaleOut = summary.events.find((e) => e.kind === "scale-out" && e.tier === "gateway");
+  const ready = summary.events.find((e) => e.kind === "instances-ready" && e.tier === "gateway");
+  expect(scaleOut).toBeDefined();
+  expect(ready).toBeDefined();
+  expect((ready?.atS ?? 0) - (scaleOut?.atS ?? 0)).toBeGreaterThanOrEqual(210);
+  expect(summary.cost.instanceMinutes.total).toBeGreaterThan(0);
+}
+
 describe("stampede drill end to end (real k6 against the mock exchange)", () => {
   it("runs a shortened smoke drill and writes a run folder whose summary matches the raw samples", {
     timeout: 180_000,
@@ -45,51 +140,13 @@ describe("stampede drill end to end (real k6 against the mock exchange)", () => 
     // --json prints the summary alone on stdout, the run folder in its runDir.
     const runDir = (JSON.parse(result.stdout) as { runDir: string }).runDir;
     expect(runDir).toMatch(/smoke\/$/);
-    for (const file of [
-      "run.json",
-      "k6.csv.gz",
-      "timeline.jsonl",
-      "generator.jsonl",
-      "summary.json",
-      "report.html",
-      "k6.log",
-    ]) {
-      expect(existsSync(join(runDir, file)), file).toBe(true);
-    }
+    expectRunFolderFiles(runDir);
 
     const summary = JSON.parse(readFileSync(join(runDir, "summary.json"), "utf8")) as Summary;
     expect(summary).toMatchObject({ complete: true, interrupted: false });
     expect(summary.byPhase.every((p) => p.coverage === "full")).toBe(true);
-    // The same numbers as the raw file: one http_req_duration row per drill request (setup() excluded).
-    const rows = gunzipSync(readFileSync(join(runDir, "k6.csv.gz")))
-      .toString("utf8")
-      .split("\n");
-    const header = (rows[0] as string).split(",");
-    const nameCol = header.indexOf("name");
-    const durations = rows.filter(
-      (r) => r.startsWith("http_req_duration,") && r.split(",")[nameCol] !== "setup",
-    );
-    expect(summary.requests).toBe(durations.length);
-    const rejectRows = rows.filter((r) => r.startsWith("stampede_rejects,")).length;
-    expect(summary.rejected.total).toBe(rejectRows);
-    expect(Object.values(summary.rejected.byReason).reduce((a, b) => a + (b ?? 0), 0)).toBe(
-      summary.rejected.total,
-    );
-    const byClassRequests = Object.values(summary.byClass).reduce((a, c) => a + (c?.requests ?? 0), 0);
-    expect(byClassRequests).toBe(summary.requests);
-
-    // The burst saturates the fixed capacity: rejects and stale reads happen there, not at normal load.
-    const normal = summary.byPhase.find((p) => p.name === "normal");
-    const burst = summary.byPhase.find((p) => p.name === "burst");
-    expect(normal?.rejected?.total).toBe(0);
-    expect(burst?.rejected?.total).toBeGreaterThan(0);
-    expect(
-      (burst?.rejected?.byReason.overloaded ?? 0) + (burst?.rejected?.byReason.timeout ?? 0),
-    ).toBeGreaterThan(0);
-    expect(burst?.latencyMs?.p99).toBeGreaterThan(normal?.latencyMs?.p99 ?? Number.POSITIVE_INFINITY);
-    expect(summary.staleReads.count).toBeGreaterThan(0);
-    expect(summary.staleReads.checked).toBeGreaterThanOrEqual(summary.staleReads.count);
-    expect(summary.droppedIterations).toBeGreaterThanOrEqual(0);
+    expectSummaryMatchesRawSamples(runDir, summary);
+    expectBurstSaturates(summary);
 
     const runJson = JSON.parse(readFileSync(join(runDir, "run.json"), "utf8"));
     expect(runJson.k6.exitCode).toBe(0);
@@ -97,44 +154,13 @@ describe("stampede drill end to end (real k6 against the mock exchange)", () => 
     expect(runJson.scales.timeScale).toBe(180);
     const html = readFileSync(join(runDir, "report.html"), "utf8");
     for (const chart of ["latency", "throughput", "stale"]) expect(html).toContain(`data-chart="${chart}"`);
-
-    // The drill's own report, as a user opens it: offline in Chromium, every chart drawn
-    // (generator health included: a drill has k6 data), no console errors.
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
-    });
-    try {
-      const { page, problems } = await openOffline(browser, join(runDir, "report.html"));
-      const probes = await probeCharts(page);
-      expect(problems.pageErrors, "page errors").toEqual([]);
-      expect(problems.console, "console errors").toEqual([]);
-      expect(problems.requests, "requests other than file:// and data:").toEqual([]);
-      checkCharts(probes, (await expectedCharts()).report);
-      await page.screenshot({ path: join(out, "drill-report.png"), fullPage: true });
-    } finally {
-      await browser.close();
-    }
-    for (const chart of (await expectedCharts()).report) {
-      expect(existsSync(join(runDir, "charts", `${chart}.svg`)), chart).toBe(true);
-      expect(existsSync(join(runDir, "charts", `${chart}.png`)), chart).toBe(true);
-    }
+    await expectReportOpensOffline(runDir, out);
 
     // Re-rendering from the folder alone gives the same summary.
     const again = await stampede(["report", runDir, "--json"], 60_000);
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toEqual(summary);
-
-    // The default strategy is `reactive`: the timeline shows the scale-out decision, then the
-    // instances becoming ready boot + warm-up (210 natural s) later, and the bill.
-    expect(runJson.strategy).toBe("reactive");
-    const scaleOut = summary.events.find((e) => e.kind === "scale-out" && e.tier === "gateway");
-    const ready = summary.events.find((e) => e.kind === "instances-ready" && e.tier === "gateway");
-    expect(scaleOut).toBeDefined();
-    expect(ready).toBeDefined();
-    expect((ready?.atS ?? 0) - (scaleOut?.atS ?? 0)).toBeGreaterThanOrEqual(210);
-    expect(summary.cost.instanceMinutes.total).toBeGreaterThan(0);
+    expectReactiveScaleOut(summary, runJson);
 
     // At full rate (2,000 requests/s at 100x, every keyed request signed) k6 works near the
     // limit of the two cores, so its latencies carry the generator's own delay: the calibration
@@ -158,7 +184,7 @@ describe("stampede drill end to end (real k6 against the mock exchange)", () => 
       120_000,
     );
     expect(sim.code).toBe(0);
-    const simSummary = JSON.parse(sim.stdout.slice(0, sim.stdout.lastIndexOf("}") + 1)) as Summary;
+    const simSummary = lastJson<Summary>(sim.stdout);
     expect(simSummary.simulated).toBe(true);
     console.info(
       `full rate, drill vs simulation: rejected ${summary.rejected.rate} vs ${simSummary.rejected.rate}, ` +
@@ -179,7 +205,7 @@ describe("stampede drill end to end (real k6 against the mock exchange)", () => 
     const common = ["--profile", "smoke", "--strategy", "reactive", "--rate-scale", "0.5", "--seed", "1"];
     const drill = await stampede(["drill", ...common, "--duration", "20", "--out", out, "--json"], 170_000);
     expect(drill.code).toBe(0);
-    const measured = JSON.parse(drill.stdout.slice(0, drill.stdout.lastIndexOf("}") + 1)) as Summary;
+    const measured = lastJson<Summary>(drill.stdout);
     // At half rate k6 has room: a saturated generator here means the machine was busy, and the
     // drill measured that rather than the venue.
     expect(measured.generator.warnings, "the load generator must not be the bottleneck").toEqual([]);
@@ -188,7 +214,7 @@ describe("stampede drill end to end (real k6 against the mock exchange)", () => 
       120_000,
     );
     expect(sim.code).toBe(0);
-    const simulated = JSON.parse(sim.stdout.slice(0, sim.stdout.lastIndexOf("}") + 1)) as Summary;
+    const simulated = lastJson<Summary>(sim.stdout);
     expect(Math.abs(simulated.requests / measured.requests - 1)).toBeLessThan(0.05);
     expect(Math.abs(simulated.rejected.rate - measured.rejected.rate)).toBeLessThanOrEqual(0.03);
     expect(Math.abs(simulated.latencyMs.p99 / measured.latencyMs.p99 - 1)).toBeLessThanOrEqual(0.08);

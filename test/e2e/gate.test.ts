@@ -107,37 +107,41 @@ function writeRun(root: string, id: string, summary: Summary): string {
   return dir;
 }
 
+/**
+ * The run folders and config every test of the first two describes gates: a baseline, a run
+ * within noise of it and one that regressed, under one config of thresholds and regressions.
+ */
+let root: string;
+let baseline: string;
+let same: string;
+let regressed: string;
+let config: string;
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), "stampede-gate-"));
+  baseline = writeRun(root, "2026-11-23T17-00-00-smoke", drillSummary(1, 0.004));
+  // Within noise of the baseline: 3% slower.
+  same = writeRun(root, "2026-11-23T17-10-00-smoke", drillSummary(1.03, 0.004));
+  // Burst p99 40% higher and twice the rejects.
+  regressed = writeRun(root, "2026-11-23T17-20-00-smoke", drillSummary(1.4, 0.008));
+  config = join(root, "gate.json");
+  writeFileSync(
+    config,
+    JSON.stringify({
+      thresholds: [
+        "byClass.order.latencyMs.p99 < 300",
+        "rejected.rate < 0.01",
+        "staleReads.rate < 0.005",
+        "droppedIterations == 0",
+        "byPhase[burst].latencyMs.p99 < 400",
+      ],
+      regressions: ["latencyMs.p99", "byPhase[burst].latencyMs.p99", "rejected.rate"],
+      maxRegression: "10%",
+    }),
+  );
+});
+
 describe("stampede gate end to end (hand-made run folders)", { timeout: 60_000 }, () => {
-  let root: string;
-  let baseline: string;
-  let same: string;
-  let regressed: string;
-  let config: string;
-
-  beforeAll(() => {
-    root = mkdtempSync(join(tmpdir(), "stampede-gate-"));
-    baseline = writeRun(root, "2026-11-23T17-00-00-smoke", drillSummary(1, 0.004));
-    // Within noise of the baseline: 3% slower.
-    same = writeRun(root, "2026-11-23T17-10-00-smoke", drillSummary(1.03, 0.004));
-    // Burst p99 40% higher and twice the rejects.
-    regressed = writeRun(root, "2026-11-23T17-20-00-smoke", drillSummary(1.4, 0.008));
-    config = join(root, "gate.json");
-    writeFileSync(
-      config,
-      JSON.stringify({
-        thresholds: [
-          "byClass.order.latencyMs.p99 < 300",
-          "rejected.rate < 0.01",
-          "staleReads.rate < 0.005",
-          "droppedIterations == 0",
-          "byPhase[burst].latencyMs.p99 < 400",
-        ],
-        regressions: ["latencyMs.p99", "byPhase[burst].latencyMs.p99", "rejected.rate"],
-        maxRegression: "10%",
-      }),
-    );
-  });
-
   it("passes a run that did not regress (exit 0) and writes JUnit and Markdown", async () => {
     const junit = join(root, "out", "same.xml");
     const markdown = join(root, "out", "same.md");
@@ -230,7 +234,9 @@ describe("stampede gate end to end (hand-made run folders)", { timeout: 60_000 }
       "rejected.rate vs baseline",
     ]);
   });
+});
 
+describe("stampede gate end to end: missing metrics, .ts configs and bad input", { timeout: 60_000 }, () => {
   it("fails a missing metric with its reason, without crashing", async () => {
     const missing = join(root, "missing.json");
     writeFileSync(missing, JSON.stringify({ thresholds: ["byPhase[spike].latencyMs.p99 < 400"] }));

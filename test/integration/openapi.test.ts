@@ -48,9 +48,9 @@ function typeOf(v: unknown): string {
  * keyword is itself a problem), refs resolved in `doc.components.schemas`.
  */
 function validate(value: unknown, schema: Schema, doc: Doc, path = "$"): string[] {
-  const problems: string[] = [];
-  for (const key of Object.keys(schema))
-    if (!ANNOTATIONS.has(key) && !KEYWORDS.has(key)) problems.push(`${path}: keyword "${key}" not supported`);
+  const problems = Object.keys(schema)
+    .filter((key) => !ANNOTATIONS.has(key) && !KEYWORDS.has(key))
+    .map((key) => `${path}: keyword "${key}" not supported`);
   if (typeof schema.$ref === "string") {
     const m = /^#\/components\/schemas\/(.+)$/.exec(schema.$ref);
     const target = m ? doc.components.schemas[m[1] as string] : undefined;
@@ -61,11 +61,22 @@ function validate(value: unknown, schema: Schema, doc: Doc, path = "$"): string[
     const passing = (schema.oneOf as Schema[]).filter((s) => validate(value, s, doc, path).length === 0);
     if (passing.length !== 1) problems.push(`${path}: matches ${passing.length} of oneOf, not exactly 1`);
   }
+  // A value of the wrong type has no further problems worth naming: they would all follow from it.
   if (typeof schema.type === "string") {
     const t = typeOf(value);
     if (!(t === schema.type || (schema.type === "number" && t === "integer")))
       return [...problems, `${path}: expected ${schema.type}, got ${t}`];
   }
+  problems.push(...scalarProblems(value, schema, path));
+  if (Array.isArray(value)) problems.push(...arrayProblems(value, schema, doc, path));
+  if (typeOf(value) === "object")
+    problems.push(...objectProblems(value as Record<string, unknown>, schema, doc, path));
+  return problems;
+}
+
+/** enum, and the bounds of a number or the pattern of a string. */
+function scalarProblems(value: unknown, schema: Schema, path: string): string[] {
+  const problems: string[] = [];
   if (Array.isArray(schema.enum) && !schema.enum.includes(value))
     problems.push(`${path}: ${JSON.stringify(value)} not one of ${JSON.stringify(schema.enum)}`);
   if (typeof value === "number") {
@@ -78,25 +89,31 @@ function validate(value: unknown, schema: Schema, doc: Doc, path = "$"): string[
     !new RegExp(schema.pattern).test(value)
   )
     problems.push(`${path}: ${JSON.stringify(value)} does not match ${schema.pattern}`);
-  if (Array.isArray(value)) {
-    if (typeof schema.minItems === "number" && value.length < schema.minItems)
-      problems.push(`${path}: too few items`);
-    if (typeof schema.maxItems === "number" && value.length > schema.maxItems)
-      problems.push(`${path}: too many items`);
-    if (schema.items !== undefined)
-      value.forEach((item, i) => {
-        problems.push(...validate(item, schema.items as Schema, doc, `${path}[${i}]`));
-      });
-  }
-  if (typeOf(value) === "object") {
-    const o = value as Record<string, unknown>;
-    for (const key of (schema.required ?? []) as string[])
-      if (!Object.hasOwn(o, key)) problems.push(`${path}: missing required "${key}"`);
-    const props = (schema.properties ?? {}) as Record<string, Schema>;
-    for (const [key, v] of Object.entries(o)) {
-      const own = props[key];
-      if (own !== undefined) problems.push(...validate(v, own, doc, `${path}.${key}`));
-    }
+  return problems;
+}
+
+function arrayProblems(value: unknown[], schema: Schema, doc: Doc, path: string): string[] {
+  const problems: string[] = [];
+  if (typeof schema.minItems === "number" && value.length < schema.minItems)
+    problems.push(`${path}: too few items`);
+  if (typeof schema.maxItems === "number" && value.length > schema.maxItems)
+    problems.push(`${path}: too many items`);
+  if (schema.items !== undefined)
+    value.forEach((item, i) => {
+      problems.push(...validate(item, schema.items as Schema, doc, `${path}[${i}]`));
+    });
+  return problems;
+}
+
+/** required, and each documented property against its schema (others are not checked). */
+function objectProblems(o: Record<string, unknown>, schema: Schema, doc: Doc, path: string): string[] {
+  const problems: string[] = [];
+  for (const key of (schema.required ?? []) as string[])
+    if (!Object.hasOwn(o, key)) problems.push(`${path}: missing required "${key}"`);
+  const props = (schema.properties ?? {}) as Record<string, Schema>;
+  for (const [key, v] of Object.entries(o)) {
+    const own = props[key];
+    if (own !== undefined) problems.push(...validate(v, own, doc, `${path}.${key}`));
   }
   return problems;
 }
@@ -264,7 +281,9 @@ describe("OpenAPI document", () => {
     expect(validate({ code: -1121 }, err, doc)).toEqual(['$: missing required "msg"']);
     expect(() => responseSchema(doc, "GET", "/fapi/v1/nope", 200)).toThrow();
   });
+});
 
+describe("OpenAPI document against the dialect's real responses", () => {
   it("matches real responses of the dialect, public and signed, success and refusals", async () => {
     const { doc, me } = await start();
     await checked(doc, "GET", "/fapi/v1/ping", 200);
@@ -390,7 +409,9 @@ describe("OpenAPI document", () => {
     const gone = await checked(doc, "GET", "/fapi/v1/openOrder", 400, { as: me, params: ref });
     expect(gone.code).toBe(-2013);
   });
+});
 
+describe("OpenAPI document against the control plane's and the listener's real responses", () => {
   it("matches a 429 and the control plane's JSON answers", async () => {
     const { doc } = await start({ limits: { ...EXCHANGE_DEFAULTS.limits, weightPerMinute: 20 } });
     // limit=1000 weighs 20: the second one is over the budget.
@@ -431,6 +452,7 @@ describe("OpenAPI document", () => {
       [],
     );
   });
+
   it("documents the listener's 408, 431, 505 (and 413 where a body is read) and matches them on a raw socket", async () => {
     const { doc } = await start({
       listener: { ...EXCHANGE_DEFAULTS.listener, headersTimeoutMs: 200, requestTimeoutMs: 400 },

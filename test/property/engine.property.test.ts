@@ -97,6 +97,26 @@ function sameLevels(levels: Array<[number, number]>, expected: Map<number, numbe
 const isOpenStatus = (s: string) => s === "NEW" || s === "PARTIALLY_FILLED";
 const STATUSES = new Set(["NEW", "PARTIALLY_FILLED", "FILLED", "CANCELED", "EXPIRED"]);
 
+/** (1) Never crossed; bids descending, asks ascending. */
+function checkBookOrdered(d: { bids: Array<[number, number]>; asks: Array<[number, number]> }): void {
+  const bestBid = d.bids[0]?.[0];
+  const bestAsk = d.asks[0]?.[0];
+  if (bestBid !== undefined && bestAsk !== undefined) ok(bestBid < bestAsk, "book crossed");
+  for (let i = 1; i < d.bids.length; i++) ok(pick(d.bids, i) < pick(d.bids, i - 1), "bids descending");
+  for (let i = 1; i < d.asks.length; i++) ok(pick(d.asks, i) > pick(d.asks, i - 1), "asks ascending");
+}
+
+/** What the book of a symbol should hold, from the orders the harness saw acknowledged. */
+interface ExpectedBook {
+  /** Remaining lots of open orders per price, per side. */
+  bids: Map<number, number>;
+  asks: Map<number, number>;
+  /** Open order ids per account, in the order they were acknowledged (orderId order). */
+  openIds: Map<number, number[]>;
+  /** Lots executed, summed over every order (taker and maker sides both). */
+  executed: number;
+}
+
 /** A model that records what the engine acknowledged and every fill it reported. */
 class Harness {
   readonly ex: Exchange;
@@ -263,71 +283,82 @@ class Harness {
   }
 
   checkInvariants(): void {
-    const ex = this.ex;
     for (const symbol of this.symbols) {
-      const d = ex.depth(symbol, 1_000);
-      // (1) Never crossed.
-      const bestBid = d.bids[0]?.[0];
-      const bestAsk = d.asks[0]?.[0];
-      if (bestBid !== undefined && bestAsk !== undefined) ok(bestBid < bestAsk, "book crossed");
-      for (let i = 1; i < d.bids.length; i++) ok(pick(d.bids, i) < pick(d.bids, i - 1), "bids descending");
-      for (let i = 1; i < d.asks.length; i++) ok(pick(d.asks, i) > pick(d.asks, i - 1), "asks ascending");
-
-      // (2) Positions of all accounts sum to zero, and each matches the fills it was party to.
-      let sum = 0;
-      for (const acc of ACCOUNTS) {
-        const [p] = ex.positions(acc, symbol);
-        ok(p !== undefined && p.symbol === symbol, "one position per symbol");
-        ok(p.amountLots === (this.netFromFills.get(`${acc}|${symbol}`) ?? 0), "position = net of its fills");
-        if (p.amountLots === 0) ok(p.entryPriceTicks === 0, "flat position has no entry");
-        else ok(p.entryPriceTicks > 0, "open position has an entry");
-        sum += p.amountLots;
-      }
-      ok(sum === 0, "positions sum to zero");
-
-      // (3)+(4) Per order: found, one valid status, quantities add up; the book holds exactly
-      // the open orders' remaining lots at their prices.
-      const expectedBids = new Map<number, number>();
-      const expectedAsks = new Map<number, number>();
-      const openIds = new Map<number, number[]>();
-      let executed = 0;
-      for (const a of this.acked) {
-        if (a.symbol !== symbol) continue;
-        const o = this.order(a);
-        ok(o.orderId === a.orderId && STATUSES.has(o.status), "one valid status");
-        const filled = this.filledLots.get(a.orderId) ?? 0;
-        ok(o.executedLots === filled, "executedLots = sum of its fills");
-        ok(o.cumQuoteTicksLots === (this.filledQuote.get(a.orderId) ?? 0), "cumQuote = sum of its fills");
-        ok(o.origLots === a.origLots, "origLots unchanged");
-        const remaining = a.origLots - filled;
-        const open = isOpenStatus(o.status);
-        const resting = open ? remaining : 0;
-        const dropped = o.status === "CANCELED" || o.status === "EXPIRED" ? remaining : 0;
-        ok(filled + resting + dropped === a.origLots && remaining >= 0, "quantity conserved");
-        ok(o.status === "FILLED" ? remaining === 0 : remaining > 0, "FILLED iff nothing remains");
-        if (o.status === "NEW") ok(filled === 0, "NEW has no fills");
-        if (o.status === "PARTIALLY_FILLED") ok(filled > 0, "PARTIALLY_FILLED has fills");
-        executed += filled;
-        if (open) {
-          const levels = a.side === "BUY" ? expectedBids : expectedAsks;
-          levels.set(a.priceTicks, (levels.get(a.priceTicks) ?? 0) + remaining);
-          const ids = openIds.get(a.accountId) ?? [];
-          ids.push(a.orderId);
-          openIds.set(a.accountId, ids);
-        }
-      }
+      const d = this.ex.depth(symbol, 1_000);
+      checkBookOrdered(d);
+      this.checkPositions(symbol);
+      const book = this.checkOrders(symbol);
       // Every fill has one taker side and one maker side.
-      ok(executed === 2 * (this.takerLots.get(symbol) ?? 0), "taker lots = maker lots");
-      ok(sameLevels(d.bids, expectedBids), "bid depth = open buy orders' remaining lots");
-      ok(sameLevels(d.asks, expectedAsks), "ask depth = open sell orders' remaining lots");
-      for (const acc of ACCOUNTS) {
-        const listed = ex.openOrders(acc, symbol);
-        const ids = openIds.get(acc) ?? [];
-        ok(listed.length === ids.length, "openOrders lists exactly the open orders");
-        for (let i = 0; i < ids.length; i++) ok(listed[i]?.orderId === ids[i], "openOrders in orderId order");
-      }
+      ok(book.executed === 2 * (this.takerLots.get(symbol) ?? 0), "taker lots = maker lots");
+      ok(sameLevels(d.bids, book.bids), "bid depth = open buy orders' remaining lots");
+      ok(sameLevels(d.asks, book.asks), "ask depth = open sell orders' remaining lots");
+      this.checkOpenOrderLists(symbol, book.openIds);
     }
     ok(this.listenerCalls === 2 * this.fillCount, "one listener call per account side of a fill");
+  }
+
+  /** (2) Positions of all accounts sum to zero, and each matches the fills it was party to. */
+  private checkPositions(symbol: string): void {
+    let sum = 0;
+    for (const acc of ACCOUNTS) {
+      const [p] = this.ex.positions(acc, symbol);
+      ok(p !== undefined && p.symbol === symbol, "one position per symbol");
+      ok(p.amountLots === (this.netFromFills.get(`${acc}|${symbol}`) ?? 0), "position = net of its fills");
+      if (p.amountLots === 0) ok(p.entryPriceTicks === 0, "flat position has no entry");
+      else ok(p.entryPriceTicks > 0, "open position has an entry");
+      sum += p.amountLots;
+    }
+    ok(sum === 0, "positions sum to zero");
+  }
+
+  /**
+   * (3)+(4) Per order of the symbol: found, one valid status, quantities add up. Returns what
+   * the book should hold (the open orders' remaining lots at their prices), the open orders'
+   * ids per account, and the lots executed by all of them.
+   */
+  private checkOrders(symbol: string): ExpectedBook {
+    const book: ExpectedBook = { bids: new Map(), asks: new Map(), openIds: new Map(), executed: 0 };
+    for (const a of this.acked) {
+      if (a.symbol !== symbol) continue;
+      const { filled, remaining, open } = this.checkOrder(a);
+      book.executed += filled;
+      if (open) {
+        const levels = a.side === "BUY" ? book.bids : book.asks;
+        levels.set(a.priceTicks, (levels.get(a.priceTicks) ?? 0) + remaining);
+        const ids = book.openIds.get(a.accountId) ?? [];
+        ids.push(a.orderId);
+        book.openIds.set(a.accountId, ids);
+      }
+    }
+    return book;
+  }
+
+  private checkOrder(a: Acked): { filled: number; remaining: number; open: boolean } {
+    const o = this.order(a);
+    ok(o.orderId === a.orderId && STATUSES.has(o.status), "one valid status");
+    const filled = this.filledLots.get(a.orderId) ?? 0;
+    ok(o.executedLots === filled, "executedLots = sum of its fills");
+    ok(o.cumQuoteTicksLots === (this.filledQuote.get(a.orderId) ?? 0), "cumQuote = sum of its fills");
+    ok(o.origLots === a.origLots, "origLots unchanged");
+    const remaining = a.origLots - filled;
+    const open = isOpenStatus(o.status);
+    const resting = open ? remaining : 0;
+    const dropped = o.status === "CANCELED" || o.status === "EXPIRED" ? remaining : 0;
+    ok(filled + resting + dropped === a.origLots && remaining >= 0, "quantity conserved");
+    ok(o.status === "FILLED" ? remaining === 0 : remaining > 0, "FILLED iff nothing remains");
+    if (o.status === "NEW") ok(filled === 0, "NEW has no fills");
+    if (o.status === "PARTIALLY_FILLED") ok(filled > 0, "PARTIALLY_FILLED has fills");
+    return { filled, remaining, open };
+  }
+
+  /** openOrders lists exactly each account's open orders of the symbol, in orderId order. */
+  private checkOpenOrderLists(symbol: string, openIds: ReadonlyMap<number, number[]>): void {
+    for (const acc of ACCOUNTS) {
+      const listed = this.ex.openOrders(acc, symbol);
+      const ids = openIds.get(acc) ?? [];
+      ok(listed.length === ids.length, "openOrders lists exactly the open orders");
+      for (let i = 0; i < ids.length; i++) ok(listed[i]?.orderId === ids[i], "openOrders in orderId order");
+    }
   }
 
   /**
@@ -465,11 +496,26 @@ const richOp: fc.Arbitrary<RichOp> = fc.oneof(
   },
 );
 
-/** Runs one rich operation; the engine's answer when it places or modifies an order. */
+/** One symbol, four accounts with small balances so that margin rejections and liquidations happen. */
+function richExchange(mode: "last" | "median"): { ex: Exchange; symbol: string } {
+  let t = 0;
+  const spec = SPECS[0] as SymbolSpec;
+  const symbol = spec.symbol;
+  const ex = new Exchange({
+    symbols: [spec],
+    now: () => (t += 1000),
+    markMode: mode,
+    insuranceFund: 1_000_000,
+  });
+  for (const a of RICH_ACCOUNTS) ex.createAccount(a, a === 4 ? 50_000_000 : 2_000_000);
+  ex.setIndexPrice(symbol, 100);
+  return { ex, symbol };
+}
+
+/** Applies one operation; returns the engine's answer to a place, stop or modify (else undefined). */
 function applyRichOp(ex: Exchange, symbol: string, op: RichOp, acked: readonly Order[]): unknown {
-  let res: unknown;
-  if (op.kind === "place") {
-    res = ex.submitOrder({
+  if (op.kind === "place")
+    return ex.submitOrder({
       accountId: op.acc,
       symbol,
       side: op.side,
@@ -480,8 +526,8 @@ function applyRichOp(ex: Exchange, symbol: string, op: RichOp, acked: readonly O
       clientOrderId: "",
       reduceOnly: op.ro,
     });
-  } else if (op.kind === "stop") {
-    res = ex.submitOrder({
+  if (op.kind === "stop")
+    return ex.submitOrder({
       accountId: op.acc,
       symbol,
       side: op.side,
@@ -493,15 +539,16 @@ function applyRichOp(ex: Exchange, symbol: string, op: RichOp, acked: readonly O
       stopPriceTicks: op.stop,
       closePosition: op.close,
     });
-  } else if (op.kind === "modify" && acked.length > 0) {
+  if (op.kind === "modify" && acked.length > 0) {
     const o = acked[op.pick % acked.length] as Order;
-    res = ex.modifyOrder(
+    return ex.modifyOrder(
       o.accountId,
       symbol,
       { orderId: o.orderId },
       { priceTicks: op.price, lots: op.lots },
     );
-  } else if (op.kind === "cancel" && acked.length > 0) {
+  }
+  if (op.kind === "cancel" && acked.length > 0) {
     const o = acked[op.pick % acked.length] as Order;
     ex.cancelOrder(o.accountId, symbol, { orderId: o.orderId });
   } else if (op.kind === "cancelAll") {
@@ -511,7 +558,7 @@ function applyRichOp(ex: Exchange, symbol: string, op: RichOp, acked: readonly O
   } else if (op.kind === "funding") {
     ex.settleFunding(symbol, op.rate);
   }
-  return res;
+  return undefined;
 }
 
 describe("engine with margin, stops, modifies and mark moves (property)", () => {
@@ -521,18 +568,7 @@ describe("engine with margin, stops, modifies and mark moves (property)", () => 
         fc.constantFrom<"last" | "median">("last", "median"),
         fc.array(richOp, { maxLength: 150 }),
         (mode, ops) => {
-          let t = 0;
-          const spec = SPECS[0] as SymbolSpec;
-          const symbol = spec.symbol;
-          const ex = new Exchange({
-            symbols: [spec],
-            now: () => (t += 1000),
-            markMode: mode,
-            insuranceFund: 1_000_000,
-          });
-          // Small balances so that margin rejections and liquidations happen.
-          for (const a of RICH_ACCOUNTS) ex.createAccount(a, a === 4 ? 50_000_000 : 2_000_000);
-          ex.setIndexPrice(symbol, 100);
+          const { ex, symbol } = richExchange(mode);
           const acked: Order[] = [];
           for (const op of ops) {
             const res = applyRichOp(ex, symbol, op, acked);

@@ -34,67 +34,78 @@ function histogramOf(valuesUs: number[]): SparseHistogram {
   return h;
 }
 
-function syntheticModel(n = 90, opts: { liquidations?: boolean } = {}): ReportModel {
-  const phases = PHASES.map((p) => ({ ...p, startS: p.startS * n, endS: p.endS * n }));
-  const seconds: SecondPoint[] = [];
-  const timeline: ReportModel["timeline"] = [];
-  const generator: ReportModel["generator"] = [];
-  const t0Ms = Date.UTC(2025, 9, 10, 21, 0, 0);
-  for (let t = 0; t < n; t++) {
-    const burst = t >= 0.3 * n && t < 0.7 * n;
-    const p50 = burst ? 40 + (t % 7) * 5 : 2 + (t % 3);
-    const requests = burst ? 4000 : 400;
-    const rejected = burst ? { rate_limited: 300 + (t % 5) * 20, overloaded: 50 } : {};
-    seconds.push({
-      t,
-      requests,
-      latencyMs: { p50, p90: p50 * 2, p99: p50 * 5, p999: p50 * 9, max: p50 * 14 },
-      byClass: {
-        order: { requests: requests / 2, p99Ms: p50 * 6 },
-        position: { requests: requests / 2, p99Ms: p50 * 4 },
-      },
-      rejectedByReason: rejected,
-      staleReads: burst ? 10 + (t % 4) : 0,
-      staleChecked: requests / 4,
-      staleAgeMaxMs: burst ? 200 + (t % 9) * 30 : null,
-      droppedIterations: burst && t % 10 === 0 ? 5 : 0,
-    });
-    const line = {
-      t,
-      tsMs: t0Ms + (t + 1) * 1000,
-      tWallS: t + 1,
-      offered: requests,
-      admitted: requests,
-      served: requests,
-      rejected,
-      byClass: {},
-      queueDepth: burst ? 200 : 0,
-      queueDepthMax: burst ? 400 : 3,
-      busyWorkers: burst ? 8 : 2,
-      workers: 8,
-      utilisation: burst ? 1 : 0.25,
-      // A malformed negative lag: the right axis must still start at 0.
-      replicaLagMs: t === 1 ? -5 : burst ? 300 + (t % 5) * 50 : 10,
-      replicaBacklog: 0,
-      staleReadsServed: 0,
-      serverP99Ms: p50 * 3,
-      ...(opts.liquidations
-        ? { liquidations: burst ? 40 + (t % 6) * 10 : 0, liquidationsShown: burst ? 1 : 0 }
-        : {}),
-    };
-    timeline.push(line as unknown as TimelinePoint & { t: number });
-    generator.push({ t, tsMs: t0Ms + (t + 1) * 1000, k6CpuCores: burst ? 1.2 : 0.3, exchangeCpuCores: 0.5 });
-  }
+const T0_MS = Date.UTC(2025, 9, 10, 21, 0, 0);
+
+/** What second t offers and how it fares: a burst in the middle 40% of the run. */
+function loadAt(t: number, n: number) {
+  const burst = t >= 0.3 * n && t < 0.7 * n;
+  const p50 = burst ? 40 + (t % 7) * 5 : 2 + (t % 3);
+  const requests = burst ? 4000 : 400;
+  const rejected = burst ? { rate_limited: 300 + (t % 5) * 20, overloaded: 50 } : {};
+  return { burst, p50, requests, rejected };
+}
+
+function secondAt(t: number, n: number): SecondPoint {
+  const { burst, p50, requests, rejected } = loadAt(t, n);
+  return {
+    t,
+    requests,
+    latencyMs: { p50, p90: p50 * 2, p99: p50 * 5, p999: p50 * 9, max: p50 * 14 },
+    byClass: {
+      order: { requests: requests / 2, p99Ms: p50 * 6 },
+      position: { requests: requests / 2, p99Ms: p50 * 4 },
+    },
+    rejectedByReason: rejected,
+    staleReads: burst ? 10 + (t % 4) : 0,
+    staleChecked: requests / 4,
+    staleAgeMaxMs: burst ? 200 + (t % 9) * 30 : null,
+    droppedIterations: burst && t % 10 === 0 ? 5 : 0,
+  };
+}
+
+function timelineAt(t: number, n: number, liquidations: boolean): TimelinePoint & { t: number } {
+  const { burst, p50, requests, rejected } = loadAt(t, n);
+  const line = {
+    t,
+    tsMs: T0_MS + (t + 1) * 1000,
+    tWallS: t + 1,
+    offered: requests,
+    admitted: requests,
+    served: requests,
+    rejected,
+    byClass: {},
+    queueDepth: burst ? 200 : 0,
+    queueDepthMax: burst ? 400 : 3,
+    busyWorkers: burst ? 8 : 2,
+    workers: 8,
+    utilisation: burst ? 1 : 0.25,
+    // A malformed negative lag: the right axis must still start at 0.
+    replicaLagMs: t === 1 ? -5 : burst ? 300 + (t % 5) * 50 : 10,
+    replicaBacklog: 0,
+    staleReadsServed: 0,
+    serverP99Ms: p50 * 3,
+    ...(liquidations
+      ? { liquidations: burst ? 40 + (t % 6) * 10 : 0, liquidationsShown: burst ? 1 : 0 }
+      : {}),
+  };
+  return line as unknown as TimelinePoint & { t: number };
+}
+
+/** Percentile spectra of a spread of 20,000 latencies; orders 1.5x slower than position reads. */
+function syntheticSpectrum(): ReportModel["spectrum"] {
   const all = Array.from({ length: 20_000 }, (_, i) => 500 + ((i * 7919) % 20_000) * 10);
-  const spectrum = {
+  return {
     overall: percentileSpectrum(histogramOf(all)),
     byClass: {
       order: percentileSpectrum(histogramOf(all.filter((_, i) => i % 2 === 0).map((v) => v * 1.5))),
       position: percentileSpectrum(histogramOf(all.filter((_, i) => i % 2 === 1))),
     },
   };
-  const summary = {
-    requests: seconds.reduce((a, s) => a + s.requests, 0),
+}
+
+function syntheticSummary(n: number, requests: number): Summary {
+  return {
+    requests,
     latencyMs: { p50: 3, p90: 80, p99: 250, p999: 400, max: 900 },
     byClass: {},
     byPhase: [],
@@ -115,6 +126,23 @@ function syntheticModel(n = 90, opts: { liquidations?: boolean } = {}): ReportMo
     cost: { instanceMinutes: { gateway: 10, read: 5, total: 15 } },
     events: [],
   } as Summary;
+}
+
+function syntheticModel(n = 90, opts: { liquidations?: boolean } = {}): ReportModel {
+  const phases = PHASES.map((p) => ({ ...p, startS: p.startS * n, endS: p.endS * n }));
+  const seconds: SecondPoint[] = [];
+  const timeline: ReportModel["timeline"] = [];
+  const generator: ReportModel["generator"] = [];
+  for (let t = 0; t < n; t++) {
+    seconds.push(secondAt(t, n));
+    timeline.push(timelineAt(t, n, opts.liquidations === true));
+    const { burst } = loadAt(t, n);
+    generator.push({ t, tsMs: T0_MS + (t + 1) * 1000, k6CpuCores: burst ? 1.2 : 0.3, exchangeCpuCores: 0.5 });
+  }
+  const summary = syntheticSummary(
+    n,
+    seconds.reduce((a, s) => a + s.requests, 0),
+  );
   return {
     runId: "synthetic",
     run: { id: "synthetic" },
@@ -123,7 +151,7 @@ function syntheticModel(n = 90, opts: { liquidations?: boolean } = {}): ReportMo
     timeline,
     generator,
     phases,
-    spectrum,
+    spectrum: syntheticSpectrum(),
   };
 }
 

@@ -32,7 +32,6 @@ const BEING_SPLIT: readonly string[] = [
   "mock-exchange/api/openapi.ts",
   "mock-exchange/engine/exchange.ts",
   "mock-exchange/venue.ts",
-  "reports/gate.ts",
   "reports/ingest.ts",
 ];
 

@@ -44,75 +44,109 @@ function cls(requests: number, p50: number, rejected = 0): ClassSummary {
   };
 }
 
-function syntheticModel(runId = "2025-11-23T16-45-00Z-burst"): ReportModel {
-  const seconds: SecondPoint[] = [];
-  const timeline: Array<TimelinePoint & { t: number }> = [];
-  const generator: ReportModel["generator"] = [];
-  const t0Ms = Date.UTC(2025, 10, 23, 16, 45, 0);
-  for (let t = 0; t < 60; t++) {
-    const mult = offeredMultipleAt(PHASES, t + 0.5) ?? 1;
-    const offered = Math.round(40 * mult);
-    const overload = Math.max(0, offered - 1500);
-    const rejectedByReason: Partial<Record<RejectReason, number>> =
-      overload > 0
-        ? {
-            rate_limited: Math.round(overload * 0.5),
-            overloaded: Math.round(overload * 0.3),
-            timeout: Math.round(overload * 0.15),
-            banned: t > 35 ? 20 : 0,
-            order_rejected: 3,
-          }
-        : t === 5
-          ? { order_rejected: 2, error: 1 }
-          : {};
-    const silent = SILENT.has(t);
-    const p50 = 0.8 + (overload > 0 ? 40 + overload / 20 : mult / 10);
-    const stale = t >= 28 && t < 44 ? 5 + (t % 7) * 3 : 0;
-    seconds.push({
-      t,
-      requests: silent ? 0 : offered,
-      latencyMs: silent ? null : lat(p50),
-      byClass: silent
-        ? {}
-        : {
-            order: { requests: Math.round(offered * 0.5), p99Ms: p50 * 7 },
-            position: { requests: Math.round(offered * 0.3), p99Ms: p50 * 4 },
-          },
-      rejectedByReason: silent ? {} : rejectedByReason,
-      staleReads: stale,
-      staleChecked: Math.round(offered * 0.3),
-      staleAgeMaxMs: stale > 0 ? 80 + (t % 5) * 40 : null,
-      droppedIterations: t >= 30 && t < 36 ? 12 * (t - 29) : 0,
-    });
-    const workers = 8;
-    const util = Math.min(1, offered / 1500);
-    // An old-style line: written before the capacity fields (tiers, cost, events) existed.
-    timeline.push({
-      t,
-      tsMs: t0Ms + (t + 1) * 1000,
-      tWallS: t + 3,
-      offered,
-      admitted: offered - overload,
-      served: offered - overload,
-      rejected: rejectedByReason,
-      byClass: {},
-      queueDepth: overload > 0 ? 300 + (t % 4) * 50 : 0,
-      queueDepthMax: overload > 0 ? 512 : Math.round(util * 10),
-      busyWorkers: Math.round(util * workers),
-      workers,
-      utilisation: util,
-      replicaLagMs: 20 + (stale > 0 ? 150 + (t % 6) * 25 : 0),
-      replicaBacklog: stale * 10,
-      staleReadsServed: stale,
-      serverP99Ms: silent ? null : p50 * 3,
-    } as TimelinePoint & { t: number });
-    generator.push({
-      t,
-      tsMs: t0Ms + (t + 1) * 1000,
-      k6CpuCores: 0.2 + Math.min(1.8, mult / 50),
-      exchangeCpuCores: 0.3 + Math.min(2.5, mult / 40),
-    });
-  }
+const T0_MS = Date.UTC(2025, 10, 23, 16, 45, 0);
+const WORKERS = 8;
+/** Offered requests per second above this are refused. */
+const CAPACITY_PER_S = 1500;
+
+/** What second t offers and how it fares: 40/s times the phase's multiple, refused past capacity. */
+function loadAt(t: number) {
+  const mult = offeredMultipleAt(PHASES, t + 0.5) ?? 1;
+  const offered = Math.round(40 * mult);
+  const overload = Math.max(0, offered - CAPACITY_PER_S);
+  const rejectedByReason: Partial<Record<RejectReason, number>> =
+    overload > 0
+      ? {
+          rate_limited: Math.round(overload * 0.5),
+          overloaded: Math.round(overload * 0.3),
+          timeout: Math.round(overload * 0.15),
+          banned: t > 35 ? 20 : 0,
+          order_rejected: 3,
+        }
+      : t === 5
+        ? { order_rejected: 2, error: 1 }
+        : {};
+  const silent = SILENT.has(t);
+  const p50 = 0.8 + (overload > 0 ? 40 + overload / 20 : mult / 10);
+  const stale = t >= 28 && t < 44 ? 5 + (t % 7) * 3 : 0;
+  return { mult, offered, overload, rejectedByReason, silent, p50, stale };
+}
+
+function secondAt(t: number): SecondPoint {
+  const { offered, rejectedByReason, silent, p50, stale } = loadAt(t);
+  return {
+    t,
+    requests: silent ? 0 : offered,
+    latencyMs: silent ? null : lat(p50),
+    byClass: silent
+      ? {}
+      : {
+          order: { requests: Math.round(offered * 0.5), p99Ms: p50 * 7 },
+          position: { requests: Math.round(offered * 0.3), p99Ms: p50 * 4 },
+        },
+    rejectedByReason: silent ? {} : rejectedByReason,
+    staleReads: stale,
+    staleChecked: Math.round(offered * 0.3),
+    staleAgeMaxMs: stale > 0 ? 80 + (t % 5) * 40 : null,
+    droppedIterations: t >= 30 && t < 36 ? 12 * (t - 29) : 0,
+  };
+}
+
+/** An old-style line: written before the capacity fields (tiers, cost, events) existed. */
+function timelineAt(t: number): TimelinePoint & { t: number } {
+  const { offered, overload, rejectedByReason, silent, p50, stale } = loadAt(t);
+  const util = Math.min(1, offered / CAPACITY_PER_S);
+  return {
+    t,
+    tsMs: T0_MS + (t + 1) * 1000,
+    tWallS: t + 3,
+    offered,
+    admitted: offered - overload,
+    served: offered - overload,
+    rejected: rejectedByReason,
+    byClass: {},
+    queueDepth: overload > 0 ? 300 + (t % 4) * 50 : 0,
+    queueDepthMax: overload > 0 ? 512 : Math.round(util * 10),
+    busyWorkers: Math.round(util * WORKERS),
+    workers: WORKERS,
+    utilisation: util,
+    replicaLagMs: 20 + (stale > 0 ? 150 + (t % 6) * 25 : 0),
+    replicaBacklog: stale * 10,
+    staleReadsServed: stale,
+    serverP99Ms: silent ? null : p50 * 3,
+  } as TimelinePoint & { t: number };
+}
+
+function generatorAt(t: number): ReportModel["generator"][number] {
+  const { mult } = loadAt(t);
+  return {
+    t,
+    tsMs: T0_MS + (t + 1) * 1000,
+    k6CpuCores: 0.2 + Math.min(1.8, mult / 50),
+    exchangeCpuCores: 0.3 + Math.min(2.5, mult / 40),
+  };
+}
+
+/** The summary's figures per phase, summed from the seconds in it. */
+function phaseSummaries(seconds: readonly SecondPoint[]): ReportModel["summary"]["byPhase"] {
+  return PHASES.map((p) => {
+    const inPhase = seconds.filter((s) => s.t >= p.startS && s.t < p.endS);
+    const req = inPhase.reduce((a, s) => a + s.requests, 0);
+    const rej = inPhase.reduce(
+      (a, s) => a + Object.values(s.rejectedByReason).reduce((x, y) => x + (y ?? 0), 0),
+      0,
+    );
+    return {
+      ...cls(req, 0.8 + p.toMultiple / 4, rej),
+      name: p.name,
+      startS: p.startS,
+      endS: p.endS,
+      multiple: p.toMultiple,
+    };
+  });
+}
+
+function syntheticSummary(seconds: readonly SecondPoint[]): ReportModel["summary"] {
   const sumReason = (r: RejectReason) => seconds.reduce((a, s) => a + (s.rejectedByReason[r] ?? 0), 0);
   const byReason: Partial<Record<RejectReason, number>> = {};
   for (const r of ["rate_limited", "banned", "overloaded", "timeout", "order_rejected", "error"] as const)
@@ -120,62 +154,59 @@ function syntheticModel(runId = "2025-11-23T16-45-00Z-burst"): ReportModel {
   const rejectedTotal = Object.values(byReason).reduce((a, b) => a + (b ?? 0), 0);
   const requests = seconds.reduce((a, s) => a + s.requests, 0);
   return {
+    requests,
+    latencyMs: { p50: 1.234, p90: 48.7, p99: 312.4, p999: 905.1, max: 12345.6 },
+    byClass: {
+      order: cls(Math.round(requests * 0.5), 1.5, 4000),
+      position: cls(Math.round(requests * 0.3), 0.9),
+    },
+    byPhase: phaseSummaries(seconds),
+    rejected: { total: rejectedTotal, rate: rejectedTotal / requests, byReason },
+    staleReads: {
+      count: 412,
+      checked: 25_000,
+      rate: 412 / 25_000,
+      ageMs: { p50: 120, p99: 240, max: 260 },
+    },
+    droppedIterations: 252,
+    generator: {
+      k6CpuCores: 0.9,
+      k6CpuCoresMax: 2,
+      exchangeCpuCoresMax: 0.7,
+      k6RssMbMax: 1_234,
+      bottleneck: true,
+      warnings: ["252 iterations dropped: k6 could not keep up with the arrival rate (preAllocatedVUs 200)"],
+    },
+    durationS: 60,
+    strategy: "shed-oldest",
+    simulated: false,
+    cost: { instanceMinutes: { gateway: 0, read: 0, total: 0 } },
+    events: [],
+  };
+}
+
+/** A 60 s run of a 100x burst: refusals past capacity, a stale-read window, gaps of silence. */
+function syntheticModel(runId = "2025-11-23T16-45-00Z-burst"): ReportModel {
+  const seconds: SecondPoint[] = [];
+  const timeline: Array<TimelinePoint & { t: number }> = [];
+  const generator: ReportModel["generator"] = [];
+  for (let t = 0; t < 60; t++) {
+    seconds.push(secondAt(t));
+    timeline.push(timelineAt(t));
+    generator.push(generatorAt(t));
+  }
+  return {
     runId,
     run: {
       runId,
       profile: { name: "burst-100x", description: "normal → 100x in 10 s → recovery" },
       strategy: "shed-oldest",
       timeScale: 0.1,
-      startedAt: new Date(t0Ms).toISOString(),
+      startedAt: new Date(T0_MS).toISOString(),
       exchangeUrl: "http://127.0.0.1:43817",
       k6: { version: "v1.3.0", executor: "ramping-arrival-rate", preAllocatedVUs: 200 },
     },
-    summary: {
-      requests,
-      latencyMs: { p50: 1.234, p90: 48.7, p99: 312.4, p999: 905.1, max: 12345.6 },
-      byClass: {
-        order: cls(Math.round(requests * 0.5), 1.5, 4000),
-        position: cls(Math.round(requests * 0.3), 0.9),
-      },
-      byPhase: PHASES.map((p) => {
-        const inPhase = seconds.filter((s) => s.t >= p.startS && s.t < p.endS);
-        const req = inPhase.reduce((a, s) => a + s.requests, 0);
-        const rej = inPhase.reduce(
-          (a, s) => a + Object.values(s.rejectedByReason).reduce((x, y) => x + (y ?? 0), 0),
-          0,
-        );
-        return {
-          ...cls(req, 0.8 + p.toMultiple / 4, rej),
-          name: p.name,
-          startS: p.startS,
-          endS: p.endS,
-          multiple: p.toMultiple,
-        };
-      }),
-      rejected: { total: rejectedTotal, rate: rejectedTotal / requests, byReason },
-      staleReads: {
-        count: 412,
-        checked: 25_000,
-        rate: 412 / 25_000,
-        ageMs: { p50: 120, p99: 240, max: 260 },
-      },
-      droppedIterations: 252,
-      generator: {
-        k6CpuCores: 0.9,
-        k6CpuCoresMax: 2,
-        exchangeCpuCoresMax: 0.7,
-        k6RssMbMax: 1_234,
-        bottleneck: true,
-        warnings: [
-          "252 iterations dropped: k6 could not keep up with the arrival rate (preAllocatedVUs 200)",
-        ],
-      },
-      durationS: 60,
-      strategy: "shed-oldest",
-      simulated: false,
-      cost: { instanceMinutes: { gateway: 0, read: 0, total: 0 } },
-      events: [],
-    },
+    summary: syntheticSummary(seconds),
     seconds,
     timeline,
     generator,

@@ -536,11 +536,42 @@ interface Tally {
   servedReads: number;
 }
 
-/**
- * Runs `iterations` order-class iterations of a mix over `accounts` sessions against one venue,
- * round-robin; session i is client i of `accounts`, and runs its behaviour (clientBehaviour).
- */
-function runAgainstVenue(mix: BehaviourMix, iterations: number, accounts = 4): Map<BehaviourName, Tally> {
+function emptyTally(): Tally {
+  return {
+    iterations: 0,
+    cancels: 0,
+    newOrders: 0,
+    priorityOrders: 0,
+    fills: 0,
+    reads: 0,
+    readbacks: 0,
+    depth: 0,
+    refused: 0,
+    servedReads: 0,
+  };
+}
+
+/** Counts what one iteration sent into its behaviour's tally. */
+function tallySent(t: Tally, sent: VenueSession["sent"]): void {
+  for (const r of sent) {
+    if (!r.served) t.refused++;
+    if (r.endpoint === REQUEST.cancelOrder.endpoint) t.cancels++;
+    else if (r.endpoint === REQUEST.newOrder.endpoint) {
+      if (r.priority) t.priorityOrders++;
+      else t.newOrders++;
+      if (r.filled) t.fills++;
+    } else if (r.endpoint === REQUEST.positionRisk.endpoint) {
+      if (r.readback) t.readbacks++;
+      else {
+        t.reads++;
+        if (r.served) t.servedReads++;
+      }
+    } else t.depth++;
+  }
+}
+
+/** A venue of the smoke profile's fixed drill, and one seeded session per account on a shared clock. */
+function smokeVenueSessions(accounts: number): VenueSession[] {
   const clock = { t: 1_760_126_400_000 };
   const config = exchangeConfigFor(PROFILES.smoke as Profile, {
     timeScale: 60,
@@ -549,10 +580,18 @@ function runAgainstVenue(mix: BehaviourMix, iterations: number, accounts = 4): M
     scale: "drill",
   });
   const venue = new Venue(config, () => clock.t);
-  const sessions = Array.from(
+  return Array.from(
     { length: accounts },
     (_, i) => new VenueSession(venue, i + 1, clock, seededRandom(1_000 + i)),
   );
+}
+
+/**
+ * Runs `iterations` order-class iterations of a mix over `accounts` sessions against one venue,
+ * round-robin; session i is client i of `accounts`, and runs its behaviour (clientBehaviour).
+ */
+function runAgainstVenue(mix: BehaviourMix, iterations: number, accounts = 4): Map<BehaviourName, Tally> {
+  const sessions = smokeVenueSessions(accounts);
   const m = classMix(mix, "order");
   const tallies = new Map<BehaviourName, Tally>();
   for (let i = 0; i < iterations; i++) {
@@ -561,34 +600,9 @@ function runAgainstVenue(mix: BehaviourMix, iterations: number, accounts = 4): M
     s.beginIteration();
     const from = s.sent.length;
     RUN_BEHAVIOUR[name](s);
-    const t = tallies.get(name) ?? {
-      iterations: 0,
-      cancels: 0,
-      newOrders: 0,
-      priorityOrders: 0,
-      fills: 0,
-      reads: 0,
-      readbacks: 0,
-      depth: 0,
-      refused: 0,
-      servedReads: 0,
-    };
+    const t = tallies.get(name) ?? emptyTally();
     t.iterations++;
-    for (const r of s.sent.slice(from)) {
-      if (!r.served) t.refused++;
-      if (r.endpoint === REQUEST.cancelOrder.endpoint) t.cancels++;
-      else if (r.endpoint === REQUEST.newOrder.endpoint) {
-        if (r.priority) t.priorityOrders++;
-        else t.newOrders++;
-        if (r.filled) t.fills++;
-      } else if (r.endpoint === REQUEST.positionRisk.endpoint) {
-        if (r.readback) t.readbacks++;
-        else {
-          t.reads++;
-          if (r.served) t.servedReads++;
-        }
-      } else t.depth++;
-    }
+    tallySent(t, s.sent.slice(from));
     tallies.set(name, t);
   }
   return tallies;

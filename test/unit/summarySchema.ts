@@ -47,21 +47,47 @@ export function validate(
   root: Schema = schema,
   path = "$",
 ): string[] {
-  const problems: string[] = [];
-  for (const key of Object.keys(schema))
-    if (!ANNOTATIONS.has(key) && !KEYWORDS.has(key))
-      problems.push(`${path}: schema keyword "${key}" not supported`);
+  const problems = unsupportedKeywords(schema, path);
   if (typeof schema.$ref === "string") {
-    const m = /^#\/\$defs\/(.+)$/.exec(schema.$ref);
-    const target = m ? (root.$defs as Record<string, Schema> | undefined)?.[m[1] as string] : undefined;
+    const target = resolveRef(schema.$ref, root);
     if (target === undefined) return [...problems, `${path}: unresolved $ref ${schema.$ref}`];
     problems.push(...validate(value, target, root, path));
   }
-  if (schema.type !== undefined) {
-    const types = Array.isArray(schema.type) ? (schema.type as string[]) : [schema.type as string];
-    if (!types.some((t) => hasType(value, t)))
-      return [...problems, `${path}: expected ${types.join(" or ")}, got ${typeOf(value)}`];
-  }
+  // A value of the wrong type has no further problems worth naming: they would all follow from it.
+  const wrongType = typeProblem(value, schema, path);
+  if (wrongType !== undefined) return [...problems, wrongType];
+  problems.push(...enumAndRangeProblems(value, schema, path));
+  if (Array.isArray(value) && schema.items !== undefined)
+    value.forEach((item, i) => {
+      problems.push(...validate(item, schema.items as Schema, root, `${path}[${i}]`));
+    });
+  if (typeOf(value) === "object")
+    problems.push(...objectProblems(value as Record<string, unknown>, schema, root, path));
+  return problems;
+}
+
+/** A keyword outside the subset is a problem of the schema, so it cannot pass unchecked. */
+function unsupportedKeywords(schema: Schema, path: string): string[] {
+  return Object.keys(schema)
+    .filter((key) => !ANNOTATIONS.has(key) && !KEYWORDS.has(key))
+    .map((key) => `${path}: schema keyword "${key}" not supported`);
+}
+
+/** `#/$defs/<name>` in the root schema; undefined for any other reference. */
+function resolveRef(ref: string, root: Schema): Schema | undefined {
+  const m = /^#\/\$defs\/(.+)$/.exec(ref);
+  return m ? (root.$defs as Record<string, Schema> | undefined)?.[m[1] as string] : undefined;
+}
+
+function typeProblem(value: unknown, schema: Schema, path: string): string | undefined {
+  if (schema.type === undefined) return undefined;
+  const types = Array.isArray(schema.type) ? (schema.type as string[]) : [schema.type as string];
+  if (types.some((t) => hasType(value, t))) return undefined;
+  return `${path}: expected ${types.join(" or ")}, got ${typeOf(value)}`;
+}
+
+function enumAndRangeProblems(value: unknown, schema: Schema, path: string): string[] {
+  const problems: string[] = [];
   if (Array.isArray(schema.enum) && !schema.enum.some((e) => e === value))
     problems.push(`${path}: ${JSON.stringify(value)} not one of ${JSON.stringify(schema.enum)}`);
   if (typeof value === "number") {
@@ -70,25 +96,24 @@ export function validate(
     if (typeof schema.maximum === "number" && value > schema.maximum)
       problems.push(`${path}: ${value} > maximum ${schema.maximum}`);
   }
-  if (Array.isArray(value) && schema.items !== undefined)
-    value.forEach((item, i) => {
-      problems.push(...validate(item, schema.items as Schema, root, `${path}[${i}]`));
-    });
-  if (typeOf(value) === "object") {
-    const obj = value as Record<string, unknown>;
-    const props = (schema.properties ?? {}) as Record<string, Schema>;
-    for (const key of (schema.required ?? []) as string[])
-      if (!Object.hasOwn(obj, key)) problems.push(`${path}: missing required "${key}"`);
-    for (const [key, v] of Object.entries(obj)) {
-      const at = `${path}.${key}`;
-      if (schema.propertyNames !== undefined)
-        problems.push(...validate(key, schema.propertyNames as Schema, root, `${at} (name)`));
-      const own = props[key];
-      if (own !== undefined) problems.push(...validate(v, own, root, at));
-      else if (schema.additionalProperties === false) problems.push(`${at}: not allowed`);
-      else if (typeof schema.additionalProperties === "object" && schema.additionalProperties !== null)
-        problems.push(...validate(v, schema.additionalProperties as Schema, root, at));
-    }
+  return problems;
+}
+
+/** required, then per key: propertyNames, and its own schema or additionalProperties. */
+function objectProblems(obj: Record<string, unknown>, schema: Schema, root: Schema, path: string): string[] {
+  const problems: string[] = [];
+  const props = (schema.properties ?? {}) as Record<string, Schema>;
+  for (const key of (schema.required ?? []) as string[])
+    if (!Object.hasOwn(obj, key)) problems.push(`${path}: missing required "${key}"`);
+  for (const [key, v] of Object.entries(obj)) {
+    const at = `${path}.${key}`;
+    if (schema.propertyNames !== undefined)
+      problems.push(...validate(key, schema.propertyNames as Schema, root, `${at} (name)`));
+    const own = props[key];
+    if (own !== undefined) problems.push(...validate(v, own, root, at));
+    else if (schema.additionalProperties === false) problems.push(`${at}: not allowed`);
+    else if (typeof schema.additionalProperties === "object" && schema.additionalProperties !== null)
+      problems.push(...validate(v, schema.additionalProperties as Schema, root, at));
   }
   return problems;
 }
