@@ -53,6 +53,14 @@ export interface SecondTally {
   /** Highest stale age seen, ms, unrounded; null when none. */
   staleAgeMaxMs: number | null;
   droppedIterations: number;
+  /**
+   * Written by the k6 output extension only (reports/lateness.ts): how far behind schedule the
+   * second's iterations started, µs; latency from each request's scheduled start, µs; the
+   * second's highest lateness, ms. Absent (or null) for csv and simulated runs.
+   */
+  latenessUs?: SparseHistogram | null;
+  correctedUs?: SparseHistogram | null;
+  lateMsMax?: number | null;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { WallPhase } from "../loadtests/lib/plan.ts";
 import type { CapacityEvent } from "../mock-exchange/capacity/types.ts";
 import type { Ingested, Tally } from "./ingest.ts";
+import { latenessFigures, latenessWarning } from "./lateness.ts";
 import {
   type ClassSummary,
   type GeneratorPoint,
@@ -309,7 +310,11 @@ export function buildSummary(
       `k6 dropped ${ingested.droppedIterations} iterations: the generator could not keep the arrival schedule, so offered load was lower than the profile and latencies in those seconds are understated.`,
     );
   }
-  if (machineMax >= MACHINE_CORES * SATURATED) {
+  // Measured lateness (k6 output extension) decides; CPU is then only the evidence quoted.
+  const lateness = latenessFigures(ingested, percentilesMs);
+  const late = latenessWarning(lateness.lateMs, { k6CpuCoresMax, machineMax, machineCores: MACHINE_CORES });
+  if (late !== undefined) warnings.push(late);
+  if (lateness.lateMs === null && machineMax >= MACHINE_CORES * SATURATED) {
     warnings.push(
       `CPU was saturated: k6 used up to ${k6CpuCoresMax.toFixed(2)} cores and k6 + exchange up to ${machineMax.toFixed(2)} of ${MACHINE_CORES}; the generator may have been the bottleneck.`,
     );
@@ -358,11 +363,13 @@ export function buildSummary(
       },
     },
     droppedIterations: ingested.droppedIterations,
+    correctedLatencyMs: lateness.correctedLatencyMs,
     generator: {
       k6CpuCores: round3(k6CpuCores),
       k6CpuCoresMax: round3(k6CpuCoresMax),
       exchangeCpuCoresMax: round3(exchangeMax),
       k6RssMbMax: generator.reduce((m, g) => Math.max(m, g.k6RssMb ?? 0), 0),
+      lateMs: lateness.lateMs,
       bottleneck: warnings.length > 0,
       warnings,
     },
@@ -410,6 +417,14 @@ export function secondPoints(ingested: Ingested): SecondPoint[] {
       staleChecked: s.staleChecked,
       staleAgeMaxMs: s.staleAgeMaxMs,
       droppedIterations: s.droppedIterations,
+      ...(s.latenessUs != null && s.latenessUs.totalCount > 0
+        ? {
+            lateMs: {
+              p99: round3(s.latenessUs.getValueAtPercentile(99) / 1000),
+              max: s.lateMsMax ?? round3(s.latenessUs.getValueAtPercentile(100) / 1000),
+            },
+          }
+        : {}),
     });
   }
   return points;
