@@ -187,3 +187,32 @@ func compareGolden(t *testing.T, path string, got []byte) {
 		t.Fatalf("%s differs from the writer's output (UPDATE_GOLDEN=1 rewrites it)", path)
 	}
 }
+
+func TestTheStartUpShiftIsTakenFromTheFirstIterations(t *testing.T) {
+	r := &recorder{data: map[int64]*second{}}
+	a := NewAggregator(r, 5)
+	a.SetupDone(t0)
+	o := newScheduleOffsets()
+	// Scenario "position" runs 7 ms behind startTime from its first iteration on (VU
+	// activation); one request of the first iteration waits for the shift to be learnt.
+	o.add(a, "position", event{kind: evDuration, us: t0 + 10_000, value: 20, class: "position", lateMs: 7.5})
+	for i := 0; i < learnIterations; i++ {
+		o.add(a, "position", event{kind: evLateness, us: t0 + int64(i)*50_000, value: 7 + float64(i%3)})
+	}
+	// Afterwards a genuinely late iteration (57 ms) reads 50 ms; "depth" learns on its own.
+	o.add(a, "position", event{kind: evLateness, us: t0 + 600_000, value: 57})
+	o.add(a, "position", event{kind: evDuration, us: t0 + 650_000, value: 20, class: "position", lateMs: 57})
+	o.add(a, "depth", event{kind: evLateness, us: t0 + 700_000, value: 1.5})
+	o.finish(a)
+	_ = a.Finish()
+	s := r.data[0]
+	if got := s.lateness.counts[bucketKey(50_000)]; got != 1 || s.lateMaxMs != 50 {
+		t.Fatalf("late iteration: %v (max %v), want 50 ms", s.lateness.counts, s.lateMaxMs)
+	}
+	if s.lateness.counts[1] != learnIterations/3+2 { // the 7 ms ones, and depth's only one
+		t.Fatalf("on-time iterations: %v", s.lateness.counts)
+	}
+	if c := s.corrected["position"]; c.counts[bucketKey(20_500)] != 1 || c.counts[bucketKey(70_000)] != 1 {
+		t.Fatalf("corrected: %v", c.counts)
+	}
+}

@@ -42,6 +42,7 @@ type Output struct {
 	clientFile *os.File
 	writer     *Writer
 	agg        *Aggregator
+	offsets    *scheduleOffsets
 }
 
 var _ output.Output = &Output{}
@@ -93,6 +94,7 @@ func (o *Output) Start() error {
 	}
 	o.writer = NewWriter(o.hlogFile, o.clientFile)
 	o.agg = NewAggregator(o.writer, windowS)
+	o.offsets = newScheduleOffsets()
 	o.flusher, err = output.NewPeriodicFlusher(flushPeriod, o.flush)
 	return err
 }
@@ -131,15 +133,15 @@ func (o *Output) add(s *metrics.Sample, us int64) {
 		if endpoint == "setup" {
 			return // setup() traffic is not drill traffic
 		}
-		late := -1.0
+		e := event{kind: evDuration, us: us, value: s.Value, class: tag(s, "class"), endpoint: endpoint, lateMs: -1}
 		if v, ok := s.Metadata[LatenessMetadataKey]; ok {
-			if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 {
-				late = ms
-			} else if err == nil {
-				late = 0 // started ahead of the ms-rounded schedule: not late
+			if ms, err := strconv.ParseFloat(v, 64); err == nil {
+				e.lateMs = ms
+				o.offsets.add(o.agg, scenarioOf(s), e)
+				return
 			}
 		}
-		o.agg.Add(event{kind: evDuration, us: us, value: s.Value, class: tag(s, "class"), endpoint: endpoint, lateMs: late})
+		o.agg.Add(e)
 	case "stampede_rejects":
 		o.agg.Add(event{kind: evReject, us: us, value: s.Value, class: tag(s, "class"), reason: tag(s, "reason"), endpoint: tag(s, "name")})
 	case "stampede_stale_read":
@@ -153,7 +155,7 @@ func (o *Output) add(s *metrics.Sample, us int64) {
 		if v, ok := s.Metadata[LatenessMetadataKey]; ok {
 			if ms, err := strconv.ParseFloat(v, 64); err == nil {
 				startUs := us - int64(s.Value*1000)
-				o.agg.Add(event{kind: evLateness, us: startUs, value: ms})
+				o.offsets.add(o.agg, scenarioOf(s), event{kind: evLateness, us: startUs, value: ms})
 			}
 		}
 	case "stampede_setup_done":
@@ -161,10 +163,19 @@ func (o *Output) add(s *metrics.Sample, us int64) {
 	}
 }
 
+// scenarioOf is the sample's scenario (k6's `scenario` system tag), else its class tag.
+func scenarioOf(s *metrics.Sample) string {
+	if v := tag(s, "scenario"); v != "" {
+		return v
+	}
+	return tag(s, "class")
+}
+
 // Stop aggregates the last samples, writes every open second and closes the files.
 func (o *Output) Stop() error {
 	o.flusher.Stop()
 	o.flush()
+	o.offsets.finish(o.agg)
 	err := o.agg.Finish()
 	if ferr := o.writer.Flush(); err == nil {
 		err = ferr

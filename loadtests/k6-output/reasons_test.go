@@ -12,7 +12,9 @@ import (
 type tsTable struct {
 	Classes []string `json:"classes"`
 	Reasons []string `json:"reasons"`
-	Reject  []struct {
+	// LatenessMetadata is loadtests/lib/schedule.ts LATENESS_METADATA.
+	LatenessMetadata string `json:"latenessMetadata"`
+	Reject           []struct {
 		Status int     `json:"status"`
 		Code   *int    `json:"code"`
 		Class  *string `json:"class"`
@@ -68,6 +70,9 @@ func TestVocabularyMatchesTypeScript(t *testing.T) {
 	}
 	if !equal(table.Reasons, RejectReasons) {
 		t.Errorf("RejectReasons = %v, TypeScript has %v", RejectReasons, table.Reasons)
+	}
+	if table.LatenessMetadata != LatenessMetadataKey {
+		t.Errorf("LatenessMetadataKey = %q, the k6 script sets %q", LatenessMetadataKey, table.LatenessMetadata)
 	}
 }
 

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { rejectReason } from "../../loadtests/lib/reasons.ts";
+import { LATENESS_METADATA } from "../../loadtests/lib/schedule.ts";
 import {
   CLIENT_FILE,
   endpointTag,
@@ -48,7 +49,14 @@ function tsTable(): string {
     "",
   ];
   const endpointTags = names.map((name) => ({ name, tag: endpointTag(name) }));
-  return `${JSON.stringify({ classes: TRAFFIC_CLASSES, reasons: REJECT_REASONS, reject, endpointTags }, null, 1)}\n`;
+  const table = {
+    classes: TRAFFIC_CLASSES,
+    reasons: REJECT_REASONS,
+    latenessMetadata: LATENESS_METADATA,
+    reject,
+    endpointTags,
+  };
+  return `${JSON.stringify(table, null, 1)}\n`;
 }
 
 describe("k6 output extension", () => {
