@@ -1,7 +1,12 @@
 import { defineConfig } from "vitest/config";
 
 /** Real k6 drills: they measure latency, so they run alone, after everything else. */
-const DRILLS = ["test/e2e/drill.test.ts", "test/e2e/generators.test.ts", "test/e2e/target.test.ts"];
+const DRILLS = [
+  "test/e2e/drill.test.ts",
+  "test/e2e/generators.test.ts",
+  "test/e2e/target.test.ts",
+  "test/e2e/k6Output.test.ts",
+];
 
 export default defineConfig({
   test: {
