@@ -90,7 +90,8 @@ export class ArrivalSchedule {
     const sinceStage = i - (this.doneBefore[s] as number);
     const x =
       from !== to
-        ? (from * d - Math.sqrt(Math.max(0, d * (from * from * d + 2 * sinceStage * (to - from))))) / (from - to)
+        ? (from * d - Math.sqrt(Math.max(0, d * (from * from * d + 2 * sinceStage * (to - from))))) /
+          (from - to)
         : sinceStage / to;
     return (this.startMs[s] as number) + x;
   }
