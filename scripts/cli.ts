@@ -14,7 +14,7 @@ import { runDrill } from "./drill.ts";
 import { EXIT, StampedeError } from "./errors.ts";
 import { runGate } from "./gate.ts";
 import { ensureK6 } from "./k6.ts";
-import { DEFAULT_TARGET, writeK8s } from "./k8s.ts";
+import { DEFAULT_RUNNER_IMAGE, DEFAULT_TARGET, writeK8s } from "./k8s.ts";
 import { PER_REQUEST_LIMIT, runSimulation } from "./simulate/run.ts";
 
 /**
@@ -398,7 +398,11 @@ await yargs(hideBin(process.argv))
         })
         .option("rate-scale", { type: "number", describe: "Multiply every class's normal rate (default 1)" })
         .option("seed", { type: "number", default: 1 })
-        .option("image", { type: "string", default: "grafana/k6:1.8.1", describe: "Runner image" })
+        .option("image", {
+          type: "string",
+          default: DEFAULT_RUNNER_IMAGE,
+          describe: "Runner image: k6 with the stampede output built in (docs/k8s.md)",
+        })
         .option("namespace", { type: "string", describe: "Kubernetes namespace" })
         .option("json", { type: "boolean", default: false }),
     async (argv) => {
