@@ -25,9 +25,9 @@ import {
   clientBehaviour,
   LIQUIDATION_WATCHER,
 } from "./lib/behaviours.ts";
+import { ITERATION_METADATA, iterationMark } from "./lib/lateness.ts";
 import { planDrill, scaleRates } from "./lib/plan.ts";
 import { rejectReason } from "./lib/reasons.ts";
-import { ArrivalSchedule, LATENESS_METADATA } from "./lib/schedule.ts";
 import { PROFILES } from "./profiles/index.ts";
 import { RUN_BEHAVIOUR } from "./scenarios/index.ts";
 import { liquidationWatcher } from "./scenarios/liquidationWatcher.ts";
@@ -277,23 +277,13 @@ const MIX: Record<TrafficClass, ReturnType<typeof classMix>> = {
   depth: classMix(profile.behaviours, "depth"),
 };
 
-// Each class scenario's arrival schedule, so an iteration knows when it should have started.
-const SCHEDULES: Record<TrafficClass, ArrivalSchedule> = {
-  order: new ArrivalSchedule(plan.classes.order.startRatePerMin, plan.classes.order.stages),
-  position: new ArrivalSchedule(plan.classes.position.startRatePerMin, plan.classes.position.stages),
-  depth: new ArrivalSchedule(plan.classes.depth.startRatePerMin, plan.classes.depth.stages),
-};
-
 /**
- * Puts how late this iteration started (ms behind its schedule) into the VU's metadata: every
- * sample of the iteration carries it, and the k6 output extension turns it into the lateness
- * histogram and each request's corrected latency, with no sample of its own. Date.now() and
- * scenario.startTime are whole ms, so lateness is good to about a ms.
+ * Marks the iteration's samples with its number and start (loadtests/lib/lateness.ts): k6's
+ * stampede output turns them into the iteration's lateness behind the arrival schedule and each
+ * request's corrected latency.
  */
-function markLateness(cls: TrafficClass): void {
-  const offsetMs = SCHEDULES[cls].offsetMs(exec.scenario.iterationInTest);
-  if (Number.isNaN(offsetMs)) return;
-  exec.vu.metrics.metadata[LATENESS_METADATA] = Date.now() - (exec.scenario.startTime + offsetMs);
+function markIteration(): void {
+  exec.vu.metrics.metadata[ITERATION_METADATA] = iterationMark(exec.scenario.iterationInTest, Date.now());
 }
 
 // This VU's behaviour per class: its client's (a VU runs one scenario, so in practice one class).
@@ -308,7 +298,7 @@ const vuBehaviour: Partial<Record<TrafficClass, BehaviourName>> = {};
  * rejects, stale reads, skips).
  */
 function iterate(cls: TrafficClass, data: SetupData): void {
-  markLateness(cls);
+  markIteration();
   let name = vuBehaviour[cls];
   if (name === undefined) {
     name = clientBehaviour(MIX[cls], clientKey() % data.accounts.length, data.accounts.length);

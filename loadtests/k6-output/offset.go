@@ -2,25 +2,26 @@ package stampede
 
 import "math"
 
-// scheduleOffsets removes the start-up shift from lateness. The k6 script measures lateness
-// against exec.scenario.startTime, but k6's arrival-rate executor starts its clock only after
-// activating the scenario's pre-allocated VUs, which takes a few ms per hundred VUs (7 ms for
-// 315 VUs on the loaded two-core machine, 1.3 ms for 126): a constant shift of the whole
-// schedule, not lateness. Per scenario, the shift is taken as the least lateness of its first
-// iterations (at a profile's normal load every VU is idle, so the earliest of them start on
-// time) and subtracted from every lateness and corrected latency of the scenario; until it is
-// known, the scenario's samples are held (a few seconds at most, see learnIterations/learnUs).
+// scheduleOffsets finds when each scenario's schedule started. k6 does not say when its
+// arrival-rate executor started its clock: after activating the scenario's pre-allocated VUs,
+// a few ms per hundred VUs after exec.scenario.startTime (7 ms for 315 VUs on the loaded
+// two-core machine, 1.3 ms for 126). Per scenario, the start is taken as the earliest
+// (start - slot) of its first iterations (at a profile's normal load every VU is idle, so the
+// earliest of them start on time) and subtracted from every lateness and corrected latency of
+// the scenario; until it is known, the scenario's samples are held (a few seconds at most,
+// see learnIterations/learnUs).
 type scheduleOffsets struct {
 	byScenario map[string]*scenarioOffset
 }
 
 type scenarioOffset struct {
-	known      bool
-	offsetMs   float64
-	iterations int
-	minMs      float64
-	firstUs    int64
-	held       []event
+	known        bool
+	offsetMs     float64
+	iterations   int
+	minMs        float64
+	minRequestMs float64
+	firstUs      int64
+	held         []event
 }
 
 const (
@@ -36,7 +37,7 @@ func newScheduleOffsets() *scheduleOffsets {
 func (o *scheduleOffsets) add(agg *Aggregator, scenario string, e event) {
 	s := o.byScenario[scenario]
 	if s == nil {
-		s = &scenarioOffset{minMs: math.Inf(1), firstUs: e.us}
+		s = &scenarioOffset{minMs: math.Inf(1), minRequestMs: math.Inf(1), firstUs: e.us}
 		o.byScenario[scenario] = s
 	}
 	if s.known {
@@ -47,22 +48,25 @@ func (o *scheduleOffsets) add(agg *Aggregator, scenario string, e event) {
 	if e.kind == evLateness {
 		s.iterations++
 		s.minMs = math.Min(s.minMs, e.value)
+	} else if s.iterations == 0 {
+		s.minRequestMs = math.Min(s.minRequestMs, e.lateMs)
 	}
 	elapsedUs := e.us - s.firstUs
 	// Settles without a completed iteration too (iterations longer than the learning, a flood
-	// of requests) rather than holding without bound; the shift is then 0.
+	// of requests) rather than holding without bound; the start then comes from the requests.
 	if s.iterations >= learnIterations || (s.iterations > 0 && elapsedUs >= learnUs) ||
 		elapsedUs >= 5*learnUs || len(s.held) >= maxHeld {
 		s.settle(agg)
 	}
 }
 
-// settle fixes the shift (the least lateness seen; 0 when it was negative or nothing was seen)
+// settle fixes the start (the least distance of the iterations seen, else of the requests)
 // and replays what was held.
 func (s *scenarioOffset) settle(agg *Aggregator) {
 	s.known = true
-	if s.minMs > 0 && !math.IsInf(s.minMs, 1) {
-		s.offsetMs = s.minMs
+	s.offsetMs = s.minMs
+	if math.IsInf(s.minMs, 1) {
+		s.offsetMs = s.minRequestMs
 	}
 	for _, e := range s.held {
 		agg.Add(s.shifted(e))

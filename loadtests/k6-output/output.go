@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.k6.io/k6/lib"
@@ -20,10 +21,10 @@ func init() {
 	output.RegisterExtension("stampede", New)
 }
 
-// LatenessMetadataKey is the VU metadata (loadtests/drill.ts sets it at each iteration's start)
-// holding how many ms the iteration started behind its schedule; every sample of the
-// iteration carries it, so a request's corrected latency needs no sample of its own.
-const LatenessMetadataKey = "stampede_late_ms"
+// IterationMetadataKey is the VU metadata loadtests/drill.ts sets at each iteration's start:
+// "<exec.scenario.iterationInTest>@<Date.now()>". Every sample of the iteration carries it, so
+// the iteration's lateness, and each request's corrected latency, need no sample of their own.
+const IterationMetadataKey = "stampede_iteration"
 
 // flushPeriod: how often buffered samples are aggregated; windowS: how long a second stays
 // open for late samples before it is written.
@@ -43,6 +44,7 @@ type Output struct {
 	writer     *Writer
 	agg        *Aggregator
 	offsets    *scheduleOffsets
+	plans      map[string]*scenarioPlan
 }
 
 var _ output.Output = &Output{}
@@ -72,7 +74,11 @@ func New(params output.Params) (output.Output, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stampede output: %w", err)
 	}
-	return &Output{hlogPath: filepath.Join(dir, hlog), clientPath: filepath.Join(dir, client)}, nil
+	plans, err := scenarioPlans(params.ScriptOptions)
+	if err != nil {
+		return nil, fmt.Errorf("stampede output: %w", err)
+	}
+	return &Output{hlogPath: filepath.Join(dir, hlog), clientPath: filepath.Join(dir, client), plans: plans}, nil
 }
 
 // Description is shown by `k6 run`.
@@ -134,12 +140,10 @@ func (o *Output) add(s *metrics.Sample, us int64) {
 			return // setup() traffic is not drill traffic
 		}
 		e := event{kind: evDuration, us: us, value: s.Value, class: tag(s, "class"), endpoint: endpoint, lateMs: -1}
-		if v, ok := s.Metadata[LatenessMetadataKey]; ok {
-			if ms, err := strconv.ParseFloat(v, 64); err == nil {
-				e.lateMs = ms
-				o.offsets.add(o.agg, scenarioOf(s), e)
-				return
-			}
+		if scenario, behindMs, _, ok := o.behind(s); ok {
+			e.lateMs = behindMs
+			o.offsets.add(o.agg, scenario, e)
+			return
 		}
 		o.agg.Add(e)
 	case "stampede_rejects":
@@ -149,18 +153,45 @@ func (o *Output) add(s *metrics.Sample, us int64) {
 	case "stampede_stale_read_age_ms":
 		o.agg.Add(event{kind: evStaleAge, us: us, value: s.Value})
 	case "dropped_iterations":
+		if p := o.plans[scenarioOf(s)]; p != nil {
+			p.dropsUs = append(p.dropsUs, us)
+		}
 		o.agg.Add(event{kind: evDropped, us: us, value: s.Value})
 	case "iteration_duration":
 		// One per iteration, at its end: its lateness is binned by the iteration's start.
-		if v, ok := s.Metadata[LatenessMetadataKey]; ok {
-			if ms, err := strconv.ParseFloat(v, 64); err == nil {
-				startUs := us - int64(s.Value*1000)
-				o.offsets.add(o.agg, scenarioOf(s), event{kind: evLateness, us: startUs, value: ms})
-			}
+		if scenario, behindMs, startUs, ok := o.behind(s); ok {
+			o.offsets.add(o.agg, scenario, event{kind: evLateness, us: startUs, value: behindMs})
 		}
 	case "stampede_setup_done":
 		o.agg.SetupDone(us)
 	}
+}
+
+// behind reads the iteration mark of a sample and returns its scenario, its iteration's start
+// (unix µs) and the start's distance behind the iteration's slot in the schedule, in ms. That
+// distance still holds the executor's start time (unknown here); scheduleOffsets removes it.
+func (o *Output) behind(s *metrics.Sample) (string, float64, int64, bool) {
+	mark, ok := s.Metadata[IterationMetadataKey]
+	if !ok {
+		return "", 0, 0, false
+	}
+	at := strings.IndexByte(mark, '@')
+	if at < 0 {
+		return "", 0, 0, false
+	}
+	n, err1 := strconv.ParseInt(mark[:at], 10, 64)
+	startMs, err2 := strconv.ParseFloat(mark[at+1:], 64)
+	scenario := scenarioOf(s)
+	plan := o.plans[scenario]
+	if err1 != nil || err2 != nil || plan == nil {
+		return "", 0, 0, false
+	}
+	startUs := int64(startMs * 1000)
+	slotMs, ok := plan.slotMs(n, startUs)
+	if !ok {
+		return "", 0, 0, false
+	}
+	return scenario, startMs - slotMs, startUs, true
 }
 
 // scenarioOf is the sample's scenario (k6's `scenario` system tag), else its class tag.

@@ -12,9 +12,9 @@ import (
 type tsTable struct {
 	Classes []string `json:"classes"`
 	Reasons []string `json:"reasons"`
-	// LatenessMetadata is loadtests/lib/schedule.ts LATENESS_METADATA.
-	LatenessMetadata string `json:"latenessMetadata"`
-	Reject           []struct {
+	// IterationMetadata is loadtests/lib/lateness.ts ITERATION_METADATA.
+	IterationMetadata string `json:"iterationMetadata"`
+	Reject            []struct {
 		Status int     `json:"status"`
 		Code   *int    `json:"code"`
 		Class  *string `json:"class"`
@@ -71,8 +71,8 @@ func TestVocabularyMatchesTypeScript(t *testing.T) {
 	if !equal(table.Reasons, RejectReasons) {
 		t.Errorf("RejectReasons = %v, TypeScript has %v", RejectReasons, table.Reasons)
 	}
-	if table.LatenessMetadata != LatenessMetadataKey {
-		t.Errorf("LatenessMetadataKey = %q, the k6 script sets %q", LatenessMetadataKey, table.LatenessMetadata)
+	if table.IterationMetadata != IterationMetadataKey {
+		t.Errorf("IterationMetadataKey = %q, the k6 script sets %q", IterationMetadataKey, table.IterationMetadata)
 	}
 }
 

@@ -2,8 +2,8 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ITERATION_METADATA } from "../../loadtests/lib/lateness.ts";
 import { rejectReason } from "../../loadtests/lib/reasons.ts";
-import { LATENESS_METADATA } from "../../loadtests/lib/schedule.ts";
 import {
   CLIENT_FILE,
   endpointTag,
@@ -52,7 +52,7 @@ function tsTable(): string {
   const table = {
     classes: TRAFFIC_CLASSES,
     reasons: REJECT_REASONS,
-    latenessMetadata: LATENESS_METADATA,
+    iterationMetadata: ITERATION_METADATA,
     reject,
     endpointTags,
   };
