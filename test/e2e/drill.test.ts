@@ -177,8 +177,17 @@ describe("stampede drill end to end (real k6 against the mock exchange)", () => 
     expect(drill.code).toBe(0);
     const measured = JSON.parse(drill.stdout.slice(0, drill.stdout.lastIndexOf("}") + 1)) as Summary;
     // At half rate k6 has room: a saturated generator here means the machine was busy, and the
-    // drill measured that rather than the venue.
-    expect(measured.generator.warnings, "the load generator must not be the bottleneck").toEqual([]);
+    // drill measured that rather than the venue. Lateness is held to what the p99 comparison
+    // below tolerates (8%) rather than to the warning's 10 ms: a few late starts then cannot
+    // decide the comparison (measured here: whole-run p99 lateness 7-8 ms at rate scale 0.3
+    // with the two cores shared, single seconds up to 24 ms).
+    const late = measured.generator.lateMs;
+    expect(late, "k6 measured its lateness").not.toBeNull();
+    expect(late?.p99 ?? 0, "k6 kept the schedule").toBeLessThan(0.08 * measured.latencyMs.p99);
+    expect(
+      measured.generator.warnings.filter((w) => !w.startsWith("k6 started iterations late")),
+      "the load generator must not be the bottleneck",
+    ).toEqual([]);
     const sim = await stampede(
       ["simulate", ...common, "--time-scale", "180", "--out", out, "--json"],
       120_000,
