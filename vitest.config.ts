@@ -9,6 +9,7 @@ const DRILLS = [
   "test/e2e/redirect.test.ts",
   "test/e2e/k6Dashboard.test.ts",
   "test/e2e/drillGate.test.ts",
+  "test/e2e/k6Output.test.ts",
 ];
 
 export default defineConfig({

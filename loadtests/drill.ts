@@ -23,6 +23,7 @@ import {
   clientBehaviour,
   LIQUIDATION_WATCHER,
 } from "./lib/behaviours.ts";
+import { ITERATION_METADATA, iterationMark } from "./lib/lateness.ts";
 import { planDrill, scaleRates } from "./lib/plan.ts";
 import { PROFILES } from "./profiles/index.ts";
 import { RUN_BEHAVIOUR } from "./scenarios/index.ts";
@@ -309,6 +310,15 @@ const MIX: Record<TrafficClass, ReturnType<typeof classMix>> = {
   depth: classMix(profile.behaviours, "depth"),
 };
 
+/**
+ * Marks the iteration's samples with its number and start (loadtests/lib/lateness.ts): k6's
+ * stampede output turns them into the iteration's lateness behind the arrival schedule and each
+ * request's corrected latency.
+ */
+function markIteration(): void {
+  exec.vu.metrics.metadata[ITERATION_METADATA] = iterationMark(exec.scenario.iterationInTest, Date.now());
+}
+
 // This VU's behaviour per class: its client's (a VU runs one scenario, so in practice one class).
 const vuBehaviour: Partial<Record<TrafficClass, BehaviourName>> = {};
 
@@ -321,6 +331,7 @@ const vuBehaviour: Partial<Record<TrafficClass, BehaviourName>> = {};
  * rejects, stale reads, skips).
  */
 function iterate(cls: TrafficClass, data: SetupData): void {
+  markIteration();
   let name = vuBehaviour[cls];
   if (name === undefined) {
     name = clientBehaviour(MIX[cls], clientKey() % data.accounts.length, data.accounts.length);

@@ -111,7 +111,7 @@ export const QUEUE_TIMEOUT: Readonly<{ reason: RejectReason; error: ExchangeErro
 };
 
 /**
- * The reasons the gateway's own refusals count as (what loadtests/lib/reasons.ts rejectReason
+ * The reasons the gateway's own refusals count as (what loadtests/vocabulary/traffic.ts rejectReason
  * makes of their status and code, test/unit/admission.test.ts checks them against it).
  */
 export const REFUSAL_REASON = {

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as hdr from "hdr-histogram-js";
 import type { WallPhase } from "../loadtests/vocabulary/runFolder.ts";
@@ -47,6 +47,14 @@ import { latencyHistogram, SparseHistogram } from "./sparse.ts";
  *   -outputValueUnitRatio 1000` gives served-only percentiles). The tags above keep their
  *   meaning: `Tag=order` is every order request whatever its outcome. Logs written before
  *   outcomes have none of these intervals.
+ *   Written by the k6 output extension (loadtests/k6-output/) only: `Tag=lateness` (µs each
+ *   iteration of the second started behind its schedule; on time is 1 µs, the histograms' floor) and `Tag=corrected=<class>` (µs from
+ *   each request's scheduled start, the iteration's lateness plus its duration). Tags of the
+ *   form `key=value` that this reader does not know are skipped, so a writer can add breakdowns
+ *   of the same requests without them being counted twice; a bare unknown tag is a request
+ *   series of an unknown class (counted in the total, under no class).
+ * - With several k6 processes (`drill --generators N`, k6-operator runners) each writes
+ *   `latency-<i>.hlog` and `client-<i>.jsonl`; `readIngested` merges them (see `readRunFiles`).
  * - `client.jsonl`: one JSON line per second, t = 0 .. last second, with what the histograms
  *   do not hold (schema `ClientSecond` below).
  * - `latency.hgrm`: the whole run's latency percentile distribution (all classes), ms, as
@@ -69,6 +77,10 @@ export const STALE_AGE_TAG = "stale_age";
 export const UNCLASSIFIED_TAG = "unclassified";
 /** Prefix of the tags of per-endpoint intervals: `endpoint=<percent-encoded name>`. */
 export const ENDPOINT_TAG_PREFIX = "endpoint=";
+/** Tag of the intervals holding iteration lateness (µs behind schedule; k6 output extension). */
+export const LATENESS_TAG = "lateness";
+/** Prefix of the tags of corrected-latency intervals (µs from the scheduled start): `corrected=<class>`. */
+export const CORRECTED_TAG_PREFIX = "corrected=";
 
 /**
  * The interval tag of an endpoint. HdrHistogram's log readers split a line on commas (Java's on
@@ -109,7 +121,8 @@ export function endpointOfTag(tag: string): string | undefined {
  *   "staleReads": 2,                          // position reads older than an acknowledged change
  *   "staleChecked": 40,                       // position reads that had a change to check against
  *   "staleAgeMaxMs": 812.5,                   // oldest stale read in the second, ms; null when none
- *   "droppedIterations": 0                    // iterations the load generator could not start
+ *   "droppedIterations": 0,                   // iterations the load generator could not start
+ *   "lateMs": 3.2                             // optional (k6 output extension): the second's latest iteration start behind schedule, ms; null when none
  * }
  * ```
  */
@@ -123,6 +136,7 @@ export interface ClientSecond {
   staleChecked: number;
   staleAgeMaxMs: number | null;
   droppedIterations: number;
+  lateMs?: number | null;
 }
 
 /** "1800000000.123456": seconds since the epoch at µs precision (Java parses it as a double). */
@@ -216,6 +230,11 @@ export function formatClientJsonl(ingested: Ingested): string {
 export async function writeIngested(runDir: string, ingested: Ingested): Promise<void> {
   await writeFile(join(runDir, HLOG_FILE), formatHlog(ingested));
   await writeFile(join(runDir, CLIENT_FILE), formatClientJsonl(ingested));
+  await writeHgrmFiles(runDir, ingested);
+}
+
+/** latency.hgrm and latency-<class>.hgrm (for people; the k6 output extension writes the rest). */
+export async function writeHgrmFiles(runDir: string, ingested: Ingested): Promise<void> {
   await writeFile(
     join(runDir, HGRM_FILE),
     ingested.overall.latencyUs.totalCount > 0
@@ -266,6 +285,8 @@ function addReasonCounts(
 export function parseHlog(
   text: string,
   seconds: Map<number, SecondTally> = new Map(),
+  /** Added to every second: aligns another generator's log to the shared t0. */
+  offsetS = 0,
 ): { t0Us: number | null; seconds: Map<number, SecondTally>; sourceTruncated: string[] } {
   const sourceTruncated: string[] = [];
   for (const m of text.matchAll(/^#\[SourceTruncated:\s*(.*?)\]\s*$/gm)) sourceTruncated.push(m[1] as string);
@@ -275,7 +296,7 @@ export function parseHlog(
     const h = reader.nextIntervalHistogram();
     if (h === null) break;
     if (t0Sec === null) t0Sec = headerStartSec(reader);
-    const t = Math.round(h.startTimeStampMsec / 1000 - t0Sec);
+    const t = Math.round(h.startTimeStampMsec / 1000 - t0Sec) + offsetS;
     if (h.totalCount === 0) continue;
     const sparse = new SparseHistogram();
     sparse.addHistogram(h);
@@ -316,6 +337,16 @@ function addTaggedInterval(sec: SecondTally, tag: string, sparse: SparseHistogra
     sec.staleAgeMs = merged(sec.staleAgeMs, sparse);
     return;
   }
+  if (tag === LATENESS_TAG) {
+    sec.latenessUs = merged(sec.latenessUs ?? null, sparse);
+    return;
+  }
+  if (tag.startsWith(CORRECTED_TAG_PREFIX)) {
+    sec.correctedUs = merged(sec.correctedUs ?? null, sparse);
+    return;
+  }
+  // Another breakdown (key=value) this reader does not know: not requests of their own.
+  if (tag.includes("=")) return;
   sec.latencyUs.add(sparse);
   if ((TRAFFIC_CLASSES as readonly string[]).includes(tag)) {
     const cls = tag as TrafficClass;
@@ -343,7 +374,12 @@ export function completeLines(text: string): { text: string; cut: boolean } {
 }
 
 /** Adds client.jsonl lines into per-second tallies. Throws on a malformed line (names it). */
-export function parseClientJsonl(text: string, seconds: Map<number, SecondTally> = new Map()): void {
+export function parseClientJsonl(
+  text: string,
+  seconds: Map<number, SecondTally> = new Map(),
+  /** Added to every second, as for `parseHlog`. */
+  offsetS = 0,
+): void {
   const lines = text.split("\n");
   lines.forEach((raw, i) => {
     if (raw.trim() === "") return;
@@ -356,29 +392,93 @@ export function parseClientJsonl(text: string, seconds: Map<number, SecondTally>
     }
     if (typeof line.t !== "number" || !Number.isInteger(line.t) || line.t < 0)
       throw new Error(`${where}: t must be an integer >= 0`);
-    const sec = secondTally(seconds, line.t);
-    const rejected = line.rejected ?? {};
-    if (!isReasonCounts(rejected)) throw new Error(`${where}: rejected must be {class: {reason: count}}`);
-    for (const [cls, counts] of Object.entries(rejected)) {
-      const known = (TRAFFIC_CLASSES as readonly string[]).includes(cls) ? (cls as TrafficClass) : undefined;
-      addReasonCounts(sec, known, counts, `${where}: rejected.${cls}`);
-    }
-    addReasonCounts(sec, undefined, line.rejectedUnclassified, `${where}: rejectedUnclassified`);
-    const byEndpoint = line.rejectedByEndpoint ?? {};
-    if (!isReasonCounts(byEndpoint))
-      throw new Error(`${where}: rejectedByEndpoint must be {endpoint: {reason: count}}`);
-    for (const [name, counts] of Object.entries(byEndpoint)) {
-      const at = `${where}: rejectedByEndpoint.${name}`;
-      // Only the endpoint's breakdown: these rejects are already counted under `rejected`.
-      for (const [reason, n] of checkedReasonCounts(counts, at)) recordEndpointReject(sec, name, reason, n);
-    }
-    const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
-    sec.staleReads += num(line.staleReads);
-    sec.staleChecked += num(line.staleChecked);
-    sec.droppedIterations += num(line.droppedIterations);
-    if (typeof line.staleAgeMaxMs === "number" && Number.isFinite(line.staleAgeMaxMs))
-      sec.staleAgeMaxMs = Math.max(sec.staleAgeMaxMs ?? 0, line.staleAgeMaxMs);
+    const sec = secondTally(seconds, Math.max(0, line.t + offsetS));
+    addClientRejects(sec, line, where);
+    addClientCounters(sec, line);
   });
+}
+
+/** A client.jsonl line's rejects: by class, unclassified, and the per-endpoint breakdown. */
+function addClientRejects(sec: SecondTally, line: Partial<ClientSecond>, where: string): void {
+  const rejected = line.rejected ?? {};
+  if (!isReasonCounts(rejected)) throw new Error(`${where}: rejected must be {class: {reason: count}}`);
+  for (const [cls, counts] of Object.entries(rejected)) {
+    const known = (TRAFFIC_CLASSES as readonly string[]).includes(cls) ? (cls as TrafficClass) : undefined;
+    addReasonCounts(sec, known, counts, `${where}: rejected.${cls}`);
+  }
+  addReasonCounts(sec, undefined, line.rejectedUnclassified, `${where}: rejectedUnclassified`);
+  const byEndpoint = line.rejectedByEndpoint ?? {};
+  if (!isReasonCounts(byEndpoint))
+    throw new Error(`${where}: rejectedByEndpoint must be {endpoint: {reason: count}}`);
+  for (const [name, counts] of Object.entries(byEndpoint)) {
+    const at = `${where}: rejectedByEndpoint.${name}`;
+    // Only the endpoint's breakdown: these rejects are already counted under `rejected`.
+    for (const [reason, n] of checkedReasonCounts(counts, at)) recordEndpointReject(sec, name, reason, n);
+  }
+}
+
+/** A client.jsonl line's counters: stale reads, dropped iterations, the second's highest ages. */
+function addClientCounters(sec: SecondTally, line: Partial<ClientSecond>): void {
+  const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+  sec.staleReads += num(line.staleReads);
+  sec.staleChecked += num(line.staleChecked);
+  sec.droppedIterations += num(line.droppedIterations);
+  if (typeof line.staleAgeMaxMs === "number" && Number.isFinite(line.staleAgeMaxMs))
+    sec.staleAgeMaxMs = Math.max(sec.staleAgeMaxMs ?? 0, line.staleAgeMaxMs);
+  if (typeof line.lateMs === "number" && Number.isFinite(line.lateMs))
+    sec.lateMsMax = Math.max(sec.lateMsMax ?? 0, line.lateMs);
+}
+
+/** `latency-<i>.hlog` of generator i (its counters are in `client-<i>.jsonl`). */
+const GENERATOR_HLOG = /^latency-(\d+)\.hlog$/;
+
+/** The run's interval logs with their client files: latency.hlog alone, else latency-<i>.hlog by i. */
+export async function runHlogFiles(runDir: string): Promise<Array<{ hlog: string; client: string }>> {
+  if (existsSync(join(runDir, HLOG_FILE))) return [{ hlog: HLOG_FILE, client: CLIENT_FILE }];
+  return (await readdir(runDir))
+    .map((f) => GENERATOR_HLOG.exec(f))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .sort((a, b) => Number(a[1]) - Number(b[1]))
+    .map((m) => ({ hlog: m[0], client: `client-${m[1]}.jsonl` }));
+}
+
+/** StartTime (else BaseTime) of an interval log's header, unix µs; null when it has none. */
+function headerT0Us(text: string): number | null {
+  const m = /^#\[(?:StartTime|BaseTime):\s*([0-9.eE+-]+)/m.exec(text);
+  const sec = m ? Number(m[1]) : Number.NaN;
+  return Number.isFinite(sec) ? Math.round(sec * 1e6) : null;
+}
+
+/**
+ * Per-second tallies of a run folder's client files. Several generators' files are merged
+ * exactly (HDR `add`, counters summed): the first file's t0 is the shared one (as the csv path
+ * takes k6-0's marker), and each other file's seconds move by its t0's distance from it, rounded
+ * to whole seconds (k6 processes started together set up within milliseconds of each other).
+ */
+export async function readRunFiles(
+  runDir: string,
+): Promise<{ t0Us: number | null; seconds: Map<number, SecondTally>; truncatedFiles: string[] }> {
+  const files = await runHlogFiles(runDir);
+  if (files.length === 0) throw new Error(`no ${HLOG_FILE} (nor latency-<i>.hlog)`);
+  const seconds = new Map<number, SecondTally>();
+  const truncatedFiles: string[] = [];
+  let sharedT0Us: number | null = null;
+  for (const [i, f] of files.entries()) {
+    const hlog = completeLines(await readFile(join(runDir, f.hlog), "utf8"));
+    if (hlog.cut) truncatedFiles.push(f.hlog);
+    const ownT0Us = headerT0Us(hlog.text);
+    if (i === 0) sharedT0Us = ownT0Us;
+    const offsetS = sharedT0Us === null || ownT0Us === null ? 0 : Math.round((ownT0Us - sharedT0Us) / 1e6);
+    const parsed = parseHlog(hlog.text, seconds, offsetS);
+    truncatedFiles.push(...parsed.sourceTruncated);
+    if (i === 0 && sharedT0Us === null) sharedT0Us = parsed.t0Us;
+    const clientPath = join(runDir, f.client);
+    if (!existsSync(clientPath)) continue;
+    const client = completeLines(await readFile(clientPath, "utf8"));
+    if (client.cut) truncatedFiles.push(f.client);
+    parseClientJsonl(client.text, seconds, offsetS);
+  }
+  return { t0Us: sharedT0Us, seconds, truncatedFiles };
 }
 
 /**
@@ -387,16 +487,7 @@ export function parseClientJsonl(text: string, seconds: Map<number, SecondTally>
  * line was cut mid-write is read up to that line and named in `truncatedFiles`.
  */
 export async function readIngested(runDir: string, phases: readonly WallPhase[]): Promise<Ingested> {
-  const hlog = completeLines(await readFile(join(runDir, HLOG_FILE), "utf8"));
-  const { t0Us, seconds, sourceTruncated } = parseHlog(hlog.text);
-  const truncatedFiles = [...sourceTruncated];
-  if (hlog.cut) truncatedFiles.push(HLOG_FILE);
-  const clientPath = join(runDir, CLIENT_FILE);
-  if (existsSync(clientPath)) {
-    const client = completeLines(await readFile(clientPath, "utf8"));
-    parseClientJsonl(client.text, seconds);
-    if (client.cut) truncatedFiles.push(CLIENT_FILE);
-  }
+  const { t0Us, seconds, truncatedFiles } = await readRunFiles(runDir);
   const ingested = rollUp(t0Us, seconds, phases);
   return truncatedFiles.length > 0 ? { ...ingested, truncatedFiles } : ingested;
 }

@@ -72,6 +72,14 @@ export interface SecondTally {
    * reports/outcomes.ts): a breakdown of `latencyUs`, never added to it.
    */
   byOutcome: OutcomeSeconds;
+  /**
+   * Written by the k6 output extension only (reports/lateness.ts): how far behind schedule the
+   * second's iterations started, µs; latency from each request's scheduled start, µs; the
+   * second's highest lateness, ms. Absent (or null) for csv and simulated runs.
+   */
+  latenessUs?: SparseHistogram | null;
+  correctedUs?: SparseHistogram | null;
+  lateMsMax?: number | null;
 }
 
 /**

@@ -136,6 +136,11 @@ export interface Summary {
     ageMs: { p50: number; p99: number; max: number };
   };
   droppedIterations: number;
+  /**
+   * Latency from each request's scheduled start (its iteration's lateness plus its duration, as
+   * wrk2 reports it), ms; null when lateness was not measured (csv-only or simulated runs).
+   */
+  correctedLatencyMs?: LatencyPercentilesMs | null;
   generator: {
     /** Mean CPU use of the k6 process over the run, in cores (1.0 = one core busy). */
     k6CpuCores: number;
@@ -145,6 +150,11 @@ export interface Summary {
     exchangeCpuCoresMax: number;
     /** Highest resident memory of k6, MB. */
     k6RssMbMax: number;
+    /**
+     * How far behind the arrival schedule k6 started iterations, ms (k6 output extension); null
+     * when not measured (csv-only or simulated runs). p99 above 10 ms is a generator warning.
+     */
+    lateMs?: { p50: number; p99: number; max: number } | null;
     /** True when k6 itself was probably the bottleneck (dropped iterations, or a saturated core). */
     bottleneck: boolean;
     warnings: string[];
@@ -193,6 +203,8 @@ export interface SecondPoint {
   /** Highest stale age seen in that second, ms; null when none. */
   staleAgeMaxMs: number | null;
   droppedIterations: number;
+  /** Lateness of the iterations started in that second, ms (k6 output extension runs only). */
+  lateMs?: { p99: number; max: number };
 }
 
 export interface GeneratorPoint {

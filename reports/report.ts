@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 import type { TimelinePoint, WallPhase } from "../loadtests/vocabulary/runFolder.ts";
 import { TRAFFIC_CLASSES } from "../loadtests/vocabulary/traffic.ts";
-import { HLOG_FILE, readIngested, writeIngested } from "./hlog.ts";
+import { HLOG_FILE, readIngested, runHlogFiles, writeHgrmFiles, writeIngested } from "./hlog.ts";
 import { type Histogram, type Ingested, ingestK6Csv } from "./ingest.ts";
 import type { GeneratorPoint, ReportModel, Summary } from "./model.ts";
 import { percentileSpectrum } from "./render/charts.ts";
@@ -49,6 +49,24 @@ async function readJsonLines<T>(path: string): Promise<T[]> {
     .map((l) => JSON.parse(l) as T);
 }
 
+/** True when run.json says k6 wrote latency(-<i>).hlog itself and they are there. */
+async function fromK6Extension(runDir: string, run: Record<string, unknown>): Promise<boolean> {
+  const outputs = (run.k6 as { outputs?: unknown } | undefined)?.outputs;
+  if (!Array.isArray(outputs) || !outputs.includes("stampede")) return false;
+  return (await runHlogFiles(runDir)).length > 0;
+}
+
+async function readClientFiles(runDir: string, phases: readonly WallPhase[]): Promise<Ingested> {
+  try {
+    return await readIngested(runDir, phases);
+  } catch (err) {
+    throw new StampedeError(
+      "E_REPORT_FAILED",
+      `${runDir}: cannot read ${HLOG_FILE} / client.jsonl: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+}
+
 export async function renderRun(runDir: string): Promise<Summary> {
   const runPath = join(runDir, "run.json");
   if (!existsSync(runPath))
@@ -65,21 +83,20 @@ export async function renderRun(runDir: string): Promise<Summary> {
   const phases = run.plan.phases;
   let ingested: Ingested;
   let t0Ms: number;
-  if (csvFiles.length > 0) {
+  if (await fromK6Extension(runDir, run)) {
+    // k6 aggregated inside itself (--out stampede): its files are the source, even when the raw
+    // samples were kept beside them (--raw-samples), and they are not rewritten.
+    ingested = await readClientFiles(runDir, phases);
+    await writeHgrmFiles(runDir, ingested);
+    t0Ms = (ingested.t0Us ?? 0) / 1000;
+  } else if (csvFiles.length > 0) {
     // A drill: k6's raw samples are the source; keep the per-second form next to them.
     ingested = await ingestK6Csv(csvFiles, phases);
     await writeIngested(runDir, ingested);
     t0Ms = (ingested.t0Us ?? 0) / 1000;
-  } else if (existsSync(join(runDir, HLOG_FILE))) {
+  } else if ((await runHlogFiles(runDir)).length > 0) {
     // A simulated run (or a drill whose csv was pruned): latency.hlog + client.jsonl.
-    try {
-      ingested = await readIngested(runDir, phases);
-    } catch (err) {
-      throw new StampedeError(
-        "E_REPORT_FAILED",
-        `${runDir}: cannot read ${HLOG_FILE} / client.jsonl: ${err instanceof Error ? err.message : String(err)}`,
-      );
-    }
+    ingested = await readClientFiles(runDir, phases);
     const given = run.t0Ms;
     t0Ms = typeof given === "number" && Number.isFinite(given) ? given : (ingested.t0Us ?? 0) / 1000;
   } else {

@@ -2,6 +2,7 @@ import type { CapacityEvent } from "../loadtests/vocabulary/capacity.ts";
 import type { WallPhase } from "../loadtests/vocabulary/runFolder.ts";
 import { completenessOf, phaseCoverage } from "./completeness.ts";
 import type { Ingested, Tally } from "./ingest.ts";
+import { latenessFigures, latenessWarning } from "./lateness.ts";
 import {
   type ClassSummary,
   type GeneratorPoint,
@@ -394,7 +395,11 @@ export function buildSummary(
     );
   }
   const machineCores = machineCoresOf(context.run);
-  if (machineMax >= machineCores * SATURATED) {
+  // Measured lateness (k6 output extension) decides; CPU is then only the evidence quoted.
+  const lateness = latenessFigures(ingested, percentilesMs);
+  const late = latenessWarning(lateness.lateMs, { k6CpuCoresMax, machineMax, machineCores });
+  if (late !== undefined) warnings.push(late);
+  if (lateness.lateMs === null && machineMax >= machineCores * SATURATED) {
     warnings.push(
       `CPU was saturated: k6 used up to ${k6CpuCoresMax.toFixed(2)} cores and k6 + exchange up to ${machineMax.toFixed(2)} of ${machineCores}; the generator may have been the bottleneck.`,
     );
@@ -458,11 +463,13 @@ export function buildSummary(
       },
     },
     droppedIterations: ingested.droppedIterations,
+    correctedLatencyMs: lateness.correctedLatencyMs,
     generator: {
       k6CpuCores: round3(k6CpuCores),
       k6CpuCoresMax: round3(k6CpuCoresMax),
       exchangeCpuCoresMax: round3(exchangeMax),
       k6RssMbMax: generator.reduce((m, g) => Math.max(m, g.k6RssMb ?? 0), 0),
+      lateMs: lateness.lateMs,
       bottleneck: warnings.length > 0,
       warnings,
     },
@@ -518,6 +525,14 @@ export function secondPoints(ingested: Ingested): SecondPoint[] {
       staleChecked: s.staleChecked,
       staleAgeMaxMs: s.staleAgeMaxMs,
       droppedIterations: s.droppedIterations,
+      ...(s.latenessUs != null && s.latenessUs.totalCount > 0
+        ? {
+            lateMs: {
+              p99: round3(s.latenessUs.getValueAtPercentile(99) / 1000),
+              max: s.lateMsMax ?? round3(s.latenessUs.getValueAtPercentile(100) / 1000),
+            },
+          }
+        : {}),
     });
   }
   return points;

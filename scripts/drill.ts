@@ -39,10 +39,18 @@ export interface DrillOptions extends K6DrillOptions {
   k6: K6Binary;
   /**
    * k6 processes on this machine (default 1). With N > 1 each runs an execution segment
-   * ("0:1/2", "1/2:1"; sequence "0,1/2,1") and writes its own k6-<i>.csv.gz; the reporter merges
-   * the files exactly (HDR add, counts summed).
+   * ("0:1/2", "1/2:1"; sequence "0,1/2,1") and writes its own latency-<i>.hlog and
+   * client-<i>.jsonl (k6-<i>.csv.gz with raw samples); the reporter merges the files exactly
+   * (HDR add, counts summed).
    */
   generators?: number | undefined;
+  /**
+   * Keep every raw k6 sample too (`--out csv=k6.csv.gz`, k6-<i>.csv.gz per generator). By
+   * default k6 aggregates inside itself (`--out stampede=<run folder>`, the output extension of
+   * loadtests/k6-output/) and writes latency.hlog + client.jsonl; a k6 without the extension
+   * (K6_BIN) writes the csv whatever this says.
+   */
+  rawSamples?: boolean | undefined;
   /**
    * Play the profile against this endpoint instead of a mock exchange started here (a staging
    * venue, a testnet, or `stampede serve` elsewhere). Its control plane is used only when it
@@ -72,6 +80,15 @@ const CLOCK_TICKS_PER_S = 100;
 const PAGE_BYTES = 4096;
 /** k6's default gracefulStop for arrival-rate executors, plus setup and slack: the hard stop. */
 const K6_OVERRUN_S = 90;
+
+/**
+ * k6's outputs for a drill: the stampede extension's aggregates, plus the raw csv when asked;
+ * the csv alone when k6 lacks the extension.
+ */
+export function k6Outputs(extension: boolean, rawSamples: boolean): Array<"stampede" | "csv"> {
+  if (!extension) return ["csv"];
+  return rawSamples ? ["stampede", "csv"] : ["stampede"];
+}
 
 /** One generator's share of the test: k6's --execution-segment and the shared sequence. */
 export interface ExecutionSegment {
@@ -151,6 +168,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
   const segments = executionSegments(generators);
   // One generator keeps the historical file names (k6.csv.gz, k6.log); N write k6-<i>.*.
   const fileOf = (i: number, ext: string) => (generators === 1 ? `k6.${ext}` : `k6-${i}.${ext}`);
+  const outputs = k6Outputs(opts.k6.extension, opts.rawSamples === true);
   const argsOf = (i: number): string[] => {
     const seg = segments[i];
     return [
@@ -159,8 +177,9 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
       "--summary-mode=disabled",
       "--address",
       "",
-      "--out",
-      `csv=${join(runDir, fileOf(i, "csv.gz"))}`,
+      // The extension names its files after the execution segment (latency-<i>.hlog).
+      ...(outputs.includes("stampede") ? ["--out", `stampede=${runDir}`] : []),
+      ...(outputs.includes("csv") ? ["--out", `csv=${join(runDir, fileOf(i, "csv.gz"))}`] : []),
       ...extras.args(i),
       ...(seg === undefined
         ? []
@@ -192,7 +211,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
     index: i,
     segment: segments[i]?.segment ?? "0:1",
     args: argsOf(i),
-    csv: fileOf(i, "csv.gz"),
+    csv: outputs.includes("csv") ? fileOf(i, "csv.gz") : null,
     log: fileOf(i, "log"),
     exitCode: null as number | null,
     cpuSeconds: 0,
@@ -238,6 +257,8 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
       args: generatorRecords[0]?.args ?? [],
       env: K6_ENV,
       exitCode: null as number | null,
+      /** `stampede` (k6 aggregates: latency(-<i>).hlog, client(-<i>).jsonl) and/or `csv` (raw samples). */
+      outputs,
       /** One entry per k6 process (`--generators`): its segment, arguments, exit code and CPU. */
       generators: generatorRecords,
       /** Why k6 was killed rather than left to stop: a second signal, or overrunning the plan. */

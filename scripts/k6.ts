@@ -3,9 +3,10 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
+import { EXTENSION_DIR, extensionHash, goBuildCommand, hasStampedeOutput } from "./k6Build.ts";
 import { ROOT } from "./paths.ts";
 
-/** The one place the k6 version is pinned (reference.md "k6": v1.x flags, go >= 1.25). */
+/** The one place the k6 version is pinned (v1.x flags, go >= 1.25; loadtests/k6-output/go.mod pins the same). */
 export const K6_VERSION = "v1.8.1";
 export const K6_MODULE = "go.k6.io/k6";
 const GO_MIN_MINOR = 25;
@@ -16,17 +17,21 @@ export interface K6Binary {
   path: string;
   version: string;
   source: "K6_BIN" | "PATH" | ".tools" | "built";
+  /** The binary has stampede's output extension (`--out stampede`); without it drills write a csv. */
+  extension: boolean;
   buildSeconds?: number;
 }
 
+/** .tools/k6/<version>-stampede-<hash of the extension's sources>: a changed extension rebuilds. */
 export function toolsDir(): string {
-  return join(ROOT, ".tools", "k6", K6_VERSION);
+  return join(ROOT, ".tools", "k6", `${K6_VERSION}-stampede-${extensionHash()}`);
 }
 
-async function versionOf(bin: string): Promise<string | undefined> {
+/** `k6 version`: its version and whether it lists the stampede output; undefined when it does not run. */
+async function probe(bin: string): Promise<{ version: string | undefined; extension: boolean } | undefined> {
   try {
     const { stdout } = await run(bin, ["version"], { timeout: 20_000 });
-    return /k6 (v\d+\.\d+\.\d+)/.exec(stdout)?.[1];
+    return { version: /k6 (v\d+\.\d+\.\d+)/.exec(stdout)?.[1], extension: hasStampedeOutput(stdout) };
   } catch {
     return undefined;
   }
@@ -40,8 +45,10 @@ async function onPath(name: string, env: NodeJS.ProcessEnv): Promise<string | un
 }
 
 /**
- * Finds k6: K6_BIN, then PATH (only the pinned version), then .tools/, else builds the pinned
- * version with `go install` into .tools/ once. No k6 and no Go: E_K6_MISSING (exit 2).
+ * Finds k6: K6_BIN, then PATH (only the pinned version with the stampede output), then .tools/,
+ * else builds the pinned version with the extension (scripts/k6Build.ts) into .tools/ once. A
+ * K6_BIN without the extension is used, with a warning: drills then write k6's csv instead. No
+ * k6 and no Go: E_K6_MISSING (exit 2).
  */
 export interface EnsureOptions {
   /** Where K6_BIN and PATH are read (tests pass their own). */
@@ -58,22 +65,34 @@ export async function ensureK6(
   const dir = options.dir ?? toolsDir();
   const fromEnv = env.K6_BIN;
   if (fromEnv !== undefined && fromEnv !== "") {
-    const version = await versionOf(fromEnv);
-    if (version === undefined)
+    const found = await probe(fromEnv);
+    const version = found?.version;
+    if (found === undefined || version === undefined)
       throw new StampedeError(
         "E_K6_MISSING",
         `K6_BIN=${fromEnv} does not run as k6 ("${fromEnv} version" failed).`,
       );
     if (version !== K6_VERSION)
       log(`warning: K6_BIN is k6 ${version}; stampede is tested with ${K6_VERSION}`);
-    return { path: fromEnv, version, source: "K6_BIN" };
+    if (!found.extension)
+      log(
+        `warning: K6_BIN has no stampede output extension ("${fromEnv} version" lists none): drills write k6's raw csv ` +
+          `instead (slower, larger) and cannot measure lateness. Unset K6_BIN to build k6 with it (npm run k6:ensure).`,
+      );
+    return { path: fromEnv, version, source: "K6_BIN", extension: found.extension };
   }
   const pathK6 = await onPath("k6", env);
-  if (pathK6 !== undefined && (await versionOf(pathK6)) === K6_VERSION)
-    return { path: pathK6, version: K6_VERSION, source: "PATH" };
+  if (pathK6 !== undefined) {
+    const found = await probe(pathK6);
+    if (found?.version === K6_VERSION && found.extension)
+      return { path: pathK6, version: K6_VERSION, source: "PATH", extension: true };
+  }
   const cached = join(dir, "k6");
-  if (existsSync(cached) && (await versionOf(cached)) === K6_VERSION)
-    return { path: cached, version: K6_VERSION, source: ".tools" };
+  if (existsSync(cached)) {
+    const found = await probe(cached);
+    if (found?.version === K6_VERSION && found.extension)
+      return { path: cached, version: K6_VERSION, source: ".tools", extension: true };
+  }
   return buildK6(log, env, dir);
 }
 
@@ -95,25 +114,31 @@ async function buildK6(log: (line: string) => void, env: NodeJS.ProcessEnv, dir:
       `k6 ${K6_VERSION} needs Go >= 1.${GO_MIN_MINOR}; found: ${stdout.trim()}.`,
     );
   }
-  log(`building k6 ${K6_VERSION} with ${stdout.trim()} into ${dir} (once; about 1-3 minutes)...`);
+  log(
+    `building k6 ${K6_VERSION} with the stampede output (${EXTENSION_DIR}) using ${stdout.trim()} into ${dir} ` +
+      `(once per change of the extension; a first build downloads modules and takes minutes)...`,
+  );
   const started = Date.now();
+  const path = join(dir, "k6");
+  const build = goBuildCommand(path, env);
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(go, ["install", `${K6_MODULE}@${K6_VERSION}`], {
-      env: { ...env, GOBIN: dir, CGO_ENABLED: "0" },
+    const child = spawn(go, build.args, {
+      cwd: EXTENSION_DIR,
+      env: build.env,
       // Go's output to our stderr: stdout is for figures (`drill --json` prints JSON alone there).
       stdio: ["ignore", 2, "inherit"],
     });
     child.on("exit", (c) => resolve(c ?? 1));
     child.on("error", () => resolve(1));
   });
-  const path = join(dir, "k6");
-  if (code !== 0 || (await versionOf(path)) !== K6_VERSION) {
+  const built = code === 0 ? await probe(path) : undefined;
+  if (built?.version !== K6_VERSION || !built.extension) {
     throw new StampedeError(
       "E_K6_BUILD_FAILED",
-      `go install ${K6_MODULE}@${K6_VERSION} failed (exit ${code}); see the output above.`,
+      `go ${build.args.join(" ")} in ${EXTENSION_DIR} failed (exit ${code}); see the output above.`,
     );
   }
   const buildSeconds = Math.round((Date.now() - started) / 100) / 10;
-  log(`built k6 ${K6_VERSION} in ${buildSeconds} s`);
-  return { path, version: K6_VERSION, source: "built", buildSeconds };
+  log(`built k6 ${K6_VERSION} with the stampede output in ${buildSeconds} s`);
+  return { path, version: K6_VERSION, source: "built", extension: true, buildSeconds };
 }

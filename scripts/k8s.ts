@@ -18,9 +18,11 @@ import { ROOT } from "./paths.ts";
 /**
  * `stampede k8s`: the drill as a k6-operator TestRun (docs/k8s.md). k6-operator splits the test
  * into `parallelism` execution segments, one runner pod each, exactly like `drill --generators`.
- * Each runner writes its raw samples to its own k6-<pod>.csv.gz on a shared volume; copied into
- * the run folder written here, `stampede report <dir>` merges them exactly (HDR add). Summaries of
- * separate runners cannot be merged into percentiles (k6-operator issue 812).
+ * The runner image is k6 with stampede's output extension (loadtests/k6-output/; docs/k8s.md
+ * shows the Dockerfile): each runner aggregates inside itself and writes latency-<i>.hlog and
+ * client-<i>.jsonl (i: its segment's index) on a shared volume; copied into the run folder
+ * written here, `stampede report <dir>` merges them exactly (HDR add). Summaries of separate
+ * runners cannot be merged into percentiles (k6-operator issue 812).
  *
  * The scripts travel in one ConfigMap: loadtests/ files only, since k6 scripts import nothing
  * outside loadtests/ (the vocabulary they share with the venue lives there; `npm run deps`
@@ -41,7 +43,7 @@ export interface K8sOptions {
   timeScale?: number | undefined;
   rateScale?: number | undefined;
   seed?: number | undefined;
-  /** Runner image; default grafana/k6 at the pinned version. */
+  /** Runner image: k6 with the stampede output; default DEFAULT_RUNNER_IMAGE. */
   image?: string | undefined;
   namespace?: string | undefined;
 }
@@ -49,7 +51,9 @@ export interface K8sOptions {
 export const DEFAULT_TARGET = "http://stampede-mock-exchange:8080";
 /** The Secret (key `token`) holding the mock exchange's control token for the runners. */
 export const CONTROL_TOKEN_SECRET = "stampede-control-token";
-/** Where the runners write their csv.gz (a shared PersistentVolumeClaim). */
+/** The runner image docs/k8s.md builds: the pinned k6 with loadtests/k6-output built in. */
+export const DEFAULT_RUNNER_IMAGE = `stampede-k6:${K6_VERSION.replace(/^v/, "")}`;
+/** Where the runners write their files (a shared PersistentVolumeClaim). */
 export const RESULTS_MOUNT = "/results";
 /** The entry script, relative to the repository. */
 export const ENTRY = "loadtests/drill.ts";
@@ -193,17 +197,17 @@ export function buildK8sManifests(opts: K8sOptions, scripts: ReadonlyMap<string,
     spec: {
       parallelism: opts.parallelism,
       script: { configMap: { name: `${name}-scripts`, file: configMapKey(ENTRY) } },
-      // One file per runner: Kubernetes expands $(POD_NAME) (defined in runner.env) in the
-      // container's arguments, so runners never write the same path on the shared volume.
+      // One pair of files per runner: the output names them after the execution segment the
+      // operator gives the runner (latency-<i>.hlog), so runners never write the same path.
       arguments: [
         "--no-thresholds",
         "--summary-mode=disabled",
         `--system-tags=${K6_SYSTEM_TAGS}`,
         "--out",
-        `csv=${RESULTS_MOUNT}/k6-$(POD_NAME).csv.gz`,
+        `stampede=${RESULTS_MOUNT}`,
       ].join(" "),
       runner: {
-        image: opts.image ?? `grafana/k6:${K6_VERSION.replace(/^v/, "")}`,
+        image: opts.image ?? DEFAULT_RUNNER_IMAGE,
         env: [
           { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
           { name: "K6_CSV_TIME_FORMAT", value: "unix_micro" },
@@ -247,6 +251,7 @@ export function buildK8sManifests(opts: K8sOptions, scripts: ReadonlyMap<string,
     plan,
     k8s: { parallelism: opts.parallelism, target, testRun: testRun.metadata.name },
     versions: { k6: K6_VERSION },
+    k6: { outputs: ["stampede"] },
   };
   return { configMap, testRun, pvc, run };
 }
@@ -269,7 +274,7 @@ export async function writeK8s(opts: K8sOptions, log: (line: string) => void = (
   const rel = relative(process.cwd(), out) || ".";
   log(
     `wrote ${join(rel, "manifests")}/{configmap,pvc,testrun}.json (${scripts.size} scripts, parallelism ${opts.parallelism}) and ${join(rel, "run.json")}\n` +
-      `apply: kubectl apply -f ${join(rel, "manifests")}/   then copy the runners' k6-*.csv.gz into ${rel} and run: stampede report ${rel}`,
+      `apply: kubectl apply -f ${join(rel, "manifests")}/   then copy the runners' latency-*.hlog and client-*.jsonl into ${rel} and run: stampede report ${rel}`,
   );
   return out;
 }

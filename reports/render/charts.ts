@@ -40,6 +40,11 @@ export const OPTIONAL_CHARTS = [
     title: "Liquidations: happened vs shown by the throttled stream",
     when: "timeline.jsonl lines carry `liquidations` and `liquidationsShown`",
   },
+  {
+    id: "lateness",
+    title: "Generator lateness: iteration starts behind the arrival schedule",
+    when: "latency.hlog carries Tag=lateness (k6 with the stampede output)",
+  },
 ] as const satisfies readonly (ChartInfo & { when: string })[];
 
 export type ChartId = (typeof CHARTS)[number]["id"] | (typeof OPTIONAL_CHARTS)[number]["id"];

@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { gunzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
 import { describe, expect, it } from "vitest";
+import { readIngested } from "../../reports/hlog.ts";
 import type { Summary } from "../../reports/model.ts";
 import { CHROMIUM, checkCharts, expectedCharts, openOffline, probeCharts } from "../browser/pageChecks.ts";
 
@@ -39,7 +39,8 @@ function lastJson<T>(stdout: string): T {
 function expectRunFolderFiles(runDir: string): void {
   for (const file of [
     "run.json",
-    "k6.csv.gz",
+    "latency.hlog",
+    "client.jsonl",
     "timeline.jsonl",
     "generator.jsonl",
     "summary.json",
@@ -48,21 +49,20 @@ function expectRunFolderFiles(runDir: string): void {
   ]) {
     expect(existsSync(join(runDir, file)), file).toBe(true);
   }
+  // No raw samples by default (drill --raw-samples keeps them; test/e2e/k6Output.test.ts checks
+  // that the two agree).
+  expect(existsSync(join(runDir, "k6.csv.gz"))).toBe(false);
 }
 
-/** The same numbers as the raw file: one http_req_duration row per drill request (setup() excluded). */
-function expectSummaryMatchesRawSamples(runDir: string, summary: Summary): void {
-  const rows = gunzipSync(readFileSync(join(runDir, "k6.csv.gz")))
-    .toString("utf8")
-    .split("\n");
-  const header = (rows[0] as string).split(",");
-  const nameCol = header.indexOf("name");
-  const durations = rows.filter(
-    (r) => r.startsWith("http_req_duration,") && r.split(",")[nameCol] !== "setup",
+/** The same numbers as k6's own files (the output extension's latency.hlog + client.jsonl). */
+async function expectSummaryMatchesK6Files(runDir: string, summary: Summary): Promise<void> {
+  const fromK6 = await readIngested(runDir, []);
+  expect(summary.requests).toBe(fromK6.overall.latencyUs.totalCount);
+  expect(summary.rejected.total).toBe(
+    Object.values(fromK6.overall.rejected).reduce((a, b) => a + (b ?? 0), 0),
   );
-  expect(summary.requests).toBe(durations.length);
-  const rejectRows = rows.filter((r) => r.startsWith("stampede_rejects,")).length;
-  expect(summary.rejected.total).toBe(rejectRows);
+  expect(summary.generator.lateMs).not.toBeNull();
+  expect(summary.correctedLatencyMs).not.toBeNull();
   expect(Object.values(summary.rejected.byReason).reduce((a, b) => a + (b ?? 0), 0)).toBe(
     summary.rejected.total,
   );
@@ -127,7 +127,7 @@ function expectReactiveScaleOut(summary: Summary, runJson: { strategy?: unknown 
 }
 
 describe("stampede drill end to end (real k6 against the mock exchange)", () => {
-  it("runs a shortened smoke drill and writes a run folder whose summary matches the raw samples", {
+  it("runs a shortened smoke drill and writes a run folder whose summary matches k6's own aggregates", {
     timeout: 180_000,
   }, async () => {
     const out = mkdtempSync(join(tmpdir(), "stampede-e2e-"));
@@ -145,7 +145,7 @@ describe("stampede drill end to end (real k6 against the mock exchange)", () => 
     const summary = JSON.parse(readFileSync(join(runDir, "summary.json"), "utf8")) as Summary;
     expect(summary).toMatchObject({ complete: true, interrupted: false });
     expect(summary.byPhase.every((p) => p.coverage === "full")).toBe(true);
-    expectSummaryMatchesRawSamples(runDir, summary);
+    await expectSummaryMatchesK6Files(runDir, summary);
     expectBurstSaturates(summary);
 
     const runJson = JSON.parse(readFileSync(join(runDir, "run.json"), "utf8"));
@@ -207,8 +207,17 @@ describe("stampede drill end to end (real k6 against the mock exchange)", () => 
     expect(drill.code).toBe(0);
     const measured = lastJson<Summary>(drill.stdout);
     // At half rate k6 has room: a saturated generator here means the machine was busy, and the
-    // drill measured that rather than the venue.
-    expect(measured.generator.warnings, "the load generator must not be the bottleneck").toEqual([]);
+    // drill measured that rather than the venue. Lateness is held to what the p99 comparison
+    // below tolerates (8%) rather than to the warning's 10 ms: a few late starts then cannot
+    // decide the comparison (measured here: whole-run p99 lateness 7-8 ms at rate scale 0.3
+    // with the two cores shared, single seconds up to 24 ms).
+    const late = measured.generator.lateMs;
+    expect(late, "k6 measured its lateness").not.toBeNull();
+    expect(late?.p99 ?? 0, "k6 kept the schedule").toBeLessThan(0.08 * measured.latencyMs.p99);
+    expect(
+      measured.generator.warnings.filter((w) => !w.startsWith("k6 started iterations late")),
+      "the load generator must not be the bottleneck",
+    ).toEqual([]);
     const sim = await stampede(
       ["simulate", ...common, "--time-scale", "180", "--out", out, "--json"],
       120_000,

@@ -211,6 +211,20 @@ describe("chart list", () => {
       expect(fig, s).toMatch(new RegExp(`data-series="${s}" d="M`));
   });
 
+  it("draws the lateness chart only when the run measured lateness", () => {
+    const without = syntheticModel();
+    expect(reportCharts(without).map((f) => f.id)).not.toContain("lateness");
+    const measured = syntheticModel();
+    measured.seconds = measured.seconds.map((s) => ({
+      ...s,
+      lateMs: { p99: 2 + (s.t % 7), max: 9 + (s.t % 5) },
+    }));
+    expect(reportCharts(measured).map((f) => f.id)).toEqual([...CHARTS.map((c) => c.id), "lateness"]);
+    const fig =
+      renderReportHtml(measured).match(/<figure data-chart="lateness">([\s\S]*?)<\/figure>/)?.[1] ?? "";
+    for (const s of ["late-p99", "late-max"]) expect(fig, s).toMatch(new RegExp(`data-series="${s}" d="M`));
+  });
+
   it("keeps the stale chart's right axis at or above 0", () => {
     const fig = reportCharts(syntheticModel()).find((f) => f.id === "stale");
     const svg = fig?.panels[0] ?? "";

@@ -33,6 +33,7 @@ const BEING_SPLIT: readonly string[] = [
   "mock-exchange/engine/exchange.ts",
   "mock-exchange/venue.ts",
   "reports/ingest.ts",
+  "scripts/drill.ts",
 ];
 
 const SOURCE = /\.(ts|js|mjs|cjs)$/;

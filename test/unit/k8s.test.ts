@@ -84,8 +84,9 @@ describe("stampede k8s: k6-operator TestRun and the scripts' ConfigMap", () => {
     for (const k of Object.keys(testRun.spec.runner))
       expect(RUNNER_POD_FIELDS.has(k), `spec.runner.${k}`).toBe(true);
 
-    // One csv per runner on the shared volume: --out csv with the pod's name (downward API).
-    expect(testRun.spec.arguments).toMatch(/--out csv=\/results\/k6-\$\(POD_NAME\)\.csv\.gz/);
+    // k6's own aggregates on the shared volume, named by each runner's execution segment.
+    expect(testRun.spec.arguments).toMatch(/--out stampede=\/results(\s|$)/);
+    expect(testRun.spec.runner.image).toBe("stampede-k6:1.8.1");
     expect(testRun.spec.arguments).not.toMatch(/--address|--execution-segment/); // the operator's
     const env = new Map(testRun.spec.runner.env.map((e) => [e.name, e]));
     expect(env.get("POD_NAME")?.valueFrom).toEqual({ fieldRef: { fieldPath: "metadata.name" } });
