@@ -15,6 +15,7 @@ import {
   type TimelinePoint,
   type TrafficClass,
 } from "./model.ts";
+import { scaleOutLags } from "./scalingLag.ts";
 import type { Percentiles, SparseHistogram } from "./sparse.ts";
 
 /** Turns ingested histograms and the server/generator files into summary.json and chart series. */
@@ -414,6 +415,7 @@ export function buildSummary(
     strategy: strategyName(context.run),
     simulated: context.run?.simulated === true,
     cost: costOf(context.timeline ?? []),
+    capacity: { scaleOuts: scaleOutLags(context.timeline ?? []) },
     events: eventsOf(context.timeline ?? []),
   };
 }

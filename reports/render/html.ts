@@ -749,7 +749,6 @@ function generatorChart(model: ReportModel, ctx: ChartContext): ChartFigure {
       },
     );
   }
-  const cpuByT = new Map(gen.map((g) => [g.t, g]));
   const svg = timeChart({
     id: "chart-generator",
     title: "Load generator health: dropped iterations and CPU",
