@@ -18,9 +18,12 @@ import type { ChartFigure, ChartId } from "./charts.ts";
 import { CHARTS, OPTIONAL_CHARTS } from "./charts.ts";
 import type { Band, BarSeries, ChartPanel, EventMarker, LineSeries, Point } from "./echarts.ts";
 import { escapeXml, spectrumChart, timeChart } from "./echarts.ts";
+import { formatCount, formatMs, formatPct, formatSig3 } from "./format.ts";
 import { CHART_CSS, chartScripts, figureHtml } from "./page.ts";
+import { burstTable, endpointTable, scaleOutTable } from "./tables.ts";
 
 export { CHARTS, OPTIONAL_CHARTS } from "./charts.ts";
+export { formatCount, formatMs, formatPct, formatSig3 } from "./format.ts";
 
 /**
  * Colours are distinct within each chart, and the series that recur (percentiles, reject
@@ -94,36 +97,6 @@ const DASH = "—";
 
 function isNum(v: unknown): v is number {
   return typeof v === "number" && Number.isFinite(v);
-}
-
-/** Thousands separators without locale data, so the output is byte-identical everywhere. */
-export function formatCount(n: number): string {
-  if (!isNum(n)) return DASH;
-  const s = String(Math.round(Math.abs(n)));
-  return (n < 0 ? "-" : "") + s.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-}
-
-/**
- * 3 significant digits, the precision the HDR histograms were recorded with; more digits
- * would be noise. Values >= 1000 keep their integer digits rounded to 3 significant ones.
- */
-export function formatMs(v: number | null | undefined): string {
-  return formatSig3(v);
-}
-
-export function formatSig3(v: number | null | undefined): string {
-  if (!isNum(v)) return DASH;
-  if (v === 0) return "0";
-  const a = Math.abs(v);
-  if (a >= 1000) return formatCount(Number(v.toPrecision(3)));
-  return String(Number(v.toPrecision(3)));
-}
-
-/** Percentage of a fraction, 3 significant digits; "0" only for an exact zero. */
-export function formatPct(fraction: number): string {
-  if (!isNum(fraction)) return DASH;
-  if (fraction === 0) return "0 %";
-  return `${Number((fraction * 100).toPrecision(3))} %`;
 }
 
 function formatSeconds(s: number): string {
@@ -509,7 +482,6 @@ function staleChart(model: ReportModel, ctx: ChartContext): ChartFigure {
       width: 0,
       legend: true,
     });
-  const lagByT = new Map(model.timeline.map((p) => [p.t, p.replicaLagMs]));
   const svg = timeChart({
     id: "chart-stale",
     title: "Stale reads per second and replica lag",
@@ -1187,6 +1159,8 @@ td.warn { color: #b45309; }
 .nodata, tr.zero td, tr.zero th { color: #94a3b8; }
 td.nodata { text-align: left; font-style: italic; }
 .details { display: grid; grid-template-columns: 1.45fr 1fr 1fr; gap: 16px; margin-top: 20px; align-items: start; }
+.details.two { grid-template-columns: 1.6fr 1fr; margin-top: 0; }
+td.strong { font-weight: 600; }
 @media (max-width: 900px) { .details { grid-template-columns: 1fr; } }
 table.mini { width: 100%; background: #fff; border: 1px solid var(--line); border-radius: 8px; font-size: 13px; }
 table.mini caption { text-align: left; font-weight: 600; font-size: 13px; padding: 0 0 6px; }
@@ -1258,6 +1232,12 @@ export function renderReportHtml(
     '<p class="hint">Latency in ms from the run\'s merged HDR histograms (3 significant digits); rejected % is rejects / requests.</p>',
     summaryTable(model),
     detailTables(model),
+    "</section>",
+    '<section id="scaling"><h2>Scaling lag and burst</h2><p class="hint">In the profile\'s natural time (wall seconds × time scale): how long each scale-out took from demand crossing the strategy\'s target to the new capacity being ready, and how the burst ended.</p>',
+    `<div class="details two">${scaleOutTable(model.summary)}${burstTable(model.summary, timeScaleOf(model))}</div>`,
+    "</section>",
+    '<section id="endpoints"><h2>By endpoint</h2><p class="hint">Per k6 request name, from the run\'s merged histograms; rejects count here when the reject sample carries the name.</p>',
+    endpointTable(model.summary),
     "</section>",
     '<section id="charts"><h2>Charts</h2>',
     ...figures.map((f) => figureHtml(f)),
