@@ -51,8 +51,8 @@ const INIT = `(function () {
     return Math.abs(v) >= 100 ? Math.round(v).toLocaleString("en-US") : String(Number(v.toPrecision(3)));
   }
   function lines(items) {
-    return items.filter(function (it) { return it.value && it.value[1] !== null && it.value[1] !== undefined; })
-      .map(function (it) { return it.marker + it.seriesName + ": <b>" + num(it.value[1]) + "</b>"; }).join("<br>");
+    return items.filter(function (it) { return it.value && it.value[1] != null; })
+      .map(function (it) { return it.marker + it.seriesName + ": <strong>" + num(it.value[1]) + "</strong>"; }).join("<br>");
   }
   var charts = [];
   document.querySelectorAll("[data-panel]").forEach(function (el) {
