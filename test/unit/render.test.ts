@@ -514,7 +514,7 @@ describe("capacity: instances, events, cost", () => {
         const s = seriesIn(model, id, `event-${kind}`);
         expect(s?.markLine?.data.length, `${id} ${kind}`).toBeGreaterThan(0);
       }
-      const legend = (panelsOf(model, id)[0]?.option.legend as { data: string[] }).data;
+      const legend = (panelsOf(model, id)[0]?.option.legend as { data: string[] } | undefined)?.data;
       for (const label of ["scale-out decision", "instances ready", "fault start", "fault end"])
         expect(legend, `${id} ${label}`).toContain(label);
     }
