@@ -81,13 +81,17 @@ export const METRICS = [
   { key: "p99BurstMs", label: "p99 in the burst", unit: "ms" },
   { key: "rejectedPct", label: "rejected", unit: "%" },
   { key: "stalePct", label: "stale reads", unit: "%" },
-  { key: "timeToRecoverS", label: "time to recover", unit: "s" },
+  // In the profile's natural minutes: wall seconds shrink a recovery by the time scale.
+  { key: "timeToRecoverMin", label: "time to recover", unit: "natural min" },
   { key: "costInstanceMinutes", label: "cost", unit: "instance-min" },
 ] as const;
 export type MetricKey = (typeof METRICS)[number]["key"];
 
 /** One run's figures; null where the run cannot say (no burst phase, never recovered...). */
-export type RunMetrics = Record<MetricKey, number | null>;
+export type RunMetrics = Record<MetricKey, number | null> & {
+  /** Wall seconds, as summary.json's burst.timeToRecoverS (timeToRecoverMin is the same in natural minutes). */
+  timeToRecoverS: number | null;
+};
 
 export interface Spread {
   /**
@@ -279,24 +283,28 @@ export function loadedRun(parts: Omit<LoadedRun, "phases" | "metrics" | "burst" 
   const burstPhase = phases[burst];
   const requests = ingested.overall.latencyUs.totalCount;
   const rejected = sumCounts(ingested.overall.rejected);
+  const recoverS =
+    burstPhase === undefined
+      ? null
+      : timeToRecoverS(
+          [...ingested.seconds].map(([t, sec]) => ({
+            t,
+            latencyUs: sec.latencyUs,
+            rejected: sec.rejected,
+          })),
+          burstPhase.endS,
+          preTally !== undefined && preTally.latencyUs.totalCount > 0
+            ? preTally.latencyUs.getValueAtPercentile(99)
+            : null,
+        );
+  const scale = run.scales?.timeScale;
+  const timeScale = typeof scale === "number" && scale > 0 ? scale : 1;
   const metrics: RunMetrics = {
     p99BurstMs: p99(burstTally?.latencyUs),
     rejectedPct: requests > 0 ? round3((100 * rejected) / requests) : null,
     stalePct: ingested.staleChecked > 0 ? round3((100 * ingested.staleReads) / ingested.staleChecked) : null,
-    timeToRecoverS:
-      burstPhase === undefined
-        ? null
-        : timeToRecoverS(
-            [...ingested.seconds].map(([t, sec]) => ({
-              t,
-              latencyUs: sec.latencyUs,
-              rejected: sec.rejected,
-            })),
-            burstPhase.endS,
-            preTally !== undefined && preTally.latencyUs.totalCount > 0
-              ? preTally.latencyUs.getValueAtPercentile(99)
-              : null,
-          ),
+    timeToRecoverS: recoverS,
+    timeToRecoverMin: recoverS === null ? null : round3((recoverS * timeScale) / 60),
     costInstanceMinutes: summary.cost?.instanceMinutes?.total ?? null,
   };
   return { ...parts, phases, metrics, burst, preBurst };
@@ -458,7 +466,7 @@ function compareGroup(g: Group): Omit<ComparedGroup, "verdicts"> {
     ),
     rejectedPct: spreadOf(values("rejectedPct"), requests > 0 ? round3((100 * rejected) / requests) : null),
     stalePct: spreadOf(values("stalePct"), checked > 0 ? round3((100 * stale) / checked) : null),
-    timeToRecoverS: spreadOf(values("timeToRecoverS"), undefined, "never"),
+    timeToRecoverMin: spreadOf(values("timeToRecoverMin"), undefined, "never"),
     costInstanceMinutes: spreadOf(values("costInstanceMinutes")),
   };
   const strategies = new Set(runs.map(strategyOf));

@@ -35,7 +35,7 @@ function sig3(v: number | null | undefined): string {
 }
 
 function formatMetric(key: MetricKey, v: number | null): string {
-  if (v === null) return key === "timeToRecoverS" ? "not recovered" : DASH;
+  if (v === null) return key === "timeToRecoverMin" ? "not recovered" : DASH;
   if (!isNum(v)) return DASH;
   switch (key) {
     case "p99BurstMs":
@@ -43,8 +43,8 @@ function formatMetric(key: MetricKey, v: number | null): string {
     case "rejectedPct":
     case "stalePct":
       return `${sig3(v)} %`;
-    case "timeToRecoverS":
-      return `${sig3(v)} s`;
+    case "timeToRecoverMin":
+      return `${sig3(v)} min`;
     case "costInstanceMinutes":
       return sig3(v);
   }
@@ -59,7 +59,7 @@ function spreadText(key: MetricKey, s: Spread): string {
 }
 
 function headline(key: MetricKey, s: Spread): string {
-  if (s.value === null && key === "timeToRecoverS" && s.values.some((v) => v !== null))
+  if (s.value === null && key === "timeToRecoverMin" && s.values.some((v) => v !== null))
     return `recovered in ${s.values.filter((v) => v !== null).length}/${s.n}`;
   return formatMetric(key, s.value);
 }
@@ -265,7 +265,7 @@ export function renderComparisonHtml(c: Comparison, title = "stampede comparison
   const rules = [
     `p99 in the burst: from the burst phase's histogram ("burst", else the phase at the highest multiple)${c.repeats !== null ? ", the repeats merged with add" : ""}.`,
     "rejected %: rejects / requests; stale %: stale position reads / reads that had an acknowledged change to check.",
-    `time to recover: from the burst's end to the first second whose p99 is back at or under the pre-burst phase's p99${c.groups[0]?.preBurstPhase ? ` ("${esc(c.groups[0].preBurstPhase)}")` : ""}, in wall seconds; "not recovered" when it never is.`,
+    `time to recover: from the burst's end to the first second whose p99 is back at or under the pre-burst phase's p99${c.groups[0]?.preBurstPhase ? ` ("${esc(c.groups[0].preBurstPhase)}")` : ""}, in the profile's natural minutes (wall seconds × time scale); "not recovered" when it never is.`,
     "cost: instance-minutes (natural time, ready + booting) from the server timeline.",
     c.repeats !== null
       ? `Noise: ${esc(c.noise)}; the small line under a figure is that spread. Cost and time to recover are means over the repeats.`
