@@ -28,16 +28,20 @@ function clock(naturalS: number | null | undefined): string {
 
 const th = (label: string, num = true) => `<th scope="col"${num ? ' class="num"' : ""}>${label}</th>`;
 
-/** Every scale-out with its lag: demand crossing the target, decision, capacity ready. */
+/**
+ * Every scale-out with its lag: demand crossing the target, decision, capacity ready. "boot" is
+ * decision to ready alone, known even when the crossing is not (the policy's demand metric can
+ * sit just above its target while the timeline's utilisation sits just under it).
+ */
 export function scaleOutTable(summary: Summary): string {
   const rows = summary.capacity?.scaleOuts ?? [];
-  const head = `<table class="mini scale-outs" id="scale-out-lag"><caption>Scale-out lag (natural time, m:ss since the start)</caption><thead><tr>${th("tier", false)}${th("target")}${th("demand crossed")}${th("decided")}${th("ready")}${th("lag (min)")}</tr></thead>`;
+  const head = `<table class="mini scale-outs" id="scale-out-lag"><caption>Scale-out lag (natural time, m:ss since the start)</caption><thead><tr>${th("tier", false)}${th("target")}${th("demand crossed")}${th("decided")}${th("ready")}${th("boot (min)")}${th("lag (min)")}</tr></thead>`;
   if (rows.length === 0)
-    return `${head}<tbody><tr><td colspan="6" class="nodata">no scale-out in this run</td></tr></tbody></table>`;
+    return `${head}<tbody><tr><td colspan="7" class="nodata">no scale-out in this run</td></tr></tbody></table>`;
   const body = rows
     .map(
       (r) =>
-        `<tr data-tier="${esc(r.tier)}"><th scope="row">${esc(r.tier)}</th><td class="num">${r.target === null ? DASH : formatSig3(r.target)}</td><td class="num">${clock(r.demandCrossedAtNaturalS)}</td><td class="num">${clock(r.decidedAtNaturalS)}</td><td class="num">${r.readyAtNaturalS === null ? "not before the end" : clock(r.readyAtNaturalS)}</td><td class="num${isNum(r.lagMinutes) ? " strong" : ""}">${isNum(r.lagMinutes) ? formatSig3(r.lagMinutes) : DASH}</td></tr>`,
+        `<tr data-tier="${esc(r.tier)}"><th scope="row">${esc(r.tier)}</th><td class="num">${r.target === null ? DASH : formatSig3(r.target)}</td><td class="num">${clock(r.demandCrossedAtNaturalS)}</td><td class="num">${clock(r.decidedAtNaturalS)}</td><td class="num">${r.readyAtNaturalS === null ? "not before the end" : clock(r.readyAtNaturalS)}</td><td class="num">${r.readyAtNaturalS === null ? DASH : minutes(r.readyAtNaturalS - r.decidedAtNaturalS)}</td><td class="num${isNum(r.lagMinutes) ? " strong" : ""}">${isNum(r.lagMinutes) ? formatSig3(r.lagMinutes) : DASH}</td></tr>`,
     )
     .join("");
   return `${head}<tbody>${body}</tbody></table>`;

@@ -687,3 +687,75 @@ describe("chart options", () => {
     expect(offeredMultipleAt(PHASES, 61)).toBeNull();
   });
 });
+
+describe("scaling lag, burst and endpoint tables", () => {
+  const m = syntheticModel();
+  m.run = { ...m.run, scales: { timeScale: 60 } };
+  m.summary = {
+    ...m.summary,
+    capacity: {
+      scaleOuts: [
+        {
+          tier: "gateway",
+          target: 0.6,
+          demandCrossedAtNaturalS: 600,
+          decidedAtNaturalS: 780,
+          readyAtNaturalS: 990,
+          lagMinutes: 6.5,
+        },
+        {
+          tier: "read",
+          target: null,
+          demandCrossedAtNaturalS: null,
+          decidedAtNaturalS: 1080,
+          readyAtNaturalS: null,
+          lagMinutes: null,
+        },
+      ],
+    },
+    burst: {
+      phase: "plateau 100x",
+      startS: 25,
+      endS: 45,
+      preBurstPhase: "normal",
+      riseStartS: 15,
+      p99Ms: 155,
+      preBurstP99Ms: 6.3,
+      timeToFirstRejectS: 2,
+      timeToRecoverS: 7,
+      backlogDrainS: 44,
+      peakReplicaLagMs: 5172,
+    },
+    byEndpoint: {
+      "GET /fapi/v2/positionRisk": cls(900, 2, 0),
+      "POST /fapi/v1/order": cls(1000, 5, 40),
+    },
+  };
+  const out = renderReportHtml(m);
+
+  it("lists each scale-out in natural m:ss with its boot time and lag in minutes", () => {
+    const table = out.match(/<table class="mini scale-outs"[\s\S]*?<\/table>/)?.[0] ?? "";
+    const rows = table.match(/<tr data-tier=[\s\S]*?<\/tr>/g) ?? [];
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatch(/>10:00<.*>13:00<.*>16:30<.*>3.5<.*>6.5</);
+    expect(rows[1]).toContain("not before the end");
+  });
+
+  it("gives the burst's figures in natural minutes, wall seconds beside them", () => {
+    const table = out.match(/<table class="mini kv" id="burst-figures">[\s\S]*?<\/table>/)?.[0] ?? "";
+    expect(table).toContain("<strong>7 min</strong>");
+    expect(table).toContain("44 min");
+    expect(table).toContain("5.2 min");
+    expect(table).toContain("7 s wall");
+  });
+
+  it("has a row per endpoint with requests, percentiles and rejects", () => {
+    const table = out.match(/<table class="summary endpoints"[\s\S]*?<\/table>/)?.[0] ?? "";
+    const order = table.match(/<tr data-endpoint="POST \/fapi\/v1\/order">[\s\S]*?<\/tr>/)?.[0] ?? "";
+    expect(order).toContain(">1,000<");
+    expect(order).toContain(">40<");
+    expect(order).toContain("4 %");
+    expect(table).toContain('data-endpoint="GET /fapi/v2/positionRisk"');
+    expect(renderReportHtml(syntheticModel())).toContain("no per-endpoint data");
+  });
+});
