@@ -346,9 +346,22 @@ export function timeChart(o: TimeChartOptions): ChartPanel {
       splitLine: { show: true, lineStyle: { color: "#f1f5f9" } },
     },
     yAxis: [valueAxis(o.y, "left"), ...(o.y2 ? [valueAxis(o.y2, "right")] : [])] as EChartsOption["yAxis"],
+    // A panel above another (no axis title) zooms by wheel and drag only: the bottom panel's
+    // slider drives every panel of the figure (the page connects them).
     dataZoom: [
       { type: "inside", xAxisIndex: 0, filterMode: "none" },
-      { type: "slider", xAxisIndex: 0, filterMode: "none", height: 18, bottom: 8, showDataShadow: false },
+      ...(o.x.label === ""
+        ? []
+        : [
+            {
+              type: "slider" as const,
+              xAxisIndex: 0,
+              filterMode: "none" as const,
+              height: 18,
+              bottom: 8,
+              showDataShadow: false,
+            },
+          ]),
     ],
     series: series as EChartsOption["series"],
   };
