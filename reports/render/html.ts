@@ -20,7 +20,7 @@ import type { Band, BarSeries, ChartPanel, EventMarker, LineSeries, Point } from
 import { escapeXml, spectrumChart, timeChart } from "./echarts.ts";
 import { formatCount, formatMs, formatPct, formatSig3 } from "./format.ts";
 import { CHART_CSS, chartScripts, figureHtml } from "./page.ts";
-import { burstTable, endpointTable, scaleOutTable } from "./tables.ts";
+import { burstTable, endpointTable, exchangeClockOffsetS, scaleOutTable } from "./tables.ts";
 
 export { CHARTS, OPTIONAL_CHARTS } from "./charts.ts";
 export { formatCount, formatMs, formatPct, formatSig3 } from "./format.ts";
@@ -1234,7 +1234,7 @@ export function renderReportHtml(
     detailTables(model),
     "</section>",
     '<section id="scaling"><h2>Scaling lag and burst</h2><p class="hint">In the profile\'s natural time (wall seconds × time scale): how long each scale-out took from demand crossing the strategy\'s target to the new capacity being ready, and how the burst ended.</p>',
-    `<div class="details two">${scaleOutTable(model.summary)}${burstTable(model.summary, timeScaleOf(model))}</div>`,
+    `<div class="details two">${scaleOutTable(model.summary, exchangeClockOffsetS(model.timeline, timeScaleOf(model)))}${burstTable(model.summary, timeScaleOf(model))}</div>`,
     "</section>",
     '<section id="endpoints"><h2>By endpoint</h2><p class="hint">Per k6 request name, from the run\'s merged histograms; rejects count here when the reject sample carries the name.</p>',
     endpointTable(model.summary),

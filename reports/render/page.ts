@@ -46,6 +46,9 @@ const INIT = `(function () {
     if (!(x > 1)) return "0%";
     return Number((100 * (1 - 1 / x)).toPrecision(Math.max(2, Math.round(Math.log10(x)) + 1))) + "%";
   }
+  function esc(t) {
+    return String(t).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
   function num(v) {
     if (typeof v !== "number" || !isFinite(v)) return "\\u2014";
     return Math.abs(v) >= 100 ? Math.round(v).toLocaleString("en-US") : String(Number(v.toPrecision(3)));
@@ -61,9 +64,19 @@ const INIT = `(function () {
     var o = p.option;
     if (p.timeScale !== null) {
       var ts = p.timeScale;
+      // Events (markLines) inside the hovered wall second join the axis tooltip.
+      var events = [];
+      (o.series || []).forEach(function (se) {
+        if (String(se.id).indexOf("event-") === 0 && se.markLine)
+          se.markLine.data.forEach(function (d) { events.push({ x: d.xAxis, text: d.name, color: se.color }); });
+      });
+      var half = ts / 120;
       o.tooltip.formatter = function (items) {
         var min = items.length > 0 ? items[0].axisValue : 0;
-        return "natural " + clock(min) + " <span style=\\"color:#64748b\\">(wall " + num((min * 60) / ts) + " s)</span><br>" + lines(items);
+        var near = events.filter(function (e) { return Math.abs(e.x - min) <= half + 1e-9; }).map(function (e) {
+          return "<span style=\\"color:" + e.color + "\\">\u2502</span> " + esc(e.text).split("\\n").join("<br>");
+        });
+        return "natural " + clock(min) + " <span style=\\"color:#64748b\\">(wall " + num((min * 60) / ts) + " s)</span><br>" + lines(items) + (near.length > 0 ? "<br>" + near.join("<br>") : "");
       };
     } else {
       o.xAxis.axisLabel.formatter = pct;

@@ -22,26 +22,42 @@ function minutes(naturalS: number | null | undefined): string {
 /** Natural time of day in the drill as m:ss. */
 function clock(naturalS: number | null | undefined): string {
   if (!isNum(naturalS)) return DASH;
-  const s = Math.round(naturalS);
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  // Before the client's start (a drill's exchange starts first): "-0:30".
+  const s = Math.round(Math.abs(naturalS));
+  return `${naturalS < 0 ? "-" : ""}${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
 const th = (label: string, num = true) => `<th scope="col"${num ? ' class="num"' : ""}>${label}</th>`;
+
+/**
+ * Natural seconds between the exchange's clock (timeline `tNaturalS`, events' `atS`, summary.json
+ * `capacity.scaleOuts`) and the charts' clock (the client's t0 × time scale): a drill's exchange
+ * starts a few wall seconds before k6 does; 0 for a simulation, or without a timeline.
+ */
+export function exchangeClockOffsetS(
+  timeline: ReadonlyArray<{ t: number; tNaturalS?: number }>,
+  timeScale: number,
+): number {
+  const line = timeline.find((p) => isNum(p.t) && isNum(p.tNaturalS));
+  return line === undefined ? 0 : (line.tNaturalS as number) - (line.t + 1) * timeScale;
+}
 
 /**
  * Every scale-out with its lag: demand crossing the target, decision, capacity ready. "boot" is
  * decision to ready alone, known even when the crossing is not (the policy's demand metric can
  * sit just above its target while the timeline's utilisation sits just under it).
  */
-export function scaleOutTable(summary: Summary): string {
+export function scaleOutTable(summary: Summary, clockOffsetS = 0): string {
   const rows = summary.capacity?.scaleOuts ?? [];
-  const head = `<table class="mini scale-outs" id="scale-out-lag"><caption>Scale-out lag (natural time, m:ss since the start)</caption><thead><tr>${th("tier", false)}${th("target")}${th("demand crossed")}${th("decided")}${th("ready")}${th("boot (min)")}${th("lag (min)")}</tr></thead>`;
+  // On the charts' clock, so a time here reads off the charts' axis.
+  const at = (s: number | null) => clock(s === null ? null : s - clockOffsetS);
+  const head = `<table class="mini scale-outs" id="scale-out-lag"><caption>Scale-out lag (natural time, m:ss since the start, as on the charts)</caption><thead><tr>${th("tier", false)}${th("target")}${th("demand crossed")}${th("decided")}${th("ready")}${th("boot (min)")}${th("lag (min)")}</tr></thead>`;
   if (rows.length === 0)
     return `${head}<tbody><tr><td colspan="7" class="nodata">no scale-out in this run</td></tr></tbody></table>`;
   const body = rows
     .map(
       (r) =>
-        `<tr data-tier="${esc(r.tier)}"><th scope="row">${esc(r.tier)}</th><td class="num">${r.target === null ? DASH : formatSig3(r.target)}</td><td class="num">${clock(r.demandCrossedAtNaturalS)}</td><td class="num">${clock(r.decidedAtNaturalS)}</td><td class="num">${r.readyAtNaturalS === null ? "not before the end" : clock(r.readyAtNaturalS)}</td><td class="num">${r.readyAtNaturalS === null ? DASH : minutes(r.readyAtNaturalS - r.decidedAtNaturalS)}</td><td class="num${isNum(r.lagMinutes) ? " strong" : ""}">${isNum(r.lagMinutes) ? formatSig3(r.lagMinutes) : DASH}</td></tr>`,
+        `<tr data-tier="${esc(r.tier)}"><th scope="row">${esc(r.tier)}</th><td class="num">${r.target === null ? DASH : formatSig3(r.target)}</td><td class="num">${at(r.demandCrossedAtNaturalS)}</td><td class="num">${at(r.decidedAtNaturalS)}</td><td class="num">${r.readyAtNaturalS === null ? "not before the end" : at(r.readyAtNaturalS)}</td><td class="num">${r.readyAtNaturalS === null ? DASH : minutes(r.readyAtNaturalS - r.decidedAtNaturalS)}</td><td class="num${isNum(r.lagMinutes) ? " strong" : ""}">${isNum(r.lagMinutes) ? formatSig3(r.lagMinutes) : DASH}</td></tr>`,
     )
     .join("");
   return `${head}<tbody>${body}</tbody></table>`;

@@ -759,3 +759,13 @@ describe("scaling lag, burst and endpoint tables", () => {
     expect(renderReportHtml(syntheticModel())).toContain("no per-endpoint data");
   });
 });
+
+describe("the exchange's clock against the charts'", () => {
+  it("is the timeline's natural time minus the client's wall time × time scale", async () => {
+    const { exchangeClockOffsetS } = await import("../../reports/render/tables.ts");
+    // The exchange started 7.5 wall seconds before k6: its line for client second 12 ends at 20.5 s.
+    expect(exchangeClockOffsetS([{ t: 12, tNaturalS: 20.5 * 60 }], 60)).toBe(450);
+    expect(exchangeClockOffsetS([{ t: 0, tNaturalS: 60 }], 60)).toBe(0);
+    expect(exchangeClockOffsetS([], 60)).toBe(0);
+  });
+});
