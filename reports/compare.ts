@@ -93,14 +93,18 @@ export const METRICS = [
   { key: "policyRejectedPct", label: "policy rejects (429/418)", unit: "%" },
   { key: "businessRejectedPct", label: "order rejects (400)", unit: "%" },
   { key: "stalePct", label: "stale reads", unit: "%" },
-  { key: "timeToRecoverS", label: "time to recover", unit: "s" },
+  // In the profile's natural minutes: wall seconds shrink a recovery by the time scale.
+  { key: "timeToRecoverMin", label: "time to recover", unit: "natural min" },
   { key: "costInstanceMinutes", label: "cost", unit: "instance-min" },
   { key: "costUsd", label: "cost", unit: "USD" },
 ] as const;
 export type MetricKey = (typeof METRICS)[number]["key"];
 
 /** One run's figures; null where the run cannot say (no burst phase, never recovered...). */
-export type RunMetrics = Record<MetricKey, number | null>;
+export type RunMetrics = Record<MetricKey, number | null> & {
+  /** Wall seconds, as summary.json's burst.timeToRecoverS (timeToRecoverMin is the same in natural minutes). */
+  timeToRecoverS: number | null;
+};
 
 export interface Spread {
   /**
@@ -308,6 +312,22 @@ export function loadedRun(parts: Omit<LoadedRun, "phases" | "metrics" | "burst" 
   const rejected = sumCounts(ingested.overall.rejected);
   const split = splitRejects(ingested.overall.rejected);
   const pctOf = (n: number) => (requests > 0 ? round3((100 * n) / requests) : null);
+  const recoverS =
+    burstPhase === undefined
+      ? null
+      : timeToRecoverS(
+          [...ingested.seconds].map(([t, sec]) => ({
+            t,
+            latencyUs: sec.latencyUs,
+            rejected: sec.rejected,
+          })),
+          burstPhase.endS,
+          preTally !== undefined && preTally.latencyUs.totalCount > 0
+            ? preTally.latencyUs.getValueAtPercentile(99)
+            : null,
+        );
+  const scale = run.scales?.timeScale;
+  const timeScale = typeof scale === "number" && scale > 0 ? scale : 1;
   const metrics: RunMetrics = {
     p99BurstMs: p99(burstTally?.latencyUs),
     rejectedPct: pctOf(rejected),
@@ -315,20 +335,8 @@ export function loadedRun(parts: Omit<LoadedRun, "phases" | "metrics" | "burst" 
     policyRejectedPct: pctOf(split.policy),
     businessRejectedPct: pctOf(split.business),
     stalePct: ingested.staleChecked > 0 ? round3((100 * ingested.staleReads) / ingested.staleChecked) : null,
-    timeToRecoverS:
-      burstPhase === undefined
-        ? null
-        : timeToRecoverS(
-            [...ingested.seconds].map(([t, sec]) => ({
-              t,
-              latencyUs: sec.latencyUs,
-              rejected: sec.rejected,
-            })),
-            burstPhase.endS,
-            preTally !== undefined && preTally.latencyUs.totalCount > 0
-              ? preTally.latencyUs.getValueAtPercentile(99)
-              : null,
-          ),
+    timeToRecoverS: recoverS,
+    timeToRecoverMin: recoverS === null ? null : round3((recoverS * timeScale) / 60),
     costInstanceMinutes: summary.cost?.instanceMinutes?.total ?? null,
     costUsd:
       summary.cost?.instanceMinutes === undefined
@@ -517,7 +525,7 @@ function compareGroup(g: Group, prices: PricesUsdPerInstanceHour): Omit<Compared
     policyRejectedPct: spreadOf(values("policyRejectedPct"), pooledPct(split.policy)),
     businessRejectedPct: spreadOf(values("businessRejectedPct"), pooledPct(split.business)),
     stalePct: spreadOf(values("stalePct"), checked > 0 ? round3((100 * stale) / checked) : null),
-    timeToRecoverS: spreadOf(values("timeToRecoverS"), undefined, "never"),
+    timeToRecoverMin: spreadOf(values("timeToRecoverMin"), undefined, "never"),
     costInstanceMinutes: spreadOf(values("costInstanceMinutes")),
     costUsd: spreadOf(values("costUsd")),
   };
@@ -553,7 +561,7 @@ function repeatSample(r: LoadedRun) {
     split: splitRejects(r.ingested.overall.rejected),
     staleReads: r.ingested.staleReads,
     staleChecked: r.ingested.staleChecked,
-    timeToRecoverS: r.metrics.timeToRecoverS,
+    timeToRecoverMin: r.metrics.timeToRecoverMin,
     hasBurst: r.burst >= 0,
     costInstanceMinutes: r.metrics.costInstanceMinutes,
     costUsd: r.metrics.costUsd,

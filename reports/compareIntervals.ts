@@ -18,8 +18,8 @@ export interface RepeatSample {
   split: RejectSplit;
   staleReads: number;
   staleChecked: number;
-  /** null: never recovered (counts as +infinity). */
-  timeToRecoverS: number | null;
+  /** Natural minutes; null: never recovered (counts as +infinity). */
+  timeToRecoverMin: number | null;
   /** null: the run has no burst phase to recover from. */
   hasBurst: boolean;
   costInstanceMinutes: number | null;
@@ -92,8 +92,8 @@ export function repeatIntervals(
         (s) => s.staleChecked,
       ),
     ),
-    timeToRecoverS: interval(
-      mean(samples, (s) => (s.hasBurst ? (s.timeToRecoverS ?? Number.POSITIVE_INFINITY) : null)),
+    timeToRecoverMin: interval(
+      mean(samples, (s) => (s.hasBurst ? (s.timeToRecoverMin ?? Number.POSITIVE_INFINITY) : null)),
     ),
     costInstanceMinutes: interval(mean(samples, (s) => s.costInstanceMinutes)),
     costUsd: interval(mean(samples, (s) => s.costUsd)),

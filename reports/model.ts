@@ -2,6 +2,7 @@ import type { CapacityEvent } from "../loadtests/vocabulary/capacity.ts";
 import type { TimelinePoint } from "../loadtests/vocabulary/runFolder.ts";
 import type { RejectReason, TrafficClass } from "../loadtests/vocabulary/traffic.ts";
 import type { Outcome } from "./outcomes.ts";
+import type { ScaleOutLag } from "./scalingLag.ts";
 
 /**
  * The data the reporter works on. Everything here is derived from the files in
@@ -184,6 +185,12 @@ export interface Summary {
    * timeline line that has `costInstanceMinutes`; zeros when the timeline has none.
    */
   cost: { instanceMinutes: { gateway: number; read: number; total: number } };
+  /**
+   * Each scale-out's lag in natural time, from demand crossing the strategy's target to the
+   * capacity being ready (reports/scalingLag.ts). Optional only because summaries written
+   * before it lack it.
+   */
+  capacity?: { scaleOuts: ScaleOutLag[] };
   /** Every capacity event of the timeline (scale decisions, instances ready, faults), in order. */
   events: CapacityEvent[];
 }

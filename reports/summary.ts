@@ -19,6 +19,7 @@ import {
   type TrafficClass,
 } from "./model.ts";
 import { CAPACITY_REASONS, OUTCOMES, type OutcomeTally, outcomeTotals, POLICY_REASONS } from "./outcomes.ts";
+import { scaleOutLags } from "./scalingLag.ts";
 import type { Percentiles, SparseHistogram } from "./sparse.ts";
 
 /** Turns ingested histograms and the server/generator files into summary.json and chart series. */
@@ -477,6 +478,7 @@ export function buildSummary(
     strategy: strategyName(context.run),
     simulated: context.run?.simulated === true,
     cost: costOf(context.timeline ?? []),
+    capacity: { scaleOuts: scaleOutLags(context.timeline ?? []) },
     events: eventsOf(context.timeline ?? []),
   };
 }

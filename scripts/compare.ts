@@ -268,7 +268,7 @@ export function formatComparison(c: Comparison): string {
       const s = g.metrics[m.key];
       const v =
         s.value === null
-          ? m.key === "timeToRecoverS"
+          ? m.key === "timeToRecoverMin"
             ? "never"
             : "-"
           : String(Number(s.value.toPrecision(3)));

@@ -1,12 +1,12 @@
 import type { Percentiles } from "../sparse.ts";
-import { escapeXml, FONT_FAMILY } from "./svg.ts";
+import type { ChartPanel } from "./echarts.ts";
 
 /**
  * The report's charts: one definition each (reports/render/html.ts builds them from the
- * ReportModel), drawn three ways from the same SVG markup: inline in report.html
- * (`<figure data-chart="<id>">`), and as `runs/<id>/charts/<id>.svg` and `charts/<id>.png`
- * (reports/render/png.ts, resvg with the bundled DejaVu Sans, so a PNG is the same on every
- * machine).
+ * ReportModel as ECharts option objects, reports/render/echarts.ts), drawn three ways from the
+ * same options: by the inlined ECharts in report.html (`<figure data-chart="<id>">`), and
+ * server-side as `runs/<id>/charts/<id>.svg` and `charts/<id>.png` (reports/render/ssr.ts, then
+ * resvg with the bundled DejaVu Sans, so a PNG is the same on every machine).
  */
 
 export interface ChartInfo {
@@ -49,12 +49,12 @@ export const OPTIONAL_CHARTS = [
 
 export type ChartId = (typeof CHARTS)[number]["id"] | (typeof OPTIONAL_CHARTS)[number]["id"];
 
-/** One chart as drawn: one or more stacked SVG panels sharing an x axis, and an HTML caption. */
+/** One chart: one or more stacked panels sharing an x axis, and an HTML caption. */
 export interface ChartFigure {
   id: ChartId;
   heading: string;
-  /** SVG documents (`<svg class="chart" ...>`), top to bottom. */
-  panels: string[];
+  /** ECharts options, top to bottom. */
+  panels: ChartPanel[];
   /** HTML (may hold <code>, <strong>); for report.html only. */
   caption: string;
 }
@@ -84,43 +84,4 @@ export function percentileSpectrum(h: Percentiles, pointsPerHalving = 5): Array<
   const maxMs = h.getValueAtPercentile(100) / 1000;
   if (last === undefined || last[0] < limit || last[1] < maxMs) out.push([limit, maxMs]);
   return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Standalone SVG (charts/<id>.svg, and the PNG's source)
-
-const HEADER_HEIGHT = 40;
-const PAD = 12;
-
-/**
- * A chart as a standalone SVG document: a white page with the chart's heading and run id on
- * top, and its panels stacked under it exactly as report.html shows them. The panels' hover
- * columns (transparent rectangles carrying per-second tooltips, thousands on a long run) are
- * left out: they draw nothing, and the per-second values are in report.html.
- */
-export function standaloneSvg(fig: ChartFigure, runId: string): string {
-  const panels = fig.panels.map((svg) => {
-    const m = svg.match(/^<svg\b[^>]*\bwidth="([\d.]+)" height="([\d.]+)"/);
-    return {
-      svg: svg.replace(/<g class="hover">[\s\S]*?<\/g>/g, ""),
-      w: Number(m?.[1] ?? 0),
-      h: Number(m?.[2] ?? 0),
-    };
-  });
-  const width = Math.max(200, ...panels.map((p) => p.w)) + 2 * PAD;
-  const height = HEADER_HEIGHT + panels.reduce((sum, p) => sum + p.h, 0) + PAD;
-  const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" font-family="${escapeXml(FONT_FAMILY)}" data-chart="${escapeXml(fig.id)}">`,
-    `<title>${escapeXml(`${fig.heading} (${runId})`)}</title>`,
-    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${PAD + 8}" y="26" font-size="15" fill="#0f172a">${escapeXml(fig.heading)}</text>`,
-    `<text x="${width - PAD - 8}" y="26" font-size="11" fill="#64748b" text-anchor="end">${escapeXml(`stampede ${runId}`)}</text>`,
-  ];
-  let y = HEADER_HEIGHT;
-  for (const p of panels) {
-    parts.push(p.svg.replace(/^<svg\b/, `<svg x="${PAD}" y="${y}"`));
-    y += p.h;
-  }
-  parts.push("</svg>", "");
-  return parts.join("\n");
 }

@@ -1,11 +1,12 @@
 /**
- * comparison.html: strategies side by side in one self-contained document (inline CSS and SVG,
- * no script, no external resource), like report.html.
+ * comparison.html: strategies side by side in one self-contained document (inline CSS, ECharts
+ * and the charts' options inlined, no external resource), like report.html.
  */
 
 import type { ComparedGroup, Comparison, MetricKey, Spread, VerdictWord } from "../compare.ts";
-import type { LineSeries } from "./svg.ts";
-import { escapeXml as esc, formatTick, logTicks, timeChart } from "./svg.ts";
+import type { ChartFigure } from "./charts.ts";
+import { type ChartPanel, escapeXml as esc, type LineSeries, spectrumChart, timeChart } from "./echarts.ts";
+import { CHART_CSS, chartScripts, figureHtml } from "./page.ts";
 
 /** One colour per strategy, in order; the baseline is always the first (slate-blue). */
 export const STRATEGY_COLORS = [
@@ -34,7 +35,7 @@ function sig3(v: number | null | undefined): string {
 }
 
 function formatMetric(key: MetricKey, v: number | null): string {
-  if (v === null) return key === "timeToRecoverS" ? "not recovered" : DASH;
+  if (v === null) return key === "timeToRecoverMin" ? "not recovered" : DASH;
   if (!isNum(v)) return DASH;
   switch (key) {
     case "p99BurstMs":
@@ -45,8 +46,8 @@ function formatMetric(key: MetricKey, v: number | null): string {
     case "businessRejectedPct":
     case "stalePct":
       return `${sig3(v)} %`;
-    case "timeToRecoverS":
-      return `${sig3(v)} s`;
+    case "timeToRecoverMin":
+      return `${sig3(v)} min`;
     case "costInstanceMinutes":
       return sig3(v);
     case "costUsd":
@@ -67,7 +68,7 @@ function spreadText(key: MetricKey, s: Spread): string {
 }
 
 function headline(key: MetricKey, s: Spread): string {
-  if (s.value === null && key === "timeToRecoverS" && s.values.some((v) => v !== null))
+  if (s.value === null && key === "timeToRecoverMin" && s.values.some((v) => v !== null))
     return `recovered in ${s.values.filter((v) => v !== null).length}/${s.n}`;
   return formatMetric(key, s.value);
 }
@@ -80,7 +81,7 @@ const VERDICT_CLASS: Record<VerdictWord, string> = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Spectrum chart: x = 1/(1-p) on a log axis labelled in percent, y = latency (ms), log.
+// Charts
 
 export interface SpectrumSeries {
   name: string;
@@ -89,97 +90,21 @@ export interface SpectrumSeries {
   points: ReadonlyArray<readonly [number, number]>;
 }
 
-function percentLabel(x: number): string {
-  // x = 10^k -> 100 (1 - 10^-k) %: 0, 90, 99, 99.9, ...
-  if (x <= 1) return "0%";
-  const p = 100 * (1 - 1 / x);
-  return `${Number(p.toPrecision(Math.max(2, Math.round(Math.log10(x)) + 1)))}%`;
-}
+/** The comparison's charts, in page order (the browser test reads this list). */
+export const COMPARE_CHARTS = [
+  { id: "spectrum-overall", title: "Latency percentile spectrum, whole run" },
+  { id: "spectrum-burst", title: "Latency percentile spectrum, burst phase" },
+  { id: "ts-p99", title: "p99 latency per second" },
+  { id: "ts-rejected", title: "Rejected requests per second" },
+  { id: "ts-instances", title: "Instances ready" },
+] as const;
 
-export function spectrumChart(o: {
-  id: string;
-  title: string;
-  series: readonly SpectrumSeries[];
-  width?: number;
-  height?: number;
-}): string {
-  const width = o.width ?? 1100;
-  const height = o.height ?? 360;
-  const left = 64;
-  const right = width - 48;
-  const legendRows = 1;
-  const top = 12 + legendRows * 20;
-  const bottom = height - 44;
-  const series = o.series.filter((s) => s.points.length > 0);
-  const parts: string[] = [
-    `<svg class="chart spectrum" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-labelledby="${esc(o.id)}-title" font-family="system-ui, sans-serif" data-chart-id="${esc(o.id)}">`,
-    `<title id="${esc(o.id)}-title">${esc(o.title)}</title>`,
-  ];
-  if (series.length === 0) {
-    parts.push(
-      `<text class="no-data" x="${width / 2}" y="${height / 2}" text-anchor="middle" font-size="14" fill="#64748b">no requests</text></svg>`,
-    );
-    return parts.join("");
-  }
-  const xs = series.flatMap((s) => s.points.map((p) => p[0]));
-  const ys = series.flatMap((s) => s.points.map((p) => p[1])).filter((v) => v > 0);
-  const xMax = 10 ** Math.ceil(Math.log10(Math.max(10, ...xs)));
-  const yt = logTicks(Math.min(...ys), Math.max(...ys));
-  const [y0, y1] = yt.domain;
-  const sx = (x: number) => left + (Math.log10(Math.max(1, x)) / Math.log10(xMax)) * (right - left);
-  const sy = (v: number) =>
-    bottom - (Math.log10(Math.min(y1, Math.max(y0, v)) / y0) / Math.log10(y1 / y0)) * (bottom - top);
-  const r = (v: number) => Math.round(v * 10) / 10;
-  // Legend.
-  let lx = left;
-  parts.push('<g class="legend" font-size="12">');
-  for (const s of series) {
-    parts.push(
-      `<line x1="${r(lx)}" x2="${r(lx + 16)}" y1="18" y2="18" stroke="${esc(s.color)}" stroke-width="2"/>`,
-      `<text x="${r(lx + 22)}" y="22" fill="#1e293b">${esc(s.name)}</text>`,
-    );
-    lx += 22 + s.name.length * 7 + 24;
-  }
-  parts.push("</g>");
-  // Axes and grid.
-  parts.push('<g class="axes" font-size="11" fill="#64748b">');
-  for (let x = 1; x <= xMax; x *= 10) {
-    const px = r(sx(x));
-    parts.push(
-      `<line x1="${px}" x2="${px}" y1="${top}" y2="${bottom}" stroke="#e2e8f0"/>`,
-      `<text x="${px}" y="${bottom + 16}" text-anchor="middle">${percentLabel(x)}</text>`,
-    );
-  }
-  for (const v of yt.minor)
-    parts.push(`<line x1="${left}" x2="${right}" y1="${r(sy(v))}" y2="${r(sy(v))}" stroke="#f1f5f9"/>`);
-  for (const v of yt.major) {
-    const py = r(sy(v));
-    parts.push(
-      `<line x1="${left}" x2="${right}" y1="${py}" y2="${py}" stroke="#e2e8f0"/>`,
-      `<text x="${left - 8}" y="${r(py + 4)}" text-anchor="end">${esc(formatTick(v))}</text>`,
-    );
-  }
-  parts.push(
-    `<line x1="${left}" x2="${right}" y1="${bottom}" y2="${bottom}" stroke="#94a3b8"/>`,
-    `<text x="${r((left + right) / 2)}" y="${height - 8}" text-anchor="middle" fill="#334155">percentile (x = 1/(1-p), log scale)</text>`,
-    `<text transform="translate(16 ${r((top + bottom) / 2)}) rotate(-90)" text-anchor="middle" fill="#334155">latency (ms), log scale</text>`,
-    "</g>",
-  );
-  // Lines: a step at each reported percentile, as HdrHistogram's plotter draws them.
-  parts.push('<g class="marks">');
-  for (const s of series) {
-    let d = "";
-    for (const [x, v] of s.points) d += `${d === "" ? "M" : "L"}${r(sx(x))} ${r(sy(v))}`;
-    const tip = s.points
-      .filter(([x]) => [1, 2, 10, 100, 1000, 10000].some((m) => Math.abs(x / m - 1) < 1e-6))
-      .map(([x, v]) => `${percentLabel(x)}: ${sig3(v)} ms`)
-      .join(", ");
-    parts.push(
-      `<path data-series="${esc(s.id)}" d="${d}" fill="none" stroke="${esc(s.color)}" stroke-width="2" stroke-linejoin="round"><title>${esc(`${s.name}: ${tip}`)}</title></path>`,
-    );
-  }
-  parts.push("</g></svg>");
-  return parts.join("");
+type CompareChartId = (typeof COMPARE_CHARTS)[number]["id"];
+
+function compareFigure(id: CompareChartId, panel: ChartPanel, caption: string): ChartFigure {
+  const heading = COMPARE_CHARTS.find((c) => c.id === id)?.title ?? id;
+  // ChartFigure's id is the report's list; the comparison's figures only share its shape.
+  return { id: id as unknown as ChartFigure["id"], heading, panels: [panel], caption };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -208,7 +133,6 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 .v-base { background: #e0e7ff; color: #3730a3; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 8px; }
 figure { margin: 0 0 18px; padding: 14px 16px 12px; background: #fff; border: 1px solid var(--line); border-radius: 8px; }
-figure svg.chart { display: block; width: 100%; height: auto; }
 figcaption { margin-top: 8px; font-size: 12.5px; color: var(--ink-2); }
 footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 code { font-size: 12px; background: #f1f5f9; padding: 0 4px; border-radius: 3px; }
@@ -251,7 +175,14 @@ function slug(s: string): string {
     .replace(/^-|-$/g, "");
 }
 
-function timeSeriesCharts(c: Comparison): string {
+/** Natural seconds per wall second of the compared runs (the first run that says; else 1). */
+function timeScaleOf(c: Comparison): number {
+  for (const g of c.groups)
+    for (const r of g.runs) if (isNum(r.timeScale) && r.timeScale > 0) return r.timeScale;
+  return 1;
+}
+
+function timeSeriesCharts(c: Comparison): ChartFigure[] {
   const lines = (pick: (g: ComparedGroup) => Array<number | null>, opts: Partial<LineSeries> = {}) =>
     c.groups.map(
       (g, i): LineSeries => ({
@@ -264,18 +195,48 @@ function timeSeriesCharts(c: Comparison): string {
       }),
     );
   const last = Math.max(1, ...c.groups.map((g) => g.series.t.length));
-  const domain = [0, last] as const;
+  const x = { label: "time since start", domain: [0, last] as const, timeScale: timeScaleOf(c) };
   return [
-    `<figure id="ts-p99">${timeChart({ id: "cmp-p99", title: "p99 latency per second", x: { label: "time since start", domain }, y: { label: "p99 latency (ms)", scale: "log" }, lines: lines((g) => g.series.p99Ms) })}<figcaption>Per-second p99 of all requests; with repeats, each second's histograms are merged with <code>add</code> before the p99 is read.</figcaption></figure>`,
-    `<figure id="ts-rejected">${timeChart({ id: "cmp-rejected", title: "rejected requests per second", x: { label: "time since start", domain }, y: { label: "rejected / s" }, lines: lines((g) => g.series.rejectedPerS) })}<figcaption>Rejected requests per second (all reasons), mean over repeats.</figcaption></figure>`,
-    `<figure id="ts-instances">${timeChart({ id: "cmp-instances", title: "instances ready", x: { label: "time since start", domain }, y: { label: "instances ready" }, lines: lines((g) => g.series.instancesReady, { step: true }) })}<figcaption>Instances ready (all tiers) at the end of each second, mean over repeats.</figcaption></figure>`,
-  ].join("\n");
+    compareFigure(
+      "ts-p99",
+      timeChart({
+        id: "cmp-p99",
+        title: "p99 latency per second",
+        x,
+        y: { label: "p99 latency (ms)", scale: "log" },
+        lines: lines((g) => g.series.p99Ms),
+      }),
+      "Per-second p99 of all requests; with repeats, each second's histograms are merged with <code>add</code> before the p99 is read.",
+    ),
+    compareFigure(
+      "ts-rejected",
+      timeChart({
+        id: "cmp-rejected",
+        title: "rejected requests per second",
+        x,
+        y: { label: "rejected / s" },
+        lines: lines((g) => g.series.rejectedPerS),
+      }),
+      "Rejected requests per second (all reasons), mean over repeats.",
+    ),
+    compareFigure(
+      "ts-instances",
+      timeChart({
+        id: "cmp-instances",
+        title: "instances ready",
+        x,
+        y: { label: "instances ready", min: 0 },
+        lines: lines((g) => g.series.instancesReady, { step: true }),
+      }),
+      "Instances ready (all tiers) at the end of each second, mean over repeats.",
+    ),
+  ];
 }
 
-function spectra(c: Comparison): string {
+function spectra(c: Comparison): ChartFigure[] {
   const mk = (which: "overall" | "burst") =>
     c.groups.map(
-      (g, i): SpectrumSeries => ({
+      (g, i): LineSeries => ({
         name: g.label,
         id: `spectrum-${which}-${slug(g.label)}`,
         color: strategyColor(i),
@@ -283,18 +244,37 @@ function spectra(c: Comparison): string {
       }),
     );
   const burstName = c.groups[0]?.burstPhase;
+  const chart = (which: "overall" | "burst", title: string) =>
+    spectrumChart({
+      id: `cmp-spectrum-${which}`,
+      title,
+      height: 360,
+      lines: mk(which),
+      y: { label: "latency (ms)", scale: "log" },
+      noDataText: "no requests",
+    });
   return [
-    `<figure id="spectrum-overall">${spectrumChart({ id: "cmp-spectrum-overall", title: "latency percentile spectrum, whole run", series: mk("overall") })}<figcaption>Latency by percentile over the whole run, from each strategy's histograms merged with <code>add</code> (never averaged percentiles). x = 1/(1-p), as HdrHistogram's plotter draws it.</figcaption></figure>`,
-    `<figure id="spectrum-burst">${spectrumChart({ id: "cmp-spectrum-burst", title: "latency percentile spectrum, burst phase", series: mk("burst") })}<figcaption>The same, inside the burst phase${burstName ? ` ("${esc(burstName)}")` : ""} only.</figcaption></figure>`,
-  ].join("\n");
+    compareFigure(
+      "spectrum-overall",
+      chart("overall", "latency percentile spectrum, whole run"),
+      "Latency by percentile over the whole run, from each strategy's histograms merged with <code>add</code> (never averaged percentiles). x = 1/(1-p), as HdrHistogram's plotter draws it.",
+    ),
+    compareFigure(
+      "spectrum-burst",
+      chart("burst", "latency percentile spectrum, burst phase"),
+      `The same, inside the burst phase${burstName ? ` ("${esc(burstName)}")` : ""} only.`,
+    ),
+  ];
 }
 
 export function renderComparisonHtml(c: Comparison, title = "stampede comparison"): string {
+  const spectrumFigures = spectra(c);
+  const timeFigures = timeSeriesCharts(c);
   const groups = c.groups.map((g) => esc(g.label)).join(", ");
   const rules = [
     `p99 in the burst: from the burst phase's histogram ("burst", else the phase at the highest multiple)${c.repeats !== null ? ", the repeats merged with add" : ""}.`,
     "rejected %: rejects / requests; stale %: stale position reads / reads that had an acknowledged change to check.",
-    `time to recover: from the burst's end to the first second whose p99 is back at or under the pre-burst phase's p99${c.groups[0]?.preBurstPhase ? ` ("${esc(c.groups[0].preBurstPhase)}")` : ""}, in wall seconds; "not recovered" when it never is.`,
+    `time to recover: from the burst's end to the first second whose p99 is back at or under the pre-burst phase's p99${c.groups[0]?.preBurstPhase ? ` ("${esc(c.groups[0].preBurstPhase)}")` : ""}, in the profile's natural minutes (wall seconds × time scale); "not recovered" when it never is.`,
     "capacity rejects: 503 overloaded/timeout, 408 and other 5xx (more instances would have served them); policy rejects: 429 and 418 (the venue's rules, e.g. bans of clients that ignore Retry-After); order rejects: the engine's 400s.",
     `cost: instance-minutes (natural time, ready + booting) from the server timeline, and in USD at ${Object.entries(
       c.pricesUsdPerInstanceHour,
@@ -312,7 +292,7 @@ export function renderComparisonHtml(c: Comparison, title = "stampede comparison
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     '<meta name="generator" content="stampede compare">',
     `<title>${esc(title)}</title>`,
-    `<style>${CSS}</style>`,
+    `<style>${CSS}${CHART_CSS}</style>`,
     "</head><body><main>",
     `<h1>${esc(title)}</h1>`,
     `<p class="lede">${groups}${c.profile !== null ? ` on profile <b>${esc(c.profile)}</b>` : ""}; baseline <b>${esc(c.baseline)}</b>; ${c.repeats !== null ? `${c.repeats} repeats per strategy` : esc(c.noise)}.</p>`,
@@ -321,16 +301,18 @@ export function renderComparisonHtml(c: Comparison, title = "stampede comparison
     `<ul class="hint">${rules.map((r) => `<li>${r}</li>`).join("")}</ul>`,
     "</section>",
     '<section id="spectra"><h2>Percentile spectra</h2>',
-    spectra(c),
+    ...spectrumFigures.map((f) => figureHtml(f, "id")),
     "</section>",
     '<section id="series"><h2>Over time</h2>',
-    timeSeriesCharts(c),
+    ...timeFigures.map((f) => figureHtml(f, "id")),
     "</section>",
     '<section id="runs"><h2>Runs</h2>',
     runsTable(c),
     "</section>",
-    `<footer>Generated by stampede compare at ${esc(c.createdAt)} from the run folders listed above (latency.hlog, client.jsonl, timeline.jsonl, summary.json, run.json). Self-contained: no scripts, no external resources.</footer>`,
-    "</main></body></html>",
+    `<footer>Generated by stampede compare at ${esc(c.createdAt)} from the run folders listed above (latency.hlog, client.jsonl, timeline.jsonl, summary.json, run.json). Self-contained: ECharts is inlined, nothing is fetched. Scroll or drag the slider to zoom a time axis; click a legend entry to hide a strategy.</footer>`,
+    "</main>",
+    chartScripts([...spectrumFigures, ...timeFigures]),
+    "</body></html>",
     "",
   ].join("\n");
 }

@@ -1,6 +1,7 @@
 /**
- * report.html: one self-contained document (inline CSS and SVG, no script, no external
- * resource) so a drill's report can be mailed, archived or opened from CI offline.
+ * report.html: one self-contained document (inline CSS, the charts' ECharts options and ECharts
+ * itself inlined, no external resource) so a drill's report can be archived or opened from CI
+ * offline.
  */
 
 import type { CapacityEvent, CapacityEventKind, TierName } from "../../loadtests/vocabulary/capacity.ts";
@@ -15,10 +16,14 @@ import type { ClassSummary, LatencyPercentilesMs, PhaseSpan, ReportModel } from 
 import { sumCounts } from "../summary.ts";
 import type { ChartFigure, ChartId } from "./charts.ts";
 import { CHARTS, OPTIONAL_CHARTS } from "./charts.ts";
-import type { Band, BarSeries, EventMarker, HoverColumn, LineSeries, Point } from "./svg.ts";
-import { escapeXml, spectrumChart, timeChart } from "./svg.ts";
+import type { Band, BarSeries, ChartPanel, EventMarker, LineSeries, Point } from "./echarts.ts";
+import { escapeXml, spectrumChart, timeChart } from "./echarts.ts";
+import { formatCount, formatMs, formatPct, formatSig3 } from "./format.ts";
+import { CHART_CSS, chartScripts, figureHtml } from "./page.ts";
+import { burstTable, endpointTable, exchangeClockOffsetS, scaleOutTable } from "./tables.ts";
 
 export { CHARTS, OPTIONAL_CHARTS } from "./charts.ts";
+export { formatCount, formatMs, formatPct, formatSig3 } from "./format.ts";
 
 /**
  * Colours are distinct within each chart, and the series that recur (percentiles, reject
@@ -94,36 +99,6 @@ function isNum(v: unknown): v is number {
   return typeof v === "number" && Number.isFinite(v);
 }
 
-/** Thousands separators without locale data, so the output is byte-identical everywhere. */
-export function formatCount(n: number): string {
-  if (!isNum(n)) return DASH;
-  const s = String(Math.round(Math.abs(n)));
-  return (n < 0 ? "-" : "") + s.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-}
-
-/**
- * 3 significant digits, the precision the HDR histograms were recorded with; more digits
- * would be noise. Values >= 1000 keep their integer digits rounded to 3 significant ones.
- */
-export function formatMs(v: number | null | undefined): string {
-  return formatSig3(v);
-}
-
-export function formatSig3(v: number | null | undefined): string {
-  if (!isNum(v)) return DASH;
-  if (v === 0) return "0";
-  const a = Math.abs(v);
-  if (a >= 1000) return formatCount(Number(v.toPrecision(3)));
-  return String(Number(v.toPrecision(3)));
-}
-
-/** Percentage of a fraction, 3 significant digits; "0" only for an exact zero. */
-export function formatPct(fraction: number): string {
-  if (!isNum(fraction)) return DASH;
-  if (fraction === 0) return "0 %";
-  return `${Number((fraction * 100).toPrecision(3))} %`;
-}
-
 function formatSeconds(s: number): string {
   return isNum(s) ? String(Math.round(s * 10) / 10) : DASH;
 }
@@ -196,6 +171,12 @@ function runStartMs(model: ReportModel): number | null {
 
 // ---------------------------------------------------------------------------------------------
 // Model helpers
+
+/** Natural seconds per wall second: run.json's `scales.timeScale`; 1 when absent or not positive. */
+export function timeScaleOf(model: ReportModel): number {
+  const v = lookup(model.run, [["scales", "timeScale"], ["timeScale"]]);
+  return typeof v === "number" && Number.isFinite(v) && v > 0 ? v : 1;
+}
 
 /** Offered load multiple at time t: linear within a phase, as the profile defines it. */
 export function offeredMultipleAt(phases: readonly PhaseSpan[], t: number): number | null {
@@ -324,20 +305,9 @@ export function formatHms(s: number): string {
 // A per-second bucket [t, t+1) is drawn at its middle, so lines sit over their bars.
 const mid = (t: number) => t + 0.5;
 
-function hoverColumns<T extends { t: number }>(
-  rows: readonly T[],
-  lines: (row: T) => string[],
-): HoverColumn[] {
-  return rows
-    .filter((row) => isNum(row.t))
-    .map((row) => ({
-      start: row.t,
-      end: row.t + 1,
-      text: [`t = ${row.t}–${row.t + 1} s`, ...lines(row)].join("\n"),
-    }));
-}
-
 interface ChartContext {
+  /** Natural seconds per wall second (run.json scales.timeScale; 1 when it does not say). */
+  timeScale: number;
   domain: [number, number];
   bands: Band[];
   /** Capacity events as chart markers (empty when the timeline has none). */
@@ -347,12 +317,8 @@ interface ChartContext {
 const CHART_TITLES = new Map<string, string>([...CHARTS, ...OPTIONAL_CHARTS].map((c) => [c.id, c.title]));
 
 /** A chart of the list (reports/render/charts.ts), titled as the list says. */
-function figure(id: ChartId, svgs: string[], caption: string): ChartFigure {
+function figure(id: ChartId, svgs: ChartPanel[], caption: string): ChartFigure {
   return { id, heading: CHART_TITLES.get(id) ?? id, panels: svgs, caption };
-}
-
-function figureHtml(f: ChartFigure): string {
-  return `<figure data-chart="${esc(f.id)}"><h3>${esc(f.heading)}</h3>${f.panels.join("")}<figcaption>${f.caption}</figcaption></figure>`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -392,28 +358,15 @@ function latencyChart(model: ReportModel, ctx: ChartContext): ChartFigure {
       maxGap: 1.5,
     });
   }
-  const hover = hoverColumns(secs, (s) => {
-    if (!s.latencyMs) return ["no request completed"];
-    const l = s.latencyMs;
-    const out = [
-      `p50 ${formatMs(l.p50)} ms`,
-      `p90 ${formatMs(l.p90)} ms`,
-      `p99 ${formatMs(l.p99)} ms`,
-      `max ${formatMs(l.max)} ms`,
-    ];
-    for (const c of classes) out.push(`${c} p99 ${formatMs(s.byClass[c]?.p99Ms)} ms`);
-    return out;
-  });
   const svg = timeChart({
     id: "chart-latency",
     title: "Client latency per second: p50, p90, p99 and max, log scale",
     width: CHART_WIDTH,
     height: 340,
-    x: { label: "time since start", domain: ctx.domain },
+    x: { label: "time since start", domain: ctx.domain, timeScale: ctx.timeScale },
     y: { label: "latency (ms)", scale: "log" },
     lines,
     bands: ctx.bands,
-    hover,
     events: ctx.events,
   });
   const extra: string[] = [];
@@ -472,29 +425,17 @@ function throughputChart(model: ReportModel, ctx: ChartContext): ChartFigure {
       dash: "dashed",
       width: 1.25,
     });
-  const hover = hoverColumns(secs, (s) => {
-    const out = [
-      `requests ${formatCount(s.requests)}/s`,
-      `served OK ${formatCount(s.requests - sumCounts(s.rejectedByReason))}`,
-    ];
-    for (const r of REJECT_REASONS)
-      if ((s.rejectedByReason[r] ?? 0) > 0) out.push(`${r} ${formatCount(s.rejectedByReason[r] ?? 0)}`);
-    const m = offeredMultipleAt(model.phases, mid(s.t));
-    if (m !== null) out.push(`offered ×${Number(m.toPrecision(3))}`);
-    return out;
-  });
   const svg = timeChart({
     id: "chart-throughput",
     title: "Requests per second: served and rejected by reason, with the offered load multiple",
     width: CHART_WIDTH,
     height: 320,
-    x: { label: "time since start", domain: ctx.domain },
+    x: { label: "time since start", domain: ctx.domain, timeScale: ctx.timeScale },
     y: { label: "requests / s" },
     ...(offered.length > 0 ? { y2: { label: "offered load (× normal)" } } : {}),
     bars,
     lines,
     bands: ctx.bands,
-    hover,
   });
   const caption = [
     "Requests completed per second as seen by k6, stacked: served OK (all requests minus rejects) at the bottom, then rejects by reason.",
@@ -541,18 +482,12 @@ function staleChart(model: ReportModel, ctx: ChartContext): ChartFigure {
       width: 0,
       legend: true,
     });
-  const lagByT = new Map(model.timeline.map((p) => [p.t, p.replicaLagMs]));
-  const hover = hoverColumns(secs, (s) => [
-    `stale ${formatCount(s.staleReads)} of ${formatCount(s.staleChecked)} checked`,
-    `oldest stale ${formatMs(s.staleAgeMaxMs)} ms`,
-    `replica lag ${formatMs(lagByT.get(s.t))} ms`,
-  ]);
   const svg = timeChart({
     id: "chart-stale",
     title: "Stale reads per second and replica lag",
     width: CHART_WIDTH,
     height: 280,
-    x: { label: "time since start", domain: ctx.domain },
+    x: { label: "time since start", domain: ctx.domain, timeScale: ctx.timeScale },
     y: { label: "stale reads / s" },
     // Ages and lags are never negative: the right axis starts at 0 whatever the left one does.
     ...(lines.length > 0 ? { y2: { label: "age / lag (ms)", min: 0 } } : {}),
@@ -566,7 +501,6 @@ function staleChart(model: ReportModel, ctx: ChartContext): ChartFigure {
     ],
     lines,
     bands: ctx.bands,
-    hover,
   });
   const caption = [
     "Bars: reads per second whose returned position was older than a change the client had already seen acknowledged.",
@@ -579,7 +513,7 @@ function staleChart(model: ReportModel, ctx: ChartContext): ChartFigure {
 const EVENTS_CAPTION =
   "Vertical lines: capacity events from the timeline: dashed blue a scale-out decision, solid green the launched instances becoming ready, red a fault starting (solid) and ending (dotted), purple a failover; hover a line for its detail, and see the table of events below.";
 
-function instancesPanel(model: ReportModel, ctx: ChartContext): string {
+function instancesPanel(model: ReportModel, ctx: ChartContext): ChartPanel {
   const tl = model.timeline;
   const lines: LineSeries[] = [];
   for (const tier of ["gateway", "read"] as const) {
@@ -621,29 +555,11 @@ function instancesPanel(model: ReportModel, ctx: ChartContext): string {
     title: "Provisioned instances per tier: ready and booting, with scale and fault events",
     width: CHART_WIDTH,
     height: 250,
-    x: { label: "", domain: ctx.domain },
+    x: { label: "", domain: ctx.domain, timeScale: ctx.timeScale },
     y: { label: "instances", min: 0 },
     lines,
     bands: ctx.bands,
     events: ctx.events,
-    hover: hoverColumns(tl, (p) => {
-      const out: string[] = [];
-      for (const tier of ["gateway", "read"] as const) {
-        const s = tierOf(p, tier);
-        if (s === undefined) continue;
-        out.push(
-          `${tier}: ${formatCount(s.ready ?? Number.NaN)} ready + ${formatCount(s.booting ?? Number.NaN)} booting, ${formatCount(s.workers ?? Number.NaN)} workers, ${formatPct(s.utilisation ?? Number.NaN)} busy, queue ${formatCount(s.queueDepth ?? Number.NaN)}`,
-        );
-      }
-      const natural = (p as Partial<TimelinePoint>).tNaturalS;
-      if (isNum(natural)) out.push(`natural time ${formatHms(natural)}`);
-      const cost = (p as Partial<TimelinePoint>).costInstanceMinutes;
-      if (cost !== null && typeof cost === "object")
-        out.push(
-          `cost so far: gateway ${formatCost(cost.gateway)}, read ${formatCost(cost.read)} instance-min`,
-        );
-      return out;
-    }),
   });
 }
 
@@ -689,7 +605,7 @@ function capacityChart(model: ReportModel, ctx: ChartContext): ChartFigure {
       maxGap: 1.5,
       width: 1.5,
     });
-  const panels: string[] = [];
+  const panels: ChartPanel[] = [];
   if (tiers) panels.push(instancesPanel(model, ctx));
   panels.push(
     timeChart({
@@ -698,22 +614,12 @@ function capacityChart(model: ReportModel, ctx: ChartContext): ChartFigure {
       width: CHART_WIDTH,
       height: 216,
       // The panel below carries the time axis title for all.
-      x: { label: "", domain: ctx.domain },
+      x: { label: "", domain: ctx.domain, timeScale: ctx.timeScale },
       y: { label: "queued requests" },
       ...(lag ? { y2: { label: "replica lag (ms)", min: 0 } } : {}),
       lines: queueLines,
       bands: ctx.bands,
-      bandLabels: !tiers,
       events: ctx.events,
-      eventLegend: !tiers,
-      hover: hoverColumns(tl, (p) => [
-        `queue max ${formatCount(p.queueDepthMax)}`,
-        `queue at end ${formatCount(p.queueDepth)}`,
-        ...(isNum(tierOf(p, "read")?.queueDepth)
-          ? [`read queue at end ${formatCount(tierOf(p, "read")?.queueDepth as number)}`]
-          : []),
-        `replica lag ${formatMs(p.replicaLagMs)} ms`,
-      ]),
     }),
   );
   panels.push(
@@ -722,7 +628,7 @@ function capacityChart(model: ReportModel, ctx: ChartContext): ChartFigure {
       title: "Exchange workers: busy, pool size and utilisation",
       width: CHART_WIDTH,
       height: 230,
-      x: { label: "time since start", domain: ctx.domain },
+      x: { label: "time since start", domain: ctx.domain, timeScale: ctx.timeScale },
       y: { label: "workers", min: 0 },
       y2: { label: "utilisation (%)", min: 0, max: 100 },
       lines: [
@@ -754,13 +660,7 @@ function capacityChart(model: ReportModel, ctx: ChartContext): ChartFigure {
         },
       ],
       bands: ctx.bands,
-      bandLabels: false,
       events: ctx.events,
-      eventLegend: false,
-      hover: hoverColumns(tl, (p) => [
-        `busy ${formatCount(p.busyWorkers)} of ${formatCount(p.workers)} workers`,
-        `utilisation ${formatPct(p.utilisation)}`,
-      ]),
     }),
   );
   const caption = [
@@ -821,13 +721,12 @@ function generatorChart(model: ReportModel, ctx: ChartContext): ChartFigure {
       },
     );
   }
-  const cpuByT = new Map(gen.map((g) => [g.t, g]));
   const svg = timeChart({
     id: "chart-generator",
     title: "Load generator health: dropped iterations and CPU",
     width: CHART_WIDTH,
     height: 260,
-    x: { label: "time since start", domain: ctx.domain },
+    x: { label: "time since start", domain: ctx.domain, timeScale: ctx.timeScale },
     y: { label: "dropped iterations / s" },
     ...(lines.length > 0 ? { y2: { label: "CPU (cores)", min: 0 } } : {}),
     bars: [
@@ -840,14 +739,6 @@ function generatorChart(model: ReportModel, ctx: ChartContext): ChartFigure {
     ],
     lines,
     bands: ctx.bands,
-    hover: hoverColumns(secs, (s) => {
-      const g = cpuByT.get(s.t);
-      return [
-        `dropped ${formatCount(s.droppedIterations)}`,
-        `k6 CPU ${g ? formatSig3(g.k6CpuCores) : DASH} cores`,
-        `exchange CPU ${g ? formatSig3(g.exchangeCpuCores) : DASH} cores`,
-      ];
-    }),
   });
   const caption = [
     "Bars: k6 <code>dropped_iterations</code> per second, iterations the arrival-rate executor could not start on time; those requests were never sent, so latency for that second is understated.",
@@ -927,7 +818,7 @@ function latenessChart(model: ReportModel, ctx: ChartContext): ChartFigure | nul
     title: "Generator lateness: how far behind schedule k6 started iterations",
     width: CHART_WIDTH,
     height: 240,
-    x: { label: "time since start", domain: ctx.domain },
+    x: { label: "time since start", domain: ctx.domain, timeScale: ctx.timeScale },
     y: { label: "ms behind schedule", min: 0 },
     lines: [
       {
@@ -948,10 +839,6 @@ function latenessChart(model: ReportModel, ctx: ChartContext): ChartFigure | nul
       },
     ],
     bands: ctx.bands,
-    hover: hoverColumns(rows, (s) => [
-      `p99 ${formatSig3(s.lateMs?.p99 ?? 0)} ms`,
-      `max ${formatSig3(s.lateMs?.max ?? 0)} ms`,
-    ]),
   });
   const caption = [
     "Per second, how far behind its arrival schedule k6 started the iterations (actual start minus the time the scenario's rate integral reached the iteration's number), from the k6 output's lateness histograms.",
@@ -979,7 +866,7 @@ function liquidationsChart(model: ReportModel, ctx: ChartContext): ChartFigure |
     title: "Liquidations per second: happened vs shown by the throttled notification stream",
     width: CHART_WIDTH,
     height: 280,
-    x: { label: "time since start", domain: ctx.domain },
+    x: { label: "time since start", domain: ctx.domain, timeScale: ctx.timeScale },
     y: { label: "liquidations / s", min: 0 },
     y2: { label: "since start (count)", min: 0 },
     bars: [
@@ -1022,10 +909,6 @@ function liquidationsChart(model: ReportModel, ctx: ChartContext): ChartFigure |
     ],
     bands: ctx.bands,
     events: ctx.events,
-    hover: hoverColumns(rows, (row) => [
-      `liquidated ${formatCount(row.happened)}`,
-      `shown ${formatCount(row.shown)}`,
-    ]),
   });
   const caption = [
     "From timeline.jsonl: bars, positions the margin system liquidated each second (<code>liquidations</code>); solid line, the liquidation notifications the throttled public stream delivered in that second (<code>liquidationsShown</code>).",
@@ -1335,6 +1218,8 @@ td.warn { color: #b45309; }
 .nodata, tr.zero td, tr.zero th { color: #94a3b8; }
 td.nodata { text-align: left; font-style: italic; }
 .details { display: grid; grid-template-columns: 1.45fr 1fr 1fr; gap: 16px; margin-top: 20px; align-items: start; }
+.details.two { grid-template-columns: 1.6fr 1fr; margin-top: 0; }
+td.strong { font-weight: 600; }
 @media (max-width: 900px) { .details { grid-template-columns: 1fr; } }
 table.mini { width: 100%; background: #fff; border: 1px solid var(--line); border-radius: 8px; font-size: 13px; }
 table.mini caption { text-align: left; font-weight: 600; font-size: 13px; padding: 0 0 6px; }
@@ -1349,7 +1234,6 @@ figure svg.chart { display: block; width: 100%; height: auto; }
 figure svg.chart + svg.chart { margin-top: 4px; }
 figcaption { margin-top: 8px; font-size: 12.5px; line-height: 1.55; color: var(--ink-2); max-width: 980px; }
 figcaption code { font-size: 12px; background: #f1f5f9; padding: 0 4px; border-radius: 3px; }
-svg .hover rect:hover { fill: rgba(15, 23, 42, 0.06); }
 .hint { color: var(--muted); margin: 0 0 8px; font-size: 13px; }
 pre {
   margin: 0; padding: 14px 16px; background: #fff; border: 1px solid var(--line); border-radius: 8px;
@@ -1370,6 +1254,7 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
  */
 export function reportCharts(model: ReportModel): ChartFigure[] {
   const ctx: ChartContext = {
+    timeScale: timeScaleOf(model),
     domain: xDomain(model),
     bands: model.phases.map((p) => ({ name: p.name, start: p.startS, end: p.endS })),
     events: eventMarkers(placeEvents(model)),
@@ -1401,7 +1286,7 @@ export function renderReportHtml(
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     '<meta name="generator" content="stampede reporter">',
     `<title>${esc(title)}</title>`,
-    `<style>${CSS}</style>`,
+    `<style>${CSS}${CHART_CSS}</style>`,
     "</head><body><main>",
     header(model),
     '<section id="summary"><h2>Summary</h2>',
@@ -1409,13 +1294,21 @@ export function renderReportHtml(
     summaryTable(model),
     detailTables(model),
     "</section>",
+    '<section id="scaling"><h2>Scaling lag and burst</h2><p class="hint">In the profile\'s natural time (wall seconds × time scale): how long each scale-out took from demand crossing the strategy\'s target to the new capacity being ready, and how the burst ended.</p>',
+    `<div class="details two">${scaleOutTable(model.summary, exchangeClockOffsetS(model.timeline, timeScaleOf(model)))}${burstTable(model.summary, timeScaleOf(model))}</div>`,
+    "</section>",
+    '<section id="endpoints"><h2>By endpoint</h2><p class="hint">Per k6 request name, from the run\'s merged histograms; rejects count here when the reject sample carries the name.</p>',
+    endpointTable(model.summary),
+    "</section>",
     '<section id="charts"><h2>Charts</h2>',
-    ...figures.map(figureHtml),
+    ...figures.map((f) => figureHtml(f)),
     "</section>",
     eventsSection(model, placed),
     configSection(model),
     `<footer>Generated by stampede from runs/${esc(model.runId)}/ (${simulated(model) || k6Aggregated(model) ? "latency.hlog, client.jsonl" : "k6.csv.gz"}, timeline.jsonl, generator.jsonl, run.json). Self-contained: no scripts, no external resources. Hover a chart for per-second values.</footer>`,
-    "</main></body></html>",
+    "</main>",
+    chartScripts(figures),
+    "</body></html>",
     "",
   ].join("\n");
 }

@@ -2,7 +2,8 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type RenderedImage, type ResvgRenderOptions, renderAsync } from "@resvg/resvg-js";
-import { type ChartFigure, standaloneSvg } from "./charts.ts";
+import type { ChartFigure } from "./charts.ts";
+import { standaloneSvg } from "./ssr.ts";
 
 /**
  * charts/<id>.svg and charts/<id>.png for every chart of a report. PNGs are rendered by resvg

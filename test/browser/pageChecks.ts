@@ -71,16 +71,18 @@ interface PageElement {
   querySelector(selector: string): PageElement | null;
   closest(selector: string): PageElement | null;
   getBoundingClientRect(): Box;
-  getBBox?: () => Box;
 }
 
-interface SvgProbe {
+/** One ECharts panel (`[data-panel]`) of a figure, read from its chart instance. */
+interface PanelProbe {
+  id: string;
   width: number;
   height: number;
-  /** path/polyline/polygon/rect/circle/line outside <defs>, with a non-empty box. */
-  drawnShapes: number;
-  /** `data-series` marks with a non-empty box (0 when the chart draws no series, e.g. all zero). */
+  /** False when the page's ECharts did not draw into the panel. */
+  hasInstance: boolean;
+  /** Series (data series, not phase or event carriers) that hold at least one value. */
   drawnSeries: number;
+  /** The panel's no-data title, or null. */
   noData: string | null;
 }
 
@@ -89,7 +91,14 @@ interface ChartProbe {
   width: number;
   height: number;
   visibility: string;
-  svgs: SvgProbe[];
+  panels: PanelProbe[];
+}
+
+interface EChartsInstance {
+  getOption(): {
+    series?: Array<{ id?: string; data?: unknown[] }>;
+    title?: Array<{ text?: string }>;
+  };
 }
 
 /** Every chart figure on the page: `figure[data-chart]`, and comparison figures by id. */
@@ -98,26 +107,28 @@ export async function probeCharts(page: Page): Promise<ChartProbe[]> {
     const g = globalThis as unknown as {
       document: PageElement;
       getComputedStyle(e: PageElement): { visibility: string; display: string };
+      echarts?: { getInstanceByDom(el: PageElement): EChartsInstance | undefined };
     };
-    const area = (b: Box) => b.width + b.height > 0;
+    const hasValue = (d: unknown) =>
+      Array.isArray(d) ? typeof d[1] === "number" : typeof d === "number" && Number.isFinite(d);
     const figures = Array.from(g.document.querySelectorAll("figure[data-chart], figure[id]"));
     return figures.map((fig): ChartProbe => {
       const box = fig.getBoundingClientRect();
-      const svgs = Array.from(fig.querySelectorAll("svg")).map((svg): SvgProbe => {
-        const b = svg.getBoundingClientRect();
-        const shapes = Array.from(svg.querySelectorAll("path, polyline, polygon, rect, circle, line")).filter(
-          (e) => e.closest("defs, clipPath") === null,
+      const panels = Array.from(fig.querySelectorAll("[data-panel]")).map((el): PanelProbe => {
+        const b = el.getBoundingClientRect();
+        const chart = g.echarts?.getInstanceByDom(el);
+        const option = chart?.getOption();
+        const series = (option?.series ?? []).filter(
+          (s) => s.id !== "phases" && !String(s.id ?? "").startsWith("event-"),
         );
-        const drawn = (e: PageElement) =>
-          area(e.getBoundingClientRect()) && (e.getBBox === undefined || area(e.getBBox()));
-        const series = Array.from(svg.querySelectorAll("[data-series], [data-series-markers] > *"));
-        const noData = svg.querySelector(".no-data");
+        const title = option?.title?.[0]?.text;
         return {
+          id: el.getAttribute("data-panel") ?? "",
           width: b.width,
           height: b.height,
-          drawnShapes: shapes.filter(drawn).length,
-          drawnSeries: series.filter(drawn).length,
-          noData: noData ? (noData.textContent ?? "") : null,
+          hasInstance: chart !== undefined,
+          drawnSeries: series.filter((s) => (s.data ?? []).some(hasValue)).length,
+          noData: typeof title === "string" && title !== "" ? title : null,
         };
       });
       return {
@@ -125,7 +136,7 @@ export async function probeCharts(page: Page): Promise<ChartProbe[]> {
         width: box.width,
         height: box.height,
         visibility: g.getComputedStyle(fig).visibility,
-        svgs,
+        panels,
       };
     });
   });
@@ -193,19 +204,19 @@ export function checkCharts(
     const where = `chart "${p.id}"`;
     expect(p.visibility, where).toBe("visible");
     expect(p.width * p.height, `${where} has an empty box`).toBeGreaterThan(0);
-    expect(p.svgs.length, `${where} has no <svg>`).toBeGreaterThan(0);
+    expect(p.panels.length, `${where} has no chart panel`).toBeGreaterThan(0);
     const emptyOk = Object.hasOwn(mayBeEmpty, p.id);
-    p.svgs.forEach((s, i) => {
-      const svg = `${where}, svg ${i + 1}`;
-      expect(s.width * s.height, `${svg} has an empty box`).toBeGreaterThan(0);
+    p.panels.forEach((s, i) => {
+      const panel = `${where}, panel ${i + 1} (${s.id})`;
+      expect(s.hasInstance, `${panel}: ECharts drew nothing into it`).toBe(true);
+      expect(s.width * s.height, `${panel} has an empty box`).toBeGreaterThan(0);
       if (emptyOk && s.noData !== null) return;
-      expect(s.noData, `${svg} shows a no-data placeholder`).toBeNull();
-      expect(s.drawnShapes, `${svg} draws nothing`).toBeGreaterThan(0);
+      expect(s.noData, `${panel} shows a no-data placeholder`).toBeNull();
     });
-    // Zero-valued series draw no mark; but a chart whose every panel drew no series is empty.
+    // Zero-valued series draw flat; but a chart whose every panel has no series with data is empty.
     if (emptyOk) continue;
     expect(
-      p.svgs.reduce((a, s) => a + s.drawnSeries, 0),
+      p.panels.reduce((a, s) => a + s.drawnSeries, 0),
       `${where} draws no data series`,
     ).toBeGreaterThan(0);
   }

@@ -112,4 +112,69 @@ describe("reports in headless Chromium (file://, offline)", () => {
       await page.close();
     }
   });
+
+  it("zooms a time axis and hides a series with a legend click, with the network off", async () => {
+    const { page, problems } = await openOffline(ready(), reportHtml);
+    try {
+      await page.context().setOffline(true);
+      const read = () =>
+        page.evaluate(() => {
+          const g = globalThis as unknown as {
+            document: { querySelector(s: string): unknown };
+            echarts: { getInstanceByDom(el: unknown): LatencyChart };
+          };
+          const chart = g.echarts.getInstanceByDom(g.document.querySelector('[data-panel="chart-latency"]'));
+          const option = chart.getOption();
+          return {
+            extent: chart.getModel().getComponent("xAxis").axis.scale.getExtent(),
+            zoom: { start: option.dataZoom[0]?.start, end: option.dataZoom[0]?.end },
+            legend: option.legend[0]?.data?.[0] ?? null,
+            selected: option.legend[0]?.selected ?? {},
+          };
+        });
+      const before = await read();
+      await page.evaluate(() => {
+        const g = globalThis as unknown as {
+          document: { querySelector(s: string): unknown };
+          echarts: { getInstanceByDom(el: unknown): LatencyChart };
+        };
+        const chart = g.echarts.getInstanceByDom(g.document.querySelector('[data-panel="chart-latency"]'));
+        chart.dispatchAction({ type: "dataZoom", start: 20, end: 60 });
+      });
+      const zoomed = await read();
+      const [lo, hi] = before.extent;
+      expect(hi).toBeGreaterThan(lo);
+      expect(zoomed.zoom).toEqual({ start: 20, end: 60 });
+      expect(zoomed.extent[0]).toBeCloseTo(lo + 0.2 * (hi - lo), 1);
+      expect(zoomed.extent[1]).toBeCloseTo(lo + 0.6 * (hi - lo), 1);
+
+      // The legend's first entry (p50) sits at the panel's top left: left 56 px, top 4 px.
+      expect(before.legend).toBe("p50");
+      expect(before.selected.p50).not.toBe(false);
+      const panel = page.locator('[data-panel="chart-latency"]');
+      await panel.scrollIntoViewIfNeeded();
+      const box = await panel.boundingBox();
+      if (box === null) throw new Error("latency panel has no box");
+      await page.mouse.click(box.x + 56 + 9, box.y + 4 + 6);
+      const clicked = await read();
+      expect(clicked.selected.p50).toBe(false);
+      expect(problems.pageErrors).toEqual([]);
+      expect(problems.requests).toEqual([]);
+    } catch (err) {
+      keep = true;
+      throw err;
+    } finally {
+      await page.close();
+    }
+  });
 });
+
+/** The little of an ECharts instance the interaction test reads. */
+interface LatencyChart {
+  getOption(): {
+    dataZoom: Array<{ start?: number; end?: number }>;
+    legend: Array<{ data?: string[]; selected?: Record<string, boolean> }>;
+  };
+  getModel(): { getComponent(main: string): { axis: { scale: { getExtent(): [number, number] } } } };
+  dispatchAction(action: Record<string, unknown>): void;
+}

@@ -55,11 +55,13 @@ describe("stampede compare end to end (simulated smoke, three strategies, two re
     expect(table.match(/<tr data-strategy="/g)).toHaveLength(3);
     for (const s of strategies) {
       expect(table).toContain(`data-strategy="${s}"`);
-      expect(html).toContain(`data-series="spectrum-overall-${s}"`);
-      expect(html).toContain(`data-series="spectrum-burst-${s}"`);
+      expect(html).toContain(`"id":"spectrum-overall-${s}"`);
+      expect(html).toContain(`"id":"spectrum-burst-${s}"`);
     }
-    // Self-contained: no script, no external resource.
-    expect(html).not.toMatch(/<script|<link|src="http|href="http/);
+    // Self-contained: ECharts and the options inlined, no other script, no external resource.
+    const page = html.replace(/<script\b[^>]*>[\s\S]*?<\/script>/g, "");
+    expect(html.match(/<script/g)).toHaveLength(3);
+    expect(page).not.toMatch(/<script|<link|src="http|href="http/);
     // Two repeats: min..max spreads, and the note that intervals need five.
     expect(c.intervals).toBeNull();
     expect(c.noise).toMatch(/need >= 5 repeats/);

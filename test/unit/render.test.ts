@@ -10,15 +10,16 @@ import type {
   ReportModel,
   SecondPoint,
 } from "../../reports/model.ts";
+import type { ChartPanel, Point } from "../../reports/render/echarts.ts";
+import { escapeXml, naturalMinutes, seriesData, timeChart } from "../../reports/render/echarts.ts";
 import {
   formatHms,
   formatMs,
   offeredMultipleAt,
   placeEvents,
   renderReportHtml,
+  reportCharts,
 } from "../../reports/render/html.ts";
-import type { Point } from "../../reports/render/svg.ts";
-import { alignedTicks, escapeXml, linearTicks, logTicks, timeChart } from "../../reports/render/svg.ts";
 
 const CHARTS = ["latency", "throughput", "stale", "capacity", "generator"] as const;
 
@@ -252,14 +253,50 @@ function figure(html: string, id: string): string {
   return m?.[1] ?? "";
 }
 
-function seriesPath(html: string, series: string): string {
-  return html.match(new RegExp(`<path data-series="${series}" d="([^"]*)"`))?.[1] ?? "";
+/** The parts of an ECharts series the tests read. */
+interface Series {
+  id: string;
+  name: string;
+  type: string;
+  yAxisIndex?: number;
+  step?: string;
+  stack?: string;
+  data: Array<[number, number | null]>;
+  lineStyle?: { type?: string };
+  markLine?: { lineStyle: { type: string }; data: Array<{ name: string; xAxis: number }> };
+  markArea?: { data: Array<[{ name: string; xAxis: number }, { xAxis: number }]> };
+}
+
+function panelsOf(model: ReportModel, id: string): ChartPanel[] {
+  return reportCharts(model).find((f) => f.id === id)?.panels ?? [];
+}
+
+function seriesOf(panel: ChartPanel | undefined): Series[] {
+  return (panel?.option.series ?? []) as unknown as Series[];
+}
+
+/** A chart's series by id, from every panel (undefined when absent). */
+function seriesIn(model: ReportModel, chart: string, id: string): Series | undefined {
+  return panelsOf(model, chart)
+    .flatMap(seriesOf)
+    .find((s) => s.id === id);
+}
+
+/** Values a series draws (non-null y). */
+function drawn(s: Series | undefined): number {
+  return (s?.data ?? []).filter(([, v]) => v !== null).length;
 }
 
 const isLoopback = (url: string) =>
   /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/.test(url);
 
-function assertClean(html: string): void {
+/** The page without the inlined ECharts library (its source has words like NaN and undefined). */
+function withoutLibrary(html: string): string {
+  return html.replace(/<script>(?!\(function)[\s\S]*?<\/script>/, "");
+}
+
+function assertClean(page: string): void {
+  const html = withoutLibrary(page);
   expect(html).not.toContain("NaN");
   expect(html).not.toContain("Infinity");
   expect(html).not.toContain("undefined");
@@ -284,13 +321,12 @@ describe("renderReportHtml", () => {
     expect(html).toContain("1 min 00 s");
   });
 
-  it("renders all five charts as inline SVG with marks and a caption", () => {
+  it("renders all five charts as ECharts panels with a caption, options embedded as JSON", () => {
     for (const id of CHARTS) {
       const fig = figure(html, id);
-      expect(fig, id).toMatch(/<svg[^>]*viewBox="0 0 \d+ \d+"[^>]*role="img"/);
-      expect(fig, id).toMatch(/<title[^>]*>[^<]+<\/title>/);
-      expect(fig, id).toMatch(/<path data-series=|<rect /);
+      expect(fig, id).toMatch(/<div class="echart" data-panel="chart-[\w-]+" role="img" aria-label="[^"]+"/);
       expect(fig, id).toMatch(/<figcaption>[\s\S]{80,}<\/figcaption>/);
+      for (const p of panelsOf(model, id)) expect(html).toContain(`"${p.id}":{"option":`);
     }
     const order = CHARTS.map((id) => html.indexOf(`data-chart="${id}"`));
     expect([...order].sort((a, b) => a - b)).toEqual(order);
@@ -298,46 +334,56 @@ describe("renderReportHtml", () => {
 
   it("plots the series the brief asks for", () => {
     for (const s of ["p50", "p90", "p99", "max", "p99-order", "p99-position", "server-p99"])
-      expect(seriesPath(figure(html, "latency"), s), s).not.toBe("");
-    const thr = figure(html, "throughput");
+      expect(drawn(seriesIn(model, "latency", s)), s).toBeGreaterThan(0);
     for (const s of ["served", "rejected-rate_limited", "rejected-overloaded", "requests", "offered"])
-      expect(seriesPath(thr, s), s).not.toBe("");
-    // A reason that never occurred in a second-level point gets no legend entry.
-    expect(thr).not.toContain('data-series="rejected-foo"');
-    expect(seriesPath(figure(html, "stale"), "stale")).not.toBe("");
-    expect(seriesPath(figure(html, "stale"), "replica-lag")).not.toBe("");
+      expect(drawn(seriesIn(model, "throughput", s)), s).toBeGreaterThan(0);
+    // Rejects stack on served OK; the offered multiple has the right axis.
+    expect(seriesIn(model, "throughput", "served")?.stack).toBe(
+      seriesIn(model, "throughput", "rejected-overloaded")?.stack,
+    );
+    expect(seriesIn(model, "throughput", "offered")?.yAxisIndex).toBe(1);
+    expect(drawn(seriesIn(model, "stale", "stale"))).toBeGreaterThan(0);
+    expect(drawn(seriesIn(model, "stale", "replica-lag"))).toBeGreaterThan(0);
     for (const s of ["queue-max", "busy", "workers", "utilisation"])
-      expect(seriesPath(figure(html, "capacity"), s), s).not.toBe("");
+      expect(drawn(seriesIn(model, "capacity", s)), s).toBeGreaterThan(0);
     for (const s of ["dropped", "k6-cpu", "exchange-cpu"])
-      expect(seriesPath(figure(html, "generator"), s), s).not.toBe("");
+      expect(drawn(seriesIn(model, "generator", s)), s).toBeGreaterThan(0);
   });
 
-  it("shades the phases and names them", () => {
-    const fig = figure(html, "latency");
-    expect(fig).toContain('class="bands"');
-    for (const p of ["normal", "ramp", "plateau 100x", "recovery"]) expect(fig).toContain(`>${p}</text>`);
+  it("shades the phases as a markArea and names them", () => {
+    const phases = seriesIn(model, "latency", "phases");
+    const names = phases?.markArea?.data.map(([a]) => a.name);
+    expect(names).toEqual(["normal", "ramp", "plateau 100x", "recovery"]);
+    // Natural minutes: run.json timeScale 0.1, so the ramp at wall 15..25 s is 0.025..0.0417 min.
+    const ramp = phases?.markArea?.data[1];
+    expect(ramp?.[0].xAxis).toBeCloseTo((15 * 0.1) / 60, 4);
+    expect(ramp?.[1].xAxis).toBeCloseTo((25 * 0.1) / 60, 4);
   });
 
-  it("uses a log latency axis labelled on 1-2-5 x 10^n", () => {
-    const fig = figure(html, "latency");
-    expect(fig).toContain("latency (ms), log scale");
-    const yAxis = fig.match(/<g class="y-axis"[\s\S]*?<\/g>/)?.[0] ?? "";
-    const labels = [...yAxis.matchAll(/text-anchor="end">([^<]+)</g)].map((m) => m[1] ?? "");
-    expect(labels.length).toBeGreaterThan(2);
-    const value = (s: string) => (s.endsWith("k") ? Number(s.slice(0, -1)) * 1000 : Number(s));
-    for (const l of labels) {
-      const v = value(l);
-      const mant = v / 10 ** Math.floor(Math.log10(v) + 1e-9);
-      expect([1, 2, 5], l).toContain(Math.round(mant * 1e6) / 1e6);
-    }
+  it("reads time in natural minutes and latency on a log axis", () => {
+    const option = panelsOf(model, "latency")[0]?.option as unknown as {
+      xAxis: { type: string; name: string; min: number; max: number };
+      yAxis: Array<{ type: string; name: string }>;
+      dataZoom: Array<{ type: string }>;
+      tooltip: { trigger: string };
+    };
+    expect(option.xAxis.name).toBe("time since start (natural minutes)");
+    expect(option.xAxis.min).toBe(0);
+    expect(option.xAxis.max).toBeCloseTo((60 * 0.1) / 60, 4);
+    expect(option.yAxis[0]?.type).toBe("log");
+    expect(option.yAxis[0]?.name).toBe("latency (ms), log");
+    expect(option.dataZoom.map((d) => d.type)).toEqual(["inside", "slider"]);
+    expect(option.tooltip.trigger).toBe("axis");
+    expect(panelsOf(model, "latency")[0]?.timeScale).toBe(0.1);
   });
 
   it("breaks lines at null seconds and never prints NaN", () => {
     assertClean(html);
-    const p50 = seriesPath(figure(html, "latency"), "p50");
-    // Runs: 0-49, 52 (alone, so also drawn as a dot), 54-59.
-    expect(p50.match(/M/g)?.length).toBe(3);
-    expect(figure(html, "latency")).toMatch(/<g data-series-markers="p50"[^>]*><circle /);
+    const p50 = seriesIn(model, "latency", "p50")?.data ?? [];
+    // Seconds 50, 51 and 53 had no request: nulls there, values either side.
+    const nulls = p50.filter(([, v]) => v === null).length;
+    expect(nulls).toBe(3);
+    expect(p50.length).toBe(60);
   });
 
   it("shows the generator warning banner and the summary rows", () => {
@@ -364,29 +410,39 @@ describe("renderReportHtml", () => {
     const out = renderReportHtml(evil);
     expect(out).toContain("&lt;x&gt;&amp;");
     expect(out).not.toContain("<x>&");
-    expect(out).not.toContain("<script");
+    // Only the three scripts of the page; the run's text is escaped everywhere, options included.
+    expect(out.match(/<script/g)).toHaveLength(3);
+    expect(out).not.toContain('alert("x")</script>');
     expect(out).not.toContain("<b>");
     expect(out).toContain("&lt;/pre&gt;&lt;script&gt;");
   });
 
   it("references nothing outside the file", () => {
-    const urls = html.match(/https?:\/\/[^\s"'<>)&]+/gi) ?? [];
+    // ECharts is inlined: its source names XML namespaces and its licence, which load nothing.
+    const scripts = html.match(/<script\b[^>]*>[\s\S]*?<\/script>/g) ?? [];
+    expect(scripts).toHaveLength(3);
+    for (const tag of scripts)
+      expect(tag).toMatch(/^<script(?: type="application\/json" id="chart-options")?>/);
+    const page = html.replace(/<script\b[^>]*>[\s\S]*?<\/script>/g, "");
+    const urls = page.match(/https?:\/\/[^\s"'<>)&]+/gi) ?? [];
     expect(urls.length).toBeGreaterThan(0); // the exchange URL from run.json is shown...
     for (const u of urls) expect(isLoopback(u), u).toBe(true); // ...and it is loopback
-    expect(html).not.toMatch(/<script|<link|<img|<iframe|@import|\ssrc=|\shref=/i);
-    expect(html.match(/url\(([^)]*)\)/g)?.every((u) => u.startsWith("url(#"))).toBe(true);
+    expect(page).not.toMatch(/<link|<img|<iframe|@import|\ssrc=|\shref=/i);
+    expect(page.match(/url\(([^)]*)\)/g) ?? []).toEqual([]);
+    // The embedded options name no URL at all.
+    expect(scripts[0]).not.toMatch(/https?:\/\//);
   });
 
   it("renders an empty model with 'no data' instead of throwing", () => {
     const out = renderReportHtml(emptyModel());
     assertClean(out);
     for (const id of CHARTS) {
-      const fig = figure(out, id);
-      expect(fig, id).toContain("<svg");
-      expect(fig, id).toContain("no data");
+      const panels = panelsOf(emptyModel(), id);
+      expect(panels.length, id).toBeGreaterThan(0);
+      const title = (panels[0]?.option.title as { text?: string } | undefined)?.text;
+      expect(title, id).toBe("no data");
     }
     expect(out).not.toContain('class="banner"');
-    expect(out).not.toMatch(/https?:\/\//);
   });
 
   it("survives a model with a missing class and phase data", () => {
@@ -398,7 +454,7 @@ describe("renderReportHtml", () => {
     const out = renderReportHtml(m);
     assertClean(out);
     expect(out).toContain("no data");
-    expect(figure(out, "capacity")).toContain("no data");
+    expect((panelsOf(m, "capacity")[0]?.option.title as { text?: string } | undefined)?.text).toBe("no data");
   });
 });
 
@@ -472,37 +528,39 @@ describe("capacity: instances, events, cost", () => {
   });
 
   it("draws ready and booting instances per tier as step lines", () => {
-    const fig = figure(html, "capacity");
-    for (const s of ["gateway-ready", "gateway-booting", "read-ready", "read-booting"])
-      expect(seriesPath(fig, s), s).not.toBe("");
-    // Steps, not ramps: horizontal then vertical moves only.
-    expect(seriesPath(fig, "gateway-ready")).toMatch(/^M[\d.]+ [\d.]+(H[\d.]+V[\d.]+)+$/);
+    for (const id of ["gateway-ready", "gateway-booting", "read-ready", "read-booting"]) {
+      const s = seriesIn(model, "capacity", id);
+      expect(drawn(s), id).toBeGreaterThan(0);
+      expect(s?.step, id).toBe("end");
+    }
+    expect(seriesIn(model, "capacity", "gateway-booting")?.lineStyle?.type).toBe("dashed");
     for (const s of ["queue-max", "read-queue", "capacity-replica-lag", "busy", "workers", "utilisation"])
-      expect(seriesPath(fig, s), s).not.toBe("");
-    expect(fig).toContain(">gateway ready<");
-    expect(fig).toContain(">read booting<");
+      expect(drawn(seriesIn(model, "capacity", s)), s).toBeGreaterThan(0);
+    expect(panelsOf(model, "capacity")).toHaveLength(3);
   });
 
   it("marks scale decisions, capacity arriving and faults on the capacity and latency charts, with a legend", () => {
     for (const id of ["capacity", "latency"]) {
-      const fig = figure(html, id);
-      for (const kind of ["scale-out", "instances-ready", "fault-start", "fault-end"])
-        expect(fig, `${id} ${kind}`).toMatch(new RegExp(`<line data-event="${kind}"[^>]*><title>`));
+      for (const kind of ["scale-out", "instances-ready", "fault-start", "fault-end"]) {
+        const s = seriesIn(model, id, `event-${kind}`);
+        expect(s?.markLine?.data.length, `${id} ${kind}`).toBeGreaterThan(0);
+      }
+      const legend = (panelsOf(model, id)[0]?.option.legend as { data: string[] } | undefined)?.data;
       for (const label of ["scale-out decision", "instances ready", "fault start", "fault end"])
-        expect(fig, `${id} ${label}`).toContain(`>${label}</text>`);
+        expect(legend, `${id} ${label}`).toContain(label);
     }
-    const cap = figure(html, "capacity");
-    // Three panels, one marker per event in each; the legend only once.
-    expect(cap.match(/<line data-event="scale-out"/g)).toHaveLength(3);
-    expect(cap.match(/>scale-out decision<\/text>/g)).toHaveLength(1);
     // Distinct styles: the decision dashed, capacity arriving solid, the fault's end dotted.
-    const style = (kind: string) => cap.match(new RegExp(`<line data-event="${kind}"[^>]*>`))?.[0] ?? "";
-    expect(style("scale-out")).toContain('stroke-dasharray="6 4"');
-    expect(style("instances-ready")).not.toContain("stroke-dasharray");
-    expect(style("fault-end")).toContain('stroke-dasharray="1.5 3"');
-    // Tooltip: natural time and the escaped detail.
-    expect(cap).toContain("natural 0:30:15, t = 30.3 s");
-    expect(cap).toContain("33% of instances &lt;lost&gt;");
+    const style = (kind: string) => seriesIn(model, "capacity", `event-${kind}`)?.markLine?.lineStyle.type;
+    expect(style("scale-out")).toBe("dashed");
+    expect(style("instances-ready")).toBe("solid");
+    expect(style("fault-end")).toBe("dotted");
+    // At the event's natural time: run.json says nothing of the time scale here (1), t 30.25 s.
+    const fault = seriesIn(model, "capacity", "event-fault-start")?.markLine?.data[0];
+    expect(fault?.xAxis).toBeCloseTo(naturalMinutes(30.25, 0.1), 4);
+    expect(fault?.name).toContain("natural 0:30:15, t = 30.3 s");
+    expect(fault?.name).toContain("33% of instances <lost>");
+    // In the page the detail is escaped (JSON with \u003c).
+    expect(html).not.toContain("<lost>");
     assertClean(html);
   });
 
@@ -537,9 +595,9 @@ describe("capacity: instances, events, cost", () => {
   it("a drill without capacity fields has no badge, no markers and no events section", () => {
     const plain = renderReportHtml(syntheticModel());
     expect(plain).not.toContain("badge simulated");
-    expect(plain).not.toContain("data-event=");
+    expect(seriesIn(syntheticModel(), "capacity", "event-scale-out")).toBeUndefined();
     expect(plain).not.toContain('id="events"');
-    expect(seriesPath(figure(plain, "capacity"), "gateway-ready")).toBe("");
+    expect(seriesIn(syntheticModel(), "capacity", "gateway-ready")).toBeUndefined();
   });
 
   it("survives timelines mixing old and new lines, and malformed capacity fields", () => {
@@ -554,7 +612,7 @@ describe("capacity: instances, events, cost", () => {
     });
     const out = renderReportHtml(m);
     assertClean(out);
-    expect(figure(out, "capacity")).toContain("data-event=");
+    expect(seriesIn(m, "capacity", "event-scale-out")?.markLine?.data.length).toBe(1);
     // An old summary.json without the new fields renders too.
     const old = capacityModel();
     const { cost: _c, events: _e, strategy: _s, simulated: _m, ...summary } = old.summary;
@@ -564,94 +622,85 @@ describe("capacity: instances, events, cost", () => {
   });
 });
 
-describe("svg primitives", () => {
-  const isOneTwoFive = (v: number) => {
-    const mant = v / 10 ** Math.floor(Math.log10(v) + 1e-9);
-    return [1, 2, 5].includes(Math.round(mant * 1e9) / 1e9);
-  };
-
-  it("log ticks sit on 1, 2, 5 x 10^n and cover the data", () => {
-    for (const [lo, hi] of [
-      [0.3, 4500],
-      [1, 10],
-      [0.02, 70_000],
-      [3, 3],
-      [12, 480],
-    ] as const) {
-      const t = logTicks(lo, hi);
-      expect(t.domain[0]).toBeLessThanOrEqual(lo);
-      expect(t.domain[1]).toBeGreaterThanOrEqual(hi);
-      for (const v of [...t.major, ...t.minor, ...t.domain]) expect(isOneTwoFive(v), `${v}`).toBe(true);
-      expect(t.major.length).toBeGreaterThanOrEqual(2);
-    }
-    // Wide ranges label the decades only.
-    const wide = logTicks(0.02, 70_000);
-    expect(wide.major).toEqual(expect.arrayContaining([0.1, 1, 10, 100, 1000, 10_000]));
-    expect(wide.major).not.toContain(200);
-    expect(wide.minor).toContain(200);
-    expect(logTicks(12, 480).major).toEqual([10, 20, 50, 100, 200, 500]);
+describe("chart options", () => {
+  it("maps wall seconds to natural minutes, breaks lines at gaps and hides <= 0 on log axes", () => {
+    expect(naturalMinutes(90, 60)).toBe(90);
+    expect(naturalMinutes(1, 1)).toBeCloseTo(1 / 60, 4);
+    const points: Point[] = [
+      [0, 1],
+      [1, 2],
+      [2, null],
+      [3, 4],
+      [7, 6], // seconds 4-6 missing entirely
+      [8, 0],
+    ];
+    expect(seriesData(points, 60, 1.5, true)).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, null],
+      [3, 4],
+      [5, null],
+      [7, 6],
+      [8, null],
+    ]);
+    expect(seriesData(points, 60).at(-1)).toEqual([8, 0]);
   });
 
-  it("linear ticks are nice and aligned secondary ticks share the gridlines", () => {
-    expect(linearTicks(0, 1873, 5)).toEqual({
-      domain: [0, 2000],
-      ticks: [0, 500, 1000, 1500, 2000],
-      step: 500,
-    });
-    expect(linearTicks(0, 0.7, 4).ticks).toEqual([0, 0.2, 0.4, 0.6, 0.8]);
-    expect(linearTicks(0, 0).domain).toEqual([0, 1]);
-    const a = alignedTicks(0, 100, 4);
-    expect(a.ticks).toEqual([0, 25, 50, 75, 100]);
-    expect(alignedTicks(0, 230, 4).ticks).toEqual([0, 100, 200, 300, 400]);
-  });
-
-  it("escapes text and breaks lines on nulls and missing seconds", () => {
+  it("escapes text for SVG and HTML", () => {
     expect(escapeXml(`<a href="x">'&'</a>`)).toBe("&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
-    const svg = timeChart({
+  });
+
+  it("builds a plain JSON option: lines, stacked bars, a right axis", () => {
+    const panel = timeChart({
       id: "t",
-      title: "a <title> & more",
-      x: { label: "time" },
-      y: { label: "ms", scale: "log" },
-      lines: [
-        {
-          name: "s",
-          color: "#000",
-          maxGap: 1.5,
-          points: [
-            [0, 1],
-            [1, 2],
-            [2, null],
-            [3, 4],
-            [4, 5],
-            [7, 6], // seconds 5-6 missing entirely
-            [8, 0], // <= 0 on a log axis is clamped, not NaN
-          ],
-        },
+      title: "a title",
+      x: { label: "time", domain: [0, 10], timeScale: 60 },
+      y: { label: "requests / s" },
+      y2: { label: "multiple", min: 0 },
+      bars: [
+        { name: "ok", color: "#0f0", points: [[0, 3]] },
+        { name: "rejected", color: "#f00", points: [[0, 1]] },
       ],
+      lines: [{ name: "offered", color: "#000", axis: "right", points: [[0.5, 2]] }],
     });
-    expect(svg).toMatch(/^<svg [^>]*viewBox="0 0 1100 320"[^>]*role="img"/);
-    expect(svg).toContain('<title id="t-title">a &lt;title&gt; &amp; more</title>');
-    expect(svg).not.toContain("NaN");
-    expect(seriesPath(svg, "s").match(/M/g)?.length).toBe(3);
+    expect(JSON.parse(JSON.stringify(panel.option))).toEqual(panel.option);
+    const series = seriesOf(panel);
+    expect(series.map((s) => [s.type, s.stack ?? null, s.yAxisIndex])).toEqual([
+      ["bar", "bars-0", 0],
+      ["bar", "bars-0", 0],
+      ["line", null, 1],
+    ]);
+    // A bar of the second [0, 1) sits at its middle, in natural minutes.
+    expect(series[0]?.data).toEqual([[0.5, 3]]);
+    expect((panel.option.yAxis as Array<{ min?: number }>)[1]?.min).toBe(0);
+    expect((panel.option.xAxis as { max: number }).max).toBe(10);
   });
 
   it("copes with a day of per-second points", () => {
     const points: Point[] = Array.from({ length: 200_000 }, (_, i) => [i, 1 + (i % 100)]);
-    const svg = timeChart({
+    const panel = timeChart({
       id: "big",
       title: "big",
-      x: { label: "time" },
+      x: { label: "time", domain: [0, 200_000], timeScale: 1 },
       y: { label: "ms", scale: "log" },
       lines: [{ name: "s", color: "#000", points }],
     });
-    expect(svg).toContain("(m:ss)");
-    expect(svg).not.toContain("NaN");
+    const s = seriesOf(panel)[0] as Series & { sampling?: string };
+    expect(s.data).toHaveLength(200_000);
+    // Drawn with LTTB sampling, which keeps real points, never averages of percentiles.
+    expect(s.sampling).toBe("lttb");
   });
 
   it("says 'no data' when there is nothing to plot", () => {
-    const svg = timeChart({ id: "e", title: "empty", x: { label: "time" }, y: { label: "x" }, lines: [] });
-    expect(svg).toContain("no data");
-    expect(svg).not.toContain("NaN");
+    const panel = timeChart({
+      id: "e",
+      title: "empty",
+      x: { label: "time", timeScale: 1 },
+      y: { label: "x" },
+      lines: [],
+    });
+    expect((panel.option.title as { text: string }).text).toBe("no data");
+    expect(JSON.stringify(panel.option)).not.toContain("NaN");
   });
 
   it("formats milliseconds to 3 significant digits", () => {
@@ -667,5 +716,87 @@ describe("svg primitives", () => {
     expect(offeredMultipleAt(PHASES, 20)).toBeCloseTo(50.5);
     expect(offeredMultipleAt(PHASES, 30)).toBe(100);
     expect(offeredMultipleAt(PHASES, 61)).toBeNull();
+  });
+});
+
+describe("scaling lag, burst and endpoint tables", () => {
+  const m = syntheticModel();
+  m.run = { ...m.run, scales: { timeScale: 60 } };
+  m.summary = {
+    ...m.summary,
+    capacity: {
+      scaleOuts: [
+        {
+          tier: "gateway",
+          target: 0.6,
+          demandCrossedAtNaturalS: 600,
+          decidedAtNaturalS: 780,
+          readyAtNaturalS: 990,
+          lagMinutes: 6.5,
+        },
+        {
+          tier: "read",
+          target: null,
+          demandCrossedAtNaturalS: null,
+          decidedAtNaturalS: 1080,
+          readyAtNaturalS: null,
+          lagMinutes: null,
+        },
+      ],
+    },
+    burst: {
+      phase: "plateau 100x",
+      startS: 25,
+      endS: 45,
+      preBurstPhase: "normal",
+      riseStartS: 15,
+      p99Ms: 155,
+      preBurstP99Ms: 6.3,
+      timeToFirstRejectS: 2,
+      timeToRecoverS: 7,
+      backlogDrainS: 44,
+      peakReplicaLagMs: 5172,
+    },
+    byEndpoint: {
+      "GET /fapi/v2/positionRisk": cls(900, 2, 0),
+      "POST /fapi/v1/order": cls(1000, 5, 40),
+    },
+  };
+  const out = renderReportHtml(m);
+
+  it("lists each scale-out in natural m:ss with its boot time and lag in minutes", () => {
+    const table = out.match(/<table class="mini scale-outs"[\s\S]*?<\/table>/)?.[0] ?? "";
+    const rows = table.match(/<tr data-tier=[\s\S]*?<\/tr>/g) ?? [];
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatch(/>10:00<.*>13:00<.*>16:30<.*>3.5<.*>6.5</);
+    expect(rows[1]).toContain("not before the end");
+  });
+
+  it("gives the burst's figures in natural minutes, wall seconds beside them", () => {
+    const table = out.match(/<table class="mini kv" id="burst-figures">[\s\S]*?<\/table>/)?.[0] ?? "";
+    expect(table).toContain("<strong>7 min</strong>");
+    expect(table).toContain("44 min");
+    expect(table).toContain("5.2 min");
+    expect(table).toContain("7 s wall");
+  });
+
+  it("has a row per endpoint with requests, percentiles and rejects", () => {
+    const table = out.match(/<table class="summary endpoints"[\s\S]*?<\/table>/)?.[0] ?? "";
+    const order = table.match(/<tr data-endpoint="POST \/fapi\/v1\/order">[\s\S]*?<\/tr>/)?.[0] ?? "";
+    expect(order).toContain(">1,000<");
+    expect(order).toContain(">40<");
+    expect(order).toContain("4 %");
+    expect(table).toContain('data-endpoint="GET /fapi/v2/positionRisk"');
+    expect(renderReportHtml(syntheticModel())).toContain("no per-endpoint data");
+  });
+});
+
+describe("the exchange's clock against the charts'", () => {
+  it("is the timeline's natural time minus the client's wall time × time scale", async () => {
+    const { exchangeClockOffsetS } = await import("../../reports/render/tables.ts");
+    // The exchange started 7.5 wall seconds before k6: its line for client second 12 ends at 20.5 s.
+    expect(exchangeClockOffsetS([{ t: 12, tNaturalS: 20.5 * 60 }], 60)).toBe(450);
+    expect(exchangeClockOffsetS([{ t: 0, tNaturalS: 60 }], 60)).toBe(0);
+    expect(exchangeClockOffsetS([], 60)).toBe(0);
   });
 });
