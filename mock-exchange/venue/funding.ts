@@ -1,8 +1,8 @@
 import type { ExchangeConfig } from "../defaults.ts";
-import type { Exchange } from "../engine/exchange.ts";
 import { FundingClock, premiumIndex, RATE_UNITS_PER_ONE } from "../engine/funding.ts";
 import type { SymbolSpec } from "../engine/types.ts";
 import { usdtToCash } from "./cash.ts";
+import type { Engine } from "./rooms.ts";
 
 /**
  * The venue's funding: one clock per symbol (engine/funding.ts) sampling the premium index and
@@ -17,7 +17,7 @@ export class VenueFunding {
 
   constructor(
     private readonly config: ExchangeConfig,
-    private readonly engine: Exchange,
+    private readonly engine: Engine,
     originMs: number,
   ) {
     // Funding periods are natural time: compressed by the time scale like the limit windows and

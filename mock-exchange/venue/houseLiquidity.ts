@@ -1,8 +1,8 @@
 import type { ExchangeConfig } from "../defaults.ts";
-import type { Exchange } from "../engine/exchange.ts";
 import type { Side, SymbolSpec } from "../engine/types.ts";
 import { seededRandom } from "../random.ts";
 import { usdtToCash } from "./cash.ts";
+import type { Engine } from "./rooms.ts";
 import { SIDES } from "./symbolFilters.ts";
 
 /**
@@ -18,7 +18,7 @@ const TAKER_FEE_RATE = 0.0005;
 type HouseConfig = Pick<ExchangeConfig, "symbols" | "makerLevels" | "makerLotsPerLevel">;
 
 /** The house market maker quotes a ladder around each symbol's reference price. */
-export function seedHouseLiquidity(engine: Exchange, config: HouseConfig): void {
+export function seedHouseLiquidity(engine: Engine, config: HouseConfig): void {
   for (const spec of config.symbols) {
     for (let level = 1; level <= config.makerLevels; level++) {
       for (const side of SIDES) quoteLevel(engine, config, spec, spec.referencePriceTicks, side, level);
@@ -28,7 +28,7 @@ export function seedHouseLiquidity(engine: Exchange, config: HouseConfig): void 
 
 /** The whole ladder around `midTicks`, one side after the other in the order given. */
 export function quoteLadder(
-  engine: Exchange,
+  engine: Engine,
   config: HouseConfig,
   spec: SymbolSpec,
   midTicks: number,
@@ -40,7 +40,7 @@ export function quoteLadder(
 }
 
 function quoteLevel(
-  engine: Exchange,
+  engine: Engine,
   config: HouseConfig,
   spec: SymbolSpec,
   midTicks: number,
@@ -67,7 +67,7 @@ function quoteLevel(
  * wallet q E (1 - (1 - m)(1 - d)) puts it d below the entry; a short's q E ((1 + m)(1 + d) - 1)
  * puts it d above (engine maintenance rate m = 0.4%). The taker fee is added to the deposit.
  */
-export function openLeveragedPositions(engine: Exchange, config: ExchangeConfig): void {
+export function openLeveragedPositions(engine: Engine, config: ExchangeConfig): void {
   const lev = config.leveragedAccounts;
   const random = seededRandom(config.seed ^ 0x1e7e4);
   const symbols = config.symbols;

@@ -1,7 +1,7 @@
 import type { ExchangeConfig } from "../defaults.ts";
-import type { Exchange } from "../engine/exchange.ts";
 import { MarketPath } from "../marketEvents.ts";
 import { HOUSE_ACCOUNT, quoteLadder } from "./houseLiquidity.ts";
+import type { Engine } from "./rooms.ts";
 import { SIDES } from "./symbolFilters.ts";
 
 const REVERSED_SIDES = ["SELL", "BUY"] as const;
@@ -20,7 +20,7 @@ export class MarketMoves {
 
   constructor(
     private readonly config: ExchangeConfig,
-    private readonly engine: Exchange,
+    private readonly engine: Engine,
     private readonly path: MarketPath,
     originMs: number,
   ) {
@@ -29,7 +29,7 @@ export class MarketMoves {
   }
 
   /** The path of `config.marketEvents`, or undefined without any. */
-  static of(config: ExchangeConfig, engine: Exchange, originMs: number): MarketMoves | undefined {
+  static of(config: ExchangeConfig, engine: Engine, originMs: number): MarketMoves | undefined {
     if (config.marketEvents.length === 0) return undefined;
     const path = new MarketPath(
       config.symbols,
