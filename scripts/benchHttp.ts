@@ -70,7 +70,7 @@ export function benchClientIp(k: number): string {
  * Pre-signed new orders, one pool per connection. Entry i of connection k: account
  * `own[floor(i/2) % own.length]` (own = the accounts with index % connections === k), BUY when i
  * is even and SELL when odd, LIMIT IOC one lot at reference ± crossTicks, so each order takes
- * from the house ladder (venue.ts seeds it at the reference ± 1..makerLevels ticks) and nothing
+ * from the house ladder (venue/houseLiquidity.ts seeds it at the reference ± 1..makerLevels ticks) and nothing
  * rests: the book does not grow and each account's position goes 0 -> +1 -> 0 (a connection sends
  * one request at a time, so its pairs arrive in order). Signed as the drill signs a POST
  * (loadtests/drill.ts `signed`: parameters in the body, `signature` = HMAC-SHA256 of them) with

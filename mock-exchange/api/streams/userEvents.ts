@@ -14,7 +14,7 @@ import { formatUnits } from "../params.ts";
  * ACCOUNT_UPDATE, MARGIN_CALL), from the venue's engine state at the moment of the event.
  */
 
-/** Maintenance rate the venue shows per position (venue.ts accountInfo: the engine's default 4000 ppm). */
+/** Maintenance rate the venue shows per position (venue/accountRoutes.ts accountInfo: the engine's default 4000 ppm). */
 const MAINT_RATE = 0.004;
 
 /** Binance "Margin Ratio" = maintenance margin / margin balance; liquidation at 1. Infinite when nothing is left. */
