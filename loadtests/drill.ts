@@ -9,7 +9,7 @@
  *
  * Each iteration sends on schedule (ramping-arrival-rate); when no VU is free k6 drops the
  * iteration and counts it in dropped_iterations instead of sending late, so latencies are not
- * hidden by coordinated omission (reference.md "Latency measurement").
+ * hidden by coordinated omission (docs/facts.md "Latency measurement").
  */
 import { sleep } from "k6";
 import { hmac } from "k6/crypto";

@@ -3,21 +3,21 @@ import type { MarketEvent } from "../loadtests/vocabulary/marketEvents.ts";
 import type { StrategyParams } from "./capacity/strategies.ts";
 import type { SymbolSpec } from "./engine/types.ts";
 
-/** The traffic classes the capacity model knows (design.md "Vocabulary"). `other` = ping, time, control. */
+/** The traffic classes the capacity model knows (docs/architecture.md "Vocabulary"). `other` = ping, time, control. */
 export type ServiceClass = "order" | "position" | "depth" | "other";
 
 /**
  * Every tunable of the mock exchange, declared once with its unit. The CLI and the control
  * plane validate overrides at the edge; the core trusts what it is given.
  *
- * Sizing (design.md "Two clocks, two sizes"): a drill on this 2-core machine uses a normal load
+ * Sizing (docs/architecture.md "Two clocks, two sizes"): a drill on this 2-core machine uses a normal load
  * of ~20 req/s, so the model is sized to the same demand/capacity ratios as a production venue
  * provisioned for normal load: ~15% utilisation at normal, ~15x overloaded at 100x.
  */
 export interface ExchangeConfig {
   /**
    * Natural seconds per wall second for the slow loops (rate-limit windows; later autoscaling).
-   * 1 for a venue in real time; a drill sets its profile's scale (design.md "Two clocks").
+   * 1 for a venue in real time; a drill sets its profile's scale (docs/architecture.md "Two clocks").
    */
   timeScale: number;
   /** Seed of the service-time sampler; same seed, same sequence of service times. */
@@ -43,7 +43,7 @@ export interface ExchangeConfig {
   auth: {
     /**
      * Keyed (USER_DATA/TRADE) endpoints require `timestamp` and an HMAC-SHA256 `signature` with the
-     * account's secret (reference.md "Signed requests"). false: the API key alone identifies the caller.
+     * account's secret (docs/facts.md "Signed requests"). false: the API key alone identifies the caller.
      */
     requireSignature: boolean;
   };
@@ -52,9 +52,9 @@ export interface ExchangeConfig {
   makerLevels: number;
   makerLotsPerLevel: number;
   limits: {
-    /** Request weight per client IP per minute, fixed windows aligned to the minute (reference.md). */
+    /** Request weight per client IP per minute, fixed windows aligned to the minute (docs/facts.md). */
     weightPerMinute: number;
-    /** New and modified orders per account per 10 s, fixed windows (reference.md "Limits"; limits/orderCountLimiter.ts). */
+    /** New and modified orders per account per 10 s, fixed windows (docs/facts.md "Limits"; limits/orderCountLimiter.ts). */
     ordersPer10s: number;
     /** New and modified orders per account per minute, fixed windows aligned to the minute. */
     ordersPerMinute: number;
@@ -64,7 +64,7 @@ export interface ExchangeConfig {
      * (limits/banList.ts states the whole rule).
      */
     banAfterRefusalsPerMinute: number;
-    /** First ban of an IP, natural ms; each repeat doubles it (reference.md: "from 2 minutes to 3 days"). */
+    /** First ban of an IP, natural ms; each repeat doubles it (docs/facts.md: "from 2 minutes to 3 days"). */
     banBaseMs: number;
     /** Longest ban, natural ms. */
     banMaxMs: number;
@@ -232,7 +232,7 @@ export interface ExchangeConfig {
     /**
      * forceOrder snapshot window, wall ms: one snapshot per symbol per window. Not compressed by the
      * time scale: liquidations arrive at the drill's wall-clock rates (requests run in real time,
-     * design.md "Two clocks"), so a wall second hides as many of them as the venue's second does.
+     * docs/architecture.md "Two clocks"), so a wall second hides as many of them as the venue's second does.
      */
     forceOrderThrottleMs: number;
     /** `<symbol>@depth` and `<symbol>@depth<N>` push interval without a suffix, wall ms (Binance: 250). */
@@ -282,7 +282,7 @@ export const EXCHANGE_DEFAULTS: ExchangeConfig = {
   makerLevels: 200,
   makerLotsPerLevel: 5_000,
   // Binance USDⓈ-M: 2,400 weight per IP per minute; 300 orders per 10 s and 1,200 per minute per
-  // account; bans of 2 minutes to 3 days (reference.md "Limits"). The ban trigger and memory are
+  // account; bans of 2 minutes to 3 days (docs/facts.md "Limits"). The ban trigger and memory are
   // ours (Binance does not publish them): 600 refusals per minute is a client that keeps sending
   // ~10 requests/s after its 429. The smoke drill's clients, which ignore Retry-After, are refused
   // ~60 times a second in the burst and would be banned (a client that merely touches the limit is
@@ -349,7 +349,7 @@ export const EXCHANGE_DEFAULTS: ExchangeConfig = {
   marketEventStepNaturalMs: 1_000,
   // 40 positions of 1M USDT (~17 BTC, ~330 ETH) whose liquidation prices lie 2-15% from the
   // price: a 12% drop over minutes liquidates the longs one after another, each selling into the
-  // house bids (reference.md "Incident shapes": price drop -> liquidation -> forced sell).
+  // house bids (docs/facts.md "Incident shapes": price drop -> liquidation -> forced sell).
   leveragedAccounts: {
     count: 40,
     notionalUsdt: 1_000_000,

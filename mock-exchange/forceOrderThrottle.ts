@@ -1,5 +1,5 @@
 /**
- * The liquidation feed's throttle (Binance USDⓈ-M "Liquidation Order Streams", reference.md):
+ * The liquidation feed's throttle (Binance USDⓈ-M "Liquidation Order Streams", docs/facts.md):
  * "For each symbol, only the latest one liquidation order within 1000ms will be pushed as the
  * snapshot. If no liquidation happens in the interval of 1000ms, no stream will be pushed."
  *

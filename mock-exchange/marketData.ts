@@ -8,7 +8,7 @@ import type { SymbolSpec } from "./engine/types.ts";
  * 24 h ticker are aggregated from those minutes on request; a request is rare next to a trade,
  * so the trade path only updates one row.
  *
- * Time: candles are natural time, as every slow loop of a drill (design.md "Two clocks"). The
+ * Time: candles are natural time, as every slow loop of a drill (docs/architecture.md "Two clocks"). The
  * natural clock equals the venue's clock at its origin and runs `timeScale` times faster, so at
  * time scale 1 candles open on the epoch's minute boundaries as Binance's do; the times a client
  * sees (openTime, closeTime, startTime, endTime) are the venue's clock, like every other time it

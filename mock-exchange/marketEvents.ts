@@ -3,7 +3,7 @@ import type { SymbolSpec } from "./engine/types.ts";
 
 /**
  * Scripted market events (price shocks, loadtests/vocabulary/marketEvents.ts): the price path a
- * drill's venue follows, so its liquidation engine has something to liquidate (reference.md
+ * drill's venue follows, so its liquidation engine has something to liquidate (docs/facts.md
  * "Incident shapes": price drop -> liquidation -> forced sell -> price drop). Pure: the venue
  * asks for the path at its clock.
  */

@@ -4,7 +4,7 @@ import { resolveStrategy } from "../mock-exchange/capacity/strategies.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../mock-exchange/defaults.ts";
 
 /**
- * The exchange a profile is played against, at drill size or production size (design.md "Two
+ * The exchange a profile is played against, at drill size or production size (docs/architecture.md "Two
  * clocks, two sizes"). One function for the drill and the simulator, so both model the same
  * venue; run.json records the result.
  */

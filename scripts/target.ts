@@ -5,7 +5,7 @@ import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
  * `stampede drill --target URL`: a profile played against any Binance-USDⓈ-M-compatible
  * endpoint (a staging venue, a testnet) instead of the mock exchange started in-process.
  *
- * Safe by default (DEVELOPERS.md "The machine"): a target off this machine needs an explicit
+ * Safe by default (docs/architecture.md "Safety"): a target off this machine needs an explicit
  * `--i-own-this-target` and a rate cap (`--max-rps`), and the plan's peak must fit under the cap.
  * Everything here is decided before the first request leaves, from the URL and the plan alone.
  */

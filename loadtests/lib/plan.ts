@@ -44,7 +44,7 @@ export interface PlanOptions {
   /**
    * How long one iteration of two requests (an order and its read-back) may hold a VU at the
    * peak, seconds. Arrival-rate executors drop an iteration when no VU is free, so VUs = peak
-   * rate x this, with headroom (reference.md "k6"); a class whose behaviours send more requests
+   * rate x this, with headroom (docs/facts.md "k6"); a class whose behaviours send more requests
    * one after another gets proportionally more.
    */
   iterationBudgetS: number;
@@ -126,7 +126,7 @@ function watcherProblems(watchers: unknown): string[] {
 }
 
 /**
- * The profile with every class's normal rate multiplied by `rateScale` (design.md: "the normal
+ * The profile with every class's normal rate multiplied by `rateScale` (docs/architecture.md: "the normal
  * rate itself is a parameter"): the same shape at a size the machine drives without saturating.
  */
 export function scaleRates(profile: Profile, rateScale: number): Profile {

@@ -1,7 +1,7 @@
 import type { Profile } from "./types.ts";
 
 /**
- * airdrop-herd: Optimism, June 2024 (reference.md "Incident shapes"): about 250,000 addresses
+ * airdrop-herd: Optimism, June 2024 (docs/facts.md "Incident shapes"): about 250,000 addresses
  * claimed an airdrop at the same moment and overloaded the sequencer for hours. The herd hits one
  * endpoint: here the position read (the "claim" / "is it there yet?" check), 250x normal within a
  * minute and held for five minutes, then draining over ten; orders and depth reads stay at normal

@@ -1,7 +1,7 @@
 import type { Profile } from "./types.ts";
 
 /**
- * flash-crash-100x: the generic crash shape behind every incident in reference.md "Incident
+ * flash-crash-100x: the generic crash shape behind every incident in docs/facts.md "Incident
  * shapes" (Oct 10 2025: trading volume up 100x or more). Normal load, then every class goes to
  * 100x within one natural minute (no time for a reactive autoscaler: instances take minutes), a
  * 20-minute plateau, a 30-minute decay back to normal, and a quiet tail to watch recovery (queues
@@ -31,7 +31,7 @@ export const flashCrash100x: Profile = {
     order: { taker: 0.5, "market-maker": 0.3, trader: 0.2 },
     position: { "patient-checker": 0.75, "panicked-checker": 0.25 },
   },
-  // The crash's price move, within the same minute as the load (reference.md "Incident shapes":
+  // The crash's price move, within the same minute as the load (docs/facts.md "Incident shapes":
   // price drop -> liquidation -> forced sell): -10% on both symbols, liquidating the venue's
   // leveraged accounts (defaults.ts leveragedAccounts) whose liquidation prices lie within it.
   marketEvents: [

@@ -1,8 +1,8 @@
 import type { Profile } from "./types.ts";
 
 /**
- * liquidation-cascade-2025-10-10: the shape of the 10-11 Oct 2025 crash (reference.md
- * "Incident shapes"; design.md "Why it exists").
+ * liquidation-cascade-2025-10-10: the shape of the 10-11 Oct 2025 crash (docs/facts.md
+ * "Incident shapes"; docs/architecture.md "Why it exists").
  *
  * - 20:00-21:00, the heaviest hour (about 31% of the liquidations): order flow steps to 100x
  *   normal within five minutes and position queries to 1000x, as every user checks at once.
@@ -56,8 +56,8 @@ export const liquidationCascade20251010: Profile = {
     position: { "panicked-checker": 0.9, "patient-checker": 0.1 },
   },
   watchers: { liquidationStream: { normalPerS: 0.1, holdS: 600 } },
-  // The price path behind the liquidations (reference.md "Incident shapes": price drop ->
-  // liquidation -> forced sell -> price drop; design.md "Why it exists"): the drop comes with the
+  // The price path behind the liquidations (docs/facts.md "Incident shapes": price drop ->
+  // liquidation -> forced sell -> price drop; docs/architecture.md "Why it exists"): the drop comes with the
   // crash phase, BTC -12% and ETH (thinner, falls harder) -15% over its five minutes, then a
   // smaller second leg as the second hour opens. The venue's leveraged accounts (defaults.ts
   // leveragedAccounts, liquidation prices 2-15% away) are liquidated along it.

@@ -2,7 +2,7 @@ import type { Profile } from "./types.ts";
 
 /**
  * region-outage: the cloud region the venue runs in goes away at a busy moment (AWS us-east-1
- * Oct 20 2025, Apr 2025, Dec 2021; reference.md "Incident shapes"). Load is 10x normal, a busy
+ * Oct 20 2025, Apr 2025, Dec 2021; docs/facts.md "Incident shapes"). Load is 10x normal, a busy
  * day rather than a crash; at the outage every instance is gone, clients see errors, and only
  * after a detection delay is the standby region promoted, which then serves at baseline size
  * while the scaling policy (if any) catches up with a 10x load.

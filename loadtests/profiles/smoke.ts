@@ -3,7 +3,7 @@ import type { Profile } from "./types.ts";
 /**
  * smoke: the shortest drill that shows the whole failure shape, for CI and first runs.
  * One natural hour compressed 60x into one wall minute: normal load, a step to 100x within five
- * minutes (the Oct 10 2025 volume surge, reference.md "Incident shapes"), a plateau long enough
+ * minutes (the Oct 10 2025 volume surge, docs/facts.md "Incident shapes"), a plateau long enough
  * for queues, rate limits and replica lag to bite, and the recovery.
  *
  * Normal rates are sized so 100x (~2,000 req/s) is within what k6 and the mock drive together on

@@ -1,7 +1,7 @@
 import type { Profile } from "./types.ts";
 
 /**
- * spam-flood: Solana, September 2024 (reference.md "Incident shapes"): cheap transaction spam
+ * spam-flood: Solana, September 2024 (docs/facts.md "Incident shapes"): cheap transaction spam
  * starved the vote transactions (the priority traffic) and halted the chain for 4-5 hours. Here
  * the cheap spam is order flow: orders (new orders and cancels) at 50x normal for three natural
  * hours while position and depth reads stay at normal load. Under `fixed` or `reactive` the

@@ -1,6 +1,6 @@
 /**
  * Burst profiles are plain data (no k6 import) so the same object drives k6 and, later, the
- * virtual-time simulator (design.md "Data flow"). Times are natural time, in seconds; a drill
+ * virtual-time simulator (docs/architecture.md "Data flow"). Times are natural time, in seconds; a drill
  * compresses them by its time scale. Load is a multiple of each class's normal rate.
  */
 
@@ -24,7 +24,7 @@ export interface ProfilePhase {
 }
 
 /**
- * The same profile at production size, for the simulator (design.md "Two clocks, two sizes"):
+ * The same profile at production size, for the simulator (docs/architecture.md "Two clocks, two sizes"):
  * absolute normal rates and the fleet a venue provisions for them.
  */
 export interface ProductionScale {

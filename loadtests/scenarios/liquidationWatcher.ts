@@ -2,7 +2,7 @@ import { Counter } from "k6/metrics";
 import { setTimeout } from "k6/timers";
 import { WebSocket } from "k6/websockets";
 
-// Liquidation events received (the venue pushes at most one per symbol per second, reference.md
+// Liquidation events received (the venue pushes at most one per symbol per second, docs/facts.md
 // "forceOrder"), and connections that failed or were closed by the venue before the hold ended.
 const forceOrders = new Counter("stampede_force_orders");
 const streamErrors = new Counter("stampede_stream_errors");

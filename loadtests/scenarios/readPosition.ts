@@ -3,7 +3,7 @@ import { Rate, Trend } from "k6/metrics";
 import { type PositionView, positionView, REQUEST } from "../lib/behaviours.ts";
 import type { Session } from "./session.ts";
 
-// Read-your-writes (design.md "Vocabulary": stale read): checked on the read-back after a fill.
+// Read-your-writes (docs/architecture.md "Vocabulary": stale read): checked on the read-back after a fill.
 const staleRead = new Rate("stampede_stale_read");
 const staleReadAgeMs = new Trend("stampede_stale_read_age_ms", true);
 

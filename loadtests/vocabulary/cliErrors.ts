@@ -1,5 +1,5 @@
 /**
- * The CLI's error catalog: stable codes, a clear message, and the exit code (design.md
+ * The CLI's error catalog: stable codes, a clear message, and the exit code (docs/architecture.md
  * "Interfaces": 0 ok, 1 gate failed, 2 usage or config error, 3 harness fault). Tests assert
  * on `code` and on exit codes, never on wording. In the vocabulary because the reporter throws
  * them too (a missing run, a bad gate config), and it sits below the CLI.

@@ -55,7 +55,7 @@ export interface TimelinePoint {
   liquidations?: number;
   /**
    * Of those, how many the public `<symbol>@forceOrder` feed publishes: one snapshot per symbol
-   * per second (reference.md "Liquidation stream"), counted whether or not anybody listens.
+   * per second (docs/facts.md "Liquidation stream"), counted whether or not anybody listens.
    */
   liquidationsShown?: number;
 }

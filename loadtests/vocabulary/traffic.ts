@@ -5,11 +5,11 @@
  * reads it back, so client and server count rejects the same way.
  */
 
-/** Traffic classes, see design.md "Vocabulary". */
+/** Traffic classes, see docs/architecture.md "Vocabulary". */
 export const TRAFFIC_CLASSES = ["order", "position", "depth"] as const;
 export type TrafficClass = (typeof TRAFFIC_CLASSES)[number];
 
-/** Reject reasons, see design.md "Vocabulary". */
+/** Reject reasons, see docs/architecture.md "Vocabulary". */
 export const REJECT_REASONS = [
   "rate_limited", // 429
   "banned", // 418
@@ -21,7 +21,7 @@ export const REJECT_REASONS = [
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 /**
- * How a response is counted: served (undefined), or rejected for one reason (design.md "Vocabulary").
+ * How a response is counted: served (undefined), or rejected for one reason (docs/architecture.md "Vocabulary").
  * @param status HTTP status; 0 when the request never got a response (k6 network error/timeout).
  * @param code the dialect's error code from the body (`{code,msg}`), if any.
  * @param trafficClass the request's class: a 4xx on an order is a business refusal.

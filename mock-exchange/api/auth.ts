@@ -4,7 +4,7 @@ import type { Params } from "./params.ts";
 
 /**
  * SIGNED (TRADE / USER_DATA) request checks, as Binance USDⓈ-M futures does them
- * (reference.md "Signed requests"): `signature` = hex HMAC-SHA256, keyed with the account's
+ * (docs/facts.md "Signed requests"): `signature` = hex HMAC-SHA256, keyed with the account's
  * secret, of totalParams = query string concatenated with the request body, as sent, with the
  * `signature` parameter taken out; `timestamp` (ms) must satisfy
  * `timestamp < serverTime + 1000 && serverTime - timestamp <= recvWindow` (recvWindow default

@@ -1,6 +1,6 @@
 /**
  * Responses held back until the capacity model says they are done. One shared timer armed for
- * the earliest due time replaces a timer per request (DEVELOPERS.md "Hot paths").
+ * the earliest due time replaces a timer per request (docs/architecture.md "Hot paths").
  */
 
 export interface Due {

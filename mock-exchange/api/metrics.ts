@@ -138,7 +138,7 @@ export class ExchangeMetrics {
     });
     const responses = new Counter({
       name: "stampede_responses_total",
-      help: "Responses by traffic class and outcome: served (2xx) or the reject reason (design.md Vocabulary).",
+      help: "Responses by traffic class and outcome: served (2xx) or the reject reason (docs/architecture.md Vocabulary).",
       labelNames: ["class", "outcome"],
       registers,
       collect() {

@@ -3,7 +3,7 @@ import type { ServiceClass } from "../defaults.ts";
 import type { Params } from "./params.ts";
 
 /**
- * The dialect's endpoints with their request weight and traffic class (reference.md "Weights").
+ * The dialect's endpoints with their request weight and traffic class (docs/facts.md "Weights").
  * A route's class decides its service time in the capacity model and its row in the timeline.
  */
 

@@ -1,5 +1,5 @@
 /**
- * M/M/c formulas (reference.md "Queueing"): the oracle the capacity model is checked against,
+ * M/M/c formulas (docs/facts.md "Queueing"): the oracle the capacity model is checked against,
  * and the wait model of the fluid queue. Pure functions; rates per second, times in ms.
  *
  * c servers, offered load a = λ/μ (Erlangs), utilisation ρ = a/c. Erlang B comes from the

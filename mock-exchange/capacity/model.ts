@@ -9,7 +9,7 @@ import type { CapacitySnapshot, CapacitySnapshotTier, ResolvedStrategy } from ".
 import { WorkerPool } from "./workerPool.ts";
 
 /**
- * The capacity model of one venue, per request (design.md "Two clocks"): queueing in wall
+ * The capacity model of one venue, per request (docs/architecture.md "Two clocks"): queueing in wall
  * milliseconds, provisioning (autoscaling, faults) in natural seconds = wall x timeScale.
  *
  *   order  -> gateway tier (FIFO, c = ready instances x concurrency) -> sequencer (one server)
@@ -18,7 +18,7 @@ import { WorkerPool } from "./workerPool.ts";
  *
  * With priority shedding, a reserved share of each tier's workers serves only priority
  * requests (cancels, reduce-only, liquidations) and new requests are shed with 503 -1008 once
- * the queue is half full, so a flood of new orders cannot starve cancels (reference.md: the
+ * the queue is half full, so a flood of new orders cannot starve cancels (docs/facts.md: the
  * -1008 exemption; Solana 2024). Pure: the caller passes time in; randomness is injected.
  */
 

@@ -2,7 +2,7 @@
  * The provisioning control loop of the capacity model: how many instances each tier has,
  * ready or still booting, under a strategy's scaling policies and a profile's scripted faults.
  * It turns the load the caller measured into target-tracking datapoints and decisions, with
- * the lags of reference.md "Scaling lag" (metric period, datapoints to alarm, boot + warm-up,
+ * the lags of docs/facts.md "Scaling lag" (metric period, datapoints to alarm, boot + warm-up,
  * cooldown, scale-in stabilisation), and bills instance-minutes.
  *
  * Pure: no I/O, no clock. Time is NATURAL seconds since the start, passed to advance(). A

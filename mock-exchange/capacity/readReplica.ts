@@ -2,7 +2,7 @@
  * A read replica of account positions. Every position change on the primary is appended to a
  * replication log; the replica applies at most `applyPerS` changes per second, none younger than
  * `baseLagMs`. When writes outpace the apply rate the backlog grows and reads return old state:
- * the stale position reads of the Oct 2025 crash (design.md), while the primary stays exact.
+ * the stale position reads of the Oct 2025 crash (docs/architecture.md), while the primary stays exact.
  * Pure: time is passed in.
  */
 

@@ -1,6 +1,6 @@
 /**
- * The named provisioning strategies (design.md "Vocabulary": strategy) as presets of the
- * policies in `types.ts`. Every number below comes from reference.md "Scaling lag" (AWS EC2
+ * The named provisioning strategies (docs/architecture.md "Vocabulary": strategy) as presets of the
+ * policies in `types.ts`. Every number below comes from docs/facts.md "Scaling lag" (AWS EC2
  * Auto Scaling / CloudWatch and Kubernetes HPA docs) unless it says it is a parameter.
  *
  * A strategy name is `<base>[+priority-shedding]`: one base (how instances are provisioned)
@@ -44,9 +44,9 @@ export const DEFAULT_STRATEGY_PARAMS: Readonly<StrategyParams> = {
 
 /** Ceiling of target-tracking fleets, in multiples of baseline (enough for a 100x burst at 15% normal utilisation). */
 const MAX_MULTIPLE = 40;
-/** VM launch to running (reference.md: about 25-30 s to SSH). */
+/** VM launch to running (docs/facts.md: about 25-30 s to SSH). */
 const VM_BOOT_S = 30;
-/** Running to serving: application bootstrap "often adds minutes" (reference.md); 3 min here. */
+/** Running to serving: application bootstrap "often adds minutes" (docs/facts.md); 3 min here. */
 const APP_WARMUP_S = 180;
 const SCHEDULED_BOOT_S = VM_BOOT_S;
 const SCHEDULED_WARMUP_S = APP_WARMUP_S;
@@ -73,7 +73,7 @@ function fixedTier(sizing: TierSizing): ScalingPolicy {
 /**
  * `reactive`: AWS EC2 Auto Scaling target tracking on request count per target (ALB
  * RequestCountPerTarget analogue: offered work over ready capacity, uncapped). Numbers from
- * reference.md "Scaling lag": CloudWatch detailed metrics every 60 s, scale out after 3
+ * docs/facts.md "Scaling lag": CloudWatch detailed metrics every 60 s, scale out after 3
  * datapoints above target, in after 15 below; a VM boots in ~30 s and application bootstrap
  * adds minutes (180 s warm-up); cooldown 300 s. Target tracking has no step limit (desired =
  * ceil(current x metric / target), clamped to max): minStepInstances = maxInstances lets one
@@ -104,7 +104,7 @@ function reactiveTier(sizing: TierSizing): TargetTrackingPolicy {
 /**
  * `reactive-hpa`: Kubernetes Horizontal Pod Autoscaler on CPU-like utilisation (busy
  * fraction, capped at 1: an overloaded fleet reads 100%, so one sync multiplies the fleet by at
- * most 1/target). reference.md "Scaling lag": sync every 15 s, tolerance 10%, scale up by at
+ * most 1/target). docs/facts.md "Scaling lag": sync every 15 s, tolerance 10%, scale up by at
  * most max(100%, 4 pods) per sync, scale-down stabilisation 300 s, pod start <= 5 s (image
  * cached); readiness (application warm-up) 25 s here. No cooldown.
  */
@@ -140,7 +140,7 @@ function overprovisionedTier(sizing: TierSizing, params: StrategyParams): Scalin
 /**
  * `scheduled`: a planned event. Each tier runs baseline, and at `scheduledAtS` launches up to
  * ceil(scheduledMultiple x baseline) (default 20x) instances, which boot (30 s VM) and warm up
- * (180 s application bootstrap) like reactive ones: reference.md "Scaling lag". The caller
+ * (180 s application bootstrap) like reactive ones: docs/facts.md "Scaling lag". The caller
  * schedules it that far before the expected burst; optionally back to baseline at
  * `scheduledUntilS`.
  */

@@ -1,7 +1,7 @@
 import type { CapacityEvent, TierName, TierState } from "../../loadtests/vocabulary/capacity.ts";
 
 /**
- * The capacity and provisioning model's own types (design.md "Vocabulary": strategy): scaling
+ * The capacity and provisioning model's own types (docs/architecture.md "Vocabulary": strategy): scaling
  * and shedding policies, resolved strategies, and what the model hands the timeline each second.
  * Shared by the drill (real-time queueing, control loops compressed by the time scale) and the
  * simulator (everything in virtual time). Plain data only. The words profiles and the run folder
@@ -12,7 +12,7 @@ import type { CapacityEvent, TierName, TierState } from "../../loadtests/vocabul
  */
 
 /**
- * Target tracking (reference.md "Scaling lag"): AWS-like (CloudWatch period, datapoints to
+ * Target tracking (docs/facts.md "Scaling lag"): AWS-like (CloudWatch period, datapoints to
  * alarm, boot + warm-up, cooldown) and HPA-like (15 s sync, 10% tolerance, max(100%, 4 pods)
  * per sync, 300 s scale-down stabilisation) are two presets of this one policy.
  */
@@ -68,7 +68,7 @@ export interface ScheduledPolicy {
 export type ScalingPolicy = FixedPolicy | TargetTrackingPolicy | ScheduledPolicy;
 
 /**
- * Priority load shedding (reference.md: 503 -1008 applies to new orders; reduce-only,
+ * Priority load shedding (docs/facts.md: 503 -1008 applies to new orders; reduce-only,
  * close-position and cancels are exempt; Solana 2024: spam starved priority traffic).
  */
 export interface SheddingPolicy {

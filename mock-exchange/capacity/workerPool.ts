@@ -3,7 +3,7 @@ import type { ServiceClass } from "../defaults.ts";
 
 /**
  * The `fixed` provisioning strategy: c gateway workers in front of one FIFO queue (M/M/c when
- * arrivals are Poisson; reference.md "Queueing"). Pure: time is passed in, randomness injected.
+ * arrivals are Poisson; docs/facts.md "Queueing"). Pure: time is passed in, randomness injected.
  *
  * Because the queue is FIFO and service times are drawn at arrival, each request's start time is
  * known when it arrives: it goes to the worker that frees up first (Lindley's recursion for c

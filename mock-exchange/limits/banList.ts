@@ -1,7 +1,7 @@
 import { WindowGenerations } from "./window.ts";
 
 /**
- * IP bans for clients that keep sending after a 429 (Binance "General Info: Limits", reference.md:
+ * IP bans for clients that keep sending after a 429 (Binance "General Info: Limits", docs/facts.md:
  * "Repeatedly violating rate limits and/or failing to back off after receiving 429s will result in
  * an automated IP ban (HTTP status 418). IP bans are tracked and scale in duration for repeat
  * offenders, from 2 minutes to 3 days"). Binance does not publish its trigger, so the rule here is
@@ -15,7 +15,7 @@ import { WindowGenerations } from "./window.ts";
  *   the ban is per IP.
  * - Length. The n-th ban of an IP lasts min(banBaseMs x 2^(n-1), banMaxMs) natural ms (2 minutes,
  *   4, 8, ... capped at 3 days from the 13th), divided by the time scale like every slow loop
- *   (design.md "Two clocks").
+ *   (docs/architecture.md "Two clocks").
  * - Memory. An IP's offences are forgotten once `banForgetMs` natural ms have passed since its
  *   last ban ended without a new one (Binance tracks repeat offenders but does not say for how
  *   long; a day by default, so within any drill a repeat offender keeps escalating).

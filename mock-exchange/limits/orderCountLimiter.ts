@@ -2,7 +2,7 @@ import { WindowGenerations } from "./window.ts";
 
 /**
  * Order-rate limits per account: ORDERS per 10 seconds and per minute, both fixed windows
- * aligned to their boundary, not sliding (reference.md "Limits"; Binance USDⓈ-M exchangeInfo
+ * aligned to their boundary, not sliding (docs/facts.md "Limits"; Binance USDⓈ-M exchangeInfo
  * `rateLimits` type ORDERS, headers X-MBX-ORDER-COUNT-10S and X-MBX-ORDER-COUNT-1M). What counts
  * (Binance USDⓈ-M "New Order" and "Modify Order": 1 on each order counter): every new order and
  * every modification; a request may count more, and differently per window ("Place Multiple

@@ -2,14 +2,14 @@ import { WindowGenerations } from "./window.ts";
 
 /**
  * Request-weight limit per client IP, in fixed windows aligned to the minute boundary, not
- * sliding (Binance USDⓈ-M "General Info: Limits"; reference.md). Every request's weight counts,
+ * sliding (Binance USDⓈ-M "General Info: Limits"; docs/facts.md). Every request's weight counts,
  * including the ones refused, as the venue's X-MBX-USED-WEIGHT-1M header shows. A request of
  * weight 0 (a new order: it counts on the order limits instead) is never refused here.
  *
  * The one-minute window is a slow loop: a drill compresses it by its time scale, and the budget
  * with it, so the limit's rate (weight per second) is the venue's while a client locked out
  * for the rest of a natural minute is locked out for the same share of the compressed minute
- * (design.md "Two clocks"; limits/window.ts caps the compression so budgets keep a floor). Windows are aligned to the exchange's clock origin so that a re-run
+ * (docs/architecture.md "Two clocks"; limits/window.ts caps the compression so budgets keep a floor). Windows are aligned to the exchange's clock origin so that a re-run
  * meets the same boundaries. A client's state is dropped once its window has ended and a whole
  * window passed without a request from it (window.ts WindowGenerations): its next request starts
  * from nothing, exactly as a new window would.

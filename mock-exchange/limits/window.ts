@@ -1,7 +1,7 @@
 import type { ExchangeConfig } from "../defaults.ts";
 
 /**
- * How far a drill compresses the rate limits' fixed windows (design.md "Two clocks"). A window
+ * How far a drill compresses the rate limits' fixed windows (docs/architecture.md "Two clocks"). A window
  * and its budget are divided by the same factor, so a limit's rate (units per wall second) is
  * always the venue's. The factor is the time scale, but no larger than keeps every budget at its
  * floor: at strong compression a budget of a few units rounds the venue's rate away (300 orders

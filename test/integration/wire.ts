@@ -8,7 +8,7 @@ import { fastExchangeConfig } from "./fixture.ts";
 /**
  * Requests exactly as they go on the wire, for the bad-input and fuzz tests: the query and the
  * form body are strings the caller builds (so they can be malformed on purpose), and a signed
- * request's signature is the hex HMAC-SHA256 of query + body as sent (reference.md "Signed
+ * request's signature is the hex HMAC-SHA256 of query + body as sent (docs/facts.md "Signed
  * requests"). Also a raw-socket sender for what fetch refuses to send, and a snapshot of the
  * engine's state to prove a refused request changed nothing.
  */

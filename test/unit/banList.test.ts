@@ -5,7 +5,7 @@ import { IpLimiter } from "../../mock-exchange/limits/ipLimiter.ts";
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
-/** Binance: bans "from 2 minutes to 3 days" (reference.md "Limits"). */
+/** Binance: bans "from 2 minutes to 3 days" (docs/facts.md "Limits"). */
 const BINANCE: BanConfig = {
   banAfterRefusalsPerMinute: 3,
   banBaseMs: 2 * MINUTE,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { OrderCountLimiter } from "../../mock-exchange/limits/orderCountLimiter.ts";
 
-/** Binance USDⓈ-M's ORDERS limits (reference.md "Limits"): 300 per 10 s, 1,200 per minute. */
+/** Binance USDⓈ-M's ORDERS limits (docs/facts.md "Limits"): 300 per 10 s, 1,200 per minute. */
 const PER_10S = 300;
 const PER_MINUTE = 1_200;
 

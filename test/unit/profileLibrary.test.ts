@@ -44,7 +44,7 @@ function secondsAtLeast(profile: Profile, cls: TrafficClass, multiple: number): 
 }
 
 const LIBRARY = ["flash-crash-100x", "airdrop-herd", "spam-flood", "soak"] as const;
-/** What one machine's k6 drives (reference.md "Performance anchors"; smoke's 100x). */
+/** What one machine's k6 drives (docs/facts.md "Performance anchors"; smoke's 100x). */
 const MAX_TOTAL_RATE_PER_S = 2_000;
 
 describe("the profile library: new incident profiles", () => {
