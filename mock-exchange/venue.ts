@@ -6,8 +6,8 @@ import { DEPTH_LIMITS, KLINE_DEFAULT_LIMIT, KLINE_MAX_LIMIT, type RouteName } fr
 import { CapacityModel } from "./capacity/model.ts";
 import { ReadReplica } from "./capacity/readReplica.ts";
 import type { ExchangeConfig } from "./defaults.ts";
-import { Exchange } from "./engine/exchange.ts";
 import { FundingClock, premiumIndex, RATE_UNITS_PER_ONE } from "./engine/funding.ts";
+import { MatchingEngine } from "./engine/matchingEngine.ts";
 import type { TradeQuery, TradeRecord } from "./engine/tradeLog.ts";
 import type {
   LiquidationEvent,
@@ -77,7 +77,7 @@ export type ParsedRequest =
 
 const SIDES = ["BUY", "SELL"] as const;
 const REVERSED_SIDES = ["SELL", "BUY"] as const;
-/** The engine's maintenance margin rate (engine/exchange.ts maintenancePpm 4000) and taker fee (500 ppm). */
+/** The engine's maintenance margin rate (engine/accounts.ts maintenancePpm 4000) and taker fee (500 ppm). */
 const MAINTENANCE_RATE = 0.004;
 const TAKER_FEE_RATE = 0.0005;
 const TYPES = ["LIMIT", "MARKET", "STOP_MARKET", "TAKE_PROFIT_MARKET"] as const;
@@ -197,7 +197,7 @@ function usdtToCash(usdt: number, cashDecimals: number): number {
 
 export class Venue {
   readonly originMs: number;
-  readonly engine: Exchange;
+  readonly engine: MatchingEngine;
   /** Per client IP: bans, request weight (limits/ipLimiter.ts). */
   readonly limiter: IpLimiter;
   /** Per account: order counts per 10 s and per minute. */
@@ -250,7 +250,7 @@ export class Venue {
     });
     // Retention horizons are natural time: compressed like the listenKey validity below.
     const retention = config.orderRetention;
-    this.engine = new Exchange({
+    this.engine = new MatchingEngine({
       symbols: config.symbols,
       now,
       tradeHistoryPerSymbol: config.userTradesPerSymbol,
@@ -1199,7 +1199,7 @@ export class Venue {
 
 /**
  * GET /fapi/v1/leverageBracket (Binance USDⓈ-M "Notional and Leverage Brackets"; numbers, not
- * strings, as Binance sends them). The engine has one maintenance rate (engine/exchange.ts
+ * strings, as Binance sends them). The engine has one maintenance rate (engine/accounts.ts
  * maintenancePpm, 0.4%) and leverage 1..125 at any size, so one bracket from 0 whose cap no
  * account reaches; `cum` (the bracket's maintenance offset) is 0 for a first bracket.
  */

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Exchange, isEngineError } from "../../mock-exchange/engine/exchange.ts";
+import { isEngineError, MatchingEngine } from "../../mock-exchange/engine/matchingEngine.ts";
 import type {
   Fill,
   Order,
@@ -99,7 +99,7 @@ const STATUSES = new Set(["NEW", "PARTIALLY_FILLED", "FILLED", "CANCELED", "EXPI
 
 /** A model that records what the engine acknowledged and every fill it reported. */
 class Harness {
-  readonly ex: Exchange;
+  readonly ex: MatchingEngine;
   readonly symbols: string[];
   readonly acked: Acked[] = [];
   readonly byId = new Map<number, Acked>();
@@ -117,7 +117,7 @@ class Harness {
   constructor(symbolCount: number) {
     const specs = SPECS.slice(0, symbolCount);
     this.symbols = specs.map((s) => s.symbol);
-    this.ex = new Exchange({ symbols: specs, now: () => ++this.t });
+    this.ex = new MatchingEngine({ symbols: specs, now: () => ++this.t });
     this.ex.onPositionChange(() => this.listenerCalls++);
     for (const s of this.symbols) this.takerLots.set(s, 0);
   }
@@ -466,7 +466,7 @@ const richOp: fc.Arbitrary<RichOp> = fc.oneof(
 );
 
 /** Runs one rich operation; the engine's answer when it places or modifies an order. */
-function applyRichOp(ex: Exchange, symbol: string, op: RichOp, acked: readonly Order[]): unknown {
+function applyRichOp(ex: MatchingEngine, symbol: string, op: RichOp, acked: readonly Order[]): unknown {
   let res: unknown;
   if (op.kind === "place") {
     res = ex.submitOrder({
@@ -524,7 +524,7 @@ describe("engine with margin, stops, modifies and mark moves (property)", () => 
           let t = 0;
           const spec = SPECS[0] as SymbolSpec;
           const symbol = spec.symbol;
-          const ex = new Exchange({
+          const ex = new MatchingEngine({
             symbols: [spec],
             now: () => (t += 1000),
             markMode: mode,
@@ -567,7 +567,7 @@ describe("engine with a retention (property)", () => {
           const spec = SPECS[0] as SymbolSpec;
           const symbol = spec.symbol;
           const retention = { unfilledMs: 5_000, filledMs: 15_000, maxFinalOrders };
-          const ex = new Exchange({
+          const ex = new MatchingEngine({
             symbols: [spec],
             now: () => t,
             insuranceFund: 1_000_000,

@@ -31,7 +31,6 @@ const DATA_TABLES: Readonly<Record<string, string>> = {};
 const BEING_SPLIT: readonly string[] = [
   "mock-exchange/api/openapi.ts",
   "mock-exchange/api/streams.ts",
-  "mock-exchange/engine/exchange.ts",
   "mock-exchange/venue.ts",
   "reports/gate.ts",
   "reports/ingest.ts",
