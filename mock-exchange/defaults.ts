@@ -158,7 +158,7 @@ export interface ExchangeConfig {
    */
   klineMinutesPerSymbol: number;
   /**
-   * How long final orders (FILLED, CANCELED, EXPIRED) stay queryable (engine/exchange.ts
+   * How long final orders (FILLED, CANCELED, EXPIRED) stay queryable (engine/orderStore.ts
    * "Retention"); after that GET order answers -2013 and cancel -2011, as for an unknown id. Open
    * orders are never forgotten. Horizons in natural ms, compressed by timeScale; counted from the
    * order's creation, as Binance counts them.

@@ -9,7 +9,7 @@ import type { RouteName } from "./api/routes.ts";
 import { CapacityModel, closeCapacitySecond } from "./capacity/model.ts";
 import { ReadReplica } from "./capacity/readReplica.ts";
 import type { ExchangeConfig } from "./defaults.ts";
-import { Exchange } from "./engine/exchange.ts";
+import { MatchingEngine } from "./engine/matchingEngine.ts";
 import type { LiquidationEvent, SymbolSpec } from "./engine/types.ts";
 import { ForceOrderThrottle } from "./forceOrderThrottle.ts";
 import { IpLimiter } from "./limits/ipLimiter.ts";
@@ -47,7 +47,7 @@ export { isPriority, type Outcome, ordersPlacedBy, type ParsedRequest } from "./
  */
 export class Venue implements VenueRooms {
   readonly originMs: number;
-  readonly engine: Exchange;
+  readonly engine: MatchingEngine;
   /** Per client IP: bans, request weight (limits/ipLimiter.ts). */
   readonly limiter: IpLimiter;
   /** Per account: order counts per 10 s and per minute. */
@@ -90,7 +90,7 @@ export class Venue implements VenueRooms {
     });
     // Retention horizons are natural time: compressed like the listenKey validity below.
     const retention = config.orderRetention;
-    this.engine = new Exchange({
+    this.engine = new MatchingEngine({
       symbols: config.symbols,
       now,
       tradeHistoryPerSymbol: config.userTradesPerSymbol,

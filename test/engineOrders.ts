@@ -1,4 +1,4 @@
-import { type Exchange, isEngineError } from "../mock-exchange/engine/exchange.ts";
+import { isEngineError, type MatchingEngine } from "../mock-exchange/engine/matchingEngine.ts";
 import type { Order, PlaceOrderInput } from "../mock-exchange/engine/types.ts";
 
 /**
@@ -20,7 +20,7 @@ export function orderInput(p: Partial<PlaceOrderInput>): PlaceOrderInput {
 }
 
 /** Places an order that must be accepted; returns a copy of its state after matching. */
-export function placeOrder(ex: Exchange, p: Partial<PlaceOrderInput>): Order {
+export function placeOrder(ex: MatchingEngine, p: Partial<PlaceOrderInput>): Order {
   const res = ex.submitOrder(orderInput(p));
   if (isEngineError(res)) throw new Error(`unexpected ${res.error}`);
   return { ...res.order };

@@ -1,9 +1,13 @@
-import { type Exchange, isEngineError, type OrderRetention } from "../mock-exchange/engine/exchange.ts";
+import {
+  isEngineError,
+  type MatchingEngine,
+  type OrderRetention,
+} from "../mock-exchange/engine/matchingEngine.ts";
 import type { Order } from "../mock-exchange/engine/types.ts";
 
 /**
  * The engine's invariants (issue "bad input, isolation and fuzz"; README "Engine"), checked on a
- * live Exchange: by the engine property test after every operation and by the HTTP fuzz test
+ * live MatchingEngine: by the engine property test after every operation and by the HTTP fuzz test
  * after thousands of random requests. Plain throws, not vitest's expect: this runs per step.
  *
  * 1. Per symbol the book is never crossed after matching (best bid < best ask), levels sorted.
@@ -13,7 +17,7 @@ import type { Order } from "../mock-exchange/engine/types.ts";
  * 4. Every acknowledged order is in exactly one valid state, is found by getOrder (its owner, its
  *    symbol), is open iff openOrders lists it, and its quantities add up; the book holds exactly
  *    the open LIMIT orders' remaining lots, per side. An engine with a retention
- *    (engine/exchange.ts "Retention") may forget a final order, and only then: given a
+ *    (engine/orderStore.ts "Retention") may forget a final order, and only then: given a
  *    RetentionTracker, an order not found must have been seen final and be past its horizon, or
  *    at least maxFinalOrders orders must have become final after it.
  */
@@ -41,7 +45,7 @@ export function ok(cond: boolean, what: string): asserts cond {
 
 /**
  * What the invariant check remembers between calls on an engine with a retention, to tell a
- * forgotten order from a lost one. It keeps the engine's live Order objects (engine/exchange.ts
+ * forgotten order from a lost one. It keeps the engine's live Order objects (engine/engineCore.ts
  * hands them out), so it knows an order's state after the engine let it go: `track` every order
  * the engine makes (onOrderUpdate's NEW, liquidations' included). Each call of
  * checkEngineInvariants is one epoch; an order's final epoch is the first call that saw it final,
@@ -100,7 +104,7 @@ export class RetentionTracker {
  * position or an order (for a venue: the house account 0 too), `acked` the orders to look up.
  */
 export function checkEngineInvariants(
-  ex: Exchange,
+  ex: MatchingEngine,
   symbols: readonly string[],
   accountIds: readonly number[],
   acked: Iterable<OrderKey>,
@@ -118,7 +122,7 @@ export function checkEngineInvariants(
   retention?.nextEpoch();
 }
 
-type Depth = ReturnType<Exchange["depth"]>;
+type Depth = ReturnType<MatchingEngine["depth"]>;
 
 /** Invariant 1: not crossed, bids descending, asks ascending. */
 function checkBookOrdered(symbol: string, d: Depth): void {
@@ -138,7 +142,7 @@ function checkBookOrdered(symbol: string, d: Depth): void {
  * remaining lots per side.
  */
 function checkAccountsOfSymbol(
-  ex: Exchange,
+  ex: MatchingEngine,
   symbol: string,
   accountIds: readonly number[],
   open: Map<number, { accountId: number; symbol: string }>,
@@ -180,7 +184,7 @@ function checkBookHoldsOpenLimits(
 }
 
 /** Invariant 3: integer cash, conserved exactly. */
-function checkCashConserved(ex: Exchange): void {
+function checkCashConserved(ex: MatchingEngine): void {
   const l = ex.ledger();
   ok(
     Number.isSafeInteger(l.wallets) && Number.isSafeInteger(l.fees) && Number.isSafeInteger(l.insuranceFund),
@@ -194,7 +198,7 @@ function checkCashConserved(ex: Exchange): void {
 
 /** Invariant 4 for one acknowledged order: found, itself, a valid state, open iff listed, sound quantities. */
 function checkAckedOrder(
-  ex: Exchange,
+  ex: MatchingEngine,
   k: OrderKey,
   open: ReadonlyMap<number, { accountId: number; symbol: string }>,
   retention: RetentionTracker | undefined,

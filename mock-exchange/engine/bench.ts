@@ -8,7 +8,7 @@
  */
 import { seededRandom } from "../../loadtests/vocabulary/random.ts";
 import { EXCHANGE_DEFAULTS } from "../defaults.ts";
-import { Exchange, isEngineError } from "./exchange.ts";
+import { isEngineError, MatchingEngine } from "./matchingEngine.ts";
 import type { Side, SymbolSpec } from "./types.ts";
 
 const SPEC: SymbolSpec = {
@@ -38,7 +38,7 @@ function driver(seed: number, targetResting: number): Driver {
   const random = seededRandom(seed);
   let t = 0;
   const retention = EXCHANGE_DEFAULTS.orderRetention;
-  const ex = new Exchange({
+  const ex = new MatchingEngine({
     symbols: [SPEC],
     now: () => ++t,
     orderRetention: {

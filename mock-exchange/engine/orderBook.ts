@@ -4,7 +4,7 @@
  * The book only knows resting orders and how to match a taker against them. It mutates
  * the `Order` objects it is given (executedLots, cumQuoteTicksLots, status, updateTime)
  * so the exchange and the book always share one truth about an order without copying.
- * Accounts, positions and order lookup by id/clientOrderId live in `Exchange`.
+ * Accounts, positions and order lookup by id/clientOrderId live in `MatchingEngine` (matchingEngine.ts and the layers under it).
  */
 import type { Fill, Order, Side } from "./types.ts";
 

@@ -1,5 +1,5 @@
 /**
- * The engine's order storage once orders may leave it (engine/exchange.ts, "retention"): orderId ->
+ * The engine's order storage once orders may leave it (engine/orderStore.ts, "retention"): orderId ->
  * Order in O(1), memory in proportion to the orders held rather than to every id ever handed out.
  *
  * Ids are handed out densely (1, 2, 3, ...) and most orders leave in about the order they came,

@@ -1,6 +1,6 @@
 import type { ReadReplica } from "../capacity/readReplica.ts";
 import type { ExchangeConfig } from "../defaults.ts";
-import type { Exchange } from "../engine/exchange.ts";
+import type { MatchingEngine } from "../engine/matchingEngine.ts";
 import type { ListenKeys } from "../listenKeys.ts";
 import type { MarketData } from "../marketData.ts";
 import type { Timeline } from "../timeline.ts";
@@ -11,7 +11,7 @@ import type { SymbolLookup } from "./parseOrder.ts";
  * The matching engine as venue/ names it: the one place here that names the engine's class, so
  * a rename of that class touches one line of this folder.
  */
-export type Engine = Exchange;
+export type Engine = MatchingEngine;
 
 /**
  * The parts of a venue a route's executor reads and changes. The Venue itself is handed over

@@ -4,7 +4,7 @@ import { WebSocket } from "ws";
 import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
 import { marginRatio } from "../../mock-exchange/api/streams/userEvents.ts";
 import type { ExchangeConfig } from "../../mock-exchange/defaults.ts";
-import { type Exchange, isEngineError } from "../../mock-exchange/engine/exchange.ts";
+import { isEngineError, type MatchingEngine } from "../../mock-exchange/engine/matchingEngine.ts";
 import type { PlaceOrderInput } from "../../mock-exchange/engine/types.ts";
 import { controlAccounts, controlFetch, fastExchangeConfig } from "./fixture.ts";
 
@@ -179,7 +179,7 @@ const SELLER = 901;
 /** The price the market falls to: 59,700.0, 0.5% under the house ladder at ~60,000. */
 const CRASH = 597_000;
 
-function submit(engine: Exchange, input: Partial<PlaceOrderInput> & { accountId: number }) {
+function submit(engine: MatchingEngine, input: Partial<PlaceOrderInput> & { accountId: number }) {
   const res = engine.submitOrder({
     symbol: BTC,
     side: "BUY",
@@ -195,7 +195,7 @@ function submit(engine: Exchange, input: Partial<PlaceOrderInput> & { accountId:
 }
 
 /** Two deep accounts outside the key table: a bid wall at the crash price and a seller. */
-function setupCrash(engine: Exchange): void {
+function setupCrash(engine: MatchingEngine): void {
   engine.createAccount(WALL, 1e12);
   engine.createAccount(SELLER, 1e12);
   submit(engine, { accountId: WALL, lots: 500, priceTicks: CRASH });
@@ -206,7 +206,7 @@ function setupCrash(engine: Exchange): void {
  * a sale through the bids down to the wall makes the last price, so the mark, the crash price:
  * each is liquidated (margin balance ~0.15 USDT a lot against 0.24 maintenance), in account order.
  */
-function liquidateBatch(engine: Exchange, firstId: number, n: number): void {
+function liquidateBatch(engine: MatchingEngine, firstId: number, n: number): void {
   for (let i = 0; i < n; i++) {
     const lots = i + 1;
     engine.createAccount(firstId + i, 480_000 * lots + 100);

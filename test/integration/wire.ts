@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import { connect } from "node:net";
 import type { MockExchange } from "../../mock-exchange/api/server.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
-import type { Exchange } from "../../mock-exchange/engine/exchange.ts";
+import type { MatchingEngine } from "../../mock-exchange/engine/matchingEngine.ts";
 import { fastExchangeConfig } from "./fixture.ts";
 
 /**
@@ -154,7 +154,7 @@ export function sendRaw(base: string, bytes: string): Promise<{ status: number; 
 
 /** The engine's whole client-visible state as one string: equal before and after = nothing changed. */
 export function engineSnapshot(
-  ex: Exchange,
+  ex: MatchingEngine,
   symbols: readonly string[],
   accountIds: readonly number[],
 ): string {

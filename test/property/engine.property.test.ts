@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Exchange, isEngineError } from "../../mock-exchange/engine/exchange.ts";
+import { isEngineError, MatchingEngine } from "../../mock-exchange/engine/matchingEngine.ts";
 import type {
   Fill,
   Order,
@@ -119,7 +119,7 @@ interface ExpectedBook {
 
 /** A model that records what the engine acknowledged and every fill it reported. */
 class Harness {
-  readonly ex: Exchange;
+  readonly ex: MatchingEngine;
   readonly symbols: string[];
   readonly acked: Acked[] = [];
   readonly byId = new Map<number, Acked>();
@@ -137,7 +137,7 @@ class Harness {
   constructor(symbolCount: number) {
     const specs = SPECS.slice(0, symbolCount);
     this.symbols = specs.map((s) => s.symbol);
-    this.ex = new Exchange({ symbols: specs, now: () => ++this.t });
+    this.ex = new MatchingEngine({ symbols: specs, now: () => ++this.t });
     this.ex.onPositionChange(() => this.listenerCalls++);
     for (const s of this.symbols) this.takerLots.set(s, 0);
   }
@@ -497,11 +497,11 @@ const richOp: fc.Arbitrary<RichOp> = fc.oneof(
 );
 
 /** One symbol, four accounts with small balances so that margin rejections and liquidations happen. */
-function richExchange(mode: "last" | "median"): { ex: Exchange; symbol: string } {
+function richExchange(mode: "last" | "median"): { ex: MatchingEngine; symbol: string } {
   let t = 0;
   const spec = SPECS[0] as SymbolSpec;
   const symbol = spec.symbol;
-  const ex = new Exchange({
+  const ex = new MatchingEngine({
     symbols: [spec],
     now: () => (t += 1000),
     markMode: mode,
@@ -513,7 +513,7 @@ function richExchange(mode: "last" | "median"): { ex: Exchange; symbol: string }
 }
 
 /** Applies one operation; returns the engine's answer to a place, stop or modify (else undefined). */
-function applyRichOp(ex: Exchange, symbol: string, op: RichOp, acked: readonly Order[]): unknown {
+function applyRichOp(ex: MatchingEngine, symbol: string, op: RichOp, acked: readonly Order[]): unknown {
   if (op.kind === "place")
     return ex.submitOrder({
       accountId: op.acc,
@@ -603,7 +603,7 @@ describe("engine with a retention (property)", () => {
           const spec = SPECS[0] as SymbolSpec;
           const symbol = spec.symbol;
           const retention = { unfilledMs: 5_000, filledMs: 15_000, maxFinalOrders };
-          const ex = new Exchange({
+          const ex = new MatchingEngine({
             symbols: [spec],
             now: () => t,
             insuranceFund: 1_000_000,

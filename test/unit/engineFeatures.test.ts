@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { Exchange, type ExchangeOptions, isEngineError } from "../../mock-exchange/engine/exchange.ts";
+import {
+  isEngineError,
+  MatchingEngine,
+  type MatchingEngineOptions,
+} from "../../mock-exchange/engine/matchingEngine.ts";
 import type { LiquidationEvent, Order, SymbolSpec } from "../../mock-exchange/engine/types.ts";
 import { orderInput, placeOrder } from "../engineOrders.ts";
 
@@ -13,24 +17,24 @@ const BTC: SymbolSpec = {
 };
 const USDT = 1_000_000;
 
-function setup(opts: Partial<ExchangeOptions> = {}) {
+function setup(opts: Partial<MatchingEngineOptions> = {}) {
   let t = 1_000;
-  const ex = new Exchange({ symbols: [BTC], now: () => t, ...opts });
+  const ex = new MatchingEngine({ symbols: [BTC], now: () => t, ...opts });
   return { ex, tick: (ms: number) => (t += ms) };
 }
 
 const input = orderInput;
 const place = placeOrder;
 
-function get(ex: Exchange, accountId: number, orderId: number): Order {
+function get(ex: MatchingEngine, accountId: number, orderId: number): Order {
   const o = ex.getOrder(accountId, "BTCUSDT", { orderId });
   if (isEngineError(o)) throw new Error(o.error);
   return { ...o };
 }
 
-const amount = (ex: Exchange, a: number) => ex.positions(a, "BTCUSDT")[0]?.amountLots;
+const amount = (ex: MatchingEngine, a: number) => ex.positions(a, "BTCUSDT")[0]?.amountLots;
 
-function conserved(ex: Exchange): void {
+function conserved(ex: MatchingEngine): void {
   const l = ex.ledger();
   expect(l.wallets + l.unrealized + l.fees + l.insuranceFund).toBe(l.deposits);
 }

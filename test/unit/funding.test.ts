@@ -1,18 +1,18 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Exchange, isEngineError } from "../../mock-exchange/engine/exchange.ts";
 import {
   FundingClock,
   type FundingRule,
   fundingRateE8,
   premiumIndex,
 } from "../../mock-exchange/engine/funding.ts";
+import { isEngineError, MatchingEngine } from "../../mock-exchange/engine/matchingEngine.ts";
 import { OrderBook } from "../../mock-exchange/engine/orderBook.ts";
 import type { PlaceOrderInput, SymbolSpec } from "../../mock-exchange/engine/types.ts";
 import { restingOrder } from "../engineOrders.ts";
 
 /**
- * Funding (engine/funding.ts and Exchange.settleFunding) against Binance USDⓈ-M's published
+ * Funding (engine/funding.ts and MatchingEngine.settleFunding) against Binance USDⓈ-M's published
  * formula: premium from the impact prices, time-weighted average over the interval,
  * F = P + clamp(0.01% − P, ±0.05%) capped at ±0.75%, longs pay shorts at the mark; cash conserved.
  */
@@ -177,7 +177,7 @@ describe("FundingClock", () => {
 const BTC: SymbolSpec = { symbol: "BTCUSDT", tickSize: "0.10", stepSize: "0.001", referencePriceTicks: 1000 };
 const USDT = 1_000_000;
 
-function place(ex: Exchange, p: Partial<PlaceOrderInput>): void {
+function place(ex: MatchingEngine, p: Partial<PlaceOrderInput>): void {
   const res = ex.submitOrder({
     accountId: 1,
     symbol: "BTCUSDT",
@@ -192,15 +192,15 @@ function place(ex: Exchange, p: Partial<PlaceOrderInput>): void {
   if (isEngineError(res)) throw new Error(res.error);
 }
 
-function conserved(ex: Exchange): void {
+function conserved(ex: MatchingEngine): void {
   const l = ex.ledger();
   expect(l.wallets + l.unrealized + l.fees + l.insuranceFund).toBe(l.deposits);
 }
 
-describe("Exchange.settleFunding", () => {
+describe("MatchingEngine.settleFunding", () => {
   /** Account 1 long 7, accounts 2 and 3 short 3 and 4, all at 1001 (the mark). */
   function positions() {
-    const ex = new Exchange({ symbols: [BTC], now: () => 1, makerFeePpm: 0, takerFeePpm: 0 });
+    const ex = new MatchingEngine({ symbols: [BTC], now: () => 1, makerFeePpm: 0, takerFeePpm: 0 });
     for (const a of [1, 2, 3]) ex.createAccount(a, 100 * USDT);
     place(ex, { accountId: 2, side: "SELL", lots: 3 });
     place(ex, { accountId: 3, side: "SELL", lots: 4 });
@@ -226,7 +226,7 @@ describe("Exchange.settleFunding", () => {
   });
 
   it("liquidates an account the payment takes below its maintenance margin", () => {
-    const ex = new Exchange({ symbols: [BTC], now: () => 1, makerFeePpm: 0, takerFeePpm: 0 });
+    const ex = new MatchingEngine({ symbols: [BTC], now: () => 1, makerFeePpm: 0, takerFeePpm: 0 });
     ex.createAccount(1, 5 * USDT); // long 100 USDT of notional on 5 USDT
     ex.createAccount(2, 1_000 * USDT);
     place(ex, { accountId: 2, side: "SELL", lots: 1000, priceTicks: 1000 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Exchange } from "../../mock-exchange/engine/exchange.ts";
+import { MatchingEngine } from "../../mock-exchange/engine/matchingEngine.ts";
 import type { PlaceOrderInput, Side, SymbolSpec } from "../../mock-exchange/engine/types.ts";
 import { placeOrder } from "../engineOrders.ts";
 
@@ -19,7 +19,7 @@ const MAKER = 9; // unchecked: liquidity and the counterparty for auto-deleverag
 const MOVER_A = 7; // unchecked: their trades move the mark (markMode "last")
 const MOVER_B = 8;
 
-function submit(ex: Exchange, p: Partial<PlaceOrderInput>): void {
+function submit(ex: MatchingEngine, p: Partial<PlaceOrderInput>): void {
   placeOrder(ex, { accountId: TRADER, ...p });
 }
 
@@ -34,9 +34,9 @@ interface Case {
 }
 
 /** The trader's position opened against the maker, the book left empty. */
-function open(c: Case): Exchange {
+function open(c: Case): MatchingEngine {
   let t = 1_000;
-  const ex = new Exchange({ symbols: [BTC, ETH], now: () => (t += 1) });
+  const ex = new MatchingEngine({ symbols: [BTC, ETH], now: () => (t += 1) });
   ex.createAccount(TRADER, c.balanceUsdt * USDT);
   ex.setLeverage(TRADER, "BTCUSDT", c.leverage);
   const other: Side = c.side === "BUY" ? "SELL" : "BUY";
@@ -51,13 +51,13 @@ function open(c: Case): Exchange {
 }
 
 /** One lot traded at `priceTicks` between two other accounts: the BTC mark moves there. */
-function markTo(ex: Exchange, priceTicks: number): void {
+function markTo(ex: MatchingEngine, priceTicks: number): void {
   submit(ex, { accountId: MOVER_A, side: "SELL", priceTicks });
   submit(ex, { accountId: MOVER_B, side: "BUY", priceTicks, timeInForce: "IOC" });
   expect(ex.markPriceTicks("BTCUSDT")).toBe(priceTicks);
 }
 
-const btcLots = (ex: Exchange) => ex.positions(TRADER, "BTCUSDT")[0]?.amountLots ?? 0;
+const btcLots = (ex: MatchingEngine) => ex.positions(TRADER, "BTCUSDT")[0]?.amountLots ?? 0;
 
 const CASES: Case[] = [
   { name: "long, BTC only", balanceUsdt: 50, side: "BUY", lots: 1000, leverage: 20, ethLots: 0 },

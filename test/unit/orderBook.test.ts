@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Exchange, isEngineError } from "../../mock-exchange/engine/exchange.ts";
+import { isEngineError, MatchingEngine } from "../../mock-exchange/engine/matchingEngine.ts";
 import { OrderBook } from "../../mock-exchange/engine/orderBook.ts";
 import type { Fill, Order, PlaceOrderInput, Position, SymbolSpec } from "../../mock-exchange/engine/types.ts";
 import { orderInput, restingOrder } from "../engineOrders.ts";
@@ -14,26 +14,26 @@ function setup() {
       t = v;
     },
   };
-  const ex = new Exchange({ symbols: [BTC, ETH], now: () => t });
+  const ex = new MatchingEngine({ symbols: [BTC, ETH], now: () => t });
   return { ex, clock };
 }
 
 const input = orderInput;
 
-function place(ex: Exchange, p: Partial<PlaceOrderInput>): { order: Order; fills: readonly Fill[] } {
+function place(ex: MatchingEngine, p: Partial<PlaceOrderInput>): { order: Order; fills: readonly Fill[] } {
   const res = ex.placeOrder(input(p));
   if (isEngineError(res)) throw new Error(`unexpected ${res.error}`);
   // Snapshot: the engine returns live objects.
   return { order: { ...res.order }, fills: res.fills };
 }
 
-function order(ex: Exchange, accountId: number, orderId: number, symbol = "BTCUSDT"): Order {
+function order(ex: MatchingEngine, accountId: number, orderId: number, symbol = "BTCUSDT"): Order {
   const res = ex.getOrder(accountId, symbol, { orderId });
   if (isEngineError(res)) throw new Error(`unexpected ${res.error}`);
   return { ...res };
 }
 
-function position(ex: Exchange, accountId: number, symbol = "BTCUSDT"): Position {
+function position(ex: MatchingEngine, accountId: number, symbol = "BTCUSDT"): Position {
   const [p] = ex.positions(accountId, symbol);
   if (p === undefined) throw new Error("no position");
   return { ...p };

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
-import { Exchange, isEngineError, type OrderRetention } from "../../mock-exchange/engine/exchange.ts";
+import {
+  isEngineError,
+  MatchingEngine,
+  type OrderRetention,
+} from "../../mock-exchange/engine/matchingEngine.ts";
 import { FinalOrderQueue, OrderIndex } from "../../mock-exchange/engine/orderIndex.ts";
 import type { SymbolSpec } from "../../mock-exchange/engine/types.ts";
 import { seededRandom } from "../../mock-exchange/random.ts";
@@ -11,7 +15,7 @@ import { placeOrder } from "../engineOrders.ts";
 /**
  * Final orders leave the engine after Binance's Query Order horizons (3 days without a fill, 90
  * days otherwise, counted from creation), or past a cap of final orders held; open orders never
- * do, and no orderId is handed out twice (engine/exchange.ts "Retention", engine/orderIndex.ts).
+ * do, and no orderId is handed out twice (engine/orderStore.ts "Retention", engine/orderIndex.ts).
  */
 
 const BTC: SymbolSpec = { symbol: "BTCUSDT", tickSize: "0.10", stepSize: "0.001", referencePriceTicks: 1000 };
@@ -19,7 +23,7 @@ const DAY_MS = 86_400_000;
 
 function engine(retention: Partial<OrderRetention> = {}) {
   const clock = { t: 1_000_000 };
-  const ex = new Exchange({
+  const ex = new MatchingEngine({
     symbols: [BTC],
     now: () => clock.t,
     orderRetention: {
@@ -32,7 +36,7 @@ function engine(retention: Partial<OrderRetention> = {}) {
   return { ex, clock };
 }
 
-const found = (ex: Exchange, orderId: number, accountId = 1) =>
+const found = (ex: MatchingEngine, orderId: number, accountId = 1) =>
   !isEngineError(ex.getOrder(accountId, "BTCUSDT", { orderId }));
 
 describe("OrderIndex", () => {
@@ -182,7 +186,9 @@ describe("engine retention", () => {
 
   it("rejects a retention it cannot honour", () => {
     const bad = { unfilledMs: 0, filledMs: 1, maxFinalOrders: 1 };
-    expect(() => new Exchange({ symbols: [BTC], now: () => 0, orderRetention: bad })).toThrow(/retention/);
+    expect(() => new MatchingEngine({ symbols: [BTC], now: () => 0, orderRetention: bad })).toThrow(
+      /retention/,
+    );
   });
 
   it("stays bounded over a natural hour at 400 operations/s with a short horizon (soak)", () => {
@@ -219,7 +225,7 @@ type RestingRef = { id: number; accountId: number };
  * is left; the rest waits to be cancelled), or cancel a random resting one. True when it placed.
  */
 function soakOperation(
-  ex: Exchange,
+  ex: MatchingEngine,
   random: () => number,
   resting: RestingRef[],
   accountId: number,

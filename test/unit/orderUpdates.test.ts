@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Exchange } from "../../mock-exchange/engine/exchange.ts";
+import { MatchingEngine } from "../../mock-exchange/engine/matchingEngine.ts";
 import type { ExecutionType, PlaceOrderInput, SymbolSpec } from "../../mock-exchange/engine/types.ts";
 import { placeOrder } from "../engineOrders.ts";
 
@@ -28,7 +28,7 @@ interface Seen {
 
 function setup() {
   let t = 1_000;
-  const ex = new Exchange({ symbols: [BTC], now: () => t });
+  const ex = new MatchingEngine({ symbols: [BTC], now: () => t });
   const seen: Seen[] = [];
   ex.onOrderUpdate((type, order, fill) => {
     const row: Seen = { type, orderId: order.orderId, accountId: order.accountId, status: order.status };

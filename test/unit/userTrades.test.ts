@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Exchange, isEngineError } from "../../mock-exchange/engine/exchange.ts";
+import { isEngineError, MatchingEngine } from "../../mock-exchange/engine/matchingEngine.ts";
 import { type TradeQuery, TradeRing } from "../../mock-exchange/engine/tradeLog.ts";
 import type { Order, PlaceOrderInput, SymbolSpec } from "../../mock-exchange/engine/types.ts";
 import { placeOrder } from "../engineOrders.ts";
@@ -59,14 +59,18 @@ const ETH: SymbolSpec = { symbol: "ETHUSDT", tickSize: "0.01", stepSize: "0.001"
 
 function setup(history: number) {
   let t = 5_000;
-  const ex = new Exchange({ symbols: [BTC, ETH], now: () => (t += 10), tradeHistoryPerSymbol: history });
+  const ex = new MatchingEngine({
+    symbols: [BTC, ETH],
+    now: () => (t += 10),
+    tradeHistoryPerSymbol: history,
+  });
   const place = (p: Partial<PlaceOrderInput>): Order => {
     return placeOrder(ex, p);
   };
   return { ex, place };
 }
 
-describe("Exchange.userTrades", () => {
+describe("MatchingEngine.userTrades", () => {
   it("records both sides of each fill with one id, fees, realised PnL and who was maker and buyer", () => {
     const { ex, place } = setup(1000);
     const ask1 = place({ accountId: 2, side: "SELL", lots: 3, priceTicks: 1000 });

@@ -1,0 +1,181 @@
+/**
+ * Liquidation: checked accounts whose maintenance margin reaches their margin balance are
+ * closed at their bankruptcy price; the surplus goes to the insurance fund and a shortfall
+ * comes from it; what the book cannot take is auto-deleveraged against the opposite positions.
+ */
+import type { AccountSymbol, PlaceResult, SymbolState, Wallet } from "./engineCore.ts";
+import { Settlement } from "./settlement.ts";
+import type { LiquidationEvent, LiquidationListener, Order, Side, TimeInForce } from "./types.ts";
+
+export abstract class Liquidation extends Settlement {
+  protected readonly liquidationListeners: LiquidationListener[] = [];
+
+  /**
+   * Matches an order at `limit`, rests or expires the rest, settles and cascades (order entry):
+   * a liquidation closes through the book like any order.
+   */
+  protected abstract execute(
+    state: SymbolState,
+    account: AccountSymbol,
+    order: Order,
+    limit: number,
+    now: number,
+  ): PlaceResult;
+
+  /** Liquidation and ADL closes, in the order they happen. Must not call back into the engine. */
+  onLiquidation(listener: LiquidationListener): void {
+    this.liquidationListeners.push(listener);
+  }
+
+  /**
+   * Closes every checked account whose maintenance margin reaches its margin balance, in
+   * account creation order. Only accounts holding a position can (a flat one has no
+   * maintenance margin), so only those are looked at: the at-risk bits are read as the scan
+   * goes, so an account that a liquidation's fills open a position for is still visited if it
+   * comes later, as a scan of every account would.
+   */
+  protected liquidateAll(trigger: SymbolState): void {
+    for (let seq = this.nextAtRisk(0); seq >= 0; seq = this.nextAtRisk(seq + 1)) {
+      const w = this.walletsBySeq[seq] as Wallet;
+      if (this.maintenanceBreached(w)) this.liquidate(w, trigger);
+    }
+  }
+
+  /**
+   * account()'s marginBalance <= maintenanceMargin (> 0), with the same sums in the same order,
+   * without account()'s pass over the open orders (initial margin is not needed here: the
+   * house account alone rests hundreds of orders).
+   */
+  protected maintenanceBreached(w: Wallet): boolean {
+    let unrealized = 0;
+    let mm = 0;
+    for (const { state, account } of w.symbols) {
+      const c = state.cashPerTickLot;
+      const mark = state.markTicks;
+      unrealized += (account.position.amountLots * mark - account.cost) * c;
+      const posNotional = Math.abs(account.position.amountLots) * mark * c;
+      mm += Math.ceil((posNotional * this.maintenancePpm) / 1e6);
+    }
+    return mm !== 0 && w.cash + unrealized <= mm;
+  }
+
+  protected liquidate(w: Wallet, trigger: SymbolState): void {
+    const now = this.now();
+    for (const { state, account } of w.symbols)
+      for (const o of [...account.open.values()]) this.finish(state, o, "CANCELED", now);
+    for (const { state, account } of w.symbols) {
+      const amount = account.position.amountLots;
+      if (amount === 0) continue;
+      const side: Side = amount > 0 ? "SELL" : "BUY";
+      // Bankruptcy price: where this account's margin balance reaches zero.
+      const mb = this.account(w.accountId).marginBalance;
+      const raw = state.markTicks - mb / (amount * state.cashPerTickLot);
+      const bankrupt = Math.max(1, amount > 0 ? Math.ceil(raw) : Math.floor(raw));
+      const order: Order = {
+        orderId: this.nextOrderId++,
+        clientOrderId: "",
+        accountId: w.accountId,
+        symbol: state.spec.symbol,
+        side,
+        type: "LIMIT",
+        timeInForce: "IOC" as TimeInForce,
+        priceTicks: bankrupt,
+        origLots: Math.abs(amount),
+        executedLots: 0,
+        cumQuoteTicksLots: 0,
+        status: "NEW",
+        reduceOnly: true,
+        closePosition: false,
+        stopPriceTicks: 0,
+        liquidation: true,
+        time: now,
+        updateTime: now,
+      };
+      order.clientOrderId = `autoclose-${order.orderId}`;
+      this.orders.append(order.orderId, order);
+      if (this.orderListeners.length > 0) this.orderUpdate("NEW", order, undefined);
+      this.execute(state, account, order, bankrupt, now);
+      if (order.executedLots > 0)
+        this.emit({
+          kind: "LIQUIDATION",
+          accountId: w.accountId,
+          symbol: state.spec.symbol,
+          side,
+          lots: order.executedLots,
+          avgPriceTicks: order.cumQuoteTicksLots / order.executedLots,
+          priceTicks: bankrupt,
+          origLots: order.origLots,
+          markPriceTicks: trigger.markTicks,
+          time: now,
+        });
+      const left = account.position.amountLots;
+      if (left !== 0) this.autoDeleverage(state, account, bankrupt, now);
+    }
+    // Surplus to the insurance fund, shortfall from it (as far as it goes).
+    if (w.cash > 0) {
+      this.fund += w.cash;
+      w.cash = 0;
+    } else if (w.cash < 0) {
+      const cover = Math.min(-w.cash, Math.max(0, this.fund));
+      this.fund -= cover;
+      w.cash += cover;
+    }
+  }
+
+  /**
+   * What the book could not take at the bankruptcy price is closed against the opposite
+   * positions with the highest ADL rank (profit% x leverage), at the bankruptcy price.
+   */
+  protected autoDeleverage(state: SymbolState, loser: AccountSymbol, price: number, now: number): void {
+    const amount = loser.position.amountLots;
+    const ranked: Array<{ acc: AccountSymbol; rank: number }> = [];
+    for (const acc of state.accounts.values()) {
+      const p = acc.position.amountLots;
+      if (acc === loser || p === 0 || p > 0 === amount > 0) continue;
+      const pnl = p * state.markTicks - acc.cost;
+      const lev = acc.wallet.leverage.get(state.spec.symbol) ?? this.defaultLeverage;
+      ranked.push({ acc, rank: acc.cost === 0 ? 0 : (pnl / Math.abs(acc.cost)) * lev });
+    }
+    ranked.sort((a, b) => b.rank - a.rank || a.acc.wallet.accountId - b.acc.wallet.accountId);
+    const c = state.cashPerTickLot;
+    let left = Math.abs(amount);
+    const loserSign = amount > 0 ? -1 : 1;
+    for (const { acc } of ranked) {
+      if (left === 0) break;
+      const lots = Math.min(left, Math.abs(acc.position.amountLots));
+      left -= lots;
+      this.applyCash(loser, loserSign * lots, price, c);
+      this.fillPosition(loser, loserSign * lots, price, now);
+      this.notify(loser.wallet.accountId, loser.position);
+      this.applyCash(acc, -loserSign * lots, price, c);
+      this.fillPosition(acc, -loserSign * lots, price, now);
+      this.notify(acc.wallet.accountId, acc.position);
+      const common = {
+        symbol: state.spec.symbol,
+        lots,
+        avgPriceTicks: price,
+        priceTicks: price,
+        origLots: lots,
+        markPriceTicks: state.markTicks,
+        time: now,
+      };
+      this.emit({
+        kind: "LIQUIDATION",
+        accountId: loser.wallet.accountId,
+        side: loserSign > 0 ? "BUY" : "SELL",
+        ...common,
+      });
+      this.emit({
+        kind: "ADL",
+        accountId: acc.wallet.accountId,
+        side: loserSign > 0 ? "SELL" : "BUY",
+        ...common,
+      });
+      if (acc.hasReduceOnly) this.trimReduceOnly(state, acc, now);
+    }
+  }
+
+  protected emit(event: LiquidationEvent): void {
+    for (const l of this.liquidationListeners) l(event);
+  }
+}
