@@ -29,7 +29,7 @@ const SIGNED_PARAMS: Param[] = [
 
 const intHeader = (description: string) => ({ description, schema: int });
 
-/** Response headers of the dialect (reference.md "Limits"). */
+/** Response headers of the dialect (docs/facts.md "Limits"). */
 const HEADERS = {
   usedWeight: {
     "X-MBX-USED-WEIGHT-1M": intHeader(

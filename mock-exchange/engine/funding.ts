@@ -52,7 +52,7 @@ export function fundingRateE8(averagePremium: number, rule: FundingRule): number
 
 /**
  * One symbol's funding clock: premium samples at wall time originMs + k·samplePeriodNaturalMs /
- * timeScale (k >= 1; natural periods compressed by the drill's time scale, design.md "Two
+ * timeScale (k >= 1; natural periods compressed by the drill's time scale, docs/architecture.md "Two
  * clocks"), a settlement after every `samplesPerInterval`-th sample. `advance` is lazy: called before anything changes
  * the state the premium reads, it records every sample due since the last call with the current
  * premium (the state cannot have changed in between), so it costs nothing between samples and
