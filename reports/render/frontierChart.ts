@@ -9,7 +9,7 @@
  */
 
 import type { Comparison, MetricKey, Spread } from "../compare.ts";
-import { strategyColor } from "./compareHtml.ts";
+import { strategyColor } from "./strategyColors.ts";
 
 /** ECharts' empty value: a gap that breaks a line series between the two arms of a cross. */
 const GAP = "-";
@@ -72,12 +72,20 @@ export function frontierChartOption(c: Comparison): Record<string, unknown> {
         ? "min..max of the repeats"
         : "single runs";
   return {
-    title: { text: "Cost frontier", subtext: `lines: ${intervals}; lower-left is better`, left: "center" },
-    legend: { top: 48, data: c.groups.map((g) => g.label) },
+    // No title: the page's figure heading names the chart (a title is the pages' no-data sign).
+    graphic: [
+      {
+        type: "text",
+        left: "center",
+        top: 4,
+        style: { text: `lines: ${intervals}; lower-left is better`, fill: "#64748b", fontSize: 12 },
+      },
+    ],
+    legend: { top: 28, data: c.groups.map((g) => g.label) },
     tooltip: { trigger: "item" },
     grid: [
-      { left: 70, right: "54%", top: 90, bottom: 50 },
-      { left: "54%", right: 30, top: 90, bottom: 50 },
+      { left: 70, right: "54%", top: 70, bottom: 50 },
+      { left: "54%", right: 30, top: 70, bottom: 50 },
     ],
     xAxis: PANELS.map((_, i) => ({
       type: "value",

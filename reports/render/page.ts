@@ -78,7 +78,8 @@ const INIT = `(function () {
         });
         return "natural " + clock(min) + " <span style=\\"color:#64748b\\">(wall " + num((min * 60) / ts) + " s)</span><br>" + lines(items) + (near.length > 0 ? "<br>" + near.join("<br>") : "");
       };
-    } else {
+    } else if (!Array.isArray(o.xAxis) && o.xAxis.type === "log") {
+      // A percentile spectrum: x = 1/(1-p), labelled as the percentile it stands for.
       o.xAxis.axisLabel.formatter = pct;
       o.tooltip.formatter = function (items) { return (items.length > 0 ? pct(items[0].axisValue) : "") + "<br>" + lines(items); };
     }
