@@ -31,7 +31,6 @@ const DATA_TABLES: Readonly<Record<string, string>> = {};
 const BEING_SPLIT: readonly string[] = [
   "mock-exchange/api/openapi.ts",
   "mock-exchange/engine/exchange.ts",
-  "reports/ingest.ts",
   "scripts/drill.ts",
 ];
 
