@@ -28,11 +28,7 @@ const DATA_TABLES: Readonly<Record<string, string>> = {};
  * Known to be over the limit and being split. Empty it as they are: an entry whose file is gone
  * or back under the limit fails below, so the list cannot go stale.
  */
-const BEING_SPLIT: readonly string[] = [
-  "mock-exchange/api/openapi.ts",
-  "mock-exchange/engine/exchange.ts",
-  "scripts/drill.ts",
-];
+const BEING_SPLIT: readonly string[] = ["mock-exchange/api/openapi.ts", "mock-exchange/engine/exchange.ts"];
 
 const SOURCE = /\.(ts|js|mjs|cjs)$/;
 
