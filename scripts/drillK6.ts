@@ -9,7 +9,7 @@ import { ROOT } from "./paths.ts";
 /** Only these k6 system tags go into the CSV: enough to attribute a sample, far fewer bytes. */
 export const K6_SYSTEM_TAGS = "status,method,name,scenario,expected_response,error_code";
 
-/** k6 runs offline and writes microsecond timestamps (reference.md "k6"). */
+/** k6 runs offline (no usage report, no extension downloads) and writes microsecond timestamps, which the ingest reads. */
 export const K6_ENV = {
   K6_CSV_TIME_FORMAT: "unix_micro",
   // The script says maxRedirects: 0 too; the variable outranks the script's options, so a
