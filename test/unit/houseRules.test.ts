@@ -16,7 +16,8 @@ const SOURCE_FOLDERS = ["loadtests", "mock-exchange", "reports", "scripts"];
 const EXEMPT: ReadonlyArray<{ prefix: string; reason: string }> = [
   {
     prefix: "reports/render/",
-    reason: "the hand-drawn charts are to be replaced by a charting library",
+    reason:
+      "exempt by the restructuring issue while its charts moved to ECharts; html.ts (the report's chart definitions) is next to be split by chart",
   },
 ];
 /**
@@ -28,7 +29,7 @@ const DATA_TABLES: Readonly<Record<string, string>> = {};
  * Known to be over the limit and being split. Empty it as they are: an entry whose file is gone
  * or back under the limit fails below, so the list cannot go stale.
  */
-const BEING_SPLIT: readonly string[] = ["reports/ingest.ts", "scripts/drill.ts"];
+const BEING_SPLIT: readonly string[] = [];
 
 const SOURCE = /\.(ts|js|mjs|cjs)$/;
 

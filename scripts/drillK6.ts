@@ -1,0 +1,122 @@
+import { join } from "node:path";
+import { ROOT } from "./paths.ts";
+
+/**
+ * How a drill invokes k6: its outputs, its environment, and each generator's command line
+ * (execution segment, output files). Pure: nothing here starts a process (drillSignals.ts does).
+ */
+
+/** Only these k6 system tags go into the CSV: enough to attribute a sample, far fewer bytes. */
+export const K6_SYSTEM_TAGS = "status,method,name,scenario,expected_response,error_code";
+
+/** k6 runs offline (no usage report, no extension downloads) and writes microsecond timestamps, which the ingest reads. */
+export const K6_ENV = {
+  K6_CSV_TIME_FORMAT: "unix_micro",
+  // The script says maxRedirects: 0 too; the variable outranks the script's options, so a
+  // K6_MAX_REDIRECTS in the caller's environment is overridden here rather than obeyed.
+  K6_MAX_REDIRECTS: "0",
+  K6_NO_USAGE_REPORT: "true",
+  K6_AUTO_EXTENSION_RESOLUTION: "false",
+} as const;
+
+/**
+ * k6's outputs for a drill: the stampede extension's aggregates, plus the raw csv when asked;
+ * the csv alone when k6 lacks the extension.
+ */
+export function k6Outputs(extension: boolean, rawSamples: boolean): Array<"stampede" | "csv"> {
+  if (!extension) return ["csv"];
+  return rawSamples ? ["stampede", "csv"] : ["stampede"];
+}
+
+/** One generator's share of the test: k6's --execution-segment and the shared sequence. */
+export interface ExecutionSegment {
+  segment: string;
+  sequence: string;
+}
+
+/** N equal execution segments covering 0..1 (none for one generator: it runs the whole test). */
+export function executionSegments(n: number): ExecutionSegment[] {
+  if (n <= 1) return [];
+  const at = (i: number) => (i === 0 ? "0" : i === n ? "1" : `${i}/${n}`);
+  const sequence = Array.from({ length: n + 1 }, (_, i) => at(i)).join(",");
+  return Array.from({ length: n }, (_, i) => ({ segment: `${at(i)}:${at(i + 1)}`, sequence }));
+}
+
+/** One k6 process as run.json records it; exit code, CPU and memory are filled in as it runs. */
+export interface GeneratorRecord {
+  index: number;
+  segment: string;
+  args: string[];
+  csv: string | null;
+  log: string;
+  exitCode: number | null;
+  cpuSeconds: number;
+  rssMbMax: number;
+}
+
+/** What the k6 command lines are made of. */
+export interface K6Invocation {
+  runDir: string;
+  generators: number;
+  outputs: Array<"stampede" | "csv">;
+  /** Generator i's extra arguments (k6Ecosystem.ts `k6Extras`). */
+  extraArgs: (i: number) => string[];
+  baseUrl: string;
+  profileName: string;
+  timeScale: number;
+  rateScale: number;
+  seed: number;
+  iterationBudgetS: number;
+}
+
+/** The records (and with them the command lines) of the drill's k6 processes. */
+export function generatorRecords(k6: K6Invocation): GeneratorRecord[] {
+  const segments = executionSegments(k6.generators);
+  // One generator keeps the historical file names (k6.csv.gz, k6.log); N write k6-<i>.*.
+  const fileOf = (i: number, ext: string) => (k6.generators === 1 ? `k6.${ext}` : `k6-${i}.${ext}`);
+  return Array.from({ length: k6.generators }, (_, i) => ({
+    index: i,
+    segment: segments[i]?.segment ?? "0:1",
+    args: k6Args(k6, i, segments[i], fileOf(i, "csv.gz")),
+    csv: k6.outputs.includes("csv") ? fileOf(i, "csv.gz") : null,
+    log: fileOf(i, "log"),
+    exitCode: null,
+    cpuSeconds: 0,
+    rssMbMax: 0,
+  }));
+}
+
+/** Generator i's `k6 run` arguments. */
+function k6Args(k6: K6Invocation, i: number, seg: ExecutionSegment | undefined, csvFile: string): string[] {
+  return [
+    "run",
+    "--no-thresholds",
+    "--summary-mode=disabled",
+    "--address",
+    "",
+    // The extension names its files after the execution segment (latency-<i>.hlog).
+    ...(k6.outputs.includes("stampede") ? ["--out", `stampede=${k6.runDir}`] : []),
+    ...(k6.outputs.includes("csv") ? ["--out", `csv=${join(k6.runDir, csvFile)}`] : []),
+    ...k6.extraArgs(i),
+    ...(seg === undefined
+      ? []
+      : ["--execution-segment", seg.segment, "--execution-segment-sequence", seg.sequence]),
+    `--system-tags=${K6_SYSTEM_TAGS}`,
+    "-e",
+    `STAMPEDE_BASE_URL=${k6.baseUrl}`,
+    "-e",
+    `STAMPEDE_PROFILE=${k6.profileName}`,
+    "-e",
+    `STAMPEDE_TIME_SCALE=${k6.timeScale}`,
+    "-e",
+    `STAMPEDE_RATE_SCALE=${k6.rateScale}`,
+    "-e",
+    `STAMPEDE_SEED=${k6.seed}`,
+    "-e",
+    `STAMPEDE_ITERATION_BUDGET_S=${k6.iterationBudgetS}`,
+    ...(seg === undefined
+      ? []
+      : ["-e", `STAMPEDE_GENERATOR=${i}`, "-e", `STAMPEDE_GENERATORS=${k6.generators}`]),
+    join(ROOT, "loadtests", "drill.ts"),
+  ];
+}
