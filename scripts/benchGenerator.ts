@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { createGunzip } from "node:zlib";
-import { startMockExchange } from "../mock-exchange/api/server.ts";
+import { startVenueServer } from "../mock-exchange/api/server.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../mock-exchange/defaults.ts";
 import { K6_SYSTEM_TAGS } from "./drill.ts";
 import { ensureK6 } from "./k6.ts";
@@ -313,7 +313,7 @@ export function measureGenerator(log: (line: string) => void): Promise<Generator
 
 async function runMeasurement(log: (line: string) => void): Promise<GeneratorMeasurement> {
   const k6 = await ensureK6(log);
-  const exchange = await startMockExchange({ host: "127.0.0.1", port: 0, config: BENCH_EXCHANGE_CONFIG });
+  const exchange = await startVenueServer({ host: "127.0.0.1", port: 0, config: BENCH_EXCHANGE_CONFIG });
   let served = 0;
   exchange.server.on("request", () => {
     served++;

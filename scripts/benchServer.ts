@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
-import { type MockExchange, startMockExchange } from "../mock-exchange/api/server.ts";
+import { startVenueServer, type VenueServer } from "../mock-exchange/api/server.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../mock-exchange/defaults.ts";
 
 /**
@@ -76,7 +76,7 @@ function reply(message: ServerReply): void {
 // Only as the entry point of a child with an IPC channel: importing this file does nothing.
 const isEntry = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isEntry && process.send !== undefined) {
-  let exchange: MockExchange | undefined;
+  let exchange: VenueServer | undefined;
   let raw: Server | undefined;
   const urlOf = (s: Server) => {
     const a = s.address() as AddressInfo;
@@ -85,7 +85,7 @@ if (isEntry && process.send !== undefined) {
   process.on("message", (message: ServerCommand) => {
     switch (message.type) {
       case "exchange":
-        startMockExchange({
+        startVenueServer({
           host: "127.0.0.1",
           port: 0,
           config: message.config,

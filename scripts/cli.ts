@@ -4,7 +4,7 @@ import { hideBin } from "yargs/helpers";
 import { PROFILES } from "../loadtests/profiles/index.ts";
 import { EXIT, StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 import { controlTokenProblem } from "../mock-exchange/api/control.ts";
-import { startMockExchange } from "../mock-exchange/api/server.ts";
+import { startVenueServer } from "../mock-exchange/api/server.ts";
 import { mmcMeanWaitMs, mmcWaitPercentileMs } from "../mock-exchange/capacity/erlang.ts";
 import { simulateMmc } from "../mock-exchange/capacity/mmc.ts";
 import { STRATEGY_NAMES } from "../mock-exchange/capacity/strategies.ts";
@@ -558,7 +558,7 @@ await yargs(hideBin(process.argv))
           trustProxy: argv["trust-proxy"],
         });
         for (const note of notes) log(`note: ${note}`);
-        const exchange = await startMockExchange({
+        const exchange = await startVenueServer({
           port: argv.port,
           host: argv.host,
           controlToken: token,

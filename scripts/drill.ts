@@ -7,7 +7,7 @@ import { drillExitCode, logDrillOutcome, renderDrillReport, shownRunDir } from "
 import { buildRunRecord, createRunFolder, RunJsonWriter, recordEnd } from "./drillRunRecord.ts";
 import { sampleWhileK6Runs, TimelinePuller } from "./drillSampler.ts";
 import { closeLogs, guardK6, K6_OVERRUN_S, spawnK6 } from "./drillSignals.ts";
-import { closeVenue, type Exchange, openVenue, venueEnv } from "./drillVenue.ts";
+import { closeVenue, type DrillVenue, openVenue, venueEnv } from "./drillVenue.ts";
 import type { K6Binary } from "./k6.ts";
 import { type K6DrillOptions, k6Extras } from "./k6Ecosystem.ts";
 import type { TargetOptions } from "./target.ts";
@@ -157,7 +157,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
 async function runFolderFor(
   outDir: string,
   profileName: string,
-  exchange: Exchange,
+  exchange: DrillVenue,
 ): Promise<{ id: string; runDir: string }> {
   try {
     return await createRunFolder(outDir, profileName, exchange.tokenFile ? exchange.token : undefined);

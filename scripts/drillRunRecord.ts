@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { scaleRates } from "../loadtests/lib/plan.ts";
 import { type GeneratorRecord, K6_ENV } from "./drillK6.ts";
 import type { PreparedDrill } from "./drillPlan.ts";
-import type { Exchange } from "./drillVenue.ts";
+import type { DrillVenue } from "./drillVenue.ts";
 import type { K6Binary } from "./k6.ts";
 import { machineCores } from "./machineCores.ts";
 import { packageVersion, runId } from "./runFolder.ts";
@@ -43,7 +43,7 @@ export interface RunRecordInput {
   id: string;
   drill: PreparedDrill;
   seed: number;
-  exchange: Exchange;
+  exchange: DrillVenue;
   target: TargetOptions | undefined;
   k6: K6Binary;
   outputs: Array<"stampede" | "csv">;

@@ -2,7 +2,7 @@ import { appendFile, readFile } from "node:fs/promises";
 import type { TimelinePoint } from "../reports/model.ts";
 import type { Progress } from "./drillProgress.ts";
 import type { K6Process } from "./drillSignals.ts";
-import type { Exchange } from "./drillVenue.ts";
+import type { DrillVenue } from "./drillVenue.ts";
 
 /**
  * What the drill watches every second while k6 runs: the CPU and memory of the k6 processes and
@@ -36,7 +36,7 @@ async function processUsage(pid: number): Promise<{ ticks: number; rssMb: number
 export class TimelinePuller {
   private lastTimelineS = 0;
   constructor(
-    private readonly exchange: Pick<Exchange, "control" | "keeper">,
+    private readonly exchange: Pick<DrillVenue, "control" | "keeper">,
     private readonly timelinePath: string,
   ) {}
 

@@ -1,5 +1,5 @@
 import type { Profile } from "../loadtests/profiles/types.ts";
-import { startMockExchange } from "../mock-exchange/api/server.ts";
+import { startVenueServer } from "../mock-exchange/api/server.ts";
 import type { ExchangeConfig } from "../mock-exchange/defaults.ts";
 import { ControlPlane, LeaseKeeper, probeDialect, type VenueIdentity } from "./controlPlane.ts";
 import { StampedeError } from "./errors.ts";
@@ -11,7 +11,7 @@ import { apiKeysFromEnv, type CheckedTarget } from "./target.ts";
  */
 
 /** What a drill loads: the mock exchange started here, or an external target. */
-export interface Exchange {
+export interface DrillVenue {
   url: string;
   /** The exchange's configuration when known (ours, or the target's control plane's). */
   config: unknown;
@@ -39,14 +39,14 @@ export function openVenue(
   strategy: string,
   timeScale: number,
   log: (line: string) => void,
-): Promise<Exchange> {
+): Promise<DrillVenue> {
   return target === undefined
     ? startOwnExchange(config, log)
     : openTarget(target.baseUrl, profile, strategy, timeScale, log);
 }
 
 /** Releases the lease and closes the venue (stops the mock; a target stays up). */
-export async function closeVenue(exchange: Exchange): Promise<void> {
+export async function closeVenue(exchange: DrillVenue): Promise<void> {
   await exchange.keeper?.stop();
   await exchange.close();
 }
@@ -55,7 +55,7 @@ export async function closeVenue(exchange: Exchange): Promise<void> {
  * The venue's secrets for k6's environment, never argv or run.json: the control token (k6's
  * setup() reads the accounts with it), or a venue's own keys when it has no control plane.
  */
-export function venueEnv(exchange: Exchange): Record<string, string> {
+export function venueEnv(exchange: DrillVenue): Record<string, string> {
   if (exchange.control !== undefined)
     return exchange.token === undefined ? {} : { STAMPEDE_CONTROL_TOKEN: exchange.token };
   return {
@@ -65,8 +65,8 @@ export function venueEnv(exchange: Exchange): Record<string, string> {
 }
 
 /** The mock exchange in this process, with a fresh random token; the drill leases it like any venue. */
-async function startOwnExchange(config: ExchangeConfig, log: (line: string) => void): Promise<Exchange> {
-  const mock = await startMockExchange({ config }).catch((err: Error) => {
+async function startOwnExchange(config: ExchangeConfig, log: (line: string) => void): Promise<DrillVenue> {
+  const mock = await startVenueServer({ config }).catch((err: Error) => {
     throw new StampedeError("E_EXCHANGE_FAILED", `mock exchange did not start: ${err.message}`);
   });
   try {
@@ -101,7 +101,7 @@ async function openTarget(
   strategy: string,
   timeScale: number,
   log: (line: string) => void,
-): Promise<Exchange> {
+): Promise<DrillVenue> {
   await probeDialect(baseUrl);
   const token = process.env.STAMPEDE_CONTROL_TOKEN?.trim() || undefined;
   const control = new ControlPlane(baseUrl, token);

@@ -21,7 +21,7 @@ import { startVenueTick } from "./venueTick.ts";
  * venue from one ExchangeInstance, which a reset replaces.
  */
 
-export interface MockExchange {
+export interface VenueServer {
   readonly url: string;
   readonly venue: Venue;
   readonly server: Server;
@@ -41,7 +41,7 @@ export interface StartOptions {
   controlToken?: string | undefined;
 }
 
-export async function startMockExchange(options: StartOptions = {}): Promise<MockExchange> {
+export async function startVenueServer(options: StartOptions = {}): Promise<VenueServer> {
   const now = options.now ?? Date.now;
   const instance = new ExchangeInstance(options.config ?? EXCHANGE_DEFAULTS, now);
   // Prometheus metrics (GET /metrics): one object for the exchange's life, across resets.

@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { naturalDurationS } from "../../loadtests/lib/plan.ts";
 import { PROFILES } from "../../loadtests/profiles/index.ts";
-import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
+import { startVenueServer, type VenueServer } from "../../mock-exchange/api/server.ts";
 import { runDrill } from "../../scripts/drill.ts";
 import { exchangeConfigFor } from "../../scripts/exchangeConfig.ts";
 import { ensureK6 } from "../../scripts/k6.ts";
@@ -44,7 +44,7 @@ async function stampede(args: string[], env: Record<string, string | undefined> 
 }
 
 const servers: Server[] = [];
-let exchange: MockExchange | undefined;
+let exchange: VenueServer | undefined;
 afterEach(async () => {
   for (const s of servers.splice(0)) {
     s.closeAllConnections();
@@ -113,7 +113,7 @@ describe("no redirect is ever followed", () => {
       strategy: "fixed",
       scale: "drill",
     });
-    exchange = await startMockExchange({ config });
+    exchange = await startVenueServer({ config });
     const upstream = new URL(exchange.url);
     const sink = await startSink();
     let redirected = 0;

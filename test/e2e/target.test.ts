@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { naturalDurationS } from "../../loadtests/lib/plan.ts";
 import { PROFILES } from "../../loadtests/profiles/index.ts";
-import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
+import { startVenueServer, type VenueServer } from "../../mock-exchange/api/server.ts";
 import { runDrill } from "../../scripts/drill.ts";
 import type { StampedeError } from "../../scripts/errors.ts";
 import { exchangeConfigFor } from "../../scripts/exchangeConfig.ts";
@@ -23,7 +23,7 @@ const smoke = PROFILES.smoke;
 if (smoke === undefined) throw new Error("no smoke profile");
 const timeScale = naturalDurationS(smoke) / DURATION_S;
 
-let exchange: MockExchange | undefined;
+let exchange: VenueServer | undefined;
 let proxy: Server | undefined;
 afterEach(async () => {
   await exchange?.close();
@@ -37,14 +37,14 @@ afterEach(async () => {
   delete process.env.STAMPEDE_CONTROL_TOKEN;
 });
 
-async function startExchange(port = 0, controlToken?: string): Promise<MockExchange> {
+async function startExchange(port = 0, controlToken?: string): Promise<VenueServer> {
   const config = exchangeConfigFor(smoke as NonNullable<typeof smoke>, {
     timeScale,
     seed: 1,
     strategy: "fixed",
     scale: "drill",
   });
-  exchange = await startMockExchange({
+  exchange = await startVenueServer({
     config,
     port,
     ...(controlToken === undefined ? {} : { controlToken }),

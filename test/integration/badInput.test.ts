@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ROUTES } from "../../mock-exchange/api/routes.ts";
-import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
+import { startVenueServer, type VenueServer } from "../../mock-exchange/api/server.ts";
 import {
   type Account,
   encodeParams,
@@ -29,7 +29,7 @@ import {
  * repeated here.
  */
 
-let exchange: MockExchange | undefined;
+let exchange: VenueServer | undefined;
 let skewMs = 0;
 
 afterEach(async () => {
@@ -45,9 +45,9 @@ interface Ctx {
   restingId: number;
 }
 
-async function start(): Promise<{ ex: MockExchange; ctx: Ctx }> {
+async function start(): Promise<{ ex: VenueServer; ctx: Ctx }> {
   // A clock the replay test can move forward (no sleeping); 0 elsewhere.
-  const ex = await startMockExchange({
+  const ex = await startVenueServer({
     config: unlimitedExchangeConfig({ accounts: 3 }),
     now: () => Date.now() + skewMs,
   });

@@ -1,7 +1,7 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
+import { startVenueServer, type VenueServer } from "../../mock-exchange/api/server.ts";
 import type { SymbolSpec } from "../../mock-exchange/engine/types.ts";
 import {
   buildOrderPools,
@@ -18,7 +18,7 @@ import { startRawServer } from "../../scripts/benchServer.ts";
  * the captured response byte for byte.
  */
 
-let exchange: MockExchange | undefined;
+let exchange: VenueServer | undefined;
 let raw: Server | undefined;
 
 afterEach(async () => {
@@ -32,7 +32,7 @@ afterEach(async () => {
   }
 });
 
-async function probeOrders(ex: MockExchange, nowMs: number): Promise<PooledRequest[]> {
+async function probeOrders(ex: VenueServer, nowMs: number): Promise<PooledRequest[]> {
   const accounts = await fetchAccounts(ex.url, ex.controlToken);
   return buildOrderPools({
     connections: 1,
@@ -49,7 +49,7 @@ describe("capacity.enabled: false", () => {
     // A frozen clock: with the capacity model on, an admitted order is answered when its
     // modelled service time (10 ms and more here) has passed on this clock, i.e. never.
     const frozenMs = Date.now();
-    exchange = await startMockExchange({ port: 0, config: HTTP_BENCH_CONFIG, now: () => frozenMs });
+    exchange = await startVenueServer({ port: 0, config: HTTP_BENCH_CONFIG, now: () => frozenMs });
     const [buy, sell] = await probeOrders(exchange, frozenMs);
     const bought = await sendOnce(exchange.url, buy as PooledRequest);
     expect(bought.status).toBe(200);
@@ -61,7 +61,7 @@ describe("capacity.enabled: false", () => {
 
 describe("startRawServer", () => {
   it("replays a captured order response: same status, exchange headers and body", async () => {
-    exchange = await startMockExchange({ port: 0, config: HTTP_BENCH_CONFIG });
+    exchange = await startVenueServer({ port: 0, config: HTTP_BENCH_CONFIG });
     const [buy] = await probeOrders(exchange, Date.now());
     const captured = await sendOnce(exchange.url, buy as PooledRequest);
     expect(captured.headers.map(([n]) => n.toLowerCase())).toContain("x-mbx-used-weight-1m");
@@ -72,7 +72,7 @@ describe("startRawServer", () => {
   });
 
   it("with busyUs, spends at least that long per request and answers the same bytes", async () => {
-    exchange = await startMockExchange({ port: 0, config: HTTP_BENCH_CONFIG });
+    exchange = await startVenueServer({ port: 0, config: HTTP_BENCH_CONFIG });
     const [buy] = await probeOrders(exchange, Date.now());
     const captured = await sendOnce(exchange.url, buy as PooledRequest);
     const busyUs = 20_000;

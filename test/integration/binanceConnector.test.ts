@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
+import { startVenueServer, type VenueServer } from "../../mock-exchange/api/server.ts";
 import { EXCHANGE_DEFAULTS } from "../../mock-exchange/defaults.ts";
 import { serveConfig } from "../../scripts/serveConfig.ts";
 import { controlAccounts } from "./fixture.ts";
@@ -21,7 +21,7 @@ const hasPython = spawnSync(PYTHON, ["--version"], { encoding: "utf8" }).status 
 if (!hasPython)
   console.warn(`binance connector test skipped: ${PYTHON} not found (install Python 3 to run it)`);
 
-let exchange: MockExchange | undefined;
+let exchange: VenueServer | undefined;
 let connectorDir = "";
 
 afterAll(async () => {
@@ -55,7 +55,7 @@ describe.skipIf(!hasPython)("Binance's Python connector (UMFutures) against `sta
     timeout: 150_000,
   }, async () => {
     const { config } = serveConfig({ capacity: "modelled", seed: EXCHANGE_DEFAULTS.seed, trustProxy: false });
-    exchange = await startMockExchange({ port: 0, config });
+    exchange = await startVenueServer({ port: 0, config });
     const [account] = await controlAccounts<{ apiKey: string; apiSecret: string }>(exchange);
     // A bare environment: no proxy variables for requests to honour, nothing but what the script needs.
     const env: NodeJS.ProcessEnv = {

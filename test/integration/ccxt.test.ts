@@ -2,7 +2,7 @@ import net from "node:net";
 import tls from "node:tls";
 import ccxt, { type binanceusdm } from "ccxt";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
+import { startVenueServer, type VenueServer } from "../../mock-exchange/api/server.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
 import { serveConfig } from "../../scripts/serveConfig.ts";
 import { controlAccounts, fastExchangeConfig } from "./fixture.ts";
@@ -22,7 +22,7 @@ import { controlAccounts, fastExchangeConfig } from "./fixture.ts";
  * afterEach fails the test if either layer refused anything it did not expect.
  */
 
-let exchange: MockExchange | undefined;
+let exchange: VenueServer | undefined;
 /** The running mock's port; the only one the socket guard lets this process connect to. */
 let mockPort = -1;
 /** Connections the socket guard refused ("host:port"). */
@@ -88,7 +88,7 @@ async function start(
   overrides: Partial<ExchangeConfig> = {},
   config = fastExchangeConfig({ accounts: 2, ...overrides }),
 ): Promise<Account[]> {
-  exchange = await startMockExchange({ port: 0, config });
+  exchange = await startVenueServer({ port: 0, config });
   mockPort = Number(new URL(exchange.url).port);
   return controlAccounts<Account>(exchange);
 }
@@ -118,7 +118,7 @@ function strings(node: unknown): string[] {
 
 /** ccxt's binanceusdm for one account, every URL on the mock and every request checked. */
 function ccxtFor(account: Account | undefined): binanceusdm {
-  const origin = (exchange as MockExchange).url;
+  const origin = (exchange as VenueServer).url;
   const ex = new ccxt.binanceusdm({
     apiKey: account?.apiKey,
     secret: account?.apiSecret,
@@ -169,7 +169,7 @@ describe("ccxt binanceusdm against the mock", () => {
   it("points every URL at the mock, and both guards refuse any other host before it is reached", async () => {
     const accounts = await start();
     const ex = ccxtFor(accounts[0]);
-    const origin = (exchange as MockExchange).url;
+    const origin = (exchange as VenueServer).url;
     const api = ex.urls.api as unknown as Record<string, string>;
     expect(api.fapiPublic).toBe(`${origin}/fapi/v1`);
     expect(api.fapiPrivateV3).toBe(`${origin}/fapi/v3`);

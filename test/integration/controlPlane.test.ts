@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
+import { startVenueServer, type VenueServer } from "../../mock-exchange/api/server.ts";
 import { CONTROL_PLANE_DEFAULTS } from "../../mock-exchange/defaults.ts";
 import { ControlPlane, LeaseKeeper, requestNoRedirect } from "../../scripts/controlPlane.ts";
 import type { StampedeError } from "../../scripts/errors.ts";
@@ -14,7 +14,7 @@ import { controlAccounts, controlFetch, fastExchangeConfig } from "./fixture.ts"
  * secret, and the orchestrator's client sees a reset it did not make.
  */
 
-let exchange: MockExchange | undefined;
+let exchange: VenueServer | undefined;
 const servers: Server[] = [];
 afterEach(async () => {
   await exchange?.close();
@@ -28,7 +28,7 @@ afterEach(async () => {
 /** A venue whose clock the test moves (lease lapses without waiting). */
 async function start(controlToken?: string) {
   const clock = { offsetMs: 0, now: () => Date.now() + clock.offsetMs };
-  exchange = await startMockExchange({
+  exchange = await startVenueServer({
     port: 0,
     config: fastExchangeConfig(),
     now: clock.now,
@@ -49,7 +49,7 @@ const REQUESTS: Array<{ method: string; path: string }> = [
 ];
 
 async function send(
-  ex: MockExchange,
+  ex: VenueServer,
   method: string,
   path: string,
   headers: Record<string, string> = {},
@@ -120,8 +120,8 @@ describe("control token", () => {
   });
 
   it("refuses a token given to the server that is short or not header-safe", async () => {
-    await expect(startMockExchange({ port: 0, controlToken: "short" })).rejects.toThrow(/at least/);
-    await expect(startMockExchange({ port: 0, controlToken: "has a space in it!!" })).rejects.toThrow(
+    await expect(startVenueServer({ port: 0, controlToken: "short" })).rejects.toThrow(/at least/);
+    await expect(startVenueServer({ port: 0, controlToken: "has a space in it!!" })).rejects.toThrow(
       /visible/,
     );
     expect(CONTROL_PLANE_DEFAULTS.minTokenLength).toBe(16);

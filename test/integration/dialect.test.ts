@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
+import { startVenueServer, type VenueServer } from "../../mock-exchange/api/server.ts";
 import { DEFAULT_SYMBOLS, EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
 import { controlAccounts, fastExchangeConfig } from "./fixture.ts";
 
@@ -20,11 +20,11 @@ interface Account {
   apiSecret: string;
 }
 
-let exchange: MockExchange | undefined;
+let exchange: VenueServer | undefined;
 let accounts: Account[] = [];
 
 async function start(overrides: Partial<ExchangeConfig> = {}) {
-  exchange = await startMockExchange({ port: 0, config: config(overrides) });
+  exchange = await startVenueServer({ port: 0, config: config(overrides) });
   accounts = await controlAccounts<Account>(exchange);
 }
 
@@ -61,7 +61,7 @@ async function call(method: string, path: string, o: CallOptions = {}) {
     if (sig !== null) params = `${params}&signature=${sig}`;
   }
   const inQuery = method === "GET";
-  const url = `${(exchange as MockExchange).url}${path}${inQuery && params !== "" ? `?${params}` : ""}`;
+  const url = `${(exchange as VenueServer).url}${path}${inQuery && params !== "" ? `?${params}` : ""}`;
   if (!inQuery) headers["Content-Type"] = "application/x-www-form-urlencoded";
   const res = await fetch(url, { method, headers, body: inQuery ? undefined : params });
   return { status: res.status, headers: res.headers, json: (await res.json()) as Json };
@@ -117,7 +117,7 @@ describe("signed requests", () => {
     // Only the two valid orders exist.
     expect(await openOrderIds(me())).toHaveLength(2);
     // No key at all (-2014) and an unknown key (-2015), both 401.
-    const noKey = await fetch(`${(exchange as MockExchange).url}/fapi/v2/balance?timestamp=${Date.now()}`);
+    const noKey = await fetch(`${(exchange as VenueServer).url}/fapi/v2/balance?timestamp=${Date.now()}`);
     expect([noKey.status, ((await noKey.json()) as { code: number }).code]).toEqual([401, -2014]);
     const unknown = await call("GET", "/fapi/v2/balance", { as: { ...me(), apiKey: "stpnope" } });
     expect([unknown.status, unknown.json.code]).toEqual([401, -2015]);
@@ -137,7 +137,7 @@ describe("signed requests", () => {
   it("serves random keys and secrets per instance, whatever the seed; the same ones for one secretsSeed", async () => {
     await start();
     const first = accounts;
-    await (exchange as MockExchange).close();
+    await (exchange as VenueServer).close();
     await start();
     // Same config.seed: nothing in common, so nobody derives a venue's secrets from run.json's seed.
     const firstKeys = new Set(first.flatMap((a) => [a.apiKey, a.apiSecret]));
@@ -147,10 +147,10 @@ describe("signed requests", () => {
       expect(a.apiKey).toMatch(/^stp[0-9a-f]{32}$/);
       expect(a.apiSecret).toMatch(/^[0-9a-f]{64}$/);
     }
-    await (exchange as MockExchange).close();
+    await (exchange as VenueServer).close();
     await start({ secretsSeed: 42 });
     const seeded = accounts;
-    await (exchange as MockExchange).close();
+    await (exchange as VenueServer).close();
     await start({ secretsSeed: 42 });
     expect(accounts).toEqual(seeded);
   });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { signPayload } from "../../mock-exchange/api/auth.ts";
-import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
+import { startVenueServer, type VenueServer } from "../../mock-exchange/api/server.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
 import { controlAccounts, fastExchangeConfig } from "./fixture.ts";
 
@@ -19,14 +19,14 @@ interface Account {
 
 type Json = Record<string, unknown> & Array<Record<string, unknown>>;
 
-let exchange: MockExchange | undefined;
+let exchange: VenueServer | undefined;
 let accounts: Account[] = [];
 /** The exchange's clock: Date.now unless a test replaces it (timestamps are signed with it). */
 let clock: () => number = Date.now;
 
 async function start(overrides: Partial<ExchangeConfig> = {}, now?: () => number) {
   clock = now ?? Date.now;
-  exchange = await startMockExchange({
+  exchange = await startVenueServer({
     port: 0,
     config: fastExchangeConfig({ accounts: 3, ...overrides }),
     ...(now === undefined ? {} : { now }),
@@ -51,7 +51,7 @@ async function call(method: string, path: string, as?: Account, params = "", ip 
   }
   const inQuery = method === "GET";
   if (!inQuery) headers["Content-Type"] = "application/x-www-form-urlencoded";
-  const url = `${(exchange as MockExchange).url}${path}${inQuery && payload !== "" ? `?${payload}` : ""}`;
+  const url = `${(exchange as VenueServer).url}${path}${inQuery && payload !== "" ? `?${payload}` : ""}`;
   const res = await fetch(url, { method, headers, body: inQuery ? undefined : payload });
   return { status: res.status, json: (await res.json()) as Json };
 }
@@ -395,7 +395,7 @@ describe("funding", () => {
     expect((await premium()).nextFundingTime).toBe(t0 + 16_000);
 
     // A spot index 1.67% under the book: premium past the cap, the rate capped at 0.75%.
-    (exchange as MockExchange).venue.engine.setIndexPrice("BTCUSDT", 590_000);
+    (exchange as VenueServer).venue.engine.setIndexPrice("BTCUSDT", 590_000);
     t = t0 + 12_000;
     expect((await premium()).lastFundingRate).toBe("0.00750000");
     const start2 = { me: await wallet(me()), other: await wallet(other()) };

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { signPayload } from "../../mock-exchange/api/auth.ts";
-import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
+import { startVenueServer, type VenueServer } from "../../mock-exchange/api/server.ts";
 import type { ExchangeConfig } from "../../mock-exchange/defaults.ts";
 import { controlAccounts, fastExchangeConfig } from "./fixture.ts";
 
@@ -19,7 +19,7 @@ interface Account {
 
 type Json = Record<string, unknown> & Array<unknown>;
 
-let exchange: MockExchange | undefined;
+let exchange: VenueServer | undefined;
 let accounts: Account[] = [];
 /** The venue's clock, moved by the tests. */
 let nowMs = 0;
@@ -31,7 +31,7 @@ const minuteOf = (ms: number) => Math.floor(ms / MINUTE) * MINUTE;
 
 async function start(overrides: Partial<ExchangeConfig> = {}) {
   nowMs = T0;
-  exchange = await startMockExchange({
+  exchange = await startVenueServer({
     port: 0,
     // No modelled service: under a fake clock requests run at exactly the times the test sets.
     config: fastExchangeConfig({
@@ -61,7 +61,7 @@ async function call(method: string, path: string, as?: Account, params = "", ip 
   }
   const inQuery = method === "GET";
   if (!inQuery) headers["Content-Type"] = "application/x-www-form-urlencoded";
-  const url = `${(exchange as MockExchange).url}${path}${inQuery && payload !== "" ? `?${payload}` : ""}`;
+  const url = `${(exchange as VenueServer).url}${path}${inQuery && payload !== "" ? `?${payload}` : ""}`;
   const res = await fetch(url, { method, headers, body: inQuery ? undefined : payload });
   return {
     status: res.status,

@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
+import { startVenueServer, type VenueServer } from "../../mock-exchange/api/server.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
 import { controlAccounts, controlFetch, fastExchangeConfig } from "./fixture.ts";
 
@@ -9,7 +9,7 @@ function config(overrides: Partial<ExchangeConfig> = {}): ExchangeConfig {
   return fastExchangeConfig(overrides);
 }
 
-let exchange: MockExchange;
+let exchange: VenueServer;
 let keys: string[];
 let secrets: Map<string, string>;
 
@@ -51,7 +51,7 @@ async function call(
 }
 
 async function start(overrides: Partial<ExchangeConfig> = {}) {
-  exchange = await startMockExchange({ config: config(overrides) });
+  exchange = await startVenueServer({ config: config(overrides) });
   const accounts = await controlAccounts(exchange);
   keys = accounts.map((a) => a.apiKey);
   secrets = new Map(accounts.map((a) => [a.apiKey, a.apiSecret]));

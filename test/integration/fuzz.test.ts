@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type Random, seededRandom } from "../../loadtests/vocabulary/random.ts";
 import { formatUnits } from "../../mock-exchange/api/params.ts";
 import { DEPTH_LIMITS, ROUTES, type Route } from "../../mock-exchange/api/routes.ts";
-import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
+import { startVenueServer, type VenueServer } from "../../mock-exchange/api/server.ts";
 import type { SymbolSpec } from "../../mock-exchange/engine/types.ts";
 import { checkEngineInvariants, isOpenStatus, ORDER_STATUSES, type OrderKey } from "../invariants.ts";
 import {
@@ -514,7 +514,7 @@ class Fuzzer {
   }
 }
 
-let exchange: MockExchange | undefined;
+let exchange: VenueServer | undefined;
 afterEach(async () => {
   await exchange?.close();
   exchange = undefined;
@@ -532,7 +532,7 @@ function describeCase(i: number, c: Case, reply: WireReply | undefined): string 
   ].join("\n");
 }
 
-type Engine = MockExchange["venue"]["engine"];
+type Engine = VenueServer["venue"]["engine"];
 
 /** Lots of a MARKET order the account's margin affords now (the Fuzzer's oracle for "all-in" orders). */
 function affordableLots(engine: Engine, id: number, spec: SymbolSpec): number {
@@ -779,7 +779,7 @@ describe("fuzz: random requests over a real socket", () => {
       // Small wallets, so margin refusals and liquidations happen among the fuzzed accounts.
       balances: { initialBalanceUsdt: 100, houseBalanceUsdt: 1_000_000_000 },
     });
-    exchange = await startMockExchange({ config });
+    exchange = await startVenueServer({ config });
     const ex = exchange;
     const engine = () => ex.venue.engine;
     const accounts = ex.venue.accounts.map((a) => ({ ...a }));
@@ -818,7 +818,7 @@ describe("fuzz: random requests over a real socket", () => {
   }, 120_000);
 
   it("answers malformed HTTP with a dialect error and keeps serving", async () => {
-    exchange = await startMockExchange({ config: unlimitedExchangeConfig() });
+    exchange = await startVenueServer({ config: unlimitedExchangeConfig() });
     const ex = exchange;
     const rand = seededRandom(SEED ^ 0x4854);
     const cases: Array<[string, string, number]> = [

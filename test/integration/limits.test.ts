@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { openApiDocument } from "../../mock-exchange/api/openapi.ts";
-import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
+import { startVenueServer, type VenueServer } from "../../mock-exchange/api/server.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
 import { controlAccounts, controlFetch, fastExchangeConfig } from "./fixture.ts";
 
@@ -17,7 +17,7 @@ interface Account {
   apiSecret: string;
 }
 
-let exchange: MockExchange | undefined;
+let exchange: VenueServer | undefined;
 let accounts: Account[] = [];
 /** ms added to the wall clock: the exchange's now() is Date.now() + offsetMs. */
 let offsetMs = 0;
@@ -34,7 +34,7 @@ const LIMITS: ExchangeConfig["limits"] = {
 
 async function start(limits = LIMITS) {
   offsetMs = 0;
-  exchange = await startMockExchange({ port: 0, config: fastExchangeConfig({ limits }), now });
+  exchange = await startVenueServer({ port: 0, config: fastExchangeConfig({ limits }), now });
   accounts = await controlAccounts<Account>(exchange);
 }
 
@@ -59,7 +59,7 @@ async function call(method: string, path: string, ip: string, as?: Account, para
     query += `&signature=${createHmac("sha256", as.apiSecret).update(query).digest("hex")}`;
   }
   const inQuery = method === "GET";
-  const url = `${(exchange as MockExchange).url}${path}${inQuery && query !== "" ? `?${query}` : ""}`;
+  const url = `${(exchange as VenueServer).url}${path}${inQuery && query !== "" ? `?${query}` : ""}`;
   if (!inQuery) headers["Content-Type"] = "application/x-www-form-urlencoded";
   const res = await fetch(url, { method, headers, body: inQuery ? undefined : query });
   return { status: res.status, headers: res.headers, json: (await res.json()) as Reply["json"] };
@@ -197,7 +197,7 @@ describe("IP bans (418) for clients that keep sending after 429", () => {
     expect(other.status).toBe(200);
     expect(other.headers.get("x-mbx-used-weight-1m")).toBe("1");
     // The server's timeline counts the refusals by reason: 2 rate-limited, 2 banned so far.
-    const venue = (exchange as MockExchange).venue;
+    const venue = (exchange as VenueServer).venue;
     offsetMs += 2_000;
     await new Promise((resolve) => setTimeout(resolve, 250));
     const rejected = { rate_limited: 0, banned: 0 };
@@ -212,14 +212,14 @@ describe("IP bans (418) for clients that keep sending after 429", () => {
     await start();
     for (let i = 0; i < 13; i++) await call("GET", "/fapi/v1/ping", "127.9.9.3");
     expect((await call("GET", "/fapi/v1/ping", "127.9.9.3")).status).toBe(418);
-    const reset = await controlFetch(exchange as MockExchange, "/__stampede/reset", { method: "POST" });
+    const reset = await controlFetch(exchange as VenueServer, "/__stampede/reset", { method: "POST" });
     expect(reset.status).toBe(200);
     expect((await call("GET", "/fapi/v1/ping", "127.9.9.3")).status).toBe(200);
   });
 
   it("bans by the socket address when the proxy header is not trusted", async () => {
     offsetMs = 0;
-    exchange = await startMockExchange({
+    exchange = await startVenueServer({
       port: 0,
       config: fastExchangeConfig({ limits: LIMITS, trustProxy: false }),
       now,

@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
+import { startVenueServer, type VenueServer } from "../../mock-exchange/api/server.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
 import { type BenchServerChild, spawnBenchExchange } from "../../scripts/benchHttp.ts";
 import { fastExchangeConfig } from "./fixture.ts";
@@ -20,7 +20,7 @@ interface Clock {
   now: () => number;
 }
 
-let exchange: MockExchange | undefined;
+let exchange: VenueServer | undefined;
 let child: BenchServerChild | undefined;
 const sockets: Array<Socket | WebSocket> = [];
 
@@ -44,8 +44,8 @@ const SHORT_LISTENER: ExchangeConfig["listener"] = {
   requestTimeoutMs: 600,
 };
 
-async function start(overrides: Partial<ExchangeConfig> = {}, clock?: Clock): Promise<MockExchange> {
-  exchange = await startMockExchange({
+async function start(overrides: Partial<ExchangeConfig> = {}, clock?: Clock): Promise<VenueServer> {
+  exchange = await startVenueServer({
     port: 0,
     config: fastExchangeConfig({ listener: SHORT_LISTENER, ...overrides }),
     ...(clock === undefined ? {} : { now: clock.now }),

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
+import { startVenueServer, type VenueServer } from "../../mock-exchange/api/server.ts";
 import { controlAccounts, controlFetch, fastExchangeConfig } from "./fixture.ts";
 
 /**
@@ -13,7 +13,7 @@ import { controlAccounts, controlFetch, fastExchangeConfig } from "./fixture.ts"
 // biome-ignore lint/suspicious/noExplicitAny: stream payloads and timeline points are checked field by field.
 type Msg = Record<string, any>;
 
-let exchange: MockExchange | undefined;
+let exchange: VenueServer | undefined;
 const sockets: WebSocket[] = [];
 
 afterEach(async () => {
@@ -22,7 +22,7 @@ afterEach(async () => {
   exchange = undefined;
 });
 
-async function reset(ex: MockExchange, body: unknown): Promise<{ status: number; body: Msg }> {
+async function reset(ex: VenueServer, body: unknown): Promise<{ status: number; body: Msg }> {
   const res = await controlFetch(ex, "/__stampede/reset", { method: "POST", body: JSON.stringify(body) });
   return { status: res.status, body: (await res.json()) as Msg };
 }
@@ -51,7 +51,7 @@ function subscribe(url: string): Promise<{ messages: Msg[]; next: (n: number) =>
 
 describe("market events", () => {
   it("are refused at the control plane when invalid", async () => {
-    const ex = await startMockExchange({ port: 0, config: fastExchangeConfig() });
+    const ex = await startVenueServer({ port: 0, config: fastExchangeConfig() });
     exchange = ex;
     const bad = await reset(ex, {
       marketEvents: [{ atS: 0, symbol: "XRPUSDT", movePct: -12, overS: 60 }],
@@ -65,7 +65,7 @@ describe("market events", () => {
   it("a -12% shock liquidates leveraged longs; the forceOrder feed shows some, the timeline counts all", async () => {
     const clock = { offset: 0, now: () => Date.now() + clock.offset };
     const config = fastExchangeConfig({ timeScale: 60, makerLevels: 200, makerLotsPerLevel: 5_000 });
-    const ex = await startMockExchange({ port: 0, config, now: clock.now });
+    const ex = await startVenueServer({ port: 0, config, now: clock.now });
     exchange = ex;
     const events = [{ atS: 60, symbol: "BTCUSDT", movePct: -12, overS: 60 }];
     const answer = await reset(ex, { marketEvents: events });

@@ -10,7 +10,7 @@ import {
   OUTCOMES,
   type Outcome,
 } from "../../mock-exchange/api/metrics.ts";
-import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
+import { startVenueServer, type VenueServer } from "../../mock-exchange/api/server.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
 import { K6_PROMETHEUS_RW_METRICS, PROMETHEUS_RW_TREND_STATS } from "../../scripts/k6Ecosystem.ts";
 import { controlAccounts, controlFetch, fastExchangeConfig } from "./fixture.ts";
@@ -25,11 +25,11 @@ function config(overrides: Partial<ExchangeConfig> = {}): ExchangeConfig {
   });
 }
 
-let exchange: MockExchange | undefined;
+let exchange: VenueServer | undefined;
 let keys: string[] = [];
 
 async function start(overrides: Partial<ExchangeConfig> = {}) {
-  exchange = await startMockExchange({ port: 0, config: config(overrides) });
+  exchange = await startVenueServer({ port: 0, config: config(overrides) });
   keys = (await controlAccounts(exchange)).map((a) => a.apiKey);
 }
 
@@ -52,7 +52,7 @@ class Tally {
     const headers: Record<string, string> = { "X-Forwarded-For": opts.ip ?? "127.9.0.1" };
     if (opts.key !== undefined) headers["X-MBX-APIKEY"] = opts.key;
     if (opts.body !== undefined) headers["Content-Type"] = "application/x-www-form-urlencoded";
-    const res = await fetch(`${(exchange as MockExchange).url}${path}`, { method, headers, body: opts.body });
+    const res = await fetch(`${(exchange as VenueServer).url}${path}`, { method, headers, body: opts.body });
     const json = (await res.json()) as { code?: number };
     const code = res.status >= 400 ? json.code : undefined;
     const outcome: Outcome = rejectReason(res.status, code, cls) ?? "served";
@@ -115,7 +115,7 @@ class Scrape {
 }
 
 async function scrape(ip = "127.9.9.9"): Promise<Scrape> {
-  const res = await fetch(`${(exchange as MockExchange).url}/metrics`, {
+  const res = await fetch(`${(exchange as VenueServer).url}/metrics`, {
     headers: { "X-Forwarded-For": ip },
   });
   expect(res.status).toBe(200);
@@ -202,7 +202,7 @@ describe("GET /metrics", () => {
       }
     }
     // The control plane is not traffic either.
-    expect((await controlFetch(exchange as MockExchange, "/__stampede/config")).status).toBe(200);
+    expect((await controlFetch(exchange as VenueServer, "/__stampede/config")).status).toBe(200);
     expectCountersMatch(await scrape(), t);
     // Process metrics come along (CPU, memory).
     expect(m.has("process_cpu_seconds_total")).toBe(true);
@@ -271,7 +271,7 @@ describe("GET /metrics", () => {
     expect(before.value("stampede_stale_reads_total")).toBe(0);
     expect(before.value("stampede_resets_total")).toBe(0);
 
-    const res = await controlFetch(exchange as MockExchange, "/__stampede/reset", {
+    const res = await controlFetch(exchange as VenueServer, "/__stampede/reset", {
       method: "POST",
       body: '{"strategy":"overprovisioned"}',
     });
@@ -291,7 +291,7 @@ describe("GET /metrics", () => {
 
   it("answers other methods on /metrics as an unknown path, uncounted", async () => {
     await start();
-    const res = await fetch(`${(exchange as MockExchange).url}/metrics`, { method: "POST" });
+    const res = await fetch(`${(exchange as VenueServer).url}/metrics`, { method: "POST" });
     expect(res.status).toBe(404);
     const m = await scrape();
     for (const cls of METRIC_CLASSES) expect(m.value("stampede_requests_total", { class: cls })).toBe(0);

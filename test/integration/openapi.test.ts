@@ -4,7 +4,7 @@ import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { openApiDocument } from "../../mock-exchange/api/openapi.ts";
 import { ROUTES } from "../../mock-exchange/api/routes.ts";
-import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
+import { startVenueServer, type VenueServer } from "../../mock-exchange/api/server.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
 import { controlAccounts, fastExchangeConfig } from "./fixture.ts";
 
@@ -149,7 +149,7 @@ interface Account {
   apiSecret: string;
 }
 
-let exchange: MockExchange | undefined;
+let exchange: VenueServer | undefined;
 
 afterEach(async () => {
   await exchange?.close();
@@ -157,7 +157,7 @@ afterEach(async () => {
 });
 
 async function start(overrides: Partial<ExchangeConfig> = {}) {
-  exchange = await startMockExchange({ port: 0, config: config(overrides) });
+  exchange = await startVenueServer({ port: 0, config: config(overrides) });
   // The document is public: no token.
   const doc = (await (await fetch(`${exchange.url}/__stampede/openapi.json`)).json()) as Doc;
   const accounts = await controlAccounts<Account>(exchange);
@@ -184,11 +184,11 @@ async function call(method: string, path: string, o: Call = {}) {
   }
   if (o.apiKey !== undefined) headers["X-MBX-APIKEY"] = o.apiKey;
   if (o.control !== undefined) {
-    headers.Authorization = `Bearer ${o.control.token ?? (exchange as MockExchange).controlToken}`;
+    headers.Authorization = `Bearer ${o.control.token ?? (exchange as VenueServer).controlToken}`;
     if (o.control.lease !== undefined) headers["X-Stampede-Lease"] = o.control.lease;
   }
   const inQuery = method === "GET";
-  const url = `${(exchange as MockExchange).url}${path}${inQuery && params !== "" ? `?${params}` : ""}`;
+  const url = `${(exchange as VenueServer).url}${path}${inQuery && params !== "" ? `?${params}` : ""}`;
   if (!inQuery) headers["Content-Type"] = "application/x-www-form-urlencoded";
   const res = await fetch(url, { method, headers, body: inQuery ? undefined : params });
   return { status: res.status, body: (await res.json()) as unknown };
@@ -439,10 +439,10 @@ describe("OpenAPI document against the control plane's and the listener's real r
     await checked(doc, "DELETE", "/__stampede/lease", 200, { control: held });
     const gone = await checked(doc, "PUT", "/__stampede/lease", 409, { control: held });
     expect(gone.code).toBe(-9903);
-    const res = await fetch(`${(exchange as MockExchange).url}/__stampede/reset`, {
+    const res = await fetch(`${(exchange as VenueServer).url}/__stampede/reset`, {
       method: "POST",
       headers: {
-        Authorization: `Bearer ${(exchange as MockExchange).controlToken}`,
+        Authorization: `Bearer ${(exchange as VenueServer).controlToken}`,
         "Content-Type": "application/json",
       },
       body: "{not json",
@@ -465,7 +465,7 @@ describe("OpenAPI document against the control plane's and the listener's real r
         const readsBody = path.startsWith("/__stampede/") || (method !== "get" && !path.startsWith("/ws"));
         expect(statuses.includes("413"), `${method} ${path} 413`).toBe(readsBody);
       }
-    const port = Number(new URL((exchange as MockExchange).url).port);
+    const port = Number(new URL((exchange as VenueServer).url).port);
     /** The status and JSON body the server sends for `request`, up to its close. */
     const raw = async (request: string) => {
       const s = connect(port, "127.0.0.1");

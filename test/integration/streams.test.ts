@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { type MockExchange, startMockExchange } from "../../mock-exchange/api/server.ts";
+import { startVenueServer, type VenueServer } from "../../mock-exchange/api/server.ts";
 import { marginRatio } from "../../mock-exchange/api/streams/userEvents.ts";
 import type { ExchangeConfig } from "../../mock-exchange/defaults.ts";
 import { isEngineError, type MatchingEngine } from "../../mock-exchange/engine/matchingEngine.ts";
@@ -29,7 +29,7 @@ interface Clock {
   now: () => number;
 }
 
-let exchange: MockExchange | undefined;
+let exchange: VenueServer | undefined;
 const sockets: WebSocket[] = [];
 
 afterEach(async () => {
@@ -44,7 +44,7 @@ function testClock(): Clock {
 }
 
 async function start(clock: Clock, overrides: Partial<ExchangeConfig> = {}) {
-  const ex = await startMockExchange({ port: 0, config: fastExchangeConfig(overrides), now: clock.now });
+  const ex = await startVenueServer({ port: 0, config: fastExchangeConfig(overrides), now: clock.now });
   exchange = ex;
   const accounts = await controlAccounts<Account>(ex);
   return { ex, accounts, ws: ex.url.replace(/^http/, "ws") };
@@ -65,7 +65,7 @@ async function api(
     params += `&signature=${createHmac("sha256", o.as.apiSecret).update(params).digest("hex")}`;
   }
   if (o.key !== undefined) headers["X-MBX-APIKEY"] = o.key;
-  const url = `${(exchange as MockExchange).url}${path}${method === "GET" && params !== "" ? `?${params}` : ""}`;
+  const url = `${(exchange as VenueServer).url}${path}${method === "GET" && params !== "" ? `?${params}` : ""}`;
   if (method !== "GET") headers["Content-Type"] = "application/x-www-form-urlencoded";
   const res = await fetch(url, { method, headers, body: method === "GET" ? undefined : params });
   return { status: res.status, body: (await res.json()) as Msg };
@@ -146,7 +146,7 @@ function refusedUpgrade(url: string): Promise<{ status: number; body: Msg }> {
 async function timelineClosedThrough(clock: Clock, originMs: number): Promise<Msg[]> {
   const second = Math.floor((clock.now() - originMs) / 1000);
   for (;;) {
-    const text = await (await controlFetch(exchange as MockExchange, "/__stampede/timeline")).text();
+    const text = await (await controlFetch(exchange as VenueServer, "/__stampede/timeline")).text();
     const points = text
       .split("\n")
       .filter((l) => l !== "")
@@ -517,7 +517,7 @@ describe("connections", () => {
     const me = accounts[0] as Account;
     const depth = await connect(`${ws}/ws/btcusdt@depth@100ms`);
     const user = await connect(`${ws}/ws/${await listenKey(clock, me)}`);
-    const reset = await controlFetch(exchange as MockExchange, "/__stampede/reset", { method: "POST" });
+    const reset = await controlFetch(exchange as VenueServer, "/__stampede/reset", { method: "POST" });
     expect(reset.status).toBe(200);
     await user.until(() => user.closed);
     // Same instance, same keys: the account trades on the new venue and the depth stream shows it.

@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { connect } from "node:net";
-import type { MockExchange } from "../../mock-exchange/api/server.ts";
+import type { VenueServer } from "../../mock-exchange/api/server.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../../mock-exchange/defaults.ts";
 import type { MatchingEngine } from "../../mock-exchange/engine/matchingEngine.ts";
 import { fastExchangeConfig } from "./fixture.ts";
@@ -170,7 +170,7 @@ export function engineSnapshot(
 }
 
 /** Every account that can hold orders or positions on a venue: the house market maker (0) and the clients. */
-export function venueAccountIds(exchange: MockExchange): number[] {
+export function venueAccountIds(exchange: VenueServer): number[] {
   return [0, ...exchange.venue.accounts.map((a) => a.accountId)];
 }
 
