@@ -12,6 +12,8 @@ type second struct {
 	unclassified         *sparse            // requests without a known class; µs
 	byEndpoint           map[string]*sparse // the same requests by k6 `name`; µs
 	corrected            map[string]*sparse // latency from the scheduled start, by class tag; µs
+	byOutcome            map[string]*sparse // the same requests by "<class>/<outcome>"; µs
+	outcomeTotals        map[string]*sparse // the same requests by outcome over all classes; µs
 	staleAge             *sparse            // ms
 	staleAgeMaxMs        float64
 	lateness             *sparse // µs behind schedule of the iterations started in the second
@@ -29,6 +31,8 @@ func newSecond() *second {
 		byClass:              map[string]*sparse{},
 		byEndpoint:           map[string]*sparse{},
 		corrected:            map[string]*sparse{},
+		byOutcome:            map[string]*sparse{},
+		outcomeTotals:        map[string]*sparse{},
 		rejected:             map[string]reasonCounts{},
 		rejectedUnclassified: reasonCounts{},
 		rejectedByEndpoint:   map[string]reasonCounts{},
@@ -75,6 +79,7 @@ type event struct {
 	class    string
 	endpoint string
 	reason   string
+	outcome  string  // served, policy, capacity, other (durations only; reports/outcomes.ts)
 	lateMs   float64 // the iteration's lateness (ms) for a duration; < 0 when unknown
 }
 
@@ -196,6 +201,14 @@ func (a *Aggregator) record(e *event) {
 		}
 		if e.endpoint != "" {
 			seriesOf(s.byEndpoint, a.endpoint(e.endpoint)).record(us)
+		}
+		if e.outcome != "" {
+			cls := e.class
+			if !isTrafficClass(cls) {
+				cls = unclassifiedTag
+			}
+			seriesOf(s.byOutcome, cls+"/"+e.outcome).record(us)
+			seriesOf(s.outcomeTotals, e.outcome).record(us)
 		}
 		if e.lateMs >= 0 {
 			cls := e.class

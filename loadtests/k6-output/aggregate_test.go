@@ -216,3 +216,37 @@ func TestTheStartUpShiftIsTakenFromTheFirstIterations(t *testing.T) {
 		t.Fatalf("corrected: %v", c.counts)
 	}
 }
+
+func TestOutcomesBreakDownTheSameRequests(t *testing.T) {
+	r := &recorder{data: map[int64]*second{}}
+	a := NewAggregator(r, 5)
+	a.SetupDone(t0)
+	a.Add(event{kind: evDuration, us: t0 + 100, value: 12, class: "order", outcome: "served", lateMs: -1})
+	a.Add(event{kind: evDuration, us: t0 + 200, value: 1, class: "order", outcome: "policy", lateMs: -1})
+	a.Add(event{kind: evDuration, us: t0 + 300, value: 300, class: "position", outcome: "capacity", lateMs: -1})
+	a.Add(event{kind: evDuration, us: t0 + 400, value: 2, class: "nope", outcome: "served", lateMs: -1})
+	if err := a.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	s := r.data[0]
+	for key, want := range map[string]int64{"order/served": 1, "order/policy": 1, "position/capacity": 1, "unclassified/served": 1} {
+		if got := s.byOutcome[key]; got == nil || got.total != want {
+			t.Fatalf("%s: %+v, want %d request(s)", key, got, want)
+		}
+	}
+	if s.outcomeTotals["served"].total != 2 || s.outcomeTotals["capacity"].total != 1 || s.outcomeTotals["policy"].total != 1 {
+		t.Fatalf("outcome totals %+v", s.outcomeTotals)
+	}
+	// A breakdown, never more requests: the class series still hold every request once.
+	if s.byClass["order"].total != 2 || s.byClass["position"].total != 1 || s.unclassified.total != 1 {
+		t.Fatal("outcomes changed the class series")
+	}
+}
+
+func TestOutcomeOfStatusIsTheReportersRule(t *testing.T) {
+	for status, want := range map[int]string{200: "served", 204: "served", 429: "policy", 418: "policy", 503: "capacity", 408: "capacity", 502: "capacity", 0: "capacity", 400: "other", 500: "other", 307: "other"} {
+		if got := OutcomeOfStatus(status); got != want {
+			t.Fatalf("OutcomeOfStatus(%d) = %s, want %s", status, got, want)
+		}
+	}
+}

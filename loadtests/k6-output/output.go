@@ -140,6 +140,10 @@ func (o *Output) add(s *metrics.Sample, us int64) {
 			return // setup() traffic is not drill traffic
 		}
 		e := event{kind: evDuration, us: us, value: s.Value, class: tag(s, "class"), endpoint: endpoint, lateMs: -1}
+		// k6 tags a request without a response with status 0.
+		if status, err := strconv.Atoi(tag(s, "status")); err == nil {
+			e.outcome = OutcomeOfStatus(status)
+		}
 		if scenario, behindMs, _, ok := o.behind(s); ok {
 			e.lateMs = behindMs
 			o.offsets.add(o.agg, scenario, e)

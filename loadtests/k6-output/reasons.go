@@ -53,3 +53,21 @@ func isTrafficClass(class string) bool {
 	}
 	return false
 }
+
+// outcomeTagPre prefixes the all-classes outcome intervals: Tag=outcome=served, ...
+const outcomeTagPre = "outcome="
+
+// OutcomeOfStatus is reports/outcomes.ts outcomeOfStatus: what became of a request, by HTTP
+// status (0: no response at all). Served, refused by policy, refused for capacity, or other.
+func OutcomeOfStatus(status int) string {
+	switch {
+	case status >= 200 && status < 300:
+		return "served"
+	case status == 429 || status == 418:
+		return "policy"
+	case status == 503 || status == 408 || status == 502 || status == 0:
+		return "capacity"
+	default:
+		return "other"
+	}
+}

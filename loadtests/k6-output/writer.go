@@ -38,7 +38,7 @@ func (w *Writer) Header(t0Us int64) error {
 		"#[BaseTime: %s (seconds since epoch)]\n"+
 		"#stampede client latency (k6 output extension): one interval per second and traffic class (Tag=<class>), values in µs; "+
 		"Tag=endpoint=<k6 name, percent-encoded>: the same requests by endpoint; Tag=stale_age: stale-read ages in ms; "+
-		"Tag=lateness: iteration start behind schedule in µs; Tag=corrected=<class>: latency from the scheduled start in µs\n"+
+		"Tag=<class>/<outcome> and Tag=outcome=<outcome> (served, policy, capacity, other): the same requests by outcome; Tag=lateness: iteration start behind schedule in µs; Tag=corrected=<class>: latency from the scheduled start in µs\n"+
 		"\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"\n",
 		epochSeconds(t0Us), iso, epochSeconds(t0Us))
 	return err
@@ -94,6 +94,16 @@ func (w *Writer) Second(t int64, s *second) error {
 	}
 	for _, name := range sortedKeys(s.byEndpoint) {
 		if err := w.interval(t, EndpointTag(name), s.byEndpoint[name], 1000); err != nil {
+			return err
+		}
+	}
+	for _, key := range sortedKeys(s.byOutcome) {
+		if err := w.interval(t, key, s.byOutcome[key], 1000); err != nil {
+			return err
+		}
+	}
+	for _, outcome := range sortedKeys(s.outcomeTotals) {
+		if err := w.interval(t, outcomeTagPre+outcome, s.outcomeTotals[outcome], 1000); err != nil {
 			return err
 		}
 	}

@@ -130,7 +130,7 @@ describe("a drill stopped mid-run (real k6)", () => {
     expect(summary.incompleteReasons).toEqual(["signal: SIGTERM: k6 was stopped early"]);
   });
 
-  it("k6 killed under the drill: its truncated k6.csv.gz is read as far as it goes and flagged", {
+  it("k6 killed under the drill: its lost samples are flagged and the gate refuses the run", {
     timeout: 150_000,
   }, async () => {
     const drill = startDrill();
@@ -146,8 +146,10 @@ describe("a drill stopped mid-run (real k6)", () => {
     const summary = JSON.parse(readFileSync(join(runDir, "summary.json"), "utf8")) as Summary;
     expect(summary).toMatchObject({ interrupted: false, complete: false });
     expect(summary.incompleteReasons).toContain("k6 exit: code 137 (killed by signal 9)");
-    expect(summary.incompleteReasons).toContain("truncated samples: k6.csv.gz");
-    expect(summary.requests).toBeGreaterThan(0);
+    // The k6 output extension loses the seconds it had not flushed: the summary says how many of
+    // the requests the server answered the client's files hold (the csv path's cut file is
+    // covered by test/unit/completeness.test.ts and ingest.test.ts).
+    expect(summary.incompleteReasons?.some((r) => r.startsWith("truncated samples:"))).toBe(true);
     expect((await gate(runDir)).code).toBe(1);
   });
 });

@@ -40,7 +40,7 @@ describe("stampede drill --k6-dashboard (real k6)", () => {
     expect(html.length).toBeGreaterThan(1000);
     expect(html).toMatch(/<html/i);
     // The drill itself is unchanged: its own samples and report are there.
-    for (const file of ["k6.csv.gz", "summary.json", "report.html"])
+    for (const file of ["latency.hlog", "summary.json", "report.html"])
       expect(existsSync(join(runDir, file)), file).toBe(true);
   });
 });
