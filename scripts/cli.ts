@@ -569,9 +569,9 @@ await yargs(hideBin(process.argv))
             `could not listen on ${argv.host} port ${argv.port}: ${err.message}`,
           );
         });
-        // The URL line first, as before; the token line right after it, as an environment
-        // assignment a drill (or `export`) takes as it is.
-        process.stdout.write(`${exchange.url}\nSTAMPEDE_CONTROL_TOKEN=${exchange.controlToken}\n`);
+        // The URL line first, as before; the token alone on the line right after it, so a script
+        // takes it with `sed -n 2p` (a drill --target reads it from STAMPEDE_CONTROL_TOKEN).
+        process.stdout.write(`${exchange.url}\n${exchange.controlToken}\n`);
         const stop = () => void exchange.close().then(() => process.exit(EXIT.ok));
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);

@@ -158,8 +158,8 @@ describe("serve", () => {
     });
     const [url, tokenLine] = printed.split("\n") as [string, string];
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(tokenLine).toMatch(/^STAMPEDE_CONTROL_TOKEN=[0-9a-f]{64}$/);
-    const controlToken = tokenLine.slice("STAMPEDE_CONTROL_TOKEN=".length);
+    expect(tokenLine).toMatch(/^[0-9a-f]{64}$/);
+    const controlToken = tokenLine;
     const configRes = await controlFetch({ url, controlToken }, "/__stampede/config");
     const { config } = (await configRes.json()) as {
       config: {
