@@ -23,6 +23,7 @@ import { DEFAULT_RUNNER_IMAGE, DEFAULT_TARGET, writeK8s } from "./k8s.ts";
 import { CAPACITY_MODES, type CapacityMode, serveConfig } from "./serveConfig.ts";
 import { PER_REQUEST_LIMIT, runSimulation } from "./simulate/run.ts";
 import { isLoopbackHost } from "./target.ts";
+import { venueInit } from "./venueInit.ts";
 
 /**
  * `stampede <command>`: every command has --help; figures go to stdout (--json for machines),
@@ -579,6 +580,26 @@ await yargs(hideBin(process.argv))
         fail(err);
       }
     },
+  )
+  .command("venue", "Venue files: `venue init FILE` writes today's venue to edit and pass as --venue", (y) =>
+    y
+      .command(
+        "init <file>",
+        "Write today's venue (capacity, strategies, replica, limits, prices) as a commented YAML file",
+        (v) =>
+          v
+            .positional("file", { type: "string", demandOption: true, describe: "Where to write it (.yaml)" })
+            .option("force", { type: "boolean", default: false, describe: "Overwrite an existing file" }),
+        (argv) => {
+          try {
+            venueInit(argv.file, argv.force);
+            process.stdout.write(`${argv.file}\n`);
+          } catch (err) {
+            fail(err);
+          }
+        },
+      )
+      .demandCommand(1, "Name a venue command: init."),
   )
   .command(
     "k6",
