@@ -9,6 +9,7 @@ import { mmcMeanWaitMs, mmcWaitPercentileMs } from "../mock-exchange/capacity/er
 import { simulateMmc } from "../mock-exchange/capacity/mmc.ts";
 import { STRATEGY_NAMES } from "../mock-exchange/capacity/strategies.ts";
 import { CONTROL_PLANE_DEFAULTS, EXCHANGE_DEFAULTS } from "../mock-exchange/defaults.ts";
+import { venuePrices } from "../mock-exchange/venueFile.ts";
 import { parsePricePerInstanceHour } from "../reports/cost.ts";
 import { renderRun } from "../reports/report.ts";
 import { benchmarkNames, runBenchmarks } from "./bench.ts";
@@ -16,6 +17,7 @@ import { folderOutput } from "./cliOutput.ts";
 import { formatComparison, parseStrategies, runCompare } from "./compare.ts";
 import { runDrill } from "./drill.ts";
 import { prepareDrill } from "./drillPlan.ts";
+import { strategyFor } from "./exchangeConfig.ts";
 import { loadGateConfig, runGate } from "./gate.ts";
 import { ensureK6 } from "./k6.ts";
 import { checkK6Ecosystem } from "./k6Ecosystem.ts";
@@ -23,6 +25,7 @@ import { DEFAULT_RUNNER_IMAGE, DEFAULT_TARGET, writeK8s } from "./k8s.ts";
 import { CAPACITY_MODES, type CapacityMode, serveConfig } from "./serveConfig.ts";
 import { PER_REQUEST_LIMIT, runSimulation } from "./simulate/run.ts";
 import { isLoopbackHost } from "./target.ts";
+import { loadVenue } from "./venue.ts";
 import { venueInit } from "./venueInit.ts";
 
 /**
@@ -83,8 +86,12 @@ await yargs(hideBin(process.argv))
         .option("out", { type: "string", default: "runs", describe: "Folder that receives runs/<id>/" })
         .option("strategy", {
           type: "string",
-          default: EXCHANGE_DEFAULTS.capacity.strategy,
-          describe: `Provisioning strategy: ${STRATEGY_NAMES.join(", ")}; add +priority-shedding to combine`,
+          describe: `Provisioning strategy: ${STRATEGY_NAMES.join(", ")}; add +priority-shedding to combine (default: the --venue file's, else ${EXCHANGE_DEFAULTS.capacity.strategy})`,
+        })
+        .option("venue", {
+          type: "string",
+          describe:
+            "Venue file (YAML or JSON; `stampede venue init` writes one): capacity, strategies, replica, limits, prices",
         })
         .option("target", {
           type: "string",
@@ -132,7 +139,9 @@ await yargs(hideBin(process.argv))
         .conflicts("time-scale", "duration"),
     async (argv) => {
       try {
+        const venue = argv.venue === undefined ? undefined : loadVenue(argv.venue);
         const args = {
+          venue,
           profileName: argv.profile,
           timeScale: argv["time-scale"],
           durationS: argv.duration,
@@ -140,7 +149,7 @@ await yargs(hideBin(process.argv))
           generators: argv.generators,
           rawSamples: argv["raw-samples"],
           seed: argv.seed,
-          strategy: argv.strategy,
+          strategy: strategyFor(argv.strategy, venue?.file),
           target:
             argv.target === undefined
               ? undefined
@@ -184,8 +193,12 @@ await yargs(hideBin(process.argv))
         })
         .option("strategy", {
           type: "string",
-          default: EXCHANGE_DEFAULTS.capacity.strategy,
-          describe: `Provisioning strategy: ${STRATEGY_NAMES.join(", ")}; add +priority-shedding to combine`,
+          describe: `Provisioning strategy: ${STRATEGY_NAMES.join(", ")}; add +priority-shedding to combine (default: the --venue file's, else ${EXCHANGE_DEFAULTS.capacity.strategy})`,
+        })
+        .option("venue", {
+          type: "string",
+          describe:
+            "Venue file (YAML or JSON; `stampede venue init` writes one): capacity, strategies, replica, limits, prices",
         })
         .option("scale", {
           choices: ["drill", "production"] as const,
@@ -262,9 +275,11 @@ await yargs(hideBin(process.argv))
           }
           return;
         }
+        const venue = argv.venue === undefined ? undefined : loadVenue(argv.venue);
         const result = await runSimulation({
+          venue,
           profileName: argv.profile,
-          strategy: argv.strategy,
+          strategy: strategyFor(argv.strategy, venue?.file),
           scale: argv.scale,
           timeScale: argv["time-scale"],
           rateScale: argv["rate-scale"],
@@ -373,6 +388,11 @@ await yargs(hideBin(process.argv))
           default: false,
           describe: "Simulate instead of drilling with k6",
         })
+        .option("venue", {
+          type: "string",
+          describe:
+            "Venue file every run is played against (its prices are the default --price-per-instance-hour)",
+        })
         .option("repeat", {
           type: "number",
           default: 1,
@@ -392,7 +412,10 @@ await yargs(hideBin(process.argv))
         .option("json", { type: "boolean", default: false }),
     async (argv) => {
       try {
+        const venue = argv.venue === undefined ? undefined : loadVenue(argv.venue);
+        const prices = parsePricePerInstanceHour(argv["price-per-instance-hour"]);
         const result = await runCompare({
+          venue,
           runs: (argv.runs ?? []) as string[],
           groupBy: argv["group-by"],
           profileName: argv.profile,
@@ -400,7 +423,10 @@ await yargs(hideBin(process.argv))
             argv.strategies === undefined && argv.profile !== undefined
               ? [...STRATEGY_NAMES]
               : parseStrategies(argv.strategies),
-          pricesUsdPerInstanceHour: parsePricePerInstanceHour(argv["price-per-instance-hour"]),
+          pricesUsdPerInstanceHour:
+            argv["price-per-instance-hour"] === undefined && venue !== undefined
+              ? venuePrices(prices, venue.file)
+              : prices,
           simulate: argv.simulate,
           repeat: argv.repeat,
           timeScale: argv["time-scale"],
@@ -530,6 +556,11 @@ await yargs(hideBin(process.argv))
           type: "string",
           describe: `Provisioning strategy: ${STRATEGY_NAMES.join(", ")}; add +priority-shedding to combine (default ${EXCHANGE_DEFAULTS.capacity.strategy})`,
         })
+        .option("venue", {
+          type: "string",
+          describe:
+            "Venue file (YAML or JSON; `stampede venue init` writes one): capacity, strategies, replica, limits",
+        })
         .option("capacity", {
           type: "string",
           default: "modelled",
@@ -551,7 +582,10 @@ await yargs(hideBin(process.argv))
           log(
             `warning: --host ${argv.host} is not loopback: the venue (its keys behind the control token) is reachable from the network`,
           );
+        const venue = argv.venue === undefined ? undefined : loadVenue(argv.venue);
+        if (venue !== undefined) log(`venue: ${venue.path} (sha256 ${venue.sha256})`);
         const { config, notes } = serveConfig({
+          venue,
           profileName: argv.profile,
           strategy: argv.strategy,
           capacity: argv.capacity as CapacityMode,
