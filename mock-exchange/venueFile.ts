@@ -86,7 +86,7 @@ export interface VenuePricing {
 export interface CalibratedClass {
   /** Requests sent in the low-load step. */
   lowLoadRequests: number;
-  /** Mean service time at low load, ms (the latency with no queue). */
+  /** Mean service time at low load, ms: the latency with nothing queued, less the ping's round trip. */
   meanServiceTimeMs: number;
   /** Percentiles of the low-load latency, ms. */
   serviceTimeP50Ms: number;
@@ -116,6 +116,8 @@ export interface CalibrationFit {
   at: string;
   /** The rate cap it respected, requests per second. */
   maxRps: number;
+  /** Unloaded round trip of GET /fapi/v1/ping, ms: subtracted from each class's latency to give its service time. */
+  overheadMs?: number;
   /** Per traffic class, what was measured. */
   classes: Partial<Record<"order" | "position" | "depth", CalibratedClass>>;
 }

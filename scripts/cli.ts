@@ -13,6 +13,7 @@ import { venuePrices } from "../mock-exchange/venueFile.ts";
 import { parsePricePerInstanceHour } from "../reports/cost.ts";
 import { renderRun } from "../reports/report.ts";
 import { benchmarkNames, runBenchmarks } from "./bench.ts";
+import { calibrateCommand, calibrateOptions } from "./calibrate/command.ts";
 import { folderOutput } from "./cliOutput.ts";
 import { formatComparison, parseStrategies, runCompare } from "./compare.ts";
 import { runDrill } from "./drill.ts";
@@ -610,6 +611,18 @@ await yargs(hideBin(process.argv))
         const stop = () => void exchange.close().then(() => process.exit(EXIT.ok));
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
+      } catch (err) {
+        fail(err);
+      }
+    },
+  )
+  .command(
+    "calibrate",
+    "Measure a venue you own (service time per class, the knee) and write a venue file fitted to it",
+    calibrateOptions,
+    async (argv) => {
+      try {
+        await calibrateCommand(argv, log);
       } catch (err) {
         fail(err);
       }
