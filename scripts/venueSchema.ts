@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -7,12 +8,12 @@ import { VENUE_SCHEMA_PATH } from "./venue.ts";
 /**
  * docs/schemas/venue.schema.json, generated from the type the code loads (mock-exchange/venueFile.ts
  * `VenueFile`), so the schema and the loader never disagree. `npx tsx scripts/venueSchema.ts` writes
- * it; test/unit/venueSchema.test.ts fails when the committed file is not what this generates.
+ * it; test/unit/venueSchema.test.ts fails when the committed file says other than what this generates.
  */
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-/** The schema as text, exactly as it is committed. */
+/** The schema as text (before the formatter lays it out). */
 export function venueSchemaText(): string {
   const schema = createGenerator({
     path: join(ROOT, "mock-exchange", "venueFile.ts"),
@@ -28,5 +29,9 @@ export function venueSchemaText(): string {
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   writeFileSync(VENUE_SCHEMA_PATH, venueSchemaText());
+  // Committed as the repository's formatter lays JSON out, so `npm run lint` stays clean.
+  execFileSync(join(ROOT, "node_modules", ".bin", "biome"), ["format", "--write", VENUE_SCHEMA_PATH], {
+    stdio: "ignore",
+  });
   process.stdout.write(`${VENUE_SCHEMA_PATH}\n`);
 }
