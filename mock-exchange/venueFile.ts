@@ -34,7 +34,10 @@ export interface VenueFile {
 export interface VenueCapacity {
   /** Provisioning strategy when the command gives none, e.g. `reactive`, `fixed+priority-shedding`. */
   strategy?: string;
-  /** What each strategy preset fixes (autoscaler timings, schedule, shedding thresholds). */
+  /**
+   * What each strategy preset fixes (autoscaler timings, schedule, shedding thresholds). Without
+   * scheduledAtS a run derives it from its profile: 300 s before the first phase above normal.
+   */
   strategyParams?: VenueStrategyParams;
   /**
    * Each tier sized for normal load. `gateway` serves orders and depth reads, `read` (the read

@@ -8,7 +8,8 @@ import type { Profile } from "../../loadtests/profiles/types.ts";
 import { StampedeError } from "../../loadtests/vocabulary/cliErrors.ts";
 import { resolveStrategy } from "../../mock-exchange/capacity/strategies.ts";
 import type { ExchangeConfig } from "../../mock-exchange/defaults.ts";
-import { exchangeConfigFor } from "../../scripts/exchangeConfig.ts";
+import { prepareDrill } from "../../scripts/drillPlan.ts";
+import { exchangeConfigFor, strategyFor } from "../../scripts/exchangeConfig.ts";
 import { loadVenue, parseVenue } from "../../scripts/venue.ts";
 import { venueInit } from "../../scripts/venueInit.ts";
 
@@ -94,6 +95,33 @@ describe("venue init", () => {
       ...exchangeConfigFor(smoke, opts).capacity.serviceTimeMs,
       order: 20,
     });
+  });
+});
+
+describe("drill --venue", () => {
+  it("configures the mock the drill starts, and is refused with --target (the target is configured where it runs)", () => {
+    const path = join(dir(), "venue.yaml");
+    writeFileSync(path, "capacity: { maxQueue: 9, strategy: fixed }\nlimits: { weightPerMinute: 1200 }\n");
+    const venue = loadVenue(path);
+    const drill = prepareDrill({
+      profileName: "smoke",
+      seed: 1,
+      strategy: strategyFor(undefined, venue.file),
+      venue,
+    });
+    expect(drill.config.capacity).toMatchObject({ maxQueue: 9, strategy: "fixed" });
+    expect(drill.config.limits.weightPerMinute).toBe(1200);
+    expect(drill.venue?.sha256).toBe(venue.sha256);
+    const err = thrown(() =>
+      prepareDrill({
+        profileName: "smoke",
+        seed: 1,
+        strategy: "fixed",
+        venue,
+        target: { url: "http://127.0.0.1:9", iOwnThisTarget: false, maxRps: undefined },
+      }),
+    );
+    expect(err.code).toBe("E_USAGE");
   });
 });
 
