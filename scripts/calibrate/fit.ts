@@ -27,14 +27,16 @@ function percentile(sorted: readonly number[], q: number): number {
 
 /** Served (2xx) latencies and the rest of a step. */
 export function stepFigures(step: StepResult): StepFigures {
-  const ok = step.samples
-    .filter((s) => s.status >= 200 && s.status < 300)
-    .map((s) => s.latencyMs)
-    .sort((a, b) => a - b);
+  const served = step.samples.filter((s) => s.status >= 200 && s.status < 300);
+  const ok = served.map((s) => s.latencyMs).sort((a, b) => a - b);
+  // Throughput counts answers within the step: the queue left at its end is served after it, and
+  // counting it would add a queue's worth of requests to what the workers did in the step.
+  const endMs = step.durationS * 1000;
+  const servedInStep = served.filter((s) => s.doneMs <= endMs).length;
   const sum = ok.reduce((a, b) => a + b, 0);
   return {
     offeredRps: step.offeredRps,
-    servedRps: ok.length / step.durationS,
+    servedRps: servedInStep / step.durationS,
     meanMs: ok.length === 0 ? Number.NaN : sum / ok.length,
     p50Ms: percentile(ok, 0.5),
     p99Ms: percentile(ok, 0.99),

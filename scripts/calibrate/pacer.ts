@@ -13,6 +13,8 @@ import type { ClassRequest } from "./requests.ts";
 export interface Sample {
   latencyMs: number;
   status: number;
+  /** When the answer arrived, ms since the step began. */
+  doneMs: number;
 }
 
 export interface StepResult {
@@ -41,7 +43,7 @@ export function createPacer(baseUrl: string, maxInFlight: number): Pacer {
   let sent = 0;
   let redirect: StampedeError | undefined;
 
-  async function one(req: ClassRequest, into: StepResult): Promise<void> {
+  async function one(req: ClassRequest, into: StepResult, stepBegan: number): Promise<void> {
     const began = performance.now();
     try {
       const res = await request(`${baseUrl}${req.path}`, {
@@ -59,7 +61,7 @@ export function createPacer(baseUrl: string, maxInFlight: number): Pacer {
           "E_TARGET_REDIRECT",
           `${req.method} ${req.path.split("?")[0]} answered ${res.statusCode} redirecting to ${String(res.headers.location ?? "(no Location)")}: calibration follows no redirect`,
         );
-      into.samples.push({ latencyMs, status: res.statusCode });
+      into.samples.push({ latencyMs, status: res.statusCode, doneMs: performance.now() - stepBegan });
     } catch {
       into.failed++;
     }
@@ -69,7 +71,7 @@ export function createPacer(baseUrl: string, maxInFlight: number): Pacer {
     async sequential(count, build) {
       const r: StepResult = { offeredRps: 0, durationS: 0, samples: [], dropped: 0, failed: 0 };
       const began = performance.now();
-      for (let i = 0; i < count && redirect === undefined; i++) await one(build(sent++), r);
+      for (let i = 0; i < count && redirect === undefined; i++) await one(build(sent++), r, began);
       r.durationS = (performance.now() - began) / 1000;
       r.offeredRps = count / Math.max(r.durationS, 1e-9);
       if (redirect !== undefined) throw redirect;
@@ -88,7 +90,7 @@ export function createPacer(baseUrl: string, maxInFlight: number): Pacer {
             r.dropped++;
             continue;
           }
-          const p: Promise<void> = one(build(sent++), r).finally(() => inFlight.delete(p));
+          const p: Promise<void> = one(build(sent++), r, began).finally(() => inFlight.delete(p));
           inFlight.add(p);
         }
         await new Promise((resolve) => setTimeout(resolve, TICK_MS));

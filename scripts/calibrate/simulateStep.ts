@@ -31,7 +31,7 @@ export function simulateStep(
     const a = model.admit(nowMs, cls, false);
     // The statuses the mock answers with: 200 served, 503 for timeouts and shedding.
     const status = a.outcome === "admitted" ? 200 : 503;
-    result.samples.push({ latencyMs: a.dueMs - nowMs + overheadMs, status });
+    result.samples.push({ latencyMs: a.dueMs - nowMs + overheadMs, status, doneMs: a.dueMs + overheadMs });
   }
   return result;
 }

@@ -30,14 +30,16 @@ describe("calibration's fit", () => {
       offeredRps: 10,
       durationS: 2,
       samples: [
-        { latencyMs: 10, status: 200 },
-        { latencyMs: 30, status: 200 },
-        { latencyMs: 300, status: 503 },
+        { latencyMs: 10, status: 200, doneMs: 100 },
+        { latencyMs: 30, status: 200, doneMs: 1_900 },
+        // Served after the step ended: in the latencies, not in the step's throughput.
+        { latencyMs: 40, status: 200, doneMs: 2_030 },
+        { latencyMs: 300, status: 503, doneMs: 500 },
       ],
       dropped: 1,
       failed: 0,
     });
-    expect(f).toMatchObject({ servedRps: 1, meanMs: 20, minMs: 10, p99Ms: 30, served: 2, refused: 2 });
+    expect(f).toMatchObject({ servedRps: 1, meanMs: 80 / 3, minMs: 10, p99Ms: 40, served: 3, refused: 2 });
   });
 
   it("ramps x1.5 from a quarter of one worker's rate and ends at the cap", () => {
