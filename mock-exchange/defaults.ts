@@ -52,30 +52,60 @@ export interface ExchangeConfig {
   makerLevels: number;
   makerLotsPerLevel: number;
   limits: {
-    /** Request weight per client IP per minute, fixed windows aligned to the minute (docs/facts.md). */
+    /**
+     * Request weight per client IP per minute, fixed windows aligned to the minute (docs/facts.md).
+     * @asType integer
+     * @minimum 1
+     */
     weightPerMinute: number;
-    /** New and modified orders per account per 10 s, fixed windows (docs/facts.md "Limits"; limits/orderCountLimiter.ts). */
+    /**
+     * New and modified orders per account per 10 s, fixed windows (docs/facts.md "Limits"; limits/orderCountLimiter.ts).
+     * @asType integer
+     * @minimum 1
+     */
     ordersPer10s: number;
-    /** New and modified orders per account per minute, fixed windows aligned to the minute. */
+    /**
+     * New and modified orders per account per minute, fixed windows aligned to the minute.
+     * @asType integer
+     * @minimum 1
+     */
     ordersPerMinute: number;
     /**
      * Weight refusals (429) an IP may collect in one (natural) minute window; its next refused
      * request is answered 418 and starts a ban. Compressed with the window like the weight budget
      * (limits/banList.ts states the whole rule).
+     * @asType integer
+     * @minimum 0
      */
     banAfterRefusalsPerMinute: number;
-    /** First ban of an IP, natural ms; each repeat doubles it (docs/facts.md: "from 2 minutes to 3 days"). */
+    /**
+     * First ban of an IP, natural ms; each repeat doubles it (docs/facts.md: "from 2 minutes to 3 days").
+     * @minimum 0
+     */
     banBaseMs: number;
-    /** Longest ban, natural ms. */
+    /**
+     * Longest ban, natural ms.
+     * @minimum 0
+     */
     banMaxMs: number;
-    /** An IP's offences are forgotten this long (natural ms) after its last ban ended. */
+    /**
+     * An IP's offences are forgotten this long (natural ms) after its last ban ended.
+     * @minimum 0
+     */
     banForgetMs: number;
     /**
      * Fewest weight units a drill's compressed weight window may hold, and fewest orders a
      * compressed order window may hold (limits/window.ts: windows are compressed less than the
      * time scale rather than round the venue's rate away).
+     * @asType integer
+     * @minimum 1
      */
     minWindowWeight: number;
+    /**
+     * Fewest orders a compressed order window may hold (see minWindowWeight).
+     * @asType integer
+     * @minimum 1
+     */
     minWindowOrders: number;
   };
   /** Take the client IP from the first X-Forwarded-For entry (one k6 process stands for many clients). */
@@ -117,14 +147,22 @@ export interface ExchangeConfig {
     maxQueue: number;
   };
   replica: {
-    /** Minimum replication delay, ms, even when idle (Aurora: well under 100 ms). */
+    /**
+     * Minimum replication delay, ms, even when idle (Aurora: well under 100 ms).
+     * @minimum 0
+     */
     baseLagMs: number;
-    /** Position changes the read replica applies per second; lag grows when writes exceed it. */
+    /**
+     * Position changes the read replica applies per second; lag grows when writes exceed it.
+     * @exclusiveMinimum 0
+     */
     applyPerS: number;
     /**
      * Changes waiting for the replica at most; past it the oldest is applied at once (memory:
      * 40 bytes a change; capacity/readReplica.ts says why). Binds only after writes outpaced
      * applyPerS for tens of natural minutes.
+     * @asType integer
+     * @minimum 1
      */
     maxBacklogChanges: number;
   };

@@ -9,13 +9,16 @@ import { mmcMeanWaitMs, mmcWaitPercentileMs } from "../mock-exchange/capacity/er
 import { simulateMmc } from "../mock-exchange/capacity/mmc.ts";
 import { STRATEGY_NAMES } from "../mock-exchange/capacity/strategies.ts";
 import { CONTROL_PLANE_DEFAULTS, EXCHANGE_DEFAULTS } from "../mock-exchange/defaults.ts";
+import { venuePrices } from "../mock-exchange/venueFile.ts";
 import { parsePricePerInstanceHour } from "../reports/cost.ts";
 import { renderRun } from "../reports/report.ts";
 import { benchmarkNames, runBenchmarks } from "./bench.ts";
+import { calibrateCommand, calibrateOptions } from "./calibrate/command.ts";
 import { folderOutput } from "./cliOutput.ts";
 import { formatComparison, parseStrategies, runCompare } from "./compare.ts";
 import { runDrill } from "./drill.ts";
 import { prepareDrill } from "./drillPlan.ts";
+import { strategyFor } from "./exchangeConfig.ts";
 import { loadGateConfig, runGate } from "./gate.ts";
 import { ensureK6 } from "./k6.ts";
 import { checkK6Ecosystem } from "./k6Ecosystem.ts";
@@ -23,6 +26,8 @@ import { DEFAULT_RUNNER_IMAGE, DEFAULT_TARGET, writeK8s } from "./k8s.ts";
 import { CAPACITY_MODES, type CapacityMode, serveConfig } from "./serveConfig.ts";
 import { PER_REQUEST_LIMIT, runSimulation } from "./simulate/run.ts";
 import { isLoopbackHost } from "./target.ts";
+import { loadVenue } from "./venue.ts";
+import { venueInit } from "./venueInit.ts";
 
 /**
  * `stampede <command>`: every command has --help; figures go to stdout (--json for machines),
@@ -82,8 +87,12 @@ await yargs(hideBin(process.argv))
         .option("out", { type: "string", default: "runs", describe: "Folder that receives runs/<id>/" })
         .option("strategy", {
           type: "string",
-          default: EXCHANGE_DEFAULTS.capacity.strategy,
-          describe: `Provisioning strategy: ${STRATEGY_NAMES.join(", ")}; add +priority-shedding to combine`,
+          describe: `Provisioning strategy: ${STRATEGY_NAMES.join(", ")}; add +priority-shedding to combine (default: the --venue file's, else ${EXCHANGE_DEFAULTS.capacity.strategy})`,
+        })
+        .option("venue", {
+          type: "string",
+          describe:
+            "Venue file (YAML or JSON; `stampede venue init` writes one): capacity, strategies, replica, limits, prices",
         })
         .option("target", {
           type: "string",
@@ -131,7 +140,9 @@ await yargs(hideBin(process.argv))
         .conflicts("time-scale", "duration"),
     async (argv) => {
       try {
+        const venue = argv.venue === undefined ? undefined : loadVenue(argv.venue);
         const args = {
+          venue,
           profileName: argv.profile,
           timeScale: argv["time-scale"],
           durationS: argv.duration,
@@ -139,7 +150,7 @@ await yargs(hideBin(process.argv))
           generators: argv.generators,
           rawSamples: argv["raw-samples"],
           seed: argv.seed,
-          strategy: argv.strategy,
+          strategy: strategyFor(argv.strategy, venue?.file),
           target:
             argv.target === undefined
               ? undefined
@@ -183,8 +194,12 @@ await yargs(hideBin(process.argv))
         })
         .option("strategy", {
           type: "string",
-          default: EXCHANGE_DEFAULTS.capacity.strategy,
-          describe: `Provisioning strategy: ${STRATEGY_NAMES.join(", ")}; add +priority-shedding to combine`,
+          describe: `Provisioning strategy: ${STRATEGY_NAMES.join(", ")}; add +priority-shedding to combine (default: the --venue file's, else ${EXCHANGE_DEFAULTS.capacity.strategy})`,
+        })
+        .option("venue", {
+          type: "string",
+          describe:
+            "Venue file (YAML or JSON; `stampede venue init` writes one): capacity, strategies, replica, limits, prices",
         })
         .option("scale", {
           choices: ["drill", "production"] as const,
@@ -261,9 +276,11 @@ await yargs(hideBin(process.argv))
           }
           return;
         }
+        const venue = argv.venue === undefined ? undefined : loadVenue(argv.venue);
         const result = await runSimulation({
+          venue,
           profileName: argv.profile,
-          strategy: argv.strategy,
+          strategy: strategyFor(argv.strategy, venue?.file),
           scale: argv.scale,
           timeScale: argv["time-scale"],
           rateScale: argv["rate-scale"],
@@ -372,6 +389,11 @@ await yargs(hideBin(process.argv))
           default: false,
           describe: "Simulate instead of drilling with k6",
         })
+        .option("venue", {
+          type: "string",
+          describe:
+            "Venue file every run is played against (its prices are the default --price-per-instance-hour)",
+        })
         .option("repeat", {
           type: "number",
           default: 1,
@@ -391,7 +413,10 @@ await yargs(hideBin(process.argv))
         .option("json", { type: "boolean", default: false }),
     async (argv) => {
       try {
+        const venue = argv.venue === undefined ? undefined : loadVenue(argv.venue);
+        const prices = parsePricePerInstanceHour(argv["price-per-instance-hour"]);
         const result = await runCompare({
+          venue,
           runs: (argv.runs ?? []) as string[],
           groupBy: argv["group-by"],
           profileName: argv.profile,
@@ -399,7 +424,10 @@ await yargs(hideBin(process.argv))
             argv.strategies === undefined && argv.profile !== undefined
               ? [...STRATEGY_NAMES]
               : parseStrategies(argv.strategies),
-          pricesUsdPerInstanceHour: parsePricePerInstanceHour(argv["price-per-instance-hour"]),
+          pricesUsdPerInstanceHour:
+            argv["price-per-instance-hour"] === undefined && venue !== undefined
+              ? venuePrices(prices, venue.file)
+              : prices,
           simulate: argv.simulate,
           repeat: argv.repeat,
           timeScale: argv["time-scale"],
@@ -529,6 +557,11 @@ await yargs(hideBin(process.argv))
           type: "string",
           describe: `Provisioning strategy: ${STRATEGY_NAMES.join(", ")}; add +priority-shedding to combine (default ${EXCHANGE_DEFAULTS.capacity.strategy})`,
         })
+        .option("venue", {
+          type: "string",
+          describe:
+            "Venue file (YAML or JSON; `stampede venue init` writes one): capacity, strategies, replica, limits",
+        })
         .option("capacity", {
           type: "string",
           default: "modelled",
@@ -550,7 +583,10 @@ await yargs(hideBin(process.argv))
           log(
             `warning: --host ${argv.host} is not loopback: the venue (its keys behind the control token) is reachable from the network`,
           );
+        const venue = argv.venue === undefined ? undefined : loadVenue(argv.venue);
+        if (venue !== undefined) log(`venue: ${venue.path} (sha256 ${venue.sha256})`);
         const { config, notes } = serveConfig({
+          venue,
           profileName: argv.profile,
           strategy: argv.strategy,
           capacity: argv.capacity as CapacityMode,
@@ -579,6 +615,38 @@ await yargs(hideBin(process.argv))
         fail(err);
       }
     },
+  )
+  .command(
+    "calibrate",
+    "Measure a venue you own (service time per class, the knee) and write a venue file fitted to it",
+    calibrateOptions,
+    async (argv) => {
+      try {
+        await calibrateCommand(argv, log);
+      } catch (err) {
+        fail(err);
+      }
+    },
+  )
+  .command("venue", "Venue files: `venue init FILE` writes today's venue to edit and pass as --venue", (y) =>
+    y
+      .command(
+        "init <file>",
+        "Write today's venue (capacity, strategies, replica, limits, prices) as a commented YAML file",
+        (v) =>
+          v
+            .positional("file", { type: "string", demandOption: true, describe: "Where to write it (.yaml)" })
+            .option("force", { type: "boolean", default: false, describe: "Overwrite an existing file" }),
+        (argv) => {
+          try {
+            venueInit(argv.file, argv.force);
+            process.stdout.write(`${argv.file}\n`);
+          } catch (err) {
+            fail(err);
+          }
+        },
+      )
+      .demandCommand(1, "Name a venue command: init."),
   )
   .command(
     "k6",

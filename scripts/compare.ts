@@ -19,6 +19,7 @@ import { exchangeConfigFor } from "./exchangeConfig.ts";
 import { ensureK6, type K6Binary } from "./k6.ts";
 import { folderStamp, freeName } from "./runFolder.ts";
 import { runSimulation } from "./simulate/run.ts";
+import type { LoadedVenue } from "./venue.ts";
 
 /**
  * `stampede compare RUN...` or `stampede compare --profile P --strategies a,b,c [--simulate]
@@ -52,6 +53,8 @@ export interface CompareOptions {
   progress?: "tty" | "plain" | "none" | undefined;
   /** Prices behind the cost in USD (default: loadtests/vocabulary/pricing.ts). */
   pricesUsdPerInstanceHour?: PricesUsdPerInstanceHour | undefined;
+  /** Second form: `--venue FILE` every run is played against. */
+  venue?: LoadedVenue | undefined;
 }
 
 export interface CompareResult {
@@ -139,7 +142,7 @@ function comparePlan(opts: CompareOptions, strategies: readonly string[]): Compa
   const timeScale = opts.timeScale ?? profile.defaultTimeScale;
   // Fail on an unknown strategy before running anything.
   for (const strategy of strategies)
-    exchangeConfigFor(profile, { timeScale, seed, strategy, scale: "drill" });
+    exchangeConfigFor(profile, { timeScale, seed, strategy, scale: "drill", venue: opts.venue?.file });
   return { profile, strategies, repeat, seed, timeScale };
 }
 
@@ -195,6 +198,7 @@ async function simulatedRun(
     timeScale: ctx.plan.timeScale,
     seed: ctx.plan.seed + i,
     method: "auto",
+    venue: ctx.opts.venue,
     outDir: ctx.outDir,
     log: ctx.log,
   });
@@ -214,6 +218,7 @@ async function drilledRun(
     seed: ctx.plan.seed + i,
     outDir: ctx.outDir,
     strategy,
+    venue: ctx.opts.venue,
     k6,
     log: ctx.log,
     progress: ctx.opts.progress ?? "none",

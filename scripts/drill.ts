@@ -22,6 +22,7 @@ export { CONTROL_TOKEN_FILE, createRunFolder } from "./drillRunRecord.ts";
  * reporter on the folder. SIGINT (Ctrl-C) or SIGTERM (how CI cancels a job) stops k6 gracefully
  * and still reports what was collected, marked interrupted; a second signal kills k6.
  */
+import type { LoadedVenue } from "./venue.ts";
 
 export interface DrillOptions extends K6DrillOptions {
   profileName: string;
@@ -54,6 +55,8 @@ export interface DrillOptions extends K6DrillOptions {
    * answers; otherwise keys come from the environment (target.ts).
    */
   target?: TargetOptions | undefined;
+  /** `--venue FILE`, loaded and validated (venue.ts): the mock's capacity, strategies, replica and limits. */
+  venue?: LoadedVenue | undefined;
   log: (line: string) => void;
   progress: ProgressMode;
 }

@@ -13,6 +13,7 @@ import type { ExchangeConfig } from "../mock-exchange/defaults.ts";
 import { TRAFFIC_CLASSES } from "../reports/model.ts";
 import { exchangeConfigFor, VENUE_SYMBOL_NAMES } from "./exchangeConfig.ts";
 import { type CheckedTarget, checkTarget, type TargetOptions } from "./target.ts";
+import type { LoadedVenue } from "./venue.ts";
 
 /**
  * Everything a drill decides from its arguments alone, each argument checked: the profile, the
@@ -30,6 +31,8 @@ export interface DrillArgs {
   strategy: string;
   generators?: number | undefined;
   target?: TargetOptions | undefined;
+  /** `--venue FILE`: configures the mock the drill starts (a --target is configured by its own `serve --venue`). */
+  venue?: LoadedVenue | undefined;
 }
 
 export interface PreparedDrill {
@@ -43,6 +46,7 @@ export interface PreparedDrill {
   iterationBudgetS: number;
   plan: ReturnType<typeof planDrill>;
   target: CheckedTarget | undefined;
+  venue: LoadedVenue | undefined;
 }
 
 export function prepareDrill(opts: DrillArgs): PreparedDrill {
@@ -71,11 +75,17 @@ export function prepareDrill(opts: DrillArgs): PreparedDrill {
   const timeScale =
     opts.durationS !== undefined ? naturalS / opts.durationS : (opts.timeScale ?? profile.defaultTimeScale);
 
+  if (opts.venue !== undefined && opts.target !== undefined)
+    throw new StampedeError(
+      "E_USAGE",
+      "--venue configures the mock a drill starts; a --target is configured where it runs (`stampede serve --venue FILE`)",
+    );
   const config = exchangeConfigFor(profile, {
     timeScale,
     seed: opts.seed,
     strategy: opts.strategy,
     scale: "drill",
+    venue: opts.venue?.file,
   });
   const iterationBudgetS = drillIterationBudgetS(config.capacity);
   const plan = planDrill(scaleRates(profile, rateScale), { timeScale, iterationBudgetS });
@@ -87,5 +97,16 @@ export function prepareDrill(opts: DrillArgs): PreparedDrill {
     0,
   );
   const target = opts.target === undefined ? undefined : checkTarget(opts.target, peakTotalRps);
-  return { profile, rateScale, generators, naturalS, timeScale, config, iterationBudgetS, plan, target };
+  return {
+    profile,
+    rateScale,
+    generators,
+    naturalS,
+    timeScale,
+    config,
+    iterationBudgetS,
+    plan,
+    target,
+    venue: opts.venue,
+  };
 }

@@ -8,6 +8,7 @@ import type { K6Binary } from "./k6.ts";
 import { machineCores } from "./machineCores.ts";
 import { packageVersion, runId } from "./runFolder.ts";
 import type { TargetOptions } from "./target.ts";
+import { venueSource } from "./venue.ts";
 
 /**
  * The drill's run folder and its run.json: what was run, with what, on which venue, and how it
@@ -64,6 +65,8 @@ export async function buildRunRecord(input: RunRecordInput) {
     seed: input.seed,
     profile,
     strategy: drill.config.capacity.strategy,
+    /** `--venue FILE` the mock was configured from (path and sha256); null: the defaults. */
+    venue: venueSource(drill.venue),
     scales: {
       timeScale,
       naturalDurationS: drill.naturalS,

@@ -2,6 +2,7 @@ import type { Profile } from "../loadtests/profiles/types.ts";
 import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 import { resolveStrategy } from "../mock-exchange/capacity/strategies.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../mock-exchange/defaults.ts";
+import { applyVenueFile, type VenueFile } from "../mock-exchange/venueFile.ts";
 
 /**
  * The exchange a profile is played against, at drill size or production size (docs/architecture.md "Two
@@ -30,16 +31,20 @@ export const VENUE_SYMBOL_NAMES: readonly string[] = EXCHANGE_DEFAULTS.symbols.m
 export interface ExchangeConfigOptions {
   timeScale: number;
   seed: number;
-  strategy: string;
+  /** The command's --strategy; undefined: the venue file's, else the default. */
+  strategy: string | undefined;
   scale: Scale;
+  /** `--venue FILE` (scripts/venue.ts loadVenue): the user's venue; its values win over the defaults and the profile's production size. */
+  venue?: VenueFile | undefined;
+}
+
+/** The strategy a run uses: the command's, else the venue file's, else the default. */
+export function strategyFor(strategy: string | undefined, venue: VenueFile | undefined): string {
+  return strategy ?? venue?.capacity?.strategy ?? EXCHANGE_DEFAULTS.capacity.strategy;
 }
 
 export function exchangeConfigFor(profile: Profile, opts: ExchangeConfigOptions): ExchangeConfig {
-  let capacity = {
-    ...EXCHANGE_DEFAULTS.capacity,
-    strategy: opts.strategy,
-    strategyParams: { scheduledAtS: scheduledLaunchS(profile) },
-  };
+  let capacity = { ...EXCHANGE_DEFAULTS.capacity };
   let accounts = Math.max(EXCHANGE_DEFAULTS.accounts, profile.clients);
   let replica = EXCHANGE_DEFAULTS.replica;
   if (opts.scale === "production") {
@@ -58,19 +63,27 @@ export function exchangeConfigFor(profile: Profile, opts: ExchangeConfigOptions)
     accounts = production.clients;
     replica = { ...replica, applyPerS: production.replicaApplyPerS };
   }
+  let base: ExchangeConfig = { ...EXCHANGE_DEFAULTS, capacity, replica };
+  if (opts.venue !== undefined) base = applyVenueFile(base, opts.venue);
+  // A venue file may pin the schedule; otherwise it follows the profile's burst.
+  const scheduledAtS = opts.venue?.capacity?.strategyParams?.scheduledAtS ?? scheduledLaunchS(profile);
+  capacity = {
+    ...base.capacity,
+    strategy: strategyFor(opts.strategy, opts.venue),
+    strategyParams: { ...base.capacity.strategyParams, scheduledAtS },
+  };
   try {
     resolveStrategy(capacity.strategy, capacity.tiers, capacity.strategyParams);
   } catch (err) {
     throw new StampedeError("E_UNKNOWN_STRATEGY", (err as Error).message);
   }
   return {
-    ...EXCHANGE_DEFAULTS,
+    ...base,
     timeScale: opts.timeScale,
     seed: opts.seed,
     trustProxy: true,
     accounts,
     capacity,
-    replica,
     faults: profile.faults ?? [],
     marketEvents: profile.marketEvents ?? [],
   };

@@ -3,7 +3,9 @@ import { PROFILES } from "../loadtests/profiles/index.ts";
 import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 import { resolveStrategy } from "../mock-exchange/capacity/strategies.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../mock-exchange/defaults.ts";
-import { exchangeConfigFor, VENUE_SYMBOL_NAMES } from "./exchangeConfig.ts";
+import { applyVenueFile } from "../mock-exchange/venueFile.ts";
+import { exchangeConfigFor, strategyFor, VENUE_SYMBOL_NAMES } from "./exchangeConfig.ts";
+import type { LoadedVenue } from "./venue.ts";
 
 /**
  * The venue `stampede serve` runs, from its options, each checked here at the edge:
@@ -27,6 +29,8 @@ export interface ServeOptions {
   capacity: CapacityMode;
   seed: number;
   trustProxy: boolean;
+  /** `--venue FILE`, loaded and validated: the venue's capacity, strategies, replica and limits. */
+  venue?: LoadedVenue | undefined;
 }
 
 export interface ServeConfig {
@@ -42,7 +46,7 @@ export function serveConfig(opts: ServeOptions): ServeConfig {
       "E_USAGE",
       `--capacity must be one of ${CAPACITY_MODES.join(", ")}, got ${JSON.stringify(opts.capacity)}`,
     );
-  const strategy = opts.strategy ?? EXCHANGE_DEFAULTS.capacity.strategy;
+  const strategy = strategyFor(opts.strategy, opts.venue?.file);
   let config: ExchangeConfig;
   if (opts.profileName !== undefined) {
     const profile = PROFILES[opts.profileName];
@@ -59,9 +63,12 @@ export function serveConfig(opts: ServeOptions): ServeConfig {
       seed: opts.seed,
       strategy,
       scale: "drill",
+      venue: opts.venue?.file,
     });
   } else {
-    config = { ...EXCHANGE_DEFAULTS, seed: opts.seed, capacity: { ...EXCHANGE_DEFAULTS.capacity, strategy } };
+    const base =
+      opts.venue === undefined ? EXCHANGE_DEFAULTS : applyVenueFile(EXCHANGE_DEFAULTS, opts.venue.file);
+    config = { ...base, seed: opts.seed, capacity: { ...base.capacity, strategy } };
   }
   try {
     resolveStrategy(strategy, config.capacity.tiers, config.capacity.strategyParams);

@@ -16,9 +16,17 @@ export type TierName = (typeof TIERS)[number];
 
 /** How one tier is sized for normal load: instances, and requests each serves at once. */
 export interface TierSizing {
-  /** Instances that normal load needs (what `fixed` runs and `overprovisioned` multiplies). */
+  /**
+   * Instances that normal load needs (what `fixed` runs and `overprovisioned` multiplies).
+   * @asType integer
+   * @minimum 1
+   */
   baselineInstances: number;
-  /** Requests one instance serves concurrently (workers per instance). */
+  /**
+   * Requests one instance serves concurrently (workers per instance).
+   * @asType integer
+   * @minimum 1
+   */
   concurrencyPerInstance: number;
 }
 

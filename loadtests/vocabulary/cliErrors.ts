@@ -13,6 +13,10 @@ const CATALOG = {
   E_BAD_PROFILE: EXIT.usage,
   E_UNKNOWN_STRATEGY: EXIT.usage,
   E_BAD_GATE_CONFIG: EXIT.usage,
+  /** A venue file (--venue, calibrate's output) that cannot be read, parsed or validated. */
+  E_BAD_VENUE: EXIT.usage,
+  /** A file a command would write exists already (venue init, calibrate --out without --force). */
+  E_FILE_EXISTS: EXIT.usage,
   E_RUN_NOT_FOUND: EXIT.usage,
   E_K6_MISSING: EXIT.usage,
   E_GO_TOO_OLD: EXIT.usage,

@@ -20,27 +20,122 @@ export const STRATEGY_NAMES = [
 ] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
+/**
+ * What a target-tracking preset (`reactive`, `reactive-hpa`) fixes for each tier. The fleet's
+ * bounds follow the tier's baseline: at least the baseline, at most `maxMultiple` x baseline.
+ */
+export interface TargetTrackingParams {
+  /**
+   * What is tracked. `utilisation`: busy fraction of ready capacity, capped at 1 like CPU.
+   * `demand`: offered work over ready capacity, can exceed 1 (like ALB request count per target).
+   */
+  metric: "utilisation" | "demand";
+  /**
+   * Desired value of the metric, 0..1.
+   * @exclusiveMinimum 0
+   * @maximum 1
+   */
+  targetUtilisation: number;
+  /**
+   * Within this relative distance of the target nothing happens (HPA tolerance 0.1).
+   * @minimum 0
+   * @maximum 1
+   */
+  tolerance: number;
+  /**
+   * Length of one metric datapoint, natural s (CloudWatch 60 detailed / 300 basic; HPA sync 15).
+   * @exclusiveMinimum 0
+   */
+  metricPeriodS: number;
+  /**
+   * Consecutive datapoints above target before scaling out.
+   * @asType integer
+   * @minimum 1
+   */
+  datapointsToScaleOut: number;
+  /**
+   * Consecutive datapoints below target before scaling in.
+   * @asType integer
+   * @minimum 1
+   */
+  datapointsToScaleIn: number;
+  /**
+   * Launch to running, natural s (VM about 25-30 s; pod about 5 s).
+   * @minimum 0
+   */
+  bootS: number;
+  /**
+   * Running to serving: application bootstrap / warm-up, natural s.
+   * @minimum 0
+   */
+  warmupS: number;
+  /**
+   * After a scale-out, no further scale-out for this long, natural s.
+   * @minimum 0
+   */
+  cooldownS: number;
+  /**
+   * Largest step per decision, percent of the current fleet (or minStepInstances if larger).
+   * @minimum 0
+   */
+  maxStepPercent: number;
+  /**
+   * Fewest instances one decision may add; null: the whole range up to the ceiling in one decision.
+   * @minimum 1
+   */
+  minStepInstances: number | null;
+  /**
+   * Largest fleet, in multiples of the tier's baseline instances.
+   * @minimum 1
+   */
+  maxMultiple: number;
+  /**
+   * Scale in only to the highest recommendation of this window, natural s (HPA 300).
+   * @minimum 0
+   */
+  scaleInStabilisationS: number;
+}
+
 /** The tunables of the presets; every field has a default (`DEFAULT_STRATEGY_PARAMS`). */
 export interface StrategyParams {
-  /** `overprovisioned`: each tier runs ceil(k x baseline) instances. */
+  /**
+   * `overprovisioned`: each tier runs ceil(k x baseline) instances.
+   * @minimum 1
+   */
   overprovisionFactor: number;
   /**
    * `scheduled`: natural time the pre-scale is launched. Instances boot + warm up for
-   * SCHEDULED_BOOT_S + SCHEDULED_WARMUP_S (210 s) first, so schedule it that far ahead of the burst.
+   * scheduledBootS + scheduledWarmupS first, so schedule it that far ahead of the burst.
+   * @minimum 0
    */
   scheduledAtS: number;
-  /** `scheduled`: each tier is pre-scaled to ceil(multiple x baseline) instances. */
+  /**
+   * `scheduled`: each tier is pre-scaled to ceil(multiple x baseline) instances.
+   * @minimum 0
+   */
   scheduledMultiple: number;
-  /** `scheduled`: natural time it scales back to baseline; null keeps the pre-scaled fleet. */
+  /**
+   * `scheduled`: natural time it scales back to baseline; null keeps the pre-scaled fleet.
+   * @minimum 0
+   */
   scheduledUntilS: number | null;
+  /**
+   * `scheduled`: launch to running of a pre-scaled instance, natural s.
+   * @minimum 0
+   */
+  scheduledBootS: number;
+  /**
+   * `scheduled`: running to serving of a pre-scaled instance, natural s.
+   * @minimum 0
+   */
+  scheduledWarmupS: number;
+  /** `reactive`: AWS EC2 Auto Scaling target tracking. */
+  reactive: TargetTrackingParams;
+  /** `reactive-hpa`: Kubernetes Horizontal Pod Autoscaler. */
+  reactiveHpa: TargetTrackingParams;
+  /** `+priority-shedding`: what is reserved for priority requests and when new orders are shed. */
+  shedding: SheddingPolicy;
 }
-
-export const DEFAULT_STRATEGY_PARAMS: Readonly<StrategyParams> = {
-  overprovisionFactor: 10,
-  scheduledAtS: 0,
-  scheduledMultiple: 20,
-  scheduledUntilS: null,
-};
 
 /** Ceiling of target-tracking fleets, in multiples of baseline (enough for a 100x burst at 15% normal utilisation). */
 const MAX_MULTIPLE = 40;
@@ -48,17 +143,81 @@ const MAX_MULTIPLE = 40;
 const VM_BOOT_S = 30;
 /** Running to serving: application bootstrap "often adds minutes" (docs/facts.md); 3 min here. */
 const APP_WARMUP_S = 180;
-const SCHEDULED_BOOT_S = VM_BOOT_S;
-const SCHEDULED_WARMUP_S = APP_WARMUP_S;
 
-/** Priority shedding: 20% of workers kept for cancels / reduce-only / liquidations; shed new orders at half a queue. */
-const SHEDDING: Readonly<SheddingPolicy> = { reservedFraction: 0.2, newOrderQueueFraction: 0.5 };
-const SHEDDING_DESCRIPTION =
-  "priority shedding: 20% of workers reserved for cancels/reduce-only/liquidations, " +
-  "new orders shed (503 -1008) once the queue is half full";
+/**
+ * `reactive`: AWS EC2 Auto Scaling target tracking on request count per target (ALB
+ * RequestCountPerTarget analogue: offered work over ready capacity, uncapped). Numbers from
+ * docs/facts.md "Scaling lag": CloudWatch detailed metrics every 60 s, scale out after 3
+ * datapoints above target, in after 15 below; a VM boots in ~30 s and application bootstrap
+ * adds minutes (180 s warm-up); cooldown 300 s. Target tracking has no step limit (desired =
+ * ceil(current x metric / target), clamped to max): minStepInstances null lets one decision
+ * cover the whole range. Scale-in looks back 900 s (the 15 datapoints).
+ */
+const REACTIVE: Readonly<TargetTrackingParams> = {
+  metric: "demand",
+  targetUtilisation: 0.6,
+  tolerance: 0,
+  metricPeriodS: 60,
+  datapointsToScaleOut: 3,
+  datapointsToScaleIn: 15,
+  bootS: VM_BOOT_S,
+  warmupS: APP_WARMUP_S,
+  cooldownS: 300,
+  maxStepPercent: 100,
+  minStepInstances: null,
+  maxMultiple: MAX_MULTIPLE,
+  scaleInStabilisationS: 900,
+};
+
+/**
+ * `reactive-hpa`: Kubernetes Horizontal Pod Autoscaler on CPU-like utilisation (busy
+ * fraction, capped at 1: an overloaded fleet reads 100%, so one sync multiplies the fleet by at
+ * most 1/target). docs/facts.md "Scaling lag": sync every 15 s, tolerance 10%, scale up by at
+ * most max(100%, 4 pods) per sync, scale-down stabilisation 300 s, pod start <= 5 s (image
+ * cached); readiness (application warm-up) 25 s here. No cooldown.
+ */
+const REACTIVE_HPA: Readonly<TargetTrackingParams> = {
+  metric: "utilisation",
+  targetUtilisation: 0.6,
+  tolerance: 0.1,
+  metricPeriodS: 15,
+  datapointsToScaleOut: 1,
+  datapointsToScaleIn: 1,
+  bootS: 5,
+  warmupS: 25,
+  cooldownS: 0,
+  maxStepPercent: 100,
+  minStepInstances: 4,
+  maxMultiple: MAX_MULTIPLE,
+  scaleInStabilisationS: 300,
+};
+
+export const DEFAULT_STRATEGY_PARAMS: Readonly<StrategyParams> = {
+  overprovisionFactor: 10,
+  scheduledAtS: 0,
+  scheduledMultiple: 20,
+  scheduledUntilS: null,
+  scheduledBootS: VM_BOOT_S,
+  scheduledWarmupS: APP_WARMUP_S,
+  reactive: REACTIVE,
+  reactiveHpa: REACTIVE_HPA,
+  // 20% of workers kept for cancels / reduce-only / liquidations; shed new orders at half a queue.
+  shedding: { reservedFraction: 0.2, newOrderQueueFraction: 0.5 },
+};
+
+function sheddingDescription(s: SheddingPolicy): string {
+  return (
+    `priority shedding: ${pct(s.reservedFraction)} of workers reserved for cancels/reduce-only/liquidations, ` +
+    `new orders shed (503 -1008) once the queue is ${pct(s.newOrderQueueFraction)} full`
+  );
+}
+
+function pct(fraction: number): string {
+  return `${Math.round(fraction * 1000) / 10}%`;
+}
 
 interface Preset {
-  description: string;
+  description(params: StrategyParams): string;
   tier(sizing: TierSizing, params: StrategyParams): ScalingPolicy;
 }
 
@@ -70,63 +229,28 @@ function fixedTier(sizing: TierSizing): ScalingPolicy {
   return { kind: "fixed", instances: sizing.baselineInstances };
 }
 
-/**
- * `reactive`: AWS EC2 Auto Scaling target tracking on request count per target (ALB
- * RequestCountPerTarget analogue: offered work over ready capacity, uncapped). Numbers from
- * docs/facts.md "Scaling lag": CloudWatch detailed metrics every 60 s, scale out after 3
- * datapoints above target, in after 15 below; a VM boots in ~30 s and application bootstrap
- * adds minutes (180 s warm-up); cooldown 300 s. Target tracking has no step limit (desired =
- * ceil(current x metric / target), clamped to max): minStepInstances = maxInstances lets one
- * decision cover the whole range. Scale-in looks back 900 s (the 15 datapoints).
- */
-function reactiveTier(sizing: TierSizing): TargetTrackingPolicy {
+/** A target-tracking preset's policy for one tier: bounds from its baseline. */
+function targetTrackingTier(sizing: TierSizing, p: TargetTrackingParams): TargetTrackingPolicy {
   const min = sizing.baselineInstances;
-  const max = MAX_MULTIPLE * min;
+  const max = Math.ceil(p.maxMultiple * min);
+  const { maxMultiple: _maxMultiple, minStepInstances, ...rest } = p;
   return {
     kind: "target-tracking",
-    metric: "demand",
-    targetUtilisation: 0.6,
-    tolerance: 0,
-    metricPeriodS: 60,
-    datapointsToScaleOut: 3,
-    datapointsToScaleIn: 15,
-    bootS: VM_BOOT_S,
-    warmupS: APP_WARMUP_S,
-    cooldownS: 300,
-    maxStepPercent: 100,
-    minStepInstances: max,
+    ...rest,
+    minStepInstances: minStepInstances ?? max,
     minInstances: min,
     maxInstances: max,
-    scaleInStabilisationS: 900,
   };
 }
 
-/**
- * `reactive-hpa`: Kubernetes Horizontal Pod Autoscaler on CPU-like utilisation (busy
- * fraction, capped at 1: an overloaded fleet reads 100%, so one sync multiplies the fleet by at
- * most 1/target). docs/facts.md "Scaling lag": sync every 15 s, tolerance 10%, scale up by at
- * most max(100%, 4 pods) per sync, scale-down stabilisation 300 s, pod start <= 5 s (image
- * cached); readiness (application warm-up) 25 s here. No cooldown.
- */
-function hpaTier(sizing: TierSizing): TargetTrackingPolicy {
-  const min = sizing.baselineInstances;
-  return {
-    kind: "target-tracking",
-    metric: "utilisation",
-    targetUtilisation: 0.6,
-    tolerance: 0.1,
-    metricPeriodS: 15,
-    datapointsToScaleOut: 1,
-    datapointsToScaleIn: 1,
-    bootS: 5,
-    warmupS: 25,
-    cooldownS: 0,
-    maxStepPercent: 100,
-    minStepInstances: 4,
-    minInstances: min,
-    maxInstances: MAX_MULTIPLE * min,
-    scaleInStabilisationS: 300,
-  };
+function describeTargetTracking(p: TargetTrackingParams): string {
+  const step = p.minStepInstances === null ? "" : `, step max(${p.maxStepPercent}%, ${p.minStepInstances})`;
+  return (
+    `on ${p.metric}: target ${p.targetUtilisation}${p.tolerance > 0 ? ` +-${pct(p.tolerance)}` : ""}, ` +
+    `${p.metricPeriodS} s datapoints, out after ${p.datapointsToScaleOut}, in after ${p.datapointsToScaleIn}${step}, ` +
+    `boot ${p.bootS} s + warm-up ${p.warmupS} s, cooldown ${p.cooldownS} s, ` +
+    `scale-in stabilisation ${p.scaleInStabilisationS} s, max ${p.maxMultiple}x baseline`
+  );
 }
 
 /**
@@ -148,37 +272,42 @@ function scheduledTier(sizing: TierSizing, params: StrategyParams): ScalingPolic
   const base = sizing.baselineInstances;
   const steps = [{ atS: params.scheduledAtS, instances: Math.ceil(params.scheduledMultiple * base) }];
   if (params.scheduledUntilS !== null) steps.push({ atS: params.scheduledUntilS, instances: base });
-  return { kind: "scheduled", instances: base, steps, bootS: SCHEDULED_BOOT_S, warmupS: SCHEDULED_WARMUP_S };
+  return {
+    kind: "scheduled",
+    instances: base,
+    steps,
+    bootS: params.scheduledBootS,
+    warmupS: params.scheduledWarmupS,
+  };
 }
 
 const PRESETS: Record<StrategyName, Preset> = {
   fixed: {
-    description: "every tier at its baseline instances, no autoscaling",
+    description: () => "every tier at its baseline instances, no autoscaling",
     tier: fixedTier,
   },
   overprovisioned: {
-    description: "fixed at ceil(k x baseline) instances (k = overprovisionFactor, default 10)",
+    description: (p) =>
+      `fixed at ceil(k x baseline) instances (k = overprovisionFactor, ${p.overprovisionFactor})`,
     tier: overprovisionedTier,
   },
   reactive: {
-    description:
-      "AWS-like target tracking on demand per instance: target 0.6, 60 s datapoints, out after 3, in after 15, " +
-      "boot 30 s + warm-up 180 s, cooldown 300 s, max 40x baseline",
-    tier: reactiveTier,
+    description: (p) => `AWS-like target tracking ${describeTargetTracking(p.reactive)}`,
+    tier: (sizing, p) => targetTrackingTier(sizing, p.reactive),
   },
   "reactive-hpa": {
-    description:
-      "Kubernetes HPA-like on utilisation (capped at 1): target 0.6 +-10%, 15 s sync, step max(100%, 4), " +
-      "pod start 5 s + readiness 25 s, scale-down stabilisation 300 s, max 40x baseline",
-    tier: hpaTier,
+    description: (p) => `Kubernetes HPA-like target tracking ${describeTargetTracking(p.reactiveHpa)}`,
+    tier: (sizing, p) => targetTrackingTier(sizing, p.reactiveHpa),
   },
   scheduled: {
-    description:
-      "baseline, pre-scaled to 20x baseline at scheduledAtS (boot 30 s + warm-up 180 s: schedule it ahead of the burst)",
+    description: (p) =>
+      `baseline, pre-scaled to ${p.scheduledMultiple}x baseline at scheduledAtS (boot ${p.scheduledBootS} s + ` +
+      `warm-up ${p.scheduledWarmupS} s: schedule it ahead of the burst)`,
     tier: scheduledTier,
   },
   "priority-shedding": {
-    description: `fixed capacity plus ${SHEDDING_DESCRIPTION}; combine as <base>+priority-shedding`,
+    description: (p) =>
+      `fixed capacity plus ${sheddingDescription(p.shedding)}; combine as <base>+priority-shedding`,
     tier: fixedTier,
   },
 };
@@ -189,7 +318,10 @@ function isStrategyName(s: string): s is StrategyName {
 
 /** One line per strategy, for `--help`. */
 export function describeStrategies(): Array<{ name: StrategyName; description: string }> {
-  return STRATEGY_NAMES.map((name) => ({ name, description: PRESETS[name].description }));
+  return STRATEGY_NAMES.map((name) => ({
+    name,
+    description: PRESETS[name].description(DEFAULT_STRATEGY_PARAMS),
+  }));
 }
 
 function usage(detail: string): Error {
@@ -200,13 +332,15 @@ function usage(detail: string): Error {
 }
 
 function checkParams(p: StrategyParams): void {
-  const finite = (v: number, what: string, min: number) => {
-    if (!Number.isFinite(v) || v < min)
-      throw new Error(`strategy parameter ${what} must be a number >= ${min}, got ${v}`);
+  const finite = (v: number, what: string, min: number, max = Number.POSITIVE_INFINITY) => {
+    if (!(Number.isFinite(v) && v >= min && v <= max))
+      throw new Error(`strategy parameter ${what} must be a number in [${min}, ${max}], got ${v}`);
   };
   finite(p.overprovisionFactor, "overprovisionFactor", 1);
   finite(p.scheduledAtS, "scheduledAtS", 0);
   finite(p.scheduledMultiple, "scheduledMultiple", 0);
+  finite(p.scheduledBootS, "scheduledBootS", 0);
+  finite(p.scheduledWarmupS, "scheduledWarmupS", 0);
   if (p.scheduledUntilS !== null) {
     finite(p.scheduledUntilS, "scheduledUntilS", 0);
     if (p.scheduledUntilS < p.scheduledAtS) {
@@ -215,6 +349,23 @@ function checkParams(p: StrategyParams): void {
       );
     }
   }
+  for (const key of ["reactive", "reactiveHpa"] as const) {
+    const t = p[key];
+    finite(t.targetUtilisation, `${key}.targetUtilisation`, Number.MIN_VALUE, 1);
+    finite(t.tolerance, `${key}.tolerance`, 0, 1);
+    finite(t.metricPeriodS, `${key}.metricPeriodS`, Number.MIN_VALUE);
+    finite(t.datapointsToScaleOut, `${key}.datapointsToScaleOut`, 1);
+    finite(t.datapointsToScaleIn, `${key}.datapointsToScaleIn`, 1);
+    finite(t.bootS, `${key}.bootS`, 0);
+    finite(t.warmupS, `${key}.warmupS`, 0);
+    finite(t.cooldownS, `${key}.cooldownS`, 0);
+    finite(t.maxStepPercent, `${key}.maxStepPercent`, 0);
+    if (t.minStepInstances !== null) finite(t.minStepInstances, `${key}.minStepInstances`, 1);
+    finite(t.maxMultiple, `${key}.maxMultiple`, 1);
+    finite(t.scaleInStabilisationS, `${key}.scaleInStabilisationS`, 0);
+  }
+  finite(p.shedding.reservedFraction, "shedding.reservedFraction", 0, 1);
+  finite(p.shedding.newOrderQueueFraction, "shedding.newOrderQueueFraction", 0, 1);
 }
 
 /**
@@ -251,18 +402,16 @@ export function resolveStrategy(
   return {
     name: trimmed,
     description:
-      base !== null && shedding ? `${preset.description}; plus ${SHEDDING_DESCRIPTION}` : preset.description,
+      base !== null && shedding
+        ? `${preset.description(full)}; plus ${sheddingDescription(full.shedding)}`
+        : preset.description(full),
     tiers,
-    shedding: shedding ? { ...SHEDDING } : null,
+    shedding: shedding ? { ...full.shedding } : null,
   };
 }
 
+/** Drops fields given as undefined, so they keep their default rather than erase it. */
 function stripUndefined(p: Partial<StrategyParams> | undefined): Partial<StrategyParams> {
-  const out: Partial<StrategyParams> = {};
-  if (p === undefined) return out;
-  if (p.overprovisionFactor !== undefined) out.overprovisionFactor = p.overprovisionFactor;
-  if (p.scheduledAtS !== undefined) out.scheduledAtS = p.scheduledAtS;
-  if (p.scheduledMultiple !== undefined) out.scheduledMultiple = p.scheduledMultiple;
-  if (p.scheduledUntilS !== undefined) out.scheduledUntilS = p.scheduledUntilS;
-  return out;
+  if (p === undefined) return {};
+  return Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as Partial<StrategyParams>;
 }

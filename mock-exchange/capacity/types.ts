@@ -72,9 +72,17 @@ export type ScalingPolicy = FixedPolicy | TargetTrackingPolicy | ScheduledPolicy
  * close-position and cancels are exempt; Solana 2024: spam starved priority traffic).
  */
 export interface SheddingPolicy {
-  /** Fraction of each tier's ready workers reserved for priority requests (cancels, reduce-only, liquidations). */
+  /**
+   * Fraction of each tier's ready workers reserved for priority requests (cancels, reduce-only, liquidations).
+   * @minimum 0
+   * @maximum 1
+   */
   reservedFraction: number;
-  /** New (non-priority) requests are shed with 503 -1008 once the queue holds this fraction of maxQueue. */
+  /**
+   * New (non-priority) requests are shed with 503 -1008 once the queue holds this fraction of maxQueue.
+   * @minimum 0
+   * @maximum 1
+   */
   newOrderQueueFraction: number;
 }
 

@@ -12,6 +12,7 @@ import { renderRun } from "../../reports/report.ts";
 import { StampedeError } from "../errors.ts";
 import { exchangeConfigFor, normalRatesFor, type Scale } from "../exchangeConfig.ts";
 import { packageVersion, runId } from "../runFolder.ts";
+import { type LoadedVenue, venueSource } from "../venue.ts";
 
 /**
  * `stampede simulate --profile P --strategy S`: the same profile and capacity model as a drill,
@@ -31,6 +32,8 @@ export interface SimulateOptions {
   rateScale?: number | undefined;
   seed: number;
   method: SimulationMethod;
+  /** `--venue FILE`, loaded and validated: the venue the profile is played against. */
+  venue?: LoadedVenue | undefined;
   outDir: string;
   log: (line: string) => void;
 }
@@ -69,6 +72,7 @@ export async function runSimulation(opts: SimulateOptions): Promise<SimulateResu
     seed: opts.seed,
     strategy: opts.strategy,
     scale: opts.scale,
+    venue: opts.venue?.file,
   });
   const baseRates = normalRatesFor(profile, opts.scale);
   const normalRatePerS = { ...baseRates };
@@ -123,6 +127,7 @@ export async function runSimulation(opts: SimulateOptions): Promise<SimulateResu
     seed: opts.seed,
     profile,
     strategy: config.capacity.strategy,
+    venue: venueSource(opts.venue),
     scale: opts.scale,
     scales: {
       timeScale,
