@@ -1,7 +1,6 @@
 import { join } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { PROFILES } from "../loadtests/profiles/index.ts";
 import { EXIT, StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 import { controlTokenProblem } from "../mock-exchange/api/control.ts";
 import { startVenueServer } from "../mock-exchange/api/server.ts";
@@ -13,13 +12,16 @@ import { parsePricePerInstanceHour } from "../reports/cost.ts";
 import { renderRun } from "../reports/report.ts";
 import { benchmarkNames, runBenchmarks } from "./bench.ts";
 import { folderOutput } from "./cliOutput.ts";
+import { profileCommands } from "./cliProfile.ts";
 import { formatComparison, parseStrategies, runCompare } from "./compare.ts";
 import { runDrill } from "./drill.ts";
 import { prepareDrill } from "./drillPlan.ts";
+import { VENUE_SYMBOL_NAMES } from "./exchangeConfig.ts";
 import { loadGateConfig, runGate } from "./gate.ts";
 import { ensureK6 } from "./k6.ts";
 import { checkK6Ecosystem } from "./k6Ecosystem.ts";
 import { DEFAULT_RUNNER_IMAGE, DEFAULT_TARGET, writeK8s } from "./k8s.ts";
+import { PROFILE_OPTION_HELP, resolveProfile } from "./profileSource.ts";
 import { CAPACITY_MODES, type CapacityMode, serveConfig } from "./serveConfig.ts";
 import { PER_REQUEST_LIMIT, runSimulation } from "./simulate/run.ts";
 import { isLoopbackHost } from "./target.ts";
@@ -54,7 +56,7 @@ await yargs(hideBin(process.argv))
         .option("profile", {
           type: "string",
           default: "smoke",
-          describe: `Profile: ${Object.keys(PROFILES).join(", ")}`,
+          describe: PROFILE_OPTION_HELP,
         })
         .option("time-scale", {
           type: "number",
@@ -132,7 +134,7 @@ await yargs(hideBin(process.argv))
     async (argv) => {
       try {
         const args = {
-          profileName: argv.profile,
+          profile: resolveProfile(argv.profile, { venueSymbols: VENUE_SYMBOL_NAMES }),
           timeScale: argv["time-scale"],
           durationS: argv.duration,
           rateScale: argv["rate-scale"],
@@ -179,7 +181,7 @@ await yargs(hideBin(process.argv))
         .option("profile", {
           type: "string",
           default: "smoke",
-          describe: `Profile: ${Object.keys(PROFILES).join(", ")}`,
+          describe: PROFILE_OPTION_HELP,
         })
         .option("strategy", {
           type: "string",
@@ -262,7 +264,7 @@ await yargs(hideBin(process.argv))
           return;
         }
         const result = await runSimulation({
-          profileName: argv.profile,
+          profile: resolveProfile(argv.profile),
           strategy: argv.strategy,
           scale: argv.scale,
           timeScale: argv["time-scale"],
@@ -357,7 +359,7 @@ await yargs(hideBin(process.argv))
     (y) =>
       y
         .positional("runs", { type: "string", array: true, describe: "Run folders" })
-        .option("profile", { type: "string", describe: `Profile: ${Object.keys(PROFILES).join(", ")}` })
+        .option("profile", { type: "string", describe: PROFILE_OPTION_HELP })
         .option("strategies", {
           type: "string",
           describe: `Comma-separated; the first is the baseline (default with --profile: all, ${STRATEGY_NAMES.join(",")})`,
@@ -394,7 +396,10 @@ await yargs(hideBin(process.argv))
         const result = await runCompare({
           runs: (argv.runs ?? []) as string[],
           groupBy: argv["group-by"],
-          profileName: argv.profile,
+          profile:
+            argv.profile === undefined
+              ? undefined
+              : resolveProfile(argv.profile, argv.simulate ? {} : { venueSymbols: VENUE_SYMBOL_NAMES }),
           strategies:
             argv.strategies === undefined && argv.profile !== undefined
               ? [...STRATEGY_NAMES]
@@ -430,7 +435,7 @@ await yargs(hideBin(process.argv))
         .option("profile", {
           type: "string",
           demandOption: true,
-          describe: `Profile: ${Object.keys(PROFILES).join(", ")}`,
+          describe: PROFILE_OPTION_HELP,
         })
         .option("parallelism", {
           type: "number",
@@ -458,11 +463,12 @@ await yargs(hideBin(process.argv))
         .option("json", { type: "boolean", default: false }),
     async (argv) => {
       try {
+        const profile = resolveProfile(argv.profile, { venueSymbols: VENUE_SYMBOL_NAMES });
         const dir = await writeK8s(
           {
-            profileName: argv.profile,
+            profile,
             parallelism: argv.parallelism,
-            outDir: argv.out ?? join("runs", `k8s-${argv.profile}`),
+            outDir: argv.out ?? join("runs", `k8s-${profile.profile.name}`),
             target: argv.target,
             timeScale: argv["time-scale"],
             rateScale: argv["rate-scale"],
@@ -523,7 +529,7 @@ await yargs(hideBin(process.argv))
         })
         .option("profile", {
           type: "string",
-          describe: `Configure the venue as a drill of this profile would: ${Object.keys(PROFILES).join(", ")}`,
+          describe: `Configure the venue as a drill of this profile would. ${PROFILE_OPTION_HELP}`,
         })
         .option("strategy", {
           type: "string",
@@ -551,7 +557,10 @@ await yargs(hideBin(process.argv))
             `warning: --host ${argv.host} is not loopback: the venue (its keys behind the control token) is reachable from the network`,
           );
         const { config, notes } = serveConfig({
-          profileName: argv.profile,
+          profile:
+            argv.profile === undefined
+              ? undefined
+              : resolveProfile(argv.profile, { venueSymbols: VENUE_SYMBOL_NAMES }),
           strategy: argv.strategy,
           capacity: argv.capacity as CapacityMode,
           seed: argv.seed,
@@ -595,6 +604,7 @@ await yargs(hideBin(process.argv))
       }
     },
   )
+  .command(profileCommands(fail))
   .fail((msg, err) => {
     if (err) fail(err);
     process.stderr.write(`stampede: ${msg} [E_USAGE]\nRun "stampede --help" for usage.\n`);

@@ -6,12 +6,12 @@ import {
   scaleRates,
   validateProfile,
 } from "../loadtests/lib/plan.ts";
-import { PROFILES } from "../loadtests/profiles/index.ts";
 import type { Profile } from "../loadtests/profiles/types.ts";
 import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 import type { ExchangeConfig } from "../mock-exchange/defaults.ts";
 import { TRAFFIC_CLASSES } from "../reports/model.ts";
 import { exchangeConfigFor, VENUE_SYMBOL_NAMES } from "./exchangeConfig.ts";
+import type { ProfileSource, ResolvedProfile } from "./profileSource.ts";
 import { type CheckedTarget, checkTarget, type TargetOptions } from "./target.ts";
 
 /**
@@ -22,7 +22,8 @@ import { type CheckedTarget, checkTarget, type TargetOptions } from "./target.ts
  */
 
 export interface DrillArgs {
-  profileName: string;
+  /** The profile, resolved from `--profile NAME|FILE` (profileSource.ts). */
+  profile: ResolvedProfile;
   timeScale?: number | undefined;
   durationS?: number | undefined;
   rateScale?: number | undefined;
@@ -34,6 +35,8 @@ export interface DrillArgs {
 
 export interface PreparedDrill {
   profile: Profile;
+  /** Where the profile came from (run.json records it). */
+  profileSource: ProfileSource;
   rateScale: number;
   generators: number;
   /** Natural seconds the profile spans, and natural seconds per wall second. */
@@ -46,13 +49,7 @@ export interface PreparedDrill {
 }
 
 export function prepareDrill(opts: DrillArgs): PreparedDrill {
-  const profile = PROFILES[opts.profileName];
-  if (profile === undefined) {
-    throw new StampedeError(
-      "E_UNKNOWN_PROFILE",
-      `unknown profile "${opts.profileName}"; known: ${Object.keys(PROFILES).join(", ")}`,
-    );
-  }
+  const { profile, source: profileSource } = opts.profile;
   if (opts.rateScale !== undefined && !(opts.rateScale > 0 && Number.isFinite(opts.rateScale)))
     throw new StampedeError("E_USAGE", "--rate-scale must be a number > 0");
   const rateScale = opts.rateScale ?? 1;
@@ -87,5 +84,16 @@ export function prepareDrill(opts: DrillArgs): PreparedDrill {
     0,
   );
   const target = opts.target === undefined ? undefined : checkTarget(opts.target, peakTotalRps);
-  return { profile, rateScale, generators, naturalS, timeScale, config, iterationBudgetS, plan, target };
+  return {
+    profile,
+    profileSource,
+    rateScale,
+    generators,
+    naturalS,
+    timeScale,
+    config,
+    iterationBudgetS,
+    plan,
+    target,
+  };
 }

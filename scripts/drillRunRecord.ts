@@ -63,6 +63,7 @@ export async function buildRunRecord(input: RunRecordInput) {
     mode: "drill",
     seed: input.seed,
     profile,
+    profileSource: drill.profileSource,
     strategy: drill.config.capacity.strategy,
     scales: {
       timeScale,
