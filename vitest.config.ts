@@ -10,6 +10,7 @@ const DRILLS = [
   "test/e2e/k6Dashboard.test.ts",
   "test/e2e/drillGate.test.ts",
   "test/e2e/k6Output.test.ts",
+  "test/e2e/drillProfileFile.test.ts",
 ];
 
 export default defineConfig({

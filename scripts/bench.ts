@@ -13,6 +13,7 @@ import { HTTP_BENCHMARKS } from "./benchHttp.ts";
 import { writeSyntheticK6Csv } from "./benchK6Csv.ts";
 import { SOAK_BENCHMARK } from "./benchSoak.ts";
 import type { Benchmark, BenchResult } from "./benchTypes.ts";
+import { resolveProfile } from "./profileSource.ts";
 import { round } from "./round.ts";
 import { runSimulation } from "./simulate/run.ts";
 
@@ -34,7 +35,7 @@ const BENCHMARKS: Benchmark[] = [
       try {
         const began = process.hrtime.bigint();
         const result = await runSimulation({
-          profileName: "liquidation-cascade-2025-10-10",
+          profile: resolveProfile("liquidation-cascade-2025-10-10"),
           strategy: "reactive",
           scale: "production",
           seed: 1,

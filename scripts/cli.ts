@@ -1,7 +1,6 @@
 import { join } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { PROFILES } from "../loadtests/profiles/index.ts";
 import { EXIT, StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 import { controlTokenProblem } from "../mock-exchange/api/control.ts";
 import { startVenueServer } from "../mock-exchange/api/server.ts";
@@ -15,14 +14,16 @@ import { renderRun } from "../reports/report.ts";
 import { benchmarkNames, runBenchmarks } from "./bench.ts";
 import { calibrateCommand, calibrateOptions } from "./calibrate/command.ts";
 import { folderOutput } from "./cliOutput.ts";
+import { profileCommands } from "./cliProfile.ts";
 import { formatComparison, parseStrategies, runCompare } from "./compare.ts";
 import { runDrill } from "./drill.ts";
 import { prepareDrill } from "./drillPlan.ts";
-import { strategyFor } from "./exchangeConfig.ts";
+import { strategyFor, VENUE_SYMBOL_NAMES } from "./exchangeConfig.ts";
 import { loadGateConfig, runGate } from "./gate.ts";
 import { ensureK6 } from "./k6.ts";
 import { checkK6Ecosystem } from "./k6Ecosystem.ts";
 import { DEFAULT_RUNNER_IMAGE, DEFAULT_TARGET, writeK8s } from "./k8s.ts";
+import { PROFILE_OPTION_HELP, resolveProfile } from "./profileSource.ts";
 import { CAPACITY_MODES, type CapacityMode, serveConfig } from "./serveConfig.ts";
 import { PER_REQUEST_LIMIT, runSimulation } from "./simulate/run.ts";
 import { isLoopbackHost } from "./target.ts";
@@ -59,7 +60,7 @@ await yargs(hideBin(process.argv))
         .option("profile", {
           type: "string",
           default: "smoke",
-          describe: `Profile: ${Object.keys(PROFILES).join(", ")}`,
+          describe: PROFILE_OPTION_HELP,
         })
         .option("time-scale", {
           type: "number",
@@ -143,7 +144,7 @@ await yargs(hideBin(process.argv))
         const venue = argv.venue === undefined ? undefined : loadVenue(argv.venue);
         const args = {
           venue,
-          profileName: argv.profile,
+          profile: resolveProfile(argv.profile, { venueSymbols: VENUE_SYMBOL_NAMES }),
           timeScale: argv["time-scale"],
           durationS: argv.duration,
           rateScale: argv["rate-scale"],
@@ -190,7 +191,7 @@ await yargs(hideBin(process.argv))
         .option("profile", {
           type: "string",
           default: "smoke",
-          describe: `Profile: ${Object.keys(PROFILES).join(", ")}`,
+          describe: PROFILE_OPTION_HELP,
         })
         .option("strategy", {
           type: "string",
@@ -279,7 +280,7 @@ await yargs(hideBin(process.argv))
         const venue = argv.venue === undefined ? undefined : loadVenue(argv.venue);
         const result = await runSimulation({
           venue,
-          profileName: argv.profile,
+          profile: resolveProfile(argv.profile),
           strategy: strategyFor(argv.strategy, venue?.file),
           scale: argv.scale,
           timeScale: argv["time-scale"],
@@ -374,7 +375,7 @@ await yargs(hideBin(process.argv))
     (y) =>
       y
         .positional("runs", { type: "string", array: true, describe: "Run folders" })
-        .option("profile", { type: "string", describe: `Profile: ${Object.keys(PROFILES).join(", ")}` })
+        .option("profile", { type: "string", describe: PROFILE_OPTION_HELP })
         .option("strategies", {
           type: "string",
           describe: `Comma-separated; the first is the baseline (default with --profile: all, ${STRATEGY_NAMES.join(",")})`,
@@ -419,7 +420,10 @@ await yargs(hideBin(process.argv))
           venue,
           runs: (argv.runs ?? []) as string[],
           groupBy: argv["group-by"],
-          profileName: argv.profile,
+          profile:
+            argv.profile === undefined
+              ? undefined
+              : resolveProfile(argv.profile, argv.simulate ? {} : { venueSymbols: VENUE_SYMBOL_NAMES }),
           strategies:
             argv.strategies === undefined && argv.profile !== undefined
               ? [...STRATEGY_NAMES]
@@ -458,7 +462,7 @@ await yargs(hideBin(process.argv))
         .option("profile", {
           type: "string",
           demandOption: true,
-          describe: `Profile: ${Object.keys(PROFILES).join(", ")}`,
+          describe: PROFILE_OPTION_HELP,
         })
         .option("parallelism", {
           type: "number",
@@ -486,11 +490,12 @@ await yargs(hideBin(process.argv))
         .option("json", { type: "boolean", default: false }),
     async (argv) => {
       try {
+        const profile = resolveProfile(argv.profile, { venueSymbols: VENUE_SYMBOL_NAMES });
         const dir = await writeK8s(
           {
-            profileName: argv.profile,
+            profile,
             parallelism: argv.parallelism,
-            outDir: argv.out ?? join("runs", `k8s-${argv.profile}`),
+            outDir: argv.out ?? join("runs", `k8s-${profile.profile.name}`),
             target: argv.target,
             timeScale: argv["time-scale"],
             rateScale: argv["rate-scale"],
@@ -551,7 +556,7 @@ await yargs(hideBin(process.argv))
         })
         .option("profile", {
           type: "string",
-          describe: `Configure the venue as a drill of this profile would: ${Object.keys(PROFILES).join(", ")}`,
+          describe: `Configure the venue as a drill of this profile would. ${PROFILE_OPTION_HELP}`,
         })
         .option("strategy", {
           type: "string",
@@ -587,7 +592,10 @@ await yargs(hideBin(process.argv))
         if (venue !== undefined) log(`venue: ${venue.path} (sha256 ${venue.sha256})`);
         const { config, notes } = serveConfig({
           venue,
-          profileName: argv.profile,
+          profile:
+            argv.profile === undefined
+              ? undefined
+              : resolveProfile(argv.profile, { venueSymbols: VENUE_SYMBOL_NAMES }),
           strategy: argv.strategy,
           capacity: argv.capacity as CapacityMode,
           seed: argv.seed,
@@ -663,6 +671,7 @@ await yargs(hideBin(process.argv))
       }
     },
   )
+  .command(profileCommands(fail))
   .fail((msg, err) => {
     if (err) fail(err);
     process.stderr.write(`stampede: ${msg} [E_USAGE]\nRun "stampede --help" for usage.\n`);

@@ -1,6 +1,5 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
-import { PROFILES } from "../loadtests/profiles/index.ts";
 import type { Profile } from "../loadtests/profiles/types.ts";
 import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 import {
@@ -17,6 +16,7 @@ import { renderComparisonHtml } from "../reports/render/compareHtml.ts";
 import { runDrill } from "./drill.ts";
 import { exchangeConfigFor } from "./exchangeConfig.ts";
 import { ensureK6, type K6Binary } from "./k6.ts";
+import type { ResolvedProfile } from "./profileSource.ts";
 import { folderStamp, freeName } from "./runFolder.ts";
 import { runSimulation } from "./simulate/run.ts";
 import type { LoadedVenue } from "./venue.ts";
@@ -36,7 +36,8 @@ export interface CompareOptions {
    */
   groupBy?: "run" | "strategy" | undefined;
   /** Second form. */
-  profileName?: string | undefined;
+  /** The second form's profile, resolved from `--profile NAME|FILE` (profileSource.ts). */
+  profile?: ResolvedProfile | undefined;
   strategies?: string[] | undefined;
   simulate?: boolean | undefined;
   /** Runs per strategy (seeds seed .. seed+repeat-1); default 1. */
@@ -85,7 +86,7 @@ export async function runCompare(opts: CompareOptions): Promise<CompareResult> {
   const strategies = opts.strategies ?? [];
   let made: { groups: Group[]; command: string; exitCode: number };
   if (given.length > 0) {
-    if (opts.profileName !== undefined || strategies.length > 0)
+    if (opts.profile !== undefined || strategies.length > 0)
       throw new StampedeError("E_USAGE", "give either run folders or --profile with --strategies, not both");
     made = await groupGivenRuns(given, opts.groupBy);
   } else {
@@ -111,6 +112,7 @@ async function groupGivenRuns(
 /** The second form's runs, checked before any of them starts. */
 interface ComparePlan {
   profile: Profile;
+  resolved: ResolvedProfile;
   strategies: readonly string[];
   repeat: number;
   seed: number;
@@ -119,17 +121,13 @@ interface ComparePlan {
 
 /** Checks the second form's options; throws E_USAGE / E_UNKNOWN_PROFILE before anything runs. */
 function comparePlan(opts: CompareOptions, strategies: readonly string[]): ComparePlan {
-  if (opts.profileName === undefined || strategies.length === 0)
+  if (opts.profile === undefined || strategies.length === 0)
     throw new StampedeError(
       "E_USAGE",
       "compare needs run folders, or --profile P --strategies a,b (at least one strategy)",
     );
-  const profile = PROFILES[opts.profileName];
-  if (profile === undefined)
-    throw new StampedeError(
-      "E_UNKNOWN_PROFILE",
-      `unknown profile "${opts.profileName}"; known: ${Object.keys(PROFILES).join(", ")}`,
-    );
+  const resolved = opts.profile;
+  const { profile } = resolved;
   const repeat = opts.repeat ?? 1;
   if (!(Number.isInteger(repeat) && repeat >= 1))
     throw new StampedeError("E_USAGE", "--repeat must be an integer >= 1");
@@ -143,7 +141,7 @@ function comparePlan(opts: CompareOptions, strategies: readonly string[]): Compa
   // Fail on an unknown strategy before running anything.
   for (const strategy of strategies)
     exchangeConfigFor(profile, { timeScale, seed, strategy, scale: "drill", venue: opts.venue?.file });
-  return { profile, strategies, repeat, seed, timeScale };
+  return { profile, resolved, strategies, repeat, seed, timeScale };
 }
 
 /** What every run of the second form shares. */
@@ -192,7 +190,7 @@ async function simulatedRun(
   i: number,
 ): Promise<{ runDir: string; exitCode: number }> {
   const r = await runSimulation({
-    profileName: ctx.plan.profile.name,
+    profile: ctx.plan.resolved,
     strategy,
     scale: "drill",
     timeScale: ctx.plan.timeScale,
@@ -213,7 +211,7 @@ async function drilledRun(
   i: number,
 ): Promise<{ runDir: string; exitCode: number }> {
   const r = await runDrill({
-    profileName: ctx.plan.profile.name,
+    profile: ctx.plan.resolved,
     timeScale: ctx.opts.timeScale,
     seed: ctx.plan.seed + i,
     outDir: ctx.outDir,

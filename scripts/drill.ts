@@ -10,6 +10,7 @@ import { closeLogs, guardK6, K6_OVERRUN_S, spawnK6 } from "./drillSignals.ts";
 import { closeVenue, type DrillVenue, openVenue, venueEnv } from "./drillVenue.ts";
 import type { K6Binary } from "./k6.ts";
 import { type K6DrillOptions, k6Extras } from "./k6Ecosystem.ts";
+import type { ResolvedProfile } from "./profileSource.ts";
 import type { TargetOptions } from "./target.ts";
 
 // Importers (the CLI, compare, k8s, benchmarks, tests) keep reading these names from here.
@@ -25,7 +26,8 @@ export { CONTROL_TOKEN_FILE, createRunFolder } from "./drillRunRecord.ts";
 import type { LoadedVenue } from "./venue.ts";
 
 export interface DrillOptions extends K6DrillOptions {
-  profileName: string;
+  /** The profile, resolved from `--profile NAME|FILE` (profileSource.ts). */
+  profile: ResolvedProfile;
   timeScale?: number | undefined;
   durationS?: number | undefined;
   /** Multiplies every class's normal rate (default 1). */

@@ -6,12 +6,12 @@ import {
   scaleRates,
   validateProfile,
 } from "../loadtests/lib/plan.ts";
-import { PROFILES } from "../loadtests/profiles/index.ts";
 import type { Profile } from "../loadtests/profiles/types.ts";
 import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 import type { ExchangeConfig } from "../mock-exchange/defaults.ts";
 import { TRAFFIC_CLASSES } from "../reports/model.ts";
 import { exchangeConfigFor, VENUE_SYMBOL_NAMES } from "./exchangeConfig.ts";
+import type { ProfileSource, ResolvedProfile } from "./profileSource.ts";
 import { type CheckedTarget, checkTarget, type TargetOptions } from "./target.ts";
 import type { LoadedVenue } from "./venue.ts";
 
@@ -23,7 +23,8 @@ import type { LoadedVenue } from "./venue.ts";
  */
 
 export interface DrillArgs {
-  profileName: string;
+  /** The profile, resolved from `--profile NAME|FILE` (profileSource.ts). */
+  profile: ResolvedProfile;
   timeScale?: number | undefined;
   durationS?: number | undefined;
   rateScale?: number | undefined;
@@ -37,6 +38,8 @@ export interface DrillArgs {
 
 export interface PreparedDrill {
   profile: Profile;
+  /** Where the profile came from (run.json records it). */
+  profileSource: ProfileSource;
   rateScale: number;
   generators: number;
   /** Natural seconds the profile spans, and natural seconds per wall second. */
@@ -50,13 +53,7 @@ export interface PreparedDrill {
 }
 
 export function prepareDrill(opts: DrillArgs): PreparedDrill {
-  const profile = PROFILES[opts.profileName];
-  if (profile === undefined) {
-    throw new StampedeError(
-      "E_UNKNOWN_PROFILE",
-      `unknown profile "${opts.profileName}"; known: ${Object.keys(PROFILES).join(", ")}`,
-    );
-  }
+  const { profile, source: profileSource } = opts.profile;
   if (opts.rateScale !== undefined && !(opts.rateScale > 0 && Number.isFinite(opts.rateScale)))
     throw new StampedeError("E_USAGE", "--rate-scale must be a number > 0");
   const rateScale = opts.rateScale ?? 1;
@@ -99,6 +96,7 @@ export function prepareDrill(opts: DrillArgs): PreparedDrill {
   const target = opts.target === undefined ? undefined : checkTarget(opts.target, peakTotalRps);
   return {
     profile,
+    profileSource,
     rateScale,
     generators,
     naturalS,

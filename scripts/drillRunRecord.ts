@@ -64,6 +64,7 @@ export async function buildRunRecord(input: RunRecordInput) {
     mode: "drill",
     seed: input.seed,
     profile,
+    profileSource: drill.profileSource,
     strategy: drill.config.capacity.strategy,
     /** `--venue FILE` the mock was configured from (path and sha256); null: the defaults. */
     venue: venueSource(drill.venue),

@@ -7,13 +7,13 @@ import {
   scaleRates,
   validateProfile,
 } from "../loadtests/lib/plan.ts";
-import { PROFILES } from "../loadtests/profiles/index.ts";
 import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 import { EXCHANGE_DEFAULTS } from "../mock-exchange/defaults.ts";
 import { K6_SYSTEM_TAGS } from "./drill.ts";
 import { exchangeConfigFor, VENUE_SYMBOL_NAMES } from "./exchangeConfig.ts";
 import { K6_VERSION } from "./k6.ts";
 import { ROOT } from "./paths.ts";
+import type { ResolvedProfile } from "./profileSource.ts";
 
 /**
  * `stampede k8s`: the drill as a k6-operator TestRun (docs/k8s.md). k6-operator splits the test
@@ -34,7 +34,8 @@ import { ROOT } from "./paths.ts";
  */
 
 export interface K8sOptions {
-  profileName: string;
+  /** The profile, resolved from `--profile NAME|FILE` (profileSource.ts). */
+  profile: ResolvedProfile;
   /** Runner pods (TestRun spec.parallelism), each one execution segment. */
   parallelism: number;
   outDir: string;
@@ -139,12 +140,7 @@ export interface K8sManifests {
 }
 
 export function buildK8sManifests(opts: K8sOptions, scripts: ReadonlyMap<string, string>): K8sManifests {
-  const profile = PROFILES[opts.profileName];
-  if (profile === undefined)
-    throw new StampedeError(
-      "E_UNKNOWN_PROFILE",
-      `unknown profile "${opts.profileName}"; known: ${Object.keys(PROFILES).join(", ")}`,
-    );
+  const { profile } = opts.profile;
   const problems = validateProfile(profile, VENUE_SYMBOL_NAMES);
   if (problems.length > 0)
     throw new StampedeError("E_BAD_PROFILE", `profile ${profile.name} is invalid: ${problems.join("; ")}`);
@@ -239,6 +235,7 @@ export function buildK8sManifests(opts: K8sOptions, scripts: ReadonlyMap<string,
     command: `stampede ${process.argv.slice(2).join(" ")}`,
     seed,
     profile,
+    profileSource: opts.profile.source,
     strategy: null,
     scales: {
       timeScale,

@@ -1,10 +1,10 @@
 import { validateProfile } from "../loadtests/lib/plan.ts";
-import { PROFILES } from "../loadtests/profiles/index.ts";
 import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 import { resolveStrategy } from "../mock-exchange/capacity/strategies.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../mock-exchange/defaults.ts";
 import { applyVenueFile } from "../mock-exchange/venueFile.ts";
 import { exchangeConfigFor, strategyFor, VENUE_SYMBOL_NAMES } from "./exchangeConfig.ts";
+import type { ResolvedProfile } from "./profileSource.ts";
 import type { LoadedVenue } from "./venue.ts";
 
 /**
@@ -24,7 +24,8 @@ export const CAPACITY_MODES = ["modelled", "unlimited"] as const;
 export type CapacityMode = (typeof CAPACITY_MODES)[number];
 
 export interface ServeOptions {
-  profileName?: string | undefined;
+  /** The profile, resolved from `--profile NAME|FILE` (profileSource.ts). */
+  profile?: ResolvedProfile | undefined;
   strategy?: string | undefined;
   capacity: CapacityMode;
   seed: number;
@@ -48,13 +49,8 @@ export function serveConfig(opts: ServeOptions): ServeConfig {
     );
   const strategy = strategyFor(opts.strategy, opts.venue?.file);
   let config: ExchangeConfig;
-  if (opts.profileName !== undefined) {
-    const profile = PROFILES[opts.profileName];
-    if (profile === undefined)
-      throw new StampedeError(
-        "E_UNKNOWN_PROFILE",
-        `unknown profile "${opts.profileName}"; known: ${Object.keys(PROFILES).join(", ")}`,
-      );
+  if (opts.profile !== undefined) {
+    const { profile } = opts.profile;
     const problems = validateProfile(profile, VENUE_SYMBOL_NAMES);
     if (problems.length > 0)
       throw new StampedeError("E_BAD_PROFILE", `profile ${profile.name} is invalid: ${problems.join("; ")}`);

@@ -239,9 +239,22 @@ export const BEHAVIOURS = {
     steps: [step([send(REQUEST.depth, 1, false, 0)])],
     honoursRetryAfter: false,
   },
-} as const satisfies Record<string, BehaviourSpec>;
+} as const satisfies Record<BehaviourName, BehaviourSpec>;
 
-export type BehaviourName = keyof typeof BEHAVIOURS;
+/**
+ * A client behaviour. Spelled out rather than `keyof typeof BEHAVIOURS` so the profile's JSON
+ * Schema, generated from the types (scripts/schemas.ts), can name them; `satisfies` above keeps
+ * the table and this list the same set.
+ */
+export type BehaviourName =
+  | "trader"
+  | "market-maker"
+  | "taker"
+  | "stop-loss-submitter"
+  | "reduce-only-closer"
+  | "panicked-checker"
+  | "patient-checker"
+  | "book-watcher";
 export const BEHAVIOUR_NAMES = Object.keys(BEHAVIOURS) as BehaviourName[];
 
 function byBehaviour<T>(f: (spec: BehaviourSpec) => T): Record<BehaviourName, T> {
@@ -274,7 +287,14 @@ export const REQUESTS_PER_ITERATION: Readonly<Record<BehaviourName, number>> = b
 export const LIQUIDATION_WATCHER = "liquidation-watcher";
 
 /** Weights per class (relative; they need not sum to 1). */
-export type BehaviourMix = Partial<Record<TrafficClass, Partial<Record<BehaviourName, number>>>>;
+export type BehaviourMix = Partial<Record<TrafficClass, Partial<Record<BehaviourName, BehaviourWeight>>>>;
+
+/**
+ * A behaviour's relative weight in its class's mix: its share of the class's clients is its
+ * weight over the class's total.
+ * @minimum 0
+ */
+export type BehaviourWeight = number;
 
 /** What a class runs without a mix: the drill's traffic before behaviours (smoke, the calibration). */
 export const DEFAULT_BEHAVIOUR: Record<TrafficClass, BehaviourName> = {

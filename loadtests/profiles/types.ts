@@ -9,18 +9,51 @@ import type { FaultSpec, TierName, TierSizing } from "../vocabulary/capacity.ts"
 import type { MarketEvent } from "../vocabulary/marketEvents.ts";
 import type { TrafficClass } from "../vocabulary/traffic.ts";
 
+/**
+ * Requests per second of one traffic class.
+ * @minimum 0
+ */
+export type RatePerS = number;
+
+/** One stretch of the profile: the load ramps linearly from `from` to `to` over `durationS`. */
 export interface ProfilePhase {
+  /** The phase's label in run.json, the report's phase bands and its per-phase rows. */
   name: string;
-  /** Natural-time length of the phase, seconds. */
+  /**
+   * Natural-time length of the phase, seconds.
+   * @exclusiveMinimum 0
+   */
   durationS: number;
-  /** Multiple of normal load at the start of the phase; the rate ramps linearly to `to`. */
+  /**
+   * Multiple of normal load at the start of the phase (1 = normal, 100 = a 100x burst); the rate
+   * ramps linearly to `to`.
+   * @minimum 0
+   */
   from: number;
+  /**
+   * Multiple of normal load at the end of the phase.
+   * @minimum 0
+   */
   to: number;
   /**
    * Classes whose multiple differs from `from`/`to` in this phase (the Oct-10 cascade: orders
    * 100x, position reads 1000x normal).
    */
-  byClass?: Partial<Record<TrafficClass, { from: number; to: number }>>;
+  byClass?: Partial<Record<TrafficClass, ClassMultiple>>;
+}
+
+/** A class's own multiples of its normal load in one phase. */
+export interface ClassMultiple {
+  /**
+   * Multiple of the class's normal load at the start of the phase.
+   * @minimum 0
+   */
+  from: number;
+  /**
+   * Multiple of the class's normal load at the end of the phase.
+   * @minimum 0
+   */
+  to: number;
 }
 
 /**
@@ -28,26 +61,64 @@ export interface ProfilePhase {
  * absolute normal rates and the fleet a venue provisions for them.
  */
 export interface ProductionScale {
-  normalRatePerS: Record<TrafficClass, number>;
+  /** Normal load per traffic class at production size, requests per second. */
+  normalRatePerS: Record<TrafficClass, RatePerS>;
+  /**
+   * Clients at production size (each with its own API key and client IP).
+   * @asType integer
+   * @minimum 1
+   */
   clients: number;
+  /** The fleet provisioned for normal load, per tier. */
   tiers: Record<TierName, TierSizing>;
+  /**
+   * Orders the matching sequencer passes per second.
+   * @exclusiveMinimum 0
+   */
   sequencerOrdersPerS: number;
-  /** Waiting requests per tier before shedding. */
+  /**
+   * Waiting requests per tier before shedding.
+   * @asType integer
+   * @minimum 0
+   */
   maxQueue: number;
-  /** Position changes a read replica applies per second (the drill's is sized for drill rates). */
+  /**
+   * Position changes a read replica applies per second (the drill's is sized for drill rates).
+   * @exclusiveMinimum 0
+   */
   replicaApplyPerS: number;
 }
 
+/**
+ * A burst profile: the shape of load over natural time, as a multiple of each traffic class's
+ * normal rate. The built-in library is loadtests/profiles/index.ts; a YAML or JSON file of the
+ * same shape is checked against docs/schemas/profile.schema.json, generated from this type.
+ */
 export interface Profile {
+  /**
+   * The profile's name: run folders, run.json and reports carry it.
+   * @pattern ^[a-z0-9][a-z0-9-]*$
+   */
   name: string;
   /** What the profile models, and where its shape comes from. */
   description: string;
   /** Normal load per traffic class, requests per wall second, sized to what a drill can drive here. */
-  normalRatePerS: Record<TrafficClass, number>;
-  /** Simulated clients (each with its own API key and client IP). */
+  normalRatePerS: Record<TrafficClass, RatePerS>;
+  /**
+   * Simulated clients (each with its own API key and client IP).
+   * @asType integer
+   * @minimum 1
+   */
   clients: number;
-  /** Time scale the profile is meant to run at (natural seconds per wall second). */
+  /**
+   * Time scale the profile is meant to run at (natural seconds per wall second).
+   * @exclusiveMinimum 0
+   */
   defaultTimeScale: number;
+  /**
+   * The load over time, in order; the profile lasts the sum of their `durationS`.
+   * @minItems 1
+   */
   phases: ProfilePhase[];
   /** Faults the capacity model plays, natural seconds from the start. */
   faults?: FaultSpec[];
@@ -81,5 +152,19 @@ export interface Watchers {
    * (`from`/`to`, not a class's override), each held `holdS` natural seconds (compressed by the
    * time scale like the phases), counting the liquidation events it receives.
    */
-  liquidationStream?: { normalPerS: number; holdS: number };
+  liquidationStream?: LiquidationStreamWatchers;
+}
+
+/** Liquidation-stream watchers' rate and how long each holds its connection. */
+export interface LiquidationStreamWatchers {
+  /**
+   * Connections opened per wall second at normal load (drill size).
+   * @minimum 0
+   */
+  normalPerS: number;
+  /**
+   * Natural seconds each connection stays open.
+   * @exclusiveMinimum 0
+   */
+  holdS: number;
 }

@@ -38,19 +38,92 @@ export interface TierState {
   workers: number;
 }
 
-/** Faults scripted in a profile, natural seconds from the start. */
-export type FaultSpec =
-  /** A fraction of every tier's instances is gone at atS and back (ready) after durationS. */
-  | { kind: "zone-outage"; atS: number; durationS: number; fraction: number }
-  /** A dependency fails: this fraction of requests answer 503 -1001 (reason `error`) for durationS. */
-  | { kind: "dependency-errors"; atS: number; durationS: number; errorRate: number }
-  /** Read replicas lost at atS for good; only a scaling policy brings them back (minutes). */
-  | { kind: "replica-loss"; atS: number; replicas: number }
+/**
+ * Faults scripted in a profile, natural seconds from the start.
+ * @discriminator kind
+ */
+export type FaultSpec = ZoneOutageFault | DependencyErrorsFault | ReplicaLossFault | RegionFailoverFault;
+
+/** A fraction of every tier's instances is gone at atS and back (ready) after durationS. */
+export interface ZoneOutageFault {
+  kind: "zone-outage";
   /**
-   * The whole region goes at atS: no capacity. After detectionDelayS the standby region is
-   * promoted; it serves after failoverS more, at baseline size (warm standby).
+   * Natural seconds from the start.
+   * @minimum 0
    */
-  | { kind: "region-failover"; atS: number; detectionDelayS: number; failoverS: number };
+  atS: number;
+  /**
+   * Natural seconds the instances stay gone.
+   * @exclusiveMinimum 0
+   */
+  durationS: number;
+  /**
+   * Share of every tier's instances lost, in (0, 1].
+   * @exclusiveMinimum 0
+   * @maximum 1
+   */
+  fraction: number;
+}
+
+/** A dependency fails: this fraction of requests answer 503 -1001 (reason `error`) for durationS. */
+export interface DependencyErrorsFault {
+  kind: "dependency-errors";
+  /**
+   * Natural seconds from the start.
+   * @minimum 0
+   */
+  atS: number;
+  /**
+   * Natural seconds the dependency fails.
+   * @exclusiveMinimum 0
+   */
+  durationS: number;
+  /**
+   * Share of requests that fail, in (0, 1].
+   * @exclusiveMinimum 0
+   * @maximum 1
+   */
+  errorRate: number;
+}
+
+/** Read replicas lost at atS for good; only a scaling policy brings them back (minutes). */
+export interface ReplicaLossFault {
+  kind: "replica-loss";
+  /**
+   * Natural seconds from the start.
+   * @minimum 0
+   */
+  atS: number;
+  /**
+   * Read replicas lost.
+   * @asType integer
+   * @minimum 1
+   */
+  replicas: number;
+}
+
+/**
+ * The whole region goes at atS: no capacity. After detectionDelayS the standby region is
+ * promoted; it serves after failoverS more, at baseline size (warm standby).
+ */
+export interface RegionFailoverFault {
+  kind: "region-failover";
+  /**
+   * Natural seconds from the start.
+   * @minimum 0
+   */
+  atS: number;
+  /**
+   * Natural seconds before the outage is detected and the standby promoted.
+   * @minimum 0
+   */
+  detectionDelayS: number;
+  /**
+   * Natural seconds the promoted standby takes to serve.
+   * @minimum 0
+   */
+  failoverS: number;
+}
 
 export type FaultKind = FaultSpec["kind"];
 export const FAULT_KINDS: readonly FaultKind[] = [

@@ -4,13 +4,24 @@
  * mock-exchange/marketEvents.ts (`MarketPath`).
  */
 export interface MarketEvent {
-  /** Natural seconds from the start (the venue's origin) when the move begins. */
+  /**
+   * Natural seconds from the start (the venue's origin) when the move begins.
+   * @minimum 0
+   */
   atS: number;
   /** A symbol of the venue (mock-exchange/defaults.ts DEFAULT_SYMBOLS). */
   symbol: string;
-  /** Size of the move, percent of the price when it begins: -12 is a 12% drop. In (-90, 500). */
+  /**
+   * Size of the move, percent of the price when it begins: -12 is a 12% drop. In (-90, 500),
+   * not 0.
+   * @exclusiveMinimum -90
+   * @exclusiveMaximum 500
+   */
   movePct: number;
-  /** Natural seconds the move takes, in linear steps; 0 moves at once. */
+  /**
+   * Natural seconds the move takes, in linear steps; 0 moves at once.
+   * @minimum 0
+   */
   overS: number;
 }
 

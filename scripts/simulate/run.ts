@@ -1,7 +1,6 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { naturalDurationS, planDrill, validateProfile } from "../../loadtests/lib/plan.ts";
-import { PROFILES } from "../../loadtests/profiles/index.ts";
 import { simulateAggregate } from "../../mock-exchange/simulate/aggregate.ts";
 import { simulatePerRequest } from "../../mock-exchange/simulate/perRequest.ts";
 import { SimulationRecorder } from "../../mock-exchange/simulate/recorder.ts";
@@ -11,6 +10,7 @@ import type { Summary } from "../../reports/model.ts";
 import { renderRun } from "../../reports/report.ts";
 import { StampedeError } from "../errors.ts";
 import { exchangeConfigFor, normalRatesFor, type Scale } from "../exchangeConfig.ts";
+import type { ResolvedProfile } from "../profileSource.ts";
 import { packageVersion, runId } from "../runFolder.ts";
 import { type LoadedVenue, venueSource } from "../venue.ts";
 
@@ -23,7 +23,8 @@ import { type LoadedVenue, venueSource } from "../venue.ts";
 export type SimulationMethod = "auto" | "requests" | "aggregate";
 
 export interface SimulateOptions {
-  profileName: string;
+  /** The profile, resolved from `--profile NAME|FILE` (profileSource.ts). */
+  profile: ResolvedProfile;
   strategy: string;
   scale: Scale;
   /** Natural seconds per virtual wall second; default 1 (the profile's own clock). */
@@ -51,12 +52,7 @@ export interface SimulateResult {
 export const PER_REQUEST_LIMIT = 5_000_000;
 
 export async function runSimulation(opts: SimulateOptions): Promise<SimulateResult> {
-  const profile = PROFILES[opts.profileName];
-  if (profile === undefined)
-    throw new StampedeError(
-      "E_UNKNOWN_PROFILE",
-      `unknown profile "${opts.profileName}"; known: ${Object.keys(PROFILES).join(", ")}`,
-    );
+  const { profile, source: profileSource } = opts.profile;
   const problems = validateProfile(profile);
   if (problems.length > 0)
     throw new StampedeError("E_BAD_PROFILE", `profile ${profile.name} is invalid: ${problems.join("; ")}`);
@@ -126,6 +122,7 @@ export async function runSimulation(opts: SimulateOptions): Promise<SimulateResu
     t0Ms,
     seed: opts.seed,
     profile,
+    profileSource,
     strategy: config.capacity.strategy,
     venue: venueSource(opts.venue),
     scale: opts.scale,

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCompare } from "../../scripts/compare.ts";
+import { resolveProfile } from "../../scripts/profileSource.ts";
 import { runSimulation } from "../../scripts/simulate/run.ts";
 import {
   CHROMIUM,
@@ -49,7 +50,7 @@ describe("reports in headless Chromium (file://, offline)", () => {
       args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--font-render-hinting=none"],
     });
     const sim = await runSimulation({
-      profileName: "smoke",
+      profile: resolveProfile("smoke"),
       strategy: "reactive",
       scale: "drill",
       timeScale: 60,
@@ -61,7 +62,7 @@ describe("reports in headless Chromium (file://, offline)", () => {
     reportHtml = join(sim.runDir, "report.html");
     const cmp = await runCompare({
       simulate: true,
-      profileName: "smoke",
+      profile: resolveProfile("smoke"),
       strategies: ["fixed", "overprovisioned", "priority-shedding"],
       repeat: 1,
       timeScale: 60,

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Comparison } from "../../reports/compare.ts";
 import { runCompare } from "../../scripts/compare.ts";
+import { resolveProfile } from "../../scripts/profileSource.ts";
 
 describe("stampede compare end to end (simulated smoke, three strategies, two repeats)", () => {
   const out = mkdtempSync(join(tmpdir(), "stampede-compare-"));
@@ -14,7 +15,7 @@ describe("stampede compare end to end (simulated smoke, three strategies, two re
   }, async () => {
     const strategies = ["fixed", "overprovisioned", "priority-shedding"];
     const result = await runCompare({
-      profileName: "smoke",
+      profile: resolveProfile("smoke"),
       strategies,
       simulate: true,
       repeat: 2,
@@ -71,7 +72,7 @@ describe("stampede compare end to end (simulated smoke, three strategies, two re
     timeout: 120_000,
   }, async () => {
     const result = await runCompare({
-      profileName: "smoke",
+      profile: resolveProfile("smoke"),
       strategies: ["fixed", "overprovisioned"],
       simulate: true,
       repeat: 5,

@@ -5,6 +5,7 @@ import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { runDrill } from "../../scripts/drill.ts";
 import { ensureK6 } from "../../scripts/k6.ts";
+import { resolveProfile } from "../../scripts/profileSource.ts";
 
 /** Drill rows of http_req_duration in one k6 csv.gz (setup() traffic excluded). */
 function durationRows(file: string): number {
@@ -19,7 +20,7 @@ describe("drill --generators 2 (two k6 processes with execution segments)", () =
   }, async () => {
     const out = mkdtempSync(join(tmpdir(), "stampede-generators-e2e-"));
     const result = await runDrill({
-      profileName: "smoke",
+      profile: resolveProfile("smoke"),
       durationS: 10,
       rateScale: 0.3,
       generators: 2,

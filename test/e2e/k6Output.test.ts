@@ -9,6 +9,7 @@ import { readIngested } from "../../reports/hlog.ts";
 import { type Histogram, ingestK6Csv, latencyHistogram } from "../../reports/ingest.ts";
 import { runDrill } from "../../scripts/drill.ts";
 import { ensureK6 } from "../../scripts/k6.ts";
+import { resolveProfile } from "../../scripts/profileSource.ts";
 
 /**
  * The k6 output extension in real drills: its histograms against the raw samples of the same
@@ -36,7 +37,7 @@ describe("k6 output extension in a drill", () => {
   }, async () => {
     const out = mkdtempSync(join(tmpdir(), "stampede-k6out-e2e-"));
     const result = await runDrill({
-      profileName: "smoke",
+      profile: resolveProfile("smoke"),
       durationS: 10,
       rateScale: 0.3,
       rawSamples: true,
@@ -138,7 +139,7 @@ describe("corrected latency against a venue that freezes", () => {
     process.env.STAMPEDE_API_KEYS = Array.from({ length: 8 }, (_, i) => `key${i}:secret${i}`).join(",");
     const out = mkdtempSync(join(tmpdir(), "stampede-freeze-e2e-"));
     const result = await runDrill({
-      profileName: "soak", // a short ramp to 3x, then a constant rate
+      profile: resolveProfile("soak"), // a short ramp to 3x, then a constant rate
       durationS: 20,
       seed: 1,
       outDir: out,

@@ -12,6 +12,7 @@ import { startVenueServer, type VenueServer } from "../../mock-exchange/api/serv
 import { runDrill } from "../../scripts/drill.ts";
 import { exchangeConfigFor } from "../../scripts/exchangeConfig.ts";
 import { ensureK6 } from "../../scripts/k6.ts";
+import { resolveProfile } from "../../scripts/profileSource.ts";
 
 /**
  * A drill's traffic goes to the target it was given and nowhere else: a target that answers 307
@@ -143,7 +144,7 @@ describe("no redirect is ever followed", () => {
     process.env.STAMPEDE_CONTROL_TOKEN = exchange.controlToken;
     const lines: string[] = [];
     const result = await runDrill({
-      profileName: "smoke",
+      profile: resolveProfile("smoke"),
       durationS,
       rateScale: 0.3,
       seed: 1,

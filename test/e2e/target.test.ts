@@ -11,6 +11,7 @@ import { runDrill } from "../../scripts/drill.ts";
 import type { StampedeError } from "../../scripts/errors.ts";
 import { exchangeConfigFor } from "../../scripts/exchangeConfig.ts";
 import { ensureK6 } from "../../scripts/k6.ts";
+import { resolveProfile } from "../../scripts/profileSource.ts";
 
 /**
  * `drill --target`: the same drill against an exchange this process did not start, once with
@@ -60,7 +61,7 @@ async function drill(
   log: (l: string) => void = () => {},
 ) {
   return runDrill({
-    profileName: "smoke",
+    profile: resolveProfile("smoke"),
     durationS,
     rateScale: 0.3,
     seed: 1,
@@ -194,7 +195,7 @@ describe("drill --target", () => {
 
     const out = mkdtempSync(join(tmpdir(), "stampede-target-e2e-"));
     const result = await runDrill({
-      profileName: "smoke",
+      profile: resolveProfile("smoke"),
       durationS: DURATION_S,
       rateScale: 0.3,
       seed: 1,

@@ -15,6 +15,7 @@ import {
   relativeImports,
   writeK8s,
 } from "../../scripts/k8s.ts";
+import { resolveProfile } from "../../scripts/profileSource.ts";
 
 /**
  * Field names of k6-operator's TestRun CRD (k6.io/v1alpha1, grafana/k6-operator
@@ -67,7 +68,7 @@ describe("stampede k8s: k6-operator TestRun and the scripts' ConfigMap", () => {
   it("writes a TestRun with the CRD's field names and types", async () => {
     const scripts = await collectScripts();
     const { testRun, configMap, run } = buildK8sManifests(
-      { profileName: "smoke", parallelism: 4, outDir: "unused", target: "http://venue:8080" },
+      { profile: resolveProfile("smoke"), parallelism: 4, outDir: "unused", target: "http://venue:8080" },
       scripts,
     );
     expect(testRun.apiVersion).toBe("k6.io/v1alpha1");
@@ -123,7 +124,7 @@ describe("stampede k8s: k6-operator TestRun and the scripts' ConfigMap", () => {
   it("puts every file the drill script needs into the ConfigMap, under valid keys, imports flattened", async () => {
     const scripts = await collectScripts();
     const { configMap, testRun } = buildK8sManifests(
-      { profileName: "smoke", parallelism: 2, outDir: "x" },
+      { profile: resolveProfile("smoke"), parallelism: 2, outDir: "x" },
       scripts,
     );
     const data = configMap.data;
@@ -158,7 +159,7 @@ describe("stampede k8s: k6-operator TestRun and the scripts' ConfigMap", () => {
     const k6 = join(toolsDir(), "k6");
     if (!existsSync(k6)) return; // k6 is ensured by `npm test` (pretest); nothing to run here without it
     const out = mkdtempSync(join(tmpdir(), "stampede-k8s-"));
-    await writeK8s({ profileName: "airdrop-herd", parallelism: 2, outDir: out });
+    await writeK8s({ profile: resolveProfile("airdrop-herd"), parallelism: 2, outDir: out });
     const cm = JSON.parse(readFileSync(join(out, "manifests", "configmap.json"), "utf8")) as {
       data: Record<string, string>;
     };
@@ -201,11 +202,11 @@ describe("stampede k8s: k6-operator TestRun and the scripts' ConfigMap", () => {
 
   it("rejects a bad parallelism and an unknown profile", async () => {
     const scripts = await collectScripts();
-    expect(() => buildK8sManifests({ profileName: "smoke", parallelism: 0, outDir: "x" }, scripts)).toThrow(
-      /--parallelism/,
-    );
-    expect(() => buildK8sManifests({ profileName: "nope", parallelism: 2, outDir: "x" }, scripts)).toThrow(
-      /unknown profile/,
-    );
+    expect(() =>
+      buildK8sManifests({ profile: resolveProfile("smoke"), parallelism: 0, outDir: "x" }, scripts),
+    ).toThrow(/--parallelism/);
+    expect(() =>
+      buildK8sManifests({ profile: resolveProfile("nope"), parallelism: 2, outDir: "x" }, scripts),
+    ).toThrow(/unknown profile/);
   });
 });

@@ -8,6 +8,7 @@ import { recordLatency, recordReject, rollUp, type SecondTally, secondTally } fr
 import type { Summary } from "../../reports/model.ts";
 import { renderRun } from "../../reports/report.ts";
 import { buildSummary, costOf, eventsOf, strategyName } from "../../reports/summary.ts";
+import { resolveProfile } from "../../scripts/profileSource.ts";
 import { runSimulation } from "../../scripts/simulate/run.ts";
 import { validate } from "./summarySchema.ts";
 
@@ -161,7 +162,7 @@ describe("summary.json against its schema (docs/summary.schema.json)", () => {
 
   it("holds for a simulated run (smoke, fixed, time scale 60), which has no endpoints", async () => {
     const sim = await runSimulation({
-      profileName: "smoke",
+      profile: resolveProfile("smoke"),
       strategy: "fixed",
       scale: "drill",
       timeScale: 60,

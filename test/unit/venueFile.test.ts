@@ -10,6 +10,7 @@ import { resolveStrategy } from "../../mock-exchange/capacity/strategies.ts";
 import type { ExchangeConfig } from "../../mock-exchange/defaults.ts";
 import { prepareDrill } from "../../scripts/drillPlan.ts";
 import { exchangeConfigFor, strategyFor } from "../../scripts/exchangeConfig.ts";
+import { resolveProfile } from "../../scripts/profileSource.ts";
 import { loadVenue, parseVenue } from "../../scripts/venue.ts";
 import { venueInit } from "../../scripts/venueInit.ts";
 
@@ -104,7 +105,7 @@ describe("drill --venue", () => {
     writeFileSync(path, "capacity: { maxQueue: 9, strategy: fixed }\nlimits: { weightPerMinute: 1200 }\n");
     const venue = loadVenue(path);
     const drill = prepareDrill({
-      profileName: "smoke",
+      profile: resolveProfile("smoke"),
       seed: 1,
       strategy: strategyFor(undefined, venue.file),
       venue,
@@ -114,7 +115,7 @@ describe("drill --venue", () => {
     expect(drill.venue?.sha256).toBe(venue.sha256);
     const err = thrown(() =>
       prepareDrill({
-        profileName: "smoke",
+        profile: resolveProfile("smoke"),
         seed: 1,
         strategy: "fixed",
         venue,

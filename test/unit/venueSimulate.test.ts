@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
 import type { CapacityEvent } from "../../loadtests/vocabulary/capacity.ts";
+import { resolveProfile } from "../../scripts/profileSource.ts";
 import { runSimulation } from "../../scripts/simulate/run.ts";
 import { type LoadedVenue, loadVenue } from "../../scripts/venue.ts";
 import { venueInit } from "../../scripts/venueInit.ts";
@@ -15,7 +16,7 @@ import { venueInit } from "../../scripts/venueInit.ts";
 
 async function simulate(outDir: string, venue: LoadedVenue | undefined) {
   const r = await runSimulation({
-    profileName: "smoke",
+    profile: resolveProfile("smoke"),
     strategy: "reactive",
     scale: "drill",
     seed: 1,
