@@ -1,6 +1,6 @@
 import { classRequestsPerIteration } from "../loadtests/lib/behaviours.ts";
 import {
-  drillIterationBudgetS,
+  drillRequestBudgetS,
   naturalDurationS,
   planDrill,
   scaleRates,
@@ -40,7 +40,7 @@ export interface PreparedDrill {
   naturalS: number;
   timeScale: number;
   config: ExchangeConfig;
-  iterationBudgetS: number;
+  requestBudgetS: number;
   plan: ReturnType<typeof planDrill>;
   target: CheckedTarget | undefined;
 }
@@ -77,8 +77,8 @@ export function prepareDrill(opts: DrillArgs): PreparedDrill {
     strategy: opts.strategy,
     scale: "drill",
   });
-  const iterationBudgetS = drillIterationBudgetS(config.capacity);
-  const plan = planDrill(scaleRates(profile, rateScale), { timeScale, iterationBudgetS });
+  const requestBudgetS = drillRequestBudgetS(config.capacity);
+  const plan = planDrill(scaleRates(profile, rateScale), { timeScale, requestBudgetS });
 
   // Checked before anything is sent: an iteration may send several requests (an order and its
   // read-back, a closer's read, close and read-back), so each class counts its most.
@@ -87,5 +87,5 @@ export function prepareDrill(opts: DrillArgs): PreparedDrill {
     0,
   );
   const target = opts.target === undefined ? undefined : checkTarget(opts.target, peakTotalRps);
-  return { profile, rateScale, generators, naturalS, timeScale, config, iterationBudgetS, plan, target };
+  return { profile, rateScale, generators, naturalS, timeScale, config, requestBudgetS, plan, target };
 }
