@@ -4,8 +4,12 @@
  * mix splits the clients, not the iterations (clientBehaviour; without a mix every client runs
  * the class's default); liquidation-stream watchers, when the profile has them, are a scenario
  * of their own (WebSocket connections).
- * Run natively by k6 (TypeScript, relative imports with extensions). Plain k6 reproduces a run:
- *   k6 run -e STAMPEDE_BASE_URL=http://127.0.0.1:PORT -e STAMPEDE_PROFILE=smoke loadtests/drill.ts
+ *
+ * The orchestrator plans the drill and hands k6 the plan as a file (loadtests/lib/k6Plan.ts says
+ * why), and runs this script bundled into one module (scripts/drillBundle.ts): both land in the
+ * run folder, so plain k6 reproduces a run:
+ *   k6 run -e STAMPEDE_BASE_URL=http://127.0.0.1:PORT -e STAMPEDE_PLAN_FILE=$PWD/runs/<id>/k6-plan.json \
+ *     runs/<id>/drill.js
  *
  * Each iteration sends on schedule (ramping-arrival-rate); when no VU is free k6 drops the
  * iteration and counts it in dropped_iterations instead of sending late, so latencies are not
@@ -18,14 +22,13 @@ import http, { type RefinedParams, type RefinedResponse, type ResponseType } fro
 import { Counter } from "k6/metrics";
 import {
   type BehaviourName,
+  type BehaviourRequest,
   blockedUntilMs,
   classMix,
   clientBehaviour,
-  LIQUIDATION_WATCHER,
 } from "./lib/behaviours.ts";
+import { type K6DrillPlan, k6PlanProblems } from "./lib/k6Plan.ts";
 import { ITERATION_METADATA, iterationMark } from "./lib/lateness.ts";
-import { planDrill, scaleRates } from "./lib/plan.ts";
-import { PROFILES } from "./profiles/index.ts";
 import { RUN_BEHAVIOUR } from "./scenarios/index.ts";
 import { liquidationWatcher } from "./scenarios/liquidationWatcher.ts";
 import { DRILL_SYMBOLS, newSessionState, type Session, type SessionState } from "./scenarios/session.ts";
@@ -33,66 +36,30 @@ import { seededRandom } from "./vocabulary/random.ts";
 import { rejectReason, type TrafficClass } from "./vocabulary/traffic.ts";
 
 const baseUrl = __ENV.STAMPEDE_BASE_URL ?? "http://127.0.0.1:8080";
-const profileName = __ENV.STAMPEDE_PROFILE ?? "smoke";
-const profile = PROFILES[profileName];
-if (profile === undefined) throw new Error(`unknown profile "${profileName}"`);
-const timeScale = Number(__ENV.STAMPEDE_TIME_SCALE ?? profile.defaultTimeScale);
-const iterationBudgetS = Number(__ENV.STAMPEDE_ITERATION_BUDGET_S ?? 0.8);
-const seed = Number(__ENV.STAMPEDE_SEED ?? 1);
-const rateScale = Number(__ENV.STAMPEDE_RATE_SCALE ?? 1);
+
+function readPlan(): K6DrillPlan {
+  const file = __ENV.STAMPEDE_PLAN_FILE;
+  if (file === undefined || file === "")
+    throw new Error(
+      "STAMPEDE_PLAN_FILE is not set: `stampede drill` writes the plan (k6-plan.json) into the run folder",
+    );
+  const parsed = JSON.parse(open(file)) as unknown;
+  const problems = k6PlanProblems(parsed);
+  if (problems.length > 0) throw new Error(`${file}: ${problems.join("; ")}`);
+  return parsed as K6DrillPlan;
+}
+
+const plan = readPlan();
 // `drill --generators N`: each k6 process numbers its VUs from 1, so VU v of generator g is
 // client v * N + g (the same client numbering as one process when N = 1).
 const generator = Number(__ENV.STAMPEDE_GENERATOR ?? 0);
 const generators = Number(__ENV.STAMPEDE_GENERATORS ?? 1);
-const plan = planDrill(scaleRates(profile, rateScale), { timeScale, iterationBudgetS });
-
-function scenario(cls: "order" | "position" | "depth") {
-  const p = plan.classes[cls];
-  return {
-    executor: "ramping-arrival-rate",
-    exec: cls,
-    startRate: p.startRatePerMin,
-    timeUnit: "1m",
-    preAllocatedVUs: p.preAllocatedVUs,
-    maxVUs: p.maxVUs,
-    stages: p.stages,
-    tags: { class: cls },
-  };
-}
 
 // k6's console (logs to k6.log); loadtests/tsconfig.json has no DOM typings.
 declare const console: { info(...args: unknown[]): void; warn(...args: unknown[]): void };
 
-/** The liquidation-stream watchers' scenario, when the profile has watchers at a rate above 0. */
-function watcherScenarios() {
-  const w = plan.watchers?.liquidationStream;
-  if (w === undefined) {
-    // Printed once, by the init context that reads the options (__VU 0).
-    if (__VU === 0)
-      console.info(`profile ${profile?.name} has no liquidation-stream watchers: no WebSocket scenario`);
-    return {};
-  }
-  return {
-    liquidation_watchers: {
-      executor: "ramping-arrival-rate",
-      exec: "liquidationWatchers",
-      startRate: w.startRatePerMin,
-      timeUnit: "1m",
-      preAllocatedVUs: w.preAllocatedVUs,
-      maxVUs: w.maxVUs,
-      stages: w.stages,
-      tags: { behaviour: LIQUIDATION_WATCHER },
-    },
-  };
-}
-
 export const options = {
-  scenarios: {
-    order: scenario("order"),
-    position: scenario("position"),
-    depth: scenario("depth"),
-    ...watcherScenarios(),
-  },
+  scenarios: plan.scenarios,
   setupTimeout: "60s",
   // A redirect is an answer, never followed: following it would send signed orders and the API
   // key to whatever address the target names. The orchestrator also sets K6_MAX_REDIRECTS=0,
@@ -145,7 +112,7 @@ function accountsFromControlPlane(): SetupData["accounts"] {
     throw new Error(`control plane answered 401: STAMPEDE_CONTROL_TOKEN is missing or wrong`);
   if (res.status !== 200)
     throw new Error(`control plane answered ${res.status}: is ${baseUrl} the mock exchange?`);
-  return (res.json() as { accounts: SetupData["accounts"] }).accounts.slice(0, profile?.clients);
+  return (res.json() as { accounts: SetupData["accounts"] }).accounts.slice(0, plan.clients);
 }
 
 /** A symbol's mid price from its book. */
@@ -239,24 +206,28 @@ function params(cls: string, endpoint: string, c: Client): RefinedParams<Respons
 // Per VU: the first redirect it met, logged so the orchestrator can name it (scripts/drill.ts).
 let redirectLogged = false;
 
-/** Records a refusal by reason; returns true when the response was served. */
-function served(res: RefinedResponse<ResponseType>, cls: string, endpoint: string): boolean {
-  if (res.status >= 300 && res.status < 400 && !redirectLogged) {
+/**
+ * Records a refusal by reason; returns true when the response was served. `status` is read once
+ * by the caller: every property of a k6 response is a call into Go.
+ */
+function served(res: RefinedResponse<ResponseType>, status: number, cls: string, endpoint: string): boolean {
+  if (status >= 200 && status < 300) return true;
+  if (status >= 300 && status < 400 && !redirectLogged) {
     redirectLogged = true;
-    console.warn(`stampede-redirect ${res.status} ${endpoint} -> ${res.headers.Location ?? "(no Location)"}`);
+    console.warn(`stampede-redirect ${status} ${endpoint} -> ${res.headers.Location ?? "(no Location)"}`);
   }
   let code: number | undefined;
   // Only a 503's reason depends on the body's code (-1008 shed vs -1007 timed out): parsing the
   // body of every 429 as well cost k6 about a core's tenth at 100x.
-  if (res.status === 503) {
+  if (status === 503) {
     try {
       code = (res.json() as { code?: number }).code;
     } catch {
       code = undefined;
     }
   }
-  let reason = rejectReason(res.status, code, cls);
-  if (res.status === 0 && res.error_code === 1050) reason = "timeout";
+  let reason = rejectReason(status, code, cls);
+  if (status === 0 && res.error_code === 1050) reason = "timeout";
   if (reason === undefined) return true;
   // k6 tags custom metrics only with what is given here: the endpoint goes along explicitly.
   rejects.add(1, { class: cls, reason, name: endpoint });
@@ -267,7 +238,7 @@ function served(res: RefinedResponse<ResponseType>, cls: string, endpoint: strin
 // Which VU runs which iteration is up to k6, so a re-run repeats the mix, not every request.
 let random: (() => number) | undefined;
 function rand(): number {
-  random ??= seededRandom(seed * 1_000_003 + clientKey() + 1);
+  random ??= seededRandom(plan.seed * 1_000_003 + clientKey() + 1);
   return random();
 }
 
@@ -277,38 +248,57 @@ let session: Session | undefined;
 function sessionOf(data: SetupData): Session {
   if (session !== undefined) return session;
   const c = client(data);
+  // One params object per request kind and VU, built once: k6 reads it on every call, and a
+  // fresh object per request was garbage the generator's collector had to chase.
+  const paramsOf = new Map<BehaviourRequest, RefinedParams<ResponseType>>();
+  const paramsFor = (r: BehaviourRequest) => {
+    let p = paramsOf.get(r);
+    if (p === undefined) {
+      p = params(r.cls, r.endpoint, c);
+      paramsOf.set(r, p);
+    }
+    return p;
+  };
   session = {
     symbols: SYMBOLS,
     mid: (symbol) => data.midPrice[symbol] as number,
     rand,
     state: sessionState,
     send: (r, query) => {
-      const p = params(r.cls, r.endpoint, c);
+      const p = paramsFor(r);
       if (!r.signed) return http.get(`${baseUrl}${r.path}?${query}`, p);
       if (r.method === "POST") return http.post(`${baseUrl}${r.path}`, signed(c, query), p);
       if (r.method === "DELETE") return http.del(`${baseUrl}${r.path}?${signed(c, query)}`, null, p);
       return http.get(`${baseUrl}${r.path}?${signed(c, query)}`, p);
     },
     served: (res, r) => {
+      const status = res.status;
       // The session learns the venue's Retry-After whoever sent the request (patient-checker waits it out).
-      if (res.status === 429 || res.status === 418)
+      if (status === 429 || status === 418)
         sessionState.blockedUntilMs = blockedUntilMs(
           sessionState.blockedUntilMs,
-          res.status,
+          status,
           res.headers["Retry-After"],
           Date.now(),
         );
-      return served(res, r.cls, r.endpoint);
+      return served(res, status, r.cls, r.endpoint);
     },
   };
   return session;
 }
 
 const MIX: Record<TrafficClass, ReturnType<typeof classMix>> = {
-  order: classMix(profile.behaviours, "order"),
-  position: classMix(profile.behaviours, "position"),
-  depth: classMix(profile.behaviours, "depth"),
+  order: classMix(plan.behaviours, "order"),
+  position: classMix(plan.behaviours, "position"),
+  depth: classMix(plan.behaviours, "depth"),
 };
+
+// k6's execution objects, taken once per VU: every `exec.vu` or `exec.scenario` builds a new
+// object of getters in Go (about a tenth of the generator's CPU when read per iteration); the
+// getters read the VU's state when called, so the objects stay right across iterations.
+let scenarioInfo: typeof exec.scenario | undefined;
+let vuMetrics: typeof exec.vu.metrics | undefined;
+let vuMetadata: Record<string, string> | undefined;
 
 /**
  * Marks the iteration's samples with its number and start (loadtests/lib/lateness.ts): k6's
@@ -316,7 +306,12 @@ const MIX: Record<TrafficClass, ReturnType<typeof classMix>> = {
  * request's corrected latency.
  */
 function markIteration(): void {
-  exec.vu.metrics.metadata[ITERATION_METADATA] = iterationMark(exec.scenario.iterationInTest, Date.now());
+  if (scenarioInfo === undefined || vuMetadata === undefined) {
+    scenarioInfo = exec.scenario;
+    vuMetrics = exec.vu.metrics;
+    vuMetadata = vuMetrics.metadata as Record<string, string>;
+  }
+  vuMetadata[ITERATION_METADATA] = iterationMark(scenarioInfo.iterationInTest, Date.now());
 }
 
 // This VU's behaviour per class: its client's (a VU runs one scenario, so in practice one class).
@@ -336,8 +331,10 @@ function iterate(cls: TrafficClass, data: SetupData): void {
   if (name === undefined) {
     name = clientBehaviour(MIX[cls], clientKey() % data.accounts.length, data.accounts.length);
     vuBehaviour[cls] = name;
+    // Tagged once: a VU of an arrival-rate scenario is activated once and keeps its tags for
+    // every iteration it runs (setting a tag builds a new tag set in Go).
+    (vuMetrics as typeof exec.vu.metrics).tags.behaviour = name;
   }
-  exec.vu.metrics.tags.behaviour = name;
   RUN_BEHAVIOUR[name](sessionOf(data));
 }
 
@@ -358,11 +355,11 @@ export function depth(data: SetupData): void {
 
 /** One liquidation-stream watcher: a WebSocket on a symbol's forceOrder stream, held for the profile's hold. */
 export function liquidationWatchers(data: SetupData): void {
-  const w = plan.watchers?.liquidationStream;
-  if (w === undefined) return;
+  const holdMs = plan.watcherHoldWallMs;
+  if (holdMs === undefined) return;
   const c = client(data);
   const symbol = (SYMBOLS[Math.floor(rand() * SYMBOLS.length)] as (typeof SYMBOLS)[number]).symbol;
   const wsBase = baseUrl.replace(/^http/, "ws");
   const headers = params("stream", "WS forceOrder", c).headers as Record<string, string>;
-  liquidationWatcher(`${wsBase}/ws/${symbol.toLowerCase()}@forceOrder`, symbol, headers, w.holdWallS * 1000);
+  liquidationWatcher(`${wsBase}/ws/${symbol.toLowerCase()}@forceOrder`, symbol, headers, holdMs);
 }

@@ -1,5 +1,7 @@
 import { join } from "node:path";
+import { k6DrillPlan } from "../loadtests/lib/k6Plan.ts";
 import type { Summary } from "../reports/model.ts";
+import { writeK6Inputs } from "./drillBundle.ts";
 import { generatorRecords, K6_ENV, k6Outputs } from "./drillK6.ts";
 import { prepareDrill } from "./drillPlan.ts";
 import { Progress, type ProgressMode } from "./drillProgress.ts";
@@ -88,17 +90,15 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
   const { id, runDir } = await runFolderFor(opts.outDir, drill.profile.name, exchange);
   const extras = await k6Extras(opts, runDir, drill.generators);
   const outputs = k6Outputs(opts.k6.extension, opts.rawSamples === true);
+  const k6Inputs = await writeK6Inputs(runDir, k6DrillPlan(drill.plan, drill.profile, opts.seed));
   const generators = generatorRecords({
     runDir,
     generators: drill.generators,
     outputs,
     extraArgs: extras.args,
     baseUrl: exchange.url,
-    profileName: drill.profile.name,
-    timeScale: drill.timeScale,
-    rateScale: drill.rateScale,
-    seed: opts.seed,
-    iterationBudgetS: drill.iterationBudgetS,
+    scriptPath: k6Inputs.script,
+    planPath: k6Inputs.plan,
   });
   const run = await buildRunRecord({
     id,

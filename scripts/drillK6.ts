@@ -1,5 +1,4 @@
 import { join } from "node:path";
-import { ROOT } from "./paths.ts";
 
 /**
  * How a drill invokes k6: its outputs, its environment, and each generator's command line
@@ -62,11 +61,9 @@ export interface K6Invocation {
   /** Generator i's extra arguments (k6Ecosystem.ts `k6Extras`). */
   extraArgs: (i: number) => string[];
   baseUrl: string;
-  profileName: string;
-  timeScale: number;
-  rateScale: number;
-  seed: number;
-  iterationBudgetS: number;
+  /** The bundled script and the plan it runs (drillBundle.ts), both in the run folder. */
+  scriptPath: string;
+  planPath: string;
 }
 
 /** The records (and with them the command lines) of the drill's k6 processes. */
@@ -105,18 +102,10 @@ function k6Args(k6: K6Invocation, i: number, seg: ExecutionSegment | undefined, 
     "-e",
     `STAMPEDE_BASE_URL=${k6.baseUrl}`,
     "-e",
-    `STAMPEDE_PROFILE=${k6.profileName}`,
-    "-e",
-    `STAMPEDE_TIME_SCALE=${k6.timeScale}`,
-    "-e",
-    `STAMPEDE_RATE_SCALE=${k6.rateScale}`,
-    "-e",
-    `STAMPEDE_SEED=${k6.seed}`,
-    "-e",
-    `STAMPEDE_ITERATION_BUDGET_S=${k6.iterationBudgetS}`,
+    `STAMPEDE_PLAN_FILE=${k6.planPath}`,
     ...(seg === undefined
       ? []
       : ["-e", `STAMPEDE_GENERATOR=${i}`, "-e", `STAMPEDE_GENERATORS=${k6.generators}`]),
-    join(ROOT, "loadtests", "drill.ts"),
+    k6.scriptPath,
   ];
 }

@@ -1,6 +1,6 @@
 import { classRequestsPerIteration } from "../loadtests/lib/behaviours.ts";
 import {
-  drillIterationBudgetS,
+  drillRequestBudgetS,
   naturalDurationS,
   planDrill,
   scaleRates,
@@ -46,7 +46,7 @@ export interface PreparedDrill {
   naturalS: number;
   timeScale: number;
   config: ExchangeConfig;
-  iterationBudgetS: number;
+  requestBudgetS: number;
   plan: ReturnType<typeof planDrill>;
   target: CheckedTarget | undefined;
   venue: LoadedVenue | undefined;
@@ -84,8 +84,8 @@ export function prepareDrill(opts: DrillArgs): PreparedDrill {
     scale: "drill",
     venue: opts.venue?.file,
   });
-  const iterationBudgetS = drillIterationBudgetS(config.capacity);
-  const plan = planDrill(scaleRates(profile, rateScale), { timeScale, iterationBudgetS });
+  const requestBudgetS = drillRequestBudgetS(config.capacity);
+  const plan = planDrill(scaleRates(profile, rateScale), { timeScale, requestBudgetS });
 
   // Checked before anything is sent: an iteration may send several requests (an order and its
   // read-back, a closer's read, close and read-back), so each class counts its most.
@@ -102,7 +102,7 @@ export function prepareDrill(opts: DrillArgs): PreparedDrill {
     naturalS,
     timeScale,
     config,
-    iterationBudgetS,
+    requestBudgetS,
     plan,
     target,
     venue: opts.venue,

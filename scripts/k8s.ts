@@ -1,7 +1,8 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, posix, relative, resolve } from "node:path";
+import { k6DrillPlan } from "../loadtests/lib/k6Plan.ts";
 import {
-  drillIterationBudgetS,
+  drillRequestBudgetS,
   naturalDurationS,
   planDrill,
   scaleRates,
@@ -10,6 +11,7 @@ import {
 import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 import { EXCHANGE_DEFAULTS } from "../mock-exchange/defaults.ts";
 import { K6_SYSTEM_TAGS } from "./drill.ts";
+import { K6_PLAN_FILE } from "./drillBundle.ts";
 import { exchangeConfigFor, VENUE_SYMBOL_NAMES } from "./exchangeConfig.ts";
 import { K6_VERSION } from "./k6.ts";
 import { ROOT } from "./paths.ts";
@@ -56,6 +58,8 @@ export const CONTROL_TOKEN_SECRET = "stampede-control-token";
 export const DEFAULT_RUNNER_IMAGE = `stampede-k6:${K6_VERSION.replace(/^v/, "")}`;
 /** Where the runners write their files (a shared PersistentVolumeClaim). */
 export const RESULTS_MOUNT = "/results";
+/** Where k6-operator mounts the script ConfigMap in a runner pod. */
+export const SCRIPT_MOUNT = "/test";
 /** The entry script, relative to the repository. */
 export const ENTRY = "loadtests/drill.ts";
 /** The folder every shipped script lives in. */
@@ -154,21 +158,23 @@ export function buildK8sManifests(opts: K8sOptions, scripts: ReadonlyMap<string,
   const seed = opts.seed ?? 1;
   const target = opts.target ?? DEFAULT_TARGET;
 
-  // The same iteration budget as a local drill (scripts/drill.ts): order + read-back, each may
-  // wait the full queue timeout.
+  // The same request budget as a local drill (scripts/drillPlan.ts): each request may wait the
+  // full queue timeout.
   const config = exchangeConfigFor(profile, {
     timeScale,
     seed,
     strategy: EXCHANGE_DEFAULTS.capacity.strategy,
     scale: "drill",
   });
-  const iterationBudgetS = drillIterationBudgetS(config.capacity);
-  const plan = planDrill(scaleRates(profile, rateScale), { timeScale, iterationBudgetS });
+  const requestBudgetS = drillRequestBudgetS(config.capacity);
+  const plan = planDrill(scaleRates(profile, rateScale), { timeScale, requestBudgetS });
 
   const name = `stampede-${profile.name}`.slice(0, 52).replace(/-+$/, "");
   const known = new Set(scripts.keys());
   const data: Record<string, string> = {};
   for (const [path, source] of scripts) data[configMapKey(path)] = flattenImports(path, source, known);
+  // The plan travels beside the scripts, as a drill writes it into its run folder (drillBundle.ts).
+  data[K6_PLAN_FILE] = `${JSON.stringify(k6DrillPlan(plan, profile, seed), null, 2)}\n`;
   const meta = (n: string) => ({
     name: n,
     ...(opts.namespace === undefined ? {} : { namespace: opts.namespace }),
@@ -218,11 +224,7 @@ export function buildK8sManifests(opts: K8sOptions, scripts: ReadonlyMap<string,
             valueFrom: { secretKeyRef: { name: CONTROL_TOKEN_SECRET, key: "token", optional: true } },
           },
           { name: "STAMPEDE_BASE_URL", value: target },
-          { name: "STAMPEDE_PROFILE", value: profile.name },
-          { name: "STAMPEDE_TIME_SCALE", value: String(timeScale) },
-          { name: "STAMPEDE_RATE_SCALE", value: String(rateScale) },
-          { name: "STAMPEDE_SEED", value: String(seed) },
-          { name: "STAMPEDE_ITERATION_BUDGET_S", value: String(iterationBudgetS) },
+          { name: "STAMPEDE_PLAN_FILE", value: `${SCRIPT_MOUNT}/${K6_PLAN_FILE}` },
         ],
         volumes: [{ name: "results", persistentVolumeClaim: { claimName: `${name}-results` } }],
         volumeMounts: [{ name: "results", mountPath: RESULTS_MOUNT }],

@@ -42,24 +42,25 @@ export interface DrillPlan {
 export interface PlanOptions {
   timeScale: number;
   /**
-   * How long one iteration of two requests (an order and its read-back) may hold a VU at the
-   * peak, seconds. Arrival-rate executors drop an iteration when no VU is free, so VUs = peak
-   * rate x this, with headroom (docs/facts.md "k6"); a class whose behaviours send more requests
-   * one after another gets proportionally more.
+   * How long one request may hold a VU at the peak, seconds. Arrival-rate executors drop an
+   * iteration when no VU is free, so a class gets VUs = peak rate x this x the most requests
+   * one of its iterations sends in a row, with headroom (docs/facts.md "k6"). Sizing a
+   * one-request class for two requests doubled its VUs, and every VU costs k6 memory and the
+   * garbage collector's time on the cores the venue needs.
    */
-  iterationBudgetS: number;
+  requestBudgetS: number;
 }
 
 /**
- * The iteration budget a drill plans with: two requests (an order and its read-back), each of
- * which may wait the full queue timeout plus a few service times.
+ * The request budget a drill plans with: a request may wait the full queue timeout plus a few
+ * service times (the venue answers every request by then, served or timed out).
  */
-export function drillIterationBudgetS(capacity: {
+export function drillRequestBudgetS(capacity: {
   queueTimeoutMs: number;
   serviceTimeMs: Record<string, number>;
 }): number {
   const slowestServiceMs = Math.max(...Object.values(capacity.serviceTimeMs));
-  return (2 * (capacity.queueTimeoutMs + 3 * slowestServiceMs)) / 1000;
+  return (capacity.queueTimeoutMs + 3 * slowestServiceMs) / 1000;
 }
 
 /**
@@ -144,7 +145,7 @@ export function naturalDurationS(profile: Profile): number {
 }
 
 export function planDrill(profile: Profile, options: PlanOptions): DrillPlan {
-  const { timeScale, iterationBudgetS } = options;
+  const { timeScale, requestBudgetS } = options;
   const phases: WallPhase[] = [];
   let t = 0;
   for (const p of profile.phases) {
@@ -163,8 +164,8 @@ export function planDrill(profile: Profile, options: PlanOptions): DrillPlan {
   }
   const classes = {} as Record<TrafficClass, ClassPlan>;
   for (const cls of TRAFFIC_CLASSES) {
-    // The budget covers two requests in a row; behaviours sending more hold their VU longer.
-    const holdS = iterationBudgetS * Math.max(1, classRequestsPerIteration(profile.behaviours, cls) / 2);
+    // Behaviours sending several requests in a row (an order and its read-back) hold their VU longer.
+    const holdS = requestBudgetS * classRequestsPerIteration(profile.behaviours, cls);
     const normal = profile.normalRatePerS[cls];
     classes[cls] = rampPlan(profile, phases, normal, (p) => classMultiple(p, cls), holdS);
   }
@@ -174,7 +175,7 @@ export function planDrill(profile: Profile, options: PlanOptions): DrillPlan {
     const holdWallS = stream.holdS / timeScale;
     const base = (p: ProfilePhase) => ({ from: p.from, to: p.to });
     // A connection holds its VU for the hold, plus the budget of one request to open it.
-    const ramp = rampPlan(profile, phases, stream.normalPerS, base, holdWallS + iterationBudgetS / 2);
+    const ramp = rampPlan(profile, phases, stream.normalPerS, base, holdWallS + requestBudgetS);
     plan.watchers = { liquidationStream: { ...ramp, holdWallS } };
   }
   return plan;

@@ -1,4 +1,4 @@
-import { drillIterationBudgetS, planDrill } from "../../loadtests/lib/plan.ts";
+import { drillRequestBudgetS, planDrill } from "../../loadtests/lib/plan.ts";
 import type { TimelinePoint } from "../../loadtests/vocabulary/runFolder.ts";
 import {
   REJECT_REASONS,
@@ -110,7 +110,7 @@ function newAggregateRun(input: SimulationInput, sink: SimulationSink): Aggregat
   // Position sessions per client: the drill's position VUs (a patient client's sessions).
   const plan = planDrill(
     { ...profile, normalRatePerS },
-    { timeScale, iterationBudgetS: drillIterationBudgetS(cap) },
+    { timeScale, requestBudgetS: drillRequestBudgetS(cap) },
   );
   const positionVUs = Math.max(1, plan.classes.position.maxVUs);
   const vus = {

@@ -1,5 +1,5 @@
 import { backoffFactor } from "../../loadtests/lib/behaviours.ts";
-import { classMultiple, drillIterationBudgetS, planDrill } from "../../loadtests/lib/plan.ts";
+import { classMultiple, drillRequestBudgetS, planDrill } from "../../loadtests/lib/plan.ts";
 import type { Profile } from "../../loadtests/profiles/types.ts";
 import { type RejectReason, TRAFFIC_CLASSES, type TrafficClass } from "../../loadtests/vocabulary/traffic.ts";
 import { type AdmissionRequest, type AdmissionState, decideAdmission } from "../admission.ts";
@@ -253,7 +253,7 @@ class PerRequestRun {
     // each was told to wait, and the behaviour each runs (its client's).
     const plan = planDrill(
       { ...profile, normalRatePerS },
-      { timeScale, iterationBudgetS: drillIterationBudgetS(config.capacity) },
+      { timeScale, requestBudgetS: drillRequestBudgetS(config.capacity) },
     );
     for (const cls of TRAFFIC_CLASSES) {
       const byClient = clientSimBehaviours(profile.behaviours, cls, clients);

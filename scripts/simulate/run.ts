@@ -74,7 +74,7 @@ export async function runSimulation(opts: SimulateOptions): Promise<SimulateResu
   const normalRatePerS = { ...baseRates };
   for (const cls of Object.keys(baseRates) as Array<keyof typeof baseRates>)
     normalRatePerS[cls] = baseRates[cls] * rateScale;
-  const plan = planDrill({ ...profile, normalRatePerS }, { timeScale, iterationBudgetS: 0 });
+  const plan = planDrill({ ...profile, normalRatePerS }, { timeScale, requestBudgetS: 0 });
   const expectedRequests = expectedRequestCount(plan.classes);
   const method =
     opts.method === "auto" ? (expectedRequests > PER_REQUEST_LIMIT ? "aggregate" : "requests") : opts.method;

@@ -360,13 +360,14 @@ describe("Retry-After", () => {
 });
 
 describe("the plan: VUs per behaviour and the liquidation watchers' scenario", () => {
-  const budget = 0.84;
+  const budget = 0.42;
 
-  it("without watchers (smoke) the plan has no WebSocket scenario and the classes' VUs are as before", () => {
-    const plan = planDrill(smoke, { timeScale: 60, iterationBudgetS: budget });
+  it("without watchers (smoke) the plan has no WebSocket scenario; VUs cover each class's requests in a row", () => {
+    const plan = planDrill(smoke, { timeScale: 60, requestBudgetS: budget });
     expect(plan.watchers).toBeUndefined();
-    // smoke's peaks (100x): orders 600/s, positions 1,000/s, depth 400/s; budget x 1.25 headroom.
-    expect(plan.classes.order.preAllocatedVUs).toBe(Math.ceil(600 * budget * 1.25));
+    // smoke's peaks (100x): orders 600/s, positions 1,000/s, depth 400/s; budget per request in a
+    // row (a trader's order and its read-back: 2; a read: 1) x 1.25 headroom.
+    expect(plan.classes.order.preAllocatedVUs).toBe(Math.ceil(600 * budget * 2 * 1.25));
     expect(plan.classes.position.preAllocatedVUs).toBe(Math.ceil(1_000 * budget * 1.25));
     expect(plan.classes.depth.preAllocatedVUs).toBe(Math.ceil(400 * budget * 1.25));
   });
@@ -380,7 +381,7 @@ describe("the plan: VUs per behaviour and the liquidation watchers' scenario", (
       ],
       watchers: { liquidationStream: { normalPerS: 0.2, holdS: 300 } },
     };
-    const plan = planDrill(profile, { timeScale: 60, iterationBudgetS: budget });
+    const plan = planDrill(profile, { timeScale: 60, requestBudgetS: budget });
     const w = plan.watchers?.liquidationStream;
     expect(w).toBeDefined();
     expect(w?.holdWallS).toBe(5);
@@ -391,20 +392,20 @@ describe("the plan: VUs per behaviour and the liquidation watchers' scenario", (
     ]);
     expect(w?.peakRatePerS).toBe(10);
     // Each connection holds a VU for the hold plus one request's budget.
-    expect(w?.preAllocatedVUs).toBe(Math.ceil(10 * (5 + budget / 2) * 1.25));
+    expect(w?.preAllocatedVUs).toBe(Math.ceil(10 * (5 + budget) * 1.25));
     // --rate-scale scales the watchers with the classes; a rate of 0 means no scenario.
     expect(
-      planDrill(scaleRates(profile, 0.5), { timeScale: 60, iterationBudgetS: budget }).watchers
+      planDrill(scaleRates(profile, 0.5), { timeScale: 60, requestBudgetS: budget }).watchers
         ?.liquidationStream.peakRatePerS,
     ).toBe(5);
     const none: Profile = { ...profile, watchers: { liquidationStream: { normalPerS: 0, holdS: 300 } } };
-    expect(planDrill(none, { timeScale: 60, iterationBudgetS: budget }).watchers).toBeUndefined();
+    expect(planDrill(none, { timeScale: 60, requestBudgetS: budget }).watchers).toBeUndefined();
   });
 
-  it("a class whose behaviours send three requests in a row gets 1.5x the VUs", () => {
+  it("a class whose behaviours send three requests in a row gets 3 request budgets a VU", () => {
     const mixed: Profile = { ...smoke, behaviours: { order: { trader: 1, "reduce-only-closer": 1 } } };
-    const plan = planDrill(mixed, { timeScale: 60, iterationBudgetS: budget });
-    expect(plan.classes.order.preAllocatedVUs).toBe(Math.ceil(600 * budget * 1.5 * 1.25));
+    const plan = planDrill(mixed, { timeScale: 60, requestBudgetS: budget });
+    expect(plan.classes.order.preAllocatedVUs).toBe(Math.ceil(600 * budget * 3 * 1.25));
     expect(plan.classes.position.preAllocatedVUs).toBe(Math.ceil(1_000 * budget * 1.25));
   });
 });

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { PROFILES } from "../../loadtests/profiles/index.ts";
+import { type K6DrillPlan, k6PlanProblems } from "../../loadtests/lib/k6Plan.ts";
 import { toolsDir } from "../../scripts/k6.ts";
 import {
   buildK8sManifests,
@@ -93,20 +93,18 @@ describe("stampede k8s: k6-operator TestRun and the scripts' ConfigMap", () => {
     expect(env.get("POD_NAME")?.valueFrom).toEqual({ fieldRef: { fieldPath: "metadata.name" } });
     expect(env.get("K6_CSV_TIME_FORMAT")?.value).toBe("unix_micro");
     expect(env.get("STAMPEDE_BASE_URL")?.value).toBe("http://venue:8080");
-    expect(env.get("STAMPEDE_PROFILE")?.value).toBe("smoke");
+    // The plan travels in the ConfigMap, where the operator mounts it.
+    expect(env.get("STAMPEDE_PLAN_FILE")?.value).toBe("/test/k6-plan.json");
+    const k6Plan = JSON.parse(configMap.data["k6-plan.json"] as string) as K6DrillPlan;
+    expect(k6Plan.profile).toBe("smoke");
+    expect(k6PlanProblems(k6Plan)).toEqual([]);
+    expect(Object.keys(k6Plan.scenarios).sort()).toEqual(["depth", "order", "position"]);
     // No redirect followed; the control token from a Secret, never a value in the manifest.
     expect(env.get("K6_MAX_REDIRECTS")?.value).toBe("0");
     expect(env.get("STAMPEDE_CONTROL_TOKEN")?.value).toBeUndefined();
     expect(env.get("STAMPEDE_CONTROL_TOKEN")?.valueFrom).toEqual({
       secretKeyRef: { name: "stampede-control-token", key: "token", optional: true },
     });
-    for (const name of [
-      "STAMPEDE_TIME_SCALE",
-      "STAMPEDE_RATE_SCALE",
-      "STAMPEDE_SEED",
-      "STAMPEDE_ITERATION_BUDGET_S",
-    ])
-      expect(Number.isFinite(Number(env.get(name)?.value)), name).toBe(true);
     for (const e of testRun.spec.runner.env) {
       expect(e.name).toMatch(/^[A-Z_][A-Z0-9_]*$/);
       expect((e.value === undefined) !== (e.valueFrom === undefined), e.name).toBe(true);
@@ -135,13 +133,11 @@ describe("stampede k8s: k6-operator TestRun and the scripts' ConfigMap", () => {
     // loadtests/ only: the vocabulary k6 shares with the venue lives there too.
     for (const path of scripts.keys()) expect(path.startsWith(K6_FOLDER), path).toBe(true);
     expect(Object.keys(data)).toContain("loadtests.vocabulary.traffic.ts");
-    // Every profile module is shipped (the script looks profiles up by name at run time).
-    expect(JSON.stringify(Object.keys(data))).toContain("loadtests.profiles.");
-    expect(
-      Object.keys(data).filter((k) => k.startsWith("loadtests.profiles.")).length,
-    ).toBeGreaterThanOrEqual(Object.keys(PROFILES).length + 1);
+    // No profile module: the plan file carries what the script needs of the profile.
+    expect(Object.keys(data).filter((k) => k.startsWith("loadtests.profiles."))).toEqual([]);
+    expect(Object.keys(data)).toContain("k6-plan.json");
     // Each value import of each shipped file resolves to a key of the same (flat) folder.
-    for (const [key, source] of Object.entries(data))
+    for (const [key, source] of Object.entries(data).filter(([k]) => k.endsWith(".ts")))
       for (const spec of relativeImports(source)) {
         expect(spec, `${key} imports ${spec}`).toMatch(/^\.\/[-._a-zA-Z0-9]+$/);
         expect(data[spec.slice(2)], `${key} imports ${spec}`).toBeDefined();
@@ -165,10 +161,16 @@ describe("stampede k8s: k6-operator TestRun and the scripts' ConfigMap", () => {
     };
     const mount = mkdtempSync(join(tmpdir(), "stampede-k8s-test-"));
     for (const [key, text] of Object.entries(cm.data)) writeFileSync(join(mount, key), text);
-    const inspected = execFileSync(k6, ["inspect", join(mount, configMapKey(ENTRY))], {
-      env: { ...process.env, STAMPEDE_PROFILE: "airdrop-herd", K6_NO_USAGE_REPORT: "true" },
-      encoding: "utf8",
-    });
+    const inspected = execFileSync(
+      k6,
+      [
+        "inspect",
+        "-e",
+        `STAMPEDE_PLAN_FILE=${join(mount, "k6-plan.json")}`,
+        join(mount, configMapKey(ENTRY)),
+      ],
+      { env: { ...process.env, K6_NO_USAGE_REPORT: "true" }, encoding: "utf8" },
+    );
     expect(Object.keys((JSON.parse(inspected) as { scenarios: object }).scenarios).sort()).toEqual([
       "depth",
       "order",

@@ -55,7 +55,7 @@ describe("the profile library: new incident profiles", () => {
       expect(profile.name).toBe(name);
       expect(validateProfile(profile)).toEqual([]);
       expect(profile.description.length).toBeGreaterThan(20);
-      const plan = planDrill(profile, { timeScale: profile.defaultTimeScale, iterationBudgetS: 1 });
+      const plan = planDrill(profile, { timeScale: profile.defaultTimeScale, requestBudgetS: 1 });
       expect(plan.durationS).toBeCloseTo(wallS(profile, naturalDurationS(profile)), 6);
       expect(plan.durationS).toBeLessThanOrEqual(300);
       // At least a minute of wall time, so the shape is more than a blip in the report.

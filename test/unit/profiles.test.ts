@@ -104,16 +104,16 @@ describe("validateProfile", () => {
 
 describe("planDrill uses per-class multiples", () => {
   const profile = liquidationCascade20251010;
-  const plan = planDrill(profile, { timeScale: profile.defaultTimeScale, iterationBudgetS: 1 });
+  const plan = planDrill(profile, { timeScale: profile.defaultTimeScale, requestBudgetS: 1 });
 
   it("liquidation-cascade: position reads peak at 1000x normal, orders and depth at 100x", () => {
     expect(plan.classes.position.peakRatePerS).toBe(1_000 * profile.normalRatePerS.position);
     expect(plan.classes.order.peakRatePerS).toBe(100 * profile.normalRatePerS.order);
     expect(plan.classes.depth.peakRatePerS).toBe(100 * profile.normalRatePerS.depth);
     // VUs follow each class's own peak, and its slowest behaviour: the cascade's stop-loss
-    // submitters and reduce-only closers send three requests in a row (the budget covers two).
+    // submitters and reduce-only closers send three requests in a row (a budget each).
     expect(plan.classes.position.preAllocatedVUs).toBe(Math.ceil(1_000 * 1 * 1.25));
-    expect(plan.classes.order.preAllocatedVUs).toBe(Math.ceil(500 * 1 * 1.5 * 1.25));
+    expect(plan.classes.order.preAllocatedVUs).toBe(Math.ceil(500 * 1 * 3 * 1.25));
   });
 
   it("stage targets follow the class's multiple in every phase", () => {
@@ -146,7 +146,7 @@ describe("planDrill uses per-class multiples", () => {
   });
 
   it("without byClass every class follows the phase's own multiple", () => {
-    const smokePlan = planDrill(smoke, { timeScale: 60, iterationBudgetS: 1 });
+    const smokePlan = planDrill(smoke, { timeScale: 60, requestBudgetS: 1 });
     for (const cls of ["order", "position", "depth"] as const) {
       expect(smokePlan.classes[cls].peakRatePerS, cls).toBe(100 * smoke.normalRatePerS[cls]);
     }

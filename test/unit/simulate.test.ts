@@ -14,7 +14,7 @@ import {
   REQUEST,
   STOP_REPLACE_SHARE,
 } from "../../loadtests/lib/behaviours.ts";
-import { drillIterationBudgetS, planDrill } from "../../loadtests/lib/plan.ts";
+import { drillRequestBudgetS, planDrill } from "../../loadtests/lib/plan.ts";
 import { PROFILES } from "../../loadtests/profiles/index.ts";
 import type { Profile } from "../../loadtests/profiles/types.ts";
 import { RUN_BEHAVIOUR } from "../../loadtests/scenarios/index.ts";
@@ -63,8 +63,8 @@ vi.mock("k6/metrics", () => {
  *   priority-shedding   .914-.916   .903         337-339    345          300/305     300
  *
  * (requests: the aggregate's are 0.4-2.2% more, its patient clients skipping a little less) so:
- * responses within 2.5%, rejected fractions within 0.04 (worst seen 0.018), p99 within 8% (worst
- * seen 4.2%, the overprovisioned read tier, where the rush at each rate-limit window's start
+ * responses within 2.5%, rejected fractions within 0.04 (worst seen 0.018), p99 within 9% (worst
+ * seen 4.2%, 8.1% with the drill's VUs planned per request since (seed 1), the overprovisioned read tier, where the rush at each rate-limit window's start
  * decides the tail), cost within 4% for the fleets that do not follow demand (worst seen 1.6%: a
  * per-request run can bill one more drain second). Reactive's is not: both make the same first
  * scale-out, but the aggregate's second buys 13 gateway and 9 read instances where per request
@@ -76,7 +76,7 @@ vi.mock("k6/metrics", () => {
 
 const profile = PROFILES.smoke as Profile;
 const TIME_SCALE = 60;
-const plan = planDrill(profile, { timeScale: TIME_SCALE, iterationBudgetS: 0 });
+const plan = planDrill(profile, { timeScale: TIME_SCALE, requestBudgetS: 0 });
 const STRATEGIES = ["fixed", "overprovisioned", "reactive", "priority-shedding"] as const;
 type Method = "requests" | "aggregate";
 
@@ -198,7 +198,7 @@ function burstShare(r: Result, reason: RejectReason): number {
 function vuShare(name: BehaviourName): number {
   const vus = planDrill(profile, {
     timeScale: TIME_SCALE,
-    iterationBudgetS: drillIterationBudgetS(EXCHANGE_DEFAULTS.capacity),
+    requestBudgetS: drillRequestBudgetS(EXCHANGE_DEFAULTS.capacity),
   }).classes.position.maxVUs;
   const m = classMix(profile.behaviours, "position");
   let n = 0;
@@ -245,11 +245,11 @@ describe("simulate: the aggregate approximation agrees with the per-request simu
   });
 
   it.each(["fixed", "overprovisioned", "reactive", "priority-shedding"])(
-    "%s: overall p99 within 8%",
+    "%s: overall p99 within 9%",
     (strategy) => {
       const req = figures(simulate("requests", strategy));
       const agg = figures(simulate("aggregate", strategy));
-      expect(Math.abs(agg.p99Ms / req.p99Ms - 1)).toBeLessThan(0.08);
+      expect(Math.abs(agg.p99Ms / req.p99Ms - 1)).toBeLessThan(0.09);
     },
   );
 });
@@ -311,10 +311,12 @@ describe("simulate: strategies give visibly different outcomes (per request, see
     expect(events.some((e) => e.kind === "instances-ready" && e.tier === "gateway")).toBe(true);
     // Most of smoke's burst passes its 100 clients' limits, so the policy grows to about the
     // overprovisioned fleet, for the burst only: measured 2,833-2,990 vs 3,000-3,050 over seeds
-    // 1-5 (fixed: 300). It is still late: the ramp times out where overprovisioned does not.
+    // 1-5 (fixed: 300) when a position VU was planned for two requests; with one request's budget
+    // a patient client has half the sessions, each backing off alone, and seed 1 buys 3,145. It is
+    // still late: the ramp times out where overprovisioned does not.
     const cost = figures(reactive).cost;
     expect(cost).toBeGreaterThan(5 * figures(simulate("requests", "fixed")).cost);
-    expect(cost).toBeLessThanOrEqual(figures(simulate("requests", "overprovisioned")).cost);
+    expect(cost).toBeLessThanOrEqual(1.1 * figures(simulate("requests", "overprovisioned")).cost);
     const ramp = (r: Result, reason: RejectReason) => {
       const i = plan.phases.findIndex((p) => p.name === "ramp");
       return r.ingested.byPhase[i]?.rejected[reason] ?? 0;
@@ -711,7 +713,7 @@ describe("simulate: the drill's behaviours (loadtests/scenarios/) against the ve
 /** smoke's shape with another mix (and time scale): per request or aggregate, reactive, seed 1. */
 function simulateMix(method: Method, behaviours: BehaviourMix | undefined, timeScale = TIME_SCALE) {
   const p: Profile = { ...profile, behaviours };
-  const mixPlan = planDrill(p, { timeScale, iterationBudgetS: 0 });
+  const mixPlan = planDrill(p, { timeScale, requestBudgetS: 0 });
   const config = exchangeConfigFor(p, { timeScale, seed: 1, strategy: "reactive", scale: "drill" });
   const tee = new Tee(new SimulationRecorder(0));
   const input = {

@@ -44,7 +44,7 @@ class BehaviourRecorder extends SimulationRecorder {
 }
 
 function simulate(method: "requests" | "aggregate", p: Profile = PROFILES.smoke as Profile) {
-  const plan = planDrill(p, { timeScale: TIME_SCALE, iterationBudgetS: 0 });
+  const plan = planDrill(p, { timeScale: TIME_SCALE, requestBudgetS: 0 });
   const config = exchangeConfigFor(p, { timeScale: TIME_SCALE, seed: 1, strategy: "fixed", scale: "drill" });
   const recorder = new BehaviourRecorder(0);
   const input = {

@@ -1,0 +1,47 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { build } from "esbuild";
+import type { K6DrillPlan } from "../loadtests/lib/k6Plan.ts";
+import { ROOT } from "./paths.ts";
+
+/**
+ * What k6 runs in a drill, written into the run folder before it starts: the drill script bundled
+ * into one ES module (`drill.js`) and the plan it executes (`k6-plan.json`).
+ *
+ * Why a bundle: k6 instantiates every module of the script's graph in every VU, and each module
+ * costs its own records and bindings. The drill's 20-odd files cost about 1.2 MB of k6 memory per
+ * VU; the same code as one module about 0.7 (2,100 VUs, measured with `/usr/bin/time` on k6 at a
+ * flat 2,000 iterations/s; `npm run bench -- generator_drill_rss_mb_per_vu` measures today's).
+ * k6 modules (`k6`, `k6/*`) stay imports: k6 provides them.
+ */
+
+export const K6_BUNDLE_FILE = "drill.js";
+export const K6_PLAN_FILE = "k6-plan.json";
+
+/** The drill script bundled into `file` (esbuild, ES module, k6 modules external). */
+export async function bundleDrillScript(file: string): Promise<void> {
+  await build({
+    entryPoints: [join(ROOT, "loadtests", "drill.ts")],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    external: ["k6", "k6/*"],
+    outfile: file,
+    logLevel: "silent",
+    // Readable in the run folder: a reader can follow what ran, file by file.
+    minify: false,
+    legalComments: "none",
+  });
+}
+
+/** Writes the bundle and the plan into `dir`; returns their paths. */
+export async function writeK6Inputs(
+  dir: string,
+  plan: K6DrillPlan,
+): Promise<{ script: string; plan: string }> {
+  const script = join(dir, K6_BUNDLE_FILE);
+  const planPath = join(dir, K6_PLAN_FILE);
+  await Promise.all([bundleDrillScript(script), writeFile(planPath, `${JSON.stringify(plan, null, 2)}\n`)]);
+  return { script, plan: planPath };
+}
