@@ -8,6 +8,7 @@ import { simulateMmc } from "../mock-exchange/capacity/mmc.ts";
 import { runEngineBench } from "../mock-exchange/engine/bench.ts";
 import { ingestK6Csv } from "../reports/ingest.ts";
 import { measureGenerator, STEP_DURATION_S } from "./benchGenerator.ts";
+import { GENERATOR_COST_BENCHMARKS } from "./benchGeneratorCost.ts";
 import { HEAP_SOAK_BENCHMARK } from "./benchHeap.ts";
 import { HTTP_BENCHMARKS } from "./benchHttp.ts";
 import { writeSyntheticK6Csv } from "./benchK6Csv.ts";
@@ -229,6 +230,7 @@ const BENCHMARKS: Benchmark[] = [
     },
   },
   HEAP_SOAK_BENCHMARK,
+  ...GENERATOR_COST_BENCHMARKS,
   ...HTTP_BENCHMARKS,
   SOAK_BENCHMARK,
 ];

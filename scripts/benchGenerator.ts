@@ -448,7 +448,7 @@ export async function countK6Csv(file: string): Promise<K6Tally> {
   return counter.tally;
 }
 
-async function clockTicks(): Promise<number> {
+export async function clockTicks(): Promise<number> {
   const out = await runCapture("getconf", ["CLK_TCK"], 5_000).catch(() => undefined);
   const n = Number(out?.stdout.trim());
   return Number.isFinite(n) && n > 0 ? n : 100;

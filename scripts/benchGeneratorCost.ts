@@ -1,0 +1,307 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { k6DrillPlan } from "../loadtests/lib/k6Plan.ts";
+import { drillRequestBudgetS, planDrill } from "../loadtests/lib/plan.ts";
+import { smoke } from "../loadtests/profiles/smoke.ts";
+import type { Profile } from "../loadtests/profiles/types.ts";
+import { TRAFFIC_CLASSES } from "../loadtests/vocabulary/traffic.ts";
+import { startVenueServer } from "../mock-exchange/api/server.ts";
+import { EXCHANGE_DEFAULTS } from "../mock-exchange/defaults.ts";
+import { type CpuSample, clockTicks, type LoadWindow, loadWindow, procStatTicks } from "./benchGenerator.ts";
+import { startTrivialResponder } from "./benchResponder.ts";
+import type { Benchmark, BenchResult } from "./benchTypes.ts";
+import { writeK6Inputs } from "./drillBundle.ts";
+import { generatorRecords, K6_ENV } from "./drillK6.ts";
+import { exchangeConfigFor } from "./exchangeConfig.ts";
+import { ensureK6 } from "./k6.ts";
+import { ROOT } from "./paths.ts";
+import { round } from "./round.ts";
+
+/**
+ * What k6 spends per request of the drill script against a bare one, taken apart step by step,
+ * all in one run at one flat rate against the same trivial responder (benchResponder.ts):
+ *   1. bare: one GET per iteration (loadtests/bench/ping.ts), with the drill's VU count;
+ *   2. bare + the stampede output (k6's aggregation into HDR histograms);
+ *   3. the drill script as source modules (k6 instantiates each module in each VU);
+ *   4. the drill script as a drill runs it: bundled, with its plan file and the output.
+ * Each step's CPU is k6's over the seconds load flowed (start-up and wind-down excluded, as in
+ * benchGenerator.ts) divided by the requests answered in them. Step 4 then drives the real mock
+ * exchange in this process: its CPU per request is the venue's cost on the cores it shares with
+ * k6 (drill_exchange_us_per_request), beside the trivial responder's.
+ */
+
+const RATE_PER_S = 1_500;
+const DURATION_S = 20;
+const POLL_MS = 250;
+/** Bytes per MB in RSS figures, as the drill's (2^20). */
+const MB = 1 << 20;
+
+/** A one-phase profile at a flat rate with smoke's shares and behaviours. */
+function flatProfile(ratePerS: number): Profile {
+  return {
+    ...smoke,
+    name: "bench-flat",
+    description: "One flat phase: the generator benchmark's load.",
+    normalRatePerS: { order: ratePerS * 0.3, position: ratePerS * 0.5, depth: ratePerS * 0.2 },
+    defaultTimeScale: 1,
+    phases: [{ name: "flat", durationS: DURATION_S, from: 1, to: 1 }],
+  };
+}
+
+interface StepMeasurement {
+  window: LoadWindow;
+  usPerRequest: number;
+  exchangeUsPerRequest: number;
+  rssMbMax: number;
+}
+
+async function runK6Step(
+  k6: string,
+  args: string[],
+  env: Record<string, string>,
+  requests: () => number,
+  label: string,
+): Promise<StepMeasurement> {
+  const clkTck = await clockTicks();
+  const child = spawn(k6, args, {
+    env: { ...process.env, ...K6_ENV, ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => {
+    if (stderr.length < 8_000) stderr += d.toString();
+  });
+  const samples: CpuSample[] = [];
+  let rssMbMax = 0;
+  const t0 = Date.now();
+  const poll = async () => {
+    const [stat, status] = await Promise.all([
+      readFile(`/proc/${child.pid}/stat`, "utf8").catch(() => undefined),
+      readFile(`/proc/${child.pid}/status`, "utf8").catch(() => ""),
+    ]);
+    const ticks = stat === undefined ? undefined : procStatTicks(stat);
+    if (ticks === undefined) return;
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    rssMbMax = Math.max(rssMbMax, (rssKb * 1024) / MB);
+    const cpu = process.cpuUsage();
+    samples.push({
+      tMs: Date.now() - t0,
+      k6CpuS: ticks / clkTck,
+      exchangeCpuS: (cpu.user + cpu.system) / 1e6,
+      served: requests(),
+      hostBusyS: 0,
+    });
+  };
+  const timer = setInterval(() => void poll(), POLL_MS);
+  const killer = setTimeout(() => child.kill("SIGKILL"), (DURATION_S + 60) * 1000);
+  const code = await new Promise<number>((resolve) => {
+    child.on("exit", (c) => resolve(c ?? 1));
+    child.on("error", () => resolve(1));
+  });
+  clearInterval(timer);
+  clearTimeout(killer);
+  if (code !== 0) throw new Error(`k6 (${label}) exited ${code}: ${stderr.slice(0, 2_000)}`);
+  const window = loadWindow(samples);
+  if (window === undefined) throw new Error(`k6 (${label}): no load window (too few samples)`);
+  return {
+    window,
+    usPerRequest: (window.k6Cores / window.servedPerS) * 1e6,
+    exchangeUsPerRequest: (window.exchangeCores / window.servedPerS) * 1e6,
+    rssMbMax,
+  };
+}
+
+export interface GeneratorCost {
+  vus: number;
+  bare: StepMeasurement;
+  bareOutput: StepMeasurement;
+  drillModules: StepMeasurement;
+  drill: StepMeasurement;
+  drillOnVenue: StepMeasurement;
+}
+
+let cached: Promise<GeneratorCost> | undefined;
+
+/** One measurement per process: the figures below share it. */
+export function measureGeneratorCost(log: (line: string) => void): Promise<GeneratorCost> {
+  cached ??= runMeasurement(log);
+  return cached;
+}
+
+async function runMeasurement(log: (line: string) => void): Promise<GeneratorCost> {
+  const k6 = await ensureK6(log);
+  if (!k6.extension) throw new Error(`${k6.path} lacks the stampede output: run \`stampede k6\``);
+  const profile = flatProfile(RATE_PER_S);
+  const plan = planDrill(profile, {
+    timeScale: 1,
+    requestBudgetS: drillRequestBudgetS(EXCHANGE_DEFAULTS.capacity),
+  });
+  const vus = TRAFFIC_CLASSES.reduce((sum, c) => sum + plan.classes[c].maxVUs, 0);
+  const dir = await mkdtemp(join(tmpdir(), "stampede-bench-cost-"));
+  const responder = await startTrivialResponder();
+  try {
+    const inputs = await writeK6Inputs(dir, k6DrillPlan(plan, profile, 1));
+    const bareArgs = (out: string[]) => [
+      "run",
+      "--quiet",
+      "--no-thresholds",
+      "--summary-mode=disabled",
+      ...out,
+      ...["-e", `BENCH_BASE_URL=${responder.url}`, "-e", `BENCH_RATE=${RATE_PER_S}`],
+      ...["-e", `BENCH_DURATION_S=${DURATION_S}`, "-e", `BENCH_VUS=${vus}`],
+      join(ROOT, "loadtests", "bench", "ping.ts"),
+    ];
+    const drillArgs = (baseUrl: string, scriptPath: string, runDir: string) =>
+      (
+        generatorRecords({
+          runDir,
+          generators: 1,
+          outputs: ["stampede"],
+          extraArgs: () => [],
+          baseUrl,
+          scriptPath,
+          planPath: inputs.plan,
+        })[0] as { args: string[] }
+      ).args;
+    const step = async (
+      label: string,
+      args: string[],
+      env: Record<string, string>,
+      count = responder.requests,
+    ) => {
+      const m = await runK6Step(k6.path, args, env, count, label);
+      log(
+        `${label}: ${m.window.servedPerS.toFixed(0)} req/s, k6 ${m.window.k6Cores.toFixed(2)} cores = ` +
+          `${m.usPerRequest.toFixed(0)} us/request, peak RSS ${m.rssMbMax.toFixed(0)} MB (${vus} VUs)`,
+      );
+      return m;
+    };
+    const bare = await step("bare", bareArgs([]), {});
+    const bareOutput = await step(
+      "bare + stampede output",
+      bareArgs(["--out", `stampede=${join(dir, "bare")}`]),
+      {},
+    );
+    const drillModules = await step(
+      "drill script as source modules",
+      drillArgs(responder.url, join(ROOT, "loadtests", "drill.ts"), join(dir, "modules")),
+      {},
+    );
+    const drill = await step(
+      "drill (bundled, as a drill runs it)",
+      drillArgs(responder.url, inputs.script, dir),
+      {},
+    );
+    await responder.close();
+    const drillOnVenue = await onVenue(
+      profile,
+      (url, runDir) => drillArgs(url, inputs.script, runDir),
+      dir,
+      step,
+    );
+    return { vus, bare, bareOutput, drillModules, drill, drillOnVenue };
+  } finally {
+    await responder.close().catch(() => {});
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Step 4 against the mock exchange in this process (its CPU is this process's). */
+async function onVenue(
+  profile: Profile,
+  args: (url: string, runDir: string) => string[],
+  dir: string,
+  step: (
+    label: string,
+    args: string[],
+    env: Record<string, string>,
+    count: () => number,
+  ) => Promise<StepMeasurement>,
+): Promise<StepMeasurement> {
+  const config = exchangeConfigFor(profile, { timeScale: 1, seed: 1, strategy: undefined, scale: "drill" });
+  const venue = await startVenueServer({ host: "127.0.0.1", port: 0, config });
+  let answered = 0;
+  venue.server.on("request", () => {
+    answered++;
+  });
+  try {
+    return await step(
+      "drill against the mock exchange",
+      args(venue.url, join(dir, "venue")),
+      {
+        STAMPEDE_CONTROL_TOKEN: venue.controlToken,
+      },
+      () => answered,
+    );
+  } finally {
+    await venue.close();
+  }
+}
+
+function figure(name: string, description: string, pick: (c: GeneratorCost) => BenchResult[]): Benchmark {
+  return {
+    name,
+    description,
+    async run() {
+      return pick(await measureGeneratorCost((line) => process.stderr.write(`${line}\n`)));
+    },
+  };
+}
+
+const us = (name: string, m: StepMeasurement): BenchResult => ({
+  name,
+  value: round(m.usPerRequest, 1),
+  unit: "us/request",
+});
+
+export const GENERATOR_COST_BENCHMARKS: Benchmark[] = [
+  figure(
+    "generator_bare_us_per_request",
+    `k6 CPU per request of a bare script (one GET an iteration) at ${RATE_PER_S}/s against a trivial responder, the drill's VU count`,
+    (c) => [
+      us("generator_bare_us_per_request", c.bare),
+      us("generator_bare_output_us_per_request", c.bareOutput),
+    ],
+  ),
+  figure(
+    "generator_drill_us_per_request",
+    `k6 CPU per request of the drill script as a drill runs it (bundled, plan file, stampede output), same rate and responder; and as source modules`,
+    (c) => [
+      us("generator_drill_us_per_request", c.drill),
+      us("generator_drill_modules_us_per_request", c.drillModules),
+    ],
+  ),
+  figure("generator_drill_vs_bare", "generator_drill_us_per_request / generator_bare_us_per_request", (c) => [
+    {
+      name: "generator_drill_vs_bare",
+      value: round(c.drill.usPerRequest / c.bare.usPerRequest, 2),
+      unit: "ratio",
+    },
+  ]),
+  figure(
+    "generator_drill_rss_mb_per_vu",
+    "k6's peak RSS in the drill step over its VUs (the bare step's beside it)",
+    (c) => [
+      { name: "generator_drill_rss_mb_per_vu", value: round(c.drill.rssMbMax / c.vus, 3), unit: "MB/VU" },
+      {
+        name: "generator_drill_modules_rss_mb_per_vu",
+        value: round(c.drillModules.rssMbMax / c.vus, 3),
+        unit: "MB/VU",
+      },
+      { name: "generator_bare_rss_mb_per_vu", value: round(c.bare.rssMbMax / c.vus, 3), unit: "MB/VU" },
+    ],
+  ),
+  figure(
+    "drill_exchange_us_per_request",
+    "The mock exchange's CPU per request when the drill script drives it at the flat rate (this process), beside the trivial responder's",
+    (c) => [
+      us("drill_exchange_us_per_request", {
+        ...c.drillOnVenue,
+        usPerRequest: c.drillOnVenue.exchangeUsPerRequest,
+      }),
+      us("bench_responder_us_per_request", { ...c.drill, usPerRequest: c.drill.exchangeUsPerRequest }),
+    ],
+  ),
+];
