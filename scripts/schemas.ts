@@ -23,6 +23,7 @@ export interface SchemaEntry {
 /** Every generated schema; one entry per file a user can write. */
 export const SCHEMAS: readonly SchemaEntry[] = [
   { file: "docs/schemas/profile.schema.json", source: "loadtests/profiles/types.ts", type: "Profile" },
+  { file: "docs/schemas/venue.schema.json", source: "mock-exchange/venueFile.ts", type: "VenueFile" },
 ];
 
 /**

@@ -33,7 +33,7 @@ export function venueSource(venue: LoadedVenue | undefined): VenueSource | null 
   return venue === undefined ? null : { path: venue.path, sha256: venue.sha256 };
 }
 
-/** The generated schema (scripts/venueSchema.ts writes it from the VenueFile type). */
+/** The generated schema (`npm run schemas` writes it from the VenueFile type, scripts/schemas.ts). */
 export const VENUE_SCHEMA_PATH = join(
   dirname(fileURLToPath(import.meta.url)),
   "..",
