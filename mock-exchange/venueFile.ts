@@ -12,7 +12,7 @@ import type { ExchangeConfig, ServiceClass } from "./defaults.ts";
  * serialisation of the venue's parts of ExchangeConfig (capacity, replica, limits) plus the price
  * of its instances. Not a second model: a field left out keeps its default from defaults.ts, and
  * `applyVenueFile` is the one place a file becomes config. docs/schemas/venue.schema.json is
- * generated from this type (scripts/venueSchema.ts).
+ * generated from this type (`npm run schemas`, scripts/schemas.ts).
  */
 export interface VenueFile {
   /** The JSON Schema the file follows (editors use it); ignored by stampede. */
