@@ -14,7 +14,7 @@ import type { ClassPlan, DrillPlan } from "./plan.ts";
  * (about 0.16 MB and a millisecond of CPU per VU for the profiles alone, measured with
  * `npm run bench -- generator_drill_us_per_request`). A file profile (`--profile ./x.yaml`) and a
  * built-in one reach k6 the same way, and the file in the run folder reproduces the run with
- * plain k6 (README "Reproduce a run").
+ * plain k6 (README "Reproducing a run by hand").
  */
 
 /** Bumped when the file's shape changes: a script meeting another refuses to run. */
