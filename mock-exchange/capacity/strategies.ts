@@ -8,7 +8,13 @@
  * Both tiers use the same policy kind, each sized from its own baseline.
  */
 import { TIERS, type TierName, type TierSizing } from "../../loadtests/vocabulary/capacity.ts";
-import type { ResolvedStrategy, ScalingPolicy, SheddingPolicy, TargetTrackingPolicy } from "./types.ts";
+import type {
+  ResolvedStrategy,
+  ScalingPolicy,
+  SheddingPolicy,
+  TargetTrackingPolicy,
+  TargetTrackingTunables,
+} from "./types.ts";
 
 export const STRATEGY_NAMES = [
   "fixed",
@@ -24,61 +30,7 @@ export type StrategyName = (typeof STRATEGY_NAMES)[number];
  * What a target-tracking preset (`reactive`, `reactive-hpa`) fixes for each tier. The fleet's
  * bounds follow the tier's baseline: at least the baseline, at most `maxMultiple` x baseline.
  */
-export interface TargetTrackingParams {
-  /**
-   * What is tracked. `utilisation`: busy fraction of ready capacity, capped at 1 like CPU.
-   * `demand`: offered work over ready capacity, can exceed 1 (like ALB request count per target).
-   */
-  metric: "utilisation" | "demand";
-  /**
-   * Desired value of the metric, 0..1.
-   * @exclusiveMinimum 0
-   * @maximum 1
-   */
-  targetUtilisation: number;
-  /**
-   * Within this relative distance of the target nothing happens (HPA tolerance 0.1).
-   * @minimum 0
-   * @maximum 1
-   */
-  tolerance: number;
-  /**
-   * Length of one metric datapoint, natural s (CloudWatch 60 detailed / 300 basic; HPA sync 15).
-   * @exclusiveMinimum 0
-   */
-  metricPeriodS: number;
-  /**
-   * Consecutive datapoints above target before scaling out.
-   * @asType integer
-   * @minimum 1
-   */
-  datapointsToScaleOut: number;
-  /**
-   * Consecutive datapoints below target before scaling in.
-   * @asType integer
-   * @minimum 1
-   */
-  datapointsToScaleIn: number;
-  /**
-   * Launch to running, natural s (VM about 25-30 s; pod about 5 s).
-   * @minimum 0
-   */
-  bootS: number;
-  /**
-   * Running to serving: application bootstrap / warm-up, natural s.
-   * @minimum 0
-   */
-  warmupS: number;
-  /**
-   * After a scale-out, no further scale-out for this long, natural s.
-   * @minimum 0
-   */
-  cooldownS: number;
-  /**
-   * Largest step per decision, percent of the current fleet (or minStepInstances if larger).
-   * @minimum 0
-   */
-  maxStepPercent: number;
+export interface TargetTrackingParams extends TargetTrackingTunables {
   /**
    * Fewest instances one decision may add; null: the whole range up to the ceiling in one decision.
    * @minimum 1
@@ -89,11 +41,6 @@ export interface TargetTrackingParams {
    * @minimum 1
    */
   maxMultiple: number;
-  /**
-   * Scale in only to the highest recommendation of this window, natural s (HPA 300).
-   * @minimum 0
-   */
-  scaleInStabilisationS: number;
 }
 
 /** The tunables of the presets; every field has a default (`DEFAULT_STRATEGY_PARAMS`). */

@@ -12,41 +12,83 @@ import type { CapacityEvent, TierName, TierState } from "../../loadtests/vocabul
  */
 
 /**
- * Target tracking (docs/facts.md "Scaling lag"): AWS-like (CloudWatch period, datapoints to
- * alarm, boot + warm-up, cooldown) and HPA-like (15 s sync, 10% tolerance, max(100%, 4 pods)
- * per sync, 300 s scale-down stabilisation) are two presets of this one policy.
+ * What a target-tracking policy shares with the presets that fix it (strategies.ts
+ * `TargetTrackingParams`, a venue file's `strategyParams.reactive`): declared once, with the
+ * rules a venue file is checked against.
  */
-export interface TargetTrackingPolicy {
-  kind: "target-tracking";
+export interface TargetTrackingTunables {
   /**
    * What is tracked. `utilisation`: busy fraction of ready capacity, capped at 1 like CPU (an
    * overloaded fleet reads 100%, so each decision at most multiplies by 1/target).
    * `demand`: offered work over ready capacity, can exceed 1 (like ALB request count per target).
    */
   metric: "utilisation" | "demand";
-  /** Desired value of the metric, 0..1. */
+  /**
+   * Desired value of the metric, 0..1.
+   * @exclusiveMinimum 0
+   * @maximum 1
+   */
   targetUtilisation: number;
-  /** Within this relative distance of the target nothing happens (HPA tolerance 0.1). */
+  /**
+   * Within this relative distance of the target nothing happens (HPA tolerance 0.1).
+   * @minimum 0
+   * @maximum 1
+   */
   tolerance: number;
-  /** Length of one metric datapoint, natural s (CloudWatch 60 detailed / 300 basic; HPA sync 15). */
+  /**
+   * Length of one metric datapoint, natural s (CloudWatch 60 detailed / 300 basic; HPA sync 15).
+   * @exclusiveMinimum 0
+   */
   metricPeriodS: number;
-  /** Consecutive datapoints above target before scaling out (AWS about 3). */
+  /**
+   * Consecutive datapoints above target before scaling out (AWS about 3).
+   * @asType integer
+   * @minimum 1
+   */
   datapointsToScaleOut: number;
-  /** Consecutive datapoints below target before scaling in (AWS about 15). */
+  /**
+   * Consecutive datapoints below target before scaling in (AWS about 15).
+   * @asType integer
+   * @minimum 1
+   */
   datapointsToScaleIn: number;
-  /** Launch to running, natural s (VM about 25-30 s; pod about 5 s). */
+  /**
+   * Launch to running, natural s (VM about 25-30 s; pod about 5 s).
+   * @minimum 0
+   */
   bootS: number;
-  /** Running to serving: application bootstrap / warm-up, natural s. */
+  /**
+   * Running to serving: application bootstrap / warm-up, natural s.
+   * @minimum 0
+   */
   warmupS: number;
-  /** After a scale-out, no further scale-out for this long, natural s (simple scaling 300). */
+  /**
+   * After a scale-out, no further scale-out for this long, natural s (simple scaling 300).
+   * @minimum 0
+   */
   cooldownS: number;
-  /** Largest step per decision: max(current x maxStepPercent/100, minStepInstances) added. */
+  /**
+   * Largest step per decision, percent of the current fleet (or minStepInstances if larger).
+   * @minimum 0
+   */
   maxStepPercent: number;
+  /**
+   * Scale in only to the highest recommendation of this window, natural s (HPA 300).
+   * @minimum 0
+   */
+  scaleInStabilisationS: number;
+}
+
+/**
+ * Target tracking (docs/facts.md "Scaling lag"): AWS-like (CloudWatch period, datapoints to
+ * alarm, boot + warm-up, cooldown) and HPA-like (15 s sync, 10% tolerance, max(100%, 4 pods)
+ * per sync, 300 s scale-down stabilisation) are two presets of this one policy.
+ */
+export interface TargetTrackingPolicy extends TargetTrackingTunables {
+  kind: "target-tracking";
   minStepInstances: number;
   minInstances: number;
   maxInstances: number;
-  /** Scale in only to the highest recommendation of this window, natural s (HPA 300). */
-  scaleInStabilisationS: number;
 }
 
 export interface FixedPolicy {
