@@ -9,9 +9,9 @@ import { ROOT } from "./paths.ts";
  * into one ES module (`drill.js`) and the plan it executes (`k6-plan.json`).
  *
  * Why a bundle: k6 instantiates every module of the script's graph in every VU, and each module
- * costs its own records and bindings. The drill's 20-odd files cost about 1.2 MB of k6 memory per
- * VU; the same code as one module about 0.7 (2,100 VUs, measured with `/usr/bin/time` on k6 at a
- * flat 2,000 iterations/s; `npm run bench -- generator_drill_rss_mb_per_vu` measures today's).
+ * costs its own records and bindings. The drill's 20-odd files cost 0.96 MB of k6 RSS per VU, the
+ * same code as one module 0.67, a bare script 0.26 (`npm run bench -- generator_drill_rss_mb_per_vu`,
+ * 1,025 VUs at a flat 1,500 requests/s, 2026-12-04).
  * k6 modules (`k6`, `k6/*`) stay imports: k6 provides them.
  */
 
