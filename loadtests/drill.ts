@@ -24,7 +24,6 @@ import {
   type BehaviourName,
   type BehaviourRequest,
   blockedUntilMs,
-  classMix,
   clientBehaviour,
 } from "./lib/behaviours.ts";
 import { type K6DrillPlan, k6PlanProblems } from "./lib/k6Plan.ts";
@@ -37,7 +36,12 @@ import { rejectReason, type TrafficClass } from "./vocabulary/traffic.ts";
 
 const baseUrl = __ENV.STAMPEDE_BASE_URL ?? "http://127.0.0.1:8080";
 
-function readPlan(): K6DrillPlan {
+/**
+ * The plan, as much of it as an iteration needs. Every VU evaluates this file; only the first
+ * evaluation (VU 0, k6's options) needs the scenarios, whose stages as JS objects cost about 14 KB
+ * per VU kept (heap profile of the default drill, 2026-12-05).
+ */
+function readPlan(): Omit<K6DrillPlan, "format" | "profile"> {
   const file = __ENV.STAMPEDE_PLAN_FILE;
   if (file === undefined || file === "")
     throw new Error(
@@ -46,7 +50,14 @@ function readPlan(): K6DrillPlan {
   const parsed = JSON.parse(open(file)) as unknown;
   const problems = k6PlanProblems(parsed);
   if (problems.length > 0) throw new Error(`${file}: ${problems.join("; ")}`);
-  return parsed as K6DrillPlan;
+  const p = parsed as K6DrillPlan;
+  return {
+    clients: p.clients,
+    seed: p.seed,
+    mix: p.mix,
+    scenarios: __VU === 0 ? p.scenarios : {},
+    ...(p.watcherHoldWallMs === undefined ? {} : { watcherHoldWallMs: p.watcherHoldWallMs }),
+  };
 }
 
 const plan = readPlan();
@@ -74,8 +85,21 @@ http.setResponseCallback(http.expectedStatuses({ min: 200, max: 299 }, 400, 418,
 const rejects = new Counter("stampede_rejects");
 const setupDone = new Counter("stampede_setup_done");
 
+interface Account {
+  accountId: number;
+  apiKey: string;
+  apiSecret: string;
+}
+
+/**
+ * What setup() hands every VU. k6 decodes it again in each VU and keeps it there: as an array of
+ * account objects it cost about 60 KB per VU of the default drill (heap profile, 2026-12-05); one
+ * string of `key:secret` pairs costs its bytes.
+ */
 interface SetupData {
-  accounts: Array<{ accountId: number; apiKey: string; apiSecret: string }>;
+  /** `key:secret` pairs joined by commas. */
+  keys: string;
+  accountCount: number;
   midPrice: Record<string, number>;
 }
 
@@ -87,7 +111,7 @@ const SYMBOLS = DRILL_SYMBOLS;
  */
 const controlPlane = __ENV.STAMPEDE_CONTROL_PLANE !== "0";
 
-function accountsFromEnv(): SetupData["accounts"] {
+function accountsFromEnv(): Account[] {
   return (__ENV.STAMPEDE_API_KEYS ?? "")
     .split(",")
     .filter((pair) => pair.includes(":"))
@@ -98,7 +122,7 @@ function accountsFromEnv(): SetupData["accounts"] {
 }
 
 /** The venue's accounts from its control plane (the token comes from the environment, never argv). */
-function accountsFromControlPlane(): SetupData["accounts"] {
+function accountsFromControlPlane(): Account[] {
   const token = __ENV.STAMPEDE_CONTROL_TOKEN ?? "";
   const res = http.get(`${baseUrl}/__stampede/accounts`, {
     tags: { name: "setup" },
@@ -112,7 +136,7 @@ function accountsFromControlPlane(): SetupData["accounts"] {
     throw new Error(`control plane answered 401: STAMPEDE_CONTROL_TOKEN is missing or wrong`);
   if (res.status !== 200)
     throw new Error(`control plane answered ${res.status}: is ${baseUrl} the mock exchange?`);
-  return (res.json() as { accounts: SetupData["accounts"] }).accounts.slice(0, plan.clients);
+  return (res.json() as unknown as { accounts: Account[] }).accounts.slice(0, plan.clients);
 }
 
 /** A symbol's mid price from its book. */
@@ -140,7 +164,7 @@ function midPriceOf(symbol: string): number {
 }
 
 export function setup(): SetupData {
-  let accounts: SetupData["accounts"];
+  let accounts: Account[];
   if (controlPlane) {
     accounts = accountsFromControlPlane();
   } else {
@@ -150,7 +174,11 @@ export function setup(): SetupData {
   const midPrice: Record<string, number> = {};
   for (const s of SYMBOLS) midPrice[s.symbol] = midPriceOf(s.symbol);
   setupDone.add(1);
-  return { accounts, midPrice };
+  return {
+    keys: accounts.map((a) => `${a.apiKey}:${a.apiSecret}`).join(","),
+    accountCount: accounts.length,
+    midPrice,
+  };
 }
 
 // Per-VU state: a VU is one client session (its key and its IP), so read-your-writes is per VU.
@@ -168,12 +196,17 @@ interface Client {
 }
 
 function client(data: SetupData): Client {
-  const index = clientKey() % data.accounts.length;
-  const account = data.accounts[index] as SetupData["accounts"][number];
+  const index = clientKey() % data.accountCount;
+  // The index-th pair, found without splitting the whole list in every VU.
+  let start = 0;
+  for (let i = 0; i < index; i++) start = data.keys.indexOf(",", start) + 1;
+  const end = data.keys.indexOf(",", start);
+  const pair = data.keys.slice(start, end < 0 ? data.keys.length : end);
+  const colon = pair.indexOf(":");
   // Client IPs stay in loopback: they only key the per-IP limits (trust-proxy), nothing is sent there.
   return {
-    apiKey: account.apiKey,
-    apiSecret: account.apiSecret,
+    apiKey: pair.slice(0, colon),
+    apiSecret: pair.slice(colon + 1),
     ip: `127.77.${Math.floor(index / 250)}.${(index % 250) + 1}`,
   };
 }
@@ -249,13 +282,14 @@ function sessionOf(data: SetupData): Session {
   if (session !== undefined) return session;
   const c = client(data);
   // One params object per request kind and VU, built once: k6 reads it on every call, and a
-  // fresh object per request was garbage the generator's collector had to chase.
-  const paramsOf = new Map<BehaviourRequest, RefinedParams<ResponseType>>();
+  // fresh object per request was garbage the generator's collector had to chase. A plain object:
+  // a VU's first Map builds its Map prototype (about 10 KB per VU).
+  const paramsOf: Record<string, RefinedParams<ResponseType>> = {};
   const paramsFor = (r: BehaviourRequest) => {
-    let p = paramsOf.get(r);
+    let p = paramsOf[r.route];
     if (p === undefined) {
       p = params(r.cls, r.endpoint, c);
-      paramsOf.set(r, p);
+      paramsOf[r.route] = p;
     }
     return p;
   };
@@ -287,11 +321,7 @@ function sessionOf(data: SetupData): Session {
   return session;
 }
 
-const MIX: Record<TrafficClass, ReturnType<typeof classMix>> = {
-  order: classMix(plan.behaviours, "order"),
-  position: classMix(plan.behaviours, "position"),
-  depth: classMix(plan.behaviours, "depth"),
-};
+const MIX = plan.mix;
 
 // k6's execution objects, taken once per VU: every `exec.vu` or `exec.scenario` builds a new
 // object of getters in Go (about a tenth of the generator's CPU when read per iteration); the
@@ -329,7 +359,7 @@ function iterate(cls: TrafficClass, data: SetupData): void {
   markIteration();
   let name = vuBehaviour[cls];
   if (name === undefined) {
-    name = clientBehaviour(MIX[cls], clientKey() % data.accounts.length, data.accounts.length);
+    name = clientBehaviour(MIX[cls], clientKey() % data.accountCount, data.accountCount);
     vuBehaviour[cls] = name;
     // Tagged once: a VU of an arrival-rate scenario is activated once and keeps its tags for
     // every iteration it runs (setting a tag builds a new tag set in Go).

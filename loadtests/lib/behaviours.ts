@@ -170,76 +170,81 @@ const retry = (s: BehaviourSend): BehaviourStep => ({
  * Every behaviour: the requests of one iteration in order (loadtests/scenarios/<behaviour>.ts
  * sends them, with the decisions below picking prices, sizes and sides).
  */
-export const BEHAVIOURS = {
-  // Cancels its resting order (when it has one) or sends a new one; half MARKET, a fifth of the
-  // LIMIT ones through the touch (traderAction).
-  trader: {
-    cls: "order",
-    steps: [
-      step([
-        send(REQUEST.cancelOrder, CANCEL_SHARE, true, 0),
-        send(REQUEST.newOrder, 1 - CANCEL_SHARE, false, FILL_SHARE),
-      ]),
-    ],
-    honoursRetryAfter: false,
-  },
-  // Post-only quotes 1-3 ticks from mid rest: none fills at once.
-  "market-maker": {
-    cls: "order",
-    steps: [
-      step([send(REQUEST.cancelOrder, MAKER_REQUOTE_SHARE, true, 0)]),
-      step([send(REQUEST.newOrder, 1, false, 0)]),
-    ],
-    honoursRetryAfter: false,
-  },
-  // MARKET orders of 1-10 lots against a house ladder of 5,000 lots per level fill.
-  taker: {
-    cls: "order",
-    steps: [step([send(REQUEST.newOrder, 1, false, 1)])],
-    honoursRetryAfter: false,
-  },
-  // Reads its position, replaces its stop; stops wait for their trigger: none fills at once.
-  "stop-loss-submitter": {
-    cls: "order",
-    steps: [
-      step([READ]),
-      step([send(REQUEST.cancelOrder, STOP_REPLACE_SHARE, true, 0)]),
-      step([send(REQUEST.newOrder, 1, true, 0)]),
-    ],
-    honoursRetryAfter: false,
-  },
-  // Reads its position; only when the read was served, closes it (reduce-only) or re-enters.
-  "reduce-only-closer": {
-    cls: "order",
-    steps: [
-      step([READ]),
-      step(
-        [
-          send(REQUEST.newOrder, CLOSER_CLOSE_SHARE, true, 1),
-          send(REQUEST.newOrder, 1 - CLOSER_CLOSE_SHARE, false, 1),
-        ],
-        true,
-      ),
-    ],
-    honoursRetryAfter: false,
-  },
-  // A read refused at once is sent again at once (PANICKED.retries); Retry-After is ignored.
-  "panicked-checker": {
-    cls: "position",
-    steps: [step([READ]), ...Array.from({ length: PANICKED.retries }, () => retry(READ))],
-    honoursRetryAfter: false,
-  },
-  "patient-checker": {
-    cls: "position",
-    steps: [step([READ])],
-    honoursRetryAfter: true,
-  },
-  "book-watcher": {
-    cls: "depth",
-    steps: [step([send(REQUEST.depth, 1, false, 0)])],
-    honoursRetryAfter: false,
-  },
-} as const satisfies Record<BehaviourName, BehaviourSpec>;
+// The table and what is derived from it are built in pure-annotated calls: the k6 bundle
+// (scripts/drillBundle.ts) imports this module for its per-request decisions only, and esbuild
+// drops unused declarations only when their initializers cannot have effects. Each VU of k6
+// evaluates whatever remains (about 20 KB of objects per VU for the table: heap profile, 2026-12-05).
+export const BEHAVIOURS = /* @__PURE__ */ (() =>
+  ({
+    // Cancels its resting order (when it has one) or sends a new one; half MARKET, a fifth of the
+    // LIMIT ones through the touch (traderAction).
+    trader: {
+      cls: "order",
+      steps: [
+        step([
+          send(REQUEST.cancelOrder, CANCEL_SHARE, true, 0),
+          send(REQUEST.newOrder, 1 - CANCEL_SHARE, false, FILL_SHARE),
+        ]),
+      ],
+      honoursRetryAfter: false,
+    },
+    // Post-only quotes 1-3 ticks from mid rest: none fills at once.
+    "market-maker": {
+      cls: "order",
+      steps: [
+        step([send(REQUEST.cancelOrder, MAKER_REQUOTE_SHARE, true, 0)]),
+        step([send(REQUEST.newOrder, 1, false, 0)]),
+      ],
+      honoursRetryAfter: false,
+    },
+    // MARKET orders of 1-10 lots against a house ladder of 5,000 lots per level fill.
+    taker: {
+      cls: "order",
+      steps: [step([send(REQUEST.newOrder, 1, false, 1)])],
+      honoursRetryAfter: false,
+    },
+    // Reads its position, replaces its stop; stops wait for their trigger: none fills at once.
+    "stop-loss-submitter": {
+      cls: "order",
+      steps: [
+        step([READ]),
+        step([send(REQUEST.cancelOrder, STOP_REPLACE_SHARE, true, 0)]),
+        step([send(REQUEST.newOrder, 1, true, 0)]),
+      ],
+      honoursRetryAfter: false,
+    },
+    // Reads its position; only when the read was served, closes it (reduce-only) or re-enters.
+    "reduce-only-closer": {
+      cls: "order",
+      steps: [
+        step([READ]),
+        step(
+          [
+            send(REQUEST.newOrder, CLOSER_CLOSE_SHARE, true, 1),
+            send(REQUEST.newOrder, 1 - CLOSER_CLOSE_SHARE, false, 1),
+          ],
+          true,
+        ),
+      ],
+      honoursRetryAfter: false,
+    },
+    // A read refused at once is sent again at once (PANICKED.retries); Retry-After is ignored.
+    "panicked-checker": {
+      cls: "position",
+      steps: [step([READ]), ...Array.from({ length: PANICKED.retries }, () => retry(READ))],
+      honoursRetryAfter: false,
+    },
+    "patient-checker": {
+      cls: "position",
+      steps: [step([READ])],
+      honoursRetryAfter: true,
+    },
+    "book-watcher": {
+      cls: "depth",
+      steps: [step([send(REQUEST.depth, 1, false, 0)])],
+      honoursRetryAfter: false,
+    },
+  }) as const satisfies Record<BehaviourName, BehaviourSpec>)();
 
 /**
  * A client behaviour. Spelled out rather than `keyof typeof BEHAVIOURS` so the profile's JSON
@@ -255,7 +260,7 @@ export type BehaviourName =
   | "panicked-checker"
   | "patient-checker"
   | "book-watcher";
-export const BEHAVIOUR_NAMES = Object.keys(BEHAVIOURS) as BehaviourName[];
+export const BEHAVIOUR_NAMES = /* @__PURE__ */ Object.keys(BEHAVIOURS) as BehaviourName[];
 
 function byBehaviour<T>(f: (spec: BehaviourSpec) => T): Record<BehaviourName, T> {
   const out = {} as Record<BehaviourName, T>;
@@ -264,10 +269,12 @@ function byBehaviour<T>(f: (spec: BehaviourSpec) => T): Record<BehaviourName, T>
 }
 
 /** Every behaviour and the class whose scenario runs it. */
-export const BEHAVIOUR_CLASS: Readonly<Record<BehaviourName, TrafficClass>> = byBehaviour((b) => b.cls);
+export const BEHAVIOUR_CLASS: Readonly<Record<BehaviourName, TrafficClass>> = /* @__PURE__ */ byBehaviour(
+  (b) => b.cls,
+);
 
 /** Behaviours that wait out a Retry-After (429/418) instead of sending. */
-export const HONOURS_RETRY_AFTER: Readonly<Record<BehaviourName, boolean>> = byBehaviour(
+export const HONOURS_RETRY_AFTER: Readonly<Record<BehaviourName, boolean>> = /* @__PURE__ */ byBehaviour(
   (b) => b.honoursRetryAfter,
 );
 
@@ -277,11 +284,27 @@ export const HONOURS_RETRY_AFTER: Readonly<Record<BehaviourName, boolean>> = byB
  * after a refusal, never after a wait), and the read-back when a request may fill: trader and
  * taker 2, market maker 2, stop-loss submitter 3, reduce-only closer 3 (read, order, read-back).
  */
-export const REQUESTS_PER_ITERATION: Readonly<Record<BehaviourName, number>> = byBehaviour(
+export const REQUESTS_PER_ITERATION: Readonly<Record<BehaviourName, number>> = /* @__PURE__ */ byBehaviour(
   (b) =>
     b.steps.filter((s) => !s.onlyIfLimited).length +
     (b.steps.some((s) => s.options.some((o) => o.fillShare > 0)) ? 1 : 0),
 );
+
+/**
+ * Requests one iteration sends on average when every request is served: its steps' chances (the
+ * retries aside, as above) plus a read-back per fill. The planner sizes VUs by Little's law on
+ * it (loadtests/lib/plan.ts): trader 1.50 (at most 2: a fifth of its iterations cancel, and 60%
+ * of its new orders fill), the others their maximum.
+ */
+export const MEAN_REQUESTS_PER_ITERATION: Readonly<Record<BehaviourName, number>> =
+  /* @__PURE__ */ byBehaviour((b) => {
+    let requests = 0;
+    for (const s of b.steps) {
+      if (s.onlyIfLimited) continue;
+      for (const o of s.options) requests += o.p * (1 + o.fillShare);
+    }
+    return requests;
+  });
 
 /** The liquidation-stream watcher: its own scenario (WebSocket connections), not part of a class mix. */
 export const LIQUIDATION_WATCHER = "liquidation-watcher";
@@ -376,6 +399,22 @@ export function clientShares(m: ClassMix, clients: number): Array<[BehaviourName
 /** Requests an iteration of the class may send one after another, over its mix (at least 1). */
 export function classRequestsPerIteration(mix: BehaviourMix | undefined, cls: TrafficClass): number {
   return Math.max(1, ...classMix(mix, cls).names.map((n) => REQUESTS_PER_ITERATION[n]));
+}
+
+/**
+ * Requests an iteration of the class sends on average (MEAN_REQUESTS_PER_ITERATION over the mix's
+ * weights: iterations go to the class's VUs in turn, and its clients run the mix's behaviours).
+ */
+export function classMeanRequestsPerIteration(mix: BehaviourMix | undefined, cls: TrafficClass): number {
+  const m = classMix(mix, cls);
+  let mean = 0;
+  let below = 0;
+  m.names.forEach((name, i) => {
+    const upTo = m.cumulative[i] as number;
+    mean += (upTo - below) * MEAN_REQUESTS_PER_ITERATION[name];
+    below = upTo;
+  });
+  return Math.max(1, mean);
 }
 
 /** Problems with a profile's `behaviours`, empty when valid. Messages name the field. */
@@ -593,9 +632,19 @@ export function closerOrder(
 export function retryAfterMs(header: string | undefined, nowMs: number): number | undefined {
   if (header === undefined) return undefined;
   const text = header.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // Scanned by hand, not by regular expression: the first regular expression a k6 VU meets
+  // builds its RegExp prototype, about 15 KB per VU (heap profile of a drill, 2026-12-05).
+  let digits = text.length > 0;
+  let letters = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) digits = false;
+    const lower = c | 0x20;
+    if (lower >= 0x61 && lower <= 0x7a) letters = true;
+  }
+  if (digits) return Number(text) * 1000;
   const at = Date.parse(text);
-  if (!Number.isFinite(at) || !/[a-z]/i.test(text)) return undefined;
+  if (!Number.isFinite(at) || !letters) return undefined;
   return Math.max(0, at - nowMs);
 }
 
@@ -623,8 +672,8 @@ export function blockedUntilMs(
  * this one, up to 2^maxDoublings times (the exponential back-off clients combine with
  * Retry-After). Retry-After alone would not make it patient in a drill: the weight window is a
  * compressed natural minute (1 wall s at smoke's scale, limits/window.ts), so Retry-After is 1 s,
- * while at a burst's peak a VU's next iteration comes about 1.05 s later anyway (the planner's
- * VUs: peak rate x budget x 1.25, loadtests/lib/plan.ts): honouring it would skip nothing, and
+ * while at a burst's peak a VU's next iteration comes about 0.9 s later anyway (the planner's
+ * VUs: peak rate x budget x VU_HEADROOM, loadtests/lib/plan.ts): honouring it would skip nothing, and
  * the client's IP would collect a refusal per session per window like a panicked one.
  */
 export const PATIENT = { maxDoublings: 3 } as const;

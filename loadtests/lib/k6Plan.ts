@@ -1,7 +1,6 @@
 import type { Profile } from "../profiles/types.ts";
-import { TRAFFIC_CLASSES } from "../vocabulary/traffic.ts";
-import type { BehaviourMix } from "./behaviours.ts";
-import { LIQUIDATION_WATCHER } from "./behaviours.ts";
+import { TRAFFIC_CLASSES, type TrafficClass } from "../vocabulary/traffic.ts";
+import { type ClassMix, classMix, LIQUIDATION_WATCHER } from "./behaviours.ts";
 import type { ClassPlan, DrillPlan } from "./plan.ts";
 
 /**
@@ -17,8 +16,12 @@ import type { ClassPlan, DrillPlan } from "./plan.ts";
  * plain k6 (README "Reproducing a run by hand").
  */
 
-/** Bumped when the file's shape changes: a script meeting another refuses to run. */
-export const K6_PLAN_FORMAT = 1;
+/**
+ * Bumped when the file's shape changes: a script meeting another refuses to run. 2: the class
+ * mixes, computed here, replace the profile's behaviour weights (the script no longer carries the
+ * behaviour table).
+ */
+export const K6_PLAN_FORMAT = 2;
 
 /** One k6 scenario as k6's `options.scenarios` takes it. */
 export interface K6Scenario {
@@ -39,8 +42,11 @@ export interface K6DrillPlan {
   clients: number;
   /** Seeds each VU's random stream. */
   seed: number;
-  /** The profile's behaviour mix (absent: every class runs its default behaviour). */
-  behaviours?: BehaviourMix;
+  /**
+   * Each class's behaviours with cumulative weights (classMix of the profile's mix): a VU's client
+   * picks its behaviour from it (clientBehaviour), so k6 needs no behaviour table.
+   */
+  mix: Record<TrafficClass, ClassMix>;
   scenarios: Record<string, K6Scenario>;
   /** Present with the liquidation-stream watchers' scenario: how long each connection is held, wall ms. */
   watcherHoldWallMs?: number;
@@ -73,7 +79,11 @@ export function k6DrillPlan(plan: DrillPlan, profile: Profile, seed: number): K6
     profile: profile.name,
     clients: profile.clients,
     seed,
-    ...(profile.behaviours === undefined ? {} : { behaviours: profile.behaviours }),
+    mix: {
+      order: classMix(profile.behaviours, "order"),
+      position: classMix(profile.behaviours, "position"),
+      depth: classMix(profile.behaviours, "depth"),
+    },
     scenarios,
     ...(watchers === undefined ? {} : { watcherHoldWallMs: Math.round(watchers.holdWallS * 1000) }),
   };
@@ -89,5 +99,17 @@ export function k6PlanProblems(plan: unknown): string[] {
     problems.push("clients must be an integer >= 1");
   if (!Number.isInteger(p.seed)) problems.push("seed must be an integer");
   if (typeof p.scenarios !== "object" || p.scenarios === null) problems.push("scenarios must be an object");
+  for (const cls of TRAFFIC_CLASSES) {
+    const m = p.mix?.[cls];
+    if (
+      !(
+        m !== undefined &&
+        Array.isArray(m.names) &&
+        m.names.length > 0 &&
+        m.names.length === m.cumulative?.length
+      )
+    )
+      problems.push(`mix.${cls} must list behaviours with their cumulative weights`);
+  }
   return problems;
 }

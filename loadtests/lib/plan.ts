@@ -3,7 +3,7 @@ import { faultProblems } from "../vocabulary/capacity.ts";
 import { marketEventProblems } from "../vocabulary/marketEvents.ts";
 import type { WallPhase } from "../vocabulary/runFolder.ts";
 import { TRAFFIC_CLASSES, type TrafficClass } from "../vocabulary/traffic.ts";
-import { behaviourProblems, classRequestsPerIteration } from "./behaviours.ts";
+import { behaviourProblems, classMeanRequestsPerIteration } from "./behaviours.ts";
 
 /**
  * Turns a profile (natural time, multiples of normal) into what k6 runs (wall time, absolute
@@ -43,10 +43,9 @@ export interface PlanOptions {
   timeScale: number;
   /**
    * How long one request may hold a VU at the peak, seconds. Arrival-rate executors drop an
-   * iteration when no VU is free, so a class gets VUs = peak rate x this x the most requests
-   * one of its iterations sends in a row, with headroom (docs/facts.md "k6"). Sizing a
-   * one-request class for two requests doubled its VUs, and every VU costs k6 memory and the
-   * garbage collector's time on the cores the venue needs.
+   * iteration when no VU is free, so a class gets VUs by Little's law: peak rate x this x the
+   * requests its iterations send on average, with VU_HEADROOM (docs/facts.md "k6"). Every VU
+   * costs k6 memory and the garbage collector's time on the cores the venue needs.
    */
   requestBudgetS: number;
 }
@@ -165,7 +164,7 @@ export function planDrill(profile: Profile, options: PlanOptions): DrillPlan {
   const classes = {} as Record<TrafficClass, ClassPlan>;
   for (const cls of TRAFFIC_CLASSES) {
     // Behaviours sending several requests in a row (an order and its read-back) hold their VU longer.
-    const holdS = requestBudgetS * classRequestsPerIteration(profile.behaviours, cls);
+    const holdS = requestBudgetS * classMeanRequestsPerIteration(profile.behaviours, cls);
     const normal = profile.normalRatePerS[cls];
     classes[cls] = rampPlan(profile, phases, normal, (p) => classMultiple(p, cls), holdS);
   }
@@ -180,6 +179,16 @@ export function planDrill(profile: Profile, options: PlanOptions): DrillPlan {
   }
   return plan;
 }
+
+/**
+ * VUs beyond Little's law. The hold it multiplies is already a worst case per request (every
+ * request waiting the full queue timeout and then some); what it covers is the mix: how many
+ * iterations in flight send a second request (a trader's read-back after a fill) varies around
+ * the mean. 1.25 before 2026-12-05: the default drill ran 1,365 VUs, k6 RSS 1.1 GB with
+ * garbage-collector bursts of 1.4 cores; 0.7x those VUs dropped no iteration in the same drill
+ * (heap and CPU profiles, docs/facts.md "k6").
+ */
+export const VU_HEADROOM = 1.1;
 
 /**
  * Stages of a ramping-arrival-rate scenario for a normal rate and a multiple per phase, with
@@ -207,7 +216,7 @@ function rampPlan(
     peak = Math.max(peak, m.from, m.to);
   });
   const peakRatePerS = normalPerS * peak;
-  const preAllocatedVUs = Math.max(2, Math.ceil(peakRatePerS * holdS * 1.25));
+  const preAllocatedVUs = Math.max(2, Math.ceil(peakRatePerS * holdS * VU_HEADROOM));
   return {
     startRatePerMin: Math.round(normalPerMin * startMultiple),
     stages,

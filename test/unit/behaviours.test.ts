@@ -6,6 +6,7 @@ import {
   backoffFactor,
   behaviourProblems,
   blockedUntilMs,
+  classMeanRequestsPerIteration,
   classMix,
   classRequestsPerIteration,
   clientBehaviour,
@@ -16,6 +17,7 @@ import {
   DEFAULT_BEHAVIOUR,
   limitPrice,
   lotsOf,
+  MEAN_REQUESTS_PER_ITERATION,
   makerQuote,
   PATIENT,
   positionView,
@@ -28,7 +30,7 @@ import {
   TRADER,
   traderAction,
 } from "../../loadtests/lib/behaviours.ts";
-import { planDrill, scaleRates, validateProfile } from "../../loadtests/lib/plan.ts";
+import { planDrill, scaleRates, VU_HEADROOM, validateProfile } from "../../loadtests/lib/plan.ts";
 import { PROFILES } from "../../loadtests/profiles/index.ts";
 import { smoke } from "../../loadtests/profiles/smoke.ts";
 import type { Profile } from "../../loadtests/profiles/types.ts";
@@ -365,11 +367,14 @@ describe("the plan: VUs per behaviour and the liquidation watchers' scenario", (
   it("without watchers (smoke) the plan has no WebSocket scenario; VUs cover each class's requests in a row", () => {
     const plan = planDrill(smoke, { timeScale: 60, requestBudgetS: budget });
     expect(plan.watchers).toBeUndefined();
-    // smoke's peaks (100x): orders 600/s, positions 1,000/s, depth 400/s; budget per request in a
-    // row (a trader's order and its read-back: 2; a read: 1) x 1.25 headroom.
-    expect(plan.classes.order.preAllocatedVUs).toBe(Math.ceil(600 * budget * 2 * 1.25));
-    expect(plan.classes.position.preAllocatedVUs).toBe(Math.ceil(1_000 * budget * 1.25));
-    expect(plan.classes.depth.preAllocatedVUs).toBe(Math.ceil(400 * budget * 1.25));
+    // smoke's peaks (100x): orders 600/s, positions 1,000/s, depth 400/s; a budget per request an
+    // iteration sends on average (a trader 1.497: its order, and a read-back after 60% of its new
+    // orders; a read: 1) x 1.1 headroom (Little's law).
+    expect(VU_HEADROOM).toBe(1.1);
+    expect(plan.classes.order.preAllocatedVUs).toBe(Math.ceil(600 * budget * 1.497142857142857 * 1.1));
+    expect(plan.classes.order.preAllocatedVUs).toBe(416);
+    expect(plan.classes.position.preAllocatedVUs).toBe(Math.ceil(1_000 * budget * 1.1));
+    expect(plan.classes.depth.preAllocatedVUs).toBe(Math.ceil(400 * budget * 1.1));
   });
 
   it("watchers follow the phases' multiple (not a class's), hold holdS natural seconds compressed", () => {
@@ -392,7 +397,7 @@ describe("the plan: VUs per behaviour and the liquidation watchers' scenario", (
     ]);
     expect(w?.peakRatePerS).toBe(10);
     // Each connection holds a VU for the hold plus one request's budget.
-    expect(w?.preAllocatedVUs).toBe(Math.ceil(10 * (5 + budget) * 1.25));
+    expect(w?.preAllocatedVUs).toBe(Math.ceil(10 * (5 + budget) * 1.1));
     // --rate-scale scales the watchers with the classes; a rate of 0 means no scenario.
     expect(
       planDrill(scaleRates(profile, 0.5), { timeScale: 60, requestBudgetS: budget }).watchers
@@ -402,11 +407,17 @@ describe("the plan: VUs per behaviour and the liquidation watchers' scenario", (
     expect(planDrill(none, { timeScale: 60, requestBudgetS: budget }).watchers).toBeUndefined();
   });
 
-  it("a class whose behaviours send three requests in a row gets 3 request budgets a VU", () => {
+  it("a class's VUs follow its mix: half traders (1.497 requests) and half closers (3) average 2.249 budgets a VU", () => {
     const mixed: Profile = { ...smoke, behaviours: { order: { trader: 1, "reduce-only-closer": 1 } } };
+    expect(classMeanRequestsPerIteration(mixed.behaviours, "order")).toBeCloseTo(
+      (1.497142857142857 + 3) / 2,
+      12,
+    );
     const plan = planDrill(mixed, { timeScale: 60, requestBudgetS: budget });
-    expect(plan.classes.order.preAllocatedVUs).toBe(Math.ceil(600 * budget * 3 * 1.25));
-    expect(plan.classes.position.preAllocatedVUs).toBe(Math.ceil(1_000 * budget * 1.25));
+    expect(plan.classes.order.preAllocatedVUs).toBe(
+      Math.ceil(600 * budget * ((1.497142857142857 + 3) / 2) * 1.1),
+    );
+    expect(plan.classes.position.preAllocatedVUs).toBe(Math.ceil(1_000 * budget * 1.1));
   });
 });
 
@@ -435,6 +446,24 @@ describe("the behaviour table", () => {
         expect(step.onlyIfServed && step.onlyIfLimited, name).toBe(false);
       }
     }
+  });
+
+  it("derives the requests an iteration sends on average: each step's chances, less retries, plus a read-back per fill", () => {
+    // trader: an order or a cancel (1), plus a read-back after the 60% of new orders that fill,
+    // new orders being the 1 - 0.3 x 0.4 / 0.7 of iterations that do not cancel.
+    expect(MEAN_REQUESTS_PER_ITERATION.trader).toBeCloseTo(1 + (1 - (0.3 * 0.4) / 0.7) * 0.6, 12);
+    expect({ ...MEAN_REQUESTS_PER_ITERATION, trader: 0 }).toEqual({
+      trader: 0,
+      "market-maker": 2,
+      taker: 2,
+      "stop-loss-submitter": 3,
+      "reduce-only-closer": 3,
+      "panicked-checker": 1,
+      "patient-checker": 1,
+      "book-watcher": 1,
+    });
+    for (const name of BEHAVIOUR_NAMES)
+      expect(MEAN_REQUESTS_PER_ITERATION[name], name).toBeLessThanOrEqual(REQUESTS_PER_ITERATION[name]);
   });
 
   it("derives the requests per iteration the planner sizes VUs by: steps, less retries, plus a read-back after a fill", () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { classMeanRequestsPerIteration } from "../../loadtests/lib/behaviours.ts";
 import { classMultiple, naturalDurationS, planDrill, validateProfile } from "../../loadtests/lib/plan.ts";
 import { PROFILES } from "../../loadtests/profiles/index.ts";
 import { liquidationCascade20251010 } from "../../loadtests/profiles/liquidationCascade20251010.ts";
@@ -110,10 +111,13 @@ describe("planDrill uses per-class multiples", () => {
     expect(plan.classes.position.peakRatePerS).toBe(1_000 * profile.normalRatePerS.position);
     expect(plan.classes.order.peakRatePerS).toBe(100 * profile.normalRatePerS.order);
     expect(plan.classes.depth.peakRatePerS).toBe(100 * profile.normalRatePerS.depth);
-    // VUs follow each class's own peak, and its slowest behaviour: the cascade's stop-loss
-    // submitters and reduce-only closers send three requests in a row (a budget each).
-    expect(plan.classes.position.preAllocatedVUs).toBe(Math.ceil(1_000 * 1 * 1.25));
-    expect(plan.classes.order.preAllocatedVUs).toBe(Math.ceil(500 * 1 * 3 * 1.25));
+    // VUs follow each class's own peak, and the requests its mix sends on average: the cascade's
+    // stop-loss submitters and reduce-only closers send three in a row (a budget each).
+    expect(plan.classes.position.preAllocatedVUs).toBe(Math.ceil(1_000 * 1 * 1.1));
+    const orderRequests = classMeanRequestsPerIteration(profile.behaviours, "order");
+    expect(orderRequests).toBeGreaterThan(1.5);
+    expect(orderRequests).toBeLessThan(3);
+    expect(plan.classes.order.preAllocatedVUs).toBe(Math.ceil(500 * 1 * orderRequests * 1.1));
   });
 
   it("stage targets follow the class's multiple in every phase", () => {
