@@ -1,6 +1,7 @@
 package stampede
 
 import (
+	"math"
 	"math/bits"
 	"sort"
 
@@ -60,7 +61,17 @@ func (s *sparse) keys() []int64 {
 	return ks
 }
 
-// into records the buckets into h (reset first) and returns it.
+// maxKey is the highest bucket, without sorting (keys would allocate).
+func (s *sparse) maxKey() int64 {
+	m := int64(math.MinInt64)
+	for k := range s.counts {
+		m = max(m, k)
+	}
+	return m
+}
+
+// into records the buckets into h (reset first) and returns it: the library's way to encode s,
+// which the encoder replaces and its tests compare against.
 func (s *sparse) into(h *hdrhistogram.Histogram) *hdrhistogram.Histogram {
 	h.Reset()
 	for _, k := range s.keys() {
