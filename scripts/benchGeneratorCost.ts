@@ -13,9 +13,10 @@ import { type CpuSample, clockTicks, type LoadWindow, loadWindow, procStatTicks 
 import { startTrivialResponder } from "./benchResponder.ts";
 import type { Benchmark, BenchResult } from "./benchTypes.ts";
 import { writeK6Inputs } from "./drillBundle.ts";
-import { generatorRecords, K6_ENV } from "./drillK6.ts";
+import { generatorRecords, K6_ENV, k6GoMaxProcs } from "./drillK6.ts";
 import { exchangeConfigFor } from "./exchangeConfig.ts";
 import { ensureK6 } from "./k6.ts";
+import { machineCores } from "./machineCores.ts";
 import { ROOT } from "./paths.ts";
 import { round } from "./round.ts";
 
@@ -66,7 +67,13 @@ async function runK6Step(
 ): Promise<StepMeasurement> {
   const clkTck = await clockTicks();
   const child = spawn(k6, args, {
-    env: { ...process.env, ...K6_ENV, ...env },
+    // The drill's GOMAXPROCS, so every step runs k6 as a drill does.
+    env: {
+      ...process.env,
+      ...K6_ENV,
+      GOMAXPROCS: k6GoMaxProcs(machineCores().cores, process.env.GOMAXPROCS),
+      ...env,
+    },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { k6DrillPlan } from "../loadtests/lib/k6Plan.ts";
 import type { Summary } from "../reports/model.ts";
 import { writeK6Inputs } from "./drillBundle.ts";
-import { generatorRecords, K6_ENV, k6Outputs } from "./drillK6.ts";
+import { generatorRecords, K6_ENV, k6GoMaxProcs, k6Outputs } from "./drillK6.ts";
 import { prepareDrill } from "./drillPlan.ts";
 import { Progress, type ProgressMode } from "./drillProgress.ts";
 import { drillExitCode, logDrillOutcome, renderDrillReport, shownRunDir } from "./drillReport.ts";
@@ -12,6 +12,7 @@ import { closeLogs, guardK6, K6_OVERRUN_S, spawnK6 } from "./drillSignals.ts";
 import { closeVenue, type DrillVenue, openVenue, venueEnv } from "./drillVenue.ts";
 import type { K6Binary } from "./k6.ts";
 import { type K6DrillOptions, k6Extras } from "./k6Ecosystem.ts";
+import { machineCores } from "./machineCores.ts";
 import type { ResolvedProfile } from "./profileSource.ts";
 import type { TargetOptions } from "./target.ts";
 
@@ -100,8 +101,10 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
     scriptPath: k6Inputs.script,
     planPath: k6Inputs.plan,
   });
+  const goMaxProcs = k6GoMaxProcs(machineCores().cores, process.env.GOMAXPROCS);
   const run = await buildRunRecord({
     id,
+    goMaxProcs,
     drill,
     seed: opts.seed,
     exchange,
@@ -119,6 +122,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
   const procs = spawnK6(opts.k6.path, generators, runDir, (i) => ({
     ...inheritedEnv,
     ...K6_ENV,
+    GOMAXPROCS: goMaxProcs,
     ...k6Env,
     ...extras.env(i),
   }));

@@ -19,6 +19,22 @@ export const K6_ENV = {
 } as const;
 
 /**
+ * GOMAXPROCS for a k6 process: the caller's when set, else one more than the machine's cores.
+ *
+ * Why: while Go collects garbage, its idle mark workers take every idle P and give it back for
+ * runnable goroutines and network events, but not for expired timers (runtime `pollWork`;
+ * golang/go#45632, "timer gets significantly delayed during long time GC"), and k6's arrival-rate
+ * executor starts iterations from a timer. With as many Ps as cores each collection held the
+ * schedule up to a scheduler quantum (10 ms): the default drill's iterations started with a
+ * lateness p99 of 16-21 ms against a trivial responder at GOMAXPROCS=2 on 2 cores, 6 ms at 3 and
+ * 5 ms at 4 (4 cost a fifth more CPU; GOGC=off, no collection at all, 4 ms), docs/facts.md "k6".
+ */
+export function k6GoMaxProcs(cores: number, inherited: string | undefined): string {
+  if (inherited !== undefined && /^[1-9][0-9]*$/.test(inherited)) return inherited;
+  return String(Math.max(1, Math.ceil(cores)) + 1);
+}
+
+/**
  * k6's outputs for a drill: the stampede extension's aggregates, plus the raw csv when asked;
  * the csv alone when k6 lacks the extension.
  */

@@ -49,6 +49,8 @@ export interface RunRecordInput {
   k6: K6Binary;
   outputs: Array<"stampede" | "csv">;
   generators: GeneratorRecord[];
+  /** k6's GOMAXPROCS (drillK6.ts k6GoMaxProcs). */
+  goMaxProcs: string;
 }
 
 export type RunRecord = Awaited<ReturnType<typeof buildRunRecord>>;
@@ -97,7 +99,7 @@ export async function buildRunRecord(input: RunRecordInput) {
       path: input.k6.path,
       source: input.k6.source,
       args: input.generators[0]?.args ?? [],
-      env: K6_ENV,
+      env: { ...K6_ENV, GOMAXPROCS: input.goMaxProcs },
       exitCode: null as number | null,
       /** `stampede` (k6 aggregates: latency(-<i>).hlog, client(-<i>).jsonl) and/or `csv` (raw samples). */
       outputs: input.outputs,
