@@ -230,10 +230,10 @@ export interface LoadWindow {
 
 /**
  * CPU of both sides while load was flowing: the intervals between polls in which the exchange
- * received requests, without the first and the last (k6's start-up and wind-down are partial).
- * Undefined when fewer than 3 such intervals.
+ * received requests, without the first and the last (k6's start-up and wind-down are partial),
+ * and without the first `warmUpMs` of load when given. Undefined when fewer than 3 such intervals.
  */
-export function loadWindow(samples: readonly CpuSample[]): LoadWindow | undefined {
+export function loadWindow(samples: readonly CpuSample[], warmUpMs = 0): LoadWindow | undefined {
   let first = -1;
   let last = -1;
   for (let k = 1; k < samples.length; k++) {
@@ -243,7 +243,10 @@ export function loadWindow(samples: readonly CpuSample[]): LoadWindow | undefine
     }
   }
   if (first < 0 || last - first < 4) return undefined;
-  const a = samples[first + 1] as CpuSample;
+  let from = first + 1;
+  const loadStartMs = (samples[first] as CpuSample).tMs;
+  while (from < last - 1 && (samples[from] as CpuSample).tMs - loadStartMs < warmUpMs) from++;
+  const a = samples[from] as CpuSample;
   const b = samples[last - 1] as CpuSample;
   const seconds = (b.tMs - a.tMs) / 1000;
   if (seconds <= 0) return undefined;

@@ -28,13 +28,20 @@ import { round } from "./round.ts";
  *   3. the drill script as source modules (k6 instantiates each module in each VU);
  *   4. the drill script as a drill runs it: bundled, with its plan file and the output.
  * Each step's CPU is k6's over the seconds load flowed (start-up and wind-down excluded, as in
- * benchGenerator.ts) divided by the requests answered in them. Step 4 then drives the real mock
+ * benchGenerator.ts, and the first WARM_UP_MS of load) divided by the requests answered in them. Step 4 then drives the real mock
  * exchange in this process: its CPU per request is the venue's cost on the cores it shares with
  * k6 (drill_exchange_us_per_request), beside the trivial responder's.
  */
 
 const RATE_PER_S = 1_500;
-const DURATION_S = 20;
+const DURATION_S = 30;
+/**
+ * Load left out at the start of every step. A drill VU's first iteration builds its session
+ * (setup data decoded, k6's execution objects, request parameters, the JS prototypes it touches):
+ * about 1.2 CPU-seconds for 798 VUs, once per run, not per request. Over 20 s windows it had added
+ * about 60 us to each request of the drill steps (350 us with it, 290 us over 40 s, 2026-12-05).
+ */
+const WARM_UP_MS = 5_000;
 const POLL_MS = 250;
 /** Bytes per MB in RSS figures, as the drill's (2^20). */
 const MB = 1 << 20;
@@ -110,7 +117,7 @@ async function runK6Step(
   clearInterval(timer);
   clearTimeout(killer);
   if (code !== 0) throw new Error(`k6 (${label}) exited ${code}: ${stderr.slice(0, 2_000)}`);
-  const window = loadWindow(samples);
+  const window = loadWindow(samples, WARM_UP_MS);
   if (window === undefined) throw new Error(`k6 (${label}): no load window (too few samples)`);
   return {
     window,

@@ -153,4 +153,23 @@ describe("parsing tools' output", () => {
     expect(w?.hostCores).toBeCloseTo(0.75, 6);
     expect(loadWindow(samples.slice(0, 7))).toBeUndefined();
   });
+
+  it("leaves out a warm-up at the start of the load (a drill VU's first iteration builds its session)", () => {
+    const samples: CpuSample[] = [];
+    // Load from poll 2 to 30; its first 5 polls (1 s) cost k6 a full core, then 0.5.
+    let k6 = 0;
+    let served = 0;
+    for (let i = 0; i <= 32; i++) {
+      samples.push({ tMs: i * 200, k6CpuS: k6, exchangeCpuS: 0, served, hostBusyS: k6 });
+      const loading = i >= 2 && i < 30;
+      k6 += !loading ? 0 : i < 7 ? 0.2 : 0.1;
+      served += loading ? 1_000 : 0;
+    }
+    expect(loadWindow(samples)?.k6Cores).toBeGreaterThan(0.55);
+    const w = loadWindow(samples, 1_000);
+    expect(w?.k6Cores).toBeCloseTo(0.5, 6);
+    expect(w?.servedPerS).toBeCloseTo(5_000, 6);
+    // A warm-up as long as the load leaves nothing to measure.
+    expect(loadWindow(samples, 60_000)).toBeUndefined();
+  });
 });
