@@ -295,8 +295,10 @@ describe("simulate: strategies give visibly different outcomes (per request, see
   it("priority-shedding: sheds new requests at once (overloaded, 0 ms) where fixed lets them time out", () => {
     const fixed = simulate("requests", "fixed");
     const shed = simulate("requests", "priority-shedding");
-    expect(burstShare(shed, "overloaded")).toBeGreaterThan(0.08); // measured 0.153-0.174 over seeds 1-5
-    expect(burstShare(shed, "overloaded")).toBeGreaterThan(20 * burstShare(fixed, "overloaded"));
+    // Measured 0.196-0.210 against fixed's 0.009-0.020 over seeds 1-3 with the drill's VUs by
+    // Little's law (loadtests/lib/plan.ts VU_HEADROOM, 2026-12-05; 0.153-0.174 over seeds 1-5 before).
+    expect(burstShare(shed, "overloaded")).toBeGreaterThan(0.08);
+    expect(burstShare(shed, "overloaded")).toBeGreaterThan(8 * burstShare(fixed, "overloaded"));
     expect(shed.rejectLatencyMs.overloaded?.max).toBe(0);
     // Fewer time out (measured 0.355 vs 0.481), though timeouts are still the larger share (see report).
     expect(burstShare(shed, "timeout")).toBeLessThan(burstShare(fixed, "timeout") - 0.02);
@@ -823,6 +825,9 @@ describe("simulate: behaviour mixes", () => {
       // scales 60 and 15): the panicked send 1.81x their iterations (each read refused at once is
       // sent again) and 78% of all requests are answered 418; the patient send 0.72x and 0.80x
       // (they skip while told to wait, longer the more often they were refused) and 0-1% are 418s.
+      // With the drill's VUs by Little's law (VU_HEADROOM, 2026-12-05), seed 1: panicked 75% and
+      // 72% 418s, patient 3.2% and 0 (each patient session learns of the limit from its own
+      // refusal, so a client's sessions can still pass the ban trigger, patientChecker.ts).
       // Orders and depth reads are the same iterations either way.
       const panicked = simulateMix("requests", { position: { "panicked-checker": 1 } }, timeScale);
       const patient = simulateMix("requests", { position: { "patient-checker": 1 } }, timeScale);
@@ -833,7 +838,8 @@ describe("simulate: behaviour mixes", () => {
       const bannedShare = (r: typeof panicked) =>
         (r.result.ingested.overall.rejected.banned ?? 0) / r.figures.requests;
       expect(bannedShare(panicked)).toBeGreaterThan(0.6);
-      expect(bannedShare(patient)).toBeLessThan(0.02);
+      expect(bannedShare(patient)).toBeLessThan(0.05);
+      expect(bannedShare(patient)).toBeLessThan(bannedShare(panicked) / 10);
       for (const cls of ["order", "depth"] as const)
         expect(Math.abs(patient.offered(cls) / panicked.offered(cls) - 1), cls).toBeLessThan(0.02);
     },
