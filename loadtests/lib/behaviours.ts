@@ -402,18 +402,17 @@ export function classRequestsPerIteration(mix: BehaviourMix | undefined, cls: Tr
 }
 
 /**
- * Requests an iteration of the class sends on average (MEAN_REQUESTS_PER_ITERATION over the mix's
- * weights: iterations go to the class's VUs in turn, and its clients run the mix's behaviours).
+ * Requests an iteration of the class sends on average: MEAN_REQUESTS_PER_ITERATION over the
+ * behaviours' shares of the class's iterations (clientShares).
  */
-export function classMeanRequestsPerIteration(mix: BehaviourMix | undefined, cls: TrafficClass): number {
-  const m = classMix(mix, cls);
+export function classMeanRequestsPerIteration(
+  mix: BehaviourMix | undefined,
+  cls: TrafficClass,
+  clients: number,
+): number {
   let mean = 0;
-  let below = 0;
-  m.names.forEach((name, i) => {
-    const upTo = m.cumulative[i] as number;
-    mean += (upTo - below) * MEAN_REQUESTS_PER_ITERATION[name];
-    below = upTo;
-  });
+  for (const [name, share] of clientShares(classMix(mix, cls), clients))
+    mean += share * MEAN_REQUESTS_PER_ITERATION[name];
   return Math.max(1, mean);
 }
 

@@ -79,11 +79,10 @@ export function k6DrillPlan(plan: DrillPlan, profile: Profile, seed: number): K6
     profile: profile.name,
     clients: profile.clients,
     seed,
-    mix: {
-      order: classMix(profile.behaviours, "order"),
-      position: classMix(profile.behaviours, "position"),
-      depth: classMix(profile.behaviours, "depth"),
-    },
+    mix: Object.fromEntries(TRAFFIC_CLASSES.map((cls) => [cls, classMix(profile.behaviours, cls)])) as Record<
+      TrafficClass,
+      ClassMix
+    >,
     scenarios,
     ...(watchers === undefined ? {} : { watcherHoldWallMs: Math.round(watchers.holdWallS * 1000) }),
   };

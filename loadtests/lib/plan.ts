@@ -164,7 +164,7 @@ export function planDrill(profile: Profile, options: PlanOptions): DrillPlan {
   const classes = {} as Record<TrafficClass, ClassPlan>;
   for (const cls of TRAFFIC_CLASSES) {
     // Behaviours sending several requests in a row (an order and its read-back) hold their VU longer.
-    const holdS = requestBudgetS * classMeanRequestsPerIteration(profile.behaviours, cls);
+    const holdS = requestBudgetS * classMeanRequestsPerIteration(profile.behaviours, cls, profile.clients);
     const normal = profile.normalRatePerS[cls];
     classes[cls] = rampPlan(profile, phases, normal, (p) => classMultiple(p, cls), holdS);
   }

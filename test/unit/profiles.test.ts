@@ -114,7 +114,7 @@ describe("planDrill uses per-class multiples", () => {
     // VUs follow each class's own peak, and the requests its mix sends on average: the cascade's
     // stop-loss submitters and reduce-only closers send three in a row (a budget each).
     expect(plan.classes.position.preAllocatedVUs).toBe(Math.ceil(1_000 * 1 * 1.1));
-    const orderRequests = classMeanRequestsPerIteration(profile.behaviours, "order");
+    const orderRequests = classMeanRequestsPerIteration(profile.behaviours, "order", profile.clients);
     expect(orderRequests).toBeGreaterThan(1.5);
     expect(orderRequests).toBeLessThan(3);
     expect(plan.classes.order.preAllocatedVUs).toBe(Math.ceil(500 * 1 * orderRequests * 1.1));
