@@ -6,6 +6,7 @@
 
 import type { BehaviourMix } from "../lib/behaviours.ts";
 import type { FaultSpec, TierName, TierSizing } from "../vocabulary/capacity.ts";
+import type { MarketScenario } from "../vocabulary/market.ts";
 import type { MarketEvent } from "../vocabulary/marketEvents.ts";
 import type { TrafficClass } from "../vocabulary/traffic.ts";
 
@@ -131,6 +132,13 @@ export interface Profile {
    * (mock-exchange/simulate), which model no prices, ignore them.
    */
   marketEvents?: MarketEvent[];
+  /**
+   * The market model (mock-exchange/market/): market makers whose quotes pass the venue's
+   * admission, sell-pressure shocks that move prices through the books, collateral valued by
+   * `oracle` (the commands' `--oracle` overrides it). Without it the venue quotes the house ladder
+   * and follows `marketEvents` alone.
+   */
+  market?: MarketScenario;
   /** When set, `stampede simulate --scale production` runs at these rates. */
   production?: ProductionScale;
   /**

@@ -1,4 +1,5 @@
 import type { CapacityEvent, TierName, TierState } from "./capacity.ts";
+import type { MarketSecond } from "./market.ts";
 import type { RejectReason, TrafficClass } from "./traffic.ts";
 
 /**
@@ -58,4 +59,10 @@ export interface TimelinePoint {
    * per second (docs/facts.md "Liquidation stream"), counted whether or not anybody listens.
    */
   liquidationsShown?: number;
+  /**
+   * The market this second (mock-exchange/market/): prices by every oracle, depth near the mid,
+   * liquidated notional, the insurance fund, makers' refused requests, ADL and stops. Absent when
+   * the venue runs no market model (no `market` in the profile) and in timelines written before it.
+   */
+  market?: MarketSecond;
 }

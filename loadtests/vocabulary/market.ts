@@ -1,0 +1,116 @@
+/**
+ * The market's vocabulary (docs/architecture.md "Vocabulary"): collateral oracle modes, the
+ * sell-pressure shocks a profile states, and the figures the venue closes every second
+ * (TimelinePoint.market) and the reporter sums into summary.json `market`. Plain data, loadable
+ * by k6; the model that produces them is mock-exchange/market/.
+ */
+
+/**
+ * How margin values collateral other than USDT (docs/facts.md "Collateral oracles"):
+ * - `internal-spot`: the venue's own spot book for the asset (its last trade);
+ * - `index-twap`: the median of several external sources, time-weighted over a window of natural time;
+ * - `conversion-rate`: the asset's redemption rate times its underlying's price (a wrapped asset,
+ *   or a synthetic dollar redeemable for one dollar).
+ */
+export const ORACLE_MODES = ["internal-spot", "index-twap", "conversion-rate"] as const;
+export type OracleMode = (typeof ORACLE_MODES)[number];
+
+export function isOracleMode(value: unknown): value is OracleMode {
+  return typeof value === "string" && (ORACLE_MODES as readonly string[]).includes(value);
+}
+
+/**
+ * Sell pressure: `notionalUsdt` worth of `market` sold at market in even slices over `overS`
+ * natural seconds from `atS`. `market` is a perpetual symbol (BTCUSDT) or a collateral asset's
+ * spot book (USDEUSDT). The seller is outside the venue's clients: its orders reach the book
+ * without passing admission (a whale's dump is not what is being rate-limited).
+ */
+export interface SellShock {
+  /** @minimum 0 */
+  atS: number;
+  market: string;
+  /** @exclusiveMinimum 0 */
+  notionalUsdt: number;
+  /** @minimum 0 */
+  overS: number;
+}
+
+/** What a profile says about its market (Profile.market): the oracle it is run with, and its shocks. */
+export interface MarketScenario {
+  oracle: OracleMode;
+  shocks: SellShock[];
+}
+
+/** One perpetual symbol in one wall second; prices in USDT, at the end of the second. */
+export interface MarketSymbolSecond {
+  mark: number;
+  /** The external index the venue's makers lean towards; null when the venue has none. */
+  index: number | null;
+  /** Resting notional within the depth band around the mid (MarketConfig.depthBandPct), USDT. */
+  bidDepthUsdt: number;
+  askDepthUsdt: number;
+  /** Liquidation orders on this symbol this second, and the notional they closed (fills, at fill prices). */
+  liquidations: number;
+  liquidatedNotionalUsdt: number;
+}
+
+/** One collateral asset in one wall second: every oracle's price, whichever one margin uses. */
+export interface MarketCollateralSecond {
+  spot: number;
+  indexTwap: number;
+  conversionRate: number;
+  /** The price margin used at the end of the second (the run's oracle mode). */
+  oracle: number;
+  /** Bids within the depth band below the spot mid, USDT. */
+  bidDepthUsdt: number;
+  /** Collateral seized from liquidated accounts and sold on the spot book this second, USDT received. */
+  seizedSoldUsdt: number;
+}
+
+/** The market in one wall second (TimelinePoint.market). Counts are for the second, not cumulative. */
+export interface MarketSecond {
+  symbols: Record<string, MarketSymbolSecond>;
+  collateral: Record<string, MarketCollateralSecond>;
+  /** The insurance fund at the start and end of the second, and its lowest point in it, USDT. */
+  insuranceFund: { openUsdt: number; minUsdt: number; closeUsdt: number };
+  /** Shock notional sold this second, USDT. */
+  shockNotionalUsdt: number;
+  /** Market makers' requests (quote updates, cancels) sent, and refused or timed out by the venue. */
+  makerRequests: number;
+  makerRequestsRefused: number;
+  /** Makers with quotes on the book at the end of the second, of makersTotal. */
+  makersQuoting: number;
+  makersTotal: number;
+  /** Auto-deleveraging this second: counterparty reductions, their notional, the accounts reduced. */
+  adlEvents: number;
+  adlNotionalUsdt: number;
+  adlAccounts: number[];
+  /**
+   * Conditional stop orders: triggered by the mark, filled (any part), and placements that reached
+   * the engine after the mark had passed their stop (-2021 at execution: late); slippage of each
+   * filled stop against its stop price, adverse positive, bps.
+   */
+  stops: { triggered: number; filled: number; late: number; slippageBps: number[] };
+}
+
+/** summary.json `market` (docs/summary.md): the run's market outcome, from its timeline's seconds. */
+export interface MarketSummary {
+  oracle: OracleMode;
+  liquidations: number;
+  liquidationsShown: number;
+  liquidatedNotional: number;
+  shockNotional: number;
+  /** liquidatedNotional / shockNotional; null without a shock. */
+  amplification: number | null;
+  stopLosses: {
+    triggered: number;
+    filled: number;
+    refused: number;
+    late: number;
+    slippageBps: { p50: number | null; p99: number | null };
+  };
+  insuranceFund: { start: number; min: number; end: number };
+  adl: { events: number; notional: number; accounts: number };
+  makerRequests: number;
+  makerRequestsRefused: number;
+}
