@@ -2,6 +2,7 @@ import type { FaultSpec, TierName, TierSizing } from "../loadtests/vocabulary/ca
 import type { MarketEvent } from "../loadtests/vocabulary/marketEvents.ts";
 import type { StrategyParams } from "./capacity/strategies.ts";
 import type { SymbolSpec } from "./engine/types.ts";
+import type { MarketConfig } from "./market/marketConfig.ts";
 
 /** The traffic classes the capacity model knows (docs/architecture.md "Vocabulary"). `other` = ping, time, control. */
 export type ServiceClass = "order" | "position" | "depth" | "other";
@@ -241,6 +242,12 @@ export interface ExchangeConfig {
     liquidationDistanceMinPct: number;
     liquidationDistanceMaxPct: number;
   };
+  /**
+   * The market model (market/): makers whose quotes pass admission, sell shocks, collateral and
+   * its oracle. undefined (the default): the house ladder and `marketEvents` alone. A profile's
+   * `market` turns it on (scripts/exchangeConfig.ts) with market/marketConfig.ts MARKET_DEFAULTS.
+   */
+  market: MarketConfig | undefined;
   /** Largest request body accepted, bytes. */
   maxBodyBytes: number;
   /**
@@ -394,6 +401,7 @@ export const EXCHANGE_DEFAULTS: ExchangeConfig = {
     liquidationDistanceMinPct: 2,
     liquidationDistanceMaxPct: 15,
   },
+  market: undefined,
   maxBodyBytes: 16 * 1024,
   listener: {
     // The largest drill plans ~2,300 VUs at rate scale 1 (liquidation-cascade: 2,153 for requests,

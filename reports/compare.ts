@@ -226,6 +226,8 @@ export interface RunJson {
   id?: string;
   seed?: number;
   strategy?: unknown;
+  /** The market model's oracle mode (loadtests/vocabulary/market.ts); null or absent: no market model. */
+  oracle?: string | null;
   simulated?: boolean;
   t0Ms?: number;
   profile?: { name?: string };

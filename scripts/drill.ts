@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { k6DrillPlan } from "../loadtests/lib/k6Plan.ts";
+import type { OracleMode } from "../loadtests/vocabulary/market.ts";
 import type { Summary } from "../reports/model.ts";
 import { writeK6Inputs } from "./drillBundle.ts";
 import { generatorRecords, K6_ENV, k6GoMaxProcs, k6Outputs } from "./drillK6.ts";
@@ -39,6 +40,8 @@ export interface DrillOptions extends K6DrillOptions {
   outDir: string;
   /** Provisioning strategy of the capacity model (capacity/strategies.ts). */
   strategy: string;
+  /** `--oracle`: how the market model values collateral; default the profile's (needs its `market`). */
+  oracle?: OracleMode | undefined;
   k6: K6Binary;
   /**
    * k6 processes on this machine (default 1). With N > 1 each runs an execution segment

@@ -8,6 +8,7 @@ import {
 } from "../loadtests/lib/plan.ts";
 import type { Profile } from "../loadtests/profiles/types.ts";
 import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
+import type { OracleMode } from "../loadtests/vocabulary/market.ts";
 import type { ExchangeConfig } from "../mock-exchange/defaults.ts";
 import { TRAFFIC_CLASSES } from "../reports/model.ts";
 import { exchangeConfigFor, VENUE_SYMBOL_NAMES } from "./exchangeConfig.ts";
@@ -30,6 +31,8 @@ export interface DrillArgs {
   rateScale?: number | undefined;
   seed: number;
   strategy: string;
+  /** `--oracle`: how the market model values collateral; default the profile's (needs its `market`). */
+  oracle?: OracleMode | undefined;
   generators?: number | undefined;
   target?: TargetOptions | undefined;
   /** `--venue FILE`: configures the mock the drill starts (a --target is configured by its own `serve --venue`). */
@@ -83,6 +86,7 @@ export function prepareDrill(opts: DrillArgs): PreparedDrill {
     strategy: opts.strategy,
     scale: "drill",
     venue: opts.venue?.file,
+    oracle: opts.oracle,
   });
   const requestBudgetS = drillRequestBudgetS(config.capacity);
   const plan = planDrill(scaleRates(profile, rateScale), { timeScale, requestBudgetS });

@@ -68,6 +68,8 @@ export async function buildRunRecord(input: RunRecordInput) {
     profile,
     profileSource: drill.profileSource,
     strategy: drill.config.capacity.strategy,
+    /** How the market model valued collateral; null: no market model. */
+    oracle: drill.config.market?.oracle ?? null,
     /** `--venue FILE` the mock was configured from (path and sha256); null: the defaults. */
     venue: venueSource(drill.venue),
     scales: {

@@ -1,7 +1,9 @@
 import type { Profile } from "../loadtests/profiles/types.ts";
 import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
+import type { OracleMode } from "../loadtests/vocabulary/market.ts";
 import { resolveStrategy } from "../mock-exchange/capacity/strategies.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../mock-exchange/defaults.ts";
+import { MARKET_DEFAULTS, type MarketConfig } from "../mock-exchange/market/marketConfig.ts";
 import { applyVenueFile, type VenueFile } from "../mock-exchange/venueFile.ts";
 
 /**
@@ -36,6 +38,8 @@ export interface ExchangeConfigOptions {
   scale: Scale;
   /** `--venue FILE` (scripts/venue.ts loadVenue): the user's venue; its values win over the defaults and the profile's production size. */
   venue?: VenueFile | undefined;
+  /** The command's --oracle; undefined: the profile's. Needs a profile with `market`. */
+  oracle?: OracleMode | undefined;
 }
 
 /** The strategy a run uses: the command's, else the venue file's, else the default. */
@@ -86,7 +90,22 @@ export function exchangeConfigFor(profile: Profile, opts: ExchangeConfigOptions)
     capacity,
     faults: profile.faults ?? [],
     marketEvents: profile.marketEvents ?? [],
+    market: marketConfigFor(profile, opts.oracle),
   };
+}
+
+/** The market model a profile asks for, with the command's oracle; an oracle without one is a usage error. */
+export function marketConfigFor(profile: Profile, oracle: OracleMode | undefined): MarketConfig | undefined {
+  const market = profile.market;
+  if (market === undefined) {
+    if (oracle !== undefined)
+      throw new StampedeError(
+        "E_USAGE",
+        `profile ${profile.name} has no market model (no \`market\`), so --oracle has nothing to value; profiles with one: collateral-depeg-2025-10-10, liquidation-cascade-2025-10-10`,
+      );
+    return undefined;
+  }
+  return { ...MARKET_DEFAULTS, oracle: oracle ?? market.oracle, shocks: market.shocks };
 }
 
 /** Normal rates per class at the chosen size. */

@@ -1,6 +1,7 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { naturalDurationS, planDrill, validateProfile } from "../../loadtests/lib/plan.ts";
+import type { OracleMode } from "../../loadtests/vocabulary/market.ts";
 import { simulateAggregate } from "../../mock-exchange/simulate/aggregate.ts";
 import { simulatePerRequest } from "../../mock-exchange/simulate/perRequest.ts";
 import { SimulationRecorder } from "../../mock-exchange/simulate/recorder.ts";
@@ -26,6 +27,8 @@ export interface SimulateOptions {
   /** The profile, resolved from `--profile NAME|FILE` (profileSource.ts). */
   profile: ResolvedProfile;
   strategy: string;
+  /** `--oracle`: how the market model values collateral; default the profile's (needs its `market`). */
+  oracle?: OracleMode | undefined;
   scale: Scale;
   /** Natural seconds per virtual wall second; default 1 (the profile's own clock). */
   timeScale?: number | undefined;
@@ -69,6 +72,7 @@ export async function runSimulation(opts: SimulateOptions): Promise<SimulateResu
     strategy: opts.strategy,
     scale: opts.scale,
     venue: opts.venue?.file,
+    oracle: opts.oracle,
   });
   const baseRates = normalRatesFor(profile, opts.scale);
   const normalRatePerS = { ...baseRates };
@@ -124,6 +128,8 @@ export async function runSimulation(opts: SimulateOptions): Promise<SimulateResu
     profile,
     profileSource,
     strategy: config.capacity.strategy,
+    /** How the market model valued collateral; null: no market model. */
+    oracle: config.market?.oracle ?? null,
     venue: venueSource(opts.venue),
     scale: opts.scale,
     scales: {
