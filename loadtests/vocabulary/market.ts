@@ -86,11 +86,12 @@ export interface MarketSecond {
   adlNotionalUsdt: number;
   adlAccounts: number[];
   /**
-   * Conditional stop orders: triggered by the mark, filled (any part), and placements that reached
-   * the engine after the mark had passed their stop (-2021 at execution: late); slippage of each
-   * filled stop against its stop price, adverse positive, bps.
+   * Conditional stop orders: triggered by the mark, filled (any part), placements the venue
+   * refused (rate limits, bans, shedding, queue timeout), placements that reached the engine
+   * after the mark had passed their stop (-2021 at execution: late); slippage of each filled stop
+   * against its stop price, adverse positive, bps.
    */
-  stops: { triggered: number; filled: number; late: number; slippageBps: number[] };
+  stops: { triggered: number; filled: number; refused: number; late: number; slippageBps: number[] };
 }
 
 /** summary.json `market` (docs/summary.md): the run's market outcome, from its timeline's seconds. */
