@@ -6,6 +6,12 @@
  * Any account that trades gets a wallet (0 unless created). Margin checks (-2019) and the
  * liquidation engine apply only to accounts made with `createAccount` ("checked"); others (the
  * venue's house account, legacy callers) may go negative.
+ *
+ * Collateral: a wallet may also hold units of assets other than USDT (`defineCollateral`,
+ * `depositCollateral`), valued at an oracle price in cash units per unit. Margin is
+ * cash + collateral value + unrealized, the collateral value being Σ floor(units x cashPerUnit)
+ * (rounded down per asset: margin never counts a fraction of a cash unit it could not raise).
+ * The units stay outside the cash ledger until a liquidation seizes them (liquidation.ts).
  */
 import {
   type AccountSymbol,
@@ -44,6 +50,24 @@ export function applyFillToPosition(
   pos.updateTime = now;
 }
 
+/** A collateral asset: its oracle price and the wallets holding units of it. */
+export interface CollateralAsset {
+  /** Cash units per unit (non-negative, may be fractional). */
+  cashPerUnit: number;
+  /** Wallets with units > 0: the ones a price change revalues. */
+  holders: Set<Wallet>;
+}
+
+/** What `units` of an asset count for in margin at `cashPerUnit`: whole cash units, rounded down. */
+export function collateralCash(units: number, cashPerUnit: number): number {
+  return Math.floor(units * cashPerUnit);
+}
+
+function checkCashPerUnit(asset: string, cashPerUnit: number): void {
+  if (!Number.isFinite(cashPerUnit) || cashPerUnit < 0)
+    throw new Error(`bad price ${cashPerUnit} for collateral ${asset}`);
+}
+
 export abstract class Accounts extends OrderStore {
   protected readonly listeners: PositionListener[] = [];
   protected readonly wallets = new Map<number, Wallet>();
@@ -64,7 +88,9 @@ export abstract class Accounts extends OrderStore {
   /** Fees collected, in cash units. */
   protected fees = 0;
   protected fund: number;
+  /** Σ createAccount + initial fund + Σ collateral conversion proceeds, cash units. */
   protected deposits: number;
+  protected readonly collaterals = new Map<string, CollateralAsset>();
 
   constructor(opts: MatchingEngineOptions) {
     super(opts);
@@ -101,6 +127,43 @@ export abstract class Accounts extends OrderStore {
     this.deposits += balance;
   }
 
+  /**
+   * Defines a collateral asset and its oracle price, cash units per unit (non-negative,
+   * finite, may be fractional). Once per asset: later prices come by setCollateralPrice.
+   */
+  defineCollateral(asset: string, cashPerUnit: number): void {
+    checkCashPerUnit(asset, cashPerUnit);
+    if (this.collaterals.has(asset))
+      throw new Error(`collateral ${asset} already defined: use setCollateralPrice`);
+    this.collaterals.set(asset, { cashPerUnit, holders: new Set() });
+  }
+
+  /**
+   * Adds whole `units` (>= 0) of a defined collateral asset to the account's wallet (made if
+   * need be, unchecked unless createAccount made it checked). Collateral is not cash: `deposits`
+   * does not change; the margin does, by the units' value at the oracle price.
+   */
+  depositCollateral(accountId: number, asset: string, units: number): void {
+    const c = this.collateralAsset(asset);
+    if (!Number.isSafeInteger(units) || units < 0) throw new Error(`bad units ${units} of ${asset}`);
+    const w = this.walletOf(accountId);
+    const held = w.collateral?.get(asset) ?? 0;
+    const next = held + units;
+    const value = collateralCash(next, c.cashPerUnit);
+    if (!Number.isSafeInteger(next) || !Number.isSafeInteger(value))
+      throw new Error(`collateral ${asset} of account ${accountId} too large: ${next} units`);
+    if (next === 0) return;
+    w.collateral ??= new Map();
+    w.collateral.set(asset, next);
+    w.collateralValue += value - collateralCash(held, c.cashPerUnit);
+    c.holders.add(w);
+  }
+
+  /** Units of `asset` the account holds (0 for an unknown account or asset). */
+  collateralOf(accountId: number, asset: string): number {
+    return this.wallets.get(accountId)?.collateral?.get(asset) ?? 0;
+  }
+
   /** Leverage per account and symbol, 1..125. */
   setLeverage(accountId: number, symbol: string, leverage: number): void {
     this.stateOf(symbol);
@@ -119,6 +182,7 @@ export abstract class Accounts extends OrderStore {
       return {
         accountId,
         wallet: 0,
+        collateralValue: 0,
         unrealized: 0,
         marginBalance: 0,
         initialMargin: 0,
@@ -142,10 +206,11 @@ export abstract class Accounts extends OrderStore {
       im += Math.ceil((posNotional + orderNotional * c) / lev);
       mm += Math.ceil((posNotional * this.maintenancePpm) / 1e6);
     }
-    const marginBalance = w.cash + unrealized;
+    const marginBalance = w.cash + w.collateralValue + unrealized;
     return {
       accountId,
       wallet: w.cash,
+      collateralValue: w.collateralValue,
       unrealized,
       marginBalance,
       initialMargin: im,
@@ -155,16 +220,43 @@ export abstract class Accounts extends OrderStore {
     };
   }
 
-  /** Fees collected and the insurance fund, in cash units; deposits = Σ createAccount + initial fund. */
-  ledger(): { fees: number; insuranceFund: number; deposits: number; wallets: number; unrealized: number } {
+  /**
+   * The cash ledger, cash units: Σ wallets' cash, Σ unrealized, fees, insurance fund and
+   * deposits (Σ createAccount + initial fund + Σ collateral conversion proceeds), for which
+   * wallets + unrealized + fees + insuranceFund = deposits exactly (engineCore.ts).
+   * `collateralValue` (Σ the collateral still held, at the oracle prices) is outside that
+   * identity: informational.
+   */
+  ledger(): {
+    fees: number;
+    insuranceFund: number;
+    deposits: number;
+    wallets: number;
+    unrealized: number;
+    collateralValue: number;
+  } {
     let wallets = 0;
     let unrealized = 0;
+    let collateralValue = 0;
     for (const w of this.wallets.values()) {
       const a = this.account(w.accountId);
       wallets += a.wallet;
       unrealized += a.unrealized;
+      collateralValue += a.collateralValue;
     }
-    return { fees: this.fees, insuranceFund: this.fund, deposits: this.deposits, wallets, unrealized };
+    return {
+      fees: this.fees,
+      insuranceFund: this.fund,
+      deposits: this.deposits,
+      wallets,
+      unrealized,
+      collateralValue,
+    };
+  }
+
+  /** The insurance fund now, cash units. */
+  insuranceFundCash(): number {
+    return this.fund;
   }
 
   /** Integer cost (Σ signed lots x price of the open lots) of a position, ticks x lots. */
@@ -184,12 +276,13 @@ export abstract class Accounts extends OrderStore {
   /**
    * Cross-margin liquidation price (fractional ticks) of the account's one-way position on
    * `symbol`: the mark at which liquidateAll would take the account, with every other position
-   * held at its current mark. liquidateAll fires when marginBalance <= maintenanceMargin, and
-   * with this symbol's mark at P (a = signed lots, cost = Σ lots x price of the open lots,
-   * c = cash per tick x lot, m = maintenance rate):
-   *   marginBalance(P) = wallet + U_other + (a·P − cost)·c
+   * held at its current mark and collateral at its current oracle price. liquidateAll fires when
+   * marginBalance <= maintenanceMargin, and with this symbol's mark at P (a = signed lots,
+   * cost = Σ lots x price of the open lots, c = cash per tick x lot, m = maintenance rate,
+   * K = collateral value):
+   *   marginBalance(P) = wallet + K + U_other + (a·P − cost)·c
    *   maintenance(P)   = MM_other + |a|·P·c·m
-   * equal at  P = (MM_other − wallet − U_other + cost·c) / (c·(a − |a|·m)).
+   * equal at  P = (MM_other − wallet − K − U_other + cost·c) / (c·(a − |a|·m)).
    * Long: liquidated at or below P; short: at or above. 0 when flat, for accounts the liquidation
    * engine ignores (not created with createAccount), and when no positive price reaches it (a
    * long covered by its margin). The engine rounds each symbol's maintenance up to a cash unit,
@@ -213,7 +306,7 @@ export abstract class Accounts extends OrderStore {
     }
     const c = state.cashPerTickLot;
     const m = this.maintenancePpm / 1e6;
-    const p = (own.cost * c - w.cash - other) / (c * (a - Math.abs(a) * m));
+    const p = (own.cost * c - w.cash - w.collateralValue - other) / (c * (a - Math.abs(a) * m));
     return p > 0 && Number.isFinite(p) ? p : 0;
   }
 
@@ -221,11 +314,39 @@ export abstract class Accounts extends OrderStore {
     let w = this.wallets.get(accountId);
     if (w === undefined) {
       const seq = this.walletsBySeq.length;
-      w = { accountId, cash: 0, checked: false, leverage: new Map(), symbols: [], seq, openPositions: 0 };
+      w = {
+        accountId,
+        cash: 0,
+        checked: false,
+        leverage: new Map(),
+        symbols: [],
+        seq,
+        openPositions: 0,
+        collateral: undefined,
+        collateralValue: 0,
+      };
       this.wallets.set(accountId, w);
       this.walletsBySeq.push(w);
     }
     return w;
+  }
+
+  protected collateralAsset(asset: string): CollateralAsset {
+    const c = this.collaterals.get(asset);
+    if (c === undefined) throw new Error(`unknown collateral ${asset}`);
+    return c;
+  }
+
+  /** Sets an asset's oracle price and revalues every holder's collateral (no liquidation scan). */
+  protected revalueCollateral(asset: string, cashPerUnit: number): void {
+    checkCashPerUnit(asset, cashPerUnit);
+    const c = this.collateralAsset(asset);
+    const old = c.cashPerUnit;
+    c.cashPerUnit = cashPerUnit;
+    for (const w of c.holders) {
+      const units = (w.collateral as Map<string, number>).get(asset) as number;
+      w.collateralValue += collateralCash(units, cashPerUnit) - collateralCash(units, old);
+    }
   }
 
   protected accountOf(state: SymbolState, accountId: number): AccountSymbol {

@@ -21,7 +21,12 @@
  * Cash (balances, fees, insurance fund, PnL) is kept in integer units of 10^-cashDecimals
  * USDT (`cashDecimals` = max(6, decimals(tickSize) + decimals(stepSize)) over the symbols),
  * so that one tick x one lot is an integer number of cash units and conservation is exact:
- * Σ (wallet + unrealized at the mark) + fees + insurance fund = Σ deposits + initial fund.
+ *   Σ wallets' cash + Σ unrealized at the mark + fees + insurance fund = deposits,
+ *   deposits = Σ createAccount + initial fund + Σ collateral conversion proceeds.
+ * Collateral (assets other than USDT, accounts.ts) counts towards an account's margin at its
+ * oracle price but is not cash: units still held are outside the identity. Cash enters the
+ * ledger only when a liquidation seizes the units and converts them (the seizer's proceeds, or
+ * their value at the oracle price), and that is when the proceeds join `deposits`.
  * Each position keeps an integer cost (Σ signed lots x price of its open lots, in ticks x
  * lots); a reducing fill releases floor(cost x closed / |amount|) of it, so realised PnL is
  * an integer too. `entryPriceTicks` / `realizedTicksLots` stay the exact averages for display.
@@ -117,6 +122,13 @@ export interface Wallet {
   seq: number;
   /** Symbols on which this account holds a position (amountLots !== 0). */
   openPositions: number;
+  /** Collateral units held per asset; made on the first deposit (most wallets never hold any). */
+  collateral: Map<string, number> | undefined;
+  /**
+   * Σ floor(units x cashPerUnit) over `collateral`, cash units: kept as deposits and prices
+   * change, because every margin check (one per order) reads it.
+   */
+  collateralValue: number;
 }
 
 export interface SymbolState {

@@ -42,7 +42,8 @@ export abstract class Liquidation extends Settlement {
   }
 
   /**
-   * account()'s marginBalance <= maintenanceMargin (> 0), with the same sums in the same order,
+   * account()'s marginBalance <= maintenanceMargin (> 0), with the same sums in the same order
+   * (collateral at its cached value),
    * without account()'s pass over the open orders (initial margin is not needed here: the
    * house account alone rests hundreds of orders).
    */
@@ -56,7 +57,7 @@ export abstract class Liquidation extends Settlement {
       const posNotional = Math.abs(account.position.amountLots) * mark * c;
       mm += Math.ceil((posNotional * this.maintenancePpm) / 1e6);
     }
-    return mm !== 0 && w.cash + unrealized <= mm;
+    return mm !== 0 && w.cash + w.collateralValue + unrealized <= mm;
   }
 
   protected liquidate(w: Wallet, trigger: SymbolState): void {

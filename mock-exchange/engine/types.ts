@@ -185,10 +185,12 @@ export type OrderUpdateListener = (
 /** Cross-margin summary of one account; cash in integer units of 10^-cashDecimals USDT. */
 export interface AccountSummary {
   accountId: number;
-  /** Deposits + realised PnL − fees. */
+  /** Deposits + realised PnL − fees ± funding + collateral conversion proceeds: cash only. */
   wallet: number;
+  /** Collateral held, at its oracle price (Σ floor(units x cashPerUnit)); not cash. */
+  collateralValue: number;
   unrealized: number;
-  /** wallet + unrealized. */
+  /** wallet + collateralValue + unrealized. */
   marginBalance: number;
   /** Positions' notional / leverage + resting orders' notional / leverage. */
   initialMargin: number;
