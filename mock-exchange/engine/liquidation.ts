@@ -2,13 +2,24 @@
  * Liquidation: checked accounts whose maintenance margin reaches their margin balance are
  * closed at their bankruptcy price; the surplus goes to the insurance fund and a shortfall
  * comes from it; what the book cannot take is auto-deleveraged against the opposite positions.
+ * Collateral is seized first and turned into cash (the seizer sells it on its spot market), so
+ * the positions close against a cash-only margin.
  */
+import { collateralCash } from "./accounts.ts";
 import type { AccountSymbol, PlaceResult, SymbolState, Wallet } from "./engineCore.ts";
 import { Settlement } from "./settlement.ts";
-import type { LiquidationEvent, LiquidationListener, Order, Side, TimeInForce } from "./types.ts";
+import type {
+  CollateralSeizer,
+  LiquidationEvent,
+  LiquidationListener,
+  Order,
+  Side,
+  TimeInForce,
+} from "./types.ts";
 
 export abstract class Liquidation extends Settlement {
   protected readonly liquidationListeners: LiquidationListener[] = [];
+  protected seizer: CollateralSeizer | undefined;
 
   /**
    * Matches an order at `limit`, rests or expires the rest, settles and cascades (order entry):
@@ -28,13 +39,24 @@ export abstract class Liquidation extends Settlement {
   }
 
   /**
+   * Registers the one seizer of liquidated accounts' collateral (a later call replaces it).
+   * `seize(accountId, asset, units)` sells the units outside this engine and returns what that
+   * raised, cash units (an integer >= 0); it must not call back into the engine, except
+   * setCollateralPrice (a spot oracle the sale moved), which only revalues during a liquidation.
+   * Without a seizer, seized units are converted at the oracle price.
+   */
+  onCollateralSeized(seize: CollateralSeizer): void {
+    this.seizer = seize;
+  }
+
+  /**
    * Closes every checked account whose maintenance margin reaches its margin balance, in
    * account creation order. Only accounts holding a position can (a flat one has no
    * maintenance margin), so only those are looked at: the at-risk bits are read as the scan
    * goes, so an account that a liquidation's fills open a position for is still visited if it
    * comes later, as a scan of every account would.
    */
-  protected liquidateAll(trigger: SymbolState): void {
+  protected liquidateAll(trigger: SymbolState | undefined): void {
     for (let seq = this.nextAtRisk(0); seq >= 0; seq = this.nextAtRisk(seq + 1)) {
       const w = this.walletsBySeq[seq] as Wallet;
       if (this.maintenanceBreached(w)) this.liquidate(w, trigger);
@@ -60,10 +82,16 @@ export abstract class Liquidation extends Settlement {
     return mm !== 0 && w.cash + w.collateralValue + unrealized <= mm;
   }
 
-  protected liquidate(w: Wallet, trigger: SymbolState): void {
+  /**
+   * Cancels the account's orders, seizes its collateral, then closes each position through the
+   * book at the bankruptcy price and auto-deleverages the rest. `trigger` is the symbol whose
+   * mark move set it off (undefined for a collateral price move: events carry the own mark).
+   */
+  protected liquidate(w: Wallet, trigger: SymbolState | undefined): void {
     const now = this.now();
     for (const { state, account } of w.symbols)
       for (const o of [...account.open.values()]) this.finish(state, o, "CANCELED", now);
+    if (w.collateral !== undefined) this.seizeCollateral(w);
     for (const { state, account } of w.symbols) {
       const amount = account.position.amountLots;
       if (amount === 0) continue;
@@ -106,7 +134,7 @@ export abstract class Liquidation extends Settlement {
           avgPriceTicks: order.cumQuoteTicksLots / order.executedLots,
           priceTicks: bankrupt,
           origLots: order.origLots,
-          markPriceTicks: trigger.markTicks,
+          markPriceTicks: (trigger ?? state).markTicks,
           time: now,
         });
       const left = account.position.amountLots;
@@ -121,6 +149,32 @@ export abstract class Liquidation extends Settlement {
       this.fund -= cover;
       w.cash += cover;
     }
+  }
+
+  /**
+   * Every collateral holding of the wallet turned into cash: the seizer's proceeds (or the
+   * units' value at the oracle price) credited to its cash and counted in `deposits`, as cash
+   * entering the futures ledger from the spot market. The units leave the wallet before the
+   * seizer runs, so a revaluation it sets off (setCollateralPrice) no longer counts them.
+   */
+  protected seizeCollateral(w: Wallet): void {
+    const held = w.collateral as Map<string, number>;
+    for (const [asset, units] of [...held]) {
+      const c = this.collateralAsset(asset);
+      held.delete(asset);
+      c.holders.delete(w);
+      w.collateralValue -= collateralCash(units, c.cashPerUnit);
+      const proceeds =
+        this.seizer === undefined
+          ? collateralCash(units, c.cashPerUnit)
+          : this.seizer(w.accountId, asset, units);
+      if (!Number.isSafeInteger(proceeds) || proceeds < 0)
+        throw new Error(`collateral seizer returned ${proceeds} for ${units} ${asset}`);
+      w.cash += proceeds;
+      this.deposits += proceeds;
+    }
+    // Σ of what was removed, exactly: anything else is a bookkeeping error, not rounding.
+    if (w.collateralValue !== 0) throw new Error(`collateral value ${w.collateralValue} left after seizure`);
   }
 
   /**

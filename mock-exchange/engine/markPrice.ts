@@ -100,6 +100,20 @@ export abstract class MarkPrice extends StopOrders {
   }
 
   /**
+   * Sets a collateral asset's oracle price (cash units per unit) and revalues every holder;
+   * then, like settleFunding, liquidates the accounts whose margin no longer covers their
+   * maintenance and lets marks move and the cascade run after their trades. Called during a
+   * cascade (by a seizer whose sale moved the oracle), it only revalues: the scan under way goes
+   * on with the new value, and wallets it already passed wait for the next trigger.
+   */
+  setCollateralPrice(asset: string, cashPerUnit: number): void {
+    this.revalueCollateral(asset, cashPerUnit);
+    if (this.cascading) return;
+    this.liquidateUnderGuard(undefined);
+    this.sweepAfterCascade();
+  }
+
+  /**
    * Average price (fractional ticks) of selling (`"bids"`) or buying (`"asks"`) `notionalCash`
    * worth on the book now: the impact bid / ask of the funding premium (engine/funding.ts).
    */
@@ -141,17 +155,24 @@ export abstract class MarkPrice extends StopOrders {
       }
       this.fund += paid - received;
     }
-    if (this.checkedAccounts > 0 && !this.cascading) {
-      this.cascading = true;
-      try {
-        this.liquidateAll(state);
-      } finally {
-        this.cascading = false;
-      }
-      // Liquidations traded: let marks move and the cascade run as after any trade.
-      for (const s of this.dirty.splice(0)) this.afterChange(s);
-    }
+    if (!this.cascading) this.liquidateUnderGuard(state);
     this.sweepAfterCascade();
     return { paid, received };
+  }
+
+  /**
+   * The liquidation scan after a margin change other than a mark move (funding, a collateral
+   * price), under the cascade guard; then the marks its trades moved, and their cascade.
+   */
+  protected liquidateUnderGuard(trigger: SymbolState | undefined): void {
+    if (this.checkedAccounts === 0) return;
+    this.cascading = true;
+    try {
+      this.liquidateAll(trigger);
+    } finally {
+      this.cascading = false;
+    }
+    // Liquidations traded: let marks move and the cascade run as after any trade.
+    for (const s of this.dirty.splice(0)) this.afterChange(s);
   }
 }

@@ -147,6 +147,12 @@ export interface LiquidationEvent {
 export type LiquidationListener = (event: Readonly<LiquidationEvent>) => void;
 
 /**
+ * Sells `units` of a liquidated account's collateral `asset` outside the engine (on its spot
+ * book) and returns what the sale raised, cash units: an integer >= 0.
+ */
+export type CollateralSeizer = (accountId: number, asset: string, units: number) => number;
+
+/**
  * What happened to an order, as a user data stream reports it (Binance ORDER_TRADE_UPDATE `x`):
  * accepted (NEW), filled in part or whole (TRADE), cancelled, expired (IOC/MARKET remainder, a
  * reduce-only order that would no longer reduce), or modified (AMENDMENT).
