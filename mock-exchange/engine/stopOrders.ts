@@ -6,7 +6,7 @@
 import type { AccountSymbol, SymbolState } from "./engineCore.ts";
 import { Liquidation } from "./liquidation.ts";
 import { marketLimit } from "./orderBook.ts";
-import type { Order } from "./types.ts";
+import type { Order, StopTriggerListener } from "./types.ts";
 
 export function isConditional(type: string): boolean {
   return type === "STOP_MARKET" || type === "TAKE_PROFIT_MARKET";
@@ -21,6 +21,15 @@ export function triggers(o: Order, mark: number): boolean {
 
 export abstract class StopOrders extends Liquidation {
   protected pendingStops = 0;
+  protected readonly stopListeners: StopTriggerListener[] = [];
+
+  /**
+   * Registers a listener called once per conditional order the mark fired, after it ran (see
+   * StopTriggerListener). Must not call back into the engine.
+   */
+  onStopTriggered(listener: StopTriggerListener): void {
+    this.stopListeners.push(listener);
+  }
 
   /** Puts an accepted conditional order on its symbol's stop list, open until it fires or is cancelled. */
   protected armStop(state: SymbolState, account: AccountSymbol, order: Order): void {
@@ -56,12 +65,19 @@ export abstract class StopOrders extends Liquidation {
           account.open.delete(o.orderId);
           this.retire(o);
           if (this.orderListeners.length > 0) this.orderUpdate("EXPIRED", o, undefined);
+          if (this.stopListeners.length > 0) this.stopTriggered(o, mark);
           continue;
         }
         o.origLots = o.closePosition === true ? Math.abs(amount) : Math.min(o.origLots, Math.abs(amount));
       }
       o.updateTime = now;
       this.execute(s, account, o, marketLimit(o.side), now);
+      if (this.stopListeners.length > 0) this.stopTriggered(o, mark);
     }
+  }
+
+  protected stopTriggered(order: Order, markTicks: number): void {
+    const listeners = this.stopListeners;
+    for (let i = 0; i < listeners.length; i++) (listeners[i] as StopTriggerListener)(order, markTicks);
   }
 }

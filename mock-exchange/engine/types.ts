@@ -153,6 +153,14 @@ export type LiquidationListener = (event: Readonly<LiquidationEvent>) => void;
 export type CollateralSeizer = (accountId: number, asset: string, units: number) => number;
 
 /**
+ * Called once per conditional order the mark fired, after it executed (or expired: a
+ * reduce-only order that no longer reduces), with the mark that fired it. The order is the
+ * live object: read executedLots, cumQuoteTicksLots, status inside the listener. Must not call
+ * back into the engine.
+ */
+export type StopTriggerListener = (order: Readonly<Order>, markTicks: number) => void;
+
+/**
  * What happened to an order, as a user data stream reports it (Binance ORDER_TRADE_UPDATE `x`):
  * accepted (NEW), filled in part or whole (TRADE), cancelled, expired (IOC/MARKET remainder, a
  * reduce-only order that would no longer reduce), or modified (AMENDMENT).
