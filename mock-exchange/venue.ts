@@ -4,7 +4,7 @@ import type { TimelinePoint } from "../loadtests/vocabulary/runFolder.ts";
 import type { RejectReason, TrafficClass } from "../loadtests/vocabulary/traffic.ts";
 import type { AdmissionState } from "./admission.ts";
 import { type SigningKey, signingKey } from "./api/auth.ts";
-import type { Params } from "./api/params.ts";
+import { Params } from "./api/params.ts";
 import type { RouteName } from "./api/routes.ts";
 import { CapacityModel, closeCapacitySecond } from "./capacity/model.ts";
 import { ReadReplica } from "./capacity/readReplica.ts";
@@ -16,6 +16,7 @@ import { IpLimiter } from "./limits/ipLimiter.ts";
 import { OrderCountLimiter } from "./limits/orderCountLimiter.ts";
 import { limitWindowCompression } from "./limits/window.ts";
 import { ListenKeys } from "./listenKeys.ts";
+import { MarketModel } from "./market/marketModel.ts";
 import { MarketData } from "./marketData.ts";
 import { seededRandom } from "./random.ts";
 import { Timeline } from "./timeline.ts";
@@ -26,6 +27,7 @@ import { executeRoute } from "./venue/executeRoute.ts";
 import { VenueFunding } from "./venue/funding.ts";
 import { HOUSE_ACCOUNT, openLeveragedPositions, seedHouseLiquidity } from "./venue/houseLiquidity.ts";
 import { MarketMoves } from "./venue/marketMoves.ts";
+import { engineError } from "./venue/outcomes.ts";
 import { parseRequest } from "./venue/parseRequest.ts";
 import type { Outcome, ParsedRequest } from "./venue/request.ts";
 import type { VenueRooms } from "./venue/rooms.ts";
@@ -45,6 +47,17 @@ export { isPriority, type Outcome, ordersPlacedBy, type ParsedRequest } from "./
  * house liquidity, market moves); this class holds the state they share and the API the server,
  * the simulators and the tests use.
  */
+/** Wall ms between the market model's steps while requests keep the venue busy. */
+const MARKET_STEP_MS = 20;
+/** The answer of a stop placement that reached the engine after the mark passed its stop. */
+const STOP_LATE_BODY = engineError("WOULD_IMMEDIATELY_TRIGGER").body;
+
+function isStopPlacement(req: ParsedRequest): boolean {
+  return (
+    req.route === "newOrder" && (req.order.type === "STOP_MARKET" || req.order.type === "TAKE_PROFIT_MARKET")
+  );
+}
+
 export class Venue implements VenueRooms {
   readonly originMs: number;
   readonly engine: MatchingEngine;
@@ -93,6 +106,8 @@ export class Venue implements VenueRooms {
     this.engine = new MatchingEngine({
       symbols: config.symbols,
       now,
+      // The market model's fund; without it the fund starts empty, as it always did.
+      insuranceFund: config.market === undefined ? 0 : usdtToCash(config.market.insuranceFundUsdt, 6),
       tradeHistoryPerSymbol: config.userTradesPerSymbol,
       orderRetention: {
         unfilledMs: retention.unfilledNaturalMs / config.timeScale,
@@ -146,10 +161,51 @@ export class Venue implements VenueRooms {
         this.now(),
       );
     });
+    if (config.market !== undefined) {
+      // Makers instead of the house ladder; the scripted path, if any, moves only the index.
+      this.marketModel = new MarketModel(
+        config,
+        config.market,
+        this.engine,
+        this.agentAdmission(),
+        this.originMs,
+        now,
+      );
+      this.market = MarketMoves.of(config, this.engine, this.originMs, "index");
+      this.marketDueMs = this.originMs;
+      return;
+    }
     // Leveraged positions trade at the reference price before the ladder is quoted around it.
     if (config.marketEvents.length > 0) openLeveragedPositions(this.engine, config);
-    this.market = MarketMoves.of(config, this.engine, this.originMs);
+    this.market = MarketMoves.of(config, this.engine, this.originMs, "ladder");
     seedHouseLiquidity(this.engine, config);
+  }
+
+  /**
+   * The market model (market/marketModel.ts): makers through admission, shocks, collateral and
+   * its oracle; undefined without `config.market`.
+   */
+  readonly marketModel: MarketModel | undefined;
+  /** Wall ms by which the market model has work (makers' answers, updates, shock slices, the oracle). */
+  private marketDueMs = Number.POSITIVE_INFINITY;
+
+  /** The admission the market's agents meet: the clients' limiters and capacity, no key or signature checks. */
+  private agentAdmission(): AdmissionState {
+    return {
+      limiter: this.limiter,
+      orderLimiter: this.orderLimiter,
+      capacity: this.config.capacity.enabled ? this.capacity : undefined,
+      verify: undefined,
+      requireSignature: false,
+    };
+  }
+
+  /** Plays the market model to `now` when it has work due (at most every MARKET_STEP_MS). */
+  private advanceMarketModel(now: number): void {
+    const model = this.marketModel;
+    if (model === undefined || now < this.marketDueMs) return;
+    model.advance(now);
+    this.marketDueMs = now + MARKET_STEP_MS;
   }
 
   /** The engine's trades feed the market data, its liquidations the forceOrder feed and the timeline. */
@@ -187,6 +243,7 @@ export class Venue implements VenueRooms {
    */
   advanceMarket(now: number): void {
     this.market?.advance(now);
+    this.advanceMarketModel(now);
   }
 
   // ---- What the HTTP layer asks of the venue (api/): it says what happened to a request and
@@ -240,9 +297,12 @@ export class Venue implements VenueRooms {
   advanceClock(nowMs: number, secondClosed: (point: TimelinePoint) => void): void {
     for (let endMs = this.secondEndMs(); endMs <= nowMs; endMs = this.secondEndMs()) {
       const second = this.closedSeconds;
-      secondClosed(
-        this.timeline.closeSecond(second, closeCapacitySecond(this.capacity, this.replica, endMs, second)),
+      const point = this.timeline.closeSecond(
+        second,
+        closeCapacitySecond(this.capacity, this.replica, endMs, second),
       );
+      if (this.marketModel !== undefined) point.market = this.marketModel.closeSecond();
+      secondClosed(point);
       this.closedSeconds++;
     }
     this.advanceMarket(nowMs);
@@ -309,6 +369,26 @@ export class Venue implements VenueRooms {
     const market = this.market;
     if (market !== undefined && this.now() >= market.dueMs) market.advance(this.now());
     if (this.now() >= this.funding.dueMs) this.funding.advance(this.now());
-    return executeRoute(this, req, accountId);
+    this.advanceMarketModel(this.now());
+    const outcome = executeRoute(this, req, accountId);
+    if (this.marketModel !== undefined && isStopPlacement(req) && outcome.body === STOP_LATE_BODY)
+      this.marketModel.stopLate();
+    return outcome;
+  }
+
+  /** A request refused at arrival or by the queue timeout: a stop placement's refusal is the market's too. */
+  recordStopRefusal(
+    route: RouteName,
+    params: Params | ApiError | undefined,
+    parsed: ParsedRequest | undefined,
+  ): void {
+    if (this.marketModel === undefined || route !== "newOrder") return;
+    const type =
+      parsed?.route === "newOrder"
+        ? parsed.order.type
+        : params instanceof Params
+          ? params.get("type")
+          : undefined;
+    if (type === "STOP_MARKET" || type === "TAKE_PROFIT_MARKET") this.marketModel.stopRefused();
   }
 }

@@ -1,6 +1,7 @@
 import type { Profile } from "../loadtests/profiles/types.ts";
 import { startVenueServer } from "../mock-exchange/api/server.ts";
 import type { ExchangeConfig } from "../mock-exchange/defaults.ts";
+import type { MarketConfig } from "../mock-exchange/market/marketConfig.ts";
 import { ControlPlane, LeaseKeeper, probeDialect, type VenueIdentity } from "./controlPlane.ts";
 import { StampedeError } from "./errors.ts";
 import { apiKeysFromEnv, type CheckedTarget } from "./target.ts";
@@ -42,7 +43,7 @@ export function openVenue(
 ): Promise<DrillVenue> {
   return target === undefined
     ? startOwnExchange(config, log)
-    : openTarget(target.baseUrl, profile, strategy, timeScale, log);
+    : openTarget(target.baseUrl, profile, strategy, timeScale, log, config.market);
 }
 
 /** Releases the lease and closes the venue (stops the mock; a target stays up). */
@@ -101,6 +102,7 @@ async function openTarget(
   strategy: string,
   timeScale: number,
   log: (line: string) => void,
+  market: MarketConfig | undefined,
 ): Promise<DrillVenue> {
   await probeDialect(baseUrl);
   const token = process.env.STAMPEDE_CONTROL_TOKEN?.trim() || undefined;
@@ -115,6 +117,8 @@ async function openTarget(
         strategy,
         faults: profile.faults ?? [],
         marketEvents: profile.marketEvents ?? [],
+        // The drill's market (its oracle included), or none: a target keeps no model from a drill before.
+        market: market === undefined ? null : { oracle: market.oracle, shocks: market.shocks },
       });
     } catch (err) {
       await control.releaseLease().catch(() => false);

@@ -1,5 +1,6 @@
 import type { Profile, ProfilePhase } from "../profiles/types.ts";
 import { faultProblems } from "../vocabulary/capacity.ts";
+import { marketScenarioProblems } from "../vocabulary/market.ts";
 import { marketEventProblems } from "../vocabulary/marketEvents.ts";
 import type { WallPhase } from "../vocabulary/runFolder.ts";
 import { TRAFFIC_CLASSES, type TrafficClass } from "../vocabulary/traffic.ts";
@@ -100,6 +101,8 @@ export function validateProfile(profile: Profile, venueSymbols?: readonly string
   problems.push(...faultProblems(profile.faults ?? [], naturalS));
   if (profile.marketEvents !== undefined)
     problems.push(...marketEventProblems(profile.marketEvents, venueSymbols, naturalS));
+  if (profile.market !== undefined)
+    problems.push(...marketScenarioProblems(profile.market, venueSymbols, naturalS));
   problems.push(...behaviourProblems(profile.behaviours));
   problems.push(...watcherProblems(profile.watchers));
   return problems;

@@ -1,4 +1,5 @@
 import { airdropHerd } from "./airdropHerd.ts";
+import { collateralDepeg20251010 } from "./collateralDepeg20251010.ts";
 import { flashCrash100x } from "./flashCrash100x.ts";
 import { liquidationCascade20251010 } from "./liquidationCascade20251010.ts";
 import { regionOutage } from "./regionOutage.ts";
@@ -12,6 +13,7 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
   [smoke.name]: smoke,
   [flashCrash100x.name]: flashCrash100x,
   [liquidationCascade20251010.name]: liquidationCascade20251010,
+  [collateralDepeg20251010.name]: collateralDepeg20251010,
   [airdropHerd.name]: airdropHerd,
   [regionOutage.name]: regionOutage,
   [spamFlood.name]: spamFlood,

@@ -115,3 +115,56 @@ export interface MarketSummary {
   makerRequests: number;
   makerRequestsRefused: number;
 }
+
+/** The collateral asset besides USDT and its spot book on the venue (mock-exchange/market/marketConfig.ts). */
+export const COLLATERAL_ASSET = "USDE";
+export const COLLATERAL_SPOT_SYMBOL = "USDEUSDT";
+
+/**
+ * Problems with a profile's `market`, empty when valid. `markets`: the perpetual symbols a
+ * shock may name besides the collateral's spot book, or undefined when there is no venue to check
+ * against; `naturalS`: the profile's length, which shocks must start within.
+ */
+export function marketScenarioProblems(
+  market: unknown,
+  perpetuals: readonly string[] | undefined,
+  naturalS: number,
+): string[] {
+  if (market === null || typeof market !== "object" || Array.isArray(market))
+    return ["market must be an object { oracle, shocks }"];
+  const m = market as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const key of Object.keys(m))
+    if (key !== "oracle" && key !== "shocks")
+      problems.push(`market: unknown field "${key}"; known: oracle, shocks`);
+  if (!isOracleMode(m.oracle)) problems.push(`market.oracle must be one of ${ORACLE_MODES.join(", ")}`);
+  if (!Array.isArray(m.shocks)) {
+    problems.push("market.shocks must be a list of { atS, market, notionalUsdt, overS }");
+    return problems;
+  }
+  const markets = perpetuals === undefined ? undefined : [...perpetuals, COLLATERAL_SPOT_SYMBOL];
+  m.shocks.forEach((raw: unknown, i) => {
+    const where = `market.shocks[${i}]`;
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+      problems.push(`${where} must be an object { atS, market, notionalUsdt, overS }`);
+      return;
+    }
+    const s = raw as Record<string, unknown>;
+    for (const key of Object.keys(s))
+      if (!["atS", "market", "notionalUsdt", "overS"].includes(key))
+        problems.push(`${where}: unknown field "${key}"; known: atS, market, notionalUsdt, overS`);
+    if (typeof s.market !== "string" || (markets !== undefined && !markets.includes(s.market)))
+      problems.push(`${where}: market must be one of ${(markets ?? ["a symbol"]).join(", ")}`);
+    if (!(isFiniteNumber(s.notionalUsdt) && s.notionalUsdt > 0))
+      problems.push(`${where}: notionalUsdt must be > 0`);
+    if (!(isFiniteNumber(s.overS) && s.overS >= 0))
+      problems.push(`${where}: overS must be >= 0 (natural seconds)`);
+    if (!(isFiniteNumber(s.atS) && s.atS >= 0 && s.atS <= naturalS))
+      problems.push(`${where}: atS must be within the profile (0..${naturalS})`);
+  });
+  return problems;
+}
+
+function isFiniteNumber(x: unknown): x is number {
+  return typeof x === "number" && Number.isFinite(x);
+}

@@ -1,9 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { faultProblems } from "../../loadtests/vocabulary/capacity.ts";
+import { type MarketScenario, marketScenarioProblems } from "../../loadtests/vocabulary/market.ts";
 import { marketEventProblems } from "../../loadtests/vocabulary/marketEvents.ts";
 import { resolveStrategy } from "../capacity/strategies.ts";
 import type { FaultSpec } from "../capacity/types.ts";
 import type { ExchangeConfig } from "../defaults.ts";
+import { MARKET_DEFAULTS } from "../market/marketConfig.ts";
 import type { MarketEvent } from "../marketEvents.ts";
 import { type ControlAccess, LEASE_HEADER } from "./control.ts";
 import { ERR } from "./errors.ts";
@@ -123,6 +125,8 @@ export class ControlRoutes {
       strategy: config.capacity.strategy,
       faults: config.faults,
       marketEvents: config.marketEvents,
+      market:
+        config.market === undefined ? null : { oracle: config.market.oracle, shocks: config.market.shocks },
       instanceId: this.instance.instanceId,
       resets: this.instance.resets,
     });
@@ -130,16 +134,16 @@ export class ControlRoutes {
 }
 
 /**
- * A reset's optional JSON object body {strategy?, faults?, marketEvents?}: start again with
- * another provisioning strategy, scripted faults or price shocks (natural seconds from the
- * reset), validated here at the edge. A body must say it is JSON and be an object (not an
+ * A reset's optional JSON object body {strategy?, faults?, marketEvents?, market?}: start again
+ * with another provisioning strategy, scripted faults or price shocks (natural seconds from the
+ * reset), or market model (null: none), validated here at the edge. A body must say it is JSON and be an object (not an
  * array). No body: the same config again.
  */
 function resetChange(config: ExchangeConfig, body: string, contentType: string | undefined): ResetChange {
   if (body.trim() === "") return { ok: true, config };
   const type = (contentType ?? "").split(";")[0]?.trim().toLowerCase();
   if (type !== JSON_CONTENT_TYPE) return { ok: false, parameter: "Content-Type (application/json)" };
-  let change: { strategy?: unknown; faults?: unknown; marketEvents?: unknown };
+  let change: { strategy?: unknown; faults?: unknown; marketEvents?: unknown; market?: unknown };
   try {
     change = JSON.parse(body) as typeof change;
   } catch {
@@ -168,6 +172,17 @@ function resetChange(config: ExchangeConfig, body: string, contentType: string |
     const problems = marketEventProblems(change.marketEvents, symbols);
     if (problems.length > 0) return { ok: false, problem: problems.join("; ") };
     next = { ...next, marketEvents: change.marketEvents as MarketEvent[] };
+  }
+  if (change.market !== undefined) {
+    // null turns the market model off; an object is a profile's `market` (oracle and shocks).
+    if (change.market === null) next = { ...next, market: undefined };
+    else {
+      const symbols = config.symbols.map((s) => s.symbol);
+      const problems = marketScenarioProblems(change.market, symbols, Number.POSITIVE_INFINITY);
+      if (problems.length > 0) return { ok: false, problem: problems.join("; ") };
+      const scenario = change.market as MarketScenario;
+      next = { ...next, market: { ...(next.market ?? MARKET_DEFAULTS), ...scenario } };
+    }
   }
   return { ok: true, config: next };
 }

@@ -73,7 +73,10 @@ export class ExchangeRequests {
     request.body = body;
     request.arrivalMs = arrivalMs;
     const decision = decideAdmission(request, venue.admissionState());
-    if (decision.kind === "refused") return this.reject(res, cls, decision);
+    if (decision.kind === "refused") {
+      venue.recordStopRefusal(route.name, request.params, undefined);
+      return this.reject(res, cls, decision);
+    }
     if (!decision.queued) {
       // Capacity model off (defaults.ts `capacity.enabled`; benchmarks of the HTTP stack only):
       // no modelled service, executed and answered now, with no timer in between.
@@ -95,6 +98,7 @@ export class ExchangeRequests {
       const cls = a.route.trafficClass;
       const residenceMs = this.now() - a.arrivalMs;
       this.instance.venue.recordRefusal(cls, QUEUE_TIMEOUT.reason, residenceMs);
+      this.instance.venue.recordStopRefusal(a.route.name, undefined, a.parsed);
       this.metrics.completed(cls, QUEUE_TIMEOUT.reason, residenceMs);
       const error = QUEUE_TIMEOUT.error;
       send(res, error.status, errorBody(error), a.usedWeight, a.orders10s, a.orders1m);

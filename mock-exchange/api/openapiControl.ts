@@ -108,7 +108,7 @@ export function controlPaths(): Record<string, Record<string, unknown>> {
     "/__stampede/reset": {
       post: {
         ...control(
-          "Start a fresh venue, optionally with another strategy, scripted faults or market events; refused while another's lease is in force",
+          "Start a fresh venue, optionally with another strategy, scripted faults, market events or market model; refused while another's lease is in force",
           jsonOk(
             "Reset done",
             obj({
@@ -116,6 +116,7 @@ export function controlPaths(): Record<string, Record<string, unknown>> {
               strategy: str,
               faults: arrayOf({ type: "object" }),
               marketEvents: arrayOf({ type: "object" }),
+              market: { type: "object", nullable: true },
               instanceId: str,
               resets: int,
             }),
@@ -134,6 +135,11 @@ export function controlPaths(): Record<string, Record<string, unknown>> {
                   strategy: str,
                   faults: arrayOf({ type: "object" }),
                   marketEvents: arrayOf({ type: "object" }),
+                  market: {
+                    type: "object",
+                    nullable: true,
+                    description: "The market model: { oracle, shocks } as a profile's `market`; null: none",
+                  },
                 },
               },
             },

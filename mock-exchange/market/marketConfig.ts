@@ -1,4 +1,9 @@
-import type { OracleMode, SellShock } from "../../loadtests/vocabulary/market.ts";
+import {
+  COLLATERAL_ASSET,
+  COLLATERAL_SPOT_SYMBOL,
+  type OracleMode,
+  type SellShock,
+} from "../../loadtests/vocabulary/market.ts";
 
 /**
  * The market model's tunables (mock-exchange/market/), declared once with their units. A profile
@@ -127,8 +132,8 @@ export const MARKET_DEFAULTS: MarketConfig = {
     widenFactor: 4,
   },
   collateral: {
-    asset: "USDE",
-    spotSymbol: "USDEUSDT",
+    asset: COLLATERAL_ASSET,
+    spotSymbol: COLLATERAL_SPOT_SYMBOL,
     tickSize: "0.0001",
     stepSize: "1",
     redemptionRate: 1,

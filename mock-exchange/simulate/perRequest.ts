@@ -5,11 +5,18 @@ import { type RejectReason, TRAFFIC_CLASSES, type TrafficClass } from "../../loa
 import { type AdmissionRequest, type AdmissionState, decideAdmission } from "../admission.ts";
 import { CAPACITY_TICK_MS, CapacityModel, closeCapacitySecond } from "../capacity/model.ts";
 import { ReadReplica } from "../capacity/readReplica.ts";
+import { MatchingEngine } from "../engine/matchingEngine.ts";
+import type { LiquidationEvent } from "../engine/types.ts";
+import { ForceOrderThrottle } from "../forceOrderThrottle.ts";
 import { IpLimiter } from "../limits/ipLimiter.ts";
 import { OrderCountLimiter } from "../limits/orderCountLimiter.ts";
 import { limitWindowCompression } from "../limits/window.ts";
+import type { MarketConfig } from "../market/marketConfig.ts";
+import { MarketModel } from "../market/marketModel.ts";
 import { type Random, seededRandom } from "../random.ts";
 import { Timeline } from "../timeline.ts";
+import { usdtToCash } from "../venue/cash.ts";
+import { HOUSE_ACCOUNT } from "../venue/houseLiquidity.ts";
 import {
   clientSimBehaviours,
   MAKER_ACCOUNT,
@@ -246,6 +253,7 @@ class PerRequestRun {
       verify: undefined,
       requireSignature: false,
     };
+    this.market = config.market === undefined ? undefined : this.marketOf(config, config.market);
     const clients = input.clients;
     this.clients = clients;
     this.clientKeys = Array.from({ length: clients }, (_, i) => `client-${i}`);
@@ -266,6 +274,32 @@ class PerRequestRun {
       };
     }
   }
+
+  /**
+   * The venue's market (market/marketModel.ts) on an engine of its own, as a drill's venue builds
+   * it (house account, then the model: collateral and leveraged positions, makers, shocks), its
+   * makers' requests meeting this simulation's admission. The clients' simulated requests do not
+   * reach the engine (they carry no orders): the market feels them through the workers, queues
+   * and limits its makers share with them.
+   */
+  private marketOf(config: SimulationInput["config"], market: MarketConfig): MarketModel {
+    const now = () => this.marketNowMs;
+    const engine = new MatchingEngine({
+      symbols: config.symbols,
+      now,
+      insuranceFund: usdtToCash(market.insuranceFundUsdt, 6),
+    });
+    engine.createAccount(HOUSE_ACCOUNT, usdtToCash(config.balances.houseBalanceUsdt, engine.cashDecimals));
+    // Liquidations counted, and which the throttled public feed shows, as the venue counts them.
+    const feed = new ForceOrderThrottle<Readonly<LiquidationEvent>>(config.streams.forceOrderThrottleMs, 0);
+    engine.onLiquidation((e) => {
+      if (e.kind === "LIQUIDATION") this.timeline.liquidation(feed.offer(e.symbol, e, e.time));
+    });
+    return new MarketModel(config, market, engine, this.admission, 0, now);
+  }
+  private readonly market: MarketModel | undefined;
+  /** The market engine's clock: the tick being played. */
+  private marketNowMs = 0;
 
   /** Arrivals slice by slice, each slice's events in time order, until the last response. */
   run(): void {
@@ -321,14 +355,18 @@ class PerRequestRun {
     while ((this.ticks + 1) * CAPACITY_TICK_MS <= tMs) {
       this.ticks++;
       const t = this.ticks * CAPACITY_TICK_MS;
+      if (this.market !== undefined) {
+        this.marketNowMs = t;
+        this.market.advance(t);
+      }
       if (this.ticks % this.ticksPerSecond !== 0) {
         capacity.tick(t);
         continue;
       }
       const second = this.ticks / this.ticksPerSecond - 1;
-      this.sink.timeline(
-        this.timeline.closeSecond(second, closeCapacitySecond(capacity, this.replica, t, second)),
-      );
+      const point = this.timeline.closeSecond(second, closeCapacitySecond(capacity, this.replica, t, second));
+      if (this.market !== undefined) point.market = this.market.closeSecond();
+      this.sink.timeline(point);
     }
   }
 

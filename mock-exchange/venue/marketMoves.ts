@@ -8,8 +8,12 @@ const REVERSED_SIDES = ["SELL", "BUY"] as const;
 
 /**
  * The scripted price path (marketEvents.ts) played on the venue: each step moves the index,
- * re-quotes the house ladder around the new mid and prints one lot there.
+ * re-quotes the house ladder around the new mid and prints one lot there ("ladder"). With the
+ * market model ("index") the path is the external index alone: the venue's makers lean towards
+ * it as fast as their updates get through (market/maker.ts), so the book follows the order flow.
  */
+export type PathPlay = "ladder" | "index";
+
 export class MarketMoves {
   /** Wall ms of the path's next step: the venue has no market work before it. */
   dueMs: number;
@@ -23,13 +27,19 @@ export class MarketMoves {
     private readonly engine: Engine,
     private readonly path: MarketPath,
     originMs: number,
+    private readonly play: PathPlay,
   ) {
     this.quotedMidTicks = config.symbols.map((s) => s.referencePriceTicks);
     this.dueMs = path.nextDueMs(originMs);
   }
 
   /** The path of `config.marketEvents`, or undefined without any. */
-  static of(config: ExchangeConfig, engine: Engine, originMs: number): MarketMoves | undefined {
+  static of(
+    config: ExchangeConfig,
+    engine: Engine,
+    originMs: number,
+    play: PathPlay,
+  ): MarketMoves | undefined {
     if (config.marketEvents.length === 0) return undefined;
     const path = new MarketPath(
       config.symbols,
@@ -38,7 +48,7 @@ export class MarketMoves {
       config.timeScale,
       config.marketEventStepNaturalMs,
     );
-    return new MarketMoves(config, engine, path, originMs);
+    return new MarketMoves(config, engine, path, originMs, play);
   }
 
   /** Plays every step due by `now` in turn (Venue.advanceMarket says why each one). */
@@ -58,6 +68,7 @@ export class MarketMoves {
       if (mid === before) return;
       this.quotedMidTicks[i] = mid;
       this.engine.setIndexPrice(spec.symbol, mid);
+      if (this.play === "index") return;
       this.engine.cancelAll(HOUSE_ACCOUNT, spec.symbol);
       // The side the price moves towards first: a falling price's new asks may cross stale client
       // bids and set off liquidations, which then find the house bids already there.
