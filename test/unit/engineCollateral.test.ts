@@ -29,9 +29,9 @@ const MOVER_A = 7; // unchecked: their trades move the mark (markMode "last")
 const MOVER_B = 8;
 const TRADER = 1;
 
-function engine(): MatchingEngine {
+function engine(insuranceFund = FUND): MatchingEngine {
   let t = 1_000;
-  const ex = new MatchingEngine({ symbols: [BTC], now: () => (t += 1), insuranceFund: FUND });
+  const ex = new MatchingEngine({ symbols: [BTC], now: () => (t += 1), insuranceFund });
   ex.defineCollateral(USDE, PAR);
   return ex;
 }
@@ -149,13 +149,13 @@ describe("collateral in margin", () => {
  * i.e. at any price p < p* = (MM − cash − U + 1) / u (strictly: floor). Here
  * p* = (396_000 + 50_000 + 1_000_000 + 1) / 8 = 180_750.125 cash units per USDE.
  */
-function collateralTrader(): MatchingEngine {
-  const ex = engine();
+function collateralTrader(insuranceFund = FUND, bidTicks = 988): MatchingEngine {
+  const ex = engine(insuranceFund);
   ex.createAccount(TRADER, 0);
   ex.depositCollateral(TRADER, USDE, 8);
   openLong(ex, TRADER);
   markTo(ex, 990);
-  submit(ex, { accountId: MAKER, side: "BUY", lots: 2000, priceTicks: 988 });
+  submit(ex, { accountId: MAKER, side: "BUY", lots: 2000, priceTicks: bidTicks });
   return ex;
 }
 
@@ -218,6 +218,23 @@ describe("liquidation by a collateral price drop", () => {
     expect(ex.insuranceFundCash()).toBe(FUND + 146_600);
     expect(ex.ledger()).toMatchObject({ deposits: FUND + 1_446_000, collateralValue: 0 });
     conserved(ex);
+  });
+
+  it("takes a shortfall from the fund as far as it goes; the rest stays on the account, uncovered", () => {
+    // The seizure raises 1_360_000: cash 1_310_000, margin 310_000, bankruptcy 990 − 3.1 -> 987,
+    // where the bids are. Filled there: 1_310_000 − 1_300_000 (loss) − 49_350 (fee) = −39_350.
+    for (const fund of [FUND, 20_000, 0]) {
+      const ex = collateralTrader(fund, 987);
+      ex.onCollateralSeized(() => 1_360_000);
+      ex.setCollateralPrice(USDE, 180_000);
+      expect(lotsOf(ex, TRADER)).toBe(0);
+      const covered = Math.min(39_350, fund);
+      expect(ex.insuranceFundCash()).toBe(fund - covered);
+      // The uncovered shortfall: non-zero only once the fund is exhausted.
+      expect(ex.account(TRADER).wallet).toBe(covered - 39_350);
+      expect(ex.ledger().deposits).toBe(fund + 1_360_000);
+      conserved(ex);
+    }
   });
 
   it("refuses a seizer's answer that is not whole cash units >= 0", () => {
