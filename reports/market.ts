@@ -25,11 +25,6 @@ export function marketOf(p: Partial<TimelinePoint>): MarketSecond | undefined {
     : undefined;
 }
 
-/** True when some line of the timeline carries the market model's figures. */
-export function hasMarket(timeline: ReadonlyArray<Partial<TimelinePoint>>): boolean {
-  return timeline.some((p) => marketOf(p) !== undefined);
-}
-
 /**
  * The value at percentile `p` (0..100) by nearest rank: the smallest value with at least p % of
  * the values at or under it; null without values.
