@@ -2,12 +2,14 @@ import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
+import type { MarketSummary } from "../loadtests/vocabulary/market.ts";
 import type { TimelinePoint, WallPhase } from "../loadtests/vocabulary/runFolder.ts";
 import { BOOTSTRAP, type Interval, overlaps } from "./bootstrap.ts";
 import { repeatIntervals } from "./compareIntervals.ts";
 import { costUsd, type PricesUsdPerInstanceHour, parsePricePerInstanceHour } from "./cost.ts";
 import { HLOG_FILE, readIngested } from "./hlog.ts";
 import { type Histogram, type Ingested, ingestK6Csv, latencyHistogram } from "./ingest.ts";
+import { failedStops, marketOf, marketSummary } from "./market.ts";
 import type { Summary } from "./model.ts";
 import { splitRejects } from "./rejectKinds.ts";
 import { renderRun } from "./report.ts";
@@ -38,7 +40,11 @@ import { burstPhaseOf, preBurstPhaseOf, sumCounts, timeToRecoverS } from "./summ
  *   difference". With 2-4 repeats the spread is the min..max of the per-run values and
  *   overlapping spreads mean "no difference". Otherwise "better" or "worse" than the baseline
  *   (the first strategy). Without repeats there is no noise estimate and values are compared
- *   plainly. Lower is better for every metric.
+ *   plainly. Lower is better for every metric but book depth (MARKET_METRICS `better: "higher"`).
+ * - Market (runs whose timeline carries `market`; columns only when some run has it): liquidated
+ *   notional, failed stops, ADL and book depth as means over the repeats; amplification and the
+ *   makers' refused share pooled (Σ liquidated / Σ shock, Σ refused / Σ sent). Runs differing in
+ *   oracle are different groups, labelled "<strategy> · <oracle>".
  */
 
 // ---------------------------------------------------------------------------------------------
@@ -98,10 +104,38 @@ export const METRICS = [
   { key: "costInstanceMinutes", label: "cost", unit: "instance-min" },
   { key: "costUsd", label: "cost", unit: "USD" },
 ] as const;
-export type MetricKey = (typeof METRICS)[number]["key"];
+
+/**
+ * The market outcome beside them (summary.json `market`), listed only when some compared run has
+ * market seconds, so a comparison of runs without a market model is unchanged.
+ */
+export const MARKET_METRICS = [
+  { key: "liquidatedNotionalUsdt", label: "liquidated notional", unit: "USDT" },
+  { key: "amplification", label: "amplification (liquidated / shock)", unit: "x" },
+  { key: "failedStops", label: "failed stops (refused + late + unfilled)", unit: "stops" },
+  { key: "adlEvents", label: "ADL events", unit: "events" },
+  { key: "adlNotionalUsdt", label: "ADL notional", unit: "USDT" },
+  { key: "makerRefusedPct", label: "makers' requests refused", unit: "%" },
+  { key: "burstDepthUsdt", label: "book depth near the mid in the burst", unit: "USDT", better: "higher" },
+] as const;
+
+export type BaseMetricKey = (typeof METRICS)[number]["key"];
+export type MarketMetricKey = (typeof MARKET_METRICS)[number]["key"];
+export type MetricKey = BaseMetricKey | MarketMetricKey;
+
+/** A column of the comparison; `better: "higher"` for the one figure where more is better. */
+export interface MetricInfo {
+  key: MetricKey;
+  label: string;
+  unit: string;
+  better?: "higher";
+}
+
+/** Figures by metric: every base one, the market ones when the comparison has them. */
+export type ByMetric<T> = Record<BaseMetricKey, T> & Partial<Record<MarketMetricKey, T>>;
 
 /** One run's figures; null where the run cannot say (no burst phase, never recovered...). */
-export type RunMetrics = Record<MetricKey, number | null> & {
+export type RunMetrics = ByMetric<number | null> & {
   /** Wall seconds, as summary.json's burst.timeToRecoverS (timeToRecoverMin is the same in natural minutes). */
   timeToRecoverS: number | null;
 };
@@ -249,6 +283,10 @@ export interface LoadedRun {
   /** The burst and pre-burst phase indexes (-1 when none). */
   burst: number;
   preBurst: number;
+  /** summary.json `market` (or, for a summary written before it, the same from the timeline); absent without market seconds. */
+  market?: MarketSummary;
+  /** Mean depth near the mid (Σ perpetuals' bids + asks, USDT) over the burst's market seconds; null without them. */
+  burstDepthUsdt?: number | null;
 }
 
 async function readJsonLines<T>(path: string): Promise<T[]> {
@@ -298,8 +336,48 @@ export async function loadRun(dir: string): Promise<LoadedRun> {
   return loadedRun({ runId: run.id ?? basename(runDir), runDir, run, summary, ingested, timeline });
 }
 
+/**
+ * Mean of Σ over perpetuals of bid + ask depth near the mid, over the market seconds whose middle
+ * lies in the phase; null when none does.
+ */
+export function meanDepthUsdt(
+  timeline: ReadonlyArray<Partial<TimelinePoint> & { t: number }>,
+  phase: WallPhase | undefined,
+): number | null {
+  if (phase === undefined) return null;
+  let sum = 0;
+  let n = 0;
+  for (const p of timeline) {
+    const m = marketOf(p);
+    if (m === undefined || p.t + 0.5 < phase.startS || p.t + 0.5 >= phase.endS) continue;
+    for (const s of Object.values(m.symbols)) sum += s.bidDepthUsdt + s.askDepthUsdt;
+    n++;
+  }
+  return n > 0 ? round2(sum / n) : null;
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** One run's market figures (MARKET_METRICS), from its market summary. */
+function marketMetrics(
+  m: MarketSummary,
+  burstDepthUsdt: number | null,
+): Record<MarketMetricKey, number | null> {
+  return {
+    liquidatedNotionalUsdt: m.liquidatedNotional,
+    amplification: m.amplification,
+    failedStops: failedStops(m),
+    adlEvents: m.adl.events,
+    adlNotionalUsdt: m.adl.notional,
+    makerRefusedPct: m.makerRequests > 0 ? round3((100 * m.makerRequestsRefused) / m.makerRequests) : null,
+    burstDepthUsdt,
+  };
+}
+
 /** A LoadedRun from its parts: picks the burst and pre-burst phases and computes the run's metrics. */
-export function loadedRun(parts: Omit<LoadedRun, "phases" | "metrics" | "burst" | "preBurst">): LoadedRun {
+export function loadedRun(
+  parts: Omit<LoadedRun, "phases" | "metrics" | "burst" | "preBurst" | "market" | "burstDepthUsdt">,
+): LoadedRun {
   const { run, summary, ingested } = parts;
   const phases = run.plan?.phases ?? [];
   // The same rules as summary.json's burst figures (reports/summary.ts), so the two agree.
@@ -330,6 +408,8 @@ export function loadedRun(parts: Omit<LoadedRun, "phases" | "metrics" | "burst" 
         );
   const scale = run.scales?.timeScale;
   const timeScale = typeof scale === "number" && scale > 0 ? scale : 1;
+  const market = summary.market ?? marketSummary(parts.timeline, run as unknown as Record<string, unknown>);
+  const burstDepthUsdt = market === undefined ? null : meanDepthUsdt(parts.timeline, burstPhase);
   const metrics: RunMetrics = {
     p99BurstMs: p99(burstTally?.latencyUs),
     rejectedPct: pctOf(rejected),
@@ -344,8 +424,16 @@ export function loadedRun(parts: Omit<LoadedRun, "phases" | "metrics" | "burst" 
       summary.cost?.instanceMinutes === undefined
         ? null
         : costUsd(summary.cost.instanceMinutes, DEFAULT_PRICES),
+    ...(market === undefined ? {} : marketMetrics(market, burstDepthUsdt)),
   };
-  return { ...parts, phases, metrics, burst, preBurst };
+  return {
+    ...parts,
+    phases,
+    metrics,
+    burst,
+    preBurst,
+    ...(market === undefined ? {} : { market, burstDepthUsdt }),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -370,10 +458,12 @@ export interface ComparedRun {
 export interface ComparedGroup {
   label: string;
   strategy: string | null;
+  /** The runs' oracle mode; present only when some compared run has one. */
+  oracle?: string | null;
   runs: ComparedRun[];
-  metrics: Record<MetricKey, Spread>;
+  metrics: ByMetric<Spread>;
   /** Verdict of each metric against the baseline (the first group's is "baseline"). */
-  verdicts: Record<MetricKey, Verdict>;
+  verdicts: ByMetric<Verdict>;
   /** Burst phase used (name), or null. */
   burstPhase: string | null;
   preBurstPhase: string | null;
@@ -404,7 +494,7 @@ export interface Comparison {
   pricesUsdPerInstanceHour: PricesUsdPerInstanceHour;
   /** Profile name when every run shares it, else null. */
   profile: string | null;
-  metrics: ReadonlyArray<{ key: MetricKey; label: string; unit: string }>;
+  metrics: ReadonlyArray<MetricInfo>;
   groups: ComparedGroup[];
 }
 
@@ -417,12 +507,34 @@ function strategyOf(r: LoadedRun): string | null {
   return null;
 }
 
-/** Groups runs by strategy in first-seen order (runs without one are their own group). */
+/** run.json `oracle`: the market model's oracle mode; null without one. */
+export function oracleOfRun(r: LoadedRun): string | null {
+  const o = r.run.oracle;
+  return typeof o === "string" && o !== "" ? o : null;
+}
+
+/** A column's name: the strategy, and its oracle when the comparison has oracles ("reactive · index-twap"). */
+export function groupLabel(strategy: string, oracle: string | null): string {
+  return oracle === null ? strategy : `${strategy} · ${oracle}`;
+}
+
+/** The group key of a run: its strategy (or run id), with its oracle when any compared run has one. */
+function keyOf(r: LoadedRun, withOracle: boolean): string {
+  const s = strategyOf(r) ?? r.runId;
+  return withOracle ? groupLabel(s, oracleOfRun(r) ?? "no market") : s;
+}
+
+/**
+ * Groups runs by strategy (and oracle, when some run has one: runs valuing collateral
+ * differently are not repeats of each other) in first-seen order; runs without a strategy are
+ * their own group.
+ */
 export function groupByStrategy(runs: readonly LoadedRun[]): Group[] {
+  const withOracle = runs.some((r) => oracleOfRun(r) !== null);
   const groups: Group[] = [];
   const byLabel = new Map<string, Group>();
   for (const r of runs) {
-    const label = strategyOf(r) ?? r.runId;
+    const label = keyOf(r, withOracle);
     let g = byLabel.get(label);
     if (g === undefined) {
       g = { label, runs: [] };
@@ -434,15 +546,16 @@ export function groupByStrategy(runs: readonly LoadedRun[]): Group[] {
   return groups;
 }
 
-/** One group per run, labelled by strategy (and run id when strategies repeat). */
+/** One group per run, labelled by strategy and oracle as above (and run id when those repeat). */
 export function groupByRun(runs: readonly LoadedRun[]): Group[] {
+  const withOracle = runs.some((r) => oracleOfRun(r) !== null);
   const counts = new Map<string, number>();
   for (const r of runs) {
-    const s = strategyOf(r) ?? r.runId;
+    const s = keyOf(r, withOracle);
     counts.set(s, (counts.get(s) ?? 0) + 1);
   }
   return runs.map((r) => {
-    const s = strategyOf(r) ?? r.runId;
+    const s = keyOf(r, withOracle);
     return { label: (counts.get(s) ?? 0) > 1 ? `${s} (${r.runId})` : s, runs: [r] };
   });
 }
@@ -480,7 +593,40 @@ function groupSeries(runs: readonly LoadedRun[]): ComparedGroup["series"] {
   return series;
 }
 
-function compareGroup(g: Group, prices: PricesUsdPerInstanceHour): Omit<ComparedGroup, "verdicts"> {
+/** The market figures of a group (MARKET_METRICS): means, amplification and refusals pooled. */
+function marketSpreads(runs: readonly LoadedRun[]): Record<MarketMetricKey, Spread> {
+  let liquidated = 0;
+  let shock = 0;
+  let sent = 0;
+  let refused = 0;
+  const all = runs.every((r) => r.market !== undefined);
+  for (const r of runs) {
+    liquidated += r.market?.liquidatedNotional ?? 0;
+    shock += r.market?.shockNotional ?? 0;
+    sent += r.market?.makerRequests ?? 0;
+    refused += r.market?.makerRequestsRefused ?? 0;
+  }
+  const values = (k: MarketMetricKey) => runs.map((r) => r.metrics[k] ?? null);
+  return {
+    liquidatedNotionalUsdt: spreadOf(values("liquidatedNotionalUsdt")),
+    amplification: spreadOf(values("amplification"), all && shock > 0 ? round3(liquidated / shock) : null),
+    failedStops: spreadOf(values("failedStops")),
+    adlEvents: spreadOf(values("adlEvents")),
+    adlNotionalUsdt: spreadOf(values("adlNotionalUsdt")),
+    makerRefusedPct: spreadOf(
+      values("makerRefusedPct"),
+      all && sent > 0 ? round3((100 * refused) / sent) : null,
+    ),
+    burstDepthUsdt: spreadOf(values("burstDepthUsdt")),
+  };
+}
+
+function compareGroup(
+  g: Group,
+  prices: PricesUsdPerInstanceHour,
+  columns: readonly MetricInfo[],
+  withOracle: boolean,
+): Omit<ComparedGroup, "verdicts"> {
   // The runs' money is re-priced here: loadRun priced them at the defaults.
   const runs = g.runs.map((r) => ({
     ...r,
@@ -516,8 +662,9 @@ function compareGroup(g: Group, prices: PricesUsdPerInstanceHour): Omit<Compared
     split.business += s.business;
   }
   const pooledPct = (n: number) => (requests > 0 ? round3((100 * n) / requests) : null);
-  const values = (k: MetricKey) => runs.map((r) => r.metrics[k]);
-  const metrics: Record<MetricKey, Spread> = {
+  const values = (k: BaseMetricKey) => runs.map((r) => r.metrics[k]);
+  const withMarket = columns.some((m) => m.key === "liquidatedNotionalUsdt");
+  const metrics: ByMetric<Spread> = {
     p99BurstMs: spreadOf(
       values("p99BurstMs"),
       burstMerged.totalCount > 0 ? burstMerged.getValueAtPercentile(99) / 1000 : null,
@@ -530,13 +677,20 @@ function compareGroup(g: Group, prices: PricesUsdPerInstanceHour): Omit<Compared
     timeToRecoverMin: spreadOf(values("timeToRecoverMin"), undefined, "never"),
     costInstanceMinutes: spreadOf(values("costInstanceMinutes")),
     costUsd: spreadOf(values("costUsd")),
+    ...(withMarket ? marketSpreads(runs) : {}),
   };
   const intervals = repeatIntervals(runs.map(repeatSample));
-  if (intervals !== null) for (const m of METRICS) metrics[m.key].ci95 = intervals[m.key];
+  if (intervals !== null)
+    for (const m of columns) {
+      const s = metrics[m.key];
+      if (s !== undefined) s.ci95 = intervals[m.key];
+    }
   const strategies = new Set(runs.map(strategyOf));
+  const oracles = new Set(runs.map(oracleOfRun));
   return {
     label: g.label,
     strategy: strategies.size === 1 ? ([...strategies][0] ?? null) : null,
+    ...(withOracle ? { oracle: oracles.size === 1 ? ([...oracles][0] ?? null) : null } : {}),
     runs: runs.map((r) => ({
       runId: r.runId,
       runDir: r.runDir,
@@ -567,7 +721,28 @@ function repeatSample(r: LoadedRun) {
     hasBurst: r.burst >= 0,
     costInstanceMinutes: r.metrics.costInstanceMinutes,
     costUsd: r.metrics.costUsd,
+    ...(r.market === undefined
+      ? {}
+      : {
+          market: {
+            liquidatedNotionalUsdt: r.market.liquidatedNotional,
+            shockNotionalUsdt: r.market.shockNotional,
+            failedStops: failedStops(r.market),
+            adlEvents: r.market.adl.events,
+            adlNotionalUsdt: r.market.adl.notional,
+            makerRequests: r.market.makerRequests,
+            makerRequestsRefused: r.market.makerRequestsRefused,
+            burstDepthUsdt: r.burstDepthUsdt ?? null,
+          },
+        }),
   };
+}
+
+/** A verdict for a figure where higher is better: verdictOf ranks lower first, so the words swap. */
+function flipped(v: Verdict): Verdict {
+  if (v.verdict === "better") return { ...v, verdict: "worse" };
+  if (v.verdict === "worse") return { ...v, verdict: "better" };
+  return v;
 }
 
 function noiseOf(minRuns: number, maxRuns: number): string {
@@ -590,15 +765,27 @@ export function buildComparison(
 ): Comparison {
   if (groups.length === 0 || groups.some((g) => g.runs.length === 0))
     throw new StampedeError("E_USAGE", "compare needs at least one run per strategy");
-  const compared = groups.map((g) => compareGroup(g, prices));
+  const runs = groups.flatMap((g) => g.runs);
+  const columns: MetricInfo[] = [
+    ...METRICS,
+    ...(runs.some((r) => r.market !== undefined) ? MARKET_METRICS : []),
+  ].map((m) => ({ ...m }));
+  const withOracle = runs.some((r) => oracleOfRun(r) !== null);
+  const compared = groups.map((g) => compareGroup(g, prices, columns, withOracle));
   const base = compared[0] as Omit<ComparedGroup, "verdicts">;
   const withVerdicts: ComparedGroup[] = compared.map((g, i) => {
     const verdicts = {} as Record<MetricKey, Verdict>;
-    for (const m of METRICS)
+    for (const m of columns) {
+      const b = base.metrics[m.key];
+      const o = g.metrics[m.key];
+      if (b === undefined || o === undefined) continue;
       verdicts[m.key] =
         i === 0
           ? { verdict: "baseline", note: "every verdict is relative to this one" }
-          : verdictOf(base.metrics[m.key], g.metrics[m.key]);
+          : m.better === "higher"
+            ? flipped(verdictOf(b, o))
+            : verdictOf(b, o);
+    }
     return { ...g, verdicts };
   });
   const minRuns = Math.min(...groups.map((g) => g.runs.length));
@@ -624,7 +811,7 @@ export function buildComparison(
         : null,
     pricesUsdPerInstanceHour: { ...prices },
     profile: profiles.size === 1 ? ([...profiles][0] ?? null) : null,
-    metrics: METRICS.map((m) => ({ key: m.key, label: m.label, unit: m.unit })),
+    metrics: columns,
     groups: withVerdicts,
   };
 }

@@ -1,5 +1,5 @@
 import { BOOTSTRAP, type Interval, percentileInterval, resampleIndexSets } from "./bootstrap.ts";
-import type { MetricKey } from "./compare.ts";
+import type { MarketMetricKey, MetricKey } from "./compare.ts";
 import { type Histogram, latencyHistogram } from "./ingest.ts";
 import type { RejectSplit } from "./rejectKinds.ts";
 
@@ -7,7 +7,8 @@ import type { RejectSplit } from "./rejectKinds.ts";
  * 95 % bootstrap intervals of a strategy's figures over its repeats, each computed the way the
  * figure itself is: p99 from the resampled repeats' burst histograms merged with HDR `add`
  * (percentiles are never averaged), rates pooled (rejects / requests of the resample), cost and
- * time to recover as the resample's mean. One set of resamples serves every metric.
+ * time to recover as the resample's mean; the market's amplification and makers' refused share
+ * pooled, its other figures as means. One set of resamples serves every metric.
  */
 
 /** What one repeat contributes. */
@@ -24,6 +25,17 @@ export interface RepeatSample {
   hasBurst: boolean;
   costInstanceMinutes: number | null;
   costUsd: number | null;
+  /** The run's market figures; absent without market seconds (its market intervals are then null). */
+  market?: {
+    liquidatedNotionalUsdt: number;
+    shockNotionalUsdt: number;
+    failedStops: number;
+    adlEvents: number;
+    adlNotionalUsdt: number;
+    makerRequests: number;
+    makerRequestsRefused: number;
+    burstDepthUsdt: number | null;
+  };
 }
 
 const pct = (num: number, den: number) => (den > 0 ? (100 * num) / den : null);
@@ -54,6 +66,50 @@ function mean(samples: readonly RepeatSample[], get: (s: RepeatSample) => number
       sum += v;
     }
     return sum / idx.length;
+  };
+}
+
+type Market = NonNullable<RepeatSample["market"]>;
+
+function marketIntervals(
+  samples: readonly RepeatSample[],
+  interval: (f: (idx: readonly number[]) => number | null) => Interval | null,
+): Record<MarketMetricKey, Interval | null> {
+  const of = (get: (m: Market) => number | null) =>
+    mean(samples, (s) => (s.market === undefined ? null : get(s.market)));
+  // A run without market figures makes the pooled ratio unknown, not smaller.
+  const ratio = (num: (m: Market) => number, den: (m: Market) => number, scale: number) => {
+    const known = samples.every((s) => s.market !== undefined);
+    const f = pooled(
+      samples,
+      (s) => (s.market === undefined ? 0 : num(s.market)),
+      (s) => (s.market === undefined ? 0 : den(s.market)),
+    );
+    return (idx: readonly number[]) => {
+      const v = known ? f(idx) : null;
+      return v === null ? null : (v / 100) * scale;
+    };
+  };
+  return {
+    liquidatedNotionalUsdt: interval(of((m) => m.liquidatedNotionalUsdt)),
+    amplification: interval(
+      ratio(
+        (m) => m.liquidatedNotionalUsdt,
+        (m) => m.shockNotionalUsdt,
+        1,
+      ),
+    ),
+    failedStops: interval(of((m) => m.failedStops)),
+    adlEvents: interval(of((m) => m.adlEvents)),
+    adlNotionalUsdt: interval(of((m) => m.adlNotionalUsdt)),
+    makerRefusedPct: interval(
+      ratio(
+        (m) => m.makerRequestsRefused,
+        (m) => m.makerRequests,
+        100,
+      ),
+    ),
+    burstDepthUsdt: interval(of((m) => m.burstDepthUsdt)),
   };
 }
 
@@ -97,5 +153,6 @@ export function repeatIntervals(
     ),
     costInstanceMinutes: interval(mean(samples, (s) => s.costInstanceMinutes)),
     costUsd: interval(mean(samples, (s) => s.costUsd)),
+    ...marketIntervals(samples, interval),
   };
 }

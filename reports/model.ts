@@ -1,4 +1,5 @@
 import type { CapacityEvent } from "../loadtests/vocabulary/capacity.ts";
+import type { MarketSummary } from "../loadtests/vocabulary/market.ts";
 import type { TimelinePoint } from "../loadtests/vocabulary/runFolder.ts";
 import type { RejectReason, TrafficClass } from "../loadtests/vocabulary/traffic.ts";
 import type { Outcome } from "./outcomes.ts";
@@ -193,6 +194,11 @@ export interface Summary {
   capacity?: { scaleOuts: ScaleOutLag[] };
   /** Every capacity event of the timeline (scale decisions, instances ready, faults), in order. */
   events: CapacityEvent[];
+  /**
+   * The market outcome (docs/summary.md "market"), summed from the timeline's `market` seconds;
+   * absent when the venue ran no market model.
+   */
+  market?: MarketSummary;
 }
 
 /** One wall-clock second of client-side (k6) data, t = seconds since t0. */

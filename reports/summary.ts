@@ -3,6 +3,7 @@ import type { WallPhase } from "../loadtests/vocabulary/runFolder.ts";
 import { completenessOf, phaseCoverage } from "./completeness.ts";
 import type { Ingested, Tally } from "./ingest.ts";
 import { latenessFigures, latenessWarning } from "./lateness.ts";
+import { marketSummary } from "./market.ts";
 import {
   type ClassSummary,
   type GeneratorPoint,
@@ -419,6 +420,7 @@ export function buildSummary(
     timeline: context.timeline,
   });
   const coverage = phaseCoverage(phases, durationS, completeness.complete);
+  const market = marketSummary(context.timeline ?? [], context.run);
   return {
     complete: completeness.complete,
     ...(completeness.complete
@@ -480,6 +482,7 @@ export function buildSummary(
     cost: costOf(context.timeline ?? []),
     capacity: { scaleOuts: scaleOutLags(context.timeline ?? []) },
     events: eventsOf(context.timeline ?? []),
+    ...(market === undefined ? {} : { market }),
   };
 }
 

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { EXIT, StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
+import { isOracleMode, ORACLE_MODES, type OracleMode } from "../loadtests/vocabulary/market.ts";
 import { controlTokenProblem } from "../mock-exchange/api/control.ts";
 import { startVenueServer } from "../mock-exchange/api/server.ts";
 import { mmcMeanWaitMs, mmcWaitPercentileMs } from "../mock-exchange/capacity/erlang.ts";
@@ -15,7 +16,7 @@ import { benchmarkNames, runBenchmarks } from "./bench.ts";
 import { calibrateCommand, calibrateOptions } from "./calibrate/command.ts";
 import { folderOutput } from "./cliOutput.ts";
 import { profileCommands } from "./cliProfile.ts";
-import { formatComparison, parseStrategies, runCompare } from "./compare.ts";
+import { checkOracles, formatComparison, parseStrategies, runCompare } from "./compare.ts";
 import { runDrill } from "./drill.ts";
 import { prepareDrill } from "./drillPlan.ts";
 import { strategyFor, VENUE_SYMBOL_NAMES } from "./exchangeConfig.ts";
@@ -47,6 +48,19 @@ function fail(err: unknown): never {
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const ORACLE_HELP = `How the market model values collateral: ${ORACLE_MODES.join(", ")} (default: the profile's; only for a profile with a market model)`;
+
+/** `--oracle MODE`, checked at the edge; undefined when not given. */
+function oracleOption(value: string | undefined): OracleMode | undefined {
+  if (value === undefined) return undefined;
+  if (!isOracleMode(value))
+    throw new StampedeError(
+      "E_USAGE",
+      `--oracle must be one of ${ORACLE_MODES.join(", ")}, got ${JSON.stringify(value)}`,
+    );
+  return value;
+}
 
 await yargs(hideBin(process.argv))
   .scriptName("stampede")
@@ -90,6 +104,7 @@ await yargs(hideBin(process.argv))
           type: "string",
           describe: `Provisioning strategy: ${STRATEGY_NAMES.join(", ")}; add +priority-shedding to combine (default: the --venue file's, else ${EXCHANGE_DEFAULTS.capacity.strategy})`,
         })
+        .option("oracle", { type: "string", describe: ORACLE_HELP })
         .option("venue", {
           type: "string",
           describe:
@@ -152,6 +167,7 @@ await yargs(hideBin(process.argv))
           rawSamples: argv["raw-samples"],
           seed: argv.seed,
           strategy: strategyFor(argv.strategy, venue?.file),
+          oracle: oracleOption(argv.oracle),
           target:
             argv.target === undefined
               ? undefined
@@ -197,6 +213,7 @@ await yargs(hideBin(process.argv))
           type: "string",
           describe: `Provisioning strategy: ${STRATEGY_NAMES.join(", ")}; add +priority-shedding to combine (default: the --venue file's, else ${EXCHANGE_DEFAULTS.capacity.strategy})`,
         })
+        .option("oracle", { type: "string", describe: ORACLE_HELP })
         .option("venue", {
           type: "string",
           describe:
@@ -282,6 +299,7 @@ await yargs(hideBin(process.argv))
           venue,
           profile: resolveProfile(argv.profile),
           strategy: strategyFor(argv.strategy, venue?.file),
+          oracle: oracleOption(argv.oracle),
           scale: argv.scale,
           timeScale: argv["time-scale"],
           rateScale: argv["rate-scale"],
@@ -371,7 +389,7 @@ await yargs(hideBin(process.argv))
   )
   .command(
     "compare [runs..]",
-    "Compare runs, or run strategies (--profile --strategies) and compare them; writes <out>/compare-<stamp>/",
+    "Compare runs, or run strategies (--profile --strategies [--oracles]) and compare them; writes <out>/compare-<stamp>/",
     (y) =>
       y
         .positional("runs", { type: "string", array: true, describe: "Run folders" })
@@ -379,6 +397,10 @@ await yargs(hideBin(process.argv))
         .option("strategies", {
           type: "string",
           describe: `Comma-separated; the first is the baseline (default with --profile: all, ${STRATEGY_NAMES.join(",")})`,
+        })
+        .option("oracles", {
+          type: "string",
+          describe: `Comma-separated oracle modes (${ORACLE_MODES.join(", ")}); with --profile (one with a market model), every strategy runs with each, a column per pair`,
         })
         .option("price-per-instance-hour", {
           type: "string",
@@ -414,6 +436,12 @@ await yargs(hideBin(process.argv))
         .option("json", { type: "boolean", default: false }),
     async (argv) => {
       try {
+        const oracles = checkOracles(parseStrategies(argv.oracles));
+        if (argv.oracles !== undefined && argv.profile === undefined)
+          throw new StampedeError(
+            "E_USAGE",
+            "--oracles runs each strategy with each oracle: it needs --profile",
+          );
         const venue = argv.venue === undefined ? undefined : loadVenue(argv.venue);
         const prices = parsePricePerInstanceHour(argv["price-per-instance-hour"]);
         const result = await runCompare({
@@ -428,6 +456,7 @@ await yargs(hideBin(process.argv))
             argv.strategies === undefined && argv.profile !== undefined
               ? [...STRATEGY_NAMES]
               : parseStrategies(argv.strategies),
+          oracles,
           pricesUsdPerInstanceHour:
             argv["price-per-instance-hour"] === undefined && venue !== undefined
               ? venuePrices(prices, venue.file)
@@ -562,6 +591,7 @@ await yargs(hideBin(process.argv))
           type: "string",
           describe: `Provisioning strategy: ${STRATEGY_NAMES.join(", ")}; add +priority-shedding to combine (default ${EXCHANGE_DEFAULTS.capacity.strategy})`,
         })
+        .option("oracle", { type: "string", describe: `${ORACLE_HELP}; needs --profile` })
         .option("venue", {
           type: "string",
           describe:
@@ -597,6 +627,7 @@ await yargs(hideBin(process.argv))
               ? undefined
               : resolveProfile(argv.profile, { venueSymbols: VENUE_SYMBOL_NAMES }),
           strategy: argv.strategy,
+          oracle: oracleOption(argv.oracle),
           capacity: argv.capacity as CapacityMode,
           seed: argv.seed,
           trustProxy: argv["trust-proxy"],

@@ -2,12 +2,14 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import type { Profile } from "../loadtests/profiles/types.ts";
 import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
+import { isOracleMode, ORACLE_MODES, type OracleMode } from "../loadtests/vocabulary/market.ts";
 import {
   buildComparison,
   type Comparison,
   type Group,
   groupByRun,
   groupByStrategy,
+  groupLabel,
   type LoadedRun,
   loadRun,
 } from "../reports/compare.ts";
@@ -22,9 +24,10 @@ import { runSimulation } from "./simulate/run.ts";
 import type { LoadedVenue } from "./venue.ts";
 
 /**
- * `stampede compare RUN...` or `stampede compare --profile P --strategies a,b,c [--simulate]
- * [--repeat K]`: runs (second form) and compares, writing `<out>/compare-<stamp>/` with
- * comparison.json and comparison.html. The rules live in reports/compare.ts.
+ * `stampede compare RUN...` or `stampede compare --profile P --strategies a,b,c [--oracles x,y]
+ * [--simulate] [--repeat K]`: runs (second form) every strategy (x every oracle) and compares,
+ * writing `<out>/compare-<stamp>/` with comparison.json and comparison.html. The rules live in
+ * reports/compare.ts.
  */
 
 export interface CompareOptions {
@@ -39,6 +42,11 @@ export interface CompareOptions {
   /** The second form's profile, resolved from `--profile NAME|FILE` (profileSource.ts). */
   profile?: ResolvedProfile | undefined;
   strategies?: string[] | undefined;
+  /**
+   * Second form: the market model's oracle modes; every strategy runs with each (a column per
+   * pair). Needs a profile with `market`. Default: the profile's own oracle, one column per strategy.
+   */
+  oracles?: string[] | undefined;
   simulate?: boolean | undefined;
   /** Runs per strategy (seeds seed .. seed+repeat-1); default 1. */
   repeat?: number | undefined;
@@ -86,8 +94,11 @@ export async function runCompare(opts: CompareOptions): Promise<CompareResult> {
   const strategies = opts.strategies ?? [];
   let made: { groups: Group[]; command: string; exitCode: number };
   if (given.length > 0) {
-    if (opts.profile !== undefined || strategies.length > 0)
-      throw new StampedeError("E_USAGE", "give either run folders or --profile with --strategies, not both");
+    if (opts.profile !== undefined || strategies.length > 0 || (opts.oracles ?? []).length > 0)
+      throw new StampedeError(
+        "E_USAGE",
+        "give either run folders or --profile with --strategies (and --oracles), not both",
+      );
     made = await groupGivenRuns(given, opts.groupBy);
   } else {
     const plan = comparePlan(opts, strategies);
@@ -114,9 +125,24 @@ interface ComparePlan {
   profile: Profile;
   resolved: ResolvedProfile;
   strategies: readonly string[];
+  /** undefined: the profile's own oracle (or none), one column per strategy. */
+  oracles: readonly (OracleMode | undefined)[];
   repeat: number;
   seed: number;
   timeScale: number;
+}
+
+/** `--oracles a,b`: each a known mode, none twice; empty: the profile's. */
+export function checkOracles(oracles: readonly string[]): OracleMode[] {
+  const unknown = oracles.filter((o) => !isOracleMode(o));
+  if (unknown.length > 0)
+    throw new StampedeError(
+      "E_USAGE",
+      `--oracles: unknown oracle mode ${unknown.join(", ")}; one of ${ORACLE_MODES.join(", ")}`,
+    );
+  if (new Set(oracles).size !== oracles.length)
+    throw new StampedeError("E_USAGE", `--oracles names an oracle twice: ${oracles.join(",")}`);
+  return oracles as OracleMode[];
 }
 
 /** Checks the second form's options; throws E_USAGE / E_UNKNOWN_PROFILE before anything runs. */
@@ -138,10 +164,20 @@ function comparePlan(opts: CompareOptions, strategies: readonly string[]): Compa
   if (new Set(strategies).size !== strategies.length)
     throw new StampedeError("E_USAGE", `--strategies names a strategy twice: ${strategies.join(",")}`);
   const timeScale = opts.timeScale ?? profile.defaultTimeScale;
-  // Fail on an unknown strategy before running anything.
+  const given = checkOracles(opts.oracles ?? []);
+  const oracles = given.length > 0 ? given : [undefined];
+  // Fail on an unknown strategy, or an oracle for a profile without a market, before running anything.
   for (const strategy of strategies)
-    exchangeConfigFor(profile, { timeScale, seed, strategy, scale: "drill", venue: opts.venue?.file });
-  return { profile, resolved, strategies, repeat, seed, timeScale };
+    for (const oracle of oracles)
+      exchangeConfigFor(profile, {
+        timeScale,
+        seed,
+        strategy,
+        scale: "drill",
+        venue: opts.venue?.file,
+        oracle,
+      });
+  return { profile, resolved, strategies, oracles, repeat, seed, timeScale };
 }
 
 /** What every run of the second form shares. */
@@ -154,7 +190,10 @@ interface RunContext {
   k6: K6Binary | undefined;
 }
 
-/** The second form: `repeat` runs of each strategy (seeds seed, seed+1, ...), one group each. */
+/**
+ * The second form: `repeat` runs of each strategy and oracle (seeds seed, seed+1, ...), one group
+ * each: the same seeds for every pair, so the columns differ by what they name alone.
+ */
 async function runStrategies(
   plan: ComparePlan,
   opts: CompareOptions,
@@ -166,32 +205,39 @@ async function runStrategies(
   const ctx: RunContext = { plan, opts, outDir, log, k6 };
   let exitCode = 0;
   const groups: Group[] = [];
-  for (const strategy of strategies) {
-    const runs: LoadedRun[] = [];
-    for (let i = 0; i < repeat; i++) {
-      log(
-        `compare: ${strategy}, run ${i + 1}/${repeat} (seed ${seed + i})${opts.simulate ? ", simulated" : ""}`,
-      );
-      const r =
-        k6 === undefined ? await simulatedRun(ctx, strategy, i) : await drilledRun(ctx, k6, strategy, i);
-      if (r.exitCode !== 0) exitCode = r.exitCode;
-      runs.push(await loadRun(r.runDir));
+  for (const strategy of strategies)
+    for (const oracle of plan.oracles) {
+      const label = groupLabel(strategy, oracle ?? null);
+      const runs: LoadedRun[] = [];
+      for (let i = 0; i < repeat; i++) {
+        log(
+          `compare: ${label}, run ${i + 1}/${repeat} (seed ${seed + i})${opts.simulate ? ", simulated" : ""}`,
+        );
+        const r =
+          k6 === undefined
+            ? await simulatedRun(ctx, strategy, oracle, i)
+            : await drilledRun(ctx, k6, strategy, oracle, i);
+        if (r.exitCode !== 0) exitCode = r.exitCode;
+        runs.push(await loadRun(r.runDir));
+      }
+      groups.push({ label, runs });
     }
-    groups.push({ label: strategy, runs });
-  }
-  const command = `compare --profile ${profile.name} --strategies ${strategies.join(",")}${opts.simulate ? " --simulate" : ""} --repeat ${repeat} --time-scale ${timeScale} --seed ${seed}`;
+  const oracles = plan.oracles.filter((o) => o !== undefined);
+  const command = `compare --profile ${profile.name} --strategies ${strategies.join(",")}${oracles.length > 0 ? ` --oracles ${oracles.join(",")}` : ""}${opts.simulate ? " --simulate" : ""} --repeat ${repeat} --time-scale ${timeScale} --seed ${seed}`;
   return { groups, command, exitCode };
 }
 
-/** Run `i` of a strategy, simulated (seed: the plan's + i). */
+/** Run `i` of a strategy (and oracle), simulated (seed: the plan's + i). */
 async function simulatedRun(
   ctx: RunContext,
   strategy: string,
+  oracle: OracleMode | undefined,
   i: number,
 ): Promise<{ runDir: string; exitCode: number }> {
   const r = await runSimulation({
     profile: ctx.plan.resolved,
     strategy,
+    oracle,
     scale: "drill",
     timeScale: ctx.plan.timeScale,
     seed: ctx.plan.seed + i,
@@ -203,11 +249,12 @@ async function simulatedRun(
   return { runDir: r.runDir, exitCode: 0 };
 }
 
-/** Run `i` of a strategy as a drill; its k6's failure is kept (the run is still compared). */
+/** Run `i` of a strategy (and oracle) as a drill; its k6's failure is kept (the run is still compared). */
 async function drilledRun(
   ctx: RunContext,
   k6: K6Binary,
   strategy: string,
+  oracle: OracleMode | undefined,
   i: number,
 ): Promise<{ runDir: string; exitCode: number }> {
   const r = await runDrill({
@@ -216,6 +263,7 @@ async function drilledRun(
     seed: ctx.plan.seed + i,
     outDir: ctx.outDir,
     strategy,
+    oracle,
     venue: ctx.opts.venue,
     k6,
     log: ctx.log,
@@ -226,7 +274,7 @@ async function drilledRun(
   if (r.interrupted)
     throw new StampedeError(
       "E_INTERRUPTED",
-      `compare interrupted during ${strategy} run ${i + 1}/${ctx.plan.repeat}: no comparison written; its report is in ${r.runDir}`,
+      `compare interrupted during ${groupLabel(strategy, oracle ?? null)} run ${i + 1}/${ctx.plan.repeat}: no comparison written; its report is in ${r.runDir}`,
     );
   return { runDir: r.runDir, exitCode: r.exitCode };
 }
@@ -269,6 +317,7 @@ export function formatComparison(c: Comparison): string {
     g.label,
     ...c.metrics.map((m) => {
       const s = g.metrics[m.key];
+      if (s === undefined) return "-";
       const v =
         s.value === null
           ? m.key === "timeToRecoverMin"
@@ -276,7 +325,7 @@ export function formatComparison(c: Comparison): string {
             : "-"
           : String(Number(s.value.toPrecision(3)));
       const ci = s.ci95 === null ? "" : ` ${intervalText(s.ci95)}`;
-      const verdict = g.verdicts[m.key].verdict;
+      const verdict = g.verdicts[m.key]?.verdict ?? "no difference";
       return `${v}${ci} ${verdict === "baseline" ? "" : `[${verdict}]`}`.trim();
     }),
   ]);
@@ -288,5 +337,7 @@ export function formatComparison(c: Comparison): string {
       .join("  ")
       .trimEnd(),
   );
-  return `${lines.join("\n")}\n(${c.noise}; baseline ${c.baseline}; lower is better)\n`;
+  const higher = c.metrics.filter((m) => m.better === "higher").map((m) => m.label);
+  const better = higher.length > 0 ? `lower is better but for ${higher.join(", ")}` : "lower is better";
+  return `${lines.join("\n")}\n(${c.noise}; baseline ${c.baseline}; ${better})\n`;
 }

@@ -1,5 +1,6 @@
 import { validateProfile } from "../loadtests/lib/plan.ts";
 import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
+import type { OracleMode } from "../loadtests/vocabulary/market.ts";
 import { resolveStrategy } from "../mock-exchange/capacity/strategies.ts";
 import { EXCHANGE_DEFAULTS, type ExchangeConfig } from "../mock-exchange/defaults.ts";
 import { applyVenueFile } from "../mock-exchange/venueFile.ts";
@@ -12,6 +13,7 @@ import type { LoadedVenue } from "./venue.ts";
  * - `--profile P`: the venue a drill of P meets (exchangeConfigFor: its time scale, accounts,
  *   faults, market events), so a client developer can meet the drill's venue by hand;
  * - `--strategy S`: the provisioning strategy of the capacity model;
+ * - `--oracle MODE` (with `--profile`, one with a market model): how that market values collateral;
  * - `--capacity unlimited`: the capacity model off (defaults.ts `capacity.enabled` false): every
  *   admitted request is executed at once, so one client's burst meets the weight limit (429
  *   -1003, then 418 bans for an IP that keeps going) as it would on the real venue, instead of
@@ -27,6 +29,8 @@ export interface ServeOptions {
   /** The profile, resolved from `--profile NAME|FILE` (profileSource.ts). */
   profile?: ResolvedProfile | undefined;
   strategy?: string | undefined;
+  /** `--oracle`: the profile's market model's oracle mode; undefined: the profile's own. */
+  oracle?: OracleMode | undefined;
   capacity: CapacityMode;
   seed: number;
   trustProxy: boolean;
@@ -48,6 +52,11 @@ export function serveConfig(opts: ServeOptions): ServeConfig {
       `--capacity must be one of ${CAPACITY_MODES.join(", ")}, got ${JSON.stringify(opts.capacity)}`,
     );
   const strategy = strategyFor(opts.strategy, opts.venue?.file);
+  if (opts.oracle !== undefined && opts.profile === undefined)
+    throw new StampedeError(
+      "E_USAGE",
+      "--oracle values the collateral of a profile's market model: it needs --profile (one with `market`)",
+    );
   let config: ExchangeConfig;
   if (opts.profile !== undefined) {
     const { profile } = opts.profile;
@@ -60,6 +69,7 @@ export function serveConfig(opts: ServeOptions): ServeConfig {
       strategy,
       scale: "drill",
       venue: opts.venue?.file,
+      oracle: opts.oracle,
     });
   } else {
     const base =

@@ -45,6 +45,26 @@ export const OPTIONAL_CHARTS = [
     title: "Generator lateness: iteration starts behind the arrival schedule",
     when: "latency.hlog carries Tag=lateness (k6 with the stampede output)",
   },
+  {
+    id: "market-prices",
+    title: "Market: prices by every oracle, and liquidated notional",
+    when: "timeline.jsonl lines carry `market` (the venue ran its market model)",
+  },
+  {
+    id: "market-depth",
+    title: "Market: book depth near the mid",
+    when: "timeline.jsonl lines carry `market`",
+  },
+  {
+    id: "market-makers",
+    title: "Market makers: requests, refusals and makers quoting",
+    when: "timeline.jsonl lines carry `market`",
+  },
+  {
+    id: "market-insurance",
+    title: "Insurance fund and auto-deleveraging",
+    when: "timeline.jsonl lines carry `market`",
+  },
 ] as const satisfies readonly (ChartInfo & { when: string })[];
 
 export type ChartId = (typeof CHARTS)[number]["id"] | (typeof OPTIONAL_CHARTS)[number]["id"];

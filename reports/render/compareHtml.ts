@@ -38,6 +38,17 @@ function formatMetric(key: MetricKey, v: number | null): string {
       return sig3(v);
     case "costUsd":
       return `$${v.toFixed(2)}`;
+    case "liquidatedNotionalUsdt":
+    case "adlNotionalUsdt":
+    case "burstDepthUsdt":
+      return `${sig3(v)} USDT`;
+    case "amplification":
+      return `×${sig3(v)}`;
+    case "failedStops":
+    case "adlEvents":
+      return sig3(v);
+    case "makerRefusedPct":
+      return `${sig3(v)} %`;
   }
 }
 
@@ -129,13 +140,14 @@ function mainTable(c: Comparison): string {
   const head = c.metrics
     .map(
       (m) =>
-        `<th class="num" scope="col">${esc(m.label)}${m.unit === "instance-min" || m.unit === "USD" ? ` (${m.unit})` : ""}</th>`,
+        `<th class="num" scope="col">${esc(m.label)}${m.unit === "instance-min" || m.unit === "USD" ? ` (${m.unit})` : ""}${m.better === "higher" ? " ↑" : ""}</th>`,
     )
     .join("");
   const rows = c.groups.map((g, i) => {
     const cells = c.metrics.map((m) => {
       const s = g.metrics[m.key];
       const v = g.verdicts[m.key];
+      if (s === undefined || v === undefined) return `<td class="num" data-metric="${m.key}">${DASH}</td>`;
       const spread = spreadText(m.key, s);
       return `<td class="num" data-metric="${m.key}"><span class="val">${esc(headline(m.key, s))}</span>${spread !== "" ? `<span class="spread">${esc(spread)}</span>` : ""}<span class="verdict ${VERDICT_CLASS[v.verdict]}" title="${esc(v.note)}">${esc(v.verdict)}</span></td>`;
     });
@@ -149,7 +161,7 @@ function runsTable(c: Comparison): string {
   const rows = c.groups.flatMap((g) =>
     g.runs.map(
       (r) =>
-        `<tr><td>${esc(g.label)}</td><td><code>${esc(r.runId)}</code></td><td class="num">${r.seed ?? DASH}</td><td>${r.simulated ? "simulated" : "drill"}${r.timeScale !== null ? `, ×${r.timeScale}` : ""}</td>${c.metrics.map((m) => `<td class="num">${esc(formatMetric(m.key, r.metrics[m.key]))}</td>`).join("")}</tr>`,
+        `<tr><td>${esc(g.label)}</td><td><code>${esc(r.runId)}</code></td><td class="num">${r.seed ?? DASH}</td><td>${r.simulated ? "simulated" : "drill"}${r.timeScale !== null ? `, ×${r.timeScale}` : ""}</td>${c.metrics.map((m) => `<td class="num">${esc(formatMetric(m.key, r.metrics[m.key] ?? null))}</td>`).join("")}</tr>`,
     ),
   );
   return `<table id="runs-table"><thead><tr><th scope="col">strategy</th><th scope="col">run</th><th class="num" scope="col">seed</th><th scope="col">mode</th>${head}</tr></thead><tbody>${rows.join("")}</tbody></table>`;
@@ -289,7 +301,14 @@ export function renderComparisonHtml(c: Comparison, title = "stampede comparison
     c.repeats !== null
       ? `Noise: ${esc(c.noise)}; the small line under a figure is that spread. Cost and time to recover are means over the repeats.`
       : `Noise: ${esc(c.noise)}. Repeat runs (<code>--repeat K</code>) to tell a difference from noise.`,
-    "Lower is better for every metric; verdicts are relative to the first strategy (the baseline).",
+    c.metrics.some((m) => m.better === "higher")
+      ? "Lower is better for every metric but those marked ↑ (book depth: more is better); verdicts are relative to the first strategy (the baseline)."
+      : "Lower is better for every metric; verdicts are relative to the first strategy (the baseline).",
+    ...(c.metrics.some((m) => m.key === "liquidatedNotionalUsdt")
+      ? [
+          "Market (summary.json <code>market</code>): liquidated notional, failed stops (refused + late + triggered − filled), ADL and book depth near the mid (perpetuals' bids + asks, mean over the burst's seconds) are means over the repeats; amplification (liquidated / shock) and makers' refused requests are pooled. Runs with different oracles are different columns.",
+        ]
+      : []),
   ];
   return [
     "<!doctype html>",

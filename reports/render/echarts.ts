@@ -64,6 +64,8 @@ export interface AxisOptions {
   scale?: "linear" | "log";
   min?: number;
   max?: number;
+  /** Fit the axis to the data instead of starting at 0: prices that move by a few %, not from 0. */
+  fitData?: boolean;
 }
 
 export interface TimeChartOptions {
@@ -161,6 +163,7 @@ function valueAxis(o: AxisOptions, side: AxisSide): Record<string, unknown> {
     ...(isNum(o.min) && !(o.scale === "log" && o.min <= 0) ? { min: o.min } : {}),
     ...(isNum(o.max) ? { max: o.max } : {}),
     ...(o.scale === "log" ? { logBase: 10 } : {}),
+    ...(o.fitData === true ? { scale: true } : {}),
     axisLabel: { color: MUTED },
     axisLine: { show: side === "right", lineStyle: { color: "#94a3b8" } },
     splitLine: { show: side === "left", lineStyle: { color: GRID } },

@@ -8,7 +8,7 @@
  * the page wires it in (`frontierChartOption` is the export to call).
  */
 
-import type { Comparison, MetricKey, Spread } from "../compare.ts";
+import type { BaseMetricKey, Comparison, Spread } from "../compare.ts";
 import { strategyColor } from "./strategyColors.ts";
 
 /** ECharts' empty value: a gap that breaks a line series between the two arms of a cross. */
@@ -25,7 +25,7 @@ function rangeOf(s: Spread): [number, number] | null {
   return [s.value, s.value];
 }
 
-const PANELS: ReadonlyArray<{ key: MetricKey; id: string; name: string }> = [
+const PANELS: ReadonlyArray<{ key: BaseMetricKey; id: string; name: string }> = [
   { key: "p99BurstMs", id: "p99", name: "p99 in the burst (ms)" },
   { key: "capacityRejectedPct", id: "capacity", name: "capacity rejects (%)" },
 ];

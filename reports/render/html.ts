@@ -19,8 +19,9 @@ import { CHARTS, OPTIONAL_CHARTS } from "./charts.ts";
 import type { Band, BarSeries, ChartPanel, EventMarker, LineSeries, Point } from "./echarts.ts";
 import { escapeXml, spectrumChart, timeChart } from "./echarts.ts";
 import { formatCount, formatMs, formatPct, formatSig3 } from "./format.ts";
+import { marketCharts } from "./marketCharts.ts";
 import { CHART_CSS, chartScripts, figureHtml } from "./page.ts";
-import { burstTable, endpointTable, exchangeClockOffsetS, scaleOutTable } from "./tables.ts";
+import { burstTable, endpointTable, exchangeClockOffsetS, marketTable, scaleOutTable } from "./tables.ts";
 
 export { CHARTS, OPTIONAL_CHARTS } from "./charts.ts";
 export { formatCount, formatMs, formatPct, formatSig3 } from "./format.ts";
@@ -1271,6 +1272,7 @@ export function reportCharts(model: ReportModel): ChartFigure[] {
   if (liquidations) figures.push(liquidations);
   const lateness = latenessChart(model, ctx);
   if (lateness) figures.push(lateness);
+  figures.push(...marketCharts(model, ctx));
   return figures;
 }
 
@@ -1297,6 +1299,13 @@ export function renderReportHtml(
     '<section id="scaling"><h2>Scaling lag and burst</h2><p class="hint">In the profile\'s natural time (wall seconds × time scale): how long each scale-out took from demand crossing the strategy\'s target to the new capacity being ready, and how the burst ended.</p>',
     `<div class="details two">${scaleOutTable(model.summary, exchangeClockOffsetS(model.timeline, timeScaleOf(model)))}${burstTable(model.summary, timeScaleOf(model))}</div>`,
     "</section>",
+    ...(model.summary.market === undefined
+      ? []
+      : [
+          '<section id="market"><h2>Market</h2><p class="hint">The market model\'s outcome from timeline.jsonl: forced selling against the shock that started it, stop-losses that did not protect, who paid (insurance fund, ADL), and makers the venue refused. Money in USDT.</p>',
+          `<div class="details">${marketTable(model.summary)}</div>`,
+          "</section>",
+        ]),
     '<section id="endpoints"><h2>By endpoint</h2><p class="hint">Per k6 request name, from the run\'s merged histograms; rejects count here when the reject sample carries the name.</p>',
     endpointTable(model.summary),
     "</section>",

@@ -1,3 +1,4 @@
+import { failedStops } from "../market.ts";
 import type { ClassSummary, Summary } from "../model.ts";
 import { escapeXml as esc } from "./echarts.ts";
 import { formatCount, formatMs, formatPct, formatSig3 } from "./format.ts";
@@ -5,7 +6,8 @@ import { formatCount, formatMs, formatPct, formatSig3 } from "./format.ts";
 /**
  * report.html's tables of figures the charts cannot carry: how late each scale-out was and the
  * burst's recovery, both in the profile's natural minutes (the charts' wall seconds shrink a
- * 3.5-minute boot to 3.5 s at time scale 60), and the per-endpoint latency and rejects.
+ * 3.5-minute boot to 3.5 s at time scale 60), the per-endpoint latency and rejects, and the
+ * market outcome.
  */
 
 const DASH = "—";
@@ -107,4 +109,54 @@ export function endpointTable(summary: Summary): string {
   if (entries.length === 0)
     return `${head}<tbody><tr><td colspan="7" class="nodata">no per-endpoint data: the samples carry no endpoint names (a simulated run)</td></tr></tbody></table>`;
   return `${head}<tbody>${entries.map(([name, c]) => endpointRow(name, c)).join("")}</tbody></table>`;
+}
+
+/** USDT to the dollar, with separators: the cents summary.json keeps are noise at this scale. */
+const usdt = (v: number) => `${formatCount(v)} USDT`;
+
+/** summary.json `market` as a table; the empty string for a run without a market model. */
+export function marketTable(summary: Summary): string {
+  const m = summary.market;
+  if (m === undefined) return "";
+  const s = m.stopLosses;
+  const failed = failedStops(m);
+  const bps = (v: number | null) => (v === null ? DASH : `${formatSig3(v)} bps`);
+  const rows: [string, string, boolean?][] = [
+    ["oracle", esc(m.oracle)],
+    [
+      "liquidations (shown by the stream)",
+      `${formatCount(m.liquidations)} (${formatCount(m.liquidationsShown)})`,
+    ],
+    ["liquidated notional", `<strong>${usdt(m.liquidatedNotional)}</strong>`, m.liquidatedNotional > 0],
+    ["shock sold", usdt(m.shockNotional)],
+    ["amplification", m.amplification === null ? "no shock" : `×${formatSig3(m.amplification)}`],
+    ["stops triggered / filled", `${formatCount(s.triggered)} / ${formatCount(s.filled)}`],
+    ["stops refused / late", `${formatCount(s.refused)} / ${formatCount(s.late)}`, s.refused + s.late > 0],
+    ["failed stops", formatCount(failed), failed > 0],
+    ["stop slippage p50 / p99", `${bps(s.slippageBps.p50)} / ${bps(s.slippageBps.p99)}`],
+    [
+      "insurance fund start → end",
+      `${usdt(m.insuranceFund.start)} → ${usdt(m.insuranceFund.end)}`,
+      m.insuranceFund.end < m.insuranceFund.start,
+    ],
+    ["insurance fund lowest", usdt(m.insuranceFund.min)],
+    [
+      "ADL events / accounts",
+      `${formatCount(m.adl.events)} / ${formatCount(m.adl.accounts)}`,
+      m.adl.events > 0,
+    ],
+    ["ADL notional", usdt(m.adl.notional)],
+    [
+      "maker requests refused",
+      `${formatCount(m.makerRequestsRefused)} of ${formatCount(m.makerRequests)}${m.makerRequests > 0 ? ` (${formatPct(m.makerRequestsRefused / m.makerRequests)})` : ""}`,
+      m.makerRequestsRefused > 0,
+    ],
+  ];
+  const body = rows
+    .map(
+      ([k, v, warn]) =>
+        `<tr><th scope="row">${esc(k)}</th><td class="num${warn ? " warn" : ""}">${v}</td></tr>`,
+    )
+    .join("");
+  return `<table class="mini kv" id="market-figures"><caption>Market (summary.json <code>market</code>)</caption><tbody>${body}</tbody></table>`;
 }

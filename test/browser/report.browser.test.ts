@@ -3,9 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OPTIONAL_CHARTS } from "../../reports/render/charts.ts";
+import { renderRun } from "../../reports/report.ts";
 import { runCompare } from "../../scripts/compare.ts";
 import { resolveProfile } from "../../scripts/profileSource.ts";
 import { runSimulation } from "../../scripts/simulate/run.ts";
+import { addSyntheticMarket } from "../fixtures/market/marketRun.ts";
 import {
   CHROMIUM,
   checkCharts,
@@ -17,11 +20,17 @@ import {
   screenshotPath,
 } from "./pageChecks.ts";
 
+/** The charts a run with market seconds adds (its fixture also carries the liquidation counts). */
+const MARKET_RUN_CHARTS = OPTIONAL_CHARTS.map((c) => c.id as string).filter(
+  (id) => id === "liquidations" || id.startsWith("market-"),
+);
+
 describe("reports in headless Chromium (file://, offline)", () => {
   const tmp = mkdtempSync(join(tmpdir(), "stampede-browser-"));
   let browser: Browser | undefined;
   let reportHtml = "";
   let comparisonHtml = "";
+  let marketReportHtml = "";
   let expected: ExpectedCharts = { report: [], comparison: [] };
   /** A failed check keeps the temporary folder (and its screenshots) for a look. */
   let keep = false;
@@ -60,6 +69,19 @@ describe("reports in headless Chromium (file://, offline)", () => {
       log: () => {},
     });
     reportHtml = join(sim.runDir, "report.html");
+    const market = await runSimulation({
+      profile: resolveProfile("smoke"),
+      strategy: "reactive",
+      scale: "drill",
+      timeScale: 60,
+      seed: 1,
+      method: "auto",
+      outDir: join(tmp, "market"),
+      log: () => {},
+    });
+    addSyntheticMarket(market.runDir, "index-twap");
+    await renderRun(market.runDir);
+    marketReportHtml = join(market.runDir, "report.html");
     const cmp = await runCompare({
       simulate: true,
       profile: resolveProfile("smoke"),
@@ -94,6 +116,13 @@ describe("reports in headless Chromium (file://, offline)", () => {
   it.each([
     ["report.html", () => reportHtml, () => expected.report, "report.png", EMPTY_IN_SIMULATION],
     ["comparison.html", () => comparisonHtml, () => expected.comparison, "comparison.png", {}],
+    [
+      "report.html with market seconds",
+      () => marketReportHtml,
+      () => [...expected.report, ...MARKET_RUN_CHARTS],
+      "report-market.png",
+      EMPTY_IN_SIMULATION,
+    ],
   ] as const)("%s opens offline with every chart drawn", async (_name, file, ids, png, mayBeEmpty) => {
     const { page, problems } = await openOffline(ready(), file());
     try {
