@@ -108,6 +108,7 @@ export class Venue implements VenueRooms {
       now,
       // The market model's fund; without it the fund starts empty, as it always did.
       insuranceFund: config.market === undefined ? 0 : usdtToCash(config.market.insuranceFundUsdt, 6),
+      liquidationBandPpm: config.market === undefined ? 0 : config.market.liquidationBandPct * 10_000,
       tradeHistoryPerSymbol: config.userTradesPerSymbol,
       orderRetention: {
         unfilledMs: retention.unfilledNaturalMs / config.timeScale,

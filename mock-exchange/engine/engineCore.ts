@@ -54,6 +54,11 @@ export interface MatchingEngineOptions {
   takerFeePpm?: number;
   /** Maintenance margin, ppm of notional; default 4000 (0.4%). */
   maintenancePpm?: number;
+  /**
+   * How far past the bankruptcy price, from the mark, a forced order may trade while the
+   * insurance fund pays the shortfall (liquidation.ts liquidationLimit), ppm; default 0: never.
+   */
+  liquidationBandPpm?: number;
   /** Default leverage per symbol; default 20. */
   defaultLeverage?: number;
   /** Insurance fund at start, in cash units; default 0. */

@@ -6,7 +6,7 @@
  * the positions close against a cash-only margin.
  */
 import { collateralCash } from "./accounts.ts";
-import type { AccountSymbol, PlaceResult, SymbolState, Wallet } from "./engineCore.ts";
+import type { AccountSymbol, MatchingEngineOptions, PlaceResult, SymbolState, Wallet } from "./engineCore.ts";
 import { Settlement } from "./settlement.ts";
 import type {
   CollateralSeizer,
@@ -19,6 +19,12 @@ import type {
 
 export abstract class Liquidation extends Settlement {
   protected readonly liquidationListeners: LiquidationListener[] = [];
+  protected readonly liquidationBandPpm: number;
+
+  constructor(opts: MatchingEngineOptions) {
+    super(opts);
+    this.liquidationBandPpm = opts.liquidationBandPpm ?? 0;
+  }
   protected seizer: CollateralSeizer | undefined;
 
   /**
@@ -83,6 +89,29 @@ export abstract class Liquidation extends Settlement {
   }
 
   /**
+   * The forced order's limit. At the bankruptcy price the account's loss stops at its margin; a
+   * book that bids nothing there (a gap, or collateral that sold for less than it was valued)
+   * would hand the whole position to ADL and never move the price. So while the insurance fund
+   * can pay, the order may sell past the bankruptcy price into the book (a long below it, a short
+   * above), down to `liquidationBandPpm` from the mark, and no further than the fund covers for
+   * the whole position: then the fund takes the shortfall and the forced selling moves the price,
+   * as on a venue whose liquidation engine sells at market. An empty fund, or a band of 0 (the
+   * default), keeps the bankruptcy price; what remains is auto-deleveraged.
+   */
+  private liquidationLimit(state: SymbolState, amount: number, bankrupt: number): number {
+    if (this.liquidationBandPpm === 0 || this.fund <= 0) return bankrupt;
+    const lots = Math.abs(amount);
+    const coveredTicks = Math.floor(this.fund / (lots * state.cashPerTickLot));
+    const band = (state.markTicks * this.liquidationBandPpm) / 1e6;
+    if (amount > 0)
+      return Math.max(
+        1,
+        Math.min(bankrupt, Math.max(Math.ceil(state.markTicks - band), bankrupt - coveredTicks)),
+      );
+    return Math.max(bankrupt, Math.min(Math.floor(state.markTicks + band), bankrupt + coveredTicks));
+  }
+
+  /**
    * Cancels the account's orders, seizes its collateral, then closes each position through the
    * book at the bankruptcy price and auto-deleverages the rest. `trigger` is the symbol whose
    * mark move set it off (undefined for a collateral price move: events carry the own mark).
@@ -100,6 +129,7 @@ export abstract class Liquidation extends Settlement {
       const mb = this.account(w.accountId).marginBalance;
       const raw = state.markTicks - mb / (amount * state.cashPerTickLot);
       const bankrupt = Math.max(1, amount > 0 ? Math.ceil(raw) : Math.floor(raw));
+      const limit = this.liquidationLimit(state, amount, bankrupt);
       const order: Order = {
         orderId: this.nextOrderId++,
         clientOrderId: "",
@@ -123,7 +153,7 @@ export abstract class Liquidation extends Settlement {
       order.clientOrderId = `autoclose-${order.orderId}`;
       this.orders.append(order.orderId, order);
       if (this.orderListeners.length > 0) this.orderUpdate("NEW", order, undefined);
-      this.execute(state, account, order, bankrupt, now);
+      this.execute(state, account, order, limit, now);
       if (order.executedLots > 0)
         this.emit({
           kind: "LIQUIDATION",

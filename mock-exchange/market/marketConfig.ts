@@ -20,9 +20,22 @@ export interface MarketConfig {
   depthBandPct: number;
   /** The insurance fund at reset, USDT. */
   insuranceFundUsdt: number;
+  /**
+   * While the fund can pay, forced orders sell into the book down to this far from the mark
+   * (engine liquidationBandPpm), percent: the liquidations move the price they are sold at.
+   */
+  liquidationBandPct: number;
   /** Wall ms between slices of a shock's sell orders. */
   shockSliceMs: number;
   makers: MakerConfig;
+  /**
+   * Resting orders away from the mid on each perpetual (slower participants' limit orders,
+   * placed by the house at reset and never refreshed): `levels` per side spread evenly from
+   * `fromPct` to `toPct` of the reference, `notionalPerLevelUsdt` each. A forced sale that
+   * sweeps past the makers walks down them, so liquidations move the price, and the book they
+   * leave behind is thinner.
+   */
+  restingDepth: { fromPct: number; toPct: number; levels: number; notionalPerLevelUsdt: number };
   collateral: CollateralConfig;
 }
 
@@ -114,6 +127,7 @@ export const MARKET_DEFAULTS: MarketConfig = {
   shocks: [],
   depthBandPct: 1,
   insuranceFundUsdt: 2_000_000,
+  liquidationBandPct: 5,
   shockSliceMs: 100,
   makers: {
     perSymbol: 4,
@@ -131,6 +145,7 @@ export const MARKET_DEFAULTS: MarketConfig = {
     volatilityWindowMs: 2_000,
     widenFactor: 4,
   },
+  restingDepth: { fromPct: 1, toPct: 25, levels: 48, notionalPerLevelUsdt: 200_000 },
   collateral: {
     asset: COLLATERAL_ASSET,
     spotSymbol: COLLATERAL_SPOT_SYMBOL,

@@ -89,6 +89,7 @@ export class MarketModel {
     this.stats = new MarketStats(this.fundUsdt());
     this.addMakers(originMs);
     this.seedBackstop();
+    this.seedRestingDepth();
     this.listen();
     this.shocks = new ShockSeller(
       market.shocks,
@@ -228,6 +229,30 @@ export class MarketModel {
     const c = this.market.collateral;
     for (let i = 0; i < m.perCollateral; i++)
       add(this.spot, this.spotSpec, i, c.makerNotionalPerLevelUsdt, c.makerMaxInventoryUsdt);
+  }
+
+  /** Slower participants' orders on the perpetuals, away from the mid (MarketConfig.restingDepth). */
+  private seedRestingDepth(): void {
+    const r = this.market.restingDepth;
+    for (const spec of this.config.symbols)
+      for (let k = 0; k < r.levels; k++) {
+        const pct = r.fromPct + ((r.toPct - r.fromPct) * k) / Math.max(1, r.levels - 1);
+        for (const side of ["BUY", "SELL"] as const) {
+          const priceTicks = Math.round(
+            spec.referencePriceTicks * (1 + ((side === "BUY" ? -1 : 1) * pct) / 100),
+          );
+          this.perp.submitOrder({
+            accountId: HOUSE_ACCOUNT,
+            symbol: spec.symbol,
+            side,
+            type: "LIMIT",
+            timeInForce: "GTC",
+            lots: Math.max(1, Math.round(r.notionalPerLevelUsdt / (priceTicks * usdtPerTickLot(spec)))),
+            priceTicks,
+            clientOrderId: "",
+          });
+        }
+      }
   }
 
   /** Redemption arbitrage's bids on the spot book: a fixed ladder below par and a deep floor. */

@@ -288,6 +288,7 @@ class PerRequestRun {
       symbols: config.symbols,
       now,
       insuranceFund: usdtToCash(market.insuranceFundUsdt, 6),
+      liquidationBandPpm: market.liquidationBandPct * 10_000,
     });
     engine.createAccount(HOUSE_ACCOUNT, usdtToCash(config.balances.houseBalanceUsdt, engine.cashDecimals));
     // Liquidations counted, and which the throttled public feed shows, as the venue counts them.
