@@ -7,7 +7,7 @@ import { type Route, type RouteName, routeWeight } from "./api/routes.ts";
 import type { CapacityModel } from "./capacity/model.ts";
 import type { IpLimiter } from "./limits/ipLimiter.ts";
 import type { OrderCountLimiter } from "./limits/orderCountLimiter.ts";
-import { isPriority, type ParsedRequest } from "./venue.ts";
+import { isPriority, type ParsedRequest } from "./venue/request.ts";
 
 /**
  * Whether the venue takes a request, decided in one place and one order, as a venue's gateway

@@ -40,7 +40,7 @@ export interface MarketConfig {
 }
 
 /**
- * Market makers (market/makers.ts): accounts whose quote updates pass the venue's admission.
+ * Market makers (market/maker.ts): accounts whose quote updates pass the venue's admission.
  * Maker i of a book quotes `levels` per side, its first level `(i + 1) x levelSpacingBps` from
  * its reference, each `notionalPerLevelUsdt`: the makers interleave into one ladder.
  */
@@ -63,7 +63,7 @@ export interface MakerConfig {
   anchorToIndex: number;
   /** A maker stops adding to a side once its inventory's notional reaches this, USDT. */
   maxInventoryUsdt: number;
-  /** Withdrawal policy (docs/architecture.md "Market makers"): pull after this many refusals within refusalWindowMs... */
+  /** Withdrawal policy (docs/architecture.md "Market model"): pull after this many refusals within refusalWindowMs... */
   pullAfterRefusals: number;
   refusalWindowMs: number;
   /** ...and stay out this long before quoting again. */

@@ -1,0 +1,123 @@
+import { describe, expect, it } from "vitest";
+import { planDrill } from "../../loadtests/lib/plan.ts";
+import { PROFILES } from "../../loadtests/profiles/index.ts";
+import type { OracleMode } from "../../loadtests/vocabulary/market.ts";
+import type { TimelinePoint } from "../../loadtests/vocabulary/runFolder.ts";
+import { simulatePerRequest } from "../../mock-exchange/simulate/perRequest.ts";
+import { SimulationRecorder } from "../../mock-exchange/simulate/recorder.ts";
+import { Venue } from "../../mock-exchange/venue.ts";
+import { marketSummary } from "../../reports/market.ts";
+import { exchangeConfigFor } from "../../scripts/exchangeConfig.ts";
+
+/**
+ * The market model's loop (mock-exchange/market/marketModel.ts) in the per-request simulator:
+ * the depeg profile's dump, same seed, valued by each oracle. The bars of the issue: amplification
+ * (liquidated notional / shock notional) at least 10 when margin reads the venue's own spot book,
+ * at most 2 when it reads a multi-source TWAP or the redemption rate.
+ */
+
+const depeg = PROFILES["collateral-depeg-2025-10-10"];
+if (depeg === undefined) throw new Error("no depeg profile");
+
+function simulateDepeg(oracle: OracleMode, strategy = "reactive", seed = 1): TimelinePoint[] {
+  const timeScale = depeg.defaultTimeScale;
+  const config = exchangeConfigFor(depeg, { timeScale, seed, strategy, scale: "drill", oracle });
+  const plan = planDrill(depeg, { timeScale, requestBudgetS: 0 });
+  const recorder = new SimulationRecorder(0);
+  simulatePerRequest(
+    {
+      profile: depeg,
+      config,
+      normalRatePerS: depeg.normalRatePerS,
+      clients: depeg.clients,
+      timeScale,
+      durationS: plan.durationS,
+      seed,
+    },
+    recorder,
+  );
+  return recorder.timelinePoints;
+}
+
+describe("the depeg cascade, simulated per request", () => {
+  const runs = new Map<OracleMode, TimelinePoint[]>();
+  const run = (oracle: OracleMode) => {
+    let timeline = runs.get(oracle);
+    if (timeline === undefined) {
+      timeline = simulateDepeg(oracle);
+      runs.set(oracle, timeline);
+    }
+    return timeline;
+  };
+
+  it("amplifies the dump at least 10x when collateral is valued at the venue's own spot price", () => {
+    const timeline = run("internal-spot");
+    const m = marketSummary(timeline, { oracle: "internal-spot" });
+    expect(m).toBeDefined();
+    if (m === undefined) return;
+    expect(m.shockNotional).toBeGreaterThan(500_000);
+    expect(m.amplification).toBeGreaterThanOrEqual(10);
+    expect(m.liquidations).toBeGreaterThan(30);
+    // The loop went through the perpetuals' books: their price fell with the forced sales.
+    const marks = timeline.map((p) => p.market?.symbols.BTCUSDT?.mark ?? 60_000);
+    expect(Math.min(...marks)).toBeLessThan(60_000 * 0.95);
+    // The throttled public stream shows fewer than happened.
+    expect(m.liquidationsShown).toBeLessThan(m.liquidations);
+    expect(m.insuranceFund.min).toBeLessThan(m.insuranceFund.start);
+  });
+
+  it.each(["index-twap", "conversion-rate"] as const)(
+    "amplifies the same dump at most 2x under %s",
+    (oracle) => {
+      const timeline = run(oracle);
+      const m = marketSummary(timeline, { oracle });
+      expect(m?.shockNotional).toBeGreaterThan(500_000);
+      expect(m?.amplification).toBeLessThanOrEqual(2);
+      // The same dump hit the same spot book: only the valuation differs.
+      const spot = Math.min(...timeline.map((p) => p.market?.collateral.USDE?.spot ?? 1));
+      expect(spot).toBeLessThan(0.8);
+      const oraclePrice = Math.min(...timeline.map((p) => p.market?.collateral.USDE?.oracle ?? 1));
+      expect(oraclePrice).toBeGreaterThan(0.99);
+    },
+  );
+
+  it("is the same run for the same seed", () => {
+    const again = simulateDepeg("internal-spot");
+    expect(marketSummary(again, { oracle: "internal-spot" })).toEqual(
+      marketSummary(run("internal-spot"), { oracle: "internal-spot" }),
+    );
+  });
+
+  it("sends the makers' quote updates through the venue's admission", () => {
+    const m = marketSummary(run("internal-spot"), { oracle: "internal-spot" });
+    expect(m?.makerRequests).toBeGreaterThan(1_000);
+    // Refused ones are the capacity model's and the limiters' decisions, never more than sent.
+    expect(m?.makerRequestsRefused).toBeLessThan(m?.makerRequests ?? 0);
+  });
+});
+
+describe("the venue's market model", () => {
+  it("closes every second with the market, and keeps cash conserved through the cascade", () => {
+    let nowMs = 1_000_000;
+    const config = exchangeConfigFor(depeg, {
+      timeScale: 600,
+      seed: 3,
+      strategy: "reactive",
+      scale: "drill",
+      oracle: "internal-spot",
+    });
+    const venue = new Venue(config, () => nowMs);
+    const points: TimelinePoint[] = [];
+    // 40 natural minutes at time scale 600: 4 wall seconds, played in 10 ms steps with no client.
+    for (let i = 0; i < 500; i++) {
+      nowMs += 10;
+      venue.advanceClock(nowMs, (p) => points.push(p));
+    }
+    expect(points.length).toBe(5);
+    expect(points.every((p) => p.market !== undefined)).toBe(true);
+    const m = marketSummary(points, { oracle: "internal-spot" });
+    expect(m?.liquidations).toBeGreaterThan(0);
+    const l = venue.engine.ledger();
+    expect(l.wallets + l.unrealized + l.fees + l.insuranceFund).toBe(l.deposits);
+  });
+});
