@@ -2,7 +2,7 @@ import { join } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { EXIT, StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
-import { isOracleMode, ORACLE_MODES, type OracleMode } from "../loadtests/vocabulary/market.ts";
+import { ORACLE_MODES } from "../loadtests/vocabulary/market.ts";
 import { controlTokenProblem } from "../mock-exchange/api/control.ts";
 import { startVenueServer } from "../mock-exchange/api/server.ts";
 import { mmcMeanWaitMs, mmcWaitPercentileMs } from "../mock-exchange/capacity/erlang.ts";
@@ -14,6 +14,7 @@ import { parsePricePerInstanceHour } from "../reports/cost.ts";
 import { renderRun } from "../reports/report.ts";
 import { benchmarkNames, runBenchmarks } from "./bench.ts";
 import { calibrateCommand, calibrateOptions } from "./calibrate/command.ts";
+import { ORACLE_HELP, oracleOption } from "./cliOracle.ts";
 import { folderOutput } from "./cliOutput.ts";
 import { profileCommands } from "./cliProfile.ts";
 import { checkOracles, formatComparison, parseStrategies, runCompare } from "./compare.ts";
@@ -48,19 +49,6 @@ function fail(err: unknown): never {
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-const ORACLE_HELP = `How the market model values collateral: ${ORACLE_MODES.join(", ")} (default: the profile's; only for a profile with a market model)`;
-
-/** `--oracle MODE`, checked at the edge; undefined when not given. */
-function oracleOption(value: string | undefined): OracleMode | undefined {
-  if (value === undefined) return undefined;
-  if (!isOracleMode(value))
-    throw new StampedeError(
-      "E_USAGE",
-      `--oracle must be one of ${ORACLE_MODES.join(", ")}, got ${JSON.stringify(value)}`,
-    );
-  return value;
-}
 
 await yargs(hideBin(process.argv))
   .scriptName("stampede")

@@ -116,7 +116,7 @@ export function controlPaths(): Record<string, Record<string, unknown>> {
               strategy: str,
               faults: arrayOf({ type: "object" }),
               marketEvents: arrayOf({ type: "object" }),
-              market: { type: "object", nullable: true },
+              market: { type: ["object", "null"] },
               instanceId: str,
               resets: int,
             }),
@@ -136,8 +136,7 @@ export function controlPaths(): Record<string, Record<string, unknown>> {
                   faults: arrayOf({ type: "object" }),
                   marketEvents: arrayOf({ type: "object" }),
                   market: {
-                    type: "object",
-                    nullable: true,
+                    type: ["object", "null"],
                     description: "The market model: { oracle, shocks } as a profile's `market`; null: none",
                   },
                 },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { planDrill } from "../../loadtests/lib/plan.ts";
 import { PROFILES } from "../../loadtests/profiles/index.ts";
+import type { Profile } from "../../loadtests/profiles/types.ts";
 import type { OracleMode } from "../../loadtests/vocabulary/market.ts";
 import type { TimelinePoint } from "../../loadtests/vocabulary/runFolder.ts";
 import { simulatePerRequest } from "../../mock-exchange/simulate/perRequest.ts";
@@ -16,8 +17,7 @@ import { exchangeConfigFor } from "../../scripts/exchangeConfig.ts";
  * at most 2 when it reads a multi-source TWAP or the redemption rate.
  */
 
-const depeg = PROFILES["collateral-depeg-2025-10-10"];
-if (depeg === undefined) throw new Error("no depeg profile");
+const depeg = PROFILES["collateral-depeg-2025-10-10"] as Profile;
 
 function simulateDepeg(oracle: OracleMode, strategy = "reactive", seed = 1): TimelinePoint[] {
   const timeScale = depeg.defaultTimeScale;
