@@ -109,6 +109,10 @@ export class Venue implements VenueRooms {
       // The market model's fund; without it the fund starts empty, as it always did.
       insuranceFund: config.market === undefined ? 0 : usdtToCash(config.market.insuranceFundUsdt, 6),
       liquidationBandPpm: config.market === undefined ? 0 : config.market.liquidationBandPct * 10_000,
+      // With thin books a single print can be far from the market: the mark is the median of the
+      // index, the last price and the index plus the book's sampled basis, as Binance marks
+      // (docs/facts.md "Mark price, index and position fields"), so only a sustained move marks.
+      markMode: config.market === undefined ? "last" : "median",
       tradeHistoryPerSymbol: config.userTradesPerSymbol,
       orderRetention: {
         unfilledMs: retention.unfilledNaturalMs / config.timeScale,

@@ -32,8 +32,12 @@ function route(name: RouteName): Route {
   return found;
 }
 
-/** The routes an agent sends: Binance USDⓈ-M "Cancel All Open Orders" and "Place Multiple Orders". */
-export const AGENT_ROUTES = { cancelAll: route("cancelAll"), batchOrders: route("batchOrders") } as const;
+/** The routes an agent sends: Binance USDⓈ-M "Cancel All Open Orders", "Cancel Multiple Orders", "Place Multiple Orders". */
+export const AGENT_ROUTES = {
+  cancelAll: route("cancelAll"),
+  cancelBatch: route("cancelBatch"),
+  batchOrders: route("batchOrders"),
+} as const;
 
 export class AgentGateway {
   private readonly pending: Pending[] = [];

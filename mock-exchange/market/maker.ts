@@ -3,9 +3,9 @@ import type { Side } from "../engine/types.ts";
 import { AGENT_ROUTES, type AgentGateway } from "./agentGateway.ts";
 
 /**
- * One market maker on one book: every `requoteMs` it cancels its quotes and places new ones
- * around its reference price, two requests through the venue's admission (agentGateway.ts), the
- * second sent when the first is answered. Its withdrawal policy (docs/architecture.md "Market
+ * One market maker on one book: every `requoteMs` it places new quotes around its reference
+ * price and then cancels its old ones, two requests through the venue's admission
+ * (agentGateway.ts), the second sent when the first is answered. Its withdrawal policy (docs/architecture.md "Market
  * makers"):
  * - **pull** after `pullAfterRefusals` refusals or timeouts within `refusalWindowMs`: it sends a
  *   cancel (which may itself be refused: then its old quotes stay, stale, to be picked off) and
@@ -92,11 +92,14 @@ export class Maker {
     const done = (): void => {
       this.busy = false;
     };
-    this.send(AGENT_ROUTES.cancelAll, true, nowMs, done, (answeredMs) => {
-      this.engine.cancelAll(this.accountId, this.symbol);
-      // The batch goes out when the cancel is answered, as a client waits for its response.
-      this.send(AGENT_ROUTES.batchOrders, false, answeredMs, done, () => {
-        this.placeQuotes(quotes);
+    this.send(AGENT_ROUTES.batchOrders, false, nowMs, done, (answeredMs) => {
+      // New quotes first, then the old ones cancelled once the batch is answered: a book never
+      // goes blank between the two requests (cancel-then-place would, for a queue's wait).
+      const old = this.engine.openOrders(this.accountId, this.symbol).map((o) => o.orderId);
+      this.placeQuotes(quotes);
+      if (old.length === 0) return done();
+      this.send(AGENT_ROUTES.cancelBatch, true, answeredMs, done, () => {
+        for (const orderId of old) this.engine.cancelOrder(this.accountId, this.symbol, { orderId });
         done();
       });
     });

@@ -53,7 +53,7 @@ export interface MakerConfig {
   levels: number;
   levelSpacingBps: number;
   notionalPerLevelUsdt: number;
-  /** Wall ms between a maker's quote updates (each a cancelAll then a batchOrders). */
+  /** Wall ms between a maker's quote updates (each a batchOrders, then a cancelBatch of the quotes it replaced). */
   requoteMs: number;
   /**
    * Share of the gap between the book's last price and the external index a perpetual maker's

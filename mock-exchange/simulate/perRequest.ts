@@ -289,6 +289,7 @@ class PerRequestRun {
       now,
       insuranceFund: usdtToCash(market.insuranceFundUsdt, 6),
       liquidationBandPpm: market.liquidationBandPct * 10_000,
+      markMode: "median",
     });
     engine.createAccount(HOUSE_ACCOUNT, usdtToCash(config.balances.houseBalanceUsdt, engine.cashDecimals));
     // Liquidations counted, and which the throttled public feed shows, as the venue counts them.
