@@ -119,6 +119,8 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
 
 const scenarioArb = fc.record({
   fundUsdt: fc.constantFrom(0, 0, 1, 20),
+  /** How far past bankruptcy forced orders may sell while the fund pays (the market model's 5%), ppm. */
+  liquidationBandPpm: fc.constantFrom(0, 0, 50_000),
   accounts: fc.array(accountArb, { minLength: 2, maxLength: 5 }),
   /** Per level of the thin books, per side. */
   levelUsdt: fc.integer({ min: 5, max: 60 }),
@@ -155,6 +157,7 @@ class Cascade {
       symbols: SPECS,
       now: () => (this.t += 10),
       insuranceFund: s.fundUsdt * USDT,
+      liquidationBandPpm: s.liquidationBandPpm,
     });
     this.deposits = s.fundUsdt * USDT;
     this.ex.defineCollateral(USDE, PAR);
