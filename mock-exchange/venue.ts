@@ -16,6 +16,7 @@ import { IpLimiter } from "./limits/ipLimiter.ts";
 import { OrderCountLimiter } from "./limits/orderCountLimiter.ts";
 import { limitWindowCompression } from "./limits/window.ts";
 import { ListenKeys } from "./listenKeys.ts";
+import { marketEngineOptions } from "./market/marketConfig.ts";
 import { MarketModel } from "./market/marketModel.ts";
 import { MarketData } from "./marketData.ts";
 import { seededRandom } from "./random.ts";
@@ -106,13 +107,8 @@ export class Venue implements VenueRooms {
     this.engine = new MatchingEngine({
       symbols: config.symbols,
       now,
-      // The market model's fund; without it the fund starts empty, as it always did.
-      insuranceFund: config.market === undefined ? 0 : usdtToCash(config.market.insuranceFundUsdt, 6),
-      liquidationBandPpm: config.market === undefined ? 0 : config.market.liquidationBandPct * 10_000,
-      // With thin books a single print can be far from the market: the mark is the median of the
-      // index, the last price and the index plus the book's sampled basis, as Binance marks
-      // (docs/facts.md "Mark price, index and position fields"), so only a sustained move marks.
-      markMode: config.market === undefined ? "last" : "median",
+      // The market model's fund, band and median mark; without it, the engine's defaults.
+      ...marketEngineOptions(config.market, config.symbols),
       tradeHistoryPerSymbol: config.userTradesPerSymbol,
       orderRetention: {
         unfilledMs: retention.unfilledNaturalMs / config.timeScale,
@@ -196,13 +192,7 @@ export class Venue implements VenueRooms {
 
   /** The admission the market's agents meet: the clients' limiters and capacity, no key or signature checks. */
   private agentAdmission(): AdmissionState {
-    return {
-      limiter: this.limiter,
-      orderLimiter: this.orderLimiter,
-      capacity: this.config.capacity.enabled ? this.capacity : undefined,
-      verify: undefined,
-      requireSignature: false,
-    };
+    return { ...this.admissionState(), verify: undefined, requireSignature: false };
   }
 
   /** Plays the market model to `now` when it has work due (at most every MARKET_STEP_MS). */

@@ -1,3 +1,5 @@
+import { isNumber } from "./marketEvents.ts";
+
 /**
  * The market's vocabulary (docs/architecture.md "Vocabulary"): collateral oracle modes, the
  * sell-pressure shocks a profile states, and the figures the venue closes every second
@@ -155,16 +157,11 @@ export function marketScenarioProblems(
         problems.push(`${where}: unknown field "${key}"; known: atS, market, notionalUsdt, overS`);
     if (typeof s.market !== "string" || (markets !== undefined && !markets.includes(s.market)))
       problems.push(`${where}: market must be one of ${(markets ?? ["a symbol"]).join(", ")}`);
-    if (!(isFiniteNumber(s.notionalUsdt) && s.notionalUsdt > 0))
+    if (!(isNumber(s.notionalUsdt) && s.notionalUsdt > 0))
       problems.push(`${where}: notionalUsdt must be > 0`);
-    if (!(isFiniteNumber(s.overS) && s.overS >= 0))
-      problems.push(`${where}: overS must be >= 0 (natural seconds)`);
-    if (!(isFiniteNumber(s.atS) && s.atS >= 0 && s.atS <= naturalS))
+    if (!(isNumber(s.overS) && s.overS >= 0)) problems.push(`${where}: overS must be >= 0 (natural seconds)`);
+    if (!(isNumber(s.atS) && s.atS >= 0 && s.atS <= naturalS))
       problems.push(`${where}: atS must be within the profile (0..${naturalS})`);
   });
   return problems;
-}
-
-function isFiniteNumber(x: unknown): x is number {
-  return typeof x === "number" && Number.isFinite(x);
 }

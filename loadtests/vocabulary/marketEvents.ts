@@ -65,6 +65,6 @@ export function marketEventProblems(
   return problems;
 }
 
-function isNumber(x: unknown): x is number {
+export function isNumber(x: unknown): x is number {
   return typeof x === "number" && Number.isFinite(x);
 }

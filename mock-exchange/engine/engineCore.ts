@@ -174,6 +174,13 @@ function decimals(v: string): number {
   return i < 0 ? 0 : v.length - i - 1;
 }
 
+/** The cash unit of an engine of these symbols: 10^-this USDT (the file comment says why). */
+export function cashDecimalsFor(symbols: readonly SymbolSpec[]): number {
+  let cd = 6;
+  for (const spec of symbols) cd = Math.max(cd, decimals(spec.tickSize) + decimals(spec.stepSize));
+  return cd;
+}
+
 /** A decimal string as an integer count of 10^-scale units (exact for scale >= its decimals). */
 function toUnits(v: string, scale: number): number {
   const [int = "0", frac = ""] = v.split(".");
@@ -190,8 +197,7 @@ export abstract class EngineCore {
 
   constructor(opts: MatchingEngineOptions) {
     this.now = opts.now;
-    let cd = 6;
-    for (const spec of opts.symbols) cd = Math.max(cd, decimals(spec.tickSize) + decimals(spec.stepSize));
+    const cd = cashDecimalsFor(opts.symbols);
     this.cashDecimals = cd;
     for (const spec of opts.symbols) {
       const tickLot =

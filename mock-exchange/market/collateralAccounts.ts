@@ -2,11 +2,8 @@ import type { ExchangeConfig } from "../defaults.ts";
 import type { MatchingEngine } from "../engine/matchingEngine.ts";
 import type { SymbolSpec } from "../engine/types.ts";
 import type { Random } from "../random.ts";
-import { HOUSE_ACCOUNT } from "../venue/houseLiquidity.ts";
+import { HOUSE_ACCOUNT, MAINTENANCE_RATE } from "../venue/houseLiquidity.ts";
 import type { CollateralConfig } from "./marketConfig.ts";
-
-/** The engine's maintenance margin rate (engine default maintenancePpm 4000). */
-const MAINTENANCE_RATE = 0.004;
 
 /** USDT per tick x lot of a symbol. */
 export function usdtPerTickLot(spec: SymbolSpec): number {

@@ -1,6 +1,7 @@
 import type { MatchingEngine } from "../engine/matchingEngine.ts";
 import type { Side } from "../engine/types.ts";
 import { AGENT_ROUTES, type AgentGateway } from "./agentGateway.ts";
+import type { MakerConfig } from "./marketConfig.ts";
 
 /**
  * One market maker on one book: every `requoteMs` it places new quotes around its reference
@@ -21,21 +22,16 @@ import { AGENT_ROUTES, type AgentGateway } from "./agentGateway.ts";
  */
 
 /** A maker's sizing and policy (market/marketConfig.ts MakerConfig, with the book's own size). */
-export interface MakerPolicy {
-  levels: number;
+export interface MakerPolicy
+  extends Omit<
+    MakerConfig,
+    "perSymbol" | "perCollateral" | "levelSpacingBps" | "notionalPerLevelUsdt" | "maxInventoryUsdt"
+  > {
   /** Distance of its first level from the reference, and between levels, ticks (>= 1). */
   firstLevelTicks: number;
   levelSpacingTicks: number;
   lotsPerLevel: number;
-  requoteMs: number;
-  anchorToIndex: number;
   maxInventoryLots: number;
-  pullAfterRefusals: number;
-  refusalWindowMs: number;
-  pullForMs: number;
-  volatilityPct: number;
-  volatilityWindowMs: number;
-  widenFactor: number;
 }
 
 /** What a maker's requests did (market/marketStats.ts sums them per second). */

@@ -4,6 +4,9 @@ import {
   type OracleMode,
   type SellShock,
 } from "../../loadtests/vocabulary/market.ts";
+import { cashDecimalsFor, type MatchingEngineOptions } from "../engine/engineCore.ts";
+import type { SymbolSpec } from "../engine/types.ts";
+import { usdtToCash } from "../venue/cash.ts";
 
 /**
  * The market model's tunables (mock-exchange/market/), declared once with their units. A profile
@@ -113,6 +116,25 @@ export interface CollateralConfig {
     entryAbovePct: number;
     liquidationDropMinPct: number;
     liquidationDropMaxPct: number;
+  };
+}
+
+/**
+ * The perpetual engine's options the market model needs, for the venue and the per-request
+ * simulator alike: its insurance fund, the forced orders' band, and the median mark (with thin
+ * books a single print can be far from the market, so the mark is the median of the index, the
+ * last price and the index plus the book's sampled basis, as Binance marks: docs/facts.md "Mark
+ * price, index and position fields").
+ */
+export function marketEngineOptions(
+  market: MarketConfig | undefined,
+  symbols: readonly SymbolSpec[],
+): Partial<Pick<MatchingEngineOptions, "insuranceFund" | "liquidationBandPpm" | "markMode">> {
+  if (market === undefined) return {};
+  return {
+    insuranceFund: usdtToCash(market.insuranceFundUsdt, cashDecimalsFor(symbols)),
+    liquidationBandPpm: market.liquidationBandPct * 10_000,
+    markMode: "median",
   };
 }
 

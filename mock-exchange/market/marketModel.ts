@@ -182,21 +182,14 @@ export class MarketModel {
       const lotUsdt = priceUsdt * Number(spec.stepSize);
       const spacingTicks = Math.max(1, Math.round((spec.referencePriceTicks * m.levelSpacingBps) / 10_000));
       const policy: MakerPolicy = {
-        levels: m.levels,
+        ...m,
         // Maker i's first level sits (i + 1) spacings out, its next ones count makers' spacings:
         // the makers of a book interleave into one ladder.
         firstLevelTicks: (i + 1) * spacingTicks,
         levelSpacingTicks: spacingTicks * (engine === this.spot ? m.perCollateral : m.perSymbol),
         lotsPerLevel: Math.max(1, Math.round(perLevelUsdt / lotUsdt)),
-        requoteMs: m.requoteMs,
         anchorToIndex: engine === this.spot ? 0 : m.anchorToIndex,
         maxInventoryLots: Math.max(1, Math.round(maxInvUsdt / lotUsdt)),
-        pullAfterRefusals: m.pullAfterRefusals,
-        refusalWindowMs: m.refusalWindowMs,
-        pullForMs: m.pullForMs,
-        volatilityPct: m.volatilityPct,
-        volatilityWindowMs: m.volatilityWindowMs,
-        widenFactor: m.widenFactor,
       };
       const id = accountId++;
       if (engine === this.perp)

@@ -11,7 +11,7 @@ import { ForceOrderThrottle } from "../forceOrderThrottle.ts";
 import { IpLimiter } from "../limits/ipLimiter.ts";
 import { OrderCountLimiter } from "../limits/orderCountLimiter.ts";
 import { limitWindowCompression } from "../limits/window.ts";
-import type { MarketConfig } from "../market/marketConfig.ts";
+import { type MarketConfig, marketEngineOptions } from "../market/marketConfig.ts";
 import { MarketModel } from "../market/marketModel.ts";
 import { type Random, seededRandom } from "../random.ts";
 import { Timeline } from "../timeline.ts";
@@ -287,9 +287,7 @@ class PerRequestRun {
     const engine = new MatchingEngine({
       symbols: config.symbols,
       now,
-      insuranceFund: usdtToCash(market.insuranceFundUsdt, 6),
-      liquidationBandPpm: market.liquidationBandPct * 10_000,
-      markMode: "median",
+      ...marketEngineOptions(market, config.symbols),
     });
     engine.createAccount(HOUSE_ACCOUNT, usdtToCash(config.balances.houseBalanceUsdt, engine.cashDecimals));
     // Liquidations counted, and which the throttled public feed shows, as the venue counts them.

@@ -12,7 +12,7 @@ import { SIDES } from "./symbolFilters.ts";
 
 export const HOUSE_ACCOUNT = 0;
 /** The engine's maintenance margin rate (engine/exchange.ts maintenancePpm 4000) and taker fee (500 ppm). */
-const MAINTENANCE_RATE = 0.004;
+export const MAINTENANCE_RATE = 0.004;
 const TAKER_FEE_RATE = 0.0005;
 
 type HouseConfig = Pick<ExchangeConfig, "symbols" | "makerLevels" | "makerLotsPerLevel">;
