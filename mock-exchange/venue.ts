@@ -108,7 +108,7 @@ export class Venue implements VenueRooms {
       symbols: config.symbols,
       now,
       // The market model's fund, band and median mark; without it, the engine's defaults.
-      ...marketEngineOptions(config.market, config.symbols),
+      ...marketEngineOptions(config.market, config.symbols, config.timeScale),
       tradeHistoryPerSymbol: config.userTradesPerSymbol,
       orderRetention: {
         unfilledMs: retention.unfilledNaturalMs / config.timeScale,

@@ -3,7 +3,7 @@ import { Params } from "../api/params.ts";
 import { ROUTES, type Route, type RouteName } from "../api/routes.ts";
 
 /**
- * The venue's admission for the market's own agents (its makers): the same decision a client's
+ * The venue's admission for the market's own agents (makers, stop-loss traders): the same decision a client's
  * request meets (admission.ts decideAdmission: IP weight and bans, order counts, the capacity
  * model's queue, shedding and timeout), on the same limiters and capacity model, so a maker's
  * quote update competes with the drill's traffic for the same workers. Keys, signatures and
@@ -32,8 +32,12 @@ function route(name: RouteName): Route {
   return found;
 }
 
-/** The routes an agent sends: Binance USDⓈ-M "Cancel All Open Orders", "Cancel Multiple Orders", "Place Multiple Orders". */
+/**
+ * The routes an agent sends: Binance USDⓈ-M "Cancel All Open Orders", "Cancel Multiple Orders",
+ * "Place Multiple Orders" (makers), "New Order" (stop-loss traders' reduce-only closes).
+ */
 export const AGENT_ROUTES = {
+  newOrder: route("newOrder"),
   cancelAll: route("cancelAll"),
   cancelBatch: route("cancelBatch"),
   batchOrders: route("batchOrders"),

@@ -39,6 +39,14 @@ export interface MarketConfig {
    * leave behind is thinner.
    */
   restingDepth: { fromPct: number; toPct: number; levels: number; notionalPerLevelUsdt: number };
+  /**
+   * Stop-loss traders (market/stopLossTrader.ts): the venue's leveraged accounts (defaults.ts
+   * leveragedAccounts, laid out in groups of one long and one short per symbol, liquidation
+   * distances growing group by group) of every `everyNthGroup`-th group defend their position
+   * with a client-side stop `stopAtShareOfDistance` of the way from entry to liquidation price,
+   * sending a reduce-only close through admission and again `retryMs` (wall) after a refusal.
+   */
+  stopLossTraders: { everyNthGroup: number; stopAtShareOfDistance: number; retryMs: number };
   collateral: CollateralConfig;
 }
 
@@ -124,19 +132,28 @@ export interface CollateralConfig {
  * simulator alike: its insurance fund, the forced orders' band, and the median mark (with thin
  * books a single print can be far from the market, so the mark is the median of the index, the
  * last price and the index plus the book's sampled basis, as Binance marks: docs/facts.md "Mark
- * price, index and position fields").
+ * price, index and position fields"), its basis sampled in natural time.
  */
 export function marketEngineOptions(
   market: MarketConfig | undefined,
   symbols: readonly SymbolSpec[],
-): Partial<Pick<MatchingEngineOptions, "insuranceFund" | "liquidationBandPpm" | "markMode">> {
+  timeScale: number,
+): Partial<
+  Pick<MatchingEngineOptions, "insuranceFund" | "liquidationBandPpm" | "markMode" | "basisSampleMs">
+> {
   if (market === undefined) return {};
   return {
     insuranceFund: usdtToCash(market.insuranceFundUsdt, cashDecimalsFor(symbols)),
     liquidationBandPpm: market.liquidationBandPct * 10_000,
     markMode: "median",
+    // The basis is sampled every 5 natural seconds (the engine's clock is the wall's): a book
+    // that stays below the index for a natural minute moves the mark, at any time scale.
+    basisSampleMs: BASIS_SAMPLE_NATURAL_MS / timeScale,
   };
 }
+
+/** Binance samples the mark's basis (mid - index) every 5 s (docs/facts.md "Mark price, index and position fields"). */
+export const BASIS_SAMPLE_NATURAL_MS = 5_000;
 
 /**
  * Drill-sized (docs/architecture.md "Two clocks, two sizes"): books about 1M USDT deep within
@@ -168,6 +185,9 @@ export const MARKET_DEFAULTS: MarketConfig = {
     widenFactor: 4,
   },
   restingDepth: { fromPct: 1, toPct: 25, levels: 48, notionalPerLevelUsdt: 200_000 },
+  // Half the leveraged accounts (every other group, spread over the distances) defend; a user
+  // retrying a refused close a quarter of a second later.
+  stopLossTraders: { everyNthGroup: 2, stopAtShareOfDistance: 0.5, retryMs: 250 },
   collateral: {
     asset: COLLATERAL_ASSET,
     spotSymbol: COLLATERAL_SPOT_SYMBOL,

@@ -13,6 +13,7 @@ import { Maker, type MakerPolicy } from "./maker.ts";
 import type { MarketConfig } from "./marketConfig.ts";
 import { MarketStats } from "./marketStats.ts";
 import { ShockSeller } from "./shockSeller.ts";
+import { StopLossTrader } from "./stopLossTrader.ts";
 
 /**
  * The market a cascade feeds on (docs/architecture.md "Market model"): the venue's perpetual
@@ -44,6 +45,7 @@ export class MarketModel {
   readonly spot: MatchingEngine;
   private readonly gateway: AgentGateway;
   private readonly makers: Maker[] = [];
+  private readonly stopLossTraders: StopLossTrader[] = [];
   private readonly oracle: CollateralOracle;
   private readonly shocks: ShockSeller;
   private readonly stats: MarketStats;
@@ -87,6 +89,7 @@ export class MarketModel {
     openCollateralAccounts(perp, config, collateral, this.accounts.collateralFirst, random);
     openLeveragedPositions(perp, config);
     this.stats = new MarketStats(this.fundUsdt());
+    this.addStopLossTraders();
     this.addMakers(originMs);
     this.seedBackstop();
     this.seedRestingDepth();
@@ -114,6 +117,7 @@ export class MarketModel {
   advance(nowMs: number): void {
     this.gateway.runDue(nowMs);
     for (const maker of this.makers) maker.act(nowMs);
+    for (const trader of this.stopLossTraders) trader.act(nowMs);
     this.stats.shockNotionalUsdt += this.shocks.advance(nowMs);
     const spotTicks = this.spot.lastPriceTicks(this.spotSpec.symbol);
     this.oracle.update((nowMs - this.originMs) * this.timeScale, spotTicks * Number(this.spotSpec.tickSize));
@@ -222,6 +226,23 @@ export class MarketModel {
     const c = this.market.collateral;
     for (let i = 0; i < m.perCollateral; i++)
       add(this.spot, this.spotSpec, i, c.makerNotionalPerLevelUsdt, c.makerMaxInventoryUsdt);
+  }
+
+  /** The leveraged accounts that defend their position (MarketConfig.stopLossTraders). */
+  private addStopLossTraders(): void {
+    const { everyNthGroup, ...policy } = this.market.stopLossTraders;
+    const symbols = this.config.symbols;
+    const groupSize = symbols.length * 2;
+    for (let i = 0; i < this.config.leveragedAccounts.count; i++) {
+      if (Math.floor(i / groupSize) % everyNthGroup !== 0) continue;
+      const accountId = this.config.accounts + 1 + i;
+      const symbol = (symbols[i % symbols.length] as SymbolSpec).symbol;
+      // Each trader its own address, as a retail user's or a bot's.
+      const clientKey = `10.251.${accountId >> 8}.${accountId & 255}`;
+      this.stopLossTraders.push(
+        new StopLossTrader(this.perp, this.gateway, accountId, clientKey, symbol, policy, this.stats.stops),
+      );
+    }
   }
 
   /** Slower participants' orders on the perpetuals, away from the mid (MarketConfig.restingDepth). */

@@ -13,6 +13,7 @@ import { OrderCountLimiter } from "../limits/orderCountLimiter.ts";
 import { limitWindowCompression } from "../limits/window.ts";
 import { type MarketConfig, marketEngineOptions } from "../market/marketConfig.ts";
 import { MarketModel } from "../market/marketModel.ts";
+import { MarketMoves } from "../venue/marketMoves.ts";
 import { type Random, seededRandom } from "../random.ts";
 import { Timeline } from "../timeline.ts";
 import { usdtToCash } from "../venue/cash.ts";
@@ -287,7 +288,7 @@ class PerRequestRun {
     const engine = new MatchingEngine({
       symbols: config.symbols,
       now,
-      ...marketEngineOptions(market, config.symbols),
+      ...marketEngineOptions(market, config.symbols, config.timeScale),
     });
     engine.createAccount(HOUSE_ACCOUNT, usdtToCash(config.balances.houseBalanceUsdt, engine.cashDecimals));
     // Liquidations counted, and which the throttled public feed shows, as the venue counts them.
@@ -295,9 +296,12 @@ class PerRequestRun {
     engine.onLiquidation((e) => {
       if (e.kind === "LIQUIDATION") this.timeline.liquidation(feed.offer(e.symbol, e, e.time));
     });
+    // The scripted path, if any, moves the external index alone (as the venue plays it).
+    this.marketPath = MarketMoves.of(config, engine, 0, "index");
     return new MarketModel(config, market, engine, this.admission, 0, now);
   }
   private readonly market: MarketModel | undefined;
+  private marketPath: MarketMoves | undefined;
   /** The market engine's clock: the tick being played. */
   private marketNowMs = 0;
 
@@ -357,6 +361,7 @@ class PerRequestRun {
       const t = this.ticks * CAPACITY_TICK_MS;
       if (this.market !== undefined) {
         this.marketNowMs = t;
+        this.marketPath?.advance(t);
         this.market.advance(t);
       }
       if (this.ticks % this.ticksPerSecond !== 0) {
