@@ -1,3 +1,4 @@
+import { PROFILES } from "../loadtests/profiles/index.ts";
 import type { Profile } from "../loadtests/profiles/types.ts";
 import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 import type { OracleMode } from "../loadtests/vocabulary/market.ts";
@@ -94,6 +95,13 @@ export function exchangeConfigFor(profile: Profile, opts: ExchangeConfigOptions)
   };
 }
 
+/** The library's profiles that run the market model. */
+function withMarket(): string[] {
+  return Object.values(PROFILES)
+    .filter((p) => p.market !== undefined)
+    .map((p) => p.name);
+}
+
 /** The market model a profile asks for, with the command's oracle; an oracle without one is a usage error. */
 export function marketConfigFor(profile: Profile, oracle: OracleMode | undefined): MarketConfig | undefined {
   const market = profile.market;
@@ -101,7 +109,7 @@ export function marketConfigFor(profile: Profile, oracle: OracleMode | undefined
     if (oracle !== undefined)
       throw new StampedeError(
         "E_USAGE",
-        `profile ${profile.name} has no market model (no \`market\`), so --oracle has nothing to value; profiles with one: collateral-depeg-2025-10-10, liquidation-cascade-2025-10-10`,
+        `profile ${profile.name} has no market model (no \`market\`), so --oracle has nothing to value; profiles with one: ${withMarket().join(", ")}`,
       );
     return undefined;
   }

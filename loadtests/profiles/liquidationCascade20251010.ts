@@ -67,6 +67,18 @@ export const liquidationCascade20251010: Profile = {
     { atS: 5_400, symbol: "BTCUSDT", movePct: -4, overS: 600 },
     { atS: 5_400, symbol: "ETHUSDT", movePct: -5, overS: 600 },
   ],
+  // The venue's own books (docs/architecture.md "Market model"): makers whose quotes pass the same
+  // admission as the clients, stop-loss traders, and sell pressure on the venue itself as the
+  // crash opens (leveraged sellers hitting its bids), while the path above moves the external
+  // index the makers lean towards. Collateral is valued by a multi-source TWAP (the depeg is
+  // collateral-depeg-2025-10-10's): what is liquidated here is the perpetuals' own cascade.
+  market: {
+    oracle: "index-twap",
+    shocks: [
+      { atS: 1_800, market: "BTCUSDT", notionalUsdt: 2_000_000, overS: 300 },
+      { atS: 1_800, market: "ETHUSDT", notionalUsdt: 1_000_000, overS: 300 },
+    ],
+  },
   production: {
     normalRatePerS: { order: 1_000, position: 100, depth: 500 },
     clients: 400_000,
