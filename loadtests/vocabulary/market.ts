@@ -88,10 +88,11 @@ export interface MarketSecond {
   adlNotionalUsdt: number;
   adlAccounts: number[];
   /**
-   * Conditional stop orders: triggered by the mark, filled (any part), placements the venue
-   * refused (rate limits, bans, shedding, queue timeout), placements that reached the engine
-   * after the mark had passed their stop (-2021 at execution: late); slippage of each filled stop
-   * against its stop price, adverse positive, bps.
+   * Stop-losses: the clients' conditional stop orders and the market's stop-loss traders'
+   * client-side stops. Triggered by the mark, filled (any part), placements or closes the venue
+   * refused (rate limits, bans, shedding, queue timeout), late (a placement that reached the
+   * engine after the mark had passed its stop, -2021 at execution; a trader liquidated before its
+   * close got through); slippage of each filled stop against its stop price, adverse positive, bps.
    */
   stops: { triggered: number; filled: number; refused: number; late: number; slippageBps: number[] };
 }
