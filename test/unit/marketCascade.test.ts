@@ -19,17 +19,22 @@ import { exchangeConfigFor } from "../../scripts/exchangeConfig.ts";
 
 const depeg = PROFILES["collateral-depeg-2025-10-10"] as Profile;
 
-function simulateDepeg(oracle: OracleMode, strategy = "reactive", seed = 1): TimelinePoint[] {
-  const timeScale = depeg.defaultTimeScale;
-  const config = exchangeConfigFor(depeg, { timeScale, seed, strategy, scale: "drill", oracle });
-  const plan = planDrill(depeg, { timeScale, requestBudgetS: 0 });
+function simulateMarket(
+  profile: Profile,
+  oracle: OracleMode | undefined,
+  strategy: string,
+  seed: number,
+): TimelinePoint[] {
+  const timeScale = profile.defaultTimeScale;
+  const config = exchangeConfigFor(profile, { timeScale, seed, strategy, scale: "drill", oracle });
+  const plan = planDrill(profile, { timeScale, requestBudgetS: 0 });
   const recorder = new SimulationRecorder(0);
   simulatePerRequest(
     {
-      profile: depeg,
+      profile,
       config,
-      normalRatePerS: depeg.normalRatePerS,
-      clients: depeg.clients,
+      normalRatePerS: profile.normalRatePerS,
+      clients: profile.clients,
       timeScale,
       durationS: plan.durationS,
       seed,
@@ -37,6 +42,10 @@ function simulateDepeg(oracle: OracleMode, strategy = "reactive", seed = 1): Tim
     recorder,
   );
   return recorder.timelinePoints;
+}
+
+function simulateDepeg(oracle: OracleMode, strategy = "reactive", seed = 1): TimelinePoint[] {
+  return simulateMarket(depeg, oracle, strategy, seed);
 }
 
 describe("the depeg cascade, simulated per request", () => {
@@ -119,5 +128,25 @@ describe("the venue's market model", () => {
     expect(m?.liquidations).toBeGreaterThan(0);
     const l = venue.engine.ledger();
     expect(l.wallets + l.unrealized + l.fees + l.insuranceFund).toBe(l.deposits);
+  });
+});
+
+describe("the 10 October cascade: what a provisioning strategy costs in liquidations", () => {
+  const cascade = PROFILES["liquidation-cascade-2025-10-10"] as Profile;
+
+  it("with the same seed, fixed refuses the stop-loss traders' closes that priority shedding lets through, and liquidates more", () => {
+    const fixed = marketSummary(simulateMarket(cascade, undefined, "fixed", 1), { oracle: "index-twap" });
+    const shedding = marketSummary(simulateMarket(cascade, undefined, "reactive+priority-shedding", 1), {
+      oracle: "index-twap",
+    });
+    if (fixed === undefined || shedding === undefined) throw new Error("no market figures");
+    // The crash triggers the same stops under both; their reduce-only closes meet the venue's admission.
+    expect(fixed.stopLosses.triggered).toBe(shedding.stopLosses.triggered);
+    expect(fixed.stopLosses.refused).toBeGreaterThan(shedding.stopLosses.refused);
+    expect(fixed.stopLosses.late).toBeGreaterThan(shedding.stopLosses.late);
+    expect(fixed.makerRequestsRefused / fixed.makerRequests).toBeGreaterThan(
+      (5 * shedding.makerRequestsRefused) / shedding.makerRequests,
+    );
+    expect(fixed.liquidatedNotional).toBeGreaterThan(shedding.liquidatedNotional);
   });
 });
