@@ -7,7 +7,7 @@ import { IpLimiter } from "../../mock-exchange/limits/ipLimiter.ts";
 import { OrderCountLimiter } from "../../mock-exchange/limits/orderCountLimiter.ts";
 import { limitWindowCompression } from "../../mock-exchange/limits/window.ts";
 import { AgentGateway } from "../../mock-exchange/market/agentGateway.ts";
-import { type StopTally, StopLossTrader } from "../../mock-exchange/market/stopLossTrader.ts";
+import { StopLossTrader, type StopTally } from "../../mock-exchange/market/stopLossTrader.ts";
 import { seededRandom } from "../../mock-exchange/random.ts";
 import { usdtToCash } from "../../mock-exchange/venue/cash.ts";
 import {
