@@ -13,11 +13,11 @@ import { OrderCountLimiter } from "../limits/orderCountLimiter.ts";
 import { limitWindowCompression } from "../limits/window.ts";
 import { type MarketConfig, marketEngineOptions } from "../market/marketConfig.ts";
 import { MarketModel } from "../market/marketModel.ts";
-import { MarketMoves } from "../venue/marketMoves.ts";
 import { type Random, seededRandom } from "../random.ts";
 import { Timeline } from "../timeline.ts";
 import { usdtToCash } from "../venue/cash.ts";
 import { HOUSE_ACCOUNT } from "../venue/houseLiquidity.ts";
+import { MarketMoves } from "../venue/marketMoves.ts";
 import {
   clientSimBehaviours,
   MAKER_ACCOUNT,
