@@ -129,6 +129,31 @@ describe("the venue's market model", () => {
     const l = venue.engine.ledger();
     expect(l.wallets + l.unrealized + l.fees + l.insuranceFund).toBe(l.deposits);
   });
+
+  it("keeps cash conserved through the 10 October cascade, stop-loss traders' closes included", () => {
+    const cascade = PROFILES["liquidation-cascade-2025-10-10"] as Profile;
+    let nowMs = 1_000_000;
+    // Time scale 1,200: the crash (30 natural minutes in) at 1.5 wall s, its second leg at 4.5 s.
+    const config = exchangeConfigFor(cascade, {
+      timeScale: 1_200,
+      seed: 2,
+      strategy: "fixed",
+      scale: "drill",
+    });
+    const venue = new Venue(config, () => nowMs);
+    const points: TimelinePoint[] = [];
+    for (let i = 0; i < 600; i++) {
+      nowMs += 10;
+      venue.advanceClock(nowMs, (p) => points.push(p));
+    }
+    const m = marketSummary(points, { oracle: "index-twap" });
+    expect(m?.liquidations).toBeGreaterThan(0);
+    expect(m?.stopLosses.triggered).toBeGreaterThan(0);
+    expect(m?.stopLosses.filled).toBeGreaterThan(0);
+    const l = venue.engine.ledger();
+    expect(l.wallets + l.unrealized + l.fees + l.insuranceFund).toBe(l.deposits);
+    expect(l.insuranceFund).toBeGreaterThanOrEqual(0);
+  });
 });
 
 describe("the 10 October cascade: what a provisioning strategy costs in liquidations", () => {
