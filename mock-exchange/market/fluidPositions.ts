@@ -1,0 +1,99 @@
+import type { ExchangeConfig } from "../defaults.ts";
+import type { SymbolSpec } from "../engine/types.ts";
+import type { Random } from "../random.ts";
+import { leveragedPositionPlan, MAINTENANCE_RATE, TAKER_FEE_RATE } from "../venue/houseLiquidity.ts";
+import { collateralAccountPlan, collateralUnits, usdtPerTickLot } from "./collateralAccounts.ts";
+import type { MarketConfig } from "./marketConfig.ts";
+
+/**
+ * The fluid cascade's open interest (market/fluidCascade.ts): the positions the per-request
+ * model opens (the collateral-margined longs, then the venue's leveraged accounts: the engine's
+ * account order, which is the order its liquidation scan visits them in), from the same plans
+ * (collateralAccountPlan, leveragedPositionPlan) and the same seeded jitter, in USDT and base
+ * units. Each is liquidated where its margin balance (cash + collateral at the oracle price +
+ * unrealized at the mark) reaches its maintenance margin: for a leveraged position a price, for
+ * a collateral account a curve of mark against oracle price.
+ */
+
+/** A stop-loss trader's close in progress (market/stopLossTrader.ts, as shares of one trader). */
+export interface FluidStop {
+  priceUsdt: number;
+  state: "watching" | "closing" | "done";
+  nextSendMs: number;
+}
+
+export interface FluidPosition {
+  accountId: number;
+  symbol: string;
+  /** Signed base units: + long. */
+  qty: number;
+  entryUsdt: number;
+  cashUsdt: number;
+  collateralUnits: number;
+  stop: FluidStop | undefined;
+  alive: boolean;
+}
+
+/** The market model's positions, collateral accounts first; `random` is the market model's (seed ^ 0x3a4b7e7), nothing drawn yet. */
+export function openInterest(config: ExchangeConfig, market: MarketConfig, random: Random): FluidPosition[] {
+  const positions: FluidPosition[] = [];
+  const collateralFirst = config.accounts + 1 + config.leveragedAccounts.count;
+  for (const plan of collateralAccountPlan(config, market.collateral, collateralFirst, random)) {
+    const spec = plan.spec;
+    const entryUsdt = plan.entryTicks * Number(spec.tickSize);
+    const qty = plan.lots * Number(spec.stepSize);
+    // The opening fee is what the account's cash is (negative) before the collateral comes in.
+    const cashUsdt = -plan.lots * plan.entryTicks * usdtPerTickLot(spec) * TAKER_FEE_RATE;
+    positions.push({
+      accountId: plan.accountId,
+      symbol: spec.symbol,
+      qty,
+      entryUsdt,
+      cashUsdt,
+      collateralUnits: collateralUnits(plan, cashUsdt),
+      stop: undefined,
+      alive: true,
+    });
+  }
+  const { everyNthGroup, stopAtShareOfDistance } = market.stopLossTraders;
+  const groupSize = config.symbols.length * 2;
+  for (const plan of leveragedPositionPlan(config)) {
+    const spec: SymbolSpec = plan.spec;
+    const entryUsdt = spec.referencePriceTicks * Number(spec.tickSize);
+    const qty = (plan.long ? 1 : -1) * plan.lots * Number(spec.stepSize);
+    const p: FluidPosition = {
+      accountId: plan.accountId,
+      symbol: spec.symbol,
+      qty,
+      entryUsdt,
+      cashUsdt: plan.marginUsdt,
+      collateralUnits: 0,
+      stop: undefined,
+      alive: true,
+    };
+    if (Math.floor(plan.index / groupSize) % everyNthGroup === 0) {
+      const liquidation = liquidationPriceUsdt(p, 0);
+      p.stop = {
+        priceUsdt: entryUsdt + stopAtShareOfDistance * (liquidation - entryUsdt),
+        state: "watching",
+        nextSendMs: Number.NEGATIVE_INFINITY,
+      };
+    }
+    positions.push(p);
+  }
+  return positions;
+}
+
+/** Margin balance minus maintenance at `markUsdt`, the collateral at `oracleUsdt` per unit: <= 0 liquidates. */
+export function marginOverMaintenanceUsdt(p: FluidPosition, markUsdt: number, oracleUsdt: number): number {
+  const balance = p.cashUsdt + p.collateralUnits * oracleUsdt + p.qty * (markUsdt - p.entryUsdt);
+  return balance - MAINTENANCE_RATE * Math.abs(p.qty) * markUsdt;
+}
+
+/** The mark at which the position reaches maintenance (engine liquidationPriceTicks), collateral at `oracleUsdt`. */
+export function liquidationPriceUsdt(p: FluidPosition, oracleUsdt: number): number {
+  const price =
+    (p.qty * p.entryUsdt - p.cashUsdt - p.collateralUnits * oracleUsdt) /
+    (p.qty - Math.abs(p.qty) * MAINTENANCE_RATE);
+  return price > 0 && Number.isFinite(price) ? price : 0;
+}
