@@ -7,7 +7,8 @@
  *
  * A sale walks the bids from the best down to its limit price (a market order: no limit) and
  * fills at each level's price; the last fill is the book's last price, as on the engine. Bids
- * never cross asks: a fresh maker bid at or above the best ask is dropped (post-only, -5022).
+ * never cross asks: a fresh maker quote replaces the makers' stale quotes it would cross, and is
+ * dropped if it would cross fixed depth (post-only, -5022).
  */
 
 export type LevelKind = "maker" | "fixed";
@@ -42,6 +43,9 @@ export class FluidBook {
   add(side: "BUY" | "SELL", price: number, qty: number, kind: LevelKind): void {
     if (!(qty > DUST_QTY) || !(price > 0)) return;
     if (kind === "maker") {
+      // The makers' own stale quotes it would cross go first: each maker replaces all its quotes
+      // within a requote cycle (per request its crossing quote is rejected for that one cycle).
+      this.cancelMakersCrossing(side, price);
       const ask = this.bestAsk();
       const bid = this.bestBid();
       if (side === "BUY" && ask !== undefined && price >= ask) return;
@@ -111,6 +115,15 @@ export class FluidBook {
     for (const levels of [this.bids, this.asks]) {
       for (const l of levels) if (l.kind === "maker") l.qty *= 1 - Math.min(1, share);
       prune(levels);
+    }
+  }
+
+  private cancelMakersCrossing(side: "BUY" | "SELL", price: number): void {
+    const opposite = side === "BUY" ? this.asks : this.bids;
+    const crosses = (p: number) => (side === "BUY" ? p <= price : p >= price);
+    for (let i = opposite.length - 1; i >= 0; i--) {
+      const l = opposite[i] as Level;
+      if (l.kind === "maker" && crosses(l.price)) opposite.splice(i, 1);
     }
   }
 
