@@ -4,12 +4,16 @@ import type { SymbolSpec } from "../engine/types.ts";
 import { ForceOrderThrottle } from "../forceOrderThrottle.ts";
 import { MarketPath } from "../marketEvents.ts";
 import { seededRandom } from "../random.ts";
-import { HOUSE_ACCOUNT } from "../venue/houseLiquidity.ts";
 import { collateralSpotSpec } from "./collateralAccounts.ts";
 import { CollateralOracle } from "./collateralOracle.ts";
 import { type Fill, FluidBook } from "./fluidBook.ts";
 import { type AdmittedShares, FluidMakers } from "./fluidMakers.ts";
-import { type FluidPosition, marginOverMaintenanceUsdt, openInterest } from "./fluidPositions.ts";
+import {
+  autoDeleverage,
+  type FluidPosition,
+  marginOverMaintenanceUsdt,
+  openInterest,
+} from "./fluidPositions.ts";
 import { FluidStops } from "./fluidStops.ts";
 import { BASIS_SAMPLE_NATURAL_MS, type MarketConfig } from "./marketConfig.ts";
 import { MarketStats } from "./marketStats.ts";
@@ -277,7 +281,7 @@ export class FluidCascade {
     for (let round = 0; round < 1_000; round++) {
       let any = false;
       for (const p of this.positions) {
-        if (!p.alive) continue;
+        if (!p.alive || p.house) continue;
         if (marginOverMaintenanceUsdt(p, this.markOf(p.symbol), this.oraclePrice()) > 0) continue;
         this.liquidate(p, t);
         any = true;
@@ -317,26 +321,31 @@ export class FluidCascade {
     const rest = size - fill.qty;
     let notional = fill.notionalUsdt;
     // Counted as the engine counts them: the forced order if it filled, and each ADL close.
-    if (fill.qty > 0) this.liquidationOrder(p, t);
+    let orders = 0;
+    if (fill.qty > 0) orders += this.liquidationOrder(p, t);
     if (rest > 1e-9) {
-      this.liquidationOrder(p, t);
       notional += rest * bankrupt;
       p.cashUsdt += (long ? 1 : -1) * rest * (bankrupt - p.entryUsdt);
-      this.stats.adlEvents++;
-      this.stats.adlNotionalUsdt += rest * bankrupt;
-      this.stats.adlAccounts.add(HOUSE_ACCOUNT);
+      for (const c of autoDeleverage(this.positions, p.symbol, long, rest, bankrupt, mark)) {
+        orders += this.liquidationOrder(p, t);
+        this.stats.adlEvents++;
+        this.stats.adlNotionalUsdt += c.qty * bankrupt;
+        this.stats.adlAccounts.add(c.accountId);
+      }
     }
     p.qty = 0;
-    this.stats.liquidated(p.symbol, notional, fill.qty > 0 && rest > 1e-9 ? 2 : 1);
+    this.stats.liquidated(p.symbol, notional, orders);
     if (p.cashUsdt > 0) this.fundUsdt += p.cashUsdt;
     else this.fundUsdt -= Math.min(-p.cashUsdt, Math.max(0, this.fundUsdt));
     p.cashUsdt = 0;
     this.stats.fundNow(this.fundUsdt);
   }
 
-  private liquidationOrder(p: FluidPosition, t: number): void {
+  /** One liquidation order (a forced order's fills, or an ADL close) for the feed's counts; returns 1. */
+  private liquidationOrder(p: FluidPosition, t: number): number {
     this.liquidationOrders.count++;
     if (this.feed.offer(p.symbol, null, t)) this.liquidationOrders.shown++;
+    return 1;
   }
 
   /** Closes `qty` of the position through its book (a long sells into the bids), realizing its profit or loss. */

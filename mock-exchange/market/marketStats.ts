@@ -26,7 +26,7 @@ export class MarketStats {
     this.fundMinUsdt = fundUsdt;
   }
 
-  /** `orders` liquidation orders (the fluid cascade counts a position's forced order and its ADL close at once). */
+  /** `orders` liquidation orders (the fluid cascade counts a position's forced order and its ADL closes at once). */
   liquidated(symbol: string, notionalUsdt: number, orders = 1): void {
     let s = this.liquidations.get(symbol);
     if (s === undefined) {
