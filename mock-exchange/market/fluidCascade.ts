@@ -6,14 +6,15 @@ import { MarketPath } from "../marketEvents.ts";
 import { seededRandom } from "../random.ts";
 import { collateralSpotSpec } from "./collateralAccounts.ts";
 import { CollateralOracle } from "./collateralOracle.ts";
-import { type Fill, FluidBook } from "./fluidBook.ts";
-import { type AdmittedShares, FluidMakers } from "./fluidMakers.ts";
+import type { Fill, FluidBook } from "./fluidBook.ts";
+import type { AdmittedShares, FluidMakers } from "./fluidMakers.ts";
 import {
   autoDeleverage,
   type FluidPosition,
   marginOverMaintenanceUsdt,
   openInterest,
 } from "./fluidPositions.ts";
+import { type PerpState, perpState, remark, type ShockSlices, shockSlices, spotBook } from "./fluidSetup.ts";
 import { FluidStops } from "./fluidStops.ts";
 import { BASIS_SAMPLE_NATURAL_MS, type MarketConfig } from "./marketConfig.ts";
 import { MarketStats } from "./marketStats.ts";
@@ -42,19 +43,6 @@ export type { AdmittedShares } from "./fluidMakers.ts";
 
 /** The per-request simulator's market tick (capacity/model.ts CAPACITY_TICK_MS). */
 export const FLUID_TICK_MS = 100;
-/** The engine's basis window (engine/markPrice.ts basisWindow). */
-const BASIS_WINDOW = 12;
-
-interface PerpState {
-  spec: SymbolSpec;
-  book: FluidBook;
-  makers: FluidMakers;
-  index: number;
-  mark: number;
-  basis: number[];
-  lastBasisSampleMs: number;
-}
-
 export class FluidCascade {
   private readonly perps = new Map<string, PerpState>();
   private readonly spot: FluidBook;
@@ -64,13 +52,7 @@ export class FluidCascade {
   private readonly stats: MarketStats;
   private readonly stops: FluidStops;
   private readonly path: MarketPath | undefined;
-  private readonly shocks: Array<{
-    market: string;
-    startMs: number;
-    slices: number;
-    perSlice: number;
-    done: number;
-  }>;
+  private readonly shocks: ShockSlices[];
   /** The public liquidation feed's throttle, as the venue counts shown and hidden liquidations. */
   private readonly feed: ForceOrderThrottle<null>;
   private readonly liquidationOrders = { count: 0, shown: 0 };
@@ -100,83 +82,15 @@ export class FluidCascade {
             config.timeScale,
             config.marketEventStepNaturalMs,
           );
-    const m = market.makers;
     for (const spec of config.symbols) {
-      const ts = Number(spec.tickSize);
-      const ref = spec.referencePriceTicks * ts;
-      const book = new FluidBook(ref);
-      const r = market.restingDepth;
-      for (let k = 0; k < r.levels; k++) {
-        const pct = r.fromPct + ((r.toPct - r.fromPct) * k) / Math.max(1, r.levels - 1);
-        for (const side of ["BUY", "SELL"] as const) {
-          const priceTicks = Math.round(
-            spec.referencePriceTicks * (1 + ((side === "BUY" ? -1 : 1) * pct) / 100),
-          );
-          book.add(side, priceTicks * ts, lotQty(spec, r.notionalPerLevelUsdt, priceTicks), "fixed");
-        }
-      }
-      const makers = new FluidMakers(
-        makerSpec(
-          spec,
-          m.perSymbol,
-          m.levelSpacingBps,
-          m.notionalPerLevelUsdt,
-          m.maxInventoryUsdt,
-          m.anchorToIndex,
-        ),
-        m,
-        this.stats.makers,
-      );
-      makers.seed(book, 0, ref);
-      this.perps.set(spec.symbol, {
-        spec,
-        book,
-        makers,
-        index: ref,
-        mark: ref,
-        basis: [0],
-        lastBasisSampleMs: 0,
-      });
+      const perp = perpState(spec, market, this.stats.makers);
+      this.perps.set(spec.symbol, perp);
     }
-    const c = market.collateral;
-    const spotSpec = collateralSpotSpec(c);
-    this.spot = new FluidBook(1);
-    const levels = Math.max(1, c.backstopLevels);
-    for (let k = 0; k < levels; k++) {
-      const pct = c.backstopTopPct + ((c.backstopBottomPct - c.backstopTopPct) * k) / Math.max(1, levels - 1);
-      const priceTicks = Math.round(spotSpec.referencePriceTicks * (1 - pct / 100));
-      const notional = k === levels - 1 ? c.backstopFloorNotionalUsdt : c.backstopNotionalPerLevelUsdt;
-      this.spot.add(
-        "BUY",
-        priceTicks * Number(spotSpec.tickSize),
-        lotQty(spotSpec, notional, priceTicks),
-        "fixed",
-      );
-    }
-    this.spotMakers = new FluidMakers(
-      makerSpec(
-        spotSpec,
-        m.perCollateral,
-        m.levelSpacingBps,
-        c.makerNotionalPerLevelUsdt,
-        c.makerMaxInventoryUsdt,
-        0,
-      ),
-      m,
-      this.stats.makers,
-    );
-    this.spotMakers.seed(this.spot, 0, undefined);
+    const spot = spotBook(market, this.stats.makers);
+    this.spot = spot.book;
+    this.spotMakers = spot.makers;
     this.stops = new FluidStops(market.stopLossTraders.retryMs, this.stats.stops);
-    this.shocks = market.shocks.map((s) => {
-      const slices = Math.max(1, Math.round((s.overS * 1000) / config.timeScale / market.shockSliceMs));
-      return {
-        market: s.market,
-        startMs: (s.atS * 1000) / config.timeScale,
-        slices,
-        perSlice: s.notionalUsdt / slices,
-        done: 0,
-      };
-    });
+    this.shocks = shockSlices(market, config.timeScale);
   }
 
   /** Plays every market tick up to `nowMs` (wall ms since the run's start) at the step's admitted shares. */
@@ -214,7 +128,7 @@ export class FluidCascade {
       for (; shock.done < due; shock.done++) {
         const book = this.bookOf(shock.market);
         const spec = this.specOf(shock.market);
-        const fill = book.sellNotional(shock.perSlice, Number(spec.stepSize));
+        const fill = book.sellNotional(shock.perSliceUsdt, Number(spec.stepSize));
         this.stats.shockNotionalUsdt += fill.notionalUsdt;
         const perp = this.perps.get(shock.market);
         if (perp !== undefined && fill.qty > 0) this.remark(perp, t);
@@ -363,15 +277,7 @@ export class FluidCascade {
 
   /** The engine's median mark, recomputed after a trade or an index move (sampling the basis when due). */
   private remark(s: PerpState, t: number): void {
-    if (t - s.lastBasisSampleMs >= this.basisSampleMs) {
-      s.basis.push(s.book.mid() - s.index);
-      if (s.basis.length > BASIS_WINDOW) s.basis.shift();
-      s.lastBasisSampleMs = t;
-    }
-    const avg = s.basis.length === 0 ? 0 : s.basis.reduce((a, b) => a + b, 0) / s.basis.length;
-    const ts = Number(s.spec.tickSize);
-    s.mark = median3(s.index, s.book.lastPrice, s.index + avg);
-    s.mark = Math.round(s.mark / ts) * ts;
+    remark(s, t, this.basisSampleMs);
   }
 
   private markOf(symbol: string): number {
@@ -396,37 +302,6 @@ export class FluidCascade {
       ? collateralSpotSpec(this.market.collateral)
       : (this.perps.get(market) as PerpState).spec;
   }
-}
-
-/** Base units of `notionalUsdt` at `priceTicks`, whole lots (at least one), as the engine's seeding rounds. */
-function lotQty(spec: SymbolSpec, notionalUsdt: number, priceTicks: number): number {
-  const step = Number(spec.stepSize);
-  const lots = Math.max(1, Math.round(notionalUsdt / (priceTicks * Number(spec.tickSize) * step)));
-  return lots * step;
-}
-
-function makerSpec(
-  spec: SymbolSpec,
-  count: number,
-  spacingBps: number,
-  perLevelUsdt: number,
-  maxInventoryUsdt: number,
-  anchorToIndex: number,
-) {
-  const step = Number(spec.stepSize);
-  const lotUsdt = spec.referencePriceTicks * Number(spec.tickSize) * step;
-  return {
-    count,
-    tickSize: Number(spec.tickSize),
-    spacingTicks: Math.max(1, Math.round((spec.referencePriceTicks * spacingBps) / 10_000)),
-    levelQty: Math.max(1, Math.round(perLevelUsdt / lotUsdt)) * step,
-    maxInventoryQty: Math.max(1, Math.round(maxInventoryUsdt / lotUsdt)) * step,
-    anchorToIndex,
-  };
-}
-
-function median3(a: number, b: number, c: number): number {
-  return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
 }
 
 function round6(x: number): number {
