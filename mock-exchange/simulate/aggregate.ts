@@ -75,6 +75,12 @@ import type { SimulationInput, SimulationSink } from "./types.ts";
  *   proportion to what each brought to the tier.
  * - Read-your-writes: each fill's read-back goes out in the same step; it is stale when the
  *   replica's lag (backlog / apply rate + base lag) exceeds the read's time in the read tier.
+ * - The market (config.market): the fluid cascade (market/fluidCascade.ts, its own approximations
+ *   there) meets each step's gateway at its admitted shares of non-priority orders (the makers'
+ *   quote updates) and of priority ones (their cancels, the stop-loss closes); the makers' and
+ *   stop-loss traders' own requests are not added to the gateway's arrivals (a few dozen a second
+ *   at drill size, beside the clients' hundreds). Checked against the per-request market model at
+ *   drill size in test/unit/fluidAgreement.test.ts.
  */
 
 export function simulateAggregate(input: SimulationInput, sink: SimulationSink): void {

@@ -16,7 +16,7 @@ import { exchangeConfigFor } from "../../scripts/exchangeConfig.ts";
  *
  * Tolerances, from what was measured (seed 1; seeds 1-5 in brackets):
  * - the depeg (collateral-depeg-2025-10-10, time scale 30): aggregate 15.00M against per-request
- *   15.55M under internal-spot (-3.5%; -3.5% to -4.0%), 0 against 0 under the other two oracles.
+ *   15.55M under internal-spot (-3.5%; -2.6% to -4.0%), 0 against 0 under the other two oracles.
  *   Tolerance 10%. Per request the seized collateral raises nothing (the seizure desk's spot
  *   wallet counts no sale proceeds), so its ADL at the bankruptcy price counts a little more.
  * - a perpetual dump (smoke's load, 12M of BTCUSDT sold over 300 natural s from 900 s, time scale
