@@ -37,19 +37,9 @@ export function openCollateralAccounts(
   firstAccountId: number,
   random: Random,
 ): number[] {
-  const spec = collateral.accounts;
   const ids: number[] = [];
-  for (let i = 0; i < spec.count; i++) {
-    const symbol = config.symbols[i % config.symbols.length] as SymbolSpec;
-    const accountId = firstAccountId + i;
-    const perTickLot = usdtPerTickLot(symbol);
-    const entryTicks = Math.round(symbol.referencePriceTicks * (1 + spec.entryAbovePct / 100));
-    const lots = Math.max(
-      1,
-      Math.round(
-        spec.notionalUsdt / (symbol.referencePriceTicks * Number(symbol.tickSize)) / Number(symbol.stepSize),
-      ),
-    );
+  for (const plan of collateralAccountPlan(config, collateral, firstAccountId, random)) {
+    const { accountId, spec: symbol, lots, entryTicks } = plan;
     const order = {
       symbol: symbol.symbol,
       type: "LIMIT" as const,
@@ -61,19 +51,70 @@ export function openCollateralAccounts(
     const taken = perp.submitOrder({ ...order, accountId, side: "BUY", timeInForce: "IOC" });
     if ("error" in taken || taken.order.executedLots !== lots)
       throw new Error(`collateral account ${accountId} could not open its position`);
-    const lossUsdt = lots * (entryTicks - symbol.referencePriceTicks) * perTickLot;
-    const maintenanceUsdt = lots * symbol.referencePriceTicks * perTickLot * MAINTENANCE_RATE;
     const cashUsdt = perp.account(accountId).wallet / 10 ** perp.cashDecimals;
-    const d =
-      (spec.liquidationDropMinPct +
-        ((spec.liquidationDropMaxPct - spec.liquidationDropMinPct) * (i + random())) /
-          Math.max(1, spec.count)) /
-      100;
-    const units = Math.ceil((lossUsdt + maintenanceUsdt - cashUsdt) / (1 - d));
-    perp.depositCollateral(accountId, collateral.asset, units);
+    perp.depositCollateral(accountId, collateral.asset, collateralUnits(plan, cashUsdt));
     perp.createAccount(accountId, 0);
     perp.setLeverage(accountId, symbol.symbol, 20);
     ids.push(accountId);
   }
   return ids;
+}
+
+/** One collateral-margined long as openCollateralAccounts opens it. */
+export interface CollateralAccountPlan {
+  accountId: number;
+  spec: SymbolSpec;
+  lots: number;
+  entryTicks: number;
+  /** The drop of the collateral's price that brings it to maintenance, fraction. */
+  drop: number;
+  /** Its loss at the reference price and its maintenance margin there, USDT. */
+  lossUsdt: number;
+  maintenanceUsdt: number;
+}
+
+/**
+ * The collateral accounts' positions and liquidation drops, drawing their jitter from `random`
+ * (the market model's, before anything else draws from it): what openCollateralAccounts opens and
+ * the fluid cascade (market/fluidCascade.ts) holds. Pure but for `random`.
+ */
+export function collateralAccountPlan(
+  config: ExchangeConfig,
+  collateral: CollateralConfig,
+  firstAccountId: number,
+  random: Random,
+): CollateralAccountPlan[] {
+  const spec = collateral.accounts;
+  const plans: CollateralAccountPlan[] = [];
+  for (let i = 0; i < spec.count; i++) {
+    const symbol = config.symbols[i % config.symbols.length] as SymbolSpec;
+    const perTickLot = usdtPerTickLot(symbol);
+    const entryTicks = Math.round(symbol.referencePriceTicks * (1 + spec.entryAbovePct / 100));
+    const lots = Math.max(
+      1,
+      Math.round(
+        spec.notionalUsdt / (symbol.referencePriceTicks * Number(symbol.tickSize)) / Number(symbol.stepSize),
+      ),
+    );
+    const drop =
+      (spec.liquidationDropMinPct +
+        ((spec.liquidationDropMaxPct - spec.liquidationDropMinPct) * (i + random())) /
+          Math.max(1, spec.count)) /
+      100;
+    plans.push({
+      accountId: firstAccountId + i,
+      spec: symbol,
+      lots,
+      entryTicks,
+      drop,
+      lossUsdt: lots * (entryTicks - symbol.referencePriceTicks) * perTickLot,
+      maintenanceUsdt: lots * symbol.referencePriceTicks * perTickLot * MAINTENANCE_RATE,
+    });
+  }
+  return plans;
+}
+
+/** Collateral units that leave the account `plan.drop` of the collateral's price from maintenance, given its cash (USDT, the opening fee's debit). */
+export function collateralUnits(plan: CollateralAccountPlan, cashUsdt: number): number {
+  return Math.ceil((plan.lossUsdt + plan.maintenanceUsdt - cashUsdt) / (1 - plan.drop));
 }

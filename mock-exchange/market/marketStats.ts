@@ -26,13 +26,14 @@ export class MarketStats {
     this.fundMinUsdt = fundUsdt;
   }
 
-  liquidated(symbol: string, notionalUsdt: number): void {
+  /** `orders` liquidation orders (the fluid cascade counts a position's forced order and its ADL closes at once). */
+  liquidated(symbol: string, notionalUsdt: number, orders = 1): void {
     let s = this.liquidations.get(symbol);
     if (s === undefined) {
       s = { count: 0, notionalUsdt: 0 };
       this.liquidations.set(symbol, s);
     }
-    s.count++;
+    s.count += orders;
     s.notionalUsdt += notionalUsdt;
   }
 

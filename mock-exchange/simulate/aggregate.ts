@@ -13,6 +13,7 @@ import type { CapacityEvent } from "../capacity/types.ts";
 import type { ServiceClass } from "../defaults.ts";
 import { BanList } from "../limits/banList.ts";
 import { limitWindowCompression } from "../limits/window.ts";
+import { FluidCascade } from "../market/fluidCascade.ts";
 import {
   clientGroups,
   emptyGroupStep,
@@ -74,6 +75,12 @@ import type { SimulationInput, SimulationSink } from "./types.ts";
  *   proportion to what each brought to the tier.
  * - Read-your-writes: each fill's read-back goes out in the same step; it is stale when the
  *   replica's lag (backlog / apply rate + base lag) exceeds the read's time in the read tier.
+ * - The market (config.market): the fluid cascade (market/fluidCascade.ts, its own approximations
+ *   there) meets each step's gateway at its admitted shares of non-priority orders (the makers'
+ *   quote updates) and of priority ones (their cancels, the stop-loss closes); the makers' and
+ *   stop-loss traders' own requests are not added to the gateway's arrivals (a few dozen a second
+ *   at drill size, beside the clients' hundreds). Checked against the per-request market model at
+ *   drill size in test/unit/fluidAgreement.test.ts.
  */
 
 export function simulateAggregate(input: SimulationInput, sink: SimulationSink): void {
@@ -167,6 +174,7 @@ function newAggregateRun(input: SimulationInput, sink: SimulationSink): Aggregat
     before: { mean: 0, variance: 0 },
     after: { mean: 0, variance: 0 },
     byBehaviour: sink.behaviour === undefined ? null : new BehaviourTally(),
+    market: config.market === undefined ? undefined : new FluidCascade(config, config.market),
   };
 }
 
@@ -204,6 +212,8 @@ function runStep(run: AggregateRun, sec: SecondTally, tMs: number): void {
   for (let k = 0; k < run.groups.length; k++)
     limitGroup(ctx, run.groups[k] as Group, run.steps[k] as GroupStep);
   const gw = stepGateway(ctx);
+  // The market's agents meet the step's gateway: its makers' updates and stop-loss closes pass at its admitted shares.
+  run.market?.advance(tMs + run.dtMs, gw.admitted);
   stepReplica(ctx, gw.fills);
   const readsServed = stepReadTier(ctx, gw);
   for (const st of run.steps) {
@@ -255,6 +265,12 @@ function timelinePoint(run: AggregateRun, sec: SecondTally, second: number): Tim
     events: sec.events,
   };
   for (const cls of TRAFFIC_CLASSES) addClass(point, cls, sec.offered[cls], sec.rejected[cls]);
+  if (run.market !== undefined) {
+    const closed = run.market.closeSecond();
+    point.market = closed.market;
+    point.liquidations = closed.liquidations;
+    point.liquidationsShown = closed.liquidationsShown;
+  }
   return point;
 }
 

@@ -5,6 +5,7 @@ import type { Provisioner, TierSample } from "../capacity/provisioner.ts";
 import type { CapacityEvent, SheddingPolicy, TierName } from "../capacity/types.ts";
 import type { ExchangeConfig, ServiceClass } from "../defaults.ts";
 import type { BanList } from "../limits/banList.ts";
+import type { FluidCascade } from "../market/fluidCascade.ts";
 import type { Group, GroupStep } from "./aggregateGroups.ts";
 import type { Moments, WholeCounts } from "./aggregateMath.ts";
 import type { TierQueues } from "./aggregateTiers.ts";
@@ -56,6 +57,8 @@ export interface AggregateRun {
   after: Moments;
   /** Per behaviour, within a step: offered and refused by reason (null: the sink takes none). */
   byBehaviour: BehaviourTally | null;
+  /** The market's fluid cascade when the exchange runs the market model (config.market). */
+  market: FluidCascade | undefined;
 }
 
 /** What a wall second's steps add up to, for its timeline line. */

@@ -3,6 +3,7 @@ import type { RejectReason } from "../../loadtests/vocabulary/traffic.ts";
 import { emptyFluidStepResult, FluidQueue, type FluidStepResult } from "../capacity/fluidQueue.ts";
 import { type SheddingPolicy, TIERS, type TierName } from "../capacity/types.ts";
 import type { ExchangeConfig, ServiceClass } from "../defaults.ts";
+import type { AdmittedShares } from "../market/fluidMakers.ts";
 import type { Group, GroupStep } from "./aggregateGroups.ts";
 import { ratio } from "./aggregateMath.ts";
 import { reject, type StepContext } from "./aggregateRun.ts";
@@ -70,6 +71,8 @@ export interface GatewayStep {
   ordersAdmitted: number;
   fills: number;
   gatewayRefused: { order: ReturnType<typeof zeroReasons>; depth: ReturnType<typeof zeroReasons> };
+  /** Shares of non-priority and priority orders the gateway admitted (the market's makers and stop-loss closes meet them). */
+  admitted: AdmittedShares;
 }
 
 /** The gateway's step: cancels (priority) and new orders, depth; then the sequencer. */
@@ -126,6 +129,8 @@ export function stepGateway(ctx: StepContext): GatewayStep {
     gatewayRefused.depth.overloaded += out.overloaded.depth;
     gatewayRefused.depth.error += out.unavailable.depth;
   }
+  const reservedUsed = g.reserved !== null && reservedWorkers > 0;
+  const admitted = admittedShares(ctx, g, reservedUsed, gArrivals.order, priorityIn, ordersAdmitted);
   // The sequencer: what it cannot take in a step waits past the timeout.
   if (ordersAdmitted > run.sequencerPerStep) {
     reject(ctx, "order", "timeout", ordersAdmitted - run.sequencerPerStep, cap.queueTimeoutMs);
@@ -147,7 +152,33 @@ export function stepGateway(ctx: StepContext): GatewayStep {
     ordersAdmitted,
     fills,
     gatewayRefused,
+    admitted,
   };
+}
+
+/**
+ * The shares of a non-priority order (a maker's quote update) and of a priority one (a cancel, a
+ * reduce-only close) that the gateway's queues admitted in the step and the sequencer took, after
+ * the step's injected errors: what the fluid cascade's agents meet. A queue nobody sent to admits.
+ */
+function admittedShares(
+  ctx: StepContext,
+  g: TierQueues,
+  reservedUsed: boolean,
+  generalOrdersIn: number,
+  priorityIn: number,
+  ordersAdmitted: number,
+): AdmittedShares {
+  const refusedShare = (out: FluidStepResult, arrivals: number): number =>
+    arrivals > 0
+      ? Math.min(1, (out.timeout.order + out.overloaded.order + out.unavailable.order) / arrivals)
+      : 0;
+  const sequencer = ordersAdmitted > ctx.run.sequencerPerStep ? ctx.run.sequencerPerStep / ordersAdmitted : 1;
+  const kept = (1 - ctx.errorRate) * sequencer;
+  const general = refusedShare(g.generalOut, generalOrdersIn);
+  // Without a reserved queue priority orders share the general one.
+  const priority = reservedUsed ? refusedShare(g.reservedOut, priorityIn) : general;
+  return { orders: (1 - general) * kept, priority: (1 - priority) * kept };
 }
 
 /** Replica: fills are writes; lag = backlog / apply rate (+ base lag). */

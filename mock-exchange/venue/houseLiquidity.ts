@@ -13,7 +13,7 @@ import { SIDES } from "./symbolFilters.ts";
 export const HOUSE_ACCOUNT = 0;
 /** The engine's maintenance margin rate (engine/exchange.ts maintenancePpm 4000) and taker fee (500 ppm). */
 export const MAINTENANCE_RATE = 0.004;
-const TAKER_FEE_RATE = 0.0005;
+export const TAKER_FEE_RATE = 0.0005;
 
 type HouseConfig = Pick<ExchangeConfig, "symbols" | "makerLevels" | "makerLotsPerLevel">;
 
@@ -68,25 +68,11 @@ function quoteLevel(
  * puts it d above (engine maintenance rate m = 0.4%). The taker fee is added to the deposit.
  */
 export function openLeveragedPositions(engine: Engine, config: ExchangeConfig): void {
-  const lev = config.leveragedAccounts;
-  const random = seededRandom(config.seed ^ 0x1e7e4);
-  const symbols = config.symbols;
   const cd = engine.cashDecimals;
-  for (let i = 0; i < lev.count; i++) {
-    const spec = symbols[i % symbols.length] as SymbolSpec;
-    const long = Math.floor(i / symbols.length) % 2 === 0;
-    const d =
-      (lev.liquidationDistanceMinPct +
-        ((lev.liquidationDistanceMaxPct - lev.liquidationDistanceMinPct) * (i + random())) / lev.count) /
-      100;
-    const priceUsdt = spec.referencePriceTicks * Number(spec.tickSize);
-    const lots = Math.max(1, Math.round(lev.notionalUsdt / priceUsdt / Number(spec.stepSize)));
-    const notional = lots * Number(spec.stepSize) * priceUsdt;
-    const m = MAINTENANCE_RATE;
-    const marginUsdt = long ? notional * (1 - (1 - m) * (1 - d)) : notional * ((1 + m) * (1 + d) - 1);
-    const accountId = config.accounts + 1 + i;
-    engine.createAccount(accountId, usdtToCash(marginUsdt + notional * TAKER_FEE_RATE, cd));
-    engine.setLeverage(accountId, spec.symbol, Math.min(125, Math.ceil(notional / marginUsdt)));
+  for (const plan of leveragedPositionPlan(config)) {
+    const { spec, long, lots, marginUsdt, notionalUsdt, accountId } = plan;
+    engine.createAccount(accountId, usdtToCash(marginUsdt + notionalUsdt * TAKER_FEE_RATE, cd));
+    engine.setLeverage(accountId, spec.symbol, Math.min(125, Math.ceil(notionalUsdt / marginUsdt)));
     const order = {
       symbol: spec.symbol,
       type: "LIMIT" as const,
@@ -109,4 +95,55 @@ export function openLeveragedPositions(engine: Engine, config: ExchangeConfig): 
     if ("error" in taken || taken.order.executedLots !== lots)
       throw new Error(`leveraged account ${accountId} could not open its position`);
   }
+}
+
+/** One leveraged position as opened at the reference price (openLeveragedPositions). */
+export interface LeveragedPosition {
+  accountId: number;
+  /** Index in config.leveragedAccounts (groups of one long and one short per symbol). */
+  index: number;
+  spec: SymbolSpec;
+  long: boolean;
+  /** Distance of the liquidation price from the entry, fraction. */
+  distance: number;
+  lots: number;
+  notionalUsdt: number;
+  /** The wallet that puts the liquidation price `distance` from the entry, USDT (the taker fee comes on top). */
+  marginUsdt: number;
+}
+
+/**
+ * The leveraged positions of config.leveragedAccounts, with their seeded jitter: what
+ * openLeveragedPositions opens on an engine and the fluid cascade (market/fluidCascade.ts) holds
+ * as open interest by liquidation price. Pure.
+ */
+export function leveragedPositionPlan(config: ExchangeConfig): LeveragedPosition[] {
+  const lev = config.leveragedAccounts;
+  const random = seededRandom(config.seed ^ 0x1e7e4);
+  const symbols = config.symbols;
+  const plans: LeveragedPosition[] = [];
+  for (let i = 0; i < lev.count; i++) {
+    const spec = symbols[i % symbols.length] as SymbolSpec;
+    const long = Math.floor(i / symbols.length) % 2 === 0;
+    const d =
+      (lev.liquidationDistanceMinPct +
+        ((lev.liquidationDistanceMaxPct - lev.liquidationDistanceMinPct) * (i + random())) / lev.count) /
+      100;
+    const priceUsdt = spec.referencePriceTicks * Number(spec.tickSize);
+    const lots = Math.max(1, Math.round(lev.notionalUsdt / priceUsdt / Number(spec.stepSize)));
+    const notional = lots * Number(spec.stepSize) * priceUsdt;
+    const m = MAINTENANCE_RATE;
+    const marginUsdt = long ? notional * (1 - (1 - m) * (1 - d)) : notional * ((1 + m) * (1 + d) - 1);
+    plans.push({
+      accountId: config.accounts + 1 + i,
+      index: i,
+      spec,
+      long,
+      distance: d,
+      lots,
+      notionalUsdt: notional,
+      marginUsdt,
+    });
+  }
+  return plans;
 }
