@@ -318,7 +318,7 @@ export class MarketModel {
     // is what the account gets, and the sale moves the spot price the internal oracle reads.
     perp.onCollateralSeized((_accountId, _asset, units) => {
       const before = this.spot.account(this.accounts.seizureDesk).wallet;
-      this.spot.submitOrder({
+      const sold = this.spot.submitOrder({
         accountId: this.accounts.seizureDesk,
         symbol: this.spotSpec.symbol,
         side: "SELL",
@@ -328,8 +328,14 @@ export class MarketModel {
         priceTicks: 0,
         clientOrderId: "",
       });
-      const raisedSpotCash = Math.max(0, this.spot.account(this.accounts.seizureDesk).wallet - before);
-      const raisedUsdt = raisedSpotCash / 10 ** this.spot.cashDecimals;
+      if ("error" in sold) return 0;
+      // The proceeds are what the fills paid, less the fee: the spot engine books the desk's sale
+      // as a short (it has no asset balances), so its wallet moves by the fee alone.
+      const feeUsdt =
+        Math.max(0, before - this.spot.account(this.accounts.seizureDesk).wallet) /
+        10 ** this.spot.cashDecimals;
+      const grossUsdt = sold.order.cumQuoteTicksLots * usdtPerTickLot(this.spotSpec);
+      const raisedUsdt = Math.max(0, grossUsdt - feeUsdt);
       this.stats.seizedSoldUsdt += raisedUsdt;
       return Math.floor(raisedUsdt * this.cashPerUsdt);
     });

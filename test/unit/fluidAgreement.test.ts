@@ -16,19 +16,18 @@ import { exchangeConfigFor } from "../../scripts/exchangeConfig.ts";
  *
  * Tolerances, from what was measured (seed 1; seeds 1-5 in brackets):
  * - the depeg (collateral-depeg-2025-10-10, time scale 30): aggregate 15.00M against per-request
- *   15.55M under internal-spot (-3.5%; -2.6% to -4.0%), 0 against 0 under the other two oracles.
- *   Tolerance 10%. Per request the seized collateral raises nothing (the seizure desk's spot
- *   wallet counts no sale proceeds), so its ADL at the bankruptcy price counts a little more.
+ *   14.96M under internal-spot (+0.3%; +0.1% to +0.4%), 0 against 0 under the other two oracles;
+ *   the insurance fund ends at 1.85M against 1.81M (1.79M to 1.83M). Tolerance 5%, the fund's too.
  * - a perpetual dump (smoke's load, 12M of BTCUSDT sold over 300 natural s from 900 s, time scale
- *   60): aggregate 13.65M against per-request 12.66M (+7.8%; +1% to +17%, the per-request runs
- *   themselves 11.7M to 13.5M). Tolerance 20%. The fluid model liquidates a little more: its
- *   makers, pulled at the ramp's refusals, leave fewer stale quotes on the book than the
- *   per-request makers whose pull cancels timed out, so the dump cascades about a second earlier,
- *   while the gateway still refuses half the stop-loss closes.
+ *   60), every seed 1-5: aggregate 13.65M-13.71M against per-request 11.13M-12.99M (+5% to +23%;
+ *   the per-request runs themselves spread by 17% of their lowest). Tolerance 25%. The fluid model
+ *   liquidates more: its makers, pulled at the ramp's refusals, leave fewer stale quotes on the
+ *   book than the per-request makers whose pull cancels timed out, so the dump cascades about a
+ *   second earlier, while the gateway still refuses half the stop-loss closes.
  */
 
-const DEPEG_TOLERANCE = 0.1;
-const PERP_TOLERANCE = 0.2;
+const DEPEG_TOLERANCE = 0.05;
+const PERP_TOLERANCE = 0.25;
 
 const depeg = PROFILES["collateral-depeg-2025-10-10"] as Profile;
 
@@ -44,8 +43,13 @@ const perpDump: Profile = {
 
 type Method = "requests" | "aggregate";
 
-function simulate(profile: Profile, method: Method, oracle: OracleMode, timeScale: number): MarketSummary {
-  const seed = 1;
+function simulate(
+  profile: Profile,
+  method: Method,
+  oracle: OracleMode,
+  timeScale: number,
+  seed = 1,
+): MarketSummary {
   const config = exchangeConfigFor(profile, {
     timeScale,
     seed,
@@ -90,6 +94,9 @@ describe("the aggregate simulator's fluid cascade against the per-request market
       expect(relativeGap(aggregate.liquidatedNotional, perRequest.liquidatedNotional)).toBeLessThanOrEqual(
         DEPEG_TOLERANCE,
       );
+      expect(relativeGap(aggregate.insuranceFund.end, perRequest.insuranceFund.end)).toBeLessThanOrEqual(
+        DEPEG_TOLERANCE,
+      );
       for (const m of [perRequest, aggregate]) {
         expect(m.shockNotional).toBeGreaterThan(500_000);
         expect(m.amplification).toBeGreaterThanOrEqual(minAmp);
@@ -98,20 +105,23 @@ describe("the aggregate simulator's fluid cascade against the per-request market
     },
   );
 
-  it(`agrees on a perpetual dump's liquidated notional within ${PERP_TOLERANCE * 100}%`, () => {
-    const timeScale = (PROFILES.smoke as Profile).defaultTimeScale;
-    const perRequest = simulate(perpDump, "requests", "index-twap", timeScale);
-    const aggregate = simulate(perpDump, "aggregate", "index-twap", timeScale);
-    expect(relativeGap(aggregate.liquidatedNotional, perRequest.liquidatedNotional)).toBeLessThanOrEqual(
-      PERP_TOLERANCE,
-    );
-    for (const m of [perRequest, aggregate]) {
-      // Part of the leveraged longs, not all of the open interest on BTCUSDT (10M leveraged longs,
-      // 7.5M of collateral-margined ones): the dump liquidates, and the stop-loss traders get out.
-      expect(m.liquidatedNotional).toBeGreaterThan(8_000_000);
-      expect(m.liquidatedNotional).toBeLessThan(17_500_000);
-      expect(m.stopLosses.filled).toBeGreaterThan(0);
-      expect(m.adl.events).toBeGreaterThan(0);
-    }
-  });
+  it.each([1, 2, 3, 4, 5])(
+    `agrees on a perpetual dump's liquidated notional within ${PERP_TOLERANCE * 100}%, seed %i`,
+    (seed) => {
+      const timeScale = (PROFILES.smoke as Profile).defaultTimeScale;
+      const perRequest = simulate(perpDump, "requests", "index-twap", timeScale, seed);
+      const aggregate = simulate(perpDump, "aggregate", "index-twap", timeScale, seed);
+      expect(relativeGap(aggregate.liquidatedNotional, perRequest.liquidatedNotional)).toBeLessThanOrEqual(
+        PERP_TOLERANCE,
+      );
+      for (const m of [perRequest, aggregate]) {
+        // Part of the leveraged longs, not all of the open interest on BTCUSDT (10M leveraged longs,
+        // 7.5M of collateral-margined ones): the dump liquidates, and the stop-loss traders get out.
+        expect(m.liquidatedNotional).toBeGreaterThan(8_000_000);
+        expect(m.liquidatedNotional).toBeLessThan(17_500_000);
+        expect(m.stopLosses.filled).toBeGreaterThan(0);
+        expect(m.adl.events).toBeGreaterThan(0);
+      }
+    },
+  );
 });
