@@ -73,10 +73,16 @@ describe("calibrate against a mock whose answer is known", () => {
     expect(elapsedS).toBeLessThan(180);
     expect(Math.abs((order?.workers ?? 0) - TRUE_WORKERS) / TRUE_WORKERS).toBeLessThan(0.15);
     expect(Math.abs((order?.meanServiceTimeMs ?? 0) - TRUE_SERVICE_MS) / TRUE_SERVICE_MS).toBeLessThan(0.1);
-    expect(order?.concurrencyPerInstance).toBe(8);
+    // Per instance, the fitted workers / 3 rounded: the same 15% (22.4 workers on a loaded machine
+    // is within it, and rounds to 7 of the true 8).
+    const perInstance = order?.concurrencyPerInstance ?? 0;
+    expect(Math.abs(perInstance - TRUE_WORKERS / 3) / (TRUE_WORKERS / 3)).toBeLessThan(0.15);
     // The file it writes loads as a venue with the fitted values in place.
     const fitted = parseVenue(result.yaml, "calibrated.yaml");
-    expect(fitted.capacity?.tiers?.gateway).toEqual({ baselineInstances: 3, concurrencyPerInstance: 8 });
+    expect(fitted.capacity?.tiers?.gateway).toEqual({
+      baselineInstances: 3,
+      concurrencyPerInstance: perInstance,
+    });
     expect(fitted.capacity?.serviceTimeMs?.order).toBe(order?.meanServiceTimeMs);
     expect(fitted.fit?.classes.order?.kneeRps).toBeGreaterThan(0);
   });
