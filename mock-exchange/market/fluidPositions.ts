@@ -9,6 +9,7 @@ import {
 } from "../venue/houseLiquidity.ts";
 import { collateralAccountPlan, collateralUnits, usdtPerTickLot } from "./collateralAccounts.ts";
 import type { MarketConfig } from "./marketConfig.ts";
+import { defendsWithStop, stopPriceOf } from "./stopLossTrader.ts";
 
 /**
  * The fluid cascade's open interest (market/fluidCascade.ts): the positions the per-request
@@ -71,7 +72,6 @@ export function openInterest(config: ExchangeConfig, market: MarketConfig, rando
     });
   }
   const { everyNthGroup, stopAtShareOfDistance } = market.stopLossTraders;
-  const groupSize = config.symbols.length * 2;
   for (const plan of leveragedPositionPlan(config)) {
     const spec: SymbolSpec = plan.spec;
     const entryUsdt = spec.referencePriceTicks * Number(spec.tickSize);
@@ -85,13 +85,12 @@ export function openInterest(config: ExchangeConfig, market: MarketConfig, rando
       collateralUnits: 0,
       stop: undefined,
       alive: true,
-      leverage: Math.min(125, Math.ceil(plan.notionalUsdt / plan.marginUsdt)),
+      leverage: plan.leverage,
       house: false,
     };
-    if (Math.floor(plan.index / groupSize) % everyNthGroup === 0) {
-      const liquidation = liquidationPriceUsdt(p, 0);
+    if (defendsWithStop(plan.index, config.symbols.length, everyNthGroup)) {
       p.stop = {
-        priceUsdt: entryUsdt + stopAtShareOfDistance * (liquidation - entryUsdt),
+        priceUsdt: stopPriceOf(entryUsdt, liquidationPriceUsdt(p, 0), stopAtShareOfDistance),
         state: "watching",
         nextSendMs: Number.NEGATIVE_INFINITY,
       };

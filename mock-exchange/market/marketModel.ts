@@ -5,7 +5,7 @@ import { MatchingEngine } from "../engine/matchingEngine.ts";
 import type { LiquidationEvent, Order, SymbolSpec } from "../engine/types.ts";
 import { seededRandom } from "../random.ts";
 import { usdtToCash } from "../venue/cash.ts";
-import { HOUSE_ACCOUNT, openLeveragedPositions } from "../venue/houseLiquidity.ts";
+import { HOUSE_ACCOUNT, leveragedPositionPlan, openLeveragedPositions } from "../venue/houseLiquidity.ts";
 import { AgentGateway } from "./agentGateway.ts";
 import { collateralSpotSpec, openCollateralAccounts, usdtPerTickLot } from "./collateralAccounts.ts";
 import { CollateralOracle } from "./collateralOracle.ts";
@@ -13,7 +13,7 @@ import { Maker, type MakerPolicy } from "./maker.ts";
 import type { MarketConfig } from "./marketConfig.ts";
 import { MarketStats } from "./marketStats.ts";
 import { ShockSeller } from "./shockSeller.ts";
-import { StopLossTrader } from "./stopLossTrader.ts";
+import { defendsWithStop, StopLossTrader } from "./stopLossTrader.ts";
 
 /**
  * The market a cascade feeds on (docs/architecture.md "Market model"): the venue's perpetual
@@ -231,16 +231,20 @@ export class MarketModel {
   /** The leveraged accounts that defend their position (MarketConfig.stopLossTraders). */
   private addStopLossTraders(): void {
     const { everyNthGroup, ...policy } = this.market.stopLossTraders;
-    const symbols = this.config.symbols;
-    const groupSize = symbols.length * 2;
-    for (let i = 0; i < this.config.leveragedAccounts.count; i++) {
-      if (Math.floor(i / groupSize) % everyNthGroup !== 0) continue;
-      const accountId = this.config.accounts + 1 + i;
-      const symbol = (symbols[i % symbols.length] as SymbolSpec).symbol;
+    for (const { index, accountId, spec } of leveragedPositionPlan(this.config)) {
+      if (!defendsWithStop(index, this.config.symbols.length, everyNthGroup)) continue;
       // Each trader its own address, as a retail user's or a bot's.
       const clientKey = `10.251.${accountId >> 8}.${accountId & 255}`;
       this.stopLossTraders.push(
-        new StopLossTrader(this.perp, this.gateway, accountId, clientKey, symbol, policy, this.stats.stops),
+        new StopLossTrader(
+          this.perp,
+          this.gateway,
+          accountId,
+          clientKey,
+          spec.symbol,
+          policy,
+          this.stats.stops,
+        ),
       );
     }
   }

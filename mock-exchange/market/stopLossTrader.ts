@@ -31,6 +31,20 @@ export interface StopTally {
   slippageBps: number[];
 }
 
+/**
+ * Whether the leveraged account at `index` of config.leveragedAccounts defends its position
+ * (MarketConfig.stopLossTraders.everyNthGroup; the accounts come in groups of one long and one
+ * short per symbol): the per-request market model and the fluid cascade pick the same ones.
+ */
+export function defendsWithStop(index: number, symbolCount: number, everyNthGroup: number): boolean {
+  return Math.floor(index / (symbolCount * 2)) % everyNthGroup === 0;
+}
+
+/** The stop `share` of the way from the entry to the liquidation price (any unit, both the same). */
+export function stopPriceOf(entry: number, liquidation: number, share: number): number {
+  return entry + share * (liquidation - entry);
+}
+
 type State = "watching" | "closing" | "done";
 
 export class StopLossTrader {
@@ -57,7 +71,7 @@ export class StopLossTrader {
     this.long = position.amountLots > 0;
     const entry = position.entryPriceTicks;
     const liquidation = engine.liquidationPriceTicks(accountId, symbol);
-    this.stopTicks = Math.round(entry + policy.stopAtShareOfDistance * (liquidation - entry));
+    this.stopTicks = Math.round(stopPriceOf(entry, liquidation, policy.stopAtShareOfDistance));
   }
 
   /** Watches the mark; sends (or sends again) its close when due. */

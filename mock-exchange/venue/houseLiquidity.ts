@@ -72,7 +72,7 @@ export function openLeveragedPositions(engine: Engine, config: ExchangeConfig): 
   for (const plan of leveragedPositionPlan(config)) {
     const { spec, long, lots, marginUsdt, notionalUsdt, accountId } = plan;
     engine.createAccount(accountId, usdtToCash(marginUsdt + notionalUsdt * TAKER_FEE_RATE, cd));
-    engine.setLeverage(accountId, spec.symbol, Math.min(125, Math.ceil(notionalUsdt / marginUsdt)));
+    engine.setLeverage(accountId, spec.symbol, plan.leverage);
     const order = {
       symbol: spec.symbol,
       type: "LIMIT" as const,
@@ -110,6 +110,8 @@ export interface LeveragedPosition {
   notionalUsdt: number;
   /** The wallet that puts the liquidation price `distance` from the entry, USDT (the taker fee comes on top). */
   marginUsdt: number;
+  /** The least leverage that opens the position with that wallet (at most 125). */
+  leverage: number;
 }
 
 /**
@@ -143,6 +145,7 @@ export function leveragedPositionPlan(config: ExchangeConfig): LeveragedPosition
       lots,
       notionalUsdt: notional,
       marginUsdt,
+      leverage: Math.min(125, Math.ceil(notional / marginUsdt)),
     });
   }
   return plans;
