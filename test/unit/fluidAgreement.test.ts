@@ -1,13 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { planDrill } from "../../loadtests/lib/plan.ts";
 import { PROFILES } from "../../loadtests/profiles/index.ts";
 import type { Profile } from "../../loadtests/profiles/types.ts";
 import type { MarketSummary, OracleMode } from "../../loadtests/vocabulary/market.ts";
-import { simulateAggregate } from "../../mock-exchange/simulate/aggregate.ts";
-import { simulatePerRequest } from "../../mock-exchange/simulate/perRequest.ts";
-import { SimulationRecorder } from "../../mock-exchange/simulate/recorder.ts";
 import { marketSummary } from "../../reports/market.ts";
-import { exchangeConfigFor } from "../../scripts/exchangeConfig.ts";
+import { simulateMarketTimeline } from "../fixtures/market/simulateMarket.ts";
 
 /**
  * The bar of the aggregate simulator's market (docs/architecture.md "Market model"): its fluid
@@ -50,27 +46,8 @@ function simulate(
   timeScale: number,
   seed = 1,
 ): MarketSummary {
-  const config = exchangeConfigFor(profile, {
-    timeScale,
-    seed,
-    strategy: "reactive",
-    scale: "drill",
-    oracle,
-  });
-  const plan = planDrill(profile, { timeScale, requestBudgetS: 0 });
-  const recorder = new SimulationRecorder(0);
-  const input = {
-    profile,
-    config,
-    normalRatePerS: profile.normalRatePerS,
-    clients: profile.clients,
-    timeScale,
-    durationS: plan.durationS,
-    seed,
-  };
-  if (method === "requests") simulatePerRequest(input, recorder);
-  else simulateAggregate(input, recorder);
-  const m = marketSummary(recorder.timelinePoints, { oracle });
+  const timeline = simulateMarketTimeline(profile, { method, strategy: "reactive", seed, timeScale, oracle });
+  const m = marketSummary(timeline, { oracle });
   if (m === undefined) throw new Error(`${method}: no market in the timeline`);
   return m;
 }

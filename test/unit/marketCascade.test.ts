@@ -1,14 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { planDrill } from "../../loadtests/lib/plan.ts";
 import { PROFILES } from "../../loadtests/profiles/index.ts";
 import type { Profile } from "../../loadtests/profiles/types.ts";
 import type { OracleMode } from "../../loadtests/vocabulary/market.ts";
 import type { TimelinePoint } from "../../loadtests/vocabulary/runFolder.ts";
-import { simulatePerRequest } from "../../mock-exchange/simulate/perRequest.ts";
-import { SimulationRecorder } from "../../mock-exchange/simulate/recorder.ts";
-import { Venue } from "../../mock-exchange/venue.ts";
 import { marketSummary } from "../../reports/market.ts";
 import { exchangeConfigFor } from "../../scripts/exchangeConfig.ts";
+import { playVenue, simulateMarketTimeline } from "../fixtures/market/simulateMarket.ts";
 
 /**
  * The market model's loop (mock-exchange/market/marketModel.ts) in the per-request simulator:
@@ -25,23 +22,13 @@ function simulateMarket(
   strategy: string,
   seed: number,
 ): TimelinePoint[] {
-  const timeScale = profile.defaultTimeScale;
-  const config = exchangeConfigFor(profile, { timeScale, seed, strategy, scale: "drill", oracle });
-  const plan = planDrill(profile, { timeScale, requestBudgetS: 0 });
-  const recorder = new SimulationRecorder(0);
-  simulatePerRequest(
-    {
-      profile,
-      config,
-      normalRatePerS: profile.normalRatePerS,
-      clients: profile.clients,
-      timeScale,
-      durationS: plan.durationS,
-      seed,
-    },
-    recorder,
-  );
-  return recorder.timelinePoints;
+  return simulateMarketTimeline(profile, {
+    method: "requests",
+    strategy,
+    seed,
+    timeScale: profile.defaultTimeScale,
+    oracle,
+  });
 }
 
 function simulateDepeg(oracle: OracleMode, strategy = "reactive", seed = 1): TimelinePoint[] {
@@ -107,7 +94,6 @@ describe("the depeg cascade, simulated per request", () => {
 
 describe("the venue's market model", () => {
   it("closes every second with the market, and keeps cash conserved through the cascade", () => {
-    let nowMs = 1_000_000;
     const config = exchangeConfigFor(depeg, {
       timeScale: 600,
       seed: 3,
@@ -115,13 +101,8 @@ describe("the venue's market model", () => {
       scale: "drill",
       oracle: "internal-spot",
     });
-    const venue = new Venue(config, () => nowMs);
-    const points: TimelinePoint[] = [];
     // 40 natural minutes at time scale 600: 4 wall seconds, played in 10 ms steps with no client.
-    for (let i = 0; i < 500; i++) {
-      nowMs += 10;
-      venue.advanceClock(nowMs, (p) => points.push(p));
-    }
+    const { venue, points } = playVenue(config, 500);
     expect(points.length).toBe(5);
     expect(points.every((p) => p.market !== undefined)).toBe(true);
     const m = marketSummary(points, { oracle: "internal-spot" });
@@ -132,7 +113,6 @@ describe("the venue's market model", () => {
 
   it("keeps cash conserved through the 10 October cascade, stop-loss traders' closes included", () => {
     const cascade = PROFILES["liquidation-cascade-2025-10-10"] as Profile;
-    let nowMs = 1_000_000;
     // Time scale 1,200: the crash (30 natural minutes in) at 1.5 wall s, its second leg at 4.5 s.
     const config = exchangeConfigFor(cascade, {
       timeScale: 1_200,
@@ -140,12 +120,7 @@ describe("the venue's market model", () => {
       strategy: "fixed",
       scale: "drill",
     });
-    const venue = new Venue(config, () => nowMs);
-    const points: TimelinePoint[] = [];
-    for (let i = 0; i < 600; i++) {
-      nowMs += 10;
-      venue.advanceClock(nowMs, (p) => points.push(p));
-    }
+    const { venue, points } = playVenue(config, 600);
     const m = marketSummary(points, { oracle: "index-twap" });
     expect(m?.liquidations).toBeGreaterThan(0);
     expect(m?.stopLosses.triggered).toBeGreaterThan(0);
