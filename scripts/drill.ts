@@ -1,3 +1,4 @@
+import { freemem } from "node:os";
 import { join } from "node:path";
 import { k6DrillPlan } from "../loadtests/lib/k6Plan.ts";
 import type { OracleMode } from "../loadtests/vocabulary/market.ts";
@@ -12,6 +13,7 @@ import { sampleWhileK6Runs, TimelinePuller } from "./drillSampler.ts";
 import { closeLogs, guardK6, K6_OVERRUN_S, spawnK6 } from "./drillSignals.ts";
 import { closeVenue, type DrillVenue, openVenue, venueEnv } from "./drillVenue.ts";
 import type { K6Binary } from "./k6.ts";
+import { k6Collector } from "./k6Collector.ts";
 import { type K6DrillOptions, k6Extras } from "./k6Ecosystem.ts";
 import { machineCores } from "./machineCores.ts";
 import type { ResolvedProfile } from "./profileSource.ts";
@@ -104,10 +106,22 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
     scriptPath: k6Inputs.script,
     planPath: k6Inputs.plan,
   });
-  const goMaxProcs = k6GoMaxProcs(machineCores().cores, process.env.GOMAXPROCS);
+  const cores = machineCores().cores;
+  const goMaxProcs = k6GoMaxProcs(cores, process.env.GOMAXPROCS);
+  const collector = k6Collector(
+    {
+      peakRequestsPerS: drill.peakMeanRps,
+      venueOnMachine: drill.target === undefined || drill.target.loopback,
+      cores,
+      availableMemoryBytes: freemem(),
+      generators: drill.generators,
+    },
+    process.env,
+  );
   const run = await buildRunRecord({
     id,
     goMaxProcs,
+    collector,
     drill,
     seed: opts.seed,
     exchange,
@@ -126,6 +140,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
     ...inheritedEnv,
     ...K6_ENV,
     GOMAXPROCS: goMaxProcs,
+    ...collector.env,
     ...k6Env,
     ...extras.env(i),
   }));

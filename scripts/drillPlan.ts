@@ -1,4 +1,4 @@
-import { classRequestsPerIteration } from "../loadtests/lib/behaviours.ts";
+import { classMeanRequestsPerIteration, classRequestsPerIteration } from "../loadtests/lib/behaviours.ts";
 import {
   drillRequestBudgetS,
   naturalDurationS,
@@ -51,6 +51,8 @@ export interface PreparedDrill {
   config: ExchangeConfig;
   requestBudgetS: number;
   plan: ReturnType<typeof planDrill>;
+  /** Requests per second at the peak on average (mean requests per iteration), all classes. */
+  peakMeanRps: number;
   target: CheckedTarget | undefined;
   venue: LoadedVenue | undefined;
 }
@@ -98,6 +100,13 @@ export function prepareDrill(opts: DrillArgs): PreparedDrill {
     0,
   );
   const target = opts.target === undefined ? undefined : checkTarget(opts.target, peakTotalRps);
+  const peakMeanRps = TRAFFIC_CLASSES.reduce(
+    (sum, cls) =>
+      sum +
+      plan.classes[cls].peakRatePerS *
+        classMeanRequestsPerIteration(profile.behaviours, cls, profile.clients),
+    0,
+  );
   return {
     profile,
     profileSource,
@@ -108,6 +117,7 @@ export function prepareDrill(opts: DrillArgs): PreparedDrill {
     config,
     requestBudgetS,
     plan,
+    peakMeanRps,
     target,
     venue: opts.venue,
   };

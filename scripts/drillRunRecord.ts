@@ -5,6 +5,7 @@ import { type GeneratorRecord, K6_ENV } from "./drillK6.ts";
 import type { PreparedDrill } from "./drillPlan.ts";
 import type { DrillVenue } from "./drillVenue.ts";
 import type { K6Binary } from "./k6.ts";
+import type { K6Collector } from "./k6Collector.ts";
 import { machineCores } from "./machineCores.ts";
 import { packageVersion, runId } from "./runFolder.ts";
 import type { TargetOptions } from "./target.ts";
@@ -51,6 +52,8 @@ export interface RunRecordInput {
   generators: GeneratorRecord[];
   /** k6's GOMAXPROCS (drillK6.ts k6GoMaxProcs). */
   goMaxProcs: string;
+  /** How k6 collects garbage (k6Collector.ts). */
+  collector: K6Collector;
 }
 
 export type RunRecord = Awaited<ReturnType<typeof buildRunRecord>>;
@@ -101,7 +104,13 @@ export async function buildRunRecord(input: RunRecordInput) {
       path: input.k6.path,
       source: input.k6.source,
       args: input.generators[0]?.args ?? [],
-      env: { ...K6_ENV, GOMAXPROCS: input.goMaxProcs },
+      env: { ...K6_ENV, GOMAXPROCS: input.goMaxProcs, ...input.collector.env },
+      /** Go's collector in k6: paced, or off under a memory limit when the cores have no room for it. */
+      collector: {
+        mode: input.collector.mode,
+        predictedCoreShare: input.collector.predictedCoreShare,
+        memoryLimitMiB: input.collector.memoryLimitMiB,
+      },
       exitCode: null as number | null,
       /** `stampede` (k6 aggregates: latency(-<i>).hlog, client(-<i>).jsonl) and/or `csv` (raw samples). */
       outputs: input.outputs,

@@ -1084,9 +1084,26 @@ function detailTables(model: ReportModel): string {
         : "not measured (external target)",
     ],
     ["k6 memory max", `${formatCount(g.k6RssMbMax)} MB`],
+    ...collectorRow(model),
     ["generator bottleneck", g.bottleneck ? "yes" : "no", g.bottleneck],
   ]);
   return `<div class="details">${rejectsTable(model)}${stale}${gen}${capacityTable(model)}</div>`;
+}
+
+/** How k6 collected garbage (run.json k6.collector, scripts/k6Collector.ts); no row for runs that predate it. */
+function collectorRow(model: ReportModel): Array<[string, string]> {
+  const c = (model.run as { k6?: { collector?: unknown } }).k6?.collector as
+    | { mode?: unknown; predictedCoreShare?: unknown; memoryLimitMiB?: unknown }
+    | undefined;
+  if (c === undefined || typeof c.mode !== "string") return [];
+  const share =
+    typeof c.predictedCoreShare === "number"
+      ? `, peak predicted at ${formatPct(c.predictedCoreShare)} of the cores`
+      : "";
+  if (c.mode === "off")
+    return [["k6 garbage collector", `off below ${formatCount(Number(c.memoryLimitMiB))} MiB${share}`]];
+  if (c.mode === "caller") return [["k6 garbage collector", "as the caller's GOGC / GOMEMLIMIT set it"]];
+  return [["k6 garbage collector", `paced by Go${share}`]];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -254,6 +254,23 @@ describe("chart list", () => {
     expect(renderReportHtml(measured)).toContain('<figure data-chart="lateness">');
   });
 
+  it("says how k6 collected garbage when run.json records it", () => {
+    const before = syntheticModel();
+    expect(renderReportHtml(before)).not.toContain("k6 garbage collector");
+    const off = syntheticModel();
+    off.run = {
+      ...off.run,
+      k6: { collector: { mode: "off", predictedCoreShare: 0.873, memoryLimitMiB: 11743 } },
+    };
+    expect(renderReportHtml(off)).toContain("off below 11,743 MiB, peak predicted at 87.3 % of the cores");
+    const paced = syntheticModel();
+    paced.run = {
+      ...paced.run,
+      k6: { collector: { mode: "paced", predictedCoreShare: 0.437, memoryLimitMiB: null } },
+    };
+    expect(renderReportHtml(paced)).toContain("paced by Go, peak predicted at 43.7 % of the cores");
+  });
+
   it("keeps the stale chart's right axis at or above 0", () => {
     const panel = reportCharts(syntheticModel()).find((f) => f.id === "stale")?.panels[0];
     const axes = panel?.option.yAxis as Array<{ min?: number; name: string }>;
