@@ -16,7 +16,7 @@
  * hidden by coordinated omission (docs/facts.md "Latency measurement").
  */
 import { sleep } from "k6";
-import { hmac } from "k6/crypto";
+import { hmac as cryptoHmac } from "k6/crypto";
 import exec from "k6/execution";
 import http, { type RefinedParams, type RefinedResponse, type ResponseType } from "k6/http";
 import { Counter } from "k6/metrics";
@@ -35,6 +35,11 @@ import { seededRandom } from "./vocabulary/random.ts";
 import { rejectReason, type TrafficClass } from "./vocabulary/traffic.ts";
 
 const baseUrl = __ENV.STAMPEDE_BASE_URL ?? "http://127.0.0.1:8080";
+
+// Read once per VU: each read of a k6 Go module's named import calls the module's Exports(),
+// which for k6/crypto builds a map of its 14 functions, and wraps the function for JS anew
+// (go.k6.io/k6 js/modules/gomodule.go GetBindingValue): garbage on every signed request.
+const hmac = cryptoHmac;
 
 /**
  * The plan, as much of it as an iteration needs. Every VU evaluates this file; only the first
@@ -221,19 +226,19 @@ function signed(c: Client, totalParams: string): string {
   return `${withTime}&signature=${hmac("sha256", c.apiSecret, withTime, "hex")}`;
 }
 
-// The client IP header keys the mock's per-IP limits (trust-proxy); a real venue gets no such header.
-function params(cls: string, endpoint: string, c: Client): RefinedParams<ResponseType> {
-  return {
-    headers: controlPlane
-      ? {
-          "X-MBX-APIKEY": c.apiKey,
-          "X-Forwarded-For": c.ip,
-          "Content-Type": "application/x-www-form-urlencoded",
-        }
-      : { "X-MBX-APIKEY": c.apiKey, "Content-Type": "application/x-www-form-urlencoded" },
-    tags: { class: cls, name: endpoint },
-    timeout: "10s",
-  };
+/** k6's request timeout, ms: a number, which k6 reads without parsing a duration string per request. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * A request kind's parameters. The client IP header keys the mock's per-IP limits (trust-proxy);
+ * a real venue gets no such header. Only a POST has a body to type: k6 copies and writes every
+ * header of every request.
+ */
+function params(cls: string, endpoint: string, c: Client, hasBody: boolean): RefinedParams<ResponseType> {
+  const headers: Record<string, string> = { "X-MBX-APIKEY": c.apiKey };
+  if (controlPlane) headers["X-Forwarded-For"] = c.ip;
+  if (hasBody) headers["Content-Type"] = "application/x-www-form-urlencoded";
+  return { headers, tags: { class: cls, name: endpoint }, timeout: REQUEST_TIMEOUT_MS };
 }
 
 // Per VU: the first redirect it met, logged so the orchestrator can name it (scripts/drill.ts).
@@ -288,7 +293,7 @@ function sessionOf(data: SetupData): Session {
   const paramsFor = (r: BehaviourRequest) => {
     let p = paramsOf[r.route];
     if (p === undefined) {
-      p = params(r.cls, r.endpoint, c);
+      p = params(r.cls, r.endpoint, c, r.method === "POST");
       paramsOf[r.route] = p;
     }
     return p;
@@ -390,6 +395,6 @@ export function liquidationWatchers(data: SetupData): void {
   const c = client(data);
   const symbol = (SYMBOLS[Math.floor(rand() * SYMBOLS.length)] as (typeof SYMBOLS)[number]).symbol;
   const wsBase = baseUrl.replace(/^http/, "ws");
-  const headers = params("stream", "WS forceOrder", c).headers as Record<string, string>;
+  const headers = params("stream", "WS forceOrder", c, false).headers as Record<string, string>;
   liquidationWatcher(`${wsBase}/ws/${symbol.toLowerCase()}@forceOrder`, symbol, headers, holdMs);
 }
