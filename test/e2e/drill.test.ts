@@ -7,6 +7,7 @@ import { chromium } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { readIngested } from "../../reports/hlog.ts";
 import type { Summary } from "../../reports/model.ts";
+import { COLLECTOR_MAX_CORE_SHARE } from "../../scripts/k6Collector.ts";
 import { CHROMIUM, checkCharts, expectedCharts, openOffline, probeCharts } from "../browser/pageChecks.ts";
 
 const run = promisify(execFile);
@@ -126,6 +127,23 @@ function expectReactiveScaleOut(summary: Summary, runJson: { strategy?: unknown 
   expect(summary.cost.instanceMinutes.total).toBeGreaterThan(0);
 }
 
+/** run.json says how k6 collected garbage, and k6's environment agrees (scripts/k6Collector.ts). */
+function expectCollectorRecorded(k6: {
+  env: Record<string, string>;
+  collector: { mode: string; predictedCoreShare: number; memoryLimitMiB: number | null };
+}): void {
+  const { env, collector } = k6;
+  expect(collector.predictedCoreShare).toBeGreaterThan(0);
+  if (process.env.GOGC !== undefined || process.env.GOMEMLIMIT !== undefined) {
+    expect(collector.mode).toBe("caller");
+    return;
+  }
+  expect(collector.mode).toBe(collector.predictedCoreShare > COLLECTOR_MAX_CORE_SHARE ? "off" : "paced");
+  if (collector.mode === "off")
+    expect(env).toMatchObject({ GOGC: "off", GOMEMLIMIT: `${collector.memoryLimitMiB}MiB` });
+  else expect(env.GOGC).toBeUndefined();
+}
+
 describe("stampede drill end to end (real k6 against the mock exchange)", () => {
   it("runs a shortened smoke drill and writes a run folder whose summary matches k6's own aggregates", {
     timeout: 180_000,
@@ -152,6 +170,7 @@ describe("stampede drill end to end (real k6 against the mock exchange)", () => 
     expect(runJson.k6.exitCode).toBe(0);
     expect(runJson.versions.k6).toBe("v1.8.1");
     expect(runJson.scales.timeScale).toBe(180);
+    expectCollectorRecorded(runJson.k6);
     const html = readFileSync(join(runDir, "report.html"), "utf8");
     for (const chart of ["latency", "throughput", "stale"]) expect(html).toContain(`data-chart="${chart}"`);
     await expectReportOpensOffline(runDir, out);
