@@ -9,6 +9,7 @@ import {
 import type { Profile } from "../loadtests/profiles/types.ts";
 import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 import type { OracleMode } from "../loadtests/vocabulary/market.ts";
+import type { TrafficClass } from "../loadtests/vocabulary/traffic.ts";
 import type { ExchangeConfig } from "../mock-exchange/defaults.ts";
 import { TRAFFIC_CLASSES } from "../reports/model.ts";
 import { exchangeConfigFor, VENUE_SYMBOL_NAMES } from "./exchangeConfig.ts";
@@ -95,17 +96,13 @@ export function prepareDrill(opts: DrillArgs): PreparedDrill {
 
   // Checked before anything is sent: an iteration may send several requests (an order and its
   // read-back, a closer's read, close and read-back), so each class counts its most.
-  const peakTotalRps = TRAFFIC_CLASSES.reduce(
-    (sum, cls) => sum + plan.classes[cls].peakRatePerS * classRequestsPerIteration(profile.behaviours, cls),
-    0,
-  );
+  const peakRps = (requestsPerIteration: (cls: TrafficClass) => number) =>
+    TRAFFIC_CLASSES.reduce((sum, cls) => sum + plan.classes[cls].peakRatePerS * requestsPerIteration(cls), 0);
+  const peakTotalRps = peakRps((cls) => classRequestsPerIteration(profile.behaviours, cls));
   const target = opts.target === undefined ? undefined : checkTarget(opts.target, peakTotalRps);
-  const peakMeanRps = TRAFFIC_CLASSES.reduce(
-    (sum, cls) =>
-      sum +
-      plan.classes[cls].peakRatePerS *
-        classMeanRequestsPerIteration(profile.behaviours, cls, profile.clients),
-    0,
+  // What the peak costs the cores on average (k6Collector.ts): each class its mean.
+  const peakMeanRps = peakRps((cls) =>
+    classMeanRequestsPerIteration(profile.behaviours, cls, profile.clients),
   );
   return {
     profile,

@@ -66,8 +66,14 @@ export function k6Collector(
   inherited: { GOGC?: string | undefined; GOMEMLIMIT?: string | undefined },
 ): K6Collector {
   const share = Math.round(predictedCoreShare(load) * 1000) / 1000;
-  if ((inherited.GOGC ?? "") !== "" || (inherited.GOMEMLIMIT ?? "") !== "")
-    return { mode: "caller", predictedCoreShare: share, memoryLimitMiB: null, env: {} };
+  // Empty is unset, as Go reads it. The caller's values go into env too, so run.json holds them.
+  const callers = Object.fromEntries(
+    Object.entries({ GOGC: inherited.GOGC, GOMEMLIMIT: inherited.GOMEMLIMIT }).filter(
+      (e): e is [string, string] => (e[1] ?? "") !== "",
+    ),
+  );
+  if (Object.keys(callers).length > 0)
+    return { mode: "caller", predictedCoreShare: share, memoryLimitMiB: null, env: callers };
   if (share <= COLLECTOR_MAX_CORE_SHARE)
     return { mode: "paced", predictedCoreShare: share, memoryLimitMiB: null, env: {} };
   const perProcessBytes =

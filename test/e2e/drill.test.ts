@@ -134,7 +134,7 @@ function expectCollectorRecorded(k6: {
 }): void {
   const { env, collector } = k6;
   expect(collector.predictedCoreShare).toBeGreaterThan(0);
-  if (process.env.GOGC !== undefined || process.env.GOMEMLIMIT !== undefined) {
+  if ((process.env.GOGC ?? "") !== "" || (process.env.GOMEMLIMIT ?? "") !== "") {
     expect(collector.mode).toBe("caller");
     return;
   }

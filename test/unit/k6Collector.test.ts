@@ -44,8 +44,12 @@ describe("whether a drill's k6 collects garbage", () => {
 
   it("obeys the caller's GOGC or GOMEMLIMIT, whatever the load", () => {
     const busy = { ...machine, peakRequestsPerS: rpsAtShare(0.9) };
-    expect(k6Collector(busy, { GOGC: "200" })).toMatchObject({ mode: "caller", env: {} });
-    expect(k6Collector(busy, { GOMEMLIMIT: "1GiB" })).toMatchObject({ mode: "caller", env: {} });
+    // Passed on as given, so run.json records what k6 ran with.
+    expect(k6Collector(busy, { GOGC: "200" })).toMatchObject({ mode: "caller", env: { GOGC: "200" } });
+    expect(k6Collector(busy, { GOGC: "", GOMEMLIMIT: "1GiB" })).toMatchObject({
+      mode: "caller",
+      env: { GOMEMLIMIT: "1GiB" },
+    });
     // Empty is unset, as Go reads it.
     expect(k6Collector(busy, { GOGC: "", GOMEMLIMIT: "" }).mode).toBe("off");
   });
