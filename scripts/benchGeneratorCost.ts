@@ -12,7 +12,7 @@ import { EXCHANGE_DEFAULTS } from "../mock-exchange/defaults.ts";
 import { type CpuSample, clockTicks, type LoadWindow, loadWindow, procStatTicks } from "./benchGenerator.ts";
 import { startTrivialResponder } from "./benchResponder.ts";
 import type { Benchmark, BenchResult } from "./benchTypes.ts";
-import { writeK6Inputs } from "./drillBundle.ts";
+import { drillEntry, writeK6Inputs } from "./drillBundle.ts";
 import { generatorRecords, K6_ENV, k6GoMaxProcs } from "./drillK6.ts";
 import { exchangeConfigFor } from "./exchangeConfig.ts";
 import { ensureK6 } from "./k6.ts";
@@ -163,7 +163,8 @@ async function runMeasurement(log: (line: string) => void): Promise<GeneratorCos
   const dir = await mkdtemp(join(tmpdir(), "stampede-bench-cost-"));
   const responder = await startTrivialResponder();
   try {
-    const inputs = await writeK6Inputs(dir, k6DrillPlan(plan, profile, 1));
+    const k6Plan = k6DrillPlan(plan, profile, 1);
+    const inputs = { ...(await writeK6Inputs(dir, k6Plan)), k6Plan };
     const bareArgs = (out: string[]) => [
       "run",
       "--quiet",
@@ -207,7 +208,7 @@ async function runMeasurement(log: (line: string) => void): Promise<GeneratorCos
     );
     const drillModules = await step(
       "drill script as source modules",
-      drillArgs(responder.url, join(ROOT, "loadtests", "drill.ts"), join(dir, "modules")),
+      drillArgs(responder.url, drillEntry(inputs.k6Plan), join(dir, "modules")),
       {},
     );
     const drill = await step(

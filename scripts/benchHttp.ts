@@ -73,7 +73,7 @@ export function benchClientIp(k: number): string {
  * from the house ladder (venue/houseLiquidity.ts seeds it at the reference ± 1..makerLevels ticks) and nothing
  * rests: the book does not grow and each account's position goes 0 -> +1 -> 0 (a connection sends
  * one request at a time, so its pairs arrive in order). Signed as the drill signs a POST
- * (loadtests/drill.ts `signed`: parameters in the body, `signature` = HMAC-SHA256 of them) with
+ * (loadtests/drillRequests.ts `signed`: parameters in the body, `signature` = HMAC-SHA256 of them) with
  * recvWindow at its maximum, 60,000 ms (docs/facts.md "Signed requests"), so a pool built at nowMs
  * stays valid until `poolValidUntilMs`.
  */

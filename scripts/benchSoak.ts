@@ -74,7 +74,7 @@ export function rssGrowth(samplesBytes: readonly number[]): RssSummary {
 }
 
 /**
- * A signed position read as the drill sends it (loadtests/drill.ts `readPosition`): query
+ * A signed position read as the drill sends it (loadtests/scenarios/readPosition.ts): query
  * `symbol=...&timestamp=...&signature=...`, HMAC-SHA256 with the account's secret.
  */
 export function positionReadPath(account: BenchAccount, symbol: string, timestampMs: number): string {

@@ -18,10 +18,19 @@ import { ROOT } from "./paths.ts";
 export const K6_BUNDLE_FILE = "drill.js";
 export const K6_PLAN_FILE = "k6-plan.json";
 
-/** The drill script bundled into `file` (esbuild, ES module, k6 modules external). */
-export async function bundleDrillScript(file: string): Promise<void> {
+/**
+ * The drill script's entry: the whole drill when the plan has liquidation-stream watchers, else
+ * its request scenarios alone, whose VUs then load no WebSocket module (loadtests/drillRequests.ts
+ * says what that saves).
+ */
+export function drillEntry(plan: Pick<K6DrillPlan, "watcherHoldWallMs">): string {
+  return join(ROOT, "loadtests", plan.watcherHoldWallMs === undefined ? "drillRequests.ts" : "drill.ts");
+}
+
+/** The drill script `entry` bundled into `file` (esbuild, ES module, k6 modules external). */
+export async function bundleDrillScript(file: string, entry: string): Promise<void> {
   await build({
-    entryPoints: [join(ROOT, "loadtests", "drill.ts")],
+    entryPoints: [entry],
     bundle: true,
     format: "esm",
     platform: "neutral",
@@ -42,6 +51,6 @@ export async function writeK6Inputs(
 ): Promise<{ script: string; plan: string }> {
   const script = join(dir, K6_BUNDLE_FILE);
   const planPath = join(dir, K6_PLAN_FILE);
-  await Promise.all([bundleDrillScript(script), writeFile(planPath, `${JSON.stringify(plan, null, 2)}\n`)]);
+  await Promise.all([bundleDrillScript(script, drillEntry(plan)), writeFile(planPath, `${JSON.stringify(plan, null, 2)}\n`)]);
   return { script, plan: planPath };
 }

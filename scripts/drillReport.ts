@@ -69,7 +69,7 @@ export function logDrillOutcome(run: RunRecord, summary: Summary, log: (line: st
   );
 }
 
-/** What loadtests/drill.ts logs when a response of the drill's own traffic is a redirect. */
+/** What loadtests/drillRequests.ts logs when a response of the drill's own traffic is a redirect. */
 const REDIRECT_MARK = /stampede-redirect (\d{3}) ([A-Z]+ \S+) -> ([^\s"\\]+)/;
 
 /** The first redirect k6 logged in any generator's log, or undefined. */

@@ -215,7 +215,7 @@ export function buildK8sManifests(opts: K8sOptions, scripts: ReadonlyMap<string,
           { name: "K6_CSV_TIME_FORMAT", value: "unix_micro" },
           { name: "K6_NO_USAGE_REPORT", value: "true" },
           { name: "K6_AUTO_EXTENSION_RESOLUTION", value: "false" },
-          // The drill follows no redirect (loadtests/drill.ts says so too; this outranks it).
+          // The drill follows no redirect (loadtests/drillRequests.ts says so too; this outranks it).
           { name: "K6_MAX_REDIRECTS", value: "0" },
           // setup() reads the mock's accounts with its control token: from a Secret the operator
           // creates (docs/k8s.md), never written into these manifests.

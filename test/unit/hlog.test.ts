@@ -44,7 +44,7 @@ const phases: WallPhase[] = [
 const latenciesMs = Array.from({ length: 600 }, (_, i) => 0.2 + ((i * 37) % 250) * 1.7);
 const CLASSES = ["class=position", "class=order", "class=depth", ""]; // "" = no class tag
 /**
- * k6 `name` tags by request (loadtests/drill.ts); the unclassified requests' name holds a comma,
+ * k6 `name` tags by request (loadtests/drillRequests.ts); the unclassified requests' name holds a comma,
  * a space, a percent sign and non-ASCII, which an HdrHistogram log tag cannot hold as they are.
  */
 const ODD_ENDPOINT = "GET /x,y 100%é";

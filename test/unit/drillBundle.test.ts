@@ -1,0 +1,51 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { k6DrillPlan } from "../../loadtests/lib/k6Plan.ts";
+import { drillRequestBudgetS, planDrill } from "../../loadtests/lib/plan.ts";
+import { liquidationCascade20251010 } from "../../loadtests/profiles/liquidationCascade20251010.ts";
+import { smoke } from "../../loadtests/profiles/smoke.ts";
+import type { Profile } from "../../loadtests/profiles/types.ts";
+import { EXCHANGE_DEFAULTS } from "../../mock-exchange/defaults.ts";
+import { writeK6Inputs } from "../../scripts/drillBundle.ts";
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+async function bundleFor(profile: Profile): Promise<{ script: string; plan: Record<string, unknown> }> {
+  const dir = mkdtempSync(join(tmpdir(), "stampede-bundle-"));
+  dirs.push(dir);
+  const plan = planDrill(profile, {
+    timeScale: profile.defaultTimeScale,
+    requestBudgetS: drillRequestBudgetS(EXCHANGE_DEFAULTS.capacity),
+  });
+  const inputs = await writeK6Inputs(dir, k6DrillPlan(plan, profile, 1));
+  return {
+    script: readFileSync(inputs.script, "utf8"),
+    plan: JSON.parse(readFileSync(inputs.plan, "utf8")) as Record<string, unknown>,
+  };
+}
+
+describe("the drill bundle", () => {
+  it("leaves the WebSocket module out of a drill without watchers", async () => {
+    const { script, plan } = await bundleFor(smoke);
+    expect(plan.watcherHoldWallMs).toBeUndefined();
+    expect(script).not.toMatch(/from "k6\/websockets"/);
+    expect(script).not.toMatch(/stampede_force_orders/);
+    expect(script).not.toMatch(/function liquidationWatchers\b/);
+    expect(script).toMatch(/export \{[^}]*\border\b[^}]*\}/s);
+  });
+
+  it("bundles the watchers' scenario when the profile has watchers", async () => {
+    const { script, plan } = await bundleFor(liquidationCascade20251010);
+    expect(plan.watcherHoldWallMs).toBeGreaterThan(0);
+    expect(script).toMatch(/from "k6\/websockets"/);
+    expect(script).toMatch(/function liquidationWatchers\b/);
+    // The scenario k6 runs names an export the bundle has.
+    const scenarios = plan.scenarios as Record<string, { exec: string }>;
+    for (const s of Object.values(scenarios)) expect(script).toMatch(new RegExp(`\\b${s.exec}\\b`));
+  });
+});
