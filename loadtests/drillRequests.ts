@@ -101,11 +101,12 @@ interface Account {
 
 /**
  * What setup() hands every VU. k6 decodes it again in each VU and keeps it there: as an array of
- * account objects it cost about 60 KB per VU of the default drill (heap profile, 2026-12-05); one
- * string of `key:secret` pairs costs its bytes.
+ * account objects it cost about 60 KB per VU of the default drill (heap profile, 2026-12-05), as
+ * one string of `key:secret` pairs about 8 KB (2026-12-06). Keys from the environment cost no VU
+ * anything (every VU's __ENV holds the process's one copy), so `keys` is empty then.
  */
 export interface SetupData {
-  /** `key:secret` pairs joined by commas. */
+  /** `key:secret` pairs joined by commas; empty when they are in STAMPEDE_API_KEYS. */
   keys: string;
   accountCount: number;
   midPrice: Record<string, number>;
@@ -114,22 +115,23 @@ export interface SetupData {
 export const SYMBOLS = DRILL_SYMBOLS;
 
 /**
- * `drill --target` at a venue without stampede's control plane: keys arrive in the environment
- * (STAMPEDE_API_KEYS="key:secret,..."), set by the orchestrator, never on the command line.
+ * The clients' keys as `key:secret` pairs joined by commas, set in the environment (never on the
+ * command line) by the orchestrator: the first accounts of its venue, or a venue's own keys for
+ * `drill --target` at a venue without stampede's control plane. Without them (a k8s runner, k6 by
+ * hand) setup() reads the accounts from the control plane.
  */
+const envKeys = __ENV.STAMPEDE_API_KEYS ?? "";
+/** A venue with stampede's control plane: the mock, whose per-IP limits key on X-Forwarded-For. */
 const controlPlane = __ENV.STAMPEDE_CONTROL_PLANE !== "0";
 
-function accountsFromEnv(): Account[] {
-  return (__ENV.STAMPEDE_API_KEYS ?? "")
-    .split(",")
-    .filter((pair) => pair.includes(":"))
-    .map((pair, i) => {
-      const at = pair.indexOf(":");
-      return { accountId: i + 1, apiKey: pair.slice(0, at), apiSecret: pair.slice(at + 1) };
-    });
+/** How many `key:secret` pairs the environment's keys hold; throws at a malformed entry. */
+function envKeyCount(): number {
+  const pairs = envKeys.split(",");
+  const bad = pairs.findIndex((pair) => pair.indexOf(":") <= 0);
+  if (bad >= 0) throw new Error(`STAMPEDE_API_KEYS entry ${bad + 1} is not key:secret`);
+  return pairs.length;
 }
 
-/** The venue's accounts from its control plane (the token comes from the environment, never argv). */
 function accountsFromControlPlane(): Account[] {
   const token = __ENV.STAMPEDE_CONTROL_TOKEN ?? "";
   const res = http.get(`${baseUrl}/__stampede/accounts`, {
@@ -172,21 +174,22 @@ function midPriceOf(symbol: string): number {
 }
 
 export function setup(): SetupData {
-  let accounts: Account[];
-  if (controlPlane) {
-    accounts = accountsFromControlPlane();
-  } else {
-    accounts = accountsFromEnv();
-    if (accounts.length === 0) throw new Error("no control plane and no keys in STAMPEDE_API_KEYS");
-  }
   const midPrice: Record<string, number> = {};
   for (const s of SYMBOLS) midPrice[s.symbol] = midPriceOf(s.symbol);
+  let data: SetupData;
+  if (envKeys !== "") {
+    data = { keys: "", accountCount: envKeyCount(), midPrice };
+  } else {
+    if (!controlPlane) throw new Error("no control plane and no keys in STAMPEDE_API_KEYS");
+    const accounts = accountsFromControlPlane();
+    data = {
+      keys: accounts.map((a) => `${a.apiKey}:${a.apiSecret}`).join(","),
+      accountCount: accounts.length,
+      midPrice,
+    };
+  }
   setupDone.add(1);
-  return {
-    keys: accounts.map((a) => `${a.apiKey}:${a.apiSecret}`).join(","),
-    accountCount: accounts.length,
-    midPrice,
-  };
+  return data;
 }
 
 // Per-VU state: a VU is one client session (its key and its IP), so read-your-writes is per VU.
@@ -205,11 +208,12 @@ interface Client {
 
 export function client(data: SetupData): Client {
   const index = clientKey() % data.accountCount;
+  const keys = data.keys === "" ? envKeys : data.keys;
   // The index-th pair, found without splitting the whole list in every VU.
   let start = 0;
-  for (let i = 0; i < index; i++) start = data.keys.indexOf(",", start) + 1;
-  const end = data.keys.indexOf(",", start);
-  const pair = data.keys.slice(start, end < 0 ? data.keys.length : end);
+  for (let i = 0; i < index; i++) start = keys.indexOf(",", start) + 1;
+  const end = keys.indexOf(",", start);
+  const pair = keys.slice(start, end < 0 ? keys.length : end);
   const colon = pair.indexOf(":");
   // Client IPs stay in loopback: they only key the per-IP limits (trust-proxy), nothing is sent there.
   return {

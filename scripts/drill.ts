@@ -135,7 +135,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
   exchange.keeper?.start();
 
   const { STAMPEDE_CONTROL_TOKEN: _inherited, ...inheritedEnv } = process.env;
-  const k6Env = venueEnv(exchange);
+  const k6Env = await venueEnv(exchange, drill.profile.clients);
   const procs = spawnK6(opts.k6.path, generators, runDir, (i) => ({
     ...inheritedEnv,
     ...K6_ENV,

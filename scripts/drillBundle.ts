@@ -51,6 +51,9 @@ export async function writeK6Inputs(
 ): Promise<{ script: string; plan: string }> {
   const script = join(dir, K6_BUNDLE_FILE);
   const planPath = join(dir, K6_PLAN_FILE);
-  await Promise.all([bundleDrillScript(script, drillEntry(plan)), writeFile(planPath, `${JSON.stringify(plan, null, 2)}\n`)]);
+  await Promise.all([
+    bundleDrillScript(script, drillEntry(plan)),
+    writeFile(planPath, `${JSON.stringify(plan, null, 2)}\n`),
+  ]);
   return { script, plan: planPath };
 }

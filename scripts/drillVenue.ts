@@ -53,16 +53,24 @@ export async function closeVenue(exchange: DrillVenue): Promise<void> {
 }
 
 /**
- * The venue's secrets for k6's environment, never argv or run.json: the control token (k6's
- * setup() reads the accounts with it), or a venue's own keys when it has no control plane.
+ * The venue's secrets for k6's environment, never argv or run.json: the first `clients` accounts'
+ * keys (STAMPEDE_API_KEYS) and the control token (setup() reads the mid prices only), or a venue's
+ * own keys when it has no control plane. Keys in the environment are one string every VU shares;
+ * in setup()'s data k6 would decode them again in each VU (loadtests/drillRequests.ts SetupData).
  */
-export function venueEnv(exchange: DrillVenue): Record<string, string> {
-  if (exchange.control !== undefined)
-    return exchange.token === undefined ? {} : { STAMPEDE_CONTROL_TOKEN: exchange.token };
-  return {
-    STAMPEDE_CONTROL_PLANE: "0",
-    STAMPEDE_API_KEYS: exchange.keys.map((k) => `${k.apiKey}:${k.apiSecret}`).join(","),
-  };
+export async function venueEnv(exchange: DrillVenue, clients: number): Promise<Record<string, string>> {
+  const keysOf = (keys: ReadonlyArray<{ apiKey: string; apiSecret: string }>) =>
+    keys.map((k) => `${k.apiKey}:${k.apiSecret}`).join(",");
+  if (exchange.control !== undefined) {
+    const accounts = (await exchange.control.accounts()).slice(0, clients);
+    if (accounts.length === 0)
+      throw new StampedeError("E_EXCHANGE_FAILED", `the venue at ${exchange.url} has no accounts`);
+    return {
+      STAMPEDE_API_KEYS: keysOf(accounts),
+      ...(exchange.token === undefined ? {} : { STAMPEDE_CONTROL_TOKEN: exchange.token }),
+    };
+  }
+  return { STAMPEDE_CONTROL_PLANE: "0", STAMPEDE_API_KEYS: keysOf(exchange.keys) };
 }
 
 /** The mock exchange in this process, with a fresh random token; the drill leases it like any venue. */
