@@ -10,10 +10,12 @@ import { TRAFFIC_CLASSES } from "../loadtests/vocabulary/traffic.ts";
 import { startVenueServer } from "../mock-exchange/api/server.ts";
 import { EXCHANGE_DEFAULTS } from "../mock-exchange/defaults.ts";
 import { type CpuSample, clockTicks, type LoadWindow, loadWindow, procStatTicks } from "./benchGenerator.ts";
-import { startTrivialResponder } from "./benchResponder.ts";
+import { RESPONDER_API_KEYS, startTrivialResponder } from "./benchResponder.ts";
 import type { Benchmark, BenchResult } from "./benchTypes.ts";
+import { ControlPlane } from "./controlPlane.ts";
 import { drillEntry, writeK6Inputs } from "./drillBundle.ts";
 import { generatorRecords, K6_ENV, k6GoMaxProcs } from "./drillK6.ts";
+import { venueEnv } from "./drillVenue.ts";
 import { exchangeConfigFor } from "./exchangeConfig.ts";
 import { ensureK6 } from "./k6.ts";
 import { machineCores } from "./machineCores.ts";
@@ -200,6 +202,8 @@ async function runMeasurement(log: (line: string) => void): Promise<GeneratorCos
       );
       return m;
     };
+    // The keys in k6's environment, as a drill hands them over (scripts/drillVenue.ts venueEnv).
+    const drillEnv = { STAMPEDE_API_KEYS: RESPONDER_API_KEYS };
     const bare = await step("bare", bareArgs([]), {});
     const bareOutput = await step(
       "bare + stampede output",
@@ -209,18 +213,20 @@ async function runMeasurement(log: (line: string) => void): Promise<GeneratorCos
     const drillModules = await step(
       "drill script as source modules",
       drillArgs(responder.url, drillEntry(inputs.k6Plan), join(dir, "modules")),
-      {},
+      drillEnv,
     );
     const drill = await step(
       "drill (bundled, as a drill runs it)",
       drillArgs(responder.url, inputs.script, dir),
-      {},
+      drillEnv,
     );
     const bareRuns = [bare];
     const drillRuns = [drill];
     for (let run = 2; run <= RUNS_OF_RATIO_STEPS; run++) {
       bareRuns.push(await step(`bare (run ${run})`, bareArgs([]), {}));
-      drillRuns.push(await step(`drill (run ${run})`, drillArgs(responder.url, inputs.script, dir), {}));
+      drillRuns.push(
+        await step(`drill (run ${run})`, drillArgs(responder.url, inputs.script, dir), drillEnv),
+      );
     }
     await responder.close();
     const drillOnVenue = await onVenue(
@@ -271,9 +277,14 @@ async function onVenue(
     return await step(
       "drill against the mock exchange",
       args(venue.url, join(dir, "venue")),
-      {
-        STAMPEDE_CONTROL_TOKEN: venue.controlToken,
-      },
+      await venueEnv(
+        {
+          url: venue.url,
+          control: new ControlPlane(venue.url, venue.controlToken),
+          keys: [],
+        },
+        profile.clients,
+      ),
       () => answered,
     );
   } finally {

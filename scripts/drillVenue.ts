@@ -20,7 +20,7 @@ export interface DrillVenue {
   control: ControlPlane | undefined;
   /** Holds the drill's lease on the venue and watches for a reset it did not make. */
   keeper: LeaseKeeper | undefined;
-  /** The control token k6 reads the accounts with. */
+  /** The venue's control token. */
   token: string | undefined;
   /** Write the token to the run folder (the drill's own mock only). */
   tokenFile: boolean;
@@ -54,21 +54,21 @@ export async function closeVenue(exchange: DrillVenue): Promise<void> {
 
 /**
  * The venue's secrets for k6's environment, never argv or run.json: the first `clients` accounts'
- * keys (STAMPEDE_API_KEYS) and the control token (setup() reads the mid prices only), or a venue's
- * own keys when it has no control plane. Keys in the environment are one string every VU shares;
+ * keys (STAMPEDE_API_KEYS), read from the venue's control plane, or a venue's own keys when it has
+ * none. k6 then needs no control token. Keys in the environment are one string every VU shares;
  * in setup()'s data k6 would decode them again in each VU (loadtests/drillRequests.ts SetupData).
  */
-export async function venueEnv(exchange: DrillVenue, clients: number): Promise<Record<string, string>> {
+export async function venueEnv(
+  exchange: Pick<DrillVenue, "url" | "control" | "keys">,
+  clients: number,
+): Promise<Record<string, string>> {
   const keysOf = (keys: ReadonlyArray<{ apiKey: string; apiSecret: string }>) =>
     keys.map((k) => `${k.apiKey}:${k.apiSecret}`).join(",");
   if (exchange.control !== undefined) {
     const accounts = (await exchange.control.accounts()).slice(0, clients);
     if (accounts.length === 0)
       throw new StampedeError("E_EXCHANGE_FAILED", `the venue at ${exchange.url} has no accounts`);
-    return {
-      STAMPEDE_API_KEYS: keysOf(accounts),
-      ...(exchange.token === undefined ? {} : { STAMPEDE_CONTROL_TOKEN: exchange.token }),
-    };
+    return { STAMPEDE_API_KEYS: keysOf(accounts) };
   }
   return { STAMPEDE_CONTROL_PLANE: "0", STAMPEDE_API_KEYS: keysOf(exchange.keys) };
 }
