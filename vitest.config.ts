@@ -11,6 +11,7 @@ const DRILLS = [
   "test/e2e/drillGate.test.ts",
   "test/e2e/k6Output.test.ts",
   "test/e2e/drillProfileFile.test.ts",
+  "test/e2e/byHand.test.ts",
 ];
 
 export default defineConfig({
