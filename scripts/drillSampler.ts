@@ -1,4 +1,6 @@
-import { appendFile, readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { appendFile } from "node:fs/promises";
+import { performance } from "node:perf_hooks";
 import type { TimelinePoint } from "../reports/model.ts";
 import type { Progress } from "./drillProgress.ts";
 import type { K6Process } from "./drillSignals.ts";
@@ -17,15 +19,23 @@ const PAGE_BYTES = 4096;
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-/** CPU ticks used so far and resident memory of a process, from /proc; undefined once it has exited. */
-async function processUsage(pid: number): Promise<{ ticks: number; rssMb: number } | undefined> {
+/**
+ * CPU ticks used so far and resident memory of a process, from /proc, and when they were read;
+ * undefined once it has exited. Read synchronously (tens of microseconds) so that `readAtMs` is
+ * the moment of the read: the mock exchange shares this event loop, and an asynchronous read
+ * resolved a variable few milliseconds to tens of milliseconds later in a burst, which a
+ * one-second window then counted as CPU of the wrong second.
+ */
+function processUsage(pid: number): { ticks: number; rssMb: number; readAtMs: number } | undefined {
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const readAtMs = performance.now();
     // Fields after the parenthesised command name: utime, stime are fields 14, 15; rss (pages) is 24.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return {
       ticks: Number(fields[11]) + Number(fields[12]),
       rssMb: (Number(fields[21]) * PAGE_BYTES) / 2 ** 20,
+      readAtMs,
     };
   } catch {
     return undefined;
@@ -86,10 +96,14 @@ interface K6Second {
 /** Samples every second until k6 has exited; resolves with the run's k6 totals. */
 export async function sampleWhileK6Runs(input: SamplerInput): Promise<K6Usage> {
   const { procs, progress, phases } = input;
-  for (const p of procs) p.ticks = (await processUsage(p.child.pid ?? -1))?.ticks ?? 0;
+  for (const p of procs) {
+    const first = processUsage(p.child.pid ?? -1);
+    p.ticks = first?.ticks ?? 0;
+    p.readAtMs = first?.readAtMs ?? performance.now();
+  }
   const usage: K6Usage = { cpuSeconds: 0, rssMbMax: 0 };
   let selfCpu = process.cpuUsage();
-  let lastSampleMs = Date.now();
+  let selfCpuAtMs = performance.now();
   let running = true;
   let loadStartMs: number | undefined;
   void input.exited.then(() => {
@@ -98,12 +112,14 @@ export async function sampleWhileK6Runs(input: SamplerInput): Promise<K6Usage> {
   while (running) {
     await new Promise((r) => setTimeout(r, 1000));
     const now = Date.now();
-    const sampleS = (now - lastSampleMs) / 1000;
-    lastSampleMs = now;
-    const k6 = await sampleK6(procs, sampleS, usage);
-    const cpu = process.cpuUsage(selfCpu);
-    selfCpu = process.cpuUsage();
-    const exchangeCpuCores = input.ownExchange ? (cpu.user + cpu.system) / 1e6 / sampleS : 0;
+    const k6 = sampleK6(procs, usage);
+    // This process's CPU over its own window, read with the time it was read (as k6's).
+    const cpu = process.cpuUsage();
+    const cpuAtMs = performance.now();
+    const selfCpuS = (cpu.user - selfCpu.user + cpu.system - selfCpu.system) / 1e6;
+    const exchangeCpuCores = input.ownExchange ? selfCpuS / ((cpuAtMs - selfCpuAtMs) / 1000) : 0;
+    selfCpu = cpu;
+    selfCpuAtMs = cpuAtMs;
     await appendFile(
       input.generatorPath,
       `${JSON.stringify({ tsMs: now, k6CpuCores: round2(k6.cpuCores), exchangeCpuCores: round2(exchangeCpuCores), k6RssMb: k6.rssMb, ...(procs.length > 1 ? { k6CpuCoresByGenerator: k6.coresByGenerator } : {}) })}\n`,
@@ -119,22 +135,25 @@ export async function sampleWhileK6Runs(input: SamplerInput): Promise<K6Usage> {
 }
 
 /**
- * Every k6 process's CPU and memory over the last sampleS, summed: the load generator is all of
- * them. Adds to the generators' records and to the run's totals as it goes.
+ * Every k6 process's CPU and memory since its last read, summed: the load generator is all of
+ * them. Each process's cores are its ticks over the time between its own two reads. Adds to the
+ * generators' records and to the run's totals as it goes.
  */
-async function sampleK6(procs: readonly K6Process[], sampleS: number, usage: K6Usage): Promise<K6Second> {
+function sampleK6(procs: readonly K6Process[], usage: K6Usage): K6Second {
   let cpuCores = 0;
   let rssMb = 0;
   const coresByGenerator: number[] = [];
   for (const p of procs) {
-    const now = await processUsage(p.child.pid ?? -1);
+    const now = processUsage(p.child.pid ?? -1);
     let cores = 0;
     if (now !== undefined) {
       const cpuS = (now.ticks - p.ticks) / CLOCK_TICKS_PER_S;
-      cores = cpuS / sampleS;
+      const windowS = (now.readAtMs - p.readAtMs) / 1000;
+      cores = windowS > 0 ? cpuS / windowS : 0;
       p.g.cpuSeconds += cpuS;
       usage.cpuSeconds += cpuS;
       p.ticks = now.ticks;
+      p.readAtMs = now.readAtMs;
       rssMb += now.rssMb;
       p.g.rssMbMax = Math.max(p.g.rssMbMax, Math.round(now.rssMb));
     }

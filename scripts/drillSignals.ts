@@ -26,6 +26,8 @@ export interface K6Process {
   exited: Promise<number>;
   /** CPU ticks at the last sample (drillSampler.ts). */
   ticks: number;
+  /** When they were read, performance.now() ms. */
+  readAtMs: number;
   running: boolean;
 }
 
@@ -55,7 +57,7 @@ export function spawnK6(
       );
       child.on("error", () => res(127));
     });
-    const proc: K6Process = { g, child, log, exited, ticks: 0, running: true };
+    const proc: K6Process = { g, child, log, exited, ticks: 0, readAtMs: 0, running: true };
     void exited.then(() => {
       proc.running = false;
     });
