@@ -10,7 +10,7 @@ import { TRAFFIC_CLASSES } from "../loadtests/vocabulary/traffic.ts";
 import { startVenueServer } from "../mock-exchange/api/server.ts";
 import { EXCHANGE_DEFAULTS } from "../mock-exchange/defaults.ts";
 import { type CpuSample, clockTicks, type LoadWindow, loadWindow, procStatTicks } from "./benchGenerator.ts";
-import { RESPONDER_API_KEYS, startTrivialResponder } from "./benchResponder.ts";
+import { startTrivialResponder } from "./benchResponder.ts";
 import type { Benchmark, BenchResult } from "./benchTypes.ts";
 import { ControlPlane } from "./controlPlane.ts";
 import { drillEntry, writeK6Inputs } from "./drillBundle.ts";
@@ -202,8 +202,12 @@ async function runMeasurement(log: (line: string) => void): Promise<GeneratorCos
       );
       return m;
     };
-    // The keys in k6's environment, as a drill hands them over (scripts/drillVenue.ts venueEnv).
-    const drillEnv = { STAMPEDE_API_KEYS: RESPONDER_API_KEYS };
+    // The keys in k6's environment, handed over as a drill does: the responder answers the
+    // control plane's account list.
+    const drillEnv = await venueEnv(
+      { url: responder.url, control: new ControlPlane(responder.url, undefined), keys: [] },
+      profile.clients,
+    );
     const bare = await step("bare", bareArgs([]), {});
     const bareOutput = await step(
       "bare + stampede output",

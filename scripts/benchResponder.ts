@@ -22,8 +22,6 @@ const ACCOUNT_LIST = Array.from({ length: 100 }, (_, i) => ({
 }));
 const ACCOUNTS = JSON.stringify({ accounts: ACCOUNT_LIST });
 
-/** The responder's keys as a drill hands them to k6 (STAMPEDE_API_KEYS, scripts/drillVenue.ts venueEnv). */
-export const RESPONDER_API_KEYS = ACCOUNT_LIST.map((a) => `${a.apiKey}:${a.apiSecret}`).join(",");
 const BOOK = JSON.stringify({ bids: [["60000.0", "1"]], asks: [["60000.1", "1"]] });
 // NEW and unfilled: a trader's iteration sends one request, as a bare script does.
 const ORDER_ACK = JSON.stringify({ orderId: 1, status: "NEW", executedQty: "0", updateTime: 0 });
