@@ -28,7 +28,7 @@ import { type K6DrillPlan, k6PlanProblems } from "./lib/k6Plan.ts";
 import { ITERATION_METADATA, iterationMark } from "./lib/lateness.ts";
 import { RUN_BEHAVIOUR } from "./scenarios/index.ts";
 import { DRILL_SYMBOLS, newSessionState, type Session, type SessionState } from "./scenarios/session.ts";
-import { seededRandom } from "./vocabulary/random.ts";
+import { type Random, seededRandom } from "./vocabulary/random.ts";
 import { rejectReason, type TrafficClass } from "./vocabulary/traffic.ts";
 
 export const baseUrl = __ENV.STAMPEDE_BASE_URL ?? "http://127.0.0.1:8080";
@@ -286,10 +286,13 @@ function served(res: RefinedResponse<ResponseType>, status: number, cls: string,
 
 // k6 has no seed option for Math.random; each VU draws from its own seeded stream instead.
 // Which VU runs which iteration is up to k6, so a re-run repeats the mix, not every request.
-let random: (() => number) | undefined;
-export function rand(): number {
+let random: Random | undefined;
+function vuRandom(): Random {
   random ??= seededRandom(plan.seed * 1_000_003 + clientKey() + 1);
-  return random();
+  return random;
+}
+export function rand(): number {
+  return vuRandom()();
 }
 
 let session: Session | undefined;
@@ -313,7 +316,7 @@ function sessionOf(data: SetupData): Session {
   session = {
     symbols: SYMBOLS,
     mid: (symbol) => data.midPrice[symbol] as number,
-    rand,
+    rand: vuRandom(),
     state: sessionState,
     send: (r, query) => {
       const p = paramsFor(r);

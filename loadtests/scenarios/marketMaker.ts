@@ -14,7 +14,7 @@ export function marketMaker(s: Session): void {
     const res = s.send(REQUEST.cancelOrder, `symbol=${quote.symbol}&orderId=${quote.orderId}`);
     s.served(res, REQUEST.cancelOrder);
   }
-  const q = makerQuote(() => s.rand(), s.symbols.length);
+  const q = makerQuote(s.rand, s.symbols.length);
   const sym = s.symbols[q.symbolIndex] as DrillSymbol;
   const price = limitPrice(s.mid(sym.symbol), sym.tick, q.side, q.offsetTicks);
   const body =

@@ -12,7 +12,7 @@ export function reduceOnlyCloser(s: Session): void {
   const sym = s.symbols[Math.floor(s.rand() * s.symbols.length)] as DrillSymbol;
   const read = readPosition(s, sym.symbol);
   if (read === undefined) return;
-  const o = closerOrder(positionView(read.json(), sym.symbol), () => s.rand());
+  const o = closerOrder(positionView(read.json(), sym.symbol), s.rand);
   const body =
     `symbol=${sym.symbol}&side=${o.side}&quantity=${qtyOf(o.lots)}&type=MARKET` +
     (o.reduceOnly ? "&reduceOnly=true" : "");

@@ -20,7 +20,7 @@ export function stopLossSubmitter(s: Session): void {
   }
   // The mark as the read saw it, else the mid setup() saw.
   const mark = position?.markPrice ?? s.mid(sym.symbol);
-  const stop = stopLoss(position, Math.round(mark / sym.tick), sym.tick, () => s.rand());
+  const stop = stopLoss(position, Math.round(mark / sym.tick), sym.tick, s.rand);
   let body =
     `symbol=${sym.symbol}&side=${stop.side}&type=STOP_MARKET` +
     `&stopPrice=${(stop.stopTicks * sym.tick).toFixed(sym.priceDecimals)}`;

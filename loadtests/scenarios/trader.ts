@@ -9,7 +9,7 @@ import type { DrillSymbol, Session } from "./session.ts";
  */
 export function trader(s: Session): void {
   const resting = s.state.traderResting;
-  const action = traderAction(() => s.rand(), s.symbols.length, resting !== undefined);
+  const action = traderAction(s.rand, s.symbols.length, resting !== undefined);
   if (action.kind === "cancel") {
     const { symbol, orderId } = resting as { symbol: string; orderId: number };
     s.state.traderResting = undefined;

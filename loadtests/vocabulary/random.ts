@@ -2,6 +2,13 @@
 export type Random = () => number;
 
 /**
+ * Read once: k6's interpreter looks `Math` up in the global object and `imul` in it on every
+ * call, which made a draw cost 1.4 us in a k6 VU against 1.0 us with this (k6 v1.8.1, a loop of
+ * 300,000 draws, 2026-12-06). Node inlines either the same.
+ */
+const imul = Math.imul;
+
+/**
  * mulberry32: tiny, fast, good enough for workload generation (not for cryptography).
  * Same seed, same sequence, in tests, drills and the simulator.
  */
@@ -10,8 +17,8 @@ export function seededRandom(seed: number): Random {
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    t = imul(t ^ (t >>> 15), t | 1);
+    t ^= t + imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
