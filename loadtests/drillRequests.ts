@@ -374,8 +374,12 @@ const vuBehaviour: Partial<Record<TrafficClass, BehaviourName>> = {};
  * is drawn to choose it, so the default mix sends the requests it did before behaviours. The
  * behaviour is the VU's `behaviour` tag, so every sample of the iteration carries it (requests,
  * rejects, stale reads, skips).
+ *
+ * `body` runs instead of the behaviour, everything around it unchanged: the generator bench
+ * (loadtests/bench/drillHarness.ts) sends a bare script's request that way, to tell what the
+ * drill's harness costs from what its requests cost.
  */
-function iterate(cls: TrafficClass, data: SetupData): void {
+export function iterate(cls: TrafficClass, data: SetupData, body?: (s: Session) => void): void {
   markIteration();
   let name = vuBehaviour[cls];
   if (name === undefined) {
@@ -385,7 +389,7 @@ function iterate(cls: TrafficClass, data: SetupData): void {
     // every iteration it runs (setting a tag builds a new tag set in Go).
     (vuMetrics as typeof exec.vu.metrics).tags.behaviour = name;
   }
-  RUN_BEHAVIOUR[name](sessionOf(data));
+  (body ?? RUN_BEHAVIOUR[name])(sessionOf(data));
 }
 
 /** Order flow: trader, market-maker, taker, stop-loss-submitter, reduce-only-closer. */

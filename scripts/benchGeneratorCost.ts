@@ -13,7 +13,7 @@ import { type CpuSample, clockTicks, type LoadWindow, loadWindow, procStatTicks 
 import { startTrivialResponder } from "./benchResponder.ts";
 import type { Benchmark, BenchResult } from "./benchTypes.ts";
 import { ControlPlane } from "./controlPlane.ts";
-import { drillEntry, writeK6Inputs } from "./drillBundle.ts";
+import { bundleDrillScript, drillEntry, writeK6Inputs } from "./drillBundle.ts";
 import { generatorRecords, K6_ENV, k6GoMaxProcs } from "./drillK6.ts";
 import { venueEnv } from "./drillVenue.ts";
 import { exchangeConfigFor } from "./exchangeConfig.ts";
@@ -29,7 +29,10 @@ import { round } from "./round.ts";
  *   2. bare + the stampede output (k6's aggregation into HDR histograms);
  *   3. the drill script as source modules (k6 instantiates each module in each VU);
  *   4. the drill script as a drill runs it: bundled, with its plan file and the output;
- *   then steps 1 and 4 again, in turn, for medians (RUNS_OF_RATIO_STEPS).
+ *   5. the drill's harness alone: step 4 with a bare script's request in place of every behaviour
+ *      (loadtests/bench/drillHarness.ts), so 5 over 1 is what the harness costs and 4 over 5
+ *      what the drill's requests cost;
+ *   then steps 1, 4 and 5 again, in turn, for medians (RUNS_OF_RATIO_STEPS).
  * Each step's CPU is k6's over the seconds load flowed (start-up and wind-down excluded, as in
  * benchGenerator.ts, and the first WARM_UP_MS of load) divided by the requests answered in them. Step 4 then drives the real mock
  * exchange in this process: its CPU per request is the venue's cost on the cores it shares with
@@ -142,6 +145,7 @@ export interface GeneratorCost {
   bareOutput: StepMeasurement;
   drillModules: StepMeasurement;
   drill: StepMeasurement;
+  harness: StepMeasurement;
   drillOnVenue: StepMeasurement;
 }
 
@@ -224,13 +228,19 @@ async function runMeasurement(log: (line: string) => void): Promise<GeneratorCos
       drillArgs(responder.url, inputs.script, dir),
       drillEnv,
     );
+    const harnessScript = join(dir, "drill-harness.js");
+    await bundleDrillScript(harnessScript, join(ROOT, "loadtests", "bench", "drillHarness.ts"));
+    const harnessStep = (label: string) =>
+      step(label, drillArgs(responder.url, harnessScript, join(dir, "harness")), drillEnv);
     const bareRuns = [bare];
     const drillRuns = [drill];
+    const harnessRuns = [await harnessStep("drill harness, a bare request per iteration (bundled)")];
     for (let run = 2; run <= RUNS_OF_RATIO_STEPS; run++) {
       bareRuns.push(await step(`bare (run ${run})`, bareArgs([]), {}));
       drillRuns.push(
         await step(`drill (run ${run})`, drillArgs(responder.url, inputs.script, dir), drillEnv),
       );
+      harnessRuns.push(await harnessStep(`drill harness (run ${run})`));
     }
     await responder.close();
     const drillOnVenue = await onVenue(
@@ -245,6 +255,7 @@ async function runMeasurement(log: (line: string) => void): Promise<GeneratorCos
       bareOutput,
       drillModules,
       drill: medianStep(drillRuns),
+      harness: medianStep(harnessRuns),
       drillOnVenue,
     };
   } finally {
@@ -336,6 +347,23 @@ export const GENERATOR_COST_BENCHMARKS: Benchmark[] = [
       {
         name: "generator_drill_vs_bare",
         value: round(c.drill.usPerRequest / c.bare.usPerRequest, 2),
+        unit: "ratio",
+      },
+    ],
+  ),
+  figure(
+    "generator_drill_harness_vs_bare",
+    `k6 CPU per request of the drill's harness with a bare script's request in every iteration (loadtests/bench/drillHarness.ts) over the bare script's, medians of ${RUNS_OF_RATIO_STEPS} interleaved runs; and the drill's over the harness's`,
+    (c) => [
+      {
+        name: "generator_drill_harness_vs_bare",
+        value: round(c.harness.usPerRequest / c.bare.usPerRequest, 2),
+        unit: "ratio",
+      },
+      us("generator_drill_harness_us_per_request", c.harness),
+      {
+        name: "generator_drill_vs_harness",
+        value: round(c.drill.usPerRequest / c.harness.usPerRequest, 2),
         unit: "ratio",
       },
     ],

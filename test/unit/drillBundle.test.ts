@@ -8,7 +8,8 @@ import { liquidationCascade20251010 } from "../../loadtests/profiles/liquidation
 import { smoke } from "../../loadtests/profiles/smoke.ts";
 import type { Profile } from "../../loadtests/profiles/types.ts";
 import { EXCHANGE_DEFAULTS } from "../../mock-exchange/defaults.ts";
-import { writeK6Inputs } from "../../scripts/drillBundle.ts";
+import { bundleDrillScript, writeK6Inputs } from "../../scripts/drillBundle.ts";
+import { ROOT } from "../../scripts/paths.ts";
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -47,5 +48,22 @@ describe("the drill bundle", () => {
     // The scenario k6 runs names an export the bundle has.
     const scenarios = plan.scenarios as Record<string, { exec: string }>;
     for (const s of Object.values(scenarios)) expect(script).toMatch(new RegExp(`\\b${s.exec}\\b`));
+  });
+
+  it("bundles the bench's harness with every export the plan's scenarios run, each sending a ping", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "stampede-bundle-"));
+    dirs.push(dir);
+    const file = join(dir, "drill-harness.js");
+    await bundleDrillScript(file, join(ROOT, "loadtests", "bench", "drillHarness.ts"));
+    const script = readFileSync(file, "utf8");
+    const { plan } = await bundleFor(smoke);
+    const scenarios = plan.scenarios as Record<string, { exec: string }>;
+    const exported = /export \{([^}]*)\}/s.exec(script)?.[1] ?? "";
+    for (const name of ["options", "setup", ...Object.values(scenarios).map((s) => s.exec)])
+      expect(exported).toMatch(new RegExp(`\\b${name}\\b`));
+    // The behaviours stay in the bundle (VUs the drill's size) but every iteration sends the ping.
+    expect(script).toMatch(/function trader\b/);
+    for (const cls of ["order", "position", "depth"])
+      expect(script).toMatch(new RegExp(`iterate\\("${cls}", data, ping\\)`));
   });
 });
