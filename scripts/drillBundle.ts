@@ -27,21 +27,36 @@ export function drillEntry(plan: Pick<K6DrillPlan, "watcherHoldWallMs">): string
   return join(ROOT, "loadtests", plan.watcherHoldWallMs === undefined ? "drillRequests.ts" : "drill.ts");
 }
 
-/** The drill script `entry` bundled into `file` (esbuild, ES module, k6 modules external). */
-export async function bundleDrillScript(file: string, entry: string): Promise<void> {
-  await build({
+/** Every entry drillEntry() picks from. */
+export const DRILL_ENTRIES: readonly string[] = [
+  join(ROOT, "loadtests", "drillRequests.ts"),
+  join(ROOT, "loadtests", "drill.ts"),
+];
+
+/** The drill script `entry` bundled (esbuild, ES module, k6 modules external); its text. */
+export async function drillBundleText(entry: string): Promise<string> {
+  const result = await build({
     entryPoints: [entry],
     bundle: true,
     format: "esm",
     platform: "neutral",
     target: "es2022",
     external: ["k6", "k6/*"],
-    outfile: file,
+    write: false,
+    outfile: K6_BUNDLE_FILE,
     logLevel: "silent",
     // Readable in the run folder: a reader can follow what ran, file by file.
     minify: false,
     legalComments: "none",
   });
+  const [out] = result.outputFiles;
+  if (out === undefined) throw new Error(`esbuild wrote nothing for ${entry}`);
+  return out.text;
+}
+
+/** The drill script `entry` bundled into `file`. */
+export async function bundleDrillScript(file: string, entry: string): Promise<void> {
+  await writeFile(file, await drillBundleText(entry));
 }
 
 /** Writes the bundle and the plan into `dir`; returns their paths. */

@@ -1,5 +1,5 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { join, posix, relative, resolve } from "node:path";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join, relative, resolve } from "node:path";
 import { k6DrillPlan } from "../loadtests/lib/k6Plan.ts";
 import {
   drillRequestBudgetS,
@@ -11,7 +11,7 @@ import {
 import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 import { EXCHANGE_DEFAULTS } from "../mock-exchange/defaults.ts";
 import { K6_SYSTEM_TAGS } from "./drill.ts";
-import { K6_PLAN_FILE } from "./drillBundle.ts";
+import { DRILL_ENTRIES, drillBundleText, drillEntry, K6_BUNDLE_FILE, K6_PLAN_FILE } from "./drillBundle.ts";
 import { exchangeConfigFor, VENUE_SYMBOL_NAMES } from "./exchangeConfig.ts";
 import { K6_VERSION } from "./k6.ts";
 import { ROOT } from "./paths.ts";
@@ -26,13 +26,12 @@ import type { ResolvedProfile } from "./profileSource.ts";
  * written here, `stampede report <dir>` merges them exactly (HDR add). Summaries of separate
  * runners cannot be merged into percentiles (k6-operator issue 812).
  *
- * The scripts travel in one ConfigMap: loadtests/ files only, since k6 scripts import nothing
- * outside loadtests/ (the vocabulary they share with the venue lives there; `npm run deps`
- * enforces it, and the walk below refuses to leave the folder). ConfigMap keys cannot hold "/",
- * and k6-operator mounts the map flat at /test, so each file's repository path becomes its key
- * with "/" turned into "." ("loadtests/lib/plan.ts" -> "loadtests.lib.plan.ts") and its relative
- * import specifiers are rewritten to those keys ("./loadtests.lib.plan.ts"): the flat folder runs
- * as it is.
+ * The script travels in one ConfigMap as a drill runs it: bundled into one ES module
+ * (`drill.js`, scripts/drillBundle.ts; k6 modules stay imports), beside the plan file
+ * (`k6-plan.json`). k6 instantiates every module of a script's graph in every VU, so the runners'
+ * VUs cost what a local drill's do (about 0.5 MB of RSS each, against 0.8 as source files:
+ * `npm run bench -- generator_drill_rss_mb_per_vu`), and a plan without watchers ships no
+ * WebSocket module. k6 scripts import only loadtests/ and k6 (`npm run deps` enforces it).
  */
 
 export interface K8sOptions {
@@ -60,66 +59,6 @@ export const DEFAULT_RUNNER_IMAGE = `stampede-k6:${K6_VERSION.replace(/^v/, "")}
 export const RESULTS_MOUNT = "/results";
 /** Where k6-operator mounts the script ConfigMap in a runner pod. */
 export const SCRIPT_MOUNT = "/test";
-/** The entry script, relative to the repository. */
-export const ENTRY = "loadtests/drill.ts";
-/** The folder every shipped script lives in. */
-export const K6_FOLDER = "loadtests/";
-
-/** ConfigMap key of a repository-relative path (keys may hold only [-._a-zA-Z0-9]). */
-export function configMapKey(repoPath: string): string {
-  return repoPath.split("/").join(".");
-}
-
-/** Relative module specifiers of a TypeScript source; type-only imports (erased by k6) excluded. */
-export function relativeImports(source: string): string[] {
-  const out: string[] = [];
-  const re =
-    /(?:^|\n)\s*(import|export)\s+(type\s+)?[^"';]*?\bfrom\s*["']([^"']+)["']|(?:^|\n)\s*import\s*["']([^"']+)["']/g;
-  for (const m of source.matchAll(re)) {
-    const spec = m[3] ?? m[4];
-    if (spec === undefined || m[2] !== undefined) continue;
-    if (spec.startsWith("./") || spec.startsWith("../")) out.push(spec);
-  }
-  return out;
-}
-
-/**
- * The entry and every file it reaches through relative imports, by repository path (posix),
- * with their contents. A script importing a file outside loadtests/ is refused: the runner pods
- * get loadtests/ only.
- */
-export async function collectScripts(entry = ENTRY, root = ROOT): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
-  const queue = [{ path: entry, importer: "" }];
-  while (queue.length > 0) {
-    const { path, importer } = queue.shift() as { path: string; importer: string };
-    if (files.has(path)) continue;
-    if (!path.startsWith(K6_FOLDER))
-      throw new StampedeError(
-        "E_USAGE",
-        `${importer || "the entry"} imports ${path}: k6 scripts import only ${K6_FOLDER}`,
-      );
-    const source = await readFile(join(root, path), "utf8").catch(() => {
-      throw new StampedeError("E_USAGE", `${path} (imported by the drill script) is missing`);
-    });
-    files.set(path, source);
-    for (const spec of relativeImports(source))
-      queue.push({ path: posix.normalize(posix.join(posix.dirname(path), spec)), importer: path });
-  }
-  return files;
-}
-
-/** A file's source with its relative import specifiers pointing at the flat ConfigMap keys. */
-export function flattenImports(repoPath: string, source: string, known: ReadonlySet<string>): string {
-  return source.replace(
-    /(\bfrom\s*|\bimport\s*)(["'])(\.{1,2}\/[^"']+)\2/g,
-    (whole, lead: string, quote: string, spec: string) => {
-      const target = posix.normalize(posix.join(posix.dirname(repoPath), spec));
-      return known.has(target) ? `${lead}${quote}./${configMapKey(target)}${quote}` : whole;
-    },
-  );
-}
-
 export interface K8sManifests {
   configMap: Record<string, unknown> & { data: Record<string, string> };
   testRun: {
@@ -141,9 +80,15 @@ export interface K8sManifests {
   pvc: Record<string, unknown>;
   /** run.json of the run folder the runners' csv files are copied into. */
   run: Record<string, unknown>;
+  /** The drill script's entry the bundle was built from. */
+  entry: string;
 }
 
-export function buildK8sManifests(opts: K8sOptions, scripts: ReadonlyMap<string, string>): K8sManifests {
+/**
+ * The manifests of a k8s drill. `bundles`: the drill script bundled per entry (scripts/drillBundle.ts
+ * DRILL_ENTRIES, by entry path); the plan picks one (drillEntry), as a local drill does.
+ */
+export function buildK8sManifests(opts: K8sOptions, bundles: ReadonlyMap<string, string>): K8sManifests {
   const { profile } = opts.profile;
   const problems = validateProfile(profile, VENUE_SYMBOL_NAMES);
   if (problems.length > 0)
@@ -170,11 +115,15 @@ export function buildK8sManifests(opts: K8sOptions, scripts: ReadonlyMap<string,
   const plan = planDrill(scaleRates(profile, rateScale), { timeScale, requestBudgetS });
 
   const name = `stampede-${profile.name}`.slice(0, 52).replace(/-+$/, "");
-  const known = new Set(scripts.keys());
-  const data: Record<string, string> = {};
-  for (const [path, source] of scripts) data[configMapKey(path)] = flattenImports(path, source, known);
-  // The plan travels beside the scripts, as a drill writes it into its run folder (drillBundle.ts).
-  data[K6_PLAN_FILE] = `${JSON.stringify(k6DrillPlan(plan, profile, seed), null, 2)}\n`;
+  const k6Plan = k6DrillPlan(plan, profile, seed);
+  const entry = drillEntry(k6Plan);
+  const script = bundles.get(entry);
+  if (script === undefined) throw new Error(`no bundle of ${entry}`);
+  // The plan travels beside the script, as a drill writes both into its run folder (drillBundle.ts).
+  const data: Record<string, string> = {
+    [K6_BUNDLE_FILE]: script,
+    [K6_PLAN_FILE]: `${JSON.stringify(k6Plan, null, 2)}\n`,
+  };
   const meta = (n: string) => ({
     name: n,
     ...(opts.namespace === undefined ? {} : { namespace: opts.namespace }),
@@ -198,7 +147,7 @@ export function buildK8sManifests(opts: K8sOptions, scripts: ReadonlyMap<string,
     metadata: meta(name),
     spec: {
       parallelism: opts.parallelism,
-      script: { configMap: { name: `${name}-scripts`, file: configMapKey(ENTRY) } },
+      script: { configMap: { name: `${name}-scripts`, file: K6_BUNDLE_FILE } },
       // One pair of files per runner: the output names them after the execution segment the
       // operator gives the runner (latency-<i>.hlog), so runners never write the same path.
       arguments: [
@@ -252,27 +201,29 @@ export function buildK8sManifests(opts: K8sOptions, scripts: ReadonlyMap<string,
     versions: { k6: K6_VERSION },
     k6: { outputs: ["stampede"] },
   };
-  return { configMap, testRun, pvc, run };
+  return { configMap, testRun, pvc, run, entry };
 }
 
 /** Writes <out>/manifests/{configmap,pvc,testrun}.json and <out>/run.json; returns the folder. */
 export async function writeK8s(opts: K8sOptions, log: (line: string) => void = () => {}): Promise<string> {
-  const scripts = await collectScripts();
-  const m = buildK8sManifests(opts, scripts);
+  const bundles = new Map(
+    await Promise.all(DRILL_ENTRIES.map(async (e) => [e, await drillBundleText(e)] as const)),
+  );
+  const m = buildK8sManifests(opts, bundles);
   const out = resolve(opts.outDir);
   await mkdir(join(out, "manifests"), { recursive: true });
   const json = (x: unknown) => `${JSON.stringify(x, null, 2)}\n`;
   const bytes = Buffer.byteLength(JSON.stringify(m.configMap.data));
-  // A ConfigMap holds at most 1 MiB (k6-operator docs); the drill's scripts are ~90 KB.
+  // A ConfigMap holds at most 1 MiB (k6-operator docs); the drill's bundle and plan are about 30 KB.
   if (bytes > 1_000_000)
-    throw new StampedeError("E_USAGE", `the scripts (${bytes} bytes) exceed a ConfigMap's 1 MiB`);
+    throw new StampedeError("E_USAGE", `the script and plan (${bytes} bytes) exceed a ConfigMap's 1 MiB`);
   await writeFile(join(out, "manifests", "configmap.json"), json(m.configMap));
   await writeFile(join(out, "manifests", "pvc.json"), json(m.pvc));
   await writeFile(join(out, "manifests", "testrun.json"), json(m.testRun));
   await writeFile(join(out, "run.json"), json(m.run));
   const rel = relative(process.cwd(), out) || ".";
   log(
-    `wrote ${join(rel, "manifests")}/{configmap,pvc,testrun}.json (${scripts.size} scripts, parallelism ${opts.parallelism}) and ${join(rel, "run.json")}\n` +
+    `wrote ${join(rel, "manifests")}/{configmap,pvc,testrun}.json (${K6_BUNDLE_FILE} from ${relative(ROOT, m.entry)}, parallelism ${opts.parallelism}) and ${join(rel, "run.json")}\n` +
       `apply: kubectl apply -f ${join(rel, "manifests")}/   then copy the runners' latency-*.hlog and client-*.jsonl into ${rel} and run: stampede report ${rel}`,
   );
   return out;

@@ -1,20 +1,12 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type K6DrillPlan, k6PlanProblems } from "../../loadtests/lib/k6Plan.ts";
+import { DRILL_ENTRIES, drillBundleText, K6_BUNDLE_FILE } from "../../scripts/drillBundle.ts";
 import { toolsDir } from "../../scripts/k6.ts";
-import {
-  buildK8sManifests,
-  collectScripts,
-  configMapKey,
-  ENTRY,
-  K6_FOLDER,
-  RESULTS_MOUNT,
-  relativeImports,
-  writeK8s,
-} from "../../scripts/k8s.ts";
+import { buildK8sManifests, RESULTS_MOUNT, writeK8s } from "../../scripts/k8s.ts";
 import { resolveProfile } from "../../scripts/profileSource.ts";
 
 /**
@@ -64,12 +56,20 @@ const RUNNER_POD_FIELDS = new Set([
   "volumes",
 ]);
 
-describe("stampede k8s: k6-operator TestRun and the scripts' ConfigMap", () => {
+let bundled: Promise<Map<string, string>> | undefined;
+/** The drill script bundled per entry, as writeK8s builds them. */
+function bundles(): Promise<Map<string, string>> {
+  bundled ??= Promise.all(DRILL_ENTRIES.map(async (e) => [e, await drillBundleText(e)] as const)).then(
+    (pairs) => new Map(pairs),
+  );
+  return bundled;
+}
+
+describe("stampede k8s: k6-operator TestRun and the script's ConfigMap", () => {
   it("writes a TestRun with the CRD's field names and types", async () => {
-    const scripts = await collectScripts();
     const { testRun, configMap, run } = buildK8sManifests(
       { profile: resolveProfile("smoke"), parallelism: 4, outDir: "unused", target: "http://venue:8080" },
-      scripts,
+      await bundles(),
     );
     expect(testRun.apiVersion).toBe("k6.io/v1alpha1");
     expect(testRun.kind).toBe("TestRun");
@@ -119,36 +119,30 @@ describe("stampede k8s: k6-operator TestRun and the scripts' ConfigMap", () => {
     expect(run.mode).toBe("k8s");
   });
 
-  it("puts every file the drill script needs into the ConfigMap, under valid keys, imports flattened", async () => {
-    const scripts = await collectScripts();
-    const { configMap, testRun } = buildK8sManifests(
+  it("ships the drill script bundled as a drill runs it, the plan's entry, beside the plan", async () => {
+    const smokeManifests = buildK8sManifests(
       { profile: resolveProfile("smoke"), parallelism: 2, outDir: "x" },
-      scripts,
+      await bundles(),
     );
-    const data = configMap.data;
+    const { configMap, testRun } = smokeManifests;
     expect(configMap.kind).toBe("ConfigMap");
-    expect(Object.keys(data)).toContain(testRun.spec.script.configMap.file);
-    expect(testRun.spec.script.configMap.file).toBe(configMapKey(ENTRY));
-    for (const key of Object.keys(data)) expect(key).toMatch(/^[-._a-zA-Z0-9]+$/);
-    // loadtests/ only: the vocabulary k6 shares with the venue lives there too.
-    for (const path of scripts.keys()) expect(path.startsWith(K6_FOLDER), path).toBe(true);
-    expect(Object.keys(data)).toContain("loadtests.vocabulary.traffic.ts");
-    // No profile module: the plan file carries what the script needs of the profile.
-    expect(Object.keys(data).filter((k) => k.startsWith("loadtests.profiles."))).toEqual([]);
-    expect(Object.keys(data)).toContain("k6-plan.json");
-    // Each value import of each shipped file resolves to a key of the same (flat) folder.
-    for (const [key, source] of Object.entries(data).filter(([k]) => k.endsWith(".ts")))
-      for (const spec of relativeImports(source)) {
-        expect(spec, `${key} imports ${spec}`).toMatch(/^\.\/[-._a-zA-Z0-9]+$/);
-        expect(data[spec.slice(2)], `${key} imports ${spec}`).toBeDefined();
-      }
-    // And from the repository side: the walk follows every relative value import.
-    for (const [path, source] of scripts)
-      for (const spec of relativeImports(source)) {
-        const target = join(path, "..", spec).split("\\").join("/");
-        expect(scripts.has(target), `${path} -> ${target}`).toBe(true);
-      }
-    expect(Buffer.byteLength(JSON.stringify(data))).toBeLessThan(1_000_000);
+    expect(Object.keys(configMap.data).sort()).toEqual([K6_BUNDLE_FILE, "k6-plan.json"]);
+    expect(testRun.spec.script.configMap.file).toBe(K6_BUNDLE_FILE);
+    const script = configMap.data[K6_BUNDLE_FILE] as string;
+    // One module: every import is a k6 module, none relative.
+    const imports = [...script.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]);
+    expect(imports.length).toBeGreaterThan(0);
+    for (const spec of imports) expect(spec).toMatch(/^k6(\/|$)/);
+    // The same bundle a local drill runs: no watchers in smoke, so no WebSocket module.
+    expect(smokeManifests.entry).toMatch(/loadtests\/drillRequests\.ts$/);
+    expect(script).not.toMatch(/from "k6\/websockets"/);
+    const cascade = buildK8sManifests(
+      { profile: resolveProfile("liquidation-cascade-2025-10-10"), parallelism: 2, outDir: "x" },
+      await bundles(),
+    );
+    expect(cascade.entry).toMatch(/loadtests\/drill\.ts$/);
+    expect(cascade.configMap.data[K6_BUNDLE_FILE]).toMatch(/function liquidationWatchers\b/);
+    expect(Buffer.byteLength(JSON.stringify(cascade.configMap.data))).toBeLessThan(1_000_000);
   });
 
   it("the ConfigMap's folder, as k6-operator mounts it, loads in k6 (every import resolves)", async () => {
@@ -163,12 +157,7 @@ describe("stampede k8s: k6-operator TestRun and the scripts' ConfigMap", () => {
     for (const [key, text] of Object.entries(cm.data)) writeFileSync(join(mount, key), text);
     const inspected = execFileSync(
       k6,
-      [
-        "inspect",
-        "-e",
-        `STAMPEDE_PLAN_FILE=${join(mount, "k6-plan.json")}`,
-        join(mount, configMapKey(ENTRY)),
-      ],
+      ["inspect", "-e", `STAMPEDE_PLAN_FILE=${join(mount, "k6-plan.json")}`, join(mount, K6_BUNDLE_FILE)],
       { env: { ...process.env, K6_NO_USAGE_REPORT: "true" }, encoding: "utf8" },
     );
     expect(Object.keys((JSON.parse(inspected) as { scenarios: object }).scenarios).sort()).toEqual([
@@ -181,29 +170,8 @@ describe("stampede k8s: k6-operator TestRun and the scripts' ConfigMap", () => {
     expect(existsSync(join(out, "run.json"))).toBe(true);
   });
 
-  it("refuses a script that imports a file outside loadtests/, naming both", async () => {
-    const root = mkdtempSync(join(tmpdir(), "stampede-k8s-walk-"));
-    mkdirSync(join(root, "loadtests", "lib"), { recursive: true });
-    mkdirSync(join(root, "mock-exchange"), { recursive: true });
-    writeFileSync(join(root, "loadtests", "drill.ts"), 'import { x } from "./lib/x.ts";\nexport { x };\n');
-    writeFileSync(join(root, "loadtests", "lib", "x.ts"), 'export { x } from "../../mock-exchange/x.ts";\n');
-    writeFileSync(join(root, "mock-exchange", "x.ts"), "export const x = 1;\n");
-    await expect(collectScripts(ENTRY, root)).rejects.toMatchObject({
-      code: "E_USAGE",
-      message: expect.stringMatching(
-        /^loadtests\/lib\/x\.ts imports mock-exchange\/x\.ts: k6 scripts import only/,
-      ),
-    });
-    // The same tree without the stray import is collected whole.
-    writeFileSync(join(root, "loadtests", "lib", "x.ts"), "export const x = 1;\n");
-    expect([...(await collectScripts(ENTRY, root)).keys()]).toEqual([
-      "loadtests/drill.ts",
-      "loadtests/lib/x.ts",
-    ]);
-  });
-
   it("rejects a bad parallelism and an unknown profile", async () => {
-    const scripts = await collectScripts();
+    const scripts = await bundles();
     expect(() =>
       buildK8sManifests({ profile: resolveProfile("smoke"), parallelism: 0, outDir: "x" }, scripts),
     ).toThrow(/--parallelism/);
