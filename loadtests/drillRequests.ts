@@ -234,7 +234,7 @@ function signed(c: Client, totalParams: string): string {
 }
 
 /** k6's request timeout, ms: a number, which k6 reads without parsing a duration string per request. */
-const REQUEST_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 10_000;
 
 /**
  * A request kind's parameters. The client IP header keys the mock's per-IP limits (trust-proxy);

@@ -15,13 +15,13 @@ export interface TrivialResponder {
   close(): Promise<void>;
 }
 
-const ACCOUNT_LIST = Array.from({ length: 100 }, (_, i) => ({
-  accountId: i + 1,
-  apiKey: `bench-key-${i}`,
-  apiSecret: `bench-secret-${i}`,
-}));
-const ACCOUNTS = JSON.stringify({ accounts: ACCOUNT_LIST });
-
+const ACCOUNTS = JSON.stringify({
+  accounts: Array.from({ length: 100 }, (_, i) => ({
+    accountId: i + 1,
+    apiKey: `bench-key-${i}`,
+    apiSecret: `bench-secret-${i}`,
+  })),
+});
 const BOOK = JSON.stringify({ bids: [["60000.0", "1"]], asks: [["60000.1", "1"]] });
 // NEW and unfilled: a trader's iteration sends one request, as a bare script does.
 const ORDER_ACK = JSON.stringify({ orderId: 1, status: "NEW", executedQty: "0", updateTime: 0 });

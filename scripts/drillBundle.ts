@@ -27,12 +27,6 @@ export function drillEntry(plan: Pick<K6DrillPlan, "watcherHoldWallMs">): string
   return join(ROOT, "loadtests", plan.watcherHoldWallMs === undefined ? "drillRequests.ts" : "drill.ts");
 }
 
-/** Every entry drillEntry() picks from. */
-export const DRILL_ENTRIES: readonly string[] = [
-  join(ROOT, "loadtests", "drillRequests.ts"),
-  join(ROOT, "loadtests", "drill.ts"),
-];
-
 /** The drill script `entry` bundled (esbuild, ES module, k6 modules external); its text. */
 export async function drillBundleText(entry: string): Promise<string> {
   const result = await build({

@@ -11,7 +11,7 @@ import {
 import { StampedeError } from "../loadtests/vocabulary/cliErrors.ts";
 import { EXCHANGE_DEFAULTS } from "../mock-exchange/defaults.ts";
 import { K6_SYSTEM_TAGS } from "./drill.ts";
-import { DRILL_ENTRIES, drillBundleText, drillEntry, K6_BUNDLE_FILE, K6_PLAN_FILE } from "./drillBundle.ts";
+import { drillBundleText, drillEntry, K6_BUNDLE_FILE, K6_PLAN_FILE } from "./drillBundle.ts";
 import { exchangeConfigFor, VENUE_SYMBOL_NAMES } from "./exchangeConfig.ts";
 import { K6_VERSION } from "./k6.ts";
 import { ROOT } from "./paths.ts";
@@ -84,11 +84,8 @@ export interface K8sManifests {
   entry: string;
 }
 
-/**
- * The manifests of a k8s drill. `bundles`: the drill script bundled per entry (scripts/drillBundle.ts
- * DRILL_ENTRIES, by entry path); the plan picks one (drillEntry), as a local drill does.
- */
-export function buildK8sManifests(opts: K8sOptions, bundles: ReadonlyMap<string, string>): K8sManifests {
+/** The manifests of a k8s drill, with the drill script bundled from the entry its plan picks (drillEntry), as a local drill's. */
+export async function buildK8sManifests(opts: K8sOptions): Promise<K8sManifests> {
   const { profile } = opts.profile;
   const problems = validateProfile(profile, VENUE_SYMBOL_NAMES);
   if (problems.length > 0)
@@ -117,8 +114,7 @@ export function buildK8sManifests(opts: K8sOptions, bundles: ReadonlyMap<string,
   const name = `stampede-${profile.name}`.slice(0, 52).replace(/-+$/, "");
   const k6Plan = k6DrillPlan(plan, profile, seed);
   const entry = drillEntry(k6Plan);
-  const script = bundles.get(entry);
-  if (script === undefined) throw new Error(`no bundle of ${entry}`);
+  const script = await drillBundleText(entry);
   // The plan travels beside the script, as a drill writes both into its run folder (drillBundle.ts).
   const data: Record<string, string> = {
     [K6_BUNDLE_FILE]: script,
@@ -206,10 +202,7 @@ export function buildK8sManifests(opts: K8sOptions, bundles: ReadonlyMap<string,
 
 /** Writes <out>/manifests/{configmap,pvc,testrun}.json and <out>/run.json; returns the folder. */
 export async function writeK8s(opts: K8sOptions, log: (line: string) => void = () => {}): Promise<string> {
-  const bundles = new Map(
-    await Promise.all(DRILL_ENTRIES.map(async (e) => [e, await drillBundleText(e)] as const)),
-  );
-  const m = buildK8sManifests(opts, bundles);
+  const m = await buildK8sManifests(opts);
   const out = resolve(opts.outDir);
   await mkdir(join(out, "manifests"), { recursive: true });
   const json = (x: unknown) => `${JSON.stringify(x, null, 2)}\n`;

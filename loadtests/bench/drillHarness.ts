@@ -9,7 +9,7 @@
  * rest.
  */
 import http, { type RefinedParams, type ResponseType } from "k6/http";
-import { baseUrl, iterate, options, type SetupData, setup } from "../drillRequests.ts";
+import { baseUrl, iterate, options, REQUEST_TIMEOUT_MS, type SetupData, setup } from "../drillRequests.ts";
 
 export { options, setup };
 
@@ -17,7 +17,7 @@ const PING_URL = `${baseUrl}/fapi/v1/ping`;
 // Tagged as a drill's request is (class and endpoint), so the output aggregates it the same way.
 const PING_PARAMS: RefinedParams<ResponseType> = {
   tags: { class: "depth", name: "/fapi/v1/ping" },
-  timeout: 10_000,
+  timeout: REQUEST_TIMEOUT_MS,
 };
 
 function ping(): void {

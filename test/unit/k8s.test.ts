@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type K6DrillPlan, k6PlanProblems } from "../../loadtests/lib/k6Plan.ts";
-import { DRILL_ENTRIES, drillBundleText, K6_BUNDLE_FILE } from "../../scripts/drillBundle.ts";
+import { K6_BUNDLE_FILE } from "../../scripts/drillBundle.ts";
 import { toolsDir } from "../../scripts/k6.ts";
 import { buildK8sManifests, RESULTS_MOUNT, writeK8s } from "../../scripts/k8s.ts";
 import { resolveProfile } from "../../scripts/profileSource.ts";
@@ -56,21 +56,14 @@ const RUNNER_POD_FIELDS = new Set([
   "volumes",
 ]);
 
-let bundled: Promise<Map<string, string>> | undefined;
-/** The drill script bundled per entry, as writeK8s builds them. */
-function bundles(): Promise<Map<string, string>> {
-  bundled ??= Promise.all(DRILL_ENTRIES.map(async (e) => [e, await drillBundleText(e)] as const)).then(
-    (pairs) => new Map(pairs),
-  );
-  return bundled;
-}
-
 describe("stampede k8s: k6-operator TestRun and the script's ConfigMap", () => {
   it("writes a TestRun with the CRD's field names and types", async () => {
-    const { testRun, configMap, run } = buildK8sManifests(
-      { profile: resolveProfile("smoke"), parallelism: 4, outDir: "unused", target: "http://venue:8080" },
-      await bundles(),
-    );
+    const { testRun, configMap, run } = await buildK8sManifests({
+      profile: resolveProfile("smoke"),
+      parallelism: 4,
+      outDir: "unused",
+      target: "http://venue:8080",
+    });
     expect(testRun.apiVersion).toBe("k6.io/v1alpha1");
     expect(testRun.kind).toBe("TestRun");
     expect(testRun.metadata.name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
@@ -120,10 +113,11 @@ describe("stampede k8s: k6-operator TestRun and the script's ConfigMap", () => {
   });
 
   it("ships the drill script bundled as a drill runs it, the plan's entry, beside the plan", async () => {
-    const smokeManifests = buildK8sManifests(
-      { profile: resolveProfile("smoke"), parallelism: 2, outDir: "x" },
-      await bundles(),
-    );
+    const smokeManifests = await buildK8sManifests({
+      profile: resolveProfile("smoke"),
+      parallelism: 2,
+      outDir: "x",
+    });
     const { configMap, testRun } = smokeManifests;
     expect(configMap.kind).toBe("ConfigMap");
     expect(Object.keys(configMap.data).sort()).toEqual([K6_BUNDLE_FILE, "k6-plan.json"]);
@@ -136,10 +130,11 @@ describe("stampede k8s: k6-operator TestRun and the script's ConfigMap", () => {
     // The same bundle a local drill runs: no watchers in smoke, so no WebSocket module.
     expect(smokeManifests.entry).toMatch(/loadtests\/drillRequests\.ts$/);
     expect(script).not.toMatch(/from "k6\/websockets"/);
-    const cascade = buildK8sManifests(
-      { profile: resolveProfile("liquidation-cascade-2025-10-10"), parallelism: 2, outDir: "x" },
-      await bundles(),
-    );
+    const cascade = await buildK8sManifests({
+      profile: resolveProfile("liquidation-cascade-2025-10-10"),
+      parallelism: 2,
+      outDir: "x",
+    });
     expect(cascade.entry).toMatch(/loadtests\/drill\.ts$/);
     expect(cascade.configMap.data[K6_BUNDLE_FILE]).toMatch(/function liquidationWatchers\b/);
     expect(Buffer.byteLength(JSON.stringify(cascade.configMap.data))).toBeLessThan(1_000_000);
@@ -171,12 +166,11 @@ describe("stampede k8s: k6-operator TestRun and the script's ConfigMap", () => {
   });
 
   it("rejects a bad parallelism and an unknown profile", async () => {
-    const scripts = await bundles();
-    expect(() =>
-      buildK8sManifests({ profile: resolveProfile("smoke"), parallelism: 0, outDir: "x" }, scripts),
-    ).toThrow(/--parallelism/);
-    expect(() =>
-      buildK8sManifests({ profile: resolveProfile("nope"), parallelism: 2, outDir: "x" }, scripts),
-    ).toThrow(/unknown profile/);
+    await expect(
+      buildK8sManifests({ profile: resolveProfile("smoke"), parallelism: 0, outDir: "x" }),
+    ).rejects.toThrow(/--parallelism/);
+    expect(() => buildK8sManifests({ profile: resolveProfile("nope"), parallelism: 2, outDir: "x" })).toThrow(
+      /unknown profile/,
+    );
   });
 });
