@@ -32,7 +32,13 @@ import { round } from "./round.ts";
  *   5. the drill's harness alone: step 4 with a bare script's request in place of every behaviour
  *      (loadtests/bench/drillHarness.ts), so 5 over 1 is what the harness costs and 4 over 5
  *      what the drill's requests cost;
- *   then steps 1, 4 and 5 again, in turn, for medians (RUNS_OF_RATIO_STEPS).
+ *   6. the drill's requests without its behaviours' logic: each iteration sends its class's
+ *      usual request, signed and keyed, with fixed parameters (loadtests/bench/drillFixedRequests.ts),
+ *      so 6 over 5 is what the venue's request format costs and 4 over 6 the behaviours' logic;
+ *   then steps 1, 4, 5 and 6 again, in turn, for medians (RUNS_OF_RATIO_STEPS);
+ *   7. steps 1 and 4 at once, each against a responder of its own, RUNS_OF_RATIO_STEPS times: the
+ *      ratio of a pair is taken on the same seconds of the same host, so what the host's speed
+ *      does to both cancels (generator_drill_vs_bare_paired).
  * Each step's CPU is k6's over the seconds load flowed (start-up and wind-down excluded, as in
  * benchGenerator.ts, and the first WARM_UP_MS of load) divided by the requests answered in them. Step 4 then drives the real mock
  * exchange in this process: its CPU per request is the venue's cost on the cores it shares with
@@ -146,6 +152,9 @@ export interface GeneratorCost {
   drillModules: StepMeasurement;
   drill: StepMeasurement;
   harness: StepMeasurement;
+  fixedRequests: StepMeasurement;
+  /** Median over runs of drill / bare, each pair run at once (step 7). */
+  drillVsBarePaired: number;
   drillOnVenue: StepMeasurement;
 }
 
@@ -171,13 +180,13 @@ async function runMeasurement(log: (line: string) => void): Promise<GeneratorCos
   try {
     const k6Plan = k6DrillPlan(plan, profile, 1);
     const inputs = { ...(await writeK6Inputs(dir, k6Plan)), k6Plan };
-    const bareArgs = (out: string[]) => [
+    const bareArgs = (out: string[], url = responder.url) => [
       "run",
       "--quiet",
       "--no-thresholds",
       "--summary-mode=disabled",
       ...out,
-      ...["-e", `BENCH_BASE_URL=${responder.url}`, "-e", `BENCH_RATE=${RATE_PER_S}`],
+      ...["-e", `BENCH_BASE_URL=${url}`, "-e", `BENCH_RATE=${RATE_PER_S}`],
       ...["-e", `BENCH_DURATION_S=${DURATION_S}`, "-e", `BENCH_VUS=${vus}`],
       join(ROOT, "loadtests", "bench", "ping.ts"),
     ];
@@ -228,19 +237,39 @@ async function runMeasurement(log: (line: string) => void): Promise<GeneratorCos
       drillArgs(responder.url, inputs.script, dir),
       drillEnv,
     );
-    const harnessScript = join(dir, "drill-harness.js");
-    await bundleDrillScript(harnessScript, join(ROOT, "loadtests", "bench", "drillHarness.ts"));
-    const harnessStep = (label: string) =>
-      step(label, drillArgs(responder.url, harnessScript, join(dir, "harness")), drillEnv);
+    const benchStep = async (file: string, entry: string) => {
+      const script = join(dir, `${file}.js`);
+      await bundleDrillScript(script, join(ROOT, "loadtests", "bench", entry));
+      return (label: string) => step(label, drillArgs(responder.url, script, join(dir, file)), drillEnv);
+    };
+    const harnessStep = await benchStep("drill-harness", "drillHarness.ts");
+    const fixedStep = await benchStep("drill-fixed-requests", "drillFixedRequests.ts");
     const bareRuns = [bare];
     const drillRuns = [drill];
     const harnessRuns = [await harnessStep("drill harness, a bare request per iteration (bundled)")];
+    const fixedRuns = [
+      await fixedStep("drill's requests with fixed parameters, no behaviour logic (bundled)"),
+    ];
     for (let run = 2; run <= RUNS_OF_RATIO_STEPS; run++) {
       bareRuns.push(await step(`bare (run ${run})`, bareArgs([]), {}));
       drillRuns.push(
         await step(`drill (run ${run})`, drillArgs(responder.url, inputs.script, dir), drillEnv),
       );
       harnessRuns.push(await harnessStep(`drill harness (run ${run})`));
+      fixedRuns.push(await fixedStep(`drill's fixed requests (run ${run})`));
+    }
+    const pairedRatios: number[] = [];
+    const bareResponder = await startTrivialResponder();
+    try {
+      for (let run = 1; run <= RUNS_OF_RATIO_STEPS; run++) {
+        const [pairBare, pairDrill] = await Promise.all([
+          step(`bare, paired (run ${run})`, bareArgs([], bareResponder.url), {}, bareResponder.requests),
+          step(`drill, paired (run ${run})`, drillArgs(responder.url, inputs.script, dir), drillEnv),
+        ]);
+        pairedRatios.push(pairDrill.usPerRequest / pairBare.usPerRequest);
+      }
+    } finally {
+      await bareResponder.close();
     }
     await responder.close();
     const drillOnVenue = await onVenue(
@@ -256,6 +285,8 @@ async function runMeasurement(log: (line: string) => void): Promise<GeneratorCos
       drillModules,
       drill: medianStep(drillRuns),
       harness: medianStep(harnessRuns),
+      fixedRequests: medianStep(fixedRuns),
+      drillVsBarePaired: median(pairedRatios),
       drillOnVenue,
     };
   } finally {
@@ -264,11 +295,15 @@ async function runMeasurement(log: (line: string) => void): Promise<GeneratorCos
   }
 }
 
-/** The run with the median CPU per request (the upper one of an even count). */
-function medianStep(runs: StepMeasurement[]): StepMeasurement {
-  const sorted = [...runs].sort((a, b) => a.usPerRequest - b.usPerRequest);
-  return sorted[Math.floor(sorted.length / 2)] as StepMeasurement;
+/** The item with the median key (the upper one of an even count). */
+function medianBy<T>(items: readonly T[], key: (item: T) => number): T {
+  const sorted = [...items].sort((a, b) => key(a) - key(b));
+  return sorted[Math.floor(sorted.length / 2)] as T;
 }
+
+/** The run with the median CPU per request. */
+const medianStep = (runs: readonly StepMeasurement[]) => medianBy(runs, (r) => r.usPerRequest);
+const median = (values: readonly number[]) => medianBy(values, (v) => v);
 
 /** Step 4 against the mock exchange in this process (its CPU is this process's). */
 async function onVenue(
@@ -352,6 +387,11 @@ export const GENERATOR_COST_BENCHMARKS: Benchmark[] = [
     ],
   ),
   figure(
+    "generator_drill_vs_bare_paired",
+    `The same ratio with the bare script and the drill run at once, each against a responder of its own, so both see the same seconds of the host; median of ${RUNS_OF_RATIO_STEPS} pairs`,
+    (c) => [{ name: "generator_drill_vs_bare_paired", value: round(c.drillVsBarePaired, 2), unit: "ratio" }],
+  ),
+  figure(
     "generator_drill_harness_vs_bare",
     `k6 CPU per request of the drill's harness with a bare script's request in every iteration (loadtests/bench/drillHarness.ts) over the bare script's, medians of ${RUNS_OF_RATIO_STEPS} interleaved runs; and the drill's over the harness's`,
     (c) => [
@@ -364,6 +404,23 @@ export const GENERATOR_COST_BENCHMARKS: Benchmark[] = [
       {
         name: "generator_drill_vs_harness",
         value: round(c.drill.usPerRequest / c.harness.usPerRequest, 2),
+        unit: "ratio",
+      },
+    ],
+  ),
+  figure(
+    "generator_drill_fixed_requests_vs_bare",
+    `k6 CPU per request of the drill's requests with fixed parameters and no behaviour logic (loadtests/bench/drillFixedRequests.ts) over the bare script's, medians of ${RUNS_OF_RATIO_STEPS} interleaved runs; and the drill's over it (what the behaviours' logic costs)`,
+    (c) => [
+      {
+        name: "generator_drill_fixed_requests_vs_bare",
+        value: round(c.fixedRequests.usPerRequest / c.bare.usPerRequest, 2),
+        unit: "ratio",
+      },
+      us("generator_drill_fixed_requests_us_per_request", c.fixedRequests),
+      {
+        name: "generator_drill_vs_fixed_requests",
+        value: round(c.drill.usPerRequest / c.fixedRequests.usPerRequest, 2),
         unit: "ratio",
       },
     ],

@@ -66,4 +66,23 @@ describe("the drill bundle", () => {
     for (const cls of ["order", "position", "depth"])
       expect(script).toMatch(new RegExp(`iterate\\("${cls}", data, ping\\)`));
   });
+
+  it("bundles the bench's fixed requests: every class sends its request through the session, no behaviour runs", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "stampede-bundle-"));
+    dirs.push(dir);
+    const file = join(dir, "drill-fixed-requests.js");
+    await bundleDrillScript(file, join(ROOT, "loadtests", "bench", "drillFixedRequests.ts"));
+    const script = readFileSync(file, "utf8");
+    const exported = /export \{([^}]*)\}/s.exec(script)?.[1] ?? "";
+    for (const name of ["options", "setup", "order", "position", "depth"])
+      expect(exported).toMatch(new RegExp(`\\b${name}\\b`));
+    for (const [cls, body] of [
+      ["order", "newOrder"],
+      ["position", "positionRead"],
+      ["depth", "depthRead"],
+    ])
+      expect(script).toMatch(new RegExp(`iterate\\("${cls}", data, ${body}\\)`));
+    // Signed as a drill signs: the session's send is the one that runs.
+    expect(script).toMatch(/signature=\$\{hmac\(/);
+  });
 });
