@@ -232,11 +232,8 @@ async function runMeasurement(log: (line: string) => void): Promise<GeneratorCos
       drillArgs(responder.url, drillEntry(inputs.k6Plan), join(dir, "modules")),
       drillEnv,
     );
-    const drill = await step(
-      "drill (bundled, as a drill runs it)",
-      drillArgs(responder.url, inputs.script, dir),
-      drillEnv,
-    );
+    const drillStepArgs = drillArgs(responder.url, inputs.script, dir);
+    const drill = await step("drill (bundled, as a drill runs it)", drillStepArgs, drillEnv);
     const benchStep = async (file: string, entry: string) => {
       const script = join(dir, `${file}.js`);
       await bundleDrillScript(script, join(ROOT, "loadtests", "bench", entry));
@@ -252,9 +249,7 @@ async function runMeasurement(log: (line: string) => void): Promise<GeneratorCos
     ];
     for (let run = 2; run <= RUNS_OF_RATIO_STEPS; run++) {
       bareRuns.push(await step(`bare (run ${run})`, bareArgs([]), {}));
-      drillRuns.push(
-        await step(`drill (run ${run})`, drillArgs(responder.url, inputs.script, dir), drillEnv),
-      );
+      drillRuns.push(await step(`drill (run ${run})`, drillStepArgs, drillEnv));
       harnessRuns.push(await harnessStep(`drill harness (run ${run})`));
       fixedRuns.push(await fixedStep(`drill's fixed requests (run ${run})`));
     }
@@ -264,7 +259,7 @@ async function runMeasurement(log: (line: string) => void): Promise<GeneratorCos
       for (let run = 1; run <= RUNS_OF_RATIO_STEPS; run++) {
         const [pairBare, pairDrill] = await Promise.all([
           step(`bare, paired (run ${run})`, bareArgs([], bareResponder.url), {}, bareResponder.requests),
-          step(`drill, paired (run ${run})`, drillArgs(responder.url, inputs.script, dir), drillEnv),
+          step(`drill, paired (run ${run})`, drillStepArgs, drillEnv),
         ]);
         pairedRatios.push(pairDrill.usPerRequest / pairBare.usPerRequest);
       }
@@ -358,6 +353,13 @@ const us = (name: string, m: StepMeasurement): BenchResult => ({
   unit: "us/request",
 });
 
+/** How many times `of` costs k6 what `over` does, per request. */
+const ratio = (name: string, of: StepMeasurement, over: StepMeasurement): BenchResult => ({
+  name,
+  value: round(of.usPerRequest / over.usPerRequest, 2),
+  unit: "ratio",
+});
+
 export const GENERATOR_COST_BENCHMARKS: Benchmark[] = [
   figure(
     "generator_bare_us_per_request",
@@ -378,13 +380,7 @@ export const GENERATOR_COST_BENCHMARKS: Benchmark[] = [
   figure(
     "generator_drill_vs_bare",
     `generator_drill_us_per_request / generator_bare_us_per_request, medians of ${RUNS_OF_RATIO_STEPS} interleaved runs`,
-    (c) => [
-      {
-        name: "generator_drill_vs_bare",
-        value: round(c.drill.usPerRequest / c.bare.usPerRequest, 2),
-        unit: "ratio",
-      },
-    ],
+    (c) => [ratio("generator_drill_vs_bare", c.drill, c.bare)],
   ),
   figure(
     "generator_drill_vs_bare_paired",
@@ -395,34 +391,18 @@ export const GENERATOR_COST_BENCHMARKS: Benchmark[] = [
     "generator_drill_harness_vs_bare",
     `k6 CPU per request of the drill's harness with a bare script's request in every iteration (loadtests/bench/drillHarness.ts) over the bare script's, medians of ${RUNS_OF_RATIO_STEPS} interleaved runs; and the drill's over the harness's`,
     (c) => [
-      {
-        name: "generator_drill_harness_vs_bare",
-        value: round(c.harness.usPerRequest / c.bare.usPerRequest, 2),
-        unit: "ratio",
-      },
+      ratio("generator_drill_harness_vs_bare", c.harness, c.bare),
       us("generator_drill_harness_us_per_request", c.harness),
-      {
-        name: "generator_drill_vs_harness",
-        value: round(c.drill.usPerRequest / c.harness.usPerRequest, 2),
-        unit: "ratio",
-      },
+      ratio("generator_drill_vs_harness", c.drill, c.harness),
     ],
   ),
   figure(
     "generator_drill_fixed_requests_vs_bare",
     `k6 CPU per request of the drill's requests with fixed parameters and no behaviour logic (loadtests/bench/drillFixedRequests.ts) over the bare script's, medians of ${RUNS_OF_RATIO_STEPS} interleaved runs; and the drill's over it (what the behaviours' logic costs)`,
     (c) => [
-      {
-        name: "generator_drill_fixed_requests_vs_bare",
-        value: round(c.fixedRequests.usPerRequest / c.bare.usPerRequest, 2),
-        unit: "ratio",
-      },
+      ratio("generator_drill_fixed_requests_vs_bare", c.fixedRequests, c.bare),
       us("generator_drill_fixed_requests_us_per_request", c.fixedRequests),
-      {
-        name: "generator_drill_vs_fixed_requests",
-        value: round(c.drill.usPerRequest / c.fixedRequests.usPerRequest, 2),
-        unit: "ratio",
-      },
+      ratio("generator_drill_vs_fixed_requests", c.drill, c.fixedRequests),
     ],
   ),
   figure(

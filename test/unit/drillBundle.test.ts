@@ -30,6 +30,15 @@ async function bundleFor(profile: Profile): Promise<{ script: string; plan: Reco
   };
 }
 
+/** A bench script of loadtests/bench/ bundled as the generator bench bundles it; its text. */
+async function benchBundle(entry: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), "stampede-bundle-"));
+  dirs.push(dir);
+  const file = join(dir, "bench.js");
+  await bundleDrillScript(file, join(ROOT, "loadtests", "bench", entry));
+  return readFileSync(file, "utf8");
+}
+
 describe("the drill bundle", () => {
   it("leaves the WebSocket module out of a drill without watchers", async () => {
     const { script, plan } = await bundleFor(smoke);
@@ -51,11 +60,7 @@ describe("the drill bundle", () => {
   });
 
   it("bundles the bench's harness with every export the plan's scenarios run, each sending a ping", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "stampede-bundle-"));
-    dirs.push(dir);
-    const file = join(dir, "drill-harness.js");
-    await bundleDrillScript(file, join(ROOT, "loadtests", "bench", "drillHarness.ts"));
-    const script = readFileSync(file, "utf8");
+    const script = await benchBundle("drillHarness.ts");
     const { plan } = await bundleFor(smoke);
     const scenarios = plan.scenarios as Record<string, { exec: string }>;
     const exported = /export \{([^}]*)\}/s.exec(script)?.[1] ?? "";
@@ -68,11 +73,7 @@ describe("the drill bundle", () => {
   });
 
   it("bundles the bench's fixed requests: every class sends its request through the session, no behaviour runs", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "stampede-bundle-"));
-    dirs.push(dir);
-    const file = join(dir, "drill-fixed-requests.js");
-    await bundleDrillScript(file, join(ROOT, "loadtests", "bench", "drillFixedRequests.ts"));
-    const script = readFileSync(file, "utf8");
+    const script = await benchBundle("drillFixedRequests.ts");
     const exported = /export \{([^}]*)\}/s.exec(script)?.[1] ?? "";
     for (const name of ["options", "setup", "order", "position", "depth"])
       expect(exported).toMatch(new RegExp(`\\b${name}\\b`));
